@@ -1,0 +1,48 @@
+# Roadway: `make synth` (every stage, compliance gate, reports) and `make test` (the whole suite).
+# Both install what is missing into .venv and node_modules from the pinned files.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config/roadway.yaml
+REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard requirements-model.txt)
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help deps synth test lint clean
+
+help:
+	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
+	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff on the project"
+	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
+
+$(VENV)/.installed: $(REQUIREMENTS) pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+synth: deps
+	rm -rf cdk.out
+	npx cdk synth --quiet -c config=$(CONFIG)
+	@echo "Templates and the compliance report (cdk.out/validation-report.json) are in cdk.out/"
+
+test: deps
+	$(PY) -m pytest
+
+lint: deps
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Roadway: a SageMaker model's road from a dev notebook to a monitored prod endpoint."""

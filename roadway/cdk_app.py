@@ -1,0 +1,54 @@
+"""Builds the whole road from a validated config: one Stage per account and the compliance gate."""
+
+from __future__ import annotations
+
+import sys
+
+from aws_cdk import App
+
+from roadway.compliance import add_compliance_gate
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
+from stacks.stage import RoadwayStage
+
+
+def availability_zone_context(config: RoadwayConfig) -> dict[str, list[str]]:
+    """The context keys a VPC would otherwise look up in AWS; set from config so synth stays offline."""
+    return {
+        f"availability-zones:account={config.stage(name).account}:region={config.region}": list(
+            config.availability_zones
+        )
+        for name in STAGE_NAMES
+    }
+
+
+def build_app(app: App, config: RoadwayConfig, *, compliance: bool = True) -> dict[str, RoadwayStage]:
+    # Context must be set before the first child construct exists.
+    for key, zones in availability_zone_context(config).items():
+        app.node.set_context(key, zones)
+    if compliance:
+        add_compliance_gate(app)
+    return {name: RoadwayStage(app, config=config, stage=name) for name in STAGE_NAMES}
+
+
+def main() -> int:
+    """Entry point of ``cdk synth``: bad config and compliance failures are one line, not a trace."""
+    app = App()
+    config_path = app.node.try_get_context("config") or str(DEFAULT_CONFIG_PATH)
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"roadway: config error: {error}", file=sys.stderr)
+        return 2
+    build_app(app, config)
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        print(
+            "roadway: compliance gate failed: unacknowledged cdk-nag findings are listed above "
+            "(fix them, or acknowledge them next to the resource with a reason)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,346 @@
+"""Roadway's one configuration file, validated into typed objects before any construct exists.
+
+Everything an adopter may change lives in ``config/roadway.yaml``. It is parsed here, once, and the
+resulting :class:`RoadwayConfig` is handed down to stages, stacks and constructs as typed properties,
+so no construct reads files or environment variables. Bad input becomes a :class:`ConfigError` whose
+message is a single line naming the field and the expected form.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
+StageName = Literal["dev", "test", "prod"]
+
+# SageMaker's pattern for domain, user profile and model package group names.
+_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
+
+DEFAULT_CONFIG_PATH = Path("config/roadway.yaml")
+
+
+class ConfigError(ValueError):
+    """A config problem, already phrased as the one line a user should read."""
+
+
+class _Strict(BaseModel):
+    """Unknown keys are typos until proven otherwise, so every model forbids them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _sagemaker_name(value: str) -> str:
+    if not _SAGEMAKER_NAME.match(value):
+        raise ValueError(
+            f"expected 1-63 letters, digits or hyphens, starting with a letter or digit "
+            f"and not ending with a hyphen (SageMaker's name rule), got {value!r}"
+        )
+    return value
+
+
+class DataScientist(_Strict):
+    """One Studio user: onboarding is adding one of these and deploying the dev stage."""
+
+    user_name: str
+    team: str | None = None
+    email: str | None = None
+
+    @field_validator("user_name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _sagemaker_name(value)
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"expected an e-mail address like name@example.com, got {value!r}")
+        return value
+
+    @field_validator("team")
+    @classmethod
+    def _check_team(cls, value: str | None) -> str | None:
+        # Team becomes a tag value: keep it to characters tags accept everywhere.
+        if value is not None and not re.match(r"^[\w .:/=+@-]{1,128}$", value):
+            raise ValueError(f"expected up to 128 letters, digits, spaces or _.:/=+-@, got {value!r}")
+        return value
+
+
+class StudioConfig(_Strict):
+    """Studio defaults for every data scientist."""
+
+    idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] = 120
+    """JupyterLab spaces stop after this many idle minutes (SageMaker accepts 60 to 525600)."""
+
+
+class ServerlessServing(_Strict):
+    """Serverless inference: no cost when idle, the right default for a staging endpoint."""
+
+    kind: Literal["serverless"] = "serverless"
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    max_concurrency: Annotated[int, Field(ge=1, le=200)] = 5
+
+
+class InstanceServing(_Strict):
+    """Provisioned instances, for production traffic and blue/green deployments."""
+
+    kind: Literal["instances"] = "instances"
+    instance_type: str = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 2
+    min_capacity: Annotated[int, Field(ge=1, le=100)] = 2
+    max_capacity: Annotated[int, Field(ge=1, le=100)] = 4
+    target_invocations_per_instance: Annotated[int, Field(ge=1)] = 200
+
+    @field_validator("instance_type")
+    @classmethod
+    def _check_instance_type(cls, value: str) -> str:
+        if not re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", value):
+            raise ValueError(f"expected a SageMaker instance type like ml.m5.large, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_capacity(self) -> InstanceServing:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                f"min_capacity ({self.min_capacity}) must not exceed max_capacity ({self.max_capacity})"
+            )
+        if not self.min_capacity <= self.instance_count <= self.max_capacity:
+            raise ValueError(
+                f"instance_count ({self.instance_count}) must lie between min_capacity "
+                f"({self.min_capacity}) and max_capacity ({self.max_capacity})"
+            )
+        return self
+
+
+class RollbackAlarms(_Strict):
+    """Thresholds of the alarms that roll a blue/green deployment back."""
+
+    max_5xx_errors: Annotated[int, Field(ge=1)] = 5
+    """Invocation 5XX errors per minute that count as a failed deployment."""
+    max_model_latency_ms: Annotated[int, Field(ge=1)] = 500
+    """Average model latency in milliseconds that counts as a failed deployment."""
+    wait_minutes: Annotated[int, Field(ge=0, le=60)] = 10
+    """How long the new fleet must stay healthy before the old one is removed."""
+
+
+class MonitoringConfig(_Strict):
+    """Model Monitor's data-quality schedule and where its alarms go."""
+
+    schedule: Literal["hourly", "daily"] = "hourly"
+    instance_type: str = "ml.m5.large"
+    alarm_emails: list[str] = Field(default_factory=list)
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _check_emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _EMAIL.match(value):
+                raise ValueError(f"expected e-mail addresses like name@example.com, got {value!r}")
+        return values
+
+
+class ServingConfig(_Strict):
+    """How a serving stage hosts the model it is promoted."""
+
+    endpoint: Annotated[ServerlessServing | InstanceServing, Field(discriminator="kind")]
+    data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 100
+    rollback: RollbackAlarms = RollbackAlarms()
+    monitoring: MonitoringConfig | None = None
+
+
+class StageConfig(_Strict):
+    """One AWS account on the road."""
+
+    account: str
+    vpc_cidr: str
+    aws_profile: str | None = None
+    """Named profile for `cdk deploy` and the roadway CLI (defaults to the stage name)."""
+    serving: ServingConfig | None = None
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _check_account(cls, value: Any) -> str:
+        text = str(value)
+        if not _ACCOUNT.match(text):
+            raise ValueError(f"expected a 12-digit AWS account ID (quote it in YAML), got {text!r}")
+        return text
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _check_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError:
+            raise ValueError(f"expected an IPv4 network like 10.10.0.0/16, got {value!r}") from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError(f"expected a prefix between /16 and /24, got {value!r}")
+        if not network.is_private:
+            raise ValueError(f"expected a private (RFC 1918) range, got {value!r}")
+        return str(network)
+
+    @field_validator("aws_profile")
+    @classmethod
+    def _check_profile(cls, value: str | None) -> str | None:
+        if value is not None and not _AWS_PROFILE.match(value):
+            raise ValueError(f"expected an AWS CLI profile name, got {value!r}")
+        return value
+
+
+class Stages(_Strict):
+    """The road's three accounts, in promotion order."""
+
+    dev: StageConfig
+    test: StageConfig
+    prod: StageConfig
+
+    @model_validator(mode="after")
+    def _check_distinct(self) -> Stages:
+        seen: dict[str, str] = {}
+        for name in STAGE_NAMES:
+            account = getattr(self, name).account
+            if account in seen:
+                raise ValueError(
+                    f"stages {seen[account]} and {name} share account {account}; "
+                    "expected a separate account per stage"
+                )
+            seen[account] = name
+        if self.dev.serving is not None:
+            raise ValueError("dev has no endpoint: expected 'serving' only under test and prod")
+        for name in ("test", "prod"):
+            if getattr(self, name).serving is None:
+                raise ValueError(f"expected a 'serving' section under stages.{name}")
+        return self
+
+
+class RoadwayConfig(_Strict):
+    """The whole road, validated."""
+
+    project: str
+    region: str
+    availability_zones: list[str] = Field(default_factory=list)
+    """Zones for every stage's VPC; given here so synth never needs an AWS lookup."""
+    model_package_group: str = "house-price"
+    stages: Stages
+    studio: StudioConfig = StudioConfig()
+    data_scientists: list[DataScientist] = Field(default_factory=list)
+
+    @field_validator("project")
+    @classmethod
+    def _check_project(cls, value: str) -> str:
+        if not _PROJECT_NAME.match(value):
+            raise ValueError(
+                f"expected 3-22 lower-case letters, digits or hyphens, starting with a letter, got {value!r}"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"expected an AWS region like eu-west-1, got {value!r}")
+        return value
+
+    @field_validator("model_package_group")
+    @classmethod
+    def _check_group(cls, value: str) -> str:
+        return _sagemaker_name(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_zones(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("availability_zones") and isinstance(data.get("region"), str):
+            data = {**data, "availability_zones": [f"{data['region']}a", f"{data['region']}b"]}
+        return data
+
+    @model_validator(mode="after")
+    def _check_zones_and_users(self) -> RoadwayConfig:
+        if len(self.availability_zones) < 2:
+            raise ValueError("expected at least two availability_zones (Studio and endpoints span two)")
+        for zone in self.availability_zones:
+            if not re.match(rf"^{re.escape(self.region)}[a-z]$", zone):
+                raise ValueError(f"expected zones of region {self.region} like {self.region}a, got {zone!r}")
+        names = [user.user_name for user in self.data_scientists]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate user_name {', '.join(duplicates)}; expected each data scientist once")
+        return self
+
+    def stage(self, name: StageName) -> StageConfig:
+        return getattr(self.stages, name)
+
+    def next_stage(self, name: StageName) -> StageName | None:
+        """The stage a package approved in ``name`` is promoted to."""
+        index = STAGE_NAMES.index(name)
+        return STAGE_NAMES[index + 1] if index + 1 < len(STAGE_NAMES) else None  # type: ignore[return-value]
+
+    def previous_stage(self, name: StageName) -> StageName | None:
+        index = STAGE_NAMES.index(name)
+        return STAGE_NAMES[index - 1] if index > 0 else None  # type: ignore[return-value]
+
+
+def _location(loc: tuple[Any, ...], data: Any) -> str:
+    """Render a pydantic error location as the user wrote it: ``data_scientists[1].user_name``."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("serverless", "instances"):
+            continue  # the discriminated union's branch name is not a key the user wrote
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _first_error(error: ValidationError, data: Any) -> str:
+    detail = error.errors(include_url=False)[0]
+    where = _location(tuple(detail["loc"]), data)
+    kind = detail["type"]
+    message = str(detail["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if kind == "extra_forbidden":
+        message = "unknown key; check its spelling against config/README.md"
+    elif kind == "missing":
+        message = "required but missing"
+    elif kind == "union_tag_invalid":
+        message = "expected kind: serverless or kind: instances"
+    return f"{where}: {message}"
+
+
+def parse_config(data: Any, source: str = "config") -> RoadwayConfig:
+    """Validate already-loaded YAML data; raise :class:`ConfigError` with one line on bad input."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    try:
+        return RoadwayConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_first_error(error, data)}") from None
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RoadwayConfig:
+    """Read and validate a config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,66 @@
+"""Physical names that are contracts between accounts, derived in this one place.
+
+Everything else lets CloudFormation generate its name. These cannot: another account (or the
+promotion Lambda running there) must know them before anything is deployed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roadway.config import RoadwayConfig, StageName
+
+
+@dataclass(frozen=True)
+class Names:
+    """The contract names of one project."""
+
+    project: str
+    region: str
+    model_package_group: str
+
+    @classmethod
+    def of(cls, config: RoadwayConfig) -> Names:
+        return cls(config.project, config.region, config.model_package_group)
+
+    def stage_id(self, stage: StageName) -> str:
+        """The CDK Stage id: ``Dev``, ``Test``, ``Prod`` (deploy with ``cdk deploy 'Dev/*'``)."""
+        return stage.capitalize()
+
+    def stack_name(self, stage: StageName, part: str) -> str:
+        """CloudFormation stack name, e.g. ``roadway-test-serving``."""
+        return f"{self.project}-{stage}-{part}"
+
+    def serving_stack(self, stage: StageName) -> str:
+        """The stack promotion updates; its name is the promotion's contract."""
+        return self.stack_name(stage, "serving")
+
+    def promoter_role(self, stage: StageName) -> str:
+        """The promotion Lambda's execution role in ``stage`` (trusted by the next account)."""
+        return f"{self.project}-{stage}-promoter"
+
+    def promotion_target_role(self, stage: StageName) -> str:
+        """The role in ``stage`` that the previous stage's promoter assumes."""
+        return f"{self.project}-{stage}-promotion-target"
+
+    def serving_deploy_role(self, stage: StageName) -> str:
+        """CloudFormation service role that applies promotions to the serving stack."""
+        return f"{self.project}-{stage}-serving-deployer"
+
+    def studio_domain(self) -> str:
+        """SageMaker requires a domain name; one domain per dev account."""
+        return f"{self.project}-studio"
+
+    def export(self, stage: StageName, what: str) -> str:
+        """A named CloudFormation export: stable, and readable in cdk-nag finding ids."""
+        return f"{self.stack_name(stage, 'platform')}-{what}"
+
+    def role_arn(self, account: str, role_name: str) -> str:
+        return f"arn:aws:iam::{account}:role/{role_name}"
+
+    def model_package_group_arn(self, account: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
+
+    def model_packages_arn(self, account: str) -> str:
+        """Every version in the group (SageMaker lower-cases the group name in package ARNs)."""
+        return f"arn:aws:sagemaker:{self.region}:{account}:model-package/{self.model_package_group.lower()}/*"

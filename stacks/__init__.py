@@ -1,0 +1,1 @@
+"""Roadway's stacks, and the constructs they compose (in ``stacks.constructs``)."""

@@ -1,0 +1,1 @@
+"""Reusable parts of the road: one construct per file, named for what it is."""

@@ -1,0 +1,49 @@
+"""A bucket for data that matters: KMS, versioned, TLS-only, logged and retained."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from roadway.compliance import acknowledge
+
+
+class SecureBucket(s3.Bucket):
+    """Every Roadway bucket that holds data or models is one of these."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        access_logs: s3.IBucket,
+        purpose: str,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=f"{purpose}/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        reason = (
+            "Objects are versioned and retained in this region; cross-region replication is a per-adopter "
+            "disaster-recovery choice (a second region and key), not part of the reference design."
+        )
+        acknowledge(
+            self,
+            {
+                "NIST.800.53.R5-S3BucketReplicationEnabled": reason,
+                "HIPAA.Security-S3BucketReplicationEnabled": reason,
+            },
+        )

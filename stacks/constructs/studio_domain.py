@@ -1,0 +1,293 @@
+"""A VPC-only SageMaker Studio domain with one least-privilege profile per data scientist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+from roadway.config import DataScientist
+
+
+class StudioDomain(Construct):
+    """Studio without internet: IAM auth, KMS on its storage, idle JupyterLab shut down."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_name: str,
+        vpc: ec2.IVpc,
+        vpc_cidr: str,
+        subnet_ids: Sequence[str],
+        storage_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        model_package_group_arn: str,
+        model_packages_arn: str,
+        project: str,
+        idle_shutdown_minutes: int,
+        data_scientists: Sequence[DataScientist],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Studio apps: each other, EFS home directories and VPC endpoints only",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_ingress_rule(self.security_group, ec2.Port.all_tcp(), "Studio apps talk to each other")
+        self.security_group.add_egress_rule(self.security_group, ec2.Port.all_tcp(), "Studio apps talk to each other")
+        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
+        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(2049), "EFS home directories")
+
+        self.policy = self._data_scientist_policy(
+            stack, subnet_ids, storage_key, data_bucket, artifact_bucket, artifact_key,
+            model_package_group_arn, model_packages_arn, project,
+        )
+        # Spaces nobody owns (shared spaces) run as this role; it has the shared policy and nothing else.
+        default_role = iam.Role(
+            self,
+            "DefaultExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Roadway Studio: default execution role for shared spaces",
+            managed_policies=[self.policy],
+        )
+
+        jupyter_lab = sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
+            app_lifecycle_management=sagemaker.CfnDomain.AppLifecycleManagementProperty(
+                idle_settings=sagemaker.CfnDomain.IdleSettingsProperty(
+                    lifecycle_management="ENABLED",
+                    idle_timeout_in_minutes=idle_shutdown_minutes,
+                    min_idle_timeout_in_minutes=60,
+                    max_idle_timeout_in_minutes=max(idle_shutdown_minutes, 480),
+                )
+            )
+        )
+        self.domain = sagemaker.CfnDomain(
+            self,
+            "Domain",
+            domain_name=domain_name,
+            auth_mode="IAM",
+            app_network_access_type="VpcOnly",
+            vpc_id=vpc.vpc_id,
+            subnet_ids=list(subnet_ids),
+            kms_key_id=storage_key.key_arn,
+            default_user_settings=sagemaker.CfnDomain.UserSettingsProperty(
+                execution_role=default_role.role_arn,
+                security_groups=[self.security_group.security_group_id],
+                studio_web_portal="ENABLED",
+                default_landing_uri="studio::",
+                jupyter_lab_app_settings=jupyter_lab,
+            ),
+            default_space_settings=sagemaker.CfnDomain.DefaultSpaceSettingsProperty(
+                execution_role=default_role.role_arn,
+                security_groups=[self.security_group.security_group_id],
+                jupyter_lab_app_settings=jupyter_lab,
+            ),
+            domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
+                security_group_ids=[self.security_group.security_group_id],
+                docker_settings=sagemaker.CfnDomain.DockerSettingsProperty(enable_docker_access="DISABLED"),
+            ),
+        )
+        self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
+
+        self.profiles: dict[str, sagemaker.CfnUserProfile] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for user in data_scientists:
+            self._add_user(stack, user)
+
+    def _add_user(self, stack: Stack, user: DataScientist) -> None:
+        """One role and one profile per person, so CloudTrail names who did what."""
+        scope = Construct(self, f"User-{user.user_name}")
+        role = iam.Role(
+            scope,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Roadway Studio: execution role of {user.user_name}",
+            managed_policies=[self.policy],
+        )
+        profile_arn = stack.format_arn(
+            service="sagemaker", resource="user-profile", resource_name=f"{self.domain.attr_domain_id}/{user.user_name}"
+        )
+        space_arn = stack.format_arn(
+            service="sagemaker", resource="space", resource_name=f"{self.domain.attr_domain_id}/*"
+        )
+        app_arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{self.domain.attr_domain_id}/*")
+        own = iam.ManagedPolicy(
+            scope,
+            "OwnResourcesPolicy",
+            description=f"Roadway Studio: what only {user.user_name} may do",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="PassOwnRoleToSageMakerJobs",
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="ManageOwnSpacesAndApps",
+                    actions=[
+                        "sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace",
+                        "sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:AddTags",
+                    ],
+                    resources=[space_arn, app_arn],
+                    conditions={"ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn}},
+                ),
+            ],
+        )
+        acknowledge(
+            own,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": (
+                    "Space names are chosen in Studio; the condition limits them to spaces this user owns."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": (
+                    "App names are chosen in Studio; the condition limits them to apps in spaces this user owns."
+                ),
+            },
+        )
+        tags = [CfnTag(key="roadway:user", value=user.user_name)]
+        if user.team:
+            tags.append(CfnTag(key="roadway:team", value=user.team))
+        if user.email:
+            tags.append(CfnTag(key="roadway:email", value=user.email))
+        profile = sagemaker.CfnUserProfile(
+            scope,
+            "Profile",
+            domain_id=self.domain.attr_domain_id,
+            user_profile_name=user.user_name,
+            user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
+                execution_role=role.role_arn,
+                security_groups=[self.security_group.security_group_id],
+            ),
+            tags=tags,
+        )
+        # Off-boarding removes the profile; the home directory stays in the retained domain's EFS.
+        profile.apply_removal_policy(RemovalPolicy.DESTROY)
+        self.profiles[user.user_name] = profile
+        self.roles[user.user_name] = role
+
+    def _data_scientist_policy(
+        self,
+        stack: Stack,
+        subnet_ids: Sequence[str],
+        storage_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        group_arn: str,
+        packages_arn: str,
+        project: str,
+    ) -> iam.ManagedPolicy:
+        """What every data scientist may do: the project's data, keys, jobs in the VPC and its registry."""
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        jobs = [arn("training-job", "*"), arn("processing-job", "*")]
+        pipelines = [arn("pipeline", f"{project}-*"), arn("pipeline", f"{project}-*/execution/*")]
+        objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
+        images = f"arn:aws:ecr:{stack.region}:*:repository/*"
+        job_logs = stack.format_arn(
+            service="logs", resource="log-group", resource_name="/aws/sagemaker/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # Each wildcard resource, with the reason an auditor reads next to its finding.
+        wildcards: dict[str, str] = {
+            **dict.fromkeys(objects, "Objects of the project's own buckets only; keys differ per dataset and run."),
+            **dict.fromkeys(jobs, "Job names are generated per run; creating one requires the project's subnets."),
+            **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
+            packages_arn: "Versions of the project's model package group only, numbered as they are registered.",
+            "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",
+            images: "SageMaker's framework images live in AWS-owned registries whose accounts differ by region.",
+            job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
+        }
+        statements = [
+            iam.PolicyStatement(
+                sid="ProjectBuckets",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion",
+                         "s3:AbortMultipartUpload"],
+                resources=objects,
+            ),
+            iam.PolicyStatement(
+                sid="ListProjectBuckets",
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ProjectKeys",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                resources=[storage_key.key_arn, artifact_key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="RegisterAndApproveInProjectGroup",
+                actions=["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage",
+                         "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+                         "sagemaker:ListModelPackages"],
+                resources=[group_arn, packages_arn],
+            ),
+            iam.PolicyStatement(
+                sid="JobsOnlyInsideTheVpc",
+                actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
+                resources=jobs,
+                conditions={
+                    "Null": {"sagemaker:VpcSubnets": "false"},
+                    "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": list(subnet_ids)},
+                },
+            ),
+            iam.PolicyStatement(
+                sid="FollowJobs",
+                actions=["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                         "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"],
+                resources=jobs,
+            ),
+            iam.PolicyStatement(
+                sid="ProjectPipelines",
+                actions=["sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:DescribePipeline",
+                         "sagemaker:StartPipelineExecution", "sagemaker:DescribePipelineExecution",
+                         "sagemaker:ListPipelineExecutionSteps", "sagemaker:StopPipelineExecution"],
+                resources=pipelines,
+            ),
+            iam.PolicyStatement(
+                sid="ListAndSearchHaveNoResourceScope",
+                actions=["sagemaker:ListModelPackageGroups", "sagemaker:ListTrainingJobs",
+                         "sagemaker:ListProcessingJobs", "sagemaker:ListPipelines", "sagemaker:Search",
+                         "ecr:GetAuthorizationToken"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="PullSageMakerImages",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[images],
+            ),
+            iam.PolicyStatement(
+                sid="JobLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                         "logs:DescribeLogStreams", "logs:GetLogEvents"],
+                resources=[job_logs],
+            ),
+        ]
+        policy = iam.ManagedPolicy(
+            self,
+            "DataScientistPolicy",
+            description="Roadway: what every data scientist's Studio role may do",
+            statements=statements,
+        )
+        acknowledge(
+            policy,
+            {f"AwsSolutions-IAM5[Resource::{nag_resource(self, res)}]": why for res, why in wildcards.items()},
+        )
+        return policy

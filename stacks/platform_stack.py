@@ -1,0 +1,106 @@
+"""The shared base of every account: network, keys, buckets and the model registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from roadway.config import RoadwayConfig, StageName
+from roadway.naming import Names
+from stacks.constructs.encryption_key import EncryptionKey
+from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.log_archive_bucket import LogArchiveBucket
+from stacks.constructs.model_registry import ModelRegistry
+from stacks.constructs.secure_bucket import SecureBucket
+
+
+class PlatformStack(Stack):
+    """What one account needs before any model arrives; stateful, so it changes rarely."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RoadwayConfig,
+        stage: StageName,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        names = Names.of(config)
+        stage_config = config.stage(stage)
+        next_stage = config.next_stage(stage)
+
+        self.data_key = EncryptionKey(self, "DataKey", purpose=f"data, Studio storage and captures of {stage}")
+        self.artifact_key = EncryptionKey(self, "ArtifactKey", purpose=f"model artifacts of {stage}")
+
+        self.log_archive = LogArchiveBucket(self, "LogArchive")
+        self.network = IsolatedNetwork(
+            self,
+            "Network",
+            cidr=stage_config.vpc_cidr,
+            availability_zones=config.availability_zones,
+            log_archive=self.log_archive,
+            with_studio=stage == "dev",
+        )
+
+        self.artifact_bucket = SecureBucket(
+            self, "ArtifactBucket", key=self.artifact_key, access_logs=self.log_archive, purpose="artifacts"
+        )
+        self.data_bucket = SecureBucket(
+            self, "DataBucket", key=self.data_key, access_logs=self.log_archive, purpose="data"
+        )
+
+        reader_account = config.stage(next_stage).account if next_stage else None
+        reader_role = names.role_arn(reader_account, names.promotion_target_role(next_stage)) if next_stage else None
+        self.registry = ModelRegistry(
+            self,
+            "Registry",
+            group_name=names.model_package_group,
+            group_arn=names.model_package_group_arn(self.account),
+            packages_arn=names.model_packages_arn(self.account),
+            reader_account=reader_account,
+            reader_role_arn=reader_role,
+        )
+        if reader_account and reader_role:
+            self._let_next_stage_read_artifacts(reader_account, reader_role)
+
+        self._export(names, stage, "artifact-bucket-arn", self.artifact_bucket.bucket_arn)
+        self._export(names, stage, "data-bucket-arn", self.data_bucket.bucket_arn)
+        self._export(names, stage, "artifact-key-arn", self.artifact_key.key_arn)
+        self._export(names, stage, "data-key-arn", self.data_key.key_arn)
+        CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
+        CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
+        CfnOutput(self, "ModelPackageGroupName", value=names.model_package_group)
+
+    def _export(self, names: Names, stage: StageName, what: str, value: str) -> None:
+        """Stacks of this stage import by these names (see :meth:`Names.export`), never by CDK's hashes."""
+        CfnOutput(self, f"Export-{what}", value=value, export_name=names.export(stage, what))
+
+    def _let_next_stage_read_artifacts(self, account: str, role_arn: str) -> None:
+        """The next account copies artifacts out of this bucket: read-only, that one role, via S3 only."""
+        principal = iam.AccountPrincipal(account)
+        self.artifact_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NextStagePromotionCopiesArtifacts",
+                principals=[principal],
+                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
+                resources=[self.artifact_bucket.arn_for_objects("*")],
+                conditions={"ArnEquals": {"aws:PrincipalArn": role_arn}},
+            )
+        )
+        self.artifact_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NextStagePromotionDecryptsArtifacts",
+                principals=[principal],
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {"aws:PrincipalArn": role_arn},
+                    "StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"},
+                },
+            )
+        )

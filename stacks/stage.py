@@ -1,0 +1,48 @@
+"""One CDK Stage per account: the stacks of dev, test or prod, placed in that account."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage
+from constructs import Construct
+
+from roadway.config import RoadwayConfig, StageName
+from roadway.naming import Names
+from stacks.platform_stack import PlatformStack
+from stacks.studio_stack import StudioStack
+
+
+class RoadwayStage(Stage):
+    """Deployed with ``cdk deploy '<Stage>/*'`` against that stage's account."""
+
+    def __init__(self, scope: Construct, *, config: RoadwayConfig, stage: StageName) -> None:
+        names = Names.of(config)
+        stage_config = config.stage(stage)
+        super().__init__(
+            scope,
+            names.stage_id(stage),
+            env=Environment(account=stage_config.account, region=config.region),
+        )
+        self.stage_name_ = stage
+        tags = {"roadway:project": config.project, "roadway:stage": stage}
+        self.platform = PlatformStack(
+            self,
+            "Platform",
+            config=config,
+            stage=stage,
+            stack_name=names.stack_name(stage, "platform"),
+            description=f"Roadway {stage}: network, keys, buckets and model registry",
+            termination_protection=True,
+            tags=tags,
+        )
+        self.studio: StudioStack | None = None
+        if stage == "dev":
+            self.studio = StudioStack(
+                self,
+                "Studio",
+                config=config,
+                platform=self.platform,
+                stack_name=names.stack_name(stage, "studio"),
+                description="Roadway dev: SageMaker Studio domain and data scientists",
+                termination_protection=True,
+                tags=tags,
+            )

@@ -1,0 +1,80 @@
+"""Shared fixtures: the real config, and the whole app synthesized once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import App
+
+from roadway.cdk_app import build_app
+from roadway.config import RoadwayConfig, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_PATH = ROOT / "config" / "roadway.yaml"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context the CDK CLI passes from cdk.json, plus the flag it sets itself (and Roadway overrides)."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {**context, "@aws-cdk/core:failSynthOnValidationErrors": False}
+
+
+@dataclass
+class Synth:
+    """One synthesized cloud assembly, indexed by CloudFormation stack name."""
+
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    report: dict[str, Any] | None
+
+    def resources(self, stack: str, type_: str | None = None) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.templates[stack]["Resources"].items()
+            if type_ is None or resource["Type"] == type_
+        }
+
+
+def synthesize(config: RoadwayConfig, outdir: Path, *, compliance: bool = True) -> Synth:
+    app = App(outdir=str(outdir), context=cdk_json_context())
+    build_app(app, config, compliance=compliance)
+    assembly = app.synth()
+    templates: dict[str, dict[str, Any]] = {}
+    for stage in assembly.nested_assemblies:
+        for stack in stage.nested_assembly.stacks:
+            templates[stack.stack_name] = stack.template
+    report_path = outdir / "validation-report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else None
+    return Synth(outdir=outdir, templates=templates, report=report)
+
+
+@pytest.fixture(scope="session")
+def config() -> RoadwayConfig:
+    return load_config(CONFIG_PATH)
+
+
+@pytest.fixture(scope="session")
+def synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The app exactly as `make synth` builds it, compliance gate included."""
+    return synthesize(config, tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def synth_with(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[RoadwayConfig], Synth]:
+    """Synthesize a variant config without the packs (for diffs between configs)."""
+
+    def run(variant: RoadwayConfig) -> Synth:
+        return synthesize(variant, tmp_path_factory.mktemp("variant"), compliance=False)
+
+    return run

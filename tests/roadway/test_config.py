@@ -1,0 +1,150 @@
+"""Bad config is one clear line naming the field; good config becomes typed objects."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from roadway.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def raw() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "config" / "roadway.yaml").read_text())
+
+
+def error_of(data: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "roadway.yaml")
+    message = str(caught.value)
+    assert "\n" not in message, "errors must be one line"
+    return message
+
+
+def test_shipped_config_is_valid_and_typed(raw: dict[str, Any]) -> None:
+    config = parse_config(raw)
+    assert config.stages.dev.account == "111111111111"
+    assert config.next_stage("dev") == "test" and config.next_stage("prod") is None
+    assert config.previous_stage("test") == "dev"
+    assert [u.user_name for u in config.data_scientists] == ["ana-garcia", "ben-okafor"]
+    assert config.availability_zones == ["eu-west-1a", "eu-west-1b"]
+
+
+def test_zones_default_from_region(raw: dict[str, Any]) -> None:
+    del raw["availability_zones"]
+    raw["region"] = "us-east-2"
+    assert parse_config(raw).availability_zones == ["us-east-2a", "us-east-2b"]
+
+
+def test_ten_digit_account(raw: dict[str, Any]) -> None:
+    raw["stages"]["test"]["account"] = "1234567890"
+    assert error_of(raw) == (
+        "roadway.yaml: stages.test.account: expected a 12-digit AWS account ID (quote it in YAML), got '1234567890'"
+    )
+
+
+def test_same_account_for_two_stages(raw: dict[str, Any]) -> None:
+    raw["stages"]["prod"]["account"] = raw["stages"]["test"]["account"]
+    message = error_of(raw)
+    assert message.startswith("roadway.yaml: stages: stages test and prod share account 222222222222")
+
+
+def test_duplicate_user_names(raw: dict[str, Any]) -> None:
+    raw["data_scientists"].append({"user_name": "ana-garcia"})
+    assert "duplicate user_name ana-garcia" in error_of(raw)
+
+
+@pytest.mark.parametrize("name", ["ana_garcia", "-ana", "ana-", "a" * 64, "ana garcia", ""])
+def test_user_name_sagemaker_would_reject(raw: dict[str, Any], name: str) -> None:
+    raw["data_scientists"][1]["user_name"] = name
+    message = error_of(raw)
+    assert message.startswith("roadway.yaml: data_scientists[1].user_name: expected 1-63 letters, digits or hyphens")
+
+
+@pytest.mark.parametrize(
+    ("cidr", "expected"),
+    [
+        ("10.10.0.0/33", "expected an IPv4 network like 10.10.0.0/16"),
+        ("not-a-cidr", "expected an IPv4 network like 10.10.0.0/16"),
+        ("10.10.0.1/16", "expected an IPv4 network like 10.10.0.0/16"),  # host bits set
+        ("10.0.0.0/8", "expected a prefix between /16 and /24"),
+        ("8.8.0.0/16", "expected a private (RFC 1918) range"),
+    ],
+)
+def test_cidr_that_does_not_parse_or_fit(raw: dict[str, Any], cidr: str, expected: str) -> None:
+    raw["stages"]["dev"]["vpc_cidr"] = cidr
+    message = error_of(raw)
+    assert message.startswith(f"roadway.yaml: stages.dev.vpc_cidr: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [((), "projct"), (("stages", "dev"), "acount"), (("data_scientists", 0), "mail"), (("studio",), "idle")],
+)
+def test_unknown_key(raw: dict[str, Any], path: tuple[Any, ...], key: str) -> None:
+    node: Any = raw
+    for part in path:
+        node = node[part]
+    node[key] = "x"
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (*path, key)).lstrip(".")
+    assert error_of(raw) == f"roadway.yaml: {where}: unknown key; check its spelling against config/README.md"
+
+
+def test_missing_stage(raw: dict[str, Any]) -> None:
+    del raw["stages"]["prod"]
+    assert error_of(raw) == "roadway.yaml: stages.prod: required but missing"
+
+
+def test_bad_email_and_idle_minutes(raw: dict[str, Any]) -> None:
+    bad = copy.deepcopy(raw)
+    bad["data_scientists"][0]["email"] = "ana-at-example"
+    assert "data_scientists[0].email: expected an e-mail address" in error_of(bad)
+    raw["studio"]["idle_shutdown_minutes"] = 5
+    assert error_of(raw).startswith("roadway.yaml: studio.idle_shutdown_minutes: Input should be greater than")
+
+
+def test_not_a_mapping() -> None:
+    with pytest.raises(ConfigError, match="expected a mapping of settings at the top level"):
+        parse_config(["a", "list"], "x.yaml")
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("project: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d"):
+        load_config(broken)
+
+
+def test_synth_with_bad_config_prints_one_line_and_no_trace(raw: dict[str, Any], tmp_path: Path) -> None:
+    """What `cdk synth -c config=...` shows a user: the app's own stderr, one line, exit code 2."""
+    raw["stages"]["dev"]["account"] = "12345"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "CDK_CONTEXT_JSON": f'{{"config": "{bad}"}}', "CDK_OUTDIR": str(tmp_path / "out"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"roadway: config error: {bad}: stages.dev.account: expected a 12-digit AWS account ID "
+        "(quote it in YAML), got '12345'"
+    ]
+    assert not list((tmp_path / "out").glob("**/*.template.json")), "nothing may be synthesized from a bad config"

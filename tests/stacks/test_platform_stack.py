@@ -1,0 +1,137 @@
+"""Every account's base: isolated network, rotated keys, locked-down buckets, the registry and its reader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Template
+
+from roadway.config import STAGE_NAMES, RoadwayConfig
+from tests.conftest import Synth
+
+PLATFORMS = [f"roadway-{stage}-platform" for stage in STAGE_NAMES]
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_network_has_no_route_to_the_internet(synth: Synth, stack: str) -> None:
+    template = Template.from_json(synth.templates[stack])
+    for forbidden in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP"):
+        template.resource_count_is(forbidden, 0)
+    for subnet in synth.resources(stack, "AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+    routes = synth.resources(stack, "AWS::EC2::Route")
+    assert routes == {}, "isolated subnets have only the local route (plus the S3 gateway prefix list)"
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "s3"})
+
+
+def endpoint_services(synth: Synth, stack: str) -> set[str]:
+    services = set()
+    for endpoint in synth.resources(stack, "AWS::EC2::VPCEndpoint").values():
+        name = endpoint["Properties"]["ServiceName"]
+        text = name if isinstance(name, str) else json.dumps(name)
+        services.add(text.split("amazonaws.com.")[-1].split(".")[-1].strip('"]} '))
+    return services
+
+
+def test_dev_has_the_endpoints_studio_needs_offline(synth: Synth) -> None:
+    services = endpoint_services(synth, "roadway-dev-platform")
+    needed = {"s3", "api", "runtime", "studio", "notebook", "sts", "logs", "monitoring", "dkr", "kms"}
+    assert needed <= services, f"missing endpoints: {needed - services}"
+    assert "studio" not in endpoint_services(synth, "roadway-prod-platform")
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_endpoints_admit_https_from_the_vpc_literal_cidr_only(
+    synth: Synth, config: RoadwayConfig, stack: str
+) -> None:
+    stage = stack.split("-")[1]
+    cidr = config.stage(stage).vpc_cidr  # type: ignore[arg-type]
+    interface = [
+        e for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
+    assert interface and all(e["Properties"]["PrivateDnsEnabled"] for e in interface)
+    groups = {g["Fn::GetAtt"][0] for e in interface for g in e["Properties"]["SecurityGroupIds"]}
+    assert len(groups) == 1
+    (group,) = groups
+    ingress = synth.templates[stack]["Resources"][group]["Properties"]["SecurityGroupIngress"]
+    assert ingress == [
+        {"CidrIp": cidr, "Description": "HTTPS from the VPC", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+    ]
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_keys_are_customer_managed_rotated_and_retained(synth: Synth, stack: str) -> None:
+    keys = synth.resources(stack, "AWS::KMS::Key")
+    assert len(keys) == 2
+    for key in keys.values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_data_buckets_are_kms_versioned_private_logged_and_retained(synth: Synth, stack: str) -> None:
+    buckets = synth.resources(stack, "AWS::S3::Bucket")
+    keyed = {lid: b for lid, b in buckets.items() if lid.startswith(("ArtifactBucket", "DataBucket"))}
+    assert len(keyed) == 2
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        }
+    for bucket in keyed.values():
+        props = bucket["Properties"]
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert "Fn::GetAtt" in rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+        assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("LogArchive")
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_every_bucket_refuses_plain_http(synth: Synth, stack: str) -> None:
+    buckets = set(synth.resources(stack, "AWS::S3::Bucket"))
+    tls_only = set()
+    for policy in synth.resources(stack, "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}:
+                assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+                tls_only.add(policy["Properties"]["Bucket"]["Ref"])
+    assert tls_only == buckets
+
+
+def test_registry_group_is_named_once_and_read_only_for_the_next_stage(synth: Synth) -> None:
+    for stage, reader in (("dev", "222222222222"), ("test", "333333333333")):
+        (group,) = synth.resources(f"roadway-{stage}-platform", "AWS::SageMaker::ModelPackageGroup").values()
+        assert group["Properties"]["ModelPackageGroupName"] == "house-price"
+        assert group["DeletionPolicy"] == "Retain"
+        (statement,) = group["Properties"]["ModelPackageGroupPolicy"]["Statement"]
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{reader}:root"}
+        next_stage = {"dev": "test", "test": "prod"}[stage]
+        assert statement["Condition"] == {
+            "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{reader}:role/roadway-{next_stage}-promotion-target"}
+        }
+        assert sorted(statement["Action"]) == [
+            "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+        ]
+    (prod_group,) = synth.resources("roadway-prod-platform", "AWS::SageMaker::ModelPackageGroup").values()
+    assert "ModelPackageGroupPolicy" not in prod_group["Properties"], "nothing reads prod's registry from outside"
+
+
+def test_next_stage_may_read_artifacts_and_nothing_else(synth: Synth) -> None:
+    statements = [
+        statement
+        for policy in synth.resources("roadway-dev-platform", "AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "NextStagePromotionCopiesArtifacts"
+    ]
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    assert all(action.startswith("s3:Get") for action in statement["Action"])
+    assert json.dumps(statement["Principal"]).endswith(':iam::222222222222:root"]]}}')
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222222222222:role/roadway-test-promotion-target"}
+    }
+    assert "333333333333" not in json.dumps(synth.templates["roadway-dev-platform"]), "dev never trusts prod"
