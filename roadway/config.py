@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roadway.model_monitor_images import ANALYZER_REGISTRIES
+
 STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
 
@@ -84,12 +86,34 @@ class StudioConfig(_Strict):
     """JupyterLab spaces stop after this many idle minutes (SageMaker accepts 60 to 525600)."""
 
 
+_INSTANCE_ONLY_KEYS = (
+    "instance_type",
+    "instance_count",
+    "min_capacity",
+    "max_capacity",
+    "target_invocations_per_instance",
+)
+
+
 class ServerlessServing(_Strict):
-    """Serverless inference: no cost when idle, the right default for a staging endpoint."""
+    """Serverless inference: no cost when idle, the right default for a staging endpoint.
+
+    SageMaker serverless endpoints support no VPC config, network isolation or data capture; choose
+    ``kind: instances`` where those are required.
+    """
 
     kind: Literal["serverless"] = "serverless"
     memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
     max_concurrency: Annotated[int, Field(ge=1, le=200)] = 5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_instance_settings(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in _INSTANCE_ONLY_KEYS:
+                if key in data:
+                    raise ValueError(f"{key} applies only to kind: instances; serverless scales by max_concurrency")
+        return data
 
 
 class InstanceServing(_Strict):
@@ -112,9 +136,7 @@ class InstanceServing(_Strict):
     @model_validator(mode="after")
     def _check_capacity(self) -> InstanceServing:
         if self.min_capacity > self.max_capacity:
-            raise ValueError(
-                f"min_capacity ({self.min_capacity}) must not exceed max_capacity ({self.max_capacity})"
-            )
+            raise ValueError(f"min_capacity ({self.min_capacity}) must not exceed max_capacity ({self.max_capacity})")
         if not self.min_capacity <= self.instance_count <= self.max_capacity:
             raise ValueError(
                 f"instance_count ({self.instance_count}) must lie between min_capacity "
@@ -135,28 +157,45 @@ class RollbackAlarms(_Strict):
 
 
 class MonitoringConfig(_Strict):
-    """Model Monitor's data-quality schedule and where its alarms go."""
+    """Model Monitor's data-quality schedule, and which features' drift raises the alarm."""
 
     schedule: Literal["hourly", "daily"] = "hourly"
     instance_type: str = "ml.m5.large"
-    alarm_emails: list[str] = Field(default_factory=list)
-
-    @field_validator("alarm_emails")
-    @classmethod
-    def _check_emails(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _EMAIL.match(value):
-                raise ValueError(f"expected e-mail addresses like name@example.com, got {value!r}")
-        return values
+    watched_features: Annotated[list[str], Field(min_length=1, max_length=10)] = [
+        "area",
+        "Overall.Qual",
+        "Year.Built",
+        "Total.Bsmt.SF",
+    ]
+    """Model Monitor publishes one drift metric per feature; the alarm watches these (CloudWatch allows 10)."""
+    drift_threshold: Annotated[float, Field(gt=0, le=1)] = 0.1
+    """Baseline drift distance of a watched feature that raises the drift alarm."""
 
 
 class ServingConfig(_Strict):
     """How a serving stage hosts the model it is promoted."""
 
     endpoint: Annotated[ServerlessServing | InstanceServing, Field(discriminator="kind")]
-    data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 100
+    data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 0
     rollback: RollbackAlarms = RollbackAlarms()
     monitoring: MonitoringConfig | None = None
+
+    @model_validator(mode="after")
+    def _check_serverless_limits(self) -> ServingConfig:
+        if isinstance(self.endpoint, ServerlessServing):
+            if self.data_capture_percent:
+                raise ValueError(
+                    "serverless endpoints cannot capture data: set data_capture_percent: 0 or use kind: instances"
+                )
+            if self.monitoring is not None:
+                raise ValueError("Model Monitor needs data capture, which needs kind: instances")
+        elif self.monitoring is not None and not self.data_capture_percent:
+            raise ValueError("monitoring needs data_capture_percent above 0 (it analyses captured requests)")
+        return self
+
+    @property
+    def serverless(self) -> bool:
+        return isinstance(self.endpoint, ServerlessServing)
 
 
 class StageConfig(_Strict):
@@ -166,7 +205,17 @@ class StageConfig(_Strict):
     vpc_cidr: str
     aws_profile: str | None = None
     """Named profile for `cdk deploy` and the roadway CLI (defaults to the stage name)."""
+    alarm_emails: list[str] = Field(default_factory=list)
+    """Who is told when this stage's alarms fire (promotion failures, rollbacks, drift)."""
     serving: ServingConfig | None = None
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _check_emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _EMAIL.match(value):
+                raise ValueError(f"expected e-mail addresses like name@example.com, got {value!r}")
+        return values
 
     @field_validator("account", mode="before")
     @classmethod
@@ -211,8 +260,7 @@ class Stages(_Strict):
             account = getattr(self, name).account
             if account in seen:
                 raise ValueError(
-                    f"stages {seen[account]} and {name} share account {account}; "
-                    "expected a separate account per stage"
+                    f"stages {seen[account]} and {name} share account {account}; expected a separate account per stage"
                 )
             seen[account] = name
         if self.dev.serving is not None:
@@ -270,6 +318,13 @@ class RoadwayConfig(_Strict):
         for zone in self.availability_zones:
             if not re.match(rf"^{re.escape(self.region)}[a-z]$", zone):
                 raise ValueError(f"expected zones of region {self.region} like {self.region}a, got {zone!r}")
+        for name in STAGE_NAMES:
+            serving = self.stage(name).serving  # type: ignore[arg-type]
+            if serving is not None and serving.monitoring is not None and self.region not in ANALYZER_REGISTRIES:
+                raise ValueError(
+                    f"stages.{name}.serving.monitoring: Model Monitor's analyzer image is not listed for region "
+                    f"{self.region}; add it to roadway/model_monitor_images.py or remove monitoring"
+                )
         names = [user.user_name for user in self.data_scientists]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

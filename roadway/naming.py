@@ -47,6 +47,10 @@ class Names:
         """CloudFormation service role that applies promotions to the serving stack."""
         return f"{self.project}-{stage}-serving-deployer"
 
+    def endpoint(self, stage: StageName) -> str:
+        """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
+        return f"{self.project}-{stage}-{self.model_package_group}"
+
     def studio_domain(self) -> str:
         """SageMaker requires a domain name; one domain per dev account."""
         return f"{self.project}-studio"

@@ -6,6 +6,8 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
@@ -36,6 +38,27 @@ class PlatformStack(Stack):
 
         self.data_key = EncryptionKey(self, "DataKey", purpose=f"data, Studio storage and captures of {stage}")
         self.artifact_key = EncryptionKey(self, "ArtifactKey", purpose=f"model artifacts of {stage}")
+        self.ops_key = EncryptionKey(self, "OpsKey", purpose=f"alarms, notifications and dead letters of {stage}")
+        for service in ("cloudwatch", "events"):
+            # CloudWatch alarms and EventBridge rules publish to the encrypted topic and queues.
+            self.ops_key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"{service.capitalize()}PublishesEncrypted",
+                    principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
+                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+        self.alarm_topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"Roadway {stage} alarms",
+            master_key=self.ops_key,
+            enforce_ssl=True,
+        )
+        for email in stage_config.alarm_emails:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
 
         self.log_archive = LogArchiveBucket(self, "LogArchive")
         self.network = IsolatedNetwork(
@@ -72,6 +95,7 @@ class PlatformStack(Stack):
         self._export(names, stage, "data-bucket-arn", self.data_bucket.bucket_arn)
         self._export(names, stage, "artifact-key-arn", self.artifact_key.key_arn)
         self._export(names, stage, "data-key-arn", self.data_key.key_arn)
+        self._export(names, stage, "alarm-topic-arn", self.alarm_topic.topic_arn)
         CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=names.model_package_group)

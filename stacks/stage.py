@@ -8,6 +8,7 @@ from constructs import Construct
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.platform_stack import PlatformStack
+from stacks.serving_stack import ServingStack
 from stacks.studio_stack import StudioStack
 
 
@@ -44,5 +45,17 @@ class RoadwayStage(Stage):
                 stack_name=names.stack_name(stage, "studio"),
                 description="Roadway dev: SageMaker Studio domain and data scientists",
                 termination_protection=True,
+                tags=tags,
+            )
+        self.serving: ServingStack | None = None
+        if stage_config.serving is not None:
+            self.serving = ServingStack(
+                self,
+                "Serving",
+                config=config,
+                stage=stage,
+                platform=self.platform,
+                stack_name=names.serving_stack(stage),
+                description=f"Roadway {stage}: the endpoint, its alarms and monitoring (model set by promotion)",
                 tags=tags,
             )

@@ -73,9 +73,7 @@ class IsolatedNetwork(Construct):
             description="HTTPS from inside the VPC to AWS service endpoints",
             allow_all_outbound=False,
         )
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
-        )
+        self.endpoint_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the VPC")
         endpoints = dict(_COMMON_ENDPOINTS)
         if with_studio:
             endpoints.update(_STUDIO_ENDPOINTS)

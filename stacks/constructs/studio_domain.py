@@ -54,8 +54,15 @@ class StudioDomain(Construct):
         self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(2049), "EFS home directories")
 
         self.policy = self._data_scientist_policy(
-            stack, subnet_ids, storage_key, data_bucket, artifact_bucket, artifact_key,
-            model_package_group_arn, model_packages_arn, project,
+            stack,
+            subnet_ids,
+            storage_key,
+            data_bucket,
+            artifact_bucket,
+            artifact_key,
+            model_package_group_arn,
+            model_packages_arn,
+            project,
         )
         # Spaces nobody owns (shared spaces) run as this role; it has the shared policy and nothing else.
         default_role = iam.Role(
@@ -141,8 +148,12 @@ class StudioDomain(Construct):
                 iam.PolicyStatement(
                     sid="ManageOwnSpacesAndApps",
                     actions=[
-                        "sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace",
-                        "sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:AddTags",
+                        "sagemaker:CreateSpace",
+                        "sagemaker:UpdateSpace",
+                        "sagemaker:DeleteSpace",
+                        "sagemaker:CreateApp",
+                        "sagemaker:DeleteApp",
+                        "sagemaker:AddTags",
                     ],
                     resources=[space_arn, app_arn],
                     conditions={"ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn}},
@@ -194,6 +205,7 @@ class StudioDomain(Construct):
         project: str,
     ) -> iam.ManagedPolicy:
         """What every data scientist may do: the project's data, keys, jobs in the VPC and its registry."""
+
         def arn(resource: str, name: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
@@ -202,7 +214,9 @@ class StudioDomain(Construct):
         objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
         images = f"arn:aws:ecr:{stack.region}:*:repository/*"
         job_logs = stack.format_arn(
-            service="logs", resource="log-group", resource_name="/aws/sagemaker/*",
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         # Each wildcard resource, with the reason an auditor reads next to its finding.
@@ -218,8 +232,13 @@ class StudioDomain(Construct):
         statements = [
             iam.PolicyStatement(
                 sid="ProjectBuckets",
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion",
-                         "s3:AbortMultipartUpload"],
+                actions=[
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                    "s3:GetObjectVersion",
+                    "s3:AbortMultipartUpload",
+                ],
                 resources=objects,
             ),
             iam.PolicyStatement(
@@ -234,9 +253,13 @@ class StudioDomain(Construct):
             ),
             iam.PolicyStatement(
                 sid="RegisterAndApproveInProjectGroup",
-                actions=["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage",
-                         "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
-                         "sagemaker:ListModelPackages"],
+                actions=[
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:UpdateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:DescribeModelPackageGroup",
+                    "sagemaker:ListModelPackages",
+                ],
                 resources=[group_arn, packages_arn],
             ),
             iam.PolicyStatement(
@@ -250,22 +273,37 @@ class StudioDomain(Construct):
             ),
             iam.PolicyStatement(
                 sid="FollowJobs",
-                actions=["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                         "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"],
+                actions=[
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                ],
                 resources=jobs,
             ),
             iam.PolicyStatement(
                 sid="ProjectPipelines",
-                actions=["sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:DescribePipeline",
-                         "sagemaker:StartPipelineExecution", "sagemaker:DescribePipelineExecution",
-                         "sagemaker:ListPipelineExecutionSteps", "sagemaker:StopPipelineExecution"],
+                actions=[
+                    "sagemaker:CreatePipeline",
+                    "sagemaker:UpdatePipeline",
+                    "sagemaker:DescribePipeline",
+                    "sagemaker:StartPipelineExecution",
+                    "sagemaker:DescribePipelineExecution",
+                    "sagemaker:ListPipelineExecutionSteps",
+                    "sagemaker:StopPipelineExecution",
+                ],
                 resources=pipelines,
             ),
             iam.PolicyStatement(
                 sid="ListAndSearchHaveNoResourceScope",
-                actions=["sagemaker:ListModelPackageGroups", "sagemaker:ListTrainingJobs",
-                         "sagemaker:ListProcessingJobs", "sagemaker:ListPipelines", "sagemaker:Search",
-                         "ecr:GetAuthorizationToken"],
+                actions=[
+                    "sagemaker:ListModelPackageGroups",
+                    "sagemaker:ListTrainingJobs",
+                    "sagemaker:ListProcessingJobs",
+                    "sagemaker:ListPipelines",
+                    "sagemaker:Search",
+                    "ecr:GetAuthorizationToken",
+                ],
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -275,8 +313,13 @@ class StudioDomain(Construct):
             ),
             iam.PolicyStatement(
                 sid="JobLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                         "logs:DescribeLogStreams", "logs:GetLogEvents"],
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                    "logs:GetLogEvents",
+                ],
                 resources=[job_logs],
             ),
         ]

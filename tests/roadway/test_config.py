@@ -136,7 +136,8 @@ def test_synth_with_bad_config_prints_one_line_and_no_trace(raw: dict[str, Any],
         env={
             "PATH": "/usr/bin:/bin",
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-            "CDK_CONTEXT_JSON": f'{{"config": "{bad}"}}', "CDK_OUTDIR": str(tmp_path / "out"),
+            "CDK_CONTEXT_JSON": f'{{"config": "{bad}"}}',
+            "CDK_OUTDIR": str(tmp_path / "out"),
         },
         capture_output=True,
         text=True,
@@ -148,3 +149,37 @@ def test_synth_with_bad_config_prints_one_line_and_no_trace(raw: dict[str, Any],
         "(quote it in YAML), got '12345'"
     ]
     assert not list((tmp_path / "out").glob("**/*.template.json")), "nothing may be synthesized from a bad config"
+
+
+@pytest.mark.parametrize(
+    ("stage", "change", "expected"),
+    [
+        (
+            "test",
+            {"endpoint": {"kind": "serverless", "instance_count": 2}},
+            "stages.test.serving.endpoint: instance_count applies only to kind: instances",
+        ),
+        ("prod", {"data_capture_percent": 101}, "stages.prod.serving.data_capture_percent: Input should be less than"),
+        (
+            "prod",
+            {"endpoint": {"kind": "instances", "min_capacity": 4, "max_capacity": 2, "instance_count": 2}},
+            "stages.prod.serving.endpoint: min_capacity (4) must not exceed max_capacity (2)",
+        ),
+        (
+            "test",
+            {"data_capture_percent": 10},
+            "stages.test.serving: serverless endpoints cannot capture data: set data_capture_percent: 0",
+        ),
+        ("prod", {"data_capture_percent": 0}, "stages.prod.serving: monitoring needs data_capture_percent above 0"),
+        ("prod", {"endpoint": {"kind": "gpu"}}, "stages.prod.serving.endpoint: expected kind: serverless or kind"),
+    ],
+)
+def test_bad_serving_config(raw: dict[str, Any], stage: str, change: dict[str, Any], expected: str) -> None:
+    raw["stages"][stage]["serving"].update(change)
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
+
+
+def test_monitoring_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) -> None:
+    raw["region"] = "af-south-1"
+    raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
+    assert "Model Monitor's analyzer image is not listed for region af-south-1" in error_of(raw)

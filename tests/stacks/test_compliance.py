@@ -25,7 +25,8 @@ def test_packs_reach_every_stage(synth: Synth) -> None:
     assert synth.report is not None
     paths = {
         construct["constructPath"].split("/")[0]
-        for plugin in synth.report["pluginReports"] if plugin["pluginName"] in RULE_PACKS
+        for plugin in synth.report["pluginReports"]
+        if plugin["pluginName"] in RULE_PACKS
         for finding in plugin["suppressedViolations"]
         for construct in finding["violatingConstructs"]
     }
@@ -49,7 +50,8 @@ def test_every_acknowledgement_excuses_a_real_finding_and_is_reported(synth: Syn
     assert synth.report is not None
     reported = {
         (finding["acknowledgedId"], finding["acknowledgedAt"], finding["reason"])
-        for plugin in synth.report["pluginReports"] if plugin["pluginName"] in RULE_PACKS
+        for plugin in synth.report["pluginReports"]
+        if plugin["pluginName"] in RULE_PACKS
         for finding in plugin["suppressedViolations"]
     }
     made = acknowledgements(synth.outdir)

@@ -42,13 +42,12 @@ def test_dev_has_the_endpoints_studio_needs_offline(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize("stack", PLATFORMS)
-def test_endpoints_admit_https_from_the_vpc_literal_cidr_only(
-    synth: Synth, config: RoadwayConfig, stack: str
-) -> None:
+def test_endpoints_admit_https_from_the_vpc_literal_cidr_only(synth: Synth, config: RoadwayConfig, stack: str) -> None:
     stage = stack.split("-")[1]
     cidr = config.stage(stage).vpc_cidr  # type: ignore[arg-type]
     interface = [
-        e for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
+        e
+        for e in synth.resources(stack, "AWS::EC2::VPCEndpoint").values()
         if e["Properties"].get("VpcEndpointType") == "Interface"
     ]
     assert interface and all(e["Properties"]["PrivateDnsEnabled"] for e in interface)
@@ -64,7 +63,7 @@ def test_endpoints_admit_https_from_the_vpc_literal_cidr_only(
 @pytest.mark.parametrize("stack", PLATFORMS)
 def test_keys_are_customer_managed_rotated_and_retained(synth: Synth, stack: str) -> None:
     keys = synth.resources(stack, "AWS::KMS::Key")
-    assert len(keys) == 2
+    assert sorted(lid.rstrip("0123456789ABCDEF") for lid in keys) == ["ArtifactKey", "DataKey", "OpsKey"]
     for key in keys.values():
         assert key["Properties"]["EnableKeyRotation"] is True
         assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
@@ -80,7 +79,10 @@ def test_data_buckets_are_kms_versioned_private_logged_and_retained(synth: Synth
         assert bucket["DeletionPolicy"] == "Retain"
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }
     for bucket in keyed.values():
         props = bucket["Properties"]
@@ -114,7 +116,9 @@ def test_registry_group_is_named_once_and_read_only_for_the_next_stage(synth: Sy
             "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{reader}:role/roadway-{next_stage}-promotion-target"}
         }
         assert sorted(statement["Action"]) == [
-            "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:DescribeModelPackageGroup",
+            "sagemaker:ListModelPackages",
         ]
     (prod_group,) = synth.resources("roadway-prod-platform", "AWS::SageMaker::ModelPackageGroup").values()
     assert "ModelPackageGroupPolicy" not in prod_group["Properties"], "nothing reads prod's registry from outside"

@@ -79,8 +79,9 @@ def test_shared_policy_is_scoped_to_the_project(synth: Synth) -> None:
     jobs = next(s for s in statements if "sagemaker:CreateTrainingJob" in s["Action"])
     assert jobs["Condition"]["Null"] == {"sagemaker:VpcSubnets": "false"}
     star = [s for s in statements if s["Resource"] == "*"]
-    assert len(star) == 1 and all(a.split(":")[1].startswith(("List", "Search", "GetAuthorizationToken"))
-                                  for a in star[0]["Action"])
+    assert len(star) == 1 and all(
+        a.split(":")[1].startswith(("List", "Search", "GetAuthorizationToken")) for a in star[0]["Action"]
+    )
 
 
 def test_each_role_passes_only_itself(synth: Synth) -> None:

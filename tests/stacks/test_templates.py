@@ -61,7 +61,9 @@ def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
     assert len(templates) == len(synth.templates)
     result = subprocess.run(
         [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", *templates],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     findings = [line for line in result.stdout.splitlines() if line.strip()]
     assert result.returncode in (0, 4), result.stdout + result.stderr  # 2 = errors, 4 = warnings only
@@ -70,10 +72,14 @@ def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
     #   default security group: CDK's template, not ours.
     # - W3010 (literal availability zones) on subnets: the zones come from config on purpose, so that synth
     #   needs no AWS lookup; CDK's own validation acknowledges the same thing.
+    # - W6001 (an output that repeats an import) on the serving stacks' ArtifactBucketName: the promotion
+    #   reads the target bucket from the one stack it updates, whose name is its contract.
     explained = [
-        f for f in findings
+        f
+        for f in findings
         if (":W3005:" in f and "CustomVpcRestrictDefaultSGCustomResourceProvider" in f)
         or (":W3010:" in f and "Avoid hardcoding availability zones" in f)
+        or (":W6001:" in f and "Serving" in f and "artifact-bucket-arn" in f)
     ]
     assert [f for f in findings if f not in explained] == []
 

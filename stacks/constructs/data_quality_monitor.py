@@ -1,0 +1,190 @@
+"""Model Monitor's data-quality check of an endpoint against the served package's baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnCondition, Duration, Fn
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from roadway.config import MonitoringConfig
+from roadway.model_monitor_images import analyzer_image
+from stacks.constructs.model_endpoint import CAPTURE_PREFIX
+from stacks.constructs.sagemaker_role import SageMakerRole
+
+REPORTS_PREFIX = "monitoring-reports"
+_SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
+# Where the built-in analyzer publishes one drift metric per feature (feature_baseline_drift_<name>).
+DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+
+
+class DataQualityMonitor(Construct):
+    """Exists while a package with a data-quality baseline is served (``has_monitoring``)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint_name: str,
+        constraints_uri: str,
+        statistics_uri: str,
+        has_monitoring: CfnCondition,
+        monitoring: MonitoringConfig,
+        region: str,
+        vpc_cidr: str,
+        vpc: ec2.IVpc,
+        subnet_ids: Sequence[str],
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.schedule_name = f"{endpoint_name}-data-quality"
+        captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
+        reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/*")
+        baselines = artifact_bucket.arn_for_objects("*")
+        self.role = SageMakerRole(
+            self,
+            "Role",
+            description=f"Roadway: data-quality monitoring of {endpoint_name}",
+            statements=[
+                iam.PolicyStatement(sid="ReadCaptures", actions=["s3:GetObject"], resources=[captures]),
+                iam.PolicyStatement(sid="ReadBaselines", actions=["s3:GetObject"], resources=[baselines]),
+                iam.PolicyStatement(sid="ListCaptures", actions=["s3:ListBucket"], resources=[data_bucket.bucket_arn]),
+                iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[reports]),
+                iam.PolicyStatement(
+                    sid="UseKeys",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:CreateGrant"],
+                    resources=[data_key.key_arn, artifact_key.key_arn],
+                ),
+            ],
+            wildcards={
+                captures: "Captured requests, one object per batch, under the data-capture prefix only.",
+                reports: "Monitoring reports, one set per run, under the monitoring-reports prefix only.",
+                baselines: "Baseline statistics and constraints of the served package, copied in by promotion.",
+            },
+            in_vpc=True,
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Monitoring jobs: no inbound, HTTPS to VPC endpoints only",
+        )
+        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
+
+        definition = sagemaker.CfnDataQualityJobDefinition(
+            self,
+            "JobDefinition",
+            endpoint_name=endpoint_name,
+            role_arn=self.role.role_arn,
+            data_quality_app_specification=sagemaker.CfnDataQualityJobDefinition.DataQualityAppSpecificationProperty(
+                image_uri=analyzer_image(region),
+            ),
+            data_quality_baseline_config=sagemaker.CfnDataQualityJobDefinition.DataQualityBaselineConfigProperty(
+                constraints_resource=sagemaker.CfnDataQualityJobDefinition.ConstraintsResourceProperty(
+                    s3_uri=constraints_uri
+                ),
+                statistics_resource=sagemaker.CfnDataQualityJobDefinition.StatisticsResourceProperty(
+                    s3_uri=statistics_uri
+                ),
+            ),
+            data_quality_job_input=sagemaker.CfnDataQualityJobDefinition.DataQualityJobInputProperty(
+                endpoint_input=sagemaker.CfnDataQualityJobDefinition.EndpointInputProperty(
+                    endpoint_name=endpoint_name,
+                    local_path="/opt/ml/processing/input",
+                    s3_input_mode="File",
+                    s3_data_distribution_type="FullyReplicated",
+                )
+            ),
+            data_quality_job_output_config=sagemaker.CfnDataQualityJobDefinition.MonitoringOutputConfigProperty(
+                kms_key_id=data_key.key_arn,
+                monitoring_outputs=[
+                    sagemaker.CfnDataQualityJobDefinition.MonitoringOutputProperty(
+                        s3_output=sagemaker.CfnDataQualityJobDefinition.S3OutputProperty(
+                            local_path="/opt/ml/processing/output",
+                            s3_uri=f"s3://{data_bucket.bucket_name}/{REPORTS_PREFIX}/{endpoint_name}",
+                            s3_upload_mode="EndOfJob",
+                        )
+                    )
+                ],
+            ),
+            job_resources=sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty(
+                cluster_config=sagemaker.CfnDataQualityJobDefinition.ClusterConfigProperty(
+                    instance_count=1,
+                    instance_type=monitoring.instance_type,
+                    volume_size_in_gb=20,
+                    volume_kms_key_id=data_key.key_arn,
+                )
+            ),
+            network_config=sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty(
+                enable_inter_container_traffic_encryption=True,
+                enable_network_isolation=True,
+                vpc_config=sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty(
+                    security_group_ids=[self.security_group.security_group_id], subnets=list(subnet_ids)
+                ),
+            ),
+            stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(
+                max_runtime_in_seconds=3300
+            ),
+        )
+        schedule = sagemaker.CfnMonitoringSchedule(
+            self,
+            "Schedule",
+            monitoring_schedule_name=self.schedule_name,
+            endpoint_name=endpoint_name,
+            monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+                # Generated name (a new baseline replaces the definition), read back from its ARN.
+                monitoring_job_definition_name=Fn.select(1, Fn.split("/", definition.attr_job_definition_arn)),
+                monitoring_type="DataQuality",
+                schedule_config=sagemaker.CfnMonitoringSchedule.ScheduleConfigProperty(
+                    schedule_expression=_SCHEDULES[monitoring.schedule]
+                ),
+            ),
+        )
+        definition.node.add_dependency(self.role.policy)
+        for resource in (definition, schedule):
+            resource.cfn_options.condition = has_monitoring
+
+        period = Duration.hours(1 if monitoring.schedule == "hourly" else 24)
+        drift = {
+            f"f{index}": cloudwatch.Metric(
+                namespace=DRIFT_NAMESPACE,
+                metric_name=f"feature_baseline_drift_{feature}",
+                dimensions_map={"Endpoint": endpoint_name, "MonitoringSchedule": self.schedule_name},
+                statistic="Maximum",
+                period=period,
+            )
+            for index, feature in enumerate(monitoring.watched_features)
+        }
+        self.drift_alarm = cloudwatch.Alarm(
+            self,
+            "DriftAlarm",
+            alarm_description=(
+                f"{endpoint_name}: a watched feature drifted more than {monitoring.drift_threshold} from the "
+                "served package's baseline (see the monitoring report)"
+            ),
+            metric=cloudwatch.MathExpression(
+                expression=f"MAX([{', '.join(drift)}])",
+                using_metrics=drift,
+                period=period,
+                label="largest watched feature drift",
+            ),
+            threshold=monitoring.drift_threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.drift_alarm.add_alarm_action(actions.SnsAction(alarm_topic))

@@ -1,0 +1,259 @@
+"""A SageMaker endpoint serving whichever model package CloudFormation is given, or none yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnCondition, Duration
+from aws_cdk import aws_applicationautoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from roadway.compliance import acknowledge
+from roadway.config import InstanceServing, ServerlessServing, ServingConfig
+from stacks.constructs.sagemaker_role import SageMakerRole
+
+VARIANT = "AllTraffic"
+CAPTURE_PREFIX = "data-capture"
+
+
+class ModelEndpoint(Construct):
+    """Model, endpoint config and endpoint exist only while a package ARN is set (``has_model``).
+
+    Instances get blue/green deployments that roll back on the 5XX and latency alarms, and target-tracking
+    scaling; serverless gets neither (SageMaker does not offer them there) but keeps the alarms.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_package_arn: str,
+        has_model: CfnCondition,
+        endpoint_name: str,
+        serving: ServingConfig,
+        vpc: ec2.IVpc,
+        vpc_cidr: str,
+        subnet_ids: Sequence[str],
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.endpoint_name = endpoint_name
+        in_vpc = not serving.serverless
+        capture = serving.data_capture_percent > 0
+
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[artifact_bucket.arn_for_objects("*")]
+            ),
+            iam.PolicyStatement(sid="DecryptModelArtifacts", actions=["kms:Decrypt"], resources=[artifact_key.key_arn]),
+        ]
+        wildcards = {
+            artifact_bucket.arn_for_objects("*"): "Model artifacts of this account's registry, copied in by promotion."
+        }
+        if capture:
+            captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
+            statements += [
+                iam.PolicyStatement(sid="WriteCapturedData", actions=["s3:PutObject"], resources=[captures]),
+                iam.PolicyStatement(
+                    sid="EncryptCapturedData",
+                    actions=["kms:GenerateDataKey", "kms:Encrypt"],
+                    resources=[data_key.key_arn],
+                ),
+            ]
+            wildcards[captures] = "Data capture writes one object per batch of requests under its own prefix."
+        self.role = SageMakerRole(
+            self,
+            "ExecutionRole",
+            description=f"Roadway: serves {endpoint_name}",
+            statements=statements,
+            wildcards=wildcards,
+            in_vpc=in_vpc,
+        )
+
+        vpc_config = None
+        if in_vpc:
+            self.security_group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                allow_all_outbound=False,
+                description="Model containers: no inbound, HTTPS to VPC endpoints only",
+            )
+            self.security_group.add_egress_rule(
+                ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints"
+            )
+            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
+                security_group_ids=[self.security_group.security_group_id], subnets=list(subnet_ids)
+            )
+        self.model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=self.role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(model_package_name=model_package_arn),
+            enable_network_isolation=in_vpc,
+            vpc_config=vpc_config,
+        )
+        self.model.node.add_dependency(self.role.policy)
+
+        endpoint = serving.endpoint
+        if isinstance(endpoint, ServerlessServing):
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT,
+                model_name=self.model.attr_model_name,
+                serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                    memory_size_in_mb=endpoint.memory_mb, max_concurrency=endpoint.max_concurrency
+                ),
+            )
+        else:
+            variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name=VARIANT,
+                model_name=self.model.attr_model_name,
+                initial_instance_count=endpoint.instance_count,
+                instance_type=endpoint.instance_type,
+                initial_variant_weight=1.0,
+            )
+        data_capture = None
+        if capture:
+            data_capture = sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                enable_capture=True,
+                initial_sampling_percentage=serving.data_capture_percent,
+                destination_s3_uri=f"s3://{data_bucket.bucket_name}/{CAPTURE_PREFIX}",
+                kms_key_id=data_key.key_arn,
+                capture_options=[
+                    sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
+                    sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"),
+                ],
+                capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                    csv_content_types=["text/csv"], json_content_types=["application/json"]
+                ),
+            )
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            production_variants=[variant],
+            # Serverless endpoints have no storage volume and reject a KMS key here.
+            kms_key_id=None if serving.serverless else data_key.key_arn,
+            data_capture_config=data_capture,
+        )
+        if serving.serverless:
+            reason = (
+                "A serverless endpoint has no ML storage volume and SageMaker rejects KmsKeyId on its config; the "
+                "model artifacts it loads stay encrypted at rest under this account's artifact key."
+            )
+            acknowledge(
+                self.endpoint_config,
+                {
+                    "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+                    "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
+                },
+            )
+
+        self.alarms = self._alarms(serving, alarm_topic)
+        deployment = None
+        if isinstance(endpoint, InstanceServing):
+            wait = serving.rollback.wait_minutes * 60
+            deployment = sagemaker.CfnEndpoint.DeploymentConfigProperty(
+                blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                    traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                        type="ALL_AT_ONCE"
+                    ),
+                    termination_wait_in_seconds=wait,
+                    maximum_execution_timeout_in_seconds=max(1800, wait + 1200),
+                ),
+                auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                    alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in self.alarms]
+                ),
+            )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+            deployment_config=deployment,
+        )
+        for resource in (self.model, self.endpoint_config, self.endpoint):
+            resource.cfn_options.condition = has_model
+
+        if isinstance(endpoint, InstanceServing):
+            self._scaling(endpoint, has_model)
+
+    def _alarms(self, serving: ServingConfig, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
+        """The alarms a blue/green deployment watches; they also page whoever is on the alarm topic."""
+        dimensions = {"EndpointName": self.endpoint_name, "VariantName": VARIANT}
+        errors = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            alarm_description=f"{self.endpoint_name}: model returns 5XX errors (rolls a deployment back)",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SageMaker",
+                metric_name="Invocation5XXErrors",
+                dimensions_map=dimensions,
+                statistic="Sum",
+                period=Duration.minutes(1),
+            ),
+            threshold=serving.rollback.max_5xx_errors,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        latency = cloudwatch.Alarm(
+            self,
+            "LatencyAlarm",
+            alarm_description=f"{self.endpoint_name}: model latency too high (rolls a deployment back)",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SageMaker",
+                metric_name="ModelLatency",
+                dimensions_map=dimensions,
+                statistic="Average",
+                period=Duration.minutes(1),
+            ),
+            threshold=serving.rollback.max_model_latency_ms * 1000,  # ModelLatency is in microseconds
+            evaluation_periods=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (errors, latency):
+            alarm.add_alarm_action(actions.SnsAction(topic))
+        return [errors, latency]
+
+    def _scaling(self, endpoint: InstanceServing, has_model: CfnCondition) -> None:
+        target = autoscaling.CfnScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace="sagemaker",
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=endpoint.min_capacity,
+            max_capacity=endpoint.max_capacity,
+        )
+        target.node.add_dependency(self.endpoint)
+        policy = autoscaling.CfnScalingPolicy(
+            self,
+            "ScalingPolicy",
+            policy_name=f"{self.endpoint_name}-invocations",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=autoscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=float(endpoint.target_invocations_per_instance),
+                predefined_metric_specification=autoscaling.CfnScalingPolicy.PredefinedMetricSpecificationProperty(
+                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                ),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+        )
+        for resource in (target, policy):
+            resource.cfn_options.condition = has_model

@@ -1,0 +1,94 @@
+"""An execution role for SageMaker-run containers (endpoints, monitoring jobs), scoped by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+
+
+class SageMakerRole(iam.Role):
+    """Managed (not inline) policies only; each wildcard carries its reason to the compliance report."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        statements: Sequence[iam.PolicyStatement],
+        wildcards: Mapping[str, str],
+        in_vpc: bool,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"), description=description
+        )
+        stack = Stack.of(self)
+        images = f"arn:aws:ecr:{stack.region}:*:repository/*"
+        logs = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        common = [
+            iam.PolicyStatement(
+                sid="PullImages",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[images],
+            ),
+            iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="WriteLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[logs],
+            ),
+            iam.PolicyStatement(
+                sid="PublishSageMakerMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["aws/sagemaker/*", "/aws/sagemaker/*"]}},
+            ),
+        ]
+        reasons = {
+            images: "SageMaker's own images live in AWS-owned registries whose account differs by region.",
+            logs: "SageMaker names endpoint and job log groups under /aws/sagemaker/; the grant is that prefix.",
+            "*": "GetAuthorizationToken and PutMetricData have no resource scope; metrics are namespace-limited.",
+        }
+        if in_vpc:
+            common.append(
+                iam.PolicyStatement(
+                    sid="AttachToTheVpc",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    resources=["*"],
+                )
+            )
+            reasons["*"] = (
+                "GetAuthorizationToken, PutMetricData (namespace-limited) and the ENI actions SageMaker needs to "
+                "place containers in the VPC support no resource scope."
+            )
+        policy = iam.ManagedPolicy(self, "Policy", description=description, statements=[*statements, *common])
+        policy.attach_to_role(self)
+        self.policy = policy
+        """Resources SageMaker starts with this role must wait for it (the GetAtt only waits for the role)."""
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, resource)}]": reason
+                for resource, reason in {**reasons, **wildcards}.items()
+            },
+        )

@@ -1,0 +1,138 @@
+"""The serving stack of test and prod: CloudFormation owns the endpoint, promotion owns one parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from roadway.config import RoadwayConfig, StageName
+from roadway.naming import Names
+from stacks.constructs.data_quality_monitor import DataQualityMonitor
+from stacks.constructs.model_endpoint import ModelEndpoint
+from stacks.platform_stack import PlatformStack
+
+MODEL_PACKAGE_PARAMETER = "ModelPackageArn"
+BASELINE_CONSTRAINTS_PARAMETER = "BaselineConstraintsUri"
+BASELINE_STATISTICS_PARAMETER = "BaselineStatisticsUri"
+_S3_URI = r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
+
+
+class ServingStack(Stack):
+    """Deployable before any model exists: with an empty package parameter there is no endpoint.
+
+    Promotion sets the parameters (keeping the template and every other parameter), so the endpoint never
+    drifts from its stack and a later ``cdk deploy`` keeps the promoted model (the CLI reuses parameters).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RoadwayConfig,
+        stage: StageName,
+        platform: PlatformStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        names = Names.of(config)
+        serving = config.stage(stage).serving
+        if serving is None:
+            raise ValueError(f"stage {stage} has no serving section")
+        self.add_stack_dependency(platform)
+
+        def imported(what: str) -> str:
+            return Fn.import_value(names.export(stage, what))
+
+        artifact_bucket = s3.Bucket.from_bucket_arn(self, "ArtifactBucket", imported("artifact-bucket-arn"))
+        data_bucket = s3.Bucket.from_bucket_arn(self, "DataBucket", imported("data-bucket-arn"))
+        artifact_key = kms.Key.from_key_arn(self, "ArtifactKey", imported("artifact-key-arn"))
+        data_key = kms.Key.from_key_arn(self, "DataKey", imported("data-key-arn"))
+        alarm_topic = sns.Topic.from_topic_arn(self, "AlarmTopic", imported("alarm-topic-arn"))
+
+        package = CfnParameter(
+            self,
+            MODEL_PACKAGE_PARAMETER,
+            type="String",
+            default="",
+            allowed_pattern=(
+                rf"^$|^arn:aws[a-z-]*:sagemaker:{config.region}:{config.stage(stage).account}"
+                rf":model-package/{names.model_package_group.lower()}/\d+$"
+            ),
+            constraint_description="empty, or a version of this account's model package group",
+            description="The model package version the endpoint serves; empty deploys no endpoint. Set by promotion.",
+        )
+        has_model = CfnCondition(self, "HasModel", expression=Fn.condition_not(Fn.condition_equals(package, "")))
+
+        endpoint_name = names.endpoint(stage)
+        self.endpoint = ModelEndpoint(
+            self,
+            "Endpoint",
+            model_package_arn=package.value_as_string,
+            has_model=has_model,
+            endpoint_name=endpoint_name,
+            serving=serving,
+            vpc=platform.network.vpc,
+            vpc_cidr=platform.network.cidr,
+            subnet_ids=platform.network.subnet_ids,
+            artifact_bucket=artifact_bucket,
+            artifact_key=artifact_key,
+            data_bucket=data_bucket,
+            data_key=data_key,
+            alarm_topic=alarm_topic,
+        )
+
+        self.monitor: DataQualityMonitor | None = None
+        if serving.monitoring is not None:
+            constraints = CfnParameter(
+                self,
+                BASELINE_CONSTRAINTS_PARAMETER,
+                type="String",
+                default="",
+                allowed_pattern=_S3_URI,
+                description="constraints.json of the served package's data-quality baseline. Set by promotion.",
+            )
+            statistics = CfnParameter(
+                self,
+                BASELINE_STATISTICS_PARAMETER,
+                type="String",
+                default="",
+                allowed_pattern=_S3_URI,
+                description="statistics.json of the served package's data-quality baseline. Set by promotion.",
+            )
+            has_monitoring = CfnCondition(
+                self,
+                "HasMonitoring",
+                expression=Fn.condition_and(
+                    has_model,
+                    Fn.condition_not(Fn.condition_equals(constraints, "")),
+                    Fn.condition_not(Fn.condition_equals(statistics, "")),
+                ),
+            )
+            self.monitor = DataQualityMonitor(
+                self,
+                "Monitor",
+                endpoint_name=endpoint_name,
+                constraints_uri=constraints.value_as_string,
+                statistics_uri=statistics.value_as_string,
+                has_monitoring=has_monitoring,
+                monitoring=serving.monitoring,
+                region=config.region,
+                vpc_cidr=platform.network.cidr,
+                vpc=platform.network.vpc,
+                subnet_ids=platform.network.subnet_ids,
+                artifact_bucket=artifact_bucket,
+                artifact_key=artifact_key,
+                data_bucket=data_bucket,
+                data_key=data_key,
+                alarm_topic=alarm_topic,
+            )
+
+        # The promotion reads these from the stack it updates (the stack name is its contract).
+        CfnOutput(self, "ArtifactBucketName", value=artifact_bucket.bucket_name)
+        CfnOutput(self, "EndpointName", value=endpoint_name)

@@ -1,0 +1,179 @@
+"""Serving stacks: no endpoint until promotion sets the package; encrypted, isolated and watched once it does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synth
+
+TEST, PROD = "roadway-test-serving", "roadway-prod-serving"
+ENDPOINT_TYPES = ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint")
+
+
+def one(synth: Synth, stack: str, type_: str) -> dict[str, Any]:
+    (resource,) = synth.resources(stack, type_).values()
+    return resource
+
+
+@pytest.mark.parametrize("stack", [TEST, PROD])
+def test_empty_package_parameter_means_no_endpoint(synth: Synth, stack: str) -> None:
+    template = synth.templates[stack]
+    parameter = template["Parameters"]["ModelPackageArn"]
+    assert parameter["Default"] == ""
+    assert template["Conditions"]["HasModel"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ModelPackageArn"}, ""]}]}
+    for type_ in ENDPOINT_TYPES:
+        assert one(synth, stack, type_)["Condition"] == "HasModel"
+    model = one(synth, stack, "AWS::SageMaker::Model")
+    assert model["Properties"]["PrimaryContainer"] == {"ModelPackageName": {"Ref": "ModelPackageArn"}}
+    # Roles, alarms and outputs do not wait for a model.
+    for always in ("AWS::IAM::Role", "AWS::CloudWatch::Alarm"):
+        assert all("Condition" not in r for r in synth.resources(stack, always).values())
+
+
+def test_package_parameter_accepts_only_this_accounts_group() -> None:
+    import re
+
+    from roadway.config import load_config
+    from tests.conftest import CONFIG_PATH
+
+    config = load_config(CONFIG_PATH)
+    pattern = (
+        rf"^$|^arn:aws[a-z-]*:sagemaker:{config.region}:{config.stages.prod.account}:model-package/house-price/\d+$"
+    )
+    assert re.match(pattern, "arn:aws:sagemaker:eu-west-1:333333333333:model-package/house-price/7")
+    assert not re.match(pattern, "arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/7")
+
+
+def test_synthesized_pattern_is_that_pattern(synth: Synth) -> None:
+    pattern = synth.templates[PROD]["Parameters"]["ModelPackageArn"]["AllowedPattern"]
+    assert pattern == r"^$|^arn:aws[a-z-]*:sagemaker:eu-west-1:333333333333:model-package/house-price/\d+$"
+
+
+def test_prod_model_is_isolated_in_the_vpc(synth: Synth) -> None:
+    props = one(synth, PROD, "AWS::SageMaker::Model")["Properties"]
+    assert props["EnableNetworkIsolation"] is True
+    assert len(props["VpcConfig"]["Subnets"]) == 2
+    (group,) = props["VpcConfig"]["SecurityGroupIds"]
+    sg = synth.templates[PROD]["Resources"][group["Fn::GetAtt"][0]]["Properties"]
+    assert "SecurityGroupIngress" not in sg
+    assert sg["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "10.30.0.0/16",
+            "Description": "AWS APIs via VPC endpoints",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+
+
+def test_prod_endpoint_config_encrypts_storage_and_captures(synth: Synth) -> None:
+    props = one(synth, PROD, "AWS::SageMaker::EndpointConfig")["Properties"]
+    assert props["KmsKeyId"] == {"Fn::ImportValue": "roadway-prod-platform-data-key-arn"}
+    (variant,) = props["ProductionVariants"]
+    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.m5.large", 2)
+    capture = props["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True and capture["InitialSamplingPercentage"] == 20
+    assert capture["KmsKeyId"] == {"Fn::ImportValue": "roadway-prod-platform-data-key-arn"}
+    assert sorted(o["CaptureMode"] for o in capture["CaptureOptions"]) == ["Input", "Output"]
+    assert json.dumps(capture["DestinationS3Uri"]).endswith('/data-capture"]]}')
+
+
+def alarm_ids(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
+    return synth.resources(stack, "AWS::CloudWatch::Alarm")
+
+
+def test_prod_blue_green_rolls_back_on_errors_and_latency(synth: Synth) -> None:
+    endpoint = one(synth, PROD, "AWS::SageMaker::Endpoint")["Properties"]
+    assert endpoint["EndpointName"] == "roadway-prod-house-price"
+    policy = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE"}
+    assert policy["TerminationWaitInSeconds"] == 600
+    rollback = {a["AlarmName"]["Ref"] for a in endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]}
+    alarms = alarm_ids(synth, PROD)
+    by_metric = {alarms[a]["Properties"]["MetricName"]: alarms[a]["Properties"] for a in rollback}
+    assert by_metric["Invocation5XXErrors"]["Threshold"] == 5
+    assert by_metric["ModelLatency"]["Threshold"] == 500_000  # microseconds
+    for alarm in by_metric.values():
+        assert {"Name": "EndpointName", "Value": "roadway-prod-house-price"} in alarm["Dimensions"]
+        assert alarm["AlarmActions"] == [{"Fn::ImportValue": "roadway-prod-platform-alarm-topic-arn"}]
+
+
+def test_prod_scales_on_invocations_per_instance(synth: Synth) -> None:
+    target = one(synth, PROD, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["Condition"] == "HasModel"
+    assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (2, 4)
+    assert target["Properties"]["ResourceId"] == "endpoint/roadway-prod-house-price/variant/AllTraffic"
+    policy = one(synth, PROD, "AWS::ApplicationAutoScaling::ScalingPolicy")["Properties"]
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["TargetValue"] == 200
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
+
+
+def test_prod_monitors_data_quality_against_the_served_baseline(synth: Synth) -> None:
+    template = synth.templates[PROD]
+    assert set(template["Parameters"]) >= {"BaselineConstraintsUri", "BaselineStatisticsUri"}
+    definition = one(synth, PROD, "AWS::SageMaker::DataQualityJobDefinition")
+    schedule = one(synth, PROD, "AWS::SageMaker::MonitoringSchedule")
+    assert definition["Condition"] == schedule["Condition"] == "HasMonitoring"
+    props = definition["Properties"]
+    assert props["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+    assert props["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert props["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"] == {
+        "Fn::ImportValue": "roadway-prod-platform-data-key-arn"
+    }
+    assert props["DataQualityJobOutputConfig"]["KmsKeyId"] == {"Fn::ImportValue": "roadway-prod-platform-data-key-arn"}
+    baseline = props["DataQualityBaselineConfig"]
+    assert baseline["ConstraintsResource"]["S3Uri"] == {"Ref": "BaselineConstraintsUri"}
+    assert props["DataQualityAppSpecification"]["ImageUri"].startswith("468650794304.dkr.ecr.eu-west-1.")
+    config = schedule["Properties"]["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
+    assert config["MonitoringType"] == "DataQuality"
+
+
+def test_prod_drift_alarm_watches_the_configured_features(synth: Synth) -> None:
+    (drift,) = [a["Properties"] for a in alarm_ids(synth, PROD).values() if "Metrics" in a["Properties"]]
+    expression = next(m for m in drift["Metrics"] if "Expression" in m)
+    assert expression["Expression"] == "MAX([f0, f1, f2, f3])"
+    names = sorted(m["MetricStat"]["Metric"]["MetricName"] for m in drift["Metrics"] if "MetricStat" in m)
+    assert names == sorted(
+        f"feature_baseline_drift_{f}" for f in ("area", "Overall.Qual", "Year.Built", "Total.Bsmt.SF")
+    )
+    assert drift["Threshold"] == 0.1
+
+
+def test_test_stage_is_serverless_without_what_serverless_cannot_do(synth: Synth) -> None:
+    (variant,) = one(synth, TEST, "AWS::SageMaker::EndpointConfig")["Properties"]["ProductionVariants"]
+    assert variant["ServerlessConfig"] == {"MaxConcurrency": 5, "MemorySizeInMB": 2048}
+    assert "InstanceType" not in variant
+    config = one(synth, TEST, "AWS::SageMaker::EndpointConfig")["Properties"]
+    assert "KmsKeyId" not in config and "DataCaptureConfig" not in config
+    model = one(synth, TEST, "AWS::SageMaker::Model")["Properties"]
+    assert model["EnableNetworkIsolation"] is False and "VpcConfig" not in model
+    endpoint = one(synth, TEST, "AWS::SageMaker::Endpoint")["Properties"]
+    assert "DeploymentConfig" not in endpoint
+    assert not synth.resources(TEST, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert not synth.resources(TEST, "AWS::SageMaker::MonitoringSchedule")
+    assert len(alarm_ids(synth, TEST)) == 2, "errors and latency still page the team"
+
+
+@pytest.mark.parametrize("stack", [TEST, PROD])
+def test_execution_role_reads_only_this_accounts_artifacts(synth: Synth, stack: str) -> None:
+    stage = stack.split("-")[1]
+    model = one(synth, stack, "AWS::SageMaker::Model")["Properties"]
+    role = model["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    policies = [
+        p["Properties"]
+        for p in synth.resources(stack, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role} in p["Properties"].get("Roles", [])
+    ]
+    (policy,) = policies
+    text = json.dumps(policy)
+    assert f"roadway-{stage}-platform-artifact-bucket-arn" in text
+    assert "s3:PutObject" not in text or stage == "prod"  # only data capture writes
+    for statement in policy["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any(a.endswith(":*") for a in actions)
