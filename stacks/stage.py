@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stage
+from aws_cdk import DefaultStackSynthesizer, Environment, Stage
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
@@ -58,4 +58,7 @@ class RoadwayStage(Stage):
                 stack_name=names.serving_stack(stage),
                 description=f"Roadway {stage}: the endpoint, its alarms and monitoring (model set by promotion)",
                 tags=tags,
+                # Promotion updates this stack outside the CDK CLI, keeping every parameter: without the
+                # bootstrap-version rule, every parameter of the stack is one Roadway owns.
+                synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
             )
