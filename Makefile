@@ -31,10 +31,12 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(VENV)/.installed node_modules/.installed
 
+# The report is written even when the gate fails, so the open findings can be read; synth's status is kept.
 synth: deps
 	rm -rf cdk.out
-	npx cdk synth --quiet -c config=$(CONFIG)
-	@echo "Templates and the compliance report (cdk.out/validation-report.json) are in cdk.out/"
+	npx cdk synth --quiet -c config=$(CONFIG); status=$$?; \
+	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m roadway.compliance_report cdk.out; fi; \
+	  exit $$status
 
 test: deps
 	$(PY) -m pytest
