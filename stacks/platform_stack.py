@@ -50,6 +50,17 @@ class PlatformStack(Stack):
                     conditions={"StringEquals": {"aws:SourceAccount": self.account}},
                 )
             )
+        self.ops_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsEncryptsRoadwayLogs",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{self.region}:{self.account}:*"}
+                },
+            )
+        )
         self.alarm_topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -96,6 +107,7 @@ class PlatformStack(Stack):
         self._export(names, stage, "artifact-key-arn", self.artifact_key.key_arn)
         self._export(names, stage, "data-key-arn", self.data_key.key_arn)
         self._export(names, stage, "alarm-topic-arn", self.alarm_topic.topic_arn)
+        self._export(names, stage, "ops-key-arn", self.ops_key.key_arn)
         CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=names.model_package_group)

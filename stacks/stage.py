@@ -8,6 +8,7 @@ from constructs import Construct
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.platform_stack import PlatformStack
+from stacks.promotion_stack import PromotionStack
 from stacks.serving_stack import ServingStack
 from stacks.studio_stack import StudioStack
 
@@ -62,3 +63,13 @@ class RoadwayStage(Stage):
                 # bootstrap-version rule, every parameter of the stack is one Roadway owns.
                 synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
             )
+        self.promotion = PromotionStack(
+            self,
+            "Promotion",
+            config=config,
+            stage=stage,
+            platform=self.platform,
+            stack_name=names.stack_name(stage, "promotion"),
+            description=f"Roadway {stage}: promotion of approved model packages, and the roles that receive them",
+            tags=tags,
+        )

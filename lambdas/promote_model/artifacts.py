@@ -1,0 +1,75 @@
+"""Every S3 object a model package points at, and where its copy lives in the next account.
+
+A package names artifacts in several places (the containers' ``ModelDataUrl``, ``S3Uri`` entries of its model
+metrics and drift-check baselines). Walking the description for them, instead of listing fields, keeps new
+kinds of metrics and baselines promotable without code changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+URI_FIELDS = ("ModelDataUrl", "S3Uri")
+PROMOTED_PREFIX = "promoted"
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+
+    @classmethod
+    def parse(cls, uri: str) -> S3Object:
+        if not uri.startswith("s3://"):
+            raise ValueError(f"not an S3 URI: {uri!r}")
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        if not bucket or not key:
+            raise ValueError(f"S3 URI needs a bucket and a key: {uri!r}")
+        return cls(bucket, key)
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def artifact_uris(spec: Any) -> list[str]:
+    """All artifact URIs in a (part of a) package description, in a stable order, without repeats."""
+    found: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if name in URI_FIELDS and isinstance(value, str) and value.startswith("s3://"):
+                    if value not in found:
+                        found.append(value)
+                else:
+                    visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(spec)
+    return found
+
+
+def rewrite_uris(spec: Any, mapping: Callable[[str], str]) -> Any:
+    """A copy of ``spec`` with every artifact URI replaced by ``mapping(uri)``."""
+    if isinstance(spec, dict):
+        return {
+            name: mapping(value)
+            if name in URI_FIELDS and isinstance(value, str) and value.startswith("s3://")
+            else rewrite_uris(value, mapping)
+            for name, value in spec.items()
+        }
+    if isinstance(spec, list):
+        return [rewrite_uris(item, mapping) for item in spec]
+    return spec
+
+
+def target_key(source: S3Object, source_account: str, group: str, version: int) -> str:
+    """Deterministic, so a retry copies to the same place; short, so keys do not grow stage after stage."""
+    digest = hashlib.sha256(source.uri.encode()).hexdigest()[:12]
+    return f"{PROMOTED_PREFIX}/{source_account}/{group}/v{version}/{digest}-{source.key.rsplit('/', 1)[-1]}"

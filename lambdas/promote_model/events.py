@@ -1,0 +1,61 @@
+"""What an approval event must say for Roadway to act on it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+EVENT_SOURCE = "aws.sagemaker"
+DETAIL_TYPE = "SageMaker Model Package State Change"
+_PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):model-package/([^/]+)/(\d+)$")
+
+
+class Ignored(Exception):
+    """An event that is not Roadway's to act on; logged with its reason, nothing changes."""
+
+
+class Malformed(Exception):
+    """An event that claims to be an approval but cannot be read; it goes to the dead-letter queue."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    package_arn: str
+    group: str
+    version: int
+    region: str
+    account: str
+    approved_by: str
+
+
+def parse_approval(event: Any, group: str) -> Approval:
+    """The approval in ``event``; :class:`Ignored` or :class:`Malformed` with a one-line reason otherwise."""
+    if not isinstance(event, dict):
+        raise Malformed(f"event is {type(event).__name__}, expected an EventBridge event object")
+    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
+        raise Ignored(f"not a model package state change (source={event.get('source')!r})")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise Malformed("event has no detail object")
+    event_group = detail.get("ModelPackageGroupName")
+    if event_group != group:
+        raise Ignored(f"package of group {event_group!r}, this promotion serves {group!r}")
+    status = detail.get("ModelApprovalStatus")
+    if status != "Approved":
+        raise Ignored(f"status is {status!r}; only Approved packages are promoted")
+    arn = detail.get("ModelPackageArn")
+    match = _PACKAGE_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None:
+        raise Malformed(f"detail.ModelPackageArn is {arn!r}, expected a versioned model package ARN")
+    region, account, arn_group, version = match.groups()
+    if arn_group.lower() != group.lower():
+        raise Malformed(f"detail.ModelPackageArn {arn} is not in group {group}")
+    modified_by = detail.get("LastModifiedBy") or {}
+    approver = (
+        modified_by.get("UserProfileName")
+        or (modified_by.get("IamIdentity") or {}).get("Arn")
+        or detail.get("CreatedBy", {}).get("UserProfileName")
+        or "unknown"
+    )
+    return Approval(arn, group, int(version), region, account, str(approver))

@@ -1,0 +1,321 @@
+"""Promote one approved package to the next account: copy, register, roll out; all of it or none.
+
+Idempotency (EventBridge delivers at least once, Lambda retries) rests on deterministic state, not a lock:
+- artifacts are copied to keys derived from the source package, so a retry overwrites the same objects;
+- the target package's description carries a marker naming the source package, so a retry finds a package an
+  earlier attempt registered with one list call, and registers no second one;
+- the stack update is skipped when the stack already serves that package.
+The function runs with reserved concurrency 1, so two deliveries of one event never interleave.
+
+All-or-nothing: when a step fails, what this attempt created in the target (the package, copied objects) is
+removed before the error is raised, so the target registry never holds a package whose rollout failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from promote_model.artifacts import S3Object, artifact_uris, rewrite_uris, target_key
+from promote_model.events import Approval
+
+logger = logging.getLogger("roadway.promotion")
+MARKER = "roadway:promoted-from "
+PACKAGE_PARAMETER = "ModelPackageArn"
+BASELINE_PARAMETERS = {
+    "BaselineConstraintsUri": ("ModelDataQuality", "Constraints"),
+    "BaselineStatisticsUri": ("ModelDataQuality", "Statistics"),
+}
+# Fields of the source package carried over as they are (after URIs are rewritten).
+_CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task", "SamplePayloadUrl")
+
+
+class PromotionError(Exception):
+    """A failed step; the message names it, and it reaches the dead-letter queue as ErrorMessage."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(f"promotion failed at {step}: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+def log(event: str, **fields: Any) -> None:
+    logger.info(json.dumps({"event": event, **fields}, default=str, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The function's configuration, set by the CDK stack (see stacks/constructs/model_promoter.py)."""
+
+    group: str
+    source_stage: str
+    target_stage: str
+    target_account: str
+    target_role_arn: str
+    target_stack: str
+    target_deploy_role_arn: str | None
+    target_status: str
+    multipart_threshold: int = 64 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        try:
+            return cls(
+                group=env["MODEL_PACKAGE_GROUP_NAME"],
+                source_stage=env["SOURCE_STAGE"],
+                target_stage=env["TARGET_STAGE"],
+                target_account=env["TARGET_ACCOUNT_ID"],
+                target_role_arn=env["TARGET_ROLE_ARN"],
+                target_stack=env["TARGET_STACK_NAME"],
+                target_deploy_role_arn=env.get("TARGET_DEPLOY_ROLE_ARN") or None,
+                target_status=env.get("TARGET_APPROVAL_STATUS", "PendingManualApproval"),
+                multipart_threshold=int(env.get("MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024)),
+            )
+        except KeyError as missing:
+            raise PromotionError("configuration", f"environment variable {missing.args[0]} is not set") from None
+
+
+@dataclass
+class Outcome:
+    status: str  # "promoted" or "already-promoted"
+    source_arn: str
+    target_arn: str
+    stack_updated: bool
+    copied: list[str] = field(default_factory=list)
+
+
+def _error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}"
+    return f"{type(error).__name__}: {error}"
+
+
+class Promotion:
+    """One approval's promotion, with the clients of both accounts."""
+
+    def __init__(self, approval: Approval, settings: Settings, source: boto3.session.Session) -> None:
+        self.approval = approval
+        self.settings = settings
+        self.source = source
+        self.target: boto3.session.Session | None = None
+        self._created_package: str | None = None
+        self._copied: list[S3Object] = []
+
+    # Step 1: the package, as the source registry holds it now.
+    def read_source(self) -> dict[str, Any]:
+        try:
+            package = self.source.client("sagemaker").describe_model_package(ModelPackageName=self.approval.package_arn)
+        except ClientError as error:
+            raise PromotionError("read-source", _error(error)) from None
+        if package.get("ModelApprovalStatus") != "Approved":
+            raise PromotionError(
+                "read-source", f"{self.approval.package_arn} is {package.get('ModelApprovalStatus')}, not Approved"
+            )
+        models = [c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])]
+        if not any(models):
+            raise PromotionError("read-source", f"{self.approval.package_arn} references no model artifact")
+        return package
+
+    # Step 2: the narrow role of the next account.
+    def assume_target_role(self) -> boto3.session.Session:
+        session_name = f"roadway-{self.settings.source_stage}-v{self.approval.version}"[:64]
+        try:
+            credentials = self.source.client("sts").assume_role(
+                RoleArn=self.settings.target_role_arn, RoleSessionName=session_name
+            )["Credentials"]
+        except ClientError as error:
+            raise PromotionError("assume-role", f"{self.settings.target_role_arn}: {_error(error)}") from None
+        self.target = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.source.region_name,
+        )
+        return self.target
+
+    def _target(self) -> boto3.session.Session:
+        if self.target is None:
+            raise RuntimeError("assume_target_role() first")
+        return self.target
+
+    # Step 3: where the target keeps artifacts, and what its stack serves.
+    def read_target_stack(self) -> dict[str, Any]:
+        try:
+            (stack,) = (
+                self._target().client("cloudformation").describe_stacks(StackName=self.settings.target_stack)["Stacks"]
+            )
+        except ClientError as error:
+            raise PromotionError("read-target-stack", _error(error)) from None
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "ArtifactBucketName" not in outputs:
+            raise PromotionError("read-target-stack", f"{self.settings.target_stack} has no ArtifactBucketName output")
+        return stack
+
+    def find_promoted(self) -> str | None:
+        """A package an earlier delivery of this approval already registered in the target."""
+        marker = MARKER + self.approval.package_arn
+        client = self._target().client("sagemaker")
+        try:
+            pages = client.get_paginator("list_model_packages").paginate(
+                ModelPackageGroupName=self.settings.group, SortBy="CreationTime", SortOrder="Descending"
+            )
+            for page in pages:
+                for summary in page["ModelPackageSummaryList"]:
+                    if summary.get("ModelPackageDescription") == marker:
+                        return str(summary["ModelPackageArn"])
+        except ClientError as error:
+            raise PromotionError("read-target-registry", _error(error)) from None
+        return None
+
+    # Step 4: copies, server-side, multipart above the threshold; the Lambda never holds the bytes.
+    def copy_artifacts(self, package: dict[str, Any], bucket: str) -> dict[str, str]:
+        s3 = self._target().client("s3")
+        config = TransferConfig(
+            multipart_threshold=self.settings.multipart_threshold,
+            multipart_chunksize=max(self.settings.multipart_threshold, 5 * 1024 * 1024),  # S3's smallest part
+            max_concurrency=4,
+        )
+        mapping: dict[str, str] = {}
+        for uri in artifact_uris({k: package.get(k) for k in _CARRIED}):
+            try:
+                source = S3Object.parse(uri)
+            except ValueError as error:
+                raise PromotionError("copy", str(error)) from None
+            copy = S3Object(
+                bucket, target_key(source, self.approval.account, self.settings.group, self.approval.version)
+            )
+            try:
+                self.copy_object(s3, source, copy, config)
+            except ClientError as error:
+                raise PromotionError("copy", f"{uri}: {_error(error)}") from None
+            self._copied.append(copy)
+            mapping[uri] = copy.uri
+            log("copied", source=uri, target=copy.uri)
+        return mapping
+
+    def copy_object(self, s3: Any, source: S3Object, copy: S3Object, config: TransferConfig) -> None:
+        s3.copy({"Bucket": source.bucket, "Key": source.key}, copy.bucket, copy.key, Config=config)
+
+    # Step 5: a real package of the target's registry, with its lineage.
+    def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
+        carried = {k: package[k] for k in _CARRIED if package.get(k)}
+        spec = rewrite_uris(carried, lambda uri: mapping[uri])
+        origin = package.get("CustomerMetadataProperties", {}) or {}
+        lineage = {
+            **origin,
+            "roadway:origin-arn": origin.get("roadway:origin-arn", self.approval.package_arn),
+            "roadway:source-arn": self.approval.package_arn,
+            "roadway:source-account": self.approval.account,
+            "roadway:source-stage": self.settings.source_stage,
+            "roadway:source-version": str(self.approval.version),
+            "roadway:approved-by": self.approval.approved_by,
+            "roadway:approved-at": str(package.get("LastModifiedTime", "")),
+        }
+        request: dict[str, Any] = {
+            "ModelPackageGroupName": self.settings.group,
+            "ModelPackageDescription": MARKER + self.approval.package_arn,
+            # SageMaker's own idempotency token: the same source package never registers twice.
+            "ClientToken": str(uuid.uuid5(uuid.NAMESPACE_URL, self.approval.package_arn)),
+            "ModelApprovalStatus": self.settings.target_status,
+            "CustomerMetadataProperties": lineage,
+            **spec,
+        }
+        try:
+            arn = str(self._target().client("sagemaker").create_model_package(**request)["ModelPackageArn"])
+        except ClientError as error:
+            raise PromotionError("register", _error(error)) from None
+        self._created_package = arn
+        log("registered", target=arn, status=self.settings.target_status)
+        return arn
+
+    # Step 6: the serving stack's parameters; CloudFormation rolls the endpoint.
+    def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
+        current = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        wanted = {PACKAGE_PARAMETER: package_arn}
+        for parameter, (kind, part) in BASELINE_PARAMETERS.items():
+            if parameter in current:
+                uri = self._baseline_uri(package_arn, kind, part)
+                wanted[parameter] = mapping.get(uri, uri) if uri else ""
+        if all(current.get(k) == v for k, v in wanted.items()):
+            log("stack-already-current", stack=self.settings.target_stack, package=package_arn)
+            return False
+        parameters = [
+            {"ParameterKey": key, "ParameterValue": wanted[key]}
+            if key in wanted
+            else {"ParameterKey": key, "UsePreviousValue": True}
+            for key in current
+        ]
+        request: dict[str, Any] = {
+            "StackName": self.settings.target_stack,
+            "UsePreviousTemplate": True,
+            "Parameters": parameters,
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+        }
+        if self.settings.target_deploy_role_arn:
+            request["RoleARN"] = self.settings.target_deploy_role_arn
+        try:
+            self._target().client("cloudformation").update_stack(**request)
+        except ClientError as error:
+            raise PromotionError("update-stack", _error(error)) from None
+        log("stack-updated", stack=self.settings.target_stack, package=package_arn)
+        return True
+
+    def _baseline_uri(self, package_arn: str, kind: str, part: str) -> str | None:
+        described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        return (((described.get("DriftCheckBaselines") or {}).get(kind) or {}).get(part) or {}).get("S3Uri")
+
+    def undo(self) -> None:
+        """Remove what this attempt created in the target; best effort, every failure logged."""
+        target = self.target
+        if target is None:
+            return
+        if self._created_package:
+            try:
+                target.client("sagemaker").delete_model_package(ModelPackageName=self._created_package)
+                log("undone", removed=self._created_package)
+            except Exception as error:
+                log("undo-failed", package=self._created_package, reason=_error(error))
+        s3 = target.client("s3")
+        for copy in self._copied:
+            try:
+                s3.delete_object(Bucket=copy.bucket, Key=copy.key)
+            except Exception as error:
+                log("undo-failed", object=copy.uri, reason=_error(error))
+        if self._copied:
+            log("undone", objects=len(self._copied))
+
+    def run(self) -> Outcome:
+        package = self.read_source()
+        self.assume_target_role()
+        stack = self.read_target_stack()
+        existing = self.find_promoted()
+        try:
+            if existing is not None:
+                # An earlier delivery registered it; finish its rollout if that is what was left undone.
+                log("already-registered", target=existing)
+                updated = self.update_stack(stack, existing, {})
+                return Outcome("already-promoted", self.approval.package_arn, existing, updated)
+            bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
+            mapping = self.copy_artifacts(package, bucket)
+            arn = self.register(package, mapping)
+            updated = self.update_stack(stack, arn, mapping)
+            return Outcome("promoted", self.approval.package_arn, arn, updated, sorted(mapping.values()))
+        except Exception as error:
+            step = error.step if isinstance(error, PromotionError) else "unexpected"
+            log("failed", step=step, reason=str(error), source=self.approval.package_arn)
+            self.undo()
+            raise
+
+
+def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:
+    return Promotion(approval, settings, session_factory()).run()

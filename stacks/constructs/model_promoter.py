@@ -1,0 +1,199 @@
+"""The promotion Lambda of a stage with a next stage, started by an approval in this account's registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+
+LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
+APPROVAL_EVENT = "SageMaker Model Package State Change"
+
+
+class ModelPromoter(Construct):
+    """Approval event -> Lambda (one at a time) -> next account; failures land in a KMS queue and page."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        group_name: str,
+        packages_arn: str,
+        environment: dict[str, str],
+        target_role_arn: str,
+        vpc: ec2.IVpc,
+        vpc_cidr: str,
+        ops_key: kms.IKey,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=ops_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Promotion Lambda: HTTPS to VPC endpoints only",
+        )
+        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,  # the next account trusts this exact name
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Roadway: promotes approved model packages to the next account",
+        )
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=ops_key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Roadway: what the promotion Lambda may do in its own account",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadApprovedPackages",
+                    actions=["sagemaker:DescribeModelPackage"],
+                    resources=[packages_arn],
+                ),
+                iam.PolicyStatement(sid="AssumeNextStageRole", actions=["sts:AssumeRole"], resources=[target_role_arn]),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptFailureReports",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[ops_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="AttachToTheVpc",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Any version of the project's own group: which version is approved is only known at run time."
+                ),
+                "AwsSolutions-IAM5[Resource::*]": "Lambda's VPC network-interface actions support no resource scope.",
+            },
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="promote_model.handler.handler",
+            code=lambda_.Code.from_asset(
+                str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md"]
+            ),
+            # Immutable here: every permission is in the managed policy above, none in an inline one.
+            role=self.role.without_policy_updates(),
+            description="Roadway: copy, register and roll out an approved model package in the next account",
+            environment=environment,
+            timeout=Duration.minutes(15),
+            memory_size=512,
+            # One promotion at a time: a re-delivered event finds the work of the first (see the handler).
+            reserved_concurrent_executions=1,
+            retry_attempts=2,
+            max_event_age=Duration.hours(6),
+            # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
+            dead_letter_queue=self.dead_letters,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.security_group],
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        self.function.node.add_dependency(policy)
+
+        self.rule = events.Rule(
+            self,
+            "ApprovalRule",
+            description=f"An approval in {group_name} starts the promotion to the next account",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[APPROVAL_EVENT],
+                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=4,
+                    max_event_age=Duration.hours(2),
+                )
+            ],
+        )
+
+        failed = cloudwatch.Alarm(
+            self,
+            "FailedAlarm",
+            alarm_description="A promotion failed: its event and reason are in the dead-letter queue",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        errors = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            alarm_description="The promotion Lambda raised an error (it retries; see its log)",
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (failed, errors):
+            alarm.add_alarm_action(actions.SnsAction(alarm_topic))
+        self.alarms = [failed, errors]

@@ -1,0 +1,251 @@
+"""The narrow door into a stage: one role the previous stage's promoter may assume, and what it may do."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+
+PROMOTED_PREFIX = "promoted"
+
+
+class PromotionTarget(Construct):
+    """Write into this account's artifact bucket and key, register in its group, update its serving stack.
+
+    The stack update goes through a CloudFormation service role scoped to the serving resources, so the
+    promoter can change the endpoint only the way the serving template allows.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        deployer_role_name: str,
+        source_account: str,
+        source_role_arn: str,
+        group_arn: str,
+        packages_arn: str,
+        serving_stack_name: str,
+        endpoint_name: str,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        data_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        region, account = stack.region, stack.account
+
+        self.deployer = iam.Role(
+            self,
+            "ServingDeployer",
+            role_name=deployer_role_name,
+            assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com"),
+            description=f"Roadway: CloudFormation applies promotions to {serving_stack_name} with this role",
+        )
+
+        def sm(resource: str) -> str:
+            return f"arn:aws:sagemaker:{region}:{account}:{resource}"
+
+        serving_roles = f"arn:aws:iam::{account}:role/{serving_stack_name}-*"
+        deployer_policy = iam.ManagedPolicy(
+            self,
+            "ServingDeployerPolicy",
+            description="Roadway: only the resources of the serving stack",
+            roles=[self.deployer],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ServingResources",
+                    actions=[
+                        "sagemaker:CreateModel",
+                        "sagemaker:DeleteModel",
+                        "sagemaker:DescribeModel",
+                        "sagemaker:CreateEndpointConfig",
+                        "sagemaker:DeleteEndpointConfig",
+                        "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:CreateEndpoint",
+                        "sagemaker:UpdateEndpoint",
+                        "sagemaker:DeleteEndpoint",
+                        "sagemaker:DescribeEndpoint",
+                        "sagemaker:CreateDataQualityJobDefinition",
+                        "sagemaker:DeleteDataQualityJobDefinition",
+                        "sagemaker:DescribeDataQualityJobDefinition",
+                        "sagemaker:CreateMonitoringSchedule",
+                        "sagemaker:UpdateMonitoringSchedule",
+                        "sagemaker:DeleteMonitoringSchedule",
+                        "sagemaker:DescribeMonitoringSchedule",
+                        "sagemaker:AddTags",
+                        "sagemaker:DeleteTags",
+                        "sagemaker:ListTags",
+                    ],
+                    resources=[
+                        sm("model/*"),
+                        sm("endpoint-config/*"),
+                        sm(f"endpoint/{endpoint_name}"),
+                        sm("data-quality-job-definition/*"),
+                        sm(f"monitoring-schedule/{endpoint_name}-*"),
+                    ],
+                ),
+                iam.PolicyStatement(
+                    sid="ModelFromPackage", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="PassServingRoles",
+                    actions=["iam:PassRole"],
+                    resources=[serving_roles],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptedEndpointStorage",
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=[data_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="NoResourceScope",
+                    actions=[
+                        "application-autoscaling:RegisterScalableTarget",
+                        "application-autoscaling:DeregisterScalableTarget",
+                        "application-autoscaling:DescribeScalableTargets",
+                        "application-autoscaling:PutScalingPolicy",
+                        "application-autoscaling:DeleteScalingPolicy",
+                        "application-autoscaling:DescribeScalingPolicies",
+                        "cloudwatch:DescribeAlarms",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                        "ec2:DescribeVpcs",
+                    ],
+                    resources=["*"],
+                ),
+            ],
+        )
+        generated = "Names are generated by CloudFormation per version; scoped to this account and resource type."
+        acknowledge(
+            deployer_policy,
+            {
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, sm(r))}]": generated
+                    for r in ("model/*", "endpoint-config/*", "data-quality-job-definition/*")
+                },
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, sm(f'monitoring-schedule/{endpoint_name}-*'))}]": (
+                    "The endpoint's own monitoring schedule only."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Versions of this account's group: a model is created from whichever version is promoted."
+                ),
+                f"AwsSolutions-IAM5[Resource::{serving_roles}]": (
+                    "Roles of the serving stack only (CloudFormation prefixes generated role names with the stack "
+                    "name), passed to SageMaker only."
+                ),
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "Application Auto Scaling, alarm and VPC describe actions support no resource scope."
+                ),
+            },
+        )
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            assumed_by=iam.AccountPrincipal(source_account).with_conditions(
+                {"ArnEquals": {"aws:PrincipalArn": source_role_arn}}
+            ),
+            description="Roadway: the previous stage's promotion acts in this account through this role",
+            max_session_duration=None,
+        )
+        source_objects = "arn:aws:s3:::*/*"
+        source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
+        promoted = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
+        serving_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stack_name}/*"
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Roadway: what the previous stage's promotion may do here",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="CopyFromThePreviousStagesBuckets",
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
+                    resources=[source_objects],
+                    conditions={"StringEquals": {"s3:ResourceAccount": source_account}},
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptThePreviousStagesArtifacts",
+                    actions=["kms:Decrypt", "kms:DescribeKey"],
+                    resources=[source_keys],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="WritePromotedArtifacts",
+                    actions=[
+                        "s3:PutObject",
+                        "s3:GetObject",
+                        "s3:GetObjectAttributes",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    resources=[promoted],
+                ),
+                iam.PolicyStatement(
+                    sid="FindPromotedArtifacts", actions=["s3:ListBucket"], resources=[artifact_bucket.bucket_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptPromotedArtifacts",
+                    actions=["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+                    resources=[artifact_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="RegisterInThisGroup",
+                    actions=[
+                        "sagemaker:CreateModelPackage",
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:ListModelPackages",
+                        "sagemaker:DeleteModelPackage",
+                        "sagemaker:DescribeModelPackageGroup",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=[group_arn, packages_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadServingStack", actions=["cloudformation:DescribeStacks"], resources=[serving_stack]
+                ),
+                iam.PolicyStatement(
+                    sid="UpdateServingStackThroughItsRole",
+                    actions=["cloudformation:UpdateStack"],
+                    resources=[serving_stack],
+                    conditions={"StringEquals": {"cloudformation:RoleArn": self.deployer.role_arn}},
+                ),
+                iam.PolicyStatement(
+                    sid="HandTheDeployerRoleToCloudFormation",
+                    actions=["iam:PassRole"],
+                    resources=[self.deployer.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{source_objects}]": (
+                    "The previous stage's bucket name is generated in another account; s3:ResourceAccount limits "
+                    "reads to buckets that account owns, and its bucket policy admits this role only."
+                ),
+                f"AwsSolutions-IAM5[Resource::{source_keys}]": (
+                    "The previous stage's key lives in another account; decryption only through S3 (kms:ViaService)."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promoted)}]": (
+                    "Promoted artifacts only, under the promoted/ prefix of this account's artifact bucket."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Versions of this account's group only; the version number is assigned at registration."
+                ),
+                f"AwsSolutions-IAM5[Resource::{serving_stack}]": (
+                    "The serving stack's ARN ends in a generated stack id; the name is fixed."
+                ),
+            },
+        )

@@ -1,0 +1,99 @@
+"""A stage's part in promotion: sending packages on (dev, test) and receiving them (test, prod)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from roadway.config import RoadwayConfig, StageName
+from roadway.naming import Names
+from stacks.constructs.model_promoter import ModelPromoter
+from stacks.constructs.promotion_target import PromotionTarget
+from stacks.platform_stack import PlatformStack
+
+
+class PromotionStack(Stack):
+    """Role names here are contracts between accounts; both sides derive them from ``Names``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: RoadwayConfig,
+        stage: StageName,
+        platform: PlatformStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        names = Names.of(config)
+        self.add_stack_dependency(platform)
+
+        def imported(what: str) -> str:
+            return Fn.import_value(names.export(stage, what))
+
+        artifact_bucket = s3.Bucket.from_bucket_arn(self, "ArtifactBucket", imported("artifact-bucket-arn"))
+        artifact_key = kms.Key.from_key_arn(self, "ArtifactKey", imported("artifact-key-arn"))
+        data_key = kms.Key.from_key_arn(self, "DataKey", imported("data-key-arn"))
+        ops_key = kms.Key.from_key_arn(self, "OpsKey", imported("ops-key-arn"))
+        alarm_topic = sns.Topic.from_topic_arn(self, "AlarmTopic", imported("alarm-topic-arn"))
+        account = config.stage(stage).account
+
+        self.promoter: ModelPromoter | None = None
+        next_stage = config.next_stage(stage)
+        if next_stage is not None:
+            target_account = config.stage(next_stage).account
+            target_role = names.role_arn(target_account, names.promotion_target_role(next_stage))
+            self.promoter = ModelPromoter(
+                self,
+                "Promoter",
+                role_name=names.promoter_role(stage),
+                group_name=names.model_package_group,
+                packages_arn=names.model_packages_arn(account),
+                target_role_arn=target_role,
+                environment={
+                    "PROJECT": config.project,
+                    "MODEL_PACKAGE_GROUP_NAME": names.model_package_group,
+                    "SOURCE_STAGE": stage,
+                    "TARGET_STAGE": next_stage,
+                    "TARGET_ACCOUNT_ID": target_account,
+                    "TARGET_ROLE_ARN": target_role,
+                    "TARGET_STACK_NAME": names.serving_stack(next_stage),
+                    "TARGET_DEPLOY_ROLE_ARN": names.role_arn(target_account, names.serving_deploy_role(next_stage)),
+                    # The last stage has no one left to approve for; its package arrives approved.
+                    "TARGET_APPROVAL_STATUS": (
+                        "PendingManualApproval" if config.next_stage(next_stage) else "Approved"
+                    ),
+                },
+                vpc=platform.network.vpc,
+                vpc_cidr=platform.network.cidr,
+                ops_key=ops_key,
+                alarm_topic=alarm_topic,
+            )
+            CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
+            CfnOutput(self, "PromoterFunctionName", value=self.promoter.function.function_name)
+
+        self.target: PromotionTarget | None = None
+        previous = config.previous_stage(stage)
+        if previous is not None:
+            source_account = config.stage(previous).account
+            self.target = PromotionTarget(
+                self,
+                "Target",
+                role_name=names.promotion_target_role(stage),
+                deployer_role_name=names.serving_deploy_role(stage),
+                source_account=source_account,
+                source_role_arn=names.role_arn(source_account, names.promoter_role(previous)),
+                group_arn=names.model_package_group_arn(account),
+                packages_arn=names.model_packages_arn(account),
+                serving_stack_name=names.serving_stack(stage),
+                endpoint_name=names.endpoint(stage),
+                artifact_bucket=artifact_bucket,
+                artifact_key=artifact_key,
+                data_key=data_key,
+            )

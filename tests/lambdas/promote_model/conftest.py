@@ -1,0 +1,164 @@
+"""Three moto accounts, the real serving stacks of test and prod, and an approved package in dev."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import Synth
+from tests.moto_accounts import ACCOUNTS, REGION, deploy_serving, session_in
+
+GROUP = "house-price"
+IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1"
+
+
+def function_environment(synth: Synth, stage: str) -> dict[str, str]:
+    """The environment CDK gives the promotion function of ``stage``: the contract under test."""
+    (function,) = synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
+    return dict(function["Properties"]["Environment"]["Variables"])
+
+
+@dataclass
+class Road:
+    sessions: dict[str, boto3.session.Session]
+    buckets: dict[str, str]
+    synth: Synth
+    monkeypatch: pytest.MonkeyPatch
+
+    def act_as(self, stage: str, **overrides: str) -> None:
+        """Run the handler as the promotion function of ``stage`` would: its account, its environment."""
+        credentials = self.sessions[stage].get_credentials()
+        self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+        self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+        self.monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
+        for key, value in {**function_environment(self.synth, stage), **overrides}.items():
+            self.monkeypatch.setenv(key, value)
+
+    def register(self, stage: str, *, approved: bool = True, model_size: int = 2048, **extra: Any) -> str:
+        """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket."""
+        s3 = self.sessions[stage].client("s3")
+        bucket = self.buckets[stage]
+        s3.put_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz", Body=model_tarball(model_size))
+        s3.put_object(Bucket=bucket, Key="pipelines/run-1/evaluation.json", Body=b'{"regression_metrics": {}}')
+        for name in ("constraints", "statistics"):
+            s3.put_object(Bucket=bucket, Key=f"pipelines/run-1/baseline/{name}.json", Body=b"{}")
+        request: dict[str, Any] = {
+            "ModelPackageGroupName": GROUP,
+            "ModelApprovalStatus": "PendingManualApproval",
+            "InferenceSpecification": {
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/pipelines/run-1/model.tar.gz"}],
+                "SupportedContentTypes": ["text/csv", "application/json"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            "ModelMetrics": {
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{bucket}/pipelines/run-1/evaluation.json",
+                    }
+                }
+            },
+            "DriftCheckBaselines": {
+                "ModelDataQuality": {
+                    kind: {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{bucket}/pipelines/run-1/baseline/{n}.json",
+                    }
+                    for kind, n in (("Constraints", "constraints"), ("Statistics", "statistics"))
+                }
+            },
+            **extra,
+        }
+        sm = self.sessions[stage].client("sagemaker")
+        arn = str(sm.create_model_package(**request)["ModelPackageArn"])
+        if approved:
+            sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        return arn
+
+    def packages(self, stage: str) -> list[dict[str, Any]]:
+        sm = self.sessions[stage].client("sagemaker")
+        summaries = sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+        return [sm.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+    def keys(self, stage: str, prefix: str = "promoted/") -> list[str]:
+        listed = self.sessions[stage].client("s3").list_objects_v2(Bucket=self.buckets[stage], Prefix=prefix)
+        return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def model_tarball(size: int) -> bytes:
+    """A model.tar.gz of about ``size`` bytes (seeded random content: repeatable, and gzip cannot shrink it)."""
+    payload = random.Random(size).randbytes(size)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("model.joblib")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    return gzip.compress(buffer.getvalue(), compresslevel=1)
+
+
+def approval_event(package_arn: str, *, group: str = GROUP, status: str = "Approved") -> dict[str, Any]:
+    """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change')."""
+    account = package_arn.split(":")[4]
+    return {
+        "version": "0",
+        "id": "5d6c1f2e-0000-4000-8000-000000000000",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": account,
+        "region": REGION,
+        "resources": [package_arn],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": int(package_arn.rsplit("/", 1)[1]),
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": status,
+            "LastModifiedBy": {"UserProfileName": "ana-garcia"},
+            "CreatedBy": {"UserProfileName": "ana-garcia"},
+        },
+    }
+
+
+def _delete_model_package(self: Any) -> Any:
+    """moto 5.2.5 has no DeleteModelPackage, which promotion's undo calls: this adds just that, by ARN."""
+    arn = self._get_param("ModelPackageName")
+    backend = self.sagemaker_backend
+    mapped = backend.model_package_name_mapping.get(arn, arn)
+    if mapped not in backend.model_packages:
+        raise ValueError(f"no model package {arn}")
+    del backend.model_packages[mapped]
+    for name in [k for k, v in backend.model_package_name_mapping.items() if v == mapped]:
+        del backend.model_package_name_mapping[name]
+    return "{}"
+
+
+@pytest.fixture()
+def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
+    from moto.sagemaker.responses import SageMakerResponse
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setattr(SageMakerResponse, "delete_model_package", _delete_model_package, raising=False)
+    with mock_aws():
+        sessions = {stage: session_in(account) for stage, account in ACCOUNTS.items()}
+        buckets: dict[str, str] = {}
+        for stage in ("test", "prod"):
+            buckets[stage] = deploy_serving(sessions[stage], stage, synth.templates[f"roadway-{stage}-serving"])
+        buckets["dev"] = "roadway-dev-artifacts"
+        sessions["dev"].client("s3").create_bucket(
+            Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        for session in sessions.values():
+            session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+        yield Road(sessions, buckets, synth, monkeypatch)
+
+
+__all__ = ["approval_event", "json"]

@@ -1,0 +1,105 @@
+"""Several AWS accounts inside one moto, and Roadway's real serving stacks deployed into them.
+
+moto switches account by credentials: assuming a role in account N gives a session that acts in N. The platform
+stack is not deployed (its template needs CDK's asset bucket and a Lambda-backed custom resource, which moto can
+only run with Docker); a small stack creates real moto resources (buckets, keys, topic) and exports them under
+the names the serving template imports: the contract between the two stacks, not a stand-in for AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+REGION = "eu-west-1"
+ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
+
+
+def session_in(account: str, name: str = "roadway-tests") -> boto3.session.Session:
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName=name
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def imports_of(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        if set(node) == {"Fn::ImportValue"} and isinstance(node["Fn::ImportValue"], str):
+            return {node["Fn::ImportValue"]}
+        return set().union(set(), *(imports_of(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(set(), *(imports_of(v) for v in node))
+    return set()
+
+
+def platform_exports_template(names: set[str]) -> dict[str, Any]:
+    """Real resources for each export the serving stack imports, by the kind its name says."""
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    for index, name in enumerate(sorted(names)):
+        logical = f"R{index}"
+        if name.endswith("bucket-arn"):
+            resources[logical] = {"Type": "AWS::S3::Bucket"}
+            value: Any = {"Fn::GetAtt": [logical, "Arn"]}
+        elif name.endswith("key-arn"):
+            resources[logical] = {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17"}}}
+            value = {"Fn::GetAtt": [logical, "Arn"]}
+        elif name.endswith("topic-arn"):
+            resources[logical] = {"Type": "AWS::SNS::Topic"}
+            value = {"Ref": logical}
+        elif "Subnet" in name:  # CDK's automatic exports of the platform VPC's subnets
+            resources["Vpc"] = {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.30.0.0/16"}}
+            resources[logical] = {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": f"10.30.{index * 16}.0/20"},
+            }
+            value = {"Ref": logical}
+        elif "Vpc" in name:
+            resources["Vpc"] = {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.30.0.0/16"}}
+            value = {"Ref": "Vpc"}
+        else:
+            raise AssertionError(f"the serving stack imports something unexpected: {name}")
+        outputs[f"O{index}"] = {"Value": value, "Export": {"Name": name}}
+    return {"Resources": resources, "Outputs": outputs}
+
+
+def deploy_serving(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> str:
+    """Deploy the stage's platform exports and its real serving template; return the artifact bucket."""
+    cfn = session.client("cloudformation")
+    cfn.create_stack(
+        StackName=f"roadway-{stage}-platform",
+        TemplateBody=json.dumps(platform_exports_template(imports_of(template))),
+    )
+    cfn.create_stack(
+        StackName=f"roadway-{stage}-serving", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"]
+    )
+    (stack,) = cfn.describe_stacks(StackName=f"roadway-{stage}-serving")["Stacks"]
+    return next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ArtifactBucketName")
+
+
+def parameters_of(session: boto3.session.Session, stack: str) -> dict[str, str]:
+    (described,) = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+
+
+def endpoint_model_package(session: boto3.session.Session, stack: str) -> str | None:
+    """The package the stack's endpoint serves (moto names endpoints itself, so go through the stack)."""
+    sm = session.client("sagemaker")
+    arns = [
+        r["PhysicalResourceId"]
+        for r in session.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::SageMaker::Endpoint" and r.get("PhysicalResourceId")
+    ]
+    if not arns:
+        return None
+    endpoint = sm.describe_endpoint(EndpointName=arns[0].split("/")[-1])
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    return str(model["PrimaryContainer"]["ModelPackageName"])
