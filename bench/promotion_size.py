@@ -1,0 +1,150 @@
+"""Promotion time and memory against artifact size, through moto_server on 127.0.0.1.
+
+moto runs in its own process, so the figures are the promoting process's own: wall time of one promotion and
+its peak RSS (each size is promoted in a fresh interpreter). Sizes in MiB on the command line:
+
+    .venv/bin/python bench/promotion_size.py 1 100 1024
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def setup(size_mib: int, workdir: Path) -> dict[str, object]:
+    """Deploy test's real serving stack and register an approved package of ``size_mib`` in dev."""
+    os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    from roadway.config import load_config
+    from tests.conftest import CONFIG_PATH, synthesize
+    from tests.lambdas.promote_model.conftest import GROUP, IMAGE, approval_event, function_environment
+    from tests.moto_accounts import ACCOUNTS, REGION, deploy_serving, session_in
+
+    synth = synthesize(load_config(CONFIG_PATH), workdir / "cdk.out", compliance=False)
+    dev, test = session_in(ACCOUNTS["dev"]), session_in(ACCOUNTS["test"])
+    deploy_serving(test, "test", synth.templates["roadway-test-serving"])
+    for session in (dev, test):
+        session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    s3 = dev.client("s3")
+    s3.create_bucket(Bucket="bench-dev-artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    artifact = workdir / "model.tar.gz"
+    with artifact.open("wb") as out:
+        for _ in range(size_mib):
+            out.write(os.urandom(1024 * 1024))
+    s3.upload_file(str(artifact), "bench-dev-artifacts", "model.tar.gz")
+    artifact.unlink()
+    sm = dev.client("sagemaker")
+    arn = sm.create_model_package(
+        ModelPackageGroupName=GROUP,
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://bench-dev-artifacts/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    credentials = dev.get_credentials()
+    return {
+        "event": approval_event(arn),
+        "env": {
+            **function_environment(synth, "dev"),
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_SESSION_TOKEN": credentials.token,
+        },
+    }
+
+
+def promote(spec_path: str) -> None:
+    """Runs in a fresh interpreter: import the handler, promote once, print time and peak RSS."""
+    spec = json.loads(Path(spec_path).read_text())
+    os.environ.update(spec["env"])
+    from promote_model.handler import handler
+
+    baseline = high_water_mib()
+    start = time.perf_counter()
+    outcome = handler(spec["event"])
+    elapsed = time.perf_counter() - start
+    peak = high_water_mib()
+    assert outcome["status"] == "promoted", outcome
+    print(json.dumps({"seconds": elapsed, "rss_after_import_mib": baseline, "peak_rss_mib": peak}))
+
+
+def high_water_mib() -> float:
+    """This process's own peak RSS (VmHWM belongs to its memory map; ru_maxrss would carry the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def main(sizes: list[int]) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
+    os.environ.update(env)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        print("| artifact | promotion time | peak RSS of the promoting process (after import) |")
+        print("| --- | --- | --- |")
+        for size in sizes:
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+            with tempfile.TemporaryDirectory() as work:
+                spec = setup(size, Path(work))
+                spec_file = Path(work) / "spec.json"
+                spec_file.write_text(json.dumps(spec))
+                result = subprocess.run(
+                    [sys.executable, __file__, "--promote", str(spec_file)],
+                    env={**env, **spec["env"]},
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                figures = json.loads(result.stdout.strip().splitlines()[-1])
+                print(
+                    f"| {size} MiB | {figures['seconds']:.2f} s | {figures['peak_rss_mib']:.0f} MiB "
+                    f"({figures['rss_after_import_mib']:.0f} MiB) |",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--promote"]:
+        promote(sys.argv[2])
+    else:
+        main([int(a) for a in sys.argv[1:]] or [1, 100, 1024])
