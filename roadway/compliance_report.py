@@ -72,7 +72,10 @@ def read_findings(report: dict[str, Any]) -> list[Finding]:
 def totals(findings: list[Finding]) -> dict[str, dict[str, dict[str, int]]]:
     """stage -> pack -> {"open": n, "acknowledged": n}, with every stage and pack present."""
     counts = Counter((f.stage, f.pack, f.status) for f in findings)
-    stages = sorted({f.stage for f in findings} | set(STAGES), key=lambda s: (s not in STAGES, s))
+    stages = sorted(
+        {f.stage for f in findings} | set(STAGES),
+        key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s),  # the road's order, then any other
+    )
     return {
         stage: {
             pack: {status: counts[(stage, pack, status)] for status in ("open", "acknowledged")} for pack in RULE_PACKS
