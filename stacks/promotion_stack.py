@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Fn, Stack
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_target import PromotionTarget
+from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 
@@ -34,14 +32,7 @@ class PromotionStack(Stack):
         names = Names.of(config)
         self.add_stack_dependency(platform)
 
-        def imported(what: str) -> str:
-            return Fn.import_value(names.export(stage, what))
-
-        artifact_bucket = s3.Bucket.from_bucket_arn(self, "ArtifactBucket", imported("artifact-bucket-arn"))
-        artifact_key = kms.Key.from_key_arn(self, "ArtifactKey", imported("artifact-key-arn"))
-        data_key = kms.Key.from_key_arn(self, "DataKey", imported("data-key-arn"))
-        ops_key = kms.Key.from_key_arn(self, "OpsKey", imported("ops-key-arn"))
-        alarm_topic = sns.Topic.from_topic_arn(self, "AlarmTopic", imported("alarm-topic-arn"))
+        shared = PlatformImports.of(self, names, stage)
         account = config.stage(stage).account
 
         self.promoter: ModelPromoter | None = None
@@ -72,8 +63,8 @@ class PromotionStack(Stack):
                 },
                 vpc=platform.network.vpc,
                 vpc_cidr=platform.network.cidr,
-                ops_key=ops_key,
-                alarm_topic=alarm_topic,
+                ops_key=shared.ops_key,
+                alarm_topic=shared.alarm_topic,
             )
             CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
             CfnOutput(self, "PromoterFunctionName", value=self.promoter.function.function_name)
@@ -93,7 +84,7 @@ class PromotionStack(Stack):
                 packages_arn=names.model_packages_arn(account),
                 serving_stack_name=names.serving_stack(stage),
                 endpoint_name=names.endpoint(stage),
-                artifact_bucket=artifact_bucket,
-                artifact_key=artifact_key,
-                data_key=data_key,
+                artifact_bucket=shared.artifact_bucket,
+                artifact_key=shared.artifact_key,
+                data_key=shared.data_key,
             )

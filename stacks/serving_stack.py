@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
 from stacks.constructs.model_endpoint import ModelEndpoint
+from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 MODEL_PACKAGE_PARAMETER = "ModelPackageArn"
@@ -46,14 +44,9 @@ class ServingStack(Stack):
             raise ValueError(f"stage {stage} has no serving section")
         self.add_stack_dependency(platform)
 
-        def imported(what: str) -> str:
-            return Fn.import_value(names.export(stage, what))
-
-        artifact_bucket = s3.Bucket.from_bucket_arn(self, "ArtifactBucket", imported("artifact-bucket-arn"))
-        data_bucket = s3.Bucket.from_bucket_arn(self, "DataBucket", imported("data-bucket-arn"))
-        artifact_key = kms.Key.from_key_arn(self, "ArtifactKey", imported("artifact-key-arn"))
-        data_key = kms.Key.from_key_arn(self, "DataKey", imported("data-key-arn"))
-        alarm_topic = sns.Topic.from_topic_arn(self, "AlarmTopic", imported("alarm-topic-arn"))
+        shared = PlatformImports.of(self, names, stage)
+        artifact_bucket, data_bucket = shared.artifact_bucket, shared.data_bucket
+        artifact_key, data_key, alarm_topic = shared.artifact_key, shared.data_key, shared.alarm_topic
 
         package = CfnParameter(
             self,

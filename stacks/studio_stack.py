@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Fn, Stack
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks.constructs.studio_domain import StudioDomain
+from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 
@@ -32,13 +31,7 @@ class StudioStack(Stack):
         # Buckets and keys come in by named export (see PlatformStack), the VPC by reference.
         self.add_stack_dependency(platform)
 
-        def imported(what: str) -> str:
-            return Fn.import_value(names.export("dev", what))
-
-        data_bucket = s3.Bucket.from_bucket_arn(self, "DataBucket", imported("data-bucket-arn"))
-        artifact_bucket = s3.Bucket.from_bucket_arn(self, "ArtifactBucket", imported("artifact-bucket-arn"))
-        data_key = kms.Key.from_key_arn(self, "DataKey", imported("data-key-arn"))
-        artifact_key = kms.Key.from_key_arn(self, "ArtifactKey", imported("artifact-key-arn"))
+        shared = PlatformImports.of(self, names, "dev")
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -46,10 +39,10 @@ class StudioStack(Stack):
             vpc=platform.network.vpc,
             vpc_cidr=platform.network.cidr,
             subnet_ids=platform.network.subnet_ids,
-            storage_key=data_key,
-            data_bucket=data_bucket,
-            artifact_bucket=artifact_bucket,
-            artifact_key=artifact_key,
+            storage_key=shared.data_key,
+            data_bucket=shared.data_bucket,
+            artifact_bucket=shared.artifact_bucket,
+            artifact_key=shared.artifact_key,
             model_package_group_arn=platform.registry.group_arn,
             model_packages_arn=platform.registry.packages_arn,
             project=config.project,

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from roadway.config import MonitoringConfig
 from roadway.model_monitor_images import analyzer_image
+from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.sagemaker_role import SageMakerRole
 
@@ -76,14 +77,13 @@ class DataQualityMonitor(Construct):
             },
             in_vpc=True,
         )
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = HttpsEgressSecurityGroup(
             self,
             "SecurityGroup",
             vpc=vpc,
-            allow_all_outbound=False,
+            vpc_cidr=vpc_cidr,
             description="Monitoring jobs: no inbound, HTTPS to VPC endpoints only",
         )
-        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
 
         definition = sagemaker.CfnDataQualityJobDefinition(
             self,

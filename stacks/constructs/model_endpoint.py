@@ -18,6 +18,7 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge
 from roadway.config import InstanceServing, ServerlessServing, ServingConfig
+from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.sagemaker_role import SageMakerRole
 
 VARIANT = "AllTraffic"
@@ -85,15 +86,12 @@ class ModelEndpoint(Construct):
 
         vpc_config = None
         if in_vpc:
-            self.security_group = ec2.SecurityGroup(
+            self.security_group = HttpsEgressSecurityGroup(
                 self,
                 "SecurityGroup",
                 vpc=vpc,
-                allow_all_outbound=False,
+                vpc_cidr=vpc_cidr,
                 description="Model containers: no inbound, HTTPS to VPC endpoints only",
-            )
-            self.security_group.add_egress_rule(
-                ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints"
             )
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
                 security_group_ids=[self.security_group.security_group_id], subnets=list(subnet_ids)

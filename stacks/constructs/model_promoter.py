@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 APPROVAL_EVENT = "SageMaker Model Package State Change"
@@ -53,14 +54,13 @@ class ModelPromoter(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = HttpsEgressSecurityGroup(
             self,
             "SecurityGroup",
             vpc=vpc,
-            allow_all_outbound=False,
+            vpc_cidr=vpc_cidr,
             description="Promotion Lambda: HTTPS to VPC endpoints only",
         )
-        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
 
         self.role = iam.Role(
             self,
