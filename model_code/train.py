@@ -1,0 +1,70 @@
+"""Train the house-price model, SageMaker script mode or locally.
+
+    python -m model_code.train --train data/ --model-dir out/model --output-data-dir out/output
+In the SageMaker scikit-learn container the same file runs as the entry point, reading SM_CHANNEL_TRAIN,
+SM_MODEL_DIR and SM_OUTPUT_DATA_DIR. It writes model.joblib (pipeline and input schema), the Model Monitor
+baseline dataset (baseline.csv) and the evaluation on a held-out split (evaluation.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+try:  # as a package (python -m model_code.train) or as the container's entry-point script
+    from model_code import evaluate, features
+except ImportError:  # pragma: no cover - the container's layout
+    import evaluate  # type: ignore[no-redef]
+    import features  # type: ignore[no-redef]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "data"))
+    parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "out/model"))
+    parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR", "out/output"))
+    parser.add_argument("--model", choices=("ridge", "gbr"), default="ridge")
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sample", type=int, default=0, help="train on this many rows only (tests); 0 = all")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    args = parse_args(argv)
+    raw = features.training_rows(features.read_channel(args.train))
+    if args.sample:
+        raw = raw.sample(n=min(args.sample, len(raw)), random_state=args.seed).reset_index(drop=True)
+    train, held_out = train_test_split(raw, test_size=args.test_size, random_state=args.seed)
+    inputs = [c for c in raw.columns if c not in (*features.DROPPED, features.TARGET)]
+    engineered = features.engineer(train)
+    columns = features.schema(engineered)
+    model = features.build_model(columns, args.model).fit(engineered, np.log(train[features.TARGET]))
+
+    model_dir, output_dir = Path(args.model_dir), Path(args.output_data_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    numeric_inputs = [c for c in inputs if c in columns["numeric"] and c not in features.QUALITY_COLUMNS]
+    joblib.dump(
+        {"pipeline": model, "inputs": inputs, "numeric_inputs": numeric_inputs, "kind": args.model},
+        model_dir / "model.joblib",
+    )
+    # Model Monitor compares live requests with this: the inputs the model was trained on, as requests send them.
+    train[inputs].to_csv(model_dir / "baseline.csv", index=False)
+    metrics = evaluate.regression_metrics(model, held_out)
+    report = evaluate.as_model_metrics(metrics)
+    for directory in (model_dir, output_dir):
+        (directory / "evaluation.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps({"model": args.model, "rows": len(train), **metrics}))
+    return metrics
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

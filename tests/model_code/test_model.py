@@ -1,0 +1,123 @@
+"""The house-price model: trained on the shipped data, served through model.tar.gz as SageMaker does."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from model_code import inference, train
+from model_code.inference import BadRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Train once on a sample, pack model.tar.gz, unpack it elsewhere and load it with model_fn."""
+    work = tmp_path_factory.mktemp("model")
+    metrics = train.main(
+        [
+            "--train",
+            str(ROOT / "data"),
+            "--model-dir",
+            str(work / "model"),
+            "--output-data-dir",
+            str(work / "output"),
+            "--sample",
+            "900",
+        ]
+    )
+    archive = work / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for item in (work / "model").iterdir():
+            tar.add(item, arcname=item.name)
+    served = work / "opt-ml-model"
+    with tarfile.open(archive) as tar:
+        tar.extractall(served, filter="data")
+    return {"model": inference.model_fn(str(served)), "metrics": metrics, "work": work}
+
+
+@pytest.fixture(scope="module")
+def houses() -> pd.DataFrame:
+    frame = pd.read_csv(ROOT / "data" / "ames.csv")
+    return frame.drop(columns=["Order", "PID", "price"]).iloc[:3]
+
+
+def predict(model: dict[str, Any], body: str, content_type: str, accept: str = "application/json") -> Any:
+    return inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), model), accept)
+
+
+def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any]) -> None:
+    model_dir = trained["work"] / "model"
+    assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json"}
+    baseline = pd.read_csv(model_dir / "baseline.csv")
+    assert "price" not in baseline.columns and list(baseline.columns) == trained["model"]["inputs"]
+    report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]
+    assert set(report) == {"rmse", "rmse_log", "mae", "r2"}
+    assert report["rmse_log"]["value"] == pytest.approx(trained["metrics"]["rmse_log"])
+    assert 0 < report["rmse_log"]["value"] < 0.2, "a sample of 900 sales still predicts within ~20%"
+    assert report["r2"]["value"] > 0.8
+
+
+def test_csv_and_json_give_the_same_prices_for_one_and_many(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    model = trained["model"]
+    csv_body, kind = predict(model, houses.to_csv(index=False), "text/csv", "text/csv")
+    assert kind == "text/csv"
+    from_csv = [float(v) for v in csv_body.split()]
+    rows = json.loads(houses.to_json(orient="records"))
+    from_json = json.loads(predict(model, json.dumps(rows), "application/json")[0])["predictions"]
+    one = json.loads(predict(model, json.dumps(rows[0]), "application/json; charset=utf-8")[0])["predictions"]
+    wrapped = json.loads(predict(model, json.dumps({"instances": rows[:2]}), "application/json")[0])["predictions"]
+    assert len(from_csv) == 3 and from_csv == pytest.approx(from_json, rel=1e-9)
+    assert one == pytest.approx(from_json[:1]) and wrapped == pytest.approx(from_json[:2])
+    truth = pd.read_csv(ROOT / "data" / "ames.csv")["price"].iloc[:3].tolist()
+    assert all(abs(p - t) / t < 0.35 for p, t in zip(from_csv, truth, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        ("", "text/csv", 400, "empty request body"),
+        ("   ", "application/json", 400, "empty request body"),
+        ("{not json", "application/json", 400, "unreadable JSON"),
+        ("[1, 2]", "application/json", 400, "expected a JSON object per house"),
+        ("area\n1500\n", "application/x-npy", 415, "unsupported content type"),
+        ('{"area": 1500}', "application/json", 400, "missing columns:"),
+    ],
+)
+def test_bad_requests_get_a_client_error(
+    trained: dict[str, Any], body: str, content_type: str, status: int, message: str
+) -> None:
+    with pytest.raises(BadRequest, match=message) as caught:
+        predict(trained["model"], body, content_type)
+    assert caught.value.status == status
+    assert "\n" not in str(caught.value)
+
+
+def test_a_wrong_type_names_the_column_and_row(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    rows = json.loads(houses.to_json(orient="records"))
+    rows[1]["area"] = "big"
+    with pytest.raises(BadRequest, match=r"column area must be a number, row 1 has 'big'"):
+        predict(trained["model"], json.dumps(rows), "application/json")
+
+
+def test_unsupported_accept_type(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    with pytest.raises(BadRequest, match="unsupported accept type") as caught:
+        predict(trained["model"], houses.to_csv(index=False), "text/csv", "application/x-protobuf")
+    assert caught.value.status == 415
+
+
+def test_serving_code_does_not_import_the_sagemaker_sdk() -> None:
+    import subprocess
+
+    code = (
+        "import model_code.inference, model_code.train, sys; print(any(m.startswith('sagemaker') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
