@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.model_selection import KFold, cross_val_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from model_code.features import build_model, engineer, read_channel, schema, training_rows  # noqa: E402
+from model_code.features import build_model, engineer, read_channel, schema, training_rows
 
 raw = training_rows(read_channel(Path(__file__).resolve().parents[1] / "data" / "ames.csv"))
 features, target = engineer(raw), np.log(raw["price"])
