@@ -12,11 +12,12 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps synth test lint clean
+.PHONY: help deps synth test demo lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
 	@echo "make test    run the whole test suite"
+	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make lint    ruff on the project"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
@@ -40,6 +41,9 @@ synth: deps
 
 test: deps
 	$(PY) -m pytest
+
+demo: deps
+	$(PY) -m roadway.demo
 
 lint: deps
 	$(VENV)/bin/ruff check .

@@ -32,9 +32,9 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     """Deploy test's real serving stack and register an approved package of ``size_mib`` in dev."""
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     from roadway.config import load_config
+    from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, deploy_serving, function_environment, session_in
     from tests.conftest import CONFIG_PATH, synthesize
-    from tests.lambdas.promote_model.conftest import GROUP, IMAGE, approval_event, function_environment
-    from tests.moto_accounts import ACCOUNTS, REGION, deploy_serving, session_in
+    from tests.lambdas.promote_model.conftest import GROUP, IMAGE
 
     synth = synthesize(load_config(CONFIG_PATH), workdir / "cdk.out", compliance=False)
     dev, test = session_in(ACCOUNTS["dev"]), session_in(ACCOUNTS["test"])
@@ -63,7 +63,7 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     return {
         "event": approval_event(arn),
         "env": {
-            **function_environment(synth, "dev"),
+            **function_environment(synth.templates, "dev"),
             "AWS_ACCESS_KEY_ID": credentials.access_key,
             "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
             "AWS_SESSION_TOKEN": credentials.token,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from moto import mock_aws
 
+from roadway.moto_accounts import ACCOUNTS, deploy_serving, endpoint_model_package, parameters_of, session_in
 from tests.conftest import Synth
-from tests.moto_accounts import ACCOUNTS, deploy_serving, endpoint_model_package, parameters_of, session_in
 
 
 @mock_aws

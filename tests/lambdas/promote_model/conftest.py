@@ -15,17 +15,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, deploy_serving, function_environment, session_in
 from tests.conftest import Synth
-from tests.moto_accounts import ACCOUNTS, REGION, deploy_serving, session_in
 
 GROUP = "house-price"
 IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1"
-
-
-def function_environment(synth: Synth, stage: str) -> dict[str, str]:
-    """The environment CDK gives the promotion function of ``stage``: the contract under test."""
-    (function,) = synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
-    return dict(function["Properties"]["Environment"]["Variables"])
 
 
 @dataclass
@@ -41,7 +35,7 @@ class Road:
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
         self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
         self.monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
-        for key, value in {**function_environment(self.synth, stage), **overrides}.items():
+        for key, value in {**function_environment(self.synth.templates, stage), **overrides}.items():
             self.monkeypatch.setenv(key, value)
 
     def register(self, stage: str, *, approved: bool = True, model_size: int = 2048, **extra: Any) -> str:
@@ -106,28 +100,6 @@ def model_tarball(size: int) -> bytes:
     return gzip.compress(buffer.getvalue(), compresslevel=1)
 
 
-def approval_event(package_arn: str, *, group: str = GROUP, status: str = "Approved") -> dict[str, Any]:
-    """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change')."""
-    account = package_arn.split(":")[4]
-    return {
-        "version": "0",
-        "id": "5d6c1f2e-0000-4000-8000-000000000000",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": account,
-        "region": REGION,
-        "resources": [package_arn],
-        "detail": {
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": int(package_arn.rsplit("/", 1)[1]),
-            "ModelPackageArn": package_arn,
-            "ModelApprovalStatus": status,
-            "LastModifiedBy": {"UserProfileName": "ana-garcia"},
-            "CreatedBy": {"UserProfileName": "ana-garcia"},
-        },
-    }
-
-
 def _delete_model_package(self: Any) -> Any:
     """moto 5.2.5 has no DeleteModelPackage, which promotion's undo calls: this adds just that, by ARN."""
     arn = self._get_param("ModelPackageName")
@@ -161,4 +133,4 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
         yield Road(sessions, buckets, synth, monkeypatch)
 
 
-__all__ = ["approval_event", "json"]
+__all__ = ["approval_event", "function_environment", "json"]

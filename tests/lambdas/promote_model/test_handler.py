@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 from promote_model import handler as handler_module
 from promote_model.promotion import MARKER, Promotion, PromotionError
 
-from tests.lambdas.promote_model.conftest import GROUP, Road, approval_event
-from tests.moto_accounts import ACCOUNTS, endpoint_model_package, parameters_of
+from roadway.moto_accounts import ACCOUNTS, approval_event, endpoint_model_package, parameters_of
+from tests.lambdas.promote_model.conftest import GROUP, Road
 
 handler = handler_module.handler
 

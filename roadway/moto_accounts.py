@@ -1,4 +1,4 @@
-"""Several AWS accounts inside one moto, and Roadway's real serving stacks deployed into them.
+"""Several AWS accounts inside one moto (in-process or moto_server), and Roadway's real serving stacks in them.
 
 moto switches account by credentials: assuming a role in account N gives a session that acts in N. The platform
 stack is not deployed (its template needs CDK's asset bucket and a Lambda-backed custom resource, which moto can
@@ -103,3 +103,34 @@ def endpoint_model_package(session: boto3.session.Session, stack: str) -> str | 
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     return str(model["PrimaryContainer"]["ModelPackageName"])
+
+
+def function_environment(templates: dict[str, dict[str, Any]], stage: str) -> dict[str, str]:
+    """The environment CDK gives the promotion function of ``stage``: the contract under test."""
+    resources = templates[f"roadway-{stage}-promotion"]["Resources"].values()
+    (function,) = [r for r in resources if r["Type"] == "AWS::Lambda::Function"]
+    return dict(function["Properties"]["Environment"]["Variables"])
+
+
+def approval_event(
+    package_arn: str, *, group: str = "house-price", status: str = "Approved", approved_by: str = "ana-garcia"
+) -> dict[str, Any]:
+    """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change')."""
+    account = package_arn.split(":")[4]
+    return {
+        "version": "0",
+        "id": "5d6c1f2e-0000-4000-8000-000000000000",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": account,
+        "region": REGION,
+        "resources": [package_arn],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": int(package_arn.rsplit("/", 1)[1]),
+            "ModelPackageArn": package_arn,
+            "ModelApprovalStatus": status,
+            "LastModifiedBy": {"UserProfileName": approved_by},
+            "CreatedBy": {"UserProfileName": "ana-garcia"},
+        },
+    }

@@ -1,0 +1,229 @@
+"""`make demo`: drive the whole road on this machine, with moto_server playing the three accounts.
+
+It synthesizes the app, deploys the real test and prod serving stacks, trains the house-price model, registers
+it in dev, approves it, and runs the real promotion function as EventBridge would deliver the approval, twice
+(dev -> test, then test -> prod). It prints each step and stops the server it started.
+
+    python -m roadway.demo [--port N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = "141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1"
+
+
+def say(step: str, detail: str = "") -> None:
+    print(f"==> {step}" + (f"\n    {detail}" if detail else ""), flush=True)
+
+
+@contextmanager
+def moto_server(port: int) -> Iterator[str]:
+    """A moto_server on 127.0.0.1 for the duration; always stopped, whatever happens inside."""
+    executable = Path(sys.executable).with_name("moto_server")
+    server = subprocess.Popen(
+        [str(executable), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server did not start on {endpoint}")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def approve(session: Any, arn: str) -> None:
+    sm = session.client("sagemaker")
+    lineage = sm.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties")
+    # Passing the lineage back is a no-op on SageMaker; moto 5.2.5 would otherwise drop it on update.
+    extra = {"CustomerMetadataProperties": lineage} if lineage else {}
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", **extra)
+
+
+@contextmanager
+def scoped_environment() -> Iterator[None]:
+    """The demo points boto3 at moto_server through the environment; leave it as it was found."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(port: int) -> dict[str, Any]:
+    with scoped_environment():
+        return _run(port)
+
+
+def _run(port: int) -> dict[str, Any]:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from aws_cdk import App
+
+    from roadway.cdk_app import build_app
+    from roadway.config import DEFAULT_CONFIG_PATH, load_config
+
+    config = load_config(ROOT / DEFAULT_CONFIG_PATH)
+    region, group = config.region, config.model_package_group
+    work = Path(tempfile.mkdtemp(prefix="roadway-demo-"))
+
+    say("Synthesizing the app (the templates and the promotion function's settings come from here)")
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = App(outdir=str(work / "cdk.out"), context=context)
+    build_app(app, config, compliance=False)
+    assembly = app.synth()
+    templates = {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+
+    with moto_server(port) as endpoint:
+        os.environ.update(
+            AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION=region, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo"
+        )
+        from roadway import moto_accounts as road
+
+        accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
+        say(f"moto_server on {endpoint} plays three accounts", ", ".join(f"{k} {v}" for k, v in accounts.items()))
+        sessions = {name: road.session_in(account, "roadway-demo") for name, account in accounts.items()}
+
+        buckets = {}
+        for stage in ("test", "prod"):
+            buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[f"roadway-{stage}-serving"])
+            say(f"Deployed roadway-{stage}-serving (real template)", "ModelPackageArn is empty: no endpoint yet")
+        for session in sessions.values():
+            session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+        buckets["dev"] = "roadway-demo-dev-artifacts"
+        dev_s3 = sessions["dev"].client("s3")
+        dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
+
+        say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
+        from model_code import train
+
+        metrics = train.main(
+            ["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work / "out")]
+        )
+        with tarfile.open(work / "model.tar.gz", "w:gz") as tar:
+            for item in (work / "model").iterdir():
+                tar.add(item, arcname=item.name)
+        prefix = "pipelines/demo-run"
+        for name, path in (
+            ("model.tar.gz", work / "model.tar.gz"),
+            ("evaluation.json", work / "out/evaluation.json"),
+            ("baseline.csv", work / "model/baseline.csv"),
+        ):
+            dev_s3.upload_file(str(path), buckets["dev"], f"{prefix}/{name}")
+        say("Uploaded model.tar.gz, evaluation.json and baseline.csv", f"s3://{buckets['dev']}/{prefix}/")
+
+        dev_sm = sessions["dev"].client("sagemaker")
+        dev_arn = dev_sm.create_model_package(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus="PendingManualApproval",
+            ModelPackageDescription=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": IMAGE.format(region=region),
+                        "ModelDataUrl": f"s3://{buckets['dev']}/{prefix}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv", "application/json"],
+                "SupportedResponseMIMETypes": ["application/json", "text/csv"],
+            },
+            ModelMetrics={
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{buckets['dev']}/{prefix}/evaluation.json",
+                    }
+                }
+            },
+            CustomerMetadataProperties={"roadway:training-data": "data/ames.csv"},
+        )["ModelPackageArn"]
+        say("Registered in dev as PendingManualApproval", f"{dev_arn}  (rmse_log {metrics['rmse_log']:.4f})")
+
+        sys.path.insert(0, str(ROOT / "lambdas"))
+        from promote_model.handler import handler
+
+        def promote(stage: str, arn: str) -> dict[str, Any]:
+            approve(sessions[stage], arn)
+            say(f"Approved in {stage}; EventBridge delivers the approval to roadway-{stage}-promotion")
+            credentials = sessions[stage].get_credentials()
+            os.environ.update(road.function_environment(templates, stage))
+            os.environ.update(
+                AWS_ACCESS_KEY_ID=credentials.access_key,
+                AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+                AWS_SESSION_TOKEN=credentials.token,
+            )
+            outcome = handler(road.approval_event(arn, group=group, approved_by=f"mlops-{stage}"))
+            target = config.next_stage(stage)  # type: ignore[arg-type]
+            served = road.endpoint_model_package(sessions[target], f"roadway-{target}-serving")
+            say(
+                f"Promoted to {target}: {outcome['target_arn']}",
+                f"{len(outcome['copied'])} artifacts copied; roadway-{target}-serving endpoint serves {served}",
+            )
+            return outcome
+
+        in_test = promote("dev", dev_arn)
+        in_prod = promote("test", in_test["target_arn"])
+
+        prod_package = (
+            sessions["prod"].client("sagemaker").describe_model_package(ModelPackageName=in_prod["target_arn"])
+        )
+        lineage = prod_package["CustomerMetadataProperties"]
+        served = road.endpoint_model_package(sessions["prod"], "roadway-prod-serving")
+        say(
+            "Prod's registry holds the package with its lineage",
+            "\n    ".join(f"{k}: {v}" for k, v in sorted(lineage.items())),
+        )
+        say(
+            "Prod's endpoint serves it" if served == in_prod["target_arn"] else "Prod's endpoint does NOT serve it",
+            str(served),
+        )
+    say("Stopped moto_server")
+    return {
+        "dev": dev_arn,
+        "test": in_test["target_arn"],
+        "prod": in_prod["target_arn"],
+        "lineage": lineage,
+        "prod_serves": served,
+        "status": prod_package["ModelApprovalStatus"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Drive the road dev -> test -> prod on moto_server.")
+    parser.add_argument("--port", type=int, default=0, help="moto_server port (default: a free one)")
+    args = parser.parse_args(argv)
+    result = run(args.port or free_port())
+    return 0 if result["prod_serves"] == result["prod"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
