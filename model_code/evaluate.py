@@ -39,3 +39,33 @@ def as_model_metrics(metrics: dict[str, float]) -> dict[str, Any]:
             "r2": {"value": metrics["r2_log"], "standard_deviation": "NaN"},
         }
     }
+
+
+def main(
+    model_dir: str = "/opt/ml/processing/model",
+    data_dir: str = "/opt/ml/processing/data",
+    output_dir: str = "/opt/ml/processing/evaluation",
+) -> dict[str, Any]:
+    """The pipeline's Evaluate step: the trained model on the same held-out split training used."""
+    import json
+    import tarfile
+    from pathlib import Path
+
+    import joblib
+    from sklearn.model_selection import train_test_split
+
+    archive = Path(model_dir) / "model.tar.gz"
+    if archive.exists():
+        with tarfile.open(archive) as tar:
+            tar.extractall(model_dir, filter="data")
+    model = joblib.load(Path(model_dir) / "model.joblib")["pipeline"]
+    raw = features.training_rows(features.read_channel(data_dir))
+    _, held_out = train_test_split(raw, test_size=0.2, random_state=0)
+    report = as_model_metrics(regression_metrics(model, held_out))
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    (Path(output_dir) / "evaluation.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

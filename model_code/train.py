@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -56,6 +57,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         {"pipeline": model, "inputs": inputs, "numeric_inputs": numeric_inputs, "kind": args.model},
         model_dir / "model.joblib",
     )
+    # The serving code travels inside model.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code).
+    code = model_dir / "code"
+    code.mkdir(exist_ok=True)
+    for module in ("inference.py", "features.py"):
+        shutil.copyfile(Path(__file__).with_name(module), code / module)
     # Model Monitor compares live requests with this: the inputs the model was trained on, as requests send them.
     train[inputs].to_csv(model_dir / "baseline.csv", index=False)
     metrics = evaluate.regression_metrics(model, held_out)

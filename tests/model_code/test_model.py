@@ -55,7 +55,8 @@ def predict(model: dict[str, Any], body: str, content_type: str, accept: str = "
 
 def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any]) -> None:
     model_dir = trained["work"] / "model"
-    assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json"}
+    assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json", "code"}
+    assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py"}
     baseline = pd.read_csv(model_dir / "baseline.csv")
     assert "price" not in baseline.columns and list(baseline.columns) == trained["model"]["inputs"]
     report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]

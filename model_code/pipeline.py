@@ -1,0 +1,210 @@
+"""The house-price SageMaker Pipeline: train, evaluate, check the metric, register for approval.
+
+    python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
+    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET [--subnet ID ... --security-group ID]
+    python -m model_code.pipeline start
+
+The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
+runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
+you pass. ``upsert`` and ``start`` use your real dev-account credentials. This is the only module of
+model_code that imports the SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SKLEARN_VERSION = "1.2-1"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    region: str = "eu-west-1"
+    role_arn: str = "arn:aws:iam::111111111111:role/roadway-pipeline"
+    bucket: str = "roadway-dev-pipeline"
+    group: str = "house-price"
+    name: str = "roadway-house-price"
+    instance_type: str = "ml.m5.large"
+    subnets: list[str] = field(default_factory=list)
+    security_groups: list[str] = field(default_factory=list)
+
+
+def build(settings: PipelineSettings) -> Any:
+    """The Pipeline object (SDK 3.x, sagemaker.mlops.workflow)."""
+    os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")  # the role lives in the dev account, not here
+    import boto3
+    from sagemaker.core import image_uris
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.processing import FrameworkProcessor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+    from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
+    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.train.configs import Compute, InputData, SourceCode
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    session = PipelineSession(boto_session=boto3.Session(region_name=settings.region), default_bucket=settings.bucket)
+    image = image_uris.retrieve("sklearn", region=settings.region, version=SKLEARN_VERSION)
+    train_data = ParameterString("TrainData", default_value=f"s3://{settings.bucket}/datasets/ames/")
+    max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
+    model_kind = ParameterString("ModelKind", default_value="ridge")
+
+    trainer = ModelTrainer(
+        sagemaker_session=session,
+        role=settings.role_arn,
+        training_image=image,
+        source_code=SourceCode(source_dir=str(HERE), entry_script="train.py"),
+        compute=Compute(instance_type=settings.instance_type, instance_count=1),
+        hyperparameters={"model": model_kind},
+        base_job_name="house-price-train",
+    )
+    train = TrainingStep(
+        name="Train",
+        step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=train_data)]),
+    )
+    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
+    evaluator = FrameworkProcessor(
+        image_uri=image,
+        role=settings.role_arn,
+        command=["python3"],
+        instance_count=1,
+        instance_type=settings.instance_type,
+        sagemaker_session=session,
+        base_job_name="house-price-evaluate",
+    )
+
+    def s3_input(name: str, uri: Any, path: str) -> Any:
+        return ProcessingInput(
+            input_name=name, s3_input=ProcessingS3Input(s3_uri=uri, local_path=path, s3_data_type="S3Prefix")
+        )
+
+    evaluate = ProcessingStep(
+        name="Evaluate",
+        step_args=evaluator.run(
+            code="evaluate.py",
+            source_dir=str(HERE),  # evaluate.py imports features.py beside it
+            inputs=[
+                s3_input("model", model_data, "/opt/ml/processing/model"),
+                s3_input("data", train_data, "/opt/ml/processing/data"),
+            ],
+            outputs=[
+                ProcessingOutput(
+                    output_name="evaluation",
+                    s3_output=ProcessingS3Output(
+                        s3_uri=f"s3://{settings.bucket}/pipelines/evaluation",
+                        local_path="/opt/ml/processing/evaluation",
+                        s3_upload_mode="EndOfJob",
+                    ),
+                )
+            ],
+        ),
+        property_files=[evaluation],
+    )
+    metrics_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+
+    builder = ModelBuilder(
+        image_uri=image,
+        s3_model_data_url=model_data,
+        role_arn=settings.role_arn,
+        sagemaker_session=session,
+        # train.py packs inference.py and features.py under code/ in model.tar.gz.
+        env_vars={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+    )
+    register = ModelStep(
+        name="Register",
+        step_args=builder.register(
+            model_package_group_name=settings.group,
+            approval_status="PendingManualApproval",
+            content_types=["text/csv", "application/json"],
+            response_types=["application/json", "text/csv"],
+            customer_metadata_properties={"roadway:training-data": train_data},
+            model_metrics=ModelMetrics(
+                model_statistics=MetricsSource(
+                    content_type="application/json", s3_uri=Join(on="/", values=[metrics_uri, "evaluation.json"])
+                )
+            ),
+            description="house-price: trained, evaluated and checked by the roadway pipeline",
+        ),
+    )
+    check = ConditionStep(
+        name="CheckRmse",
+        conditions=[
+            ConditionLessThanOrEqualTo(
+                left=JsonGet(
+                    step_name=evaluate.name, property_file=evaluation, json_path="regression_metrics.rmse_log.value"
+                ),
+                right=max_rmse,
+            )
+        ],
+        if_steps=[register],
+        else_steps=[FailStep(name="RmseTooHigh", error_message="rmse_log above MaxRmseLog: not registered")],
+    )
+    return Pipeline(
+        name=settings.name,
+        parameters=[train_data, max_rmse, model_kind],
+        steps=[train, evaluate, check],
+        sagemaker_session=session,
+    )
+
+
+def definition(settings: PipelineSettings) -> dict[str, Any]:
+    """The pipeline definition, generated without AWS (see the module docstring)."""
+    from moto import mock_aws
+
+    saved = dict(os.environ)
+    os.environ.update(AWS_ACCESS_KEY_ID="offline", AWS_SECRET_ACCESS_KEY="offline", AWS_DEFAULT_REGION=settings.region)
+    try:
+        with mock_aws():
+            import boto3
+
+            boto3.client("s3", region_name=settings.region).create_bucket(
+                Bucket=settings.bucket, CreateBucketConfiguration={"LocationConstraint": settings.region}
+            )
+            return json.loads(build(settings).definition())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The roadway house-price SageMaker Pipeline.")
+    parser.add_argument("command", nargs="?", choices=("upsert", "start"))
+    parser.add_argument("--definition-only", action="store_true", help="print the definition JSON, offline")
+    parser.add_argument("--region", default="eu-west-1")
+    parser.add_argument("--role-arn", default=PipelineSettings.role_arn)
+    parser.add_argument("--bucket", default=PipelineSettings.bucket)
+    parser.add_argument("--group", default="house-price")
+    args = parser.parse_args(argv)
+    settings = PipelineSettings(region=args.region, role_arn=args.role_arn, bucket=args.bucket, group=args.group)
+    if args.definition_only or not args.command:
+        print(json.dumps(definition(settings), indent=2))
+        return 0
+    with nullcontext():
+        pipeline = build(settings)
+        if args.command == "upsert":
+            print(pipeline.upsert(role_arn=settings.role_arn)["PipelineArn"])
+        else:
+            print(pipeline.start().arn)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
