@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sys
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,12 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.definition_only or not args.command:
         print(json.dumps(definition(settings), indent=2))
         return 0
-    with nullcontext():
-        pipeline = build(settings)
-        if args.command == "upsert":
-            print(pipeline.upsert(role_arn=settings.role_arn)["PipelineArn"])
-        else:
-            print(pipeline.start().arn)
+    pipeline = build(settings)
+    if args.command == "upsert":
+        print(pipeline.upsert(role_arn=settings.role_arn)["PipelineArn"])
+    else:
+        print(pipeline.start().arn)
     return 0
 
 

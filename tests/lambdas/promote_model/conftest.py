@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import random
 import tarfile
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, deploy_serving, function_environment, session_in
+from roadway.moto_accounts import ACCOUNTS, REGION, deploy_serving, function_environment, session_in
 from tests.conftest import Synth
 
 GROUP = "house-price"
@@ -132,5 +131,3 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
         yield Road(sessions, buckets, synth, monkeypatch)
 
-
-__all__ = ["approval_event", "function_environment", "json"]
