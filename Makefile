@@ -12,12 +12,13 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps synth test demo lint clean
+.PHONY: help deps synth test demo diagram lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
 	@echo "make test    run the whole test suite"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
+	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
 	@echo "make lint    ruff on the project"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
@@ -44,6 +45,9 @@ test: deps
 
 demo: deps
 	$(PY) -m roadway.demo
+
+diagram: deps
+	$(PY) -m roadway.diagram docs/architecture
 
 lint: deps
 	$(VENV)/bin/ruff check .

@@ -130,4 +130,3 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
         yield Road(sessions, buckets, synth, monkeypatch)
-

@@ -1,0 +1,123 @@
+"""The architecture picture, drawn from the synthesized app itself (so it cannot drift from the code).
+
+    python -m roadway.diagram docs/architecture      # writes architecture.dot and, with Graphviz, .png
+
+Each account is a cluster of its stacks; each stack shows the resources that matter to a reader; the arrows
+between accounts come from the promotion functions' settings in the templates.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOWN = {
+    "AWS::EC2::VPC": "VPC (isolated subnets)",
+    "AWS::EC2::VPCEndpoint": "VPC endpoint",
+    "AWS::KMS::Key": "KMS key (rotated)",
+    "AWS::S3::Bucket": "S3 bucket",
+    "AWS::SNS::Topic": "alarm topic",
+    "AWS::SageMaker::ModelPackageGroup": "Model Registry group",
+    "AWS::SageMaker::Domain": "Studio domain (VpcOnly)",
+    "AWS::SageMaker::UserProfile": "user profile",
+    "AWS::SageMaker::Endpoint": "endpoint (when a package is set)",
+    "AWS::SageMaker::MonitoringSchedule": "Model Monitor schedule",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "auto-scaling",
+    "AWS::CloudWatch::Alarm": "alarm",
+    "AWS::Lambda::Function": "promotion Lambda",
+    "AWS::Events::Rule": "approval rule",
+    "AWS::SQS::Queue": "dead-letter queue",
+}
+
+
+def _label(stack: str, template: dict[str, Any]) -> str:
+    counts = Counter(
+        r["Type"]
+        for logical_id, r in template["Resources"].items()
+        if r["Type"] in SHOWN and not logical_id.startswith("Custom")  # CDK's own helper resources
+    )
+    lines = [f"{n} x {SHOWN[t]}" if n > 1 else SHOWN[t] for t, n in sorted(counts.items(), key=lambda i: SHOWN[i[0]])]
+    roles = [
+        r["Properties"]["RoleName"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role" and isinstance(r["Properties"].get("RoleName"), str)
+    ]
+    lines += [f"role {name}" for name in sorted(roles)]
+    return "\\n".join([stack, *lines])
+
+
+def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
+    out = [
+        "digraph roadway {",
+        '  rankdir=LR; compound=true; node [shape=box, style="rounded,filled", '
+        'fillcolor="#f2f4f8", fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for stage, account in accounts.items():
+        out.append(f'  subgraph cluster_{stage} {{ label="{stage} account {account}"; style=rounded; color="#7a869a";')
+        for stack in sorted(s for s in templates if s.split("-")[1] == stage):
+            out.append(f'    "{stack}" [label="{_label(stack, templates[stack])}"];')
+        out.append("  }")
+    for stack, template in sorted(templates.items()):
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::Lambda::Function":
+                continue
+            env = resource["Properties"].get("Environment", {}).get("Variables", {})
+            if "TARGET_STACK_NAME" in env:
+                target = env["TARGET_STACK_NAME"].replace("-serving", "-promotion")
+                out.append(
+                    f'  "{stack}" -> "{target}" [label="approval: assume {env["TARGET_ROLE_ARN"].split("/")[-1]}'
+                    f'\\ncopy artifacts, register"];'
+                )
+                out.append(
+                    f'  "{target}" -> "{env["TARGET_STACK_NAME"]}" [label="update ModelPackageArn\\n'
+                    f'(via {env["TARGET_DEPLOY_ROLE_ARN"].split("/")[-1]})"];'
+                )
+    for stack in templates:
+        if stack.endswith("-studio"):
+            out.append(f'  "{stack}" -> "{stack.replace("-studio", "-platform")}" [label="train, register"];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    import tempfile
+
+    from aws_cdk import App
+
+    from roadway.cdk_app import build_app
+    from roadway.config import DEFAULT_CONFIG_PATH, load_config
+
+    target = Path((argv or sys.argv[1:] or ["docs/architecture"])[0])
+    config = load_config(ROOT / DEFAULT_CONFIG_PATH)
+    with tempfile.TemporaryDirectory() as work:
+        app = App(outdir=work, context=json.loads((ROOT / "cdk.json").read_text())["context"])
+        build_app(app, config, compliance=False)
+        assembly = app.synth()
+        templates = {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+    accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}  # type: ignore[arg-type]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.with_suffix(".dot").write_text(dot(templates, accounts))
+    if shutil.which("dot") is None:
+        print(
+            "roadway: Graphviz 'dot' is not installed (apt-get install graphviz); wrote the .dot only", file=sys.stderr
+        )
+        return 2
+    subprocess.run(
+        ["dot", "-Tpng", "-Gdpi=110", "-o", str(target.with_suffix(".png")), str(target.with_suffix(".dot"))],
+        check=True,
+    )
+    print(f"wrote {target.with_suffix('.dot')} and {target.with_suffix('.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

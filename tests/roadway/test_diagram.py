@@ -1,0 +1,27 @@
+"""The architecture picture is drawn from the app, and the committed one matches the app as it is now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from roadway.diagram import dot
+from tests.conftest import Synth
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
+
+
+def test_the_road_is_drawn_from_the_promotion_settings(synth: Synth) -> None:
+    graph = dot(synth.templates, ACCOUNTS)
+    for stage, account in ACCOUNTS.items():
+        assert f'label="{stage} account {account}"' in graph
+    assert '"roadway-dev-promotion" -> "roadway-test-promotion"' in graph
+    assert '"roadway-test-promotion" -> "roadway-prod-promotion"' in graph
+    assert '"roadway-prod-promotion" -> "roadway-prod-serving"' in graph
+    assert graph.count('"roadway-prod-promotion" ->') == 1, "prod promotes nowhere: the road ends there"
+
+
+def test_committed_picture_is_current(synth: Synth) -> None:
+    committed = (ROOT / "docs" / "architecture.dot").read_text()
+    assert committed == dot(synth.templates, ACCOUNTS), "the app changed: run `make diagram` and commit the result"
+    assert (ROOT / "docs" / "architecture.png").stat().st_size > 10_000
