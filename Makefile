@@ -12,13 +12,14 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps synth test demo diagram lint clean
+.PHONY: help deps synth test demo diagram report-png lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
 	@echo "make test    run the whole test suite"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
+	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
 	@echo "make lint    ruff on the project"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
@@ -48,6 +49,14 @@ demo: deps
 
 diagram: deps
 	$(PY) -m roadway.diagram docs/architecture
+
+# A real browser's view of the auditor's report; not part of `make test`, so CI needs no browser.
+report-png: synth
+	@command -v chromium >/dev/null || { echo "roadway: chromium is not installed (apt-get install chromium)"; exit 2; }
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	  --disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --hide-scrollbars \
+	  --window-size=1400,1800 --screenshot=cdk.out/compliance/index.png "file://$(CURDIR)/cdk.out/compliance/index.html" 2>/dev/null
+	@test -s cdk.out/compliance/index.png && echo "Rendered cdk.out/compliance/index.png"
 
 lint: deps
 	$(VENV)/bin/ruff check .

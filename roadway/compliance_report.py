@@ -66,16 +66,18 @@ def read_findings(report: dict[str, Any]) -> list[Finding]:
                             description=_short(item.get("description", "")),
                         )
                     )
-    return sorted(findings)
+    return sorted(findings, key=lambda f: (_stage_order(f.stage), f))
+
+
+def _stage_order(stage: str) -> tuple[int, str]:
+    """The road's order (Dev, Test, Prod), then any other stage by name."""
+    return (STAGES.index(stage) if stage in STAGES else len(STAGES), stage)
 
 
 def totals(findings: list[Finding]) -> dict[str, dict[str, dict[str, int]]]:
     """stage -> pack -> {"open": n, "acknowledged": n}, with every stage and pack present."""
     counts = Counter((f.stage, f.pack, f.status) for f in findings)
-    stages = sorted(
-        {f.stage for f in findings} | set(STAGES),
-        key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s),  # the road's order, then any other
-    )
+    stages = sorted({f.stage for f in findings} | set(STAGES), key=_stage_order)
     return {
         stage: {
             pack: {status: counts[(stage, pack, status)] for status in ("open", "acknowledged")} for pack in RULE_PACKS

@@ -34,6 +34,8 @@ def test_counts_match_the_validation_report(synth: Synth) -> None:
             counted = sum(report["totals"][stage][plugin["pluginName"]][status] for stage in report["totals"])
             assert counted == expected, (plugin["pluginName"], status)
     assert list(report["totals"]) == ["Dev", "Test", "Prod"], "stages in the road's order"
+    order = [f["stage"] for f in report["findings"]]
+    assert order == sorted(order, key=["Dev", "Test", "Prod"].index)
     rows = list(csv.DictReader((target / "report.csv").open()))
     assert len(rows) == len(report["findings"])
 
