@@ -25,7 +25,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from promote_model.artifacts import S3Object, artifact_uris, rewrite_uris, target_key
+from promote_model.artifacts import PROMOTED_PREFIX, S3Object, artifact_uris, rewrite_uris, target_key
 from promote_model.events import Approval
 
 logger = logging.getLogger("roadway.promotion")
@@ -274,6 +274,15 @@ class Promotion:
         described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
         return (((described.get("DriftCheckBaselines") or {}).get(kind) or {}).get(part) or {}).get("S3Uri")
 
+    def _adopt(self, package_arn: str, bucket: str) -> None:
+        described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        self._created_package = package_arn
+        self._copied = [
+            S3Object.parse(uri)
+            for uri in artifact_uris({k: described.get(k) for k in _CARRIED})
+            if uri.startswith(f"s3://{bucket}/{PROMOTED_PREFIX}/")
+        ]
+
     def undo(self) -> None:
         """Remove what this attempt created in the target; best effort, every failure logged."""
         target = self.target
@@ -300,12 +309,14 @@ class Promotion:
         stack = self.read_target_stack()
         existing = self.find_promoted()
         try:
+            bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
             if existing is not None:
-                # An earlier delivery registered it; finish its rollout if that is what was left undone.
+                # An earlier delivery registered it; finish its rollout if that is what was left undone. Should
+                # that fail again, it is removed like a package of this attempt: a package stays once it is served.
                 log("already-registered", target=existing)
+                self._adopt(existing, bucket)
                 updated = self.update_stack(stack, existing, {})
                 return Outcome("already-promoted", self.approval.package_arn, existing, updated)
-            bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
             mapping = self.copy_artifacts(package, bucket)
             arn = self.register(package, mapping)
             updated = self.update_stack(stack, arn, mapping)

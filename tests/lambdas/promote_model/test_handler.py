@@ -255,3 +255,34 @@ def test_large_artifacts_take_the_multipart_copy_path(road: Road, monkeypatch: p
     assert sorted(parts) == [1, 2], "a 6 MiB model with a 5 MiB threshold is copied in two server-side parts"
     source_model = f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz"
     assert sha256(road, "test", model_url) == sha256(road, "dev", source_model)
+
+
+def test_a_retry_that_fails_again_leaves_nothing_either(road: Road) -> None:
+    """Crash after registering, then the retry's rollout fails too: the earlier package goes, not half-served."""
+    source = road.register("dev")
+    road.act_as("dev")
+
+    class Crash(BaseException):
+        pass
+
+    def crash(self: Promotion, *args: Any, **kwargs: Any) -> None:
+        raise Crash
+
+    def fail(self: Promotion, *args: Any, **kwargs: Any) -> None:
+        raise PromotionError("update-stack", "injected fault")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Promotion, "update_stack", crash)
+        patch.setattr(Promotion, "undo", lambda self: None)  # a killed process undoes nothing
+        with pytest.raises(Crash):
+            handler(approval_event(source))
+    assert len(road.packages("test")) == 1 and road.keys("test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Promotion, "update_stack", fail)
+        with pytest.raises(PromotionError, match="update-stack"):
+            handler(approval_event(source))
+    assert_untouched(road, "test")
+
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "promoted" and len(road.packages("test")) == 1
