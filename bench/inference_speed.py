@@ -25,33 +25,48 @@ def serve(model: dict, body: str, content_type: str) -> str:
     ]
 
 
+def timed(model: dict, body: str, content_type: str, repeat: int) -> list[float]:
+    for _ in range(min(repeat, 20)):
+        serve(model, body, content_type)  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        serve(model, body, content_type)
+        times.append(time.perf_counter() - start)
+    return sorted(times)
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory() as work:
-        train.main(["--train", str(ROOT / "data"), "--model-dir", f"{work}/model", "--output-data-dir", f"{work}/out"])
-        model = inference.model_fn(f"{work}/model")
     houses = pd.read_csv(ROOT / "data" / "ames.csv").drop(columns=["Order", "PID", "price"])
-    one = json.dumps(json.loads(houses.iloc[:1].to_json(orient="records"))[0])
+    one_json = json.dumps(json.loads(houses.iloc[:1].to_json(orient="records"))[0])
+    one_csv = houses.iloc[:1].to_csv(index=False)
     batch = pd.concat([houses] * 4, ignore_index=True).iloc[:10_000].to_csv(index=False)
-    for _ in range(20):
-        serve(model, one, "application/json")  # warm-up
-    singles = []
-    for _ in range(500):
-        start = time.perf_counter()
-        serve(model, one, "application/json")
-        singles.append(time.perf_counter() - start)
-    batches = []
-    for _ in range(5):
-        start = time.perf_counter()
-        serve(model, batch, "text/csv")
-        batches.append(time.perf_counter() - start)
-    print("| request | median | p95 / max |")
-    print("| --- | --- | --- |")
-    singles.sort()
-    print(
-        f"| 1 row, JSON | {statistics.median(singles) * 1000:.2f} ms "
-        f"| {singles[int(len(singles) * 0.95)] * 1000:.2f} ms |"
-    )
-    print(f"| 10,000 rows, CSV | {statistics.median(batches):.3f} s | {max(batches):.3f} s |")
+    print("| model | request | median | p95 (max for batches) |")
+    print("| --- | --- | --- | --- |")
+    for kind in ("ridge", "gbr"):
+        with tempfile.TemporaryDirectory() as work:
+            train.main(
+                [
+                    "--train",
+                    str(ROOT / "data"),
+                    "--model-dir",
+                    f"{work}/m",
+                    "--output-data-dir",
+                    f"{work}/o",
+                    "--model",
+                    kind,
+                ]
+            )
+            model = inference.model_fn(f"{work}/m")
+        for label, body, content_type, repeat in (
+            ("1 row, JSON", one_json, "application/json", 1000),
+            ("1 row, CSV", one_csv, "text/csv", 1000),
+            ("10,000 rows, CSV", batch, "text/csv", 5),
+        ):
+            times = timed(model, body, content_type, repeat)
+            tail = times[-1] if repeat < 20 else times[int(len(times) * 0.95)]
+            unit, scale = ("s", 1) if repeat < 20 else ("ms", 1000)
+            print(f"| {kind} | {label} | {statistics.median(times) * scale:.3f} {unit} | {tail * scale:.3f} {unit} |")
 
 
 if __name__ == "__main__":

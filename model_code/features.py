@@ -37,6 +37,12 @@ QUALITY_COLUMNS = (
     "Pool.QC",
 )
 CATEGORICAL_NUMBERS = ("MS.SubClass", "Mo.Sold")  # numbers that name a category
+# The spellings of "unknown" in a CSV cell or a JSON string; training and serving read them alike.
+MISSING = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None"})
+MISSING_SPELLINGS = sorted(MISSING)
+# Up to this many rows, plain Python beats the set-up cost of pandas and numpy machinery; serving switches
+# paths here, and tests hold both paths to the same answers.
+SMALL_BATCH = 64
 
 
 def read_channel(location: str | os.PathLike[str]) -> pd.DataFrame:
@@ -45,34 +51,68 @@ def read_channel(location: str | os.PathLike[str]) -> pd.DataFrame:
     files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
     if not files:
         raise FileNotFoundError(f"no CSV file in {path}")
-    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    frames = [pd.read_csv(f, keep_default_na=False, na_values=MISSING_SPELLINGS) for f in files]
+    return pd.concat(frames, ignore_index=True)
 
 
-def engineer(frame: pd.DataFrame) -> pd.DataFrame:
-    """Derived features; works on one row or many, and never reads the target."""
-    out = frame.drop(columns=[c for c in (*DROPPED, TARGET) if c in frame.columns]).copy()
+Columns = dict[str, np.ndarray]  # one array per column, all of one length: a batch of houses without pandas
+
+
+def columns_of(frame: pd.DataFrame) -> Columns:
+    return {str(c): frame[c].to_numpy() for c in frame.columns}
+
+
+def engineer(data: pd.DataFrame | Columns) -> pd.DataFrame | Columns:
+    """Derived features; one row or many, never the target. Returns the kind it was given.
+
+    The work is done on plain arrays so that serving one house costs microseconds, not a pandas round trip;
+    training hands in a DataFrame and gets one back, computed by the same code.
+    """
+    if isinstance(data, pd.DataFrame):
+        return pd.DataFrame(engineer(columns_of(data)), index=data.index)
+    rows = len(next(iter(data.values()))) if data else 0
+    out = {c: _tidy(v) for c, v in data.items() if c not in (*DROPPED, TARGET)}
     for column in QUALITY_COLUMNS:
-        if column in out.columns:
-            out[column] = out[column].map(_QUALITY).astype(float)
+        if column in out:
+            out[column] = np.array([_QUALITY.get(v, np.nan) for v in out[column]], dtype=float)
     for column in CATEGORICAL_NUMBERS:
-        if column in out.columns:
-            out[column] = out[column].astype("string")
-    number = lambda name: pd.to_numeric(out.get(name), errors="coerce").fillna(0)  # noqa: E731
-    out["Total.SF"] = number("Total.Bsmt.SF") + number("X1st.Flr.SF") + number("X2nd.Flr.SF")
+        if column in out:
+            out[column] = np.array([_category_name(v) for v in out[column]], dtype=object)
+
+    def number(name: str) -> np.ndarray:
+        values = out.get(name)
+        if values is None:
+            return np.zeros(rows)
+        values = values.astype(float) if values.dtype.kind in "biuf" else pd.to_numeric(values, errors="coerce")
+        return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+
+    total = number("Total.Bsmt.SF") + number("X1st.Flr.SF") + number("X2nd.Flr.SF")
+    out["Total.SF"] = total
     out["Age"] = number("Yr.Sold") - number("Year.Built")
     out["Remod.Age"] = number("Yr.Sold") - number("Year.Remod.Add")
     out["Baths"] = (
         number("Full.Bath") + 0.5 * number("Half.Bath") + number("Bsmt.Full.Bath") + 0.5 * number("Bsmt.Half.Bath")
     )
     out["Porch.SF"] = sum(number(c) for c in ("Open.Porch.SF", "Enclosed.Porch", "X3Ssn.Porch", "Screen.Porch"))
-    out["Qual.x.SF"] = number("Overall.Qual") * out["Total.SF"]
+    out["Qual.x.SF"] = number("Overall.Qual") * total
     for column in ("area", "Lot.Area", "Total.SF", "X1st.Flr.SF"):
-        out[f"log.{column}"] = np.log1p(number(column).clip(lower=0))
-    for column in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[column]):
-            # One representation of text and of "missing" (object, NaN), whatever pandas read the CSV into.
-            out[column] = out[column].astype(object).where(out[column].notna(), np.nan)
+        out[f"log.{column}"] = np.log1p(number(column).clip(min=0))
     return out
+
+
+def _tidy(values: np.ndarray) -> np.ndarray:
+    """Numbers stay numbers; anything else becomes text or NaN (one spelling of missing, as the encoder saw)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        return values
+    return np.array([np.nan if v is None or v is pd.NA or v != v or v in MISSING else v for v in values], dtype=object)
+
+
+def _category_name(value: object) -> object:
+    """MS.SubClass 20, 20.0 and "20" name one category: "20"."""
+    if isinstance(value, float):
+        return np.nan if value != value else str(int(value)) if value.is_integer() else str(value)
+    return str(value) if isinstance(value, (int, np.integer)) else value
 
 
 def training_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     # The serving code travels inside model.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code).
     code = model_dir / "code"
     code.mkdir(exist_ok=True)
-    for module in ("inference.py", "features.py"):
+    for module in ("inference.py", "features.py", "scoring.py"):
         shutil.copyfile(Path(__file__).with_name(module), code / module)
     # Model Monitor compares live requests with this: the inputs the model was trained on, as requests send them.
     train[inputs].to_csv(model_dir / "baseline.csv", index=False)

@@ -8,11 +8,13 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from model_code import inference, train
+from model_code import features, inference, train
 from model_code.inference import BadRequest
+from model_code.scoring import Scorer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +58,7 @@ def predict(model: dict[str, Any], body: str, content_type: str, accept: str = "
 def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any]) -> None:
     model_dir = trained["work"] / "model"
     assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json", "code"}
-    assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py"}
+    assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py", "scoring.py"}
     baseline = pd.read_csv(model_dir / "baseline.csv")
     assert "price" not in baseline.columns and list(baseline.columns) == trained["model"]["inputs"]
     report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]
@@ -122,3 +124,89 @@ def test_serving_code_does_not_import_the_sagemaker_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def _awkward(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every sale, plus copies carrying what training never saw: new categories, gaps, odd spellings."""
+    odd = frame.head(40).copy()
+    odd.loc[odd.index[:10], "Neighborhood"] = "Atlantis"
+    odd.loc[odd.index[10:20], ["MS.Zoning", "Garage.Type", "Kitchen.Qual"]] = np.nan
+    odd.loc[odd.index[20:30], "Lot.Frontage"] = np.nan
+    odd.loc[odd.index[30:], "MS.SubClass"] = 999
+    return pd.concat([frame, odd], ignore_index=True)
+
+
+@pytest.mark.parametrize("kind", ["ridge", "gbr"])
+def test_the_scorer_builds_the_pipelines_matrix_and_prices(kind: str) -> None:
+    raw = features.training_rows(features.read_channel(ROOT / "data"))
+    sample = raw.sample(n=600, random_state=1)
+    engineered = features.engineer(sample)
+    pipeline = features.build_model(features.schema(engineered), kind)
+    if kind == "gbr":
+        pipeline.set_params(regress__max_iter=60)  # the layout is what is under test, not the fit
+    pipeline.fit(engineered, np.log(sample["price"]))
+    everything = _awkward(raw.drop(columns=["price"]))
+    scorer = Scorer.of(pipeline)
+    expected = pipeline.named_steps["prepare"].transform(features.engineer(everything))
+    got = scorer.matrix(features.engineer(features.columns_of(everything)))
+    assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-9
+    few = everything.tail(40)  # the awkward rows, through the small-request path
+    assert len(few) <= features.SMALL_BATCH
+    small = scorer.matrix(features.engineer(features.columns_of(few)))
+    assert np.abs(small - expected[-40:]).max() < 1e-9
+    assert scorer.predict(features.engineer(features.columns_of(everything))) == pytest.approx(
+        pipeline.predict(features.engineer(everything)), rel=1e-9
+    )
+    if kind == "gbr":  # the trees walked together, on every row rather than only on small requests
+        assert scorer.forest is not None
+        assert scorer.forest.predict(got) == pytest.approx(pipeline.predict(features.engineer(everything)), rel=1e-9)
+
+
+def test_engineering_one_house_as_arrays_matches_the_frame(houses: pd.DataFrame) -> None:
+    frame = features.engineer(houses)
+    columns = features.engineer(features.columns_of(houses.iloc[:1]))
+    assert list(columns) == list(frame.columns)
+    for name, values in columns.items():
+        want = frame[name].iloc[0]
+        assert (values[0] != values[0] and want != want) or values[0] == want, name
+
+
+def test_numbers_sent_as_text_are_read_and_blanks_are_missing(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    rows = json.loads(houses.to_json(orient="records"))
+    as_text = [{k: (str(v) if isinstance(v, (int, float)) and k == "area" else v) for k, v in r.items()} for r in rows]
+    as_text[0]["Lot.Frontage"] = ""
+    rows[0]["Lot.Frontage"] = None
+    plain = json.loads(predict(trained["model"], json.dumps(rows), "application/json")[0])["predictions"]
+    texted = json.loads(predict(trained["model"], json.dumps(as_text), "application/json")[0])["predictions"]
+    assert texted == plain
+
+
+def test_small_and_large_requests_take_different_paths_to_the_same_prices(trained: dict[str, Any]) -> None:
+    many = pd.read_csv(ROOT / "data" / "ames.csv").drop(columns=["Order", "PID", "price"]).iloc[:150]
+    assert len(many) > 2 * features.SMALL_BATCH
+    whole = json.loads(predict(trained["model"], many.to_csv(index=False), "text/csv")[0])["predictions"]
+    pieces = [
+        json.loads(predict(trained["model"], many.iloc[i : i + 50].to_csv(index=False), "text/csv")[0])["predictions"]
+        for i in range(0, 150, 50)
+    ]
+    assert whole == [price for piece in pieces for price in piece]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("area,Lot.Area\n", "CSV has a header row but no houses"),
+        ("area,Lot.Area\n1500\n", "line 2 has 1 fields, the header has 2"),
+    ],
+)
+def test_malformed_csv_is_a_client_error(trained: dict[str, Any], body: str, message: str) -> None:
+    with pytest.raises(BadRequest, match=message) as caught:
+        predict(trained["model"], body, "text/csv")
+    assert caught.value.status == 400
+
+
+def test_json_true_is_not_a_number(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    rows = json.loads(houses.to_json(orient="records"))
+    rows[0]["Lot.Area"] = True
+    with pytest.raises(BadRequest, match=r"column Lot.Area must be a number, row 0 has 'true'"):
+        predict(trained["model"], json.dumps(rows), "application/json")
