@@ -115,6 +115,11 @@ def _category_name(value: object) -> object:
     return str(value) if isinstance(value, (int, np.integer)) else value
 
 
+def inputs_of(frame: pd.DataFrame) -> list[str]:
+    """The columns a request sends: everything but identifiers and the price."""
+    return [str(c) for c in frame.columns if c not in (*DROPPED, TARGET)]
+
+
 def training_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["area"] <= OUTLIER_AREA].reset_index(drop=True)
 

@@ -1,8 +1,11 @@
-"""The house-price SageMaker Pipeline: train, evaluate, check the metric, register for approval.
+"""The house-price SageMaker Pipeline: prepare, baseline, train, evaluate, check the metric, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
-    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET [--subnet ID ... --security-group ID]
+    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] --security-group ID
     python -m model_code.pipeline start
+
+Every job runs inside the dev VPC's subnets (the Studio roles may create no other), so ``upsert`` wants the
+``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s outputs.
 
 The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
 runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
@@ -41,7 +44,10 @@ def build(settings: PipelineSettings) -> Any:
     os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")  # the role lives in the dev account, not here
     import boto3
     from sagemaker.core import image_uris
+    from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.model_monitor.dataset_format import DatasetFormat
+    from sagemaker.core.network import NetworkConfig
     from sagemaker.core.processing import FrameworkProcessor
     from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
     from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
@@ -49,13 +55,15 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
     from sagemaker.mlops.workflow.condition_step import ConditionStep
     from sagemaker.mlops.workflow.fail_step import FailStep
     from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
     from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.train.configs import Compute, InputData, SourceCode
+    from sagemaker.train.configs import Compute, InputData, Networking, SourceCode
     from sagemaker.train.model_trainer import ModelTrainer
 
     session = PipelineSession(boto_session=boto3.Session(region_name=settings.region), default_bucket=settings.bucket)
@@ -63,31 +71,19 @@ def build(settings: PipelineSettings) -> Any:
     train_data = ParameterString("TrainData", default_value=f"s3://{settings.bucket}/datasets/ames/")
     max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
+    in_vpc = bool(settings.subnets)
+    network = NetworkConfig(subnets=settings.subnets, security_group_ids=settings.security_groups) if in_vpc else None
+    output = f"s3://{settings.bucket}/pipelines/{settings.name}"
 
-    trainer = ModelTrainer(
-        sagemaker_session=session,
-        role=settings.role_arn,
-        training_image=image,
-        source_code=SourceCode(source_dir=str(HERE), entry_script="train.py"),
-        compute=Compute(instance_type=settings.instance_type, instance_count=1),
-        hyperparameters={"model": model_kind},
-        base_job_name="house-price-train",
-    )
-    train = TrainingStep(
-        name="Train",
-        step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=train_data)]),
-    )
-    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
-
-    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
-    evaluator = FrameworkProcessor(
+    processor = FrameworkProcessor(
         image_uri=image,
         role=settings.role_arn,
         command=["python3"],
         instance_count=1,
         instance_type=settings.instance_type,
         sagemaker_session=session,
-        base_job_name="house-price-evaluate",
+        base_job_name="house-price",
+        network_config=network,
     )
 
     def s3_input(name: str, uri: Any, path: str) -> Any:
@@ -95,36 +91,94 @@ def build(settings: PipelineSettings) -> Any:
             input_name=name, s3_input=ProcessingS3Input(s3_uri=uri, local_path=path, s3_data_type="S3Prefix")
         )
 
+    def s3_output(name: str) -> Any:
+        return ProcessingOutput(
+            output_name=name,
+            s3_output=ProcessingS3Output(
+                s3_uri=f"{output}/{name}", local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
+            ),
+        )
+
+    def output_uri(step: Any, name: str) -> Any:
+        return step.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+    prepare = ProcessingStep(
+        name="Prepare",
+        step_args=processor.run(
+            code="prepare.py",
+            source_dir=str(HERE),
+            inputs=[s3_input("raw", train_data, "/opt/ml/processing/input")],
+            outputs=[s3_output("train"), s3_output("baseline")],
+        ),
+    )
+    prepared = output_uri(prepare, "train")
+
+    # Model Monitor's suggest_baseline on the inputs training saw: the statistics and constraints prod's
+    # data-quality schedule compares live requests with. The step only computes them (skip_check): drift is
+    # watched in prod, not between training runs.
+    baseline = _in_vpc(QualityCheckStep)(
+        name="Baseline",
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=output_uri(prepare, "baseline"),
+            dataset_format=DatasetFormat.csv(header=True),
+            output_s3_uri=f"{output}/data-quality-baseline",
+        ),
+        check_job_config=CheckJobConfig(
+            role=settings.role_arn,
+            instance_count=1,
+            instance_type=settings.instance_type,
+            sagemaker_session=session,
+            network_config=network,
+            base_job_name="house-price-baseline",
+        ),
+        skip_check=True,
+        register_new_baseline=True,
+        model_package_group_name=settings.group,
+    )
+
+    trainer = ModelTrainer(
+        sagemaker_session=session,
+        role=settings.role_arn,
+        training_image=image,
+        source_code=SourceCode(source_dir=str(HERE), entry_script="train.py"),
+        compute=Compute(instance_type=settings.instance_type, instance_count=1),
+        networking=Networking(subnets=settings.subnets, security_group_ids=settings.security_groups)
+        if in_vpc
+        else None,
+        hyperparameters={"model": model_kind},
+        base_job_name="house-price-train",
+    )
+    train = TrainingStep(
+        name="Train",
+        step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=prepared)]),
+    )
+    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
     evaluate = ProcessingStep(
         name="Evaluate",
-        step_args=evaluator.run(
+        step_args=processor.run(
             code="evaluate.py",
             source_dir=str(HERE),  # evaluate.py imports features.py beside it
             inputs=[
                 s3_input("model", model_data, "/opt/ml/processing/model"),
-                s3_input("data", train_data, "/opt/ml/processing/data"),
+                s3_input("data", prepared, "/opt/ml/processing/data"),
             ],
-            outputs=[
-                ProcessingOutput(
-                    output_name="evaluation",
-                    s3_output=ProcessingS3Output(
-                        s3_uri=f"s3://{settings.bucket}/pipelines/evaluation",
-                        local_path="/opt/ml/processing/evaluation",
-                        s3_upload_mode="EndOfJob",
-                    ),
-                )
-            ],
+            outputs=[s3_output("evaluation")],
         ),
         property_files=[evaluation],
     )
-    metrics_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+    metrics_uri = output_uri(evaluate, "evaluation")
+
+    def json_at(uri: Any) -> Any:
+        return MetricsSource(content_type="application/json", s3_uri=uri)
 
     builder = ModelBuilder(
         image_uri=image,
         s3_model_data_url=model_data,
         role_arn=settings.role_arn,
         sagemaker_session=session,
-        # train.py packs inference.py and features.py under code/ in model.tar.gz.
+        # train.py packs the serving code (train.SERVING_CODE) under code/ in model.tar.gz.
         env_vars={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
     )
     register = ModelStep(
@@ -136,11 +190,16 @@ def build(settings: PipelineSettings) -> Any:
             response_types=["application/json", "text/csv"],
             customer_metadata_properties={"roadway:training-data": train_data},
             model_metrics=ModelMetrics(
-                model_statistics=MetricsSource(
-                    content_type="application/json", s3_uri=Join(on="/", values=[metrics_uri, "evaluation.json"])
-                )
+                model_statistics=json_at(Join(on="/", values=[metrics_uri, "evaluation.json"])),
+                model_data_statistics=json_at(baseline.properties.CalculatedBaselineStatistics),
+                model_data_constraints=json_at(baseline.properties.CalculatedBaselineConstraints),
             ),
-            description="house-price: trained, evaluated and checked by the roadway pipeline",
+            # Promotion hands these to prod's Model Monitor schedule (BaselineStatisticsUri, BaselineConstraintsUri).
+            drift_check_baselines=DriftCheckBaselines(
+                model_data_statistics=json_at(baseline.properties.BaselineUsedForDriftCheckStatistics),
+                model_data_constraints=json_at(baseline.properties.BaselineUsedForDriftCheckConstraints),
+            ),
+            description="house-price: trained, evaluated, baselined and checked by the roadway pipeline",
         ),
     )
     check = ConditionStep(
@@ -159,9 +218,29 @@ def build(settings: PipelineSettings) -> Any:
     return Pipeline(
         name=settings.name,
         parameters=[train_data, max_rmse, model_kind],
-        steps=[train, evaluate, check],
+        steps=[prepare, baseline, train, evaluate, check],
         sagemaker_session=session,
     )
+
+
+def _in_vpc(step_class: type) -> type:
+    """QualityCheckStep whose VPC settings survive serialisation.
+
+    SDK 3.27's check-job request puts the NetworkConfig object itself where its request dict belongs
+    (sagemaker/mlops/workflow/_check_job_request.py), so a definition with a VPC cannot be written. This
+    subclass writes the dict, as the processing steps do; without a VPC it changes nothing.
+    """
+
+    class QualityCheckStepInVpc(step_class):  # type: ignore[misc, valid-type]
+        @property
+        def arguments(self) -> Any:
+            request = super().arguments
+            network = request.get("NetworkConfig")
+            if network is not None and hasattr(network, "_to_request_dict"):
+                request["NetworkConfig"] = network._to_request_dict()
+            return request
+
+    return QualityCheckStepInVpc
 
 
 def definition(settings: PipelineSettings) -> dict[str, Any]:
@@ -191,8 +270,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role-arn", default=PipelineSettings.role_arn)
     parser.add_argument("--bucket", default=PipelineSettings.bucket)
     parser.add_argument("--group", default="house-price")
+    parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
+    parser.add_argument("--security-group", action="append", default=[], help="the Studio security group (repeat)")
     args = parser.parse_args(argv)
-    settings = PipelineSettings(region=args.region, role_arn=args.role_arn, bucket=args.bucket, group=args.group)
+    if args.command and not (args.subnet and args.security_group):
+        parser.error(f"{args.command} needs --subnet and --security-group: the dev account runs jobs only in its VPC")
+    settings = PipelineSettings(
+        region=args.region,
+        role_arn=args.role_arn,
+        bucket=args.bucket,
+        group=args.group,
+        subnets=args.subnet,
+        security_groups=args.security_group,
+    )
     if args.definition_only or not args.command:
         print(json.dumps(definition(settings), indent=2))
         return 0

@@ -26,6 +26,9 @@ except ImportError:  # pragma: no cover - the container's layout
     import features  # type: ignore[no-redef]
 
 
+SERVING_CODE = ("inference.py", "features.py", "scoring.py")  # what model.tar.gz carries under code/
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "data"))
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if args.sample:
         raw = raw.sample(n=min(args.sample, len(raw)), random_state=args.seed).reset_index(drop=True)
     train, held_out = train_test_split(raw, test_size=args.test_size, random_state=args.seed)
-    inputs = [c for c in raw.columns if c not in (*features.DROPPED, features.TARGET)]
+    inputs = features.inputs_of(raw)
     engineered = features.engineer(train)
     columns = features.schema(engineered)
     model = features.build_model(columns, args.model).fit(engineered, np.log(train[features.TARGET]))
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     # The serving code travels inside model.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code).
     code = model_dir / "code"
     code.mkdir(exist_ok=True)
-    for module in ("inference.py", "features.py", "scoring.py"):
+    for module in SERVING_CODE:
         shutil.copyfile(Path(__file__).with_name(module), code / module)
     # Model Monitor compares live requests with this: the inputs the model was trained on, as requests send them.
     train[inputs].to_csv(model_dir / "baseline.csv", index=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -111,6 +111,8 @@ class PlatformStack(Stack):
         CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=names.model_package_group)
+        # The pipeline CLI's --subnet values: the only subnets where the stage's jobs may run.
+        CfnOutput(self, "JobSubnetIds", value=Fn.join(",", list(self.network.subnet_ids)))
 
     def _export(self, names: Names, stage: StageName, what: str, value: str) -> None:
         """Stacks of this stage import by these names (see :meth:`Names.export`), never by CDK's hashes."""

@@ -30,10 +30,12 @@ def steps_by_name(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def test_train_evaluate_check_register(pipeline: dict[str, Any]) -> None:
-    assert [s["Name"] for s in pipeline["Steps"]] == ["Train", "Evaluate", "CheckRmse"]
+def test_prepare_baseline_train_evaluate_check_register(pipeline: dict[str, Any]) -> None:
+    assert [s["Name"] for s in pipeline["Steps"]] == ["Prepare", "Baseline", "Train", "Evaluate", "CheckRmse"]
     steps = steps_by_name(pipeline["Steps"])
     assert {n: s["Type"] for n, s in steps.items()} == {
+        "Prepare": "Processing",
+        "Baseline": "QualityCheck",
         "Train": "Training",
         "Evaluate": "Processing",
         "CheckRmse": "Condition",
@@ -91,3 +93,62 @@ def test_the_evaluate_step_reproduces_trainings_held_out_metrics(tmp_path: Path)
     assert report["regression_metrics"]["rmse_log"]["value"] == pytest.approx(metrics["rmse_log"])
     written = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
     assert written == report
+
+
+def _uses(step: dict[str, Any]) -> str:
+    return json.dumps(step["Arguments"])
+
+
+def test_training_and_baselining_read_what_prepare_wrote(pipeline: dict[str, Any]) -> None:
+    steps = steps_by_name(pipeline["Steps"])
+    prepare = steps["Prepare"]["Arguments"]
+    assert [o["OutputName"] for o in prepare["ProcessingOutputConfig"]["Outputs"]] == ["train", "baseline"]
+    assert '"Get": "Parameters.TrainData"' in _uses(steps["Prepare"])
+    assert "Outputs['train']" in _uses(steps["Train"]) and "Outputs['train']" in _uses(steps["Evaluate"])
+    baseline = steps["Baseline"]
+    assert baseline["CheckType"] == "DATA_QUALITY" and baseline["RegisterNewBaseline"] is True
+    assert "Outputs['baseline']" in _uses(baseline)
+    assert "sagemaker-model-monitor-analyzer" in baseline["Arguments"]["AppSpecification"]["ImageUri"]
+    assert json.loads(baseline["Arguments"]["Environment"]["dataset_format"])["csv"]["header"] is True
+
+
+def test_register_records_the_data_quality_baseline_promotion_hands_to_prod(pipeline: dict[str, Any]) -> None:
+    register = steps_by_name(pipeline["Steps"])["Register"]["Arguments"]
+    drift = register["DriftCheckBaselines"]["ModelDataQuality"]
+    assert drift["Statistics"]["S3Uri"] == {"Get": "Steps.Baseline.BaselineUsedForDriftCheckStatistics"}
+    assert drift["Constraints"]["S3Uri"] == {"Get": "Steps.Baseline.BaselineUsedForDriftCheckConstraints"}
+    calculated = register["ModelMetrics"]["ModelDataQuality"]
+    assert calculated["Statistics"]["S3Uri"] == {"Get": "Steps.Baseline.CalculatedBaselineStatistics"}
+
+
+def test_every_job_runs_in_the_vpc_subnets_given() -> None:
+    settings = PipelineSettings(subnets=["subnet-0a", "subnet-0b"], security_groups=["sg-0c"])
+    steps = steps_by_name(definition(settings)["Steps"])
+    jobs = {n: s for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
+    assert set(jobs) == {"Prepare", "Baseline", "Train", "Evaluate"}
+    for name, step in jobs.items():
+        arguments = step["Arguments"]
+        vpc = arguments.get("VpcConfig") or arguments.get("NetworkConfig", {}).get("VpcConfig")
+        assert vpc == {"Subnets": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0c"]}, name
+
+
+def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str]) -> None:
+    from model_code.pipeline import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["upsert", "--role-arn", "arn:aws:iam::111111111111:role/r", "--bucket", "b"])
+    assert exited.value.code == 2
+    assert "upsert needs --subnet and --security-group" in capsys.readouterr().err
+
+
+def test_prepare_writes_training_rows_and_the_monitor_baseline(tmp_path: Path) -> None:
+    from model_code import features, prepare
+
+    counts = prepare.main(
+        ["--input", str(ROOT / "data"), "--train", str(tmp_path / "t"), "--baseline", str(tmp_path / "b")]
+    )
+    assert counts["read"] == 2930 and counts["kept"] == 2925  # the five sales above 4,000 sq ft
+    trained_on = features.read_channel(tmp_path / "t")
+    baseline = features.read_channel(tmp_path / "b")
+    assert len(trained_on) == len(baseline) == counts["kept"] and trained_on["area"].max() <= 4000
+    assert list(baseline.columns) == features.inputs_of(trained_on) and "price" not in baseline.columns
