@@ -198,6 +198,15 @@ class ServingConfig(_Strict):
         return isinstance(self.endpoint, ServerlessServing)
 
 
+class PromotionGate(_Strict):
+    """What a package's registered metrics must show to be promoted into this stage."""
+
+    rmse_log_max: Annotated[float, Field(gt=0)] | None = None
+    """Highest RMSE of log(price) the package may have; empty: no absolute limit."""
+    max_regression_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    """How much worse (in %) than the version this stage serves now the package may be; empty: no check."""
+
+
 class StageConfig(_Strict):
     """One AWS account on the road."""
 
@@ -208,6 +217,9 @@ class StageConfig(_Strict):
     alarm_emails: list[str] = Field(default_factory=list)
     """Who is told when this stage's alarms fire (promotion failures, rollbacks, drift)."""
     serving: ServingConfig | None = None
+    promotion_gate: PromotionGate = PromotionGate()
+    """Checked by the previous stage's promotion before anything is copied (a package without metrics is
+    always refused)."""
 
     @field_validator("alarm_emails")
     @classmethod
@@ -265,6 +277,8 @@ class Stages(_Strict):
             seen[account] = name
         if self.dev.serving is not None:
             raise ValueError("dev has no endpoint: expected 'serving' only under test and prod")
+        if "promotion_gate" in self.dev.model_fields_set:
+            raise ValueError("nothing is promoted into dev: expected 'promotion_gate' only under test and prod")
         for name in ("test", "prod"):
             if getattr(self, name).serving is None:
                 raise ValueError(f"expected a 'serving' section under stages.{name}")

@@ -105,11 +105,45 @@ def endpoint_model_package(session: boto3.session.Session, stack: str) -> str | 
     return str(model["PrimaryContainer"]["ModelPackageName"])
 
 
-def function_environment(templates: dict[str, dict[str, Any]], stage: str) -> dict[str, str]:
-    """The environment CDK gives the promotion function of ``stage``: the contract under test."""
+def function_environment(
+    templates: dict[str, dict[str, Any]], stage: str, deployed: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment CDK gives the promotion function of ``stage``: the contract under test.
+
+    Values that CloudFormation resolves at deploy time (the ledger's name, the imported topic ARN) come from
+    ``deployed`` (see :func:`deploy_promotion`); every other value is the template's own.
+    """
     resources = templates[f"roadway-{stage}-promotion"]["Resources"].values()
-    (function,) = [r for r in resources if r["Type"] == "AWS::Lambda::Function"]
-    return dict(function["Properties"]["Environment"]["Variables"])
+    (function,) = [
+        r
+        for r in resources
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "promote_model.handler.handler"
+    ]
+    variables = dict(function["Properties"]["Environment"]["Variables"])
+    resolved = {**variables, **(deployed or {})}
+    unresolved = sorted(k for k, v in resolved.items() if not isinstance(v, str))
+    if unresolved:
+        raise ValueError(f"deploy_promotion() first: {', '.join(unresolved)} are resolved at deploy time")
+    return resolved
+
+
+def deploy_promotion(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> dict[str, str]:
+    """The promotion stack's ledger (its table as the template defines it) and the stage's alarm topic.
+
+    The stack itself holds Lambda functions whose code is a CDK asset, which moto's CloudFormation cannot
+    deploy without CDK's bootstrap bucket; the table is created from the template's own properties.
+    """
+    (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    properties = table["Properties"]
+    name = f"roadway-{stage}-promotion-ledger"
+    session.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=properties["KeySchema"],
+        AttributeDefinitions=properties["AttributeDefinitions"],
+        BillingMode=properties["BillingMode"],
+    )
+    topic = session.client("sns").create_topic(Name=f"roadway-{stage}-alarms")["TopicArn"]
+    return {"LEDGER_TABLE_NAME": name, "ALARM_TOPIC_ARN": topic}
 
 
 def approval_event(

@@ -10,6 +10,7 @@ from constructs import Construct
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.constructs.model_promoter import ModelPromoter
+from stacks.constructs.promotion_ledger import PromotionLedger
 from stacks.constructs.promotion_target import PromotionTarget
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
@@ -40,6 +41,8 @@ class PromotionStack(Stack):
         if next_stage is not None:
             target_account = config.stage(next_stage).account
             target_role = names.role_arn(target_account, names.promotion_target_role(next_stage))
+            gate = config.stage(next_stage).promotion_gate
+            self.ledger = PromotionLedger(self, "Ledger", key=shared.ops_key)
             self.promoter = ModelPromoter(
                 self,
                 "Promoter",
@@ -60,13 +63,22 @@ class PromotionStack(Stack):
                     "TARGET_APPROVAL_STATUS": (
                         "PendingManualApproval" if config.next_stage(next_stage) else "Approved"
                     ),
+                    "LEDGER_TABLE_NAME": self.ledger.table.table_name,
+                    "ALARM_TOPIC_ARN": shared.alarm_topic.topic_arn,
+                    "GATE_RMSE_LOG_MAX": "" if gate.rmse_log_max is None else str(gate.rmse_log_max),
+                    "GATE_MAX_REGRESSION_PCT": "" if gate.max_regression_pct is None else str(gate.max_regression_pct),
                 },
                 vpc=platform.network.vpc,
                 vpc_cidr=platform.network.cidr,
                 ops_key=shared.ops_key,
                 alarm_topic=shared.alarm_topic,
+                ledger=self.ledger.table,
+                target_account=target_account,
+                target_stack_name=names.serving_stack(next_stage),
             )
             CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
+            # `roadway status` and `roadway trace` find the ledger through this output.
+            CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
             CfnOutput(self, "PromoterFunctionName", value=self.promoter.function.function_name)
 
         self.target: PromotionTarget | None = None

@@ -73,3 +73,14 @@ def target_key(source: S3Object, source_account: str, group: str, version: int) 
     """Deterministic, so a retry copies to the same place; short, so keys do not grow stage after stage."""
     digest = hashlib.sha256(source.uri.encode()).hexdigest()[:12]
     return f"{PROMOTED_PREFIX}/{source_account}/{group}/v{version}/{digest}-{source.key.rsplit('/', 1)[-1]}"
+
+
+def artifact_name(uri: str) -> str:
+    """The artifact's own file name, the same in every account (promoted copies carry a hash prefix)."""
+    source = S3Object.parse(uri)
+    name = source.key.rsplit("/", 1)[-1]
+    if source.key.startswith(f"{PROMOTED_PREFIX}/"):
+        prefix, _, rest = name.partition("-")
+        if len(prefix) == 12 and rest:
+            return rest
+    return name

@@ -9,6 +9,10 @@ The function runs with reserved concurrency 1, so two deliveries of one event ne
 
 All-or-nothing: when a step fails, what this attempt created in the target (the package, copied objects) is
 removed before the error is raised, so the target registry never holds a package whose rollout failed.
+
+Guardrails: before anything is copied, the metric gate (gate.py) may refuse the package; every artifact's
+SHA-256 is taken at the source and checked on the copy before registration (digests.py); every attempt is a
+record in the ledger (ledger.py), written only after the outcome is final.
 """
 
 from __future__ import annotations
@@ -25,11 +29,22 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from promote_model.artifacts import PROMOTED_PREFIX, S3Object, artifact_uris, rewrite_uris, target_key
+from promote_model.artifacts import (
+    PROMOTED_PREFIX,
+    S3Object,
+    artifact_name,
+    artifact_uris,
+    rewrite_uris,
+    target_key,
+)
+from promote_model.digests import sha256_of
 from promote_model.events import Approval
+from promote_model.gate import Gate, Verdict, judge, rmse_log, statistics_uri
+from promote_model.ledger import Ledger
 
 logger = logging.getLogger("roadway.promotion")
 MARKER = "roadway:promoted-from "
+DIGEST_KEY = "roadway:sha256:"
 PACKAGE_PARAMETER = "ModelPackageArn"
 BASELINE_PARAMETERS = {
     "BaselineConstraintsUri": ("ModelDataQuality", "Constraints"),
@@ -64,6 +79,9 @@ class Settings:
     target_stack: str
     target_deploy_role_arn: str | None
     target_status: str
+    ledger_table: str
+    alarm_topic_arn: str
+    gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
 
     @classmethod
@@ -79,25 +97,47 @@ class Settings:
                 target_stack=env["TARGET_STACK_NAME"],
                 target_deploy_role_arn=env.get("TARGET_DEPLOY_ROLE_ARN") or None,
                 target_status=env.get("TARGET_APPROVAL_STATUS", "PendingManualApproval"),
+                ledger_table=env["LEDGER_TABLE_NAME"],
+                alarm_topic_arn=env["ALARM_TOPIC_ARN"],
+                gate=Gate.from_env(env),
                 multipart_threshold=int(env.get("MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024)),
             )
         except KeyError as missing:
             raise PromotionError("configuration", f"environment variable {missing.args[0]} is not set") from None
+        except ValueError as error:
+            raise PromotionError("configuration", f"a GATE_ or size variable is not a number: {error}") from None
 
 
 @dataclass
 class Outcome:
-    status: str  # "promoted" or "already-promoted"
+    status: str  # "promoted", "already-promoted" or "refused"
     source_arn: str
     target_arn: str
     stack_updated: bool
     copied: list[str] = field(default_factory=list)
+    reason: str = ""
 
 
 def _error(error: Exception) -> str:
     if isinstance(error, ClientError):
         return f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}"
     return f"{type(error).__name__}: {error}"
+
+
+def assume(source: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
+    """A session in the next account through its narrow role."""
+    try:
+        credentials = source.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])[
+            "Credentials"
+        ]
+    except ClientError as error:
+        raise PromotionError("assume-role", f"{role_arn}: {_error(error)}") from None
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=source.region_name,
+    )
 
 
 class Promotion:
@@ -110,6 +150,9 @@ class Promotion:
         self.target: boto3.session.Session | None = None
         self._created_package: str | None = None
         self._copied: list[S3Object] = []
+        self.digests: dict[str, str] = {}
+        self.verdict: Verdict | None = None
+        self.ledger = Ledger(source.client("dynamodb"), settings.ledger_table)
 
     # Step 1: the package, as the source registry holds it now.
     def read_source(self) -> dict[str, Any]:
@@ -128,19 +171,8 @@ class Promotion:
 
     # Step 2: the narrow role of the next account.
     def assume_target_role(self) -> boto3.session.Session:
-        session_name = f"roadway-{self.settings.source_stage}-v{self.approval.version}"[:64]
-        try:
-            credentials = self.source.client("sts").assume_role(
-                RoleArn=self.settings.target_role_arn, RoleSessionName=session_name
-            )["Credentials"]
-        except ClientError as error:
-            raise PromotionError("assume-role", f"{self.settings.target_role_arn}: {_error(error)}") from None
-        self.target = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.source.region_name,
-        )
+        session_name = f"roadway-{self.settings.source_stage}-v{self.approval.version}"
+        self.target = assume(self.source, self.settings.target_role_arn, session_name)
         return self.target
 
     def _target(self) -> boto3.session.Session:
@@ -177,7 +209,74 @@ class Promotion:
             raise PromotionError("read-target-registry", _error(error)) from None
         return None
 
-    # Step 4: copies, server-side, multipart above the threshold; the Lambda never holds the bytes.
+    # Step 4: the metric gate, before anything is copied.
+    def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
+        s3 = self._target().client("s3")
+        candidate = self._metric(s3, statistics_uri(package), "candidate")
+        served_arn = self._parameters(stack).get(PACKAGE_PARAMETER, "")
+        served = None
+        if served_arn and self.settings.gate.max_regression_pct is not None:
+            try:
+                described = self._target().client("sagemaker").describe_model_package(ModelPackageName=served_arn)
+            except ClientError as error:
+                raise PromotionError("gate", f"served package {served_arn}: {_error(error)}") from None
+            served = self._metric(s3, statistics_uri(described), "served")
+        self.verdict = judge(self.settings.gate, candidate, served)
+        log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
+        return self.verdict
+
+    def _metric(self, s3: Any, uri: str | None, which: str) -> float | None:
+        if uri is None:
+            return None
+        try:
+            source = S3Object.parse(uri)
+            return rmse_log(s3.get_object(Bucket=source.bucket, Key=source.key)["Body"].read())
+        except ValueError:
+            return None
+        except ClientError as error:
+            raise PromotionError("gate", f"{which} metrics {uri}: {_error(error)}") from None
+
+    @staticmethod
+    def _parameters(stack: dict[str, Any]) -> dict[str, str]:
+        return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+
+    def refuse(self, verdict: Verdict) -> Outcome:
+        """Nothing was copied or registered: record it, and tell the people who watch this stage."""
+        if not self._record("refused", reason=verdict.reason):
+            log("already-refused", source=self.approval.package_arn, reason=verdict.reason)
+            return Outcome("refused", self.approval.package_arn, "", False, reason=verdict.reason)
+        subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.target_stage}"
+        message = (
+            f"{self.approval.package_arn} (approved by {self.approval.approved_by}) was not promoted to "
+            f"{self.settings.target_stage}: {verdict.reason}. Nothing was copied or registered."
+        )
+        try:
+            self.source.client("sns").publish(
+                TopicArn=self.settings.alarm_topic_arn, Subject=subject[:100], Message=message
+            )
+        except ClientError as error:
+            raise PromotionError("notify", _error(error)) from None
+        log("refused", source=self.approval.package_arn, reason=verdict.reason)
+        return Outcome("refused", self.approval.package_arn, "", False, reason=verdict.reason)
+
+    def _record(self, outcome: str, **fields: Any) -> bool:
+        target_arn = fields.pop("target_arn", "") or ""
+        return self.ledger.record(
+            self.approval.package_arn,
+            outcome,
+            source_stage=self.settings.source_stage,
+            target_stage=self.settings.target_stage,
+            source_version=str(self.approval.version),
+            approved_by=self.approval.approved_by,
+            target_stack=self.settings.target_stack,
+            target_arn=target_arn,
+            target_version=target_arn.rsplit("/", 1)[-1] if target_arn else "",
+            digests=self.digests,
+            metrics=self.verdict.as_record() if self.verdict else {},
+            **fields,
+        )
+
+    # Step 5: copies, server-side, multipart above the threshold; the Lambda never holds the bytes.
     def copy_artifacts(self, package: dict[str, Any], bucket: str) -> dict[str, str]:
         s3 = self._target().client("s3")
         config = TransferConfig(
@@ -194,19 +293,34 @@ class Promotion:
             copy = S3Object(
                 bucket, target_key(source, self.approval.account, self.settings.group, self.approval.version)
             )
+            name = artifact_name(uri)
+            try:
+                digest = sha256_of(s3, source.bucket, source.key)
+            except ClientError as error:
+                raise PromotionError("digest", f"{uri}: {_error(error)}") from None
+            recorded = (package.get("CustomerMetadataProperties") or {}).get(DIGEST_KEY + name)
+            if recorded and recorded != digest:
+                raise PromotionError("verify", f"{uri}: sha256 {digest} differs from {recorded} recorded upstream")
             try:
                 self.copy_object(s3, source, copy, config)
             except ClientError as error:
                 raise PromotionError("copy", f"{uri}: {_error(error)}") from None
             self._copied.append(copy)
+            try:
+                copied = sha256_of(s3, copy.bucket, copy.key)
+            except ClientError as error:
+                raise PromotionError("verify", f"{copy.uri}: {_error(error)}") from None
+            if copied != digest:
+                raise PromotionError("verify", f"{copy.uri}: sha256 {copied} after the copy, {digest} at the source")
+            self.digests[name] = digest
             mapping[uri] = copy.uri
-            log("copied", source=uri, target=copy.uri)
+            log("copied", source=uri, target=copy.uri, sha256=digest)
         return mapping
 
     def copy_object(self, s3: Any, source: S3Object, copy: S3Object, config: TransferConfig) -> None:
         s3.copy({"Bucket": source.bucket, "Key": source.key}, copy.bucket, copy.key, Config=config)
 
-    # Step 5: a real package of the target's registry, with its lineage.
+    # Step 6: a real package of the target's registry, with its lineage.
     def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
         carried = {k: package[k] for k in _CARRIED if package.get(k)}
         spec = rewrite_uris(carried, lambda uri: mapping[uri])
@@ -220,7 +334,10 @@ class Promotion:
             "roadway:source-version": str(self.approval.version),
             "roadway:approved-by": self.approval.approved_by,
             "roadway:approved-at": str(package.get("LastModifiedTime", "")),
+            **{DIGEST_KEY + name: digest for name, digest in self.digests.items()},
         }
+        if self.verdict is not None and self.verdict.candidate is not None:
+            lineage["roadway:rmse-log"] = f"{self.verdict.candidate:.6f}"
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.settings.group,
             "ModelPackageDescription": MARKER + self.approval.package_arn,
@@ -238,9 +355,9 @@ class Promotion:
         log("registered", target=arn, status=self.settings.target_status)
         return arn
 
-    # Step 6: the serving stack's parameters; CloudFormation rolls the endpoint.
+    # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
     def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
-        current = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        current = self._parameters(stack)
         wanted = {PACKAGE_PARAMETER: package_arn}
         for parameter, (kind, part) in BASELINE_PARAMETERS.items():
             if parameter in current:
@@ -277,6 +394,10 @@ class Promotion:
     def _adopt(self, package_arn: str, bucket: str) -> None:
         described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
         self._created_package = package_arn
+        lineage = described.get("CustomerMetadataProperties") or {}
+        self.digests = {k[len(DIGEST_KEY) :]: v for k, v in lineage.items() if k.startswith(DIGEST_KEY)}
+        if "roadway:rmse-log" in lineage:
+            self.verdict = Verdict(True, float(lineage["roadway:rmse-log"]), None, ())
         self._copied = [
             S3Object.parse(uri)
             for uri in artifact_uris({k: described.get(k) for k in _CARRIED})
@@ -304,28 +425,45 @@ class Promotion:
             log("undone", objects=len(self._copied))
 
     def run(self) -> Outcome:
-        package = self.read_source()
-        self.assume_target_role()
-        stack = self.read_target_stack()
-        existing = self.find_promoted()
         try:
-            bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
-            if existing is not None:
-                # An earlier delivery registered it; finish its rollout if that is what was left undone. Should
-                # that fail again, it is removed like a package of this attempt: a package stays once it is served.
-                log("already-registered", target=existing)
-                self._adopt(existing, bucket)
-                updated = self.update_stack(stack, existing, {})
-                return Outcome("already-promoted", self.approval.package_arn, existing, updated)
-            mapping = self.copy_artifacts(package, bucket)
-            arn = self.register(package, mapping)
-            updated = self.update_stack(stack, arn, mapping)
-            return Outcome("promoted", self.approval.package_arn, arn, updated, sorted(mapping.values()))
+            outcome = self._attempt()
         except Exception as error:
             step = error.step if isinstance(error, PromotionError) else "unexpected"
             log("failed", step=step, reason=str(error), source=self.approval.package_arn)
             self.undo()
+            self._record_failure(step, str(error))
             raise
+        if outcome.status != "refused":
+            # Written once the outcome is final; if this write fails, the retry finds the package and writes it.
+            self._record("promoted", target_arn=outcome.target_arn)
+        return outcome
+
+    def _attempt(self) -> Outcome:
+        package = self.read_source()
+        self.assume_target_role()
+        stack = self.read_target_stack()
+        existing = self.find_promoted()
+        bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
+        if existing is not None:
+            # An earlier delivery registered it; finish its rollout if that is what was left undone. Should
+            # that fail again, it is removed like a package of this attempt: a package stays once it is served.
+            log("already-registered", target=existing)
+            self._adopt(existing, bucket)
+            updated = self.update_stack(stack, existing, {})
+            return Outcome("already-promoted", self.approval.package_arn, existing, updated)
+        verdict = self.check_gate(package, stack)
+        if not verdict.passed:
+            return self.refuse(verdict)
+        mapping = self.copy_artifacts(package, bucket)
+        arn = self.register(package, mapping)
+        updated = self.update_stack(stack, arn, mapping)
+        return Outcome("promoted", self.approval.package_arn, arn, updated, sorted(mapping.values()))
+
+    def _record_failure(self, step: str, reason: str) -> None:
+        try:
+            self._record("failed", step=step, reason=reason)
+        except Exception as error:  # the failure itself is what must reach the dead-letter queue
+            log("ledger-failed", reason=_error(error))
 
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:

@@ -19,6 +19,7 @@ _COMMON_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
     "CloudFormation": ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
 }
 # Dev only: Studio's web UI and its notebook proxy.
 _STUDIO_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -63,6 +64,9 @@ class IsolatedNetwork(Construct):
         )
 
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.subnets])
+        self.vpc.add_gateway_endpoint(
+            "DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[self.subnets]
+        )
 
         # The endpoints' own security group admits HTTPS from inside the VPC only. The CIDR is the literal
         # from config (not the VPC's token), so the compliance rules can judge it.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -23,10 +25,16 @@ from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGro
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 APPROVAL_EVENT = "SageMaker Model Package State Change"
+STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
+ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
 class ModelPromoter(Construct):
-    """Approval event -> Lambda (one at a time) -> next account; failures land in a KMS queue and page."""
+    """Approval event -> Lambda (one at a time) -> next account; failures land in a KMS queue and page.
+
+    A second function records rollbacks: the next account forwards its serving stack's rollback event here
+    (see PromotionTarget), and the recorder writes it to the ledger and the alarm topic.
+    """
 
     def __init__(
         self,
@@ -42,6 +50,9 @@ class ModelPromoter(Construct):
         vpc_cidr: str,
         ops_key: kms.IKey,
         alarm_topic: sns.ITopic,
+        ledger: dynamodb.ITable,
+        target_account: str,
+        target_stack_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
@@ -69,12 +80,15 @@ class ModelPromoter(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Roadway: promotes approved model packages to the next account",
         )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=ops_key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.RETAIN,
+        log_group, rollback_log_group = (
+            logs.LogGroup(
+                self,
+                name,
+                encryption_key=ops_key,
+                retention=logs.RetentionDays.ONE_YEAR,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            for name in ("Logs", "RollbackLogs")
         )
         policy = iam.ManagedPolicy(
             self,
@@ -91,14 +105,22 @@ class ModelPromoter(Construct):
                 iam.PolicyStatement(
                     sid="WriteOwnLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn],
+                    resources=[log_group.log_group_arn, rollback_log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="KeepTheLedger",
+                    actions=["dynamodb:PutItem", "dynamodb:Scan"],
+                    resources=[ledger.table_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="TellTheAlarmTopic", actions=["sns:Publish"], resources=[alarm_topic.topic_arn]
                 ),
                 iam.PolicyStatement(
                     sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
                 ),
                 iam.PolicyStatement(
-                    sid="EncryptFailureReports",
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    sid="EncryptReportsAndLedger",  # the dead-letter queue, the alarm topic and the ledger
+                    actions=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
                     resources=[ops_key.key_arn],
                 ),
                 iam.PolicyStatement(
@@ -124,34 +146,88 @@ class ModelPromoter(Construct):
             },
         )
 
-        self.function = lambda_.Function(
-            self,
+        code = lambda_.Code.from_asset(str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md"])
+
+        def function(name: str, handler: str, description: str, logs_to: logs.ILogGroup, **extra: Any) -> Any:
+            made = lambda_.Function(
+                self,
+                name,
+                runtime=lambda_.Runtime.PYTHON_3_14,
+                architecture=lambda_.Architecture.ARM_64,
+                handler=handler,
+                code=code,
+                # Immutable here: every permission is in the managed policy above, none in an inline one.
+                role=self.role.without_policy_updates(),
+                description=description,
+                environment=environment,
+                timeout=Duration.minutes(15),
+                memory_size=512,
+                retry_attempts=2,
+                max_event_age=Duration.hours(6),
+                # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
+                dead_letter_queue=self.dead_letters,
+                vpc=vpc,
+                vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                security_groups=[self.security_group],
+                log_group=logs_to,
+                logging_format=lambda_.LoggingFormat.JSON,
+                **extra,
+            )
+            made.node.add_dependency(policy)
+            return made
+
+        self.function = function(
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="promote_model.handler.handler",
-            code=lambda_.Code.from_asset(
-                str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md"]
-            ),
-            # Immutable here: every permission is in the managed policy above, none in an inline one.
-            role=self.role.without_policy_updates(),
-            description="Roadway: copy, register and roll out an approved model package in the next account",
-            environment=environment,
-            timeout=Duration.minutes(15),
-            memory_size=512,
+            "promote_model.handler.handler",
+            "Roadway: copy, register and roll out an approved model package in the next account",
+            log_group,
             # One promotion at a time: a re-delivered event finds the work of the first (see the handler).
             reserved_concurrent_executions=1,
-            retry_attempts=2,
-            max_event_age=Duration.hours(6),
-            # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
-            dead_letter_queue=self.dead_letters,
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            security_groups=[self.security_group],
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
         )
-        self.function.node.add_dependency(policy)
+        self.rollback_function = function(
+            "RollbackRecorder",
+            "promote_model.rollback.handler",
+            "Roadway: record a rolled-back serving stack update of the next account in the ledger",
+            rollback_log_group,
+            reserved_concurrent_executions=1,  # rollbacks are rare; one at a time keeps the ledger simple
+        )
+        # The next account forwards its serving stack's rollback to this account's default bus.
+        events.CfnEventBusPolicy(
+            self,
+            "AcceptRollbackEvents",
+            statement_id=f"roadway-rollbacks-from-{target_account}",
+            statement={
+                "Sid": f"roadway-rollbacks-from-{target_account}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{target_account}:root"},
+                "Action": "events:PutEvents",
+                "Resource": f"arn:aws:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default",
+            },
+        )
+        self.rollback_rule = events.Rule(
+            self,
+            "RollbackRule",
+            description=f"{target_stack_name} in {target_account} rolled back: record it and tell the alarm topic",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudformation"],
+                detail_type=[STACK_STATUS_EVENT],
+                account=[target_account],
+                detail={
+                    "stack-id": [
+                        {"prefix": f"arn:aws:cloudformation:{Aws.REGION}:{target_account}:stack/{target_stack_name}/"}
+                    ],
+                    "status-details": {"status": [ROLLED_BACK]},
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.rollback_function,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=4,
+                    max_event_age=Duration.hours(2),
+                )
+            ],
+        )
 
         self.rule = events.Rule(
             self,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from aws_cdk import Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.model_promoter import ROLLED_BACK, STACK_STATUS_EVENT
 
 PROMOTED_PREFIX = "promoted"
 
@@ -248,4 +251,42 @@ class PromotionTarget(Construct):
                     "The serving stack's ARN ends in a generated stack id; the name is fixed."
                 ),
             },
+        )
+
+        # A rolled-back serving update goes to the previous account's default bus, where the promotion's
+        # rollback recorder writes it to the ledger (see ModelPromoter).
+        previous_bus = f"arn:aws:events:{region}:{source_account}:event-bus/default"
+        forwarder = iam.Role(
+            self,
+            "ForwarderRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Roadway: EventBridge forwards serving rollbacks to the previous stage's bus",
+        )
+        iam.ManagedPolicy(
+            self,
+            "ForwarderPolicy",
+            description="Roadway: put rollback events on the previous stage's default bus, nothing else",
+            roles=[forwarder],
+            statements=[
+                iam.PolicyStatement(sid="ForwardRollbacks", actions=["events:PutEvents"], resources=[previous_bus])
+            ],
+        )
+        self.rollback_forwarding = events.Rule(
+            self,
+            "ForwardRollbacks",
+            description=f"{serving_stack_name} rolled back: tell the promotion of {source_account}",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudformation"],
+                detail_type=[STACK_STATUS_EVENT],
+                detail={
+                    "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stack_name}/"}],
+                    "status-details": {"status": [ROLLED_BACK]},
+                },
+            ),
+            targets=[
+                targets.EventBus(
+                    events.EventBus.from_event_bus_arn(self, "PreviousStageBus", previous_bus),
+                    role=forwarder.without_policy_updates(),  # its one permission is the managed policy above
+                )
+            ],
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import random
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from roadway.moto_accounts import ACCOUNTS, REGION, deploy_serving, function_environment, session_in
+from roadway.moto_accounts import (
+    ACCOUNTS,
+    REGION,
+    deploy_promotion,
+    deploy_serving,
+    function_environment,
+    session_in,
+)
 from tests.conftest import Synth
 
 GROUP = "house-price"
@@ -25,6 +33,7 @@ IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2
 class Road:
     sessions: dict[str, boto3.session.Session]
     buckets: dict[str, str]
+    deployed: dict[str, dict[str, str]]  # per promoting stage: its ledger table and alarm topic
     synth: Synth
     monkeypatch: pytest.MonkeyPatch
 
@@ -34,22 +43,40 @@ class Road:
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
         self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
         self.monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
-        for key, value in {**function_environment(self.synth.templates, stage), **overrides}.items():
+        environment = function_environment(self.synth.templates, stage, self.deployed[stage])
+        for key, value in {**environment, **overrides}.items():
             self.monkeypatch.setenv(key, value)
 
-    def register(self, stage: str, *, approved: bool = True, model_size: int = 2048, **extra: Any) -> str:
-        """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket."""
+    def register(
+        self,
+        stage: str,
+        *,
+        approved: bool = True,
+        model_size: int = 2048,
+        rmse_log: float | None = 0.11,
+        run: str = "run-1",
+        **extra: Any,
+    ) -> str:
+        """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket.
+
+        ``rmse_log`` None registers metrics without it (what the gate must refuse).
+        """
         s3 = self.sessions[stage].client("s3")
         bucket = self.buckets[stage]
-        s3.put_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz", Body=model_tarball(model_size))
-        s3.put_object(Bucket=bucket, Key="pipelines/run-1/evaluation.json", Body=b'{"regression_metrics": {}}')
+        s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/model.tar.gz", Body=model_tarball(model_size))
+        metrics = {"r2": {"value": 0.9}} if rmse_log is None else {"rmse_log": {"value": rmse_log}}
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"pipelines/{run}/evaluation.json",
+            Body=json.dumps({"regression_metrics": metrics}).encode(),
+        )
         for name in ("constraints", "statistics"):
-            s3.put_object(Bucket=bucket, Key=f"pipelines/run-1/baseline/{name}.json", Body=b"{}")
+            s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/baseline/{name}.json", Body=b"{}")
         request: dict[str, Any] = {
             "ModelPackageGroupName": GROUP,
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/pipelines/run-1/model.tar.gz"}],
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/pipelines/{run}/model.tar.gz"}],
                 "SupportedContentTypes": ["text/csv", "application/json"],
                 "SupportedResponseMIMETypes": ["application/json"],
             },
@@ -57,7 +84,7 @@ class Road:
                 "ModelQuality": {
                     "Statistics": {
                         "ContentType": "application/json",
-                        "S3Uri": f"s3://{bucket}/pipelines/run-1/evaluation.json",
+                        "S3Uri": f"s3://{bucket}/pipelines/{run}/evaluation.json",
                     }
                 }
             },
@@ -65,7 +92,7 @@ class Road:
                 "ModelDataQuality": {
                     kind: {
                         "ContentType": "application/json",
-                        "S3Uri": f"s3://{bucket}/pipelines/run-1/baseline/{n}.json",
+                        "S3Uri": f"s3://{bucket}/pipelines/{run}/baseline/{n}.json",
                     }
                     for kind, n in (("Constraints", "constraints"), ("Statistics", "statistics"))
                 }
@@ -82,6 +109,35 @@ class Road:
         sm = self.sessions[stage].client("sagemaker")
         summaries = sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
         return [sm.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+    def approve(self, stage: str, arn: str) -> None:
+        """Approve a promoted package. moto 5.2.5 replaces CustomerMetadataProperties with what
+        update_model_package passes (SageMaker keeps them), so the lineage is passed back unchanged."""
+        sm = self.sessions[stage].client("sagemaker")
+        lineage = sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+        sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
+
+    def listen(self, stage: str) -> Callable[[], list[dict[str, str]]]:
+        """Subscribe a queue to the stage's alarm topic; the returned function reads what arrived since."""
+        session = self.sessions[stage]
+        sqs = session.client("sqs")
+        url = sqs.create_queue(QueueName=f"alarms-{stage}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        session.client("sns").subscribe(
+            TopicArn=self.deployed[stage]["ALARM_TOPIC_ARN"], Protocol="sqs", Endpoint=queue_arn
+        )
+
+        def received() -> list[dict[str, str]]:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            return [json.loads(m["Body"]) for m in messages]
+
+        return received
+
+    def ledger(self, stage: str) -> list[dict[str, Any]]:
+        """The promoting stage's ledger, oldest first, as the Lambda's own reader sees it."""
+        from promote_model.ledger import Ledger
+
+        return Ledger(self.sessions[stage].client("dynamodb"), self.deployed[stage]["LEDGER_TABLE_NAME"]).entries()
 
     def keys(self, stage: str, prefix: str = "promoted/") -> list[str]:
         listed = self.sessions[stage].client("s3").list_objects_v2(Bucket=self.buckets[stage], Prefix=prefix)
@@ -129,4 +185,8 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
         )
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
-        yield Road(sessions, buckets, synth, monkeypatch)
+        deployed = {
+            stage: deploy_promotion(sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"])
+            for stage in ("dev", "test")
+        }
+        yield Road(sessions, buckets, deployed, synth, monkeypatch)

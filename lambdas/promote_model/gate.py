@@ -1,0 +1,86 @@
+"""The metric gate: what a package's registered metrics must show before it may enter the next stage.
+
+The evidence is the model-metrics JSON that registration attached (``ModelMetrics.ModelQuality.Statistics``),
+in SageMaker's ``regression_metrics`` layout. The gate reads ``rmse_log`` (RMSE of log price) and falls back to
+``rmse`` for packages that name it only that way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+METRIC = "rmse_log"
+
+
+@dataclass(frozen=True)
+class Gate:
+    rmse_log_max: float | None = None
+    max_regression_pct: float | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Gate:
+        def number(name: str) -> float | None:
+            text = env.get(name, "")
+            return float(text) if text else None
+
+        return cls(number("GATE_RMSE_LOG_MAX"), number("GATE_MAX_REGRESSION_PCT"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    candidate: float | None
+    served: float | None
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    def as_record(self) -> dict[str, str]:
+        values = {"rmse_log": self.candidate, "served_rmse_log": self.served}
+        return {name: f"{value:.6f}" for name, value in values.items() if value is not None}
+
+
+def statistics_uri(package: dict[str, Any]) -> str | None:
+    statistics = ((package.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+    uri = statistics.get("S3Uri")
+    return uri if isinstance(uri, str) else None
+
+
+def rmse_log(report_bytes: bytes) -> float | None:
+    """The metric from a model-metrics JSON document; None when it is absent or not a finite number."""
+    try:
+        report = json.loads(report_bytes)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    metrics = report.get("regression_metrics") if isinstance(report, dict) else None
+    if not isinstance(metrics, dict):
+        return None
+    for name in (METRIC, "rmse"):
+        entry = metrics.get(name)
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    return None
+
+
+def judge(gate: Gate, candidate: float | None, served: float | None) -> Verdict:
+    """Every threshold the candidate misses, each with metric, value and threshold."""
+    if candidate is None:
+        return Verdict(False, None, served, (f"no {METRIC} in the package's registered model metrics",))
+    reasons = []
+    if gate.rmse_log_max is not None and candidate > gate.rmse_log_max:
+        reasons.append(f"{METRIC} {candidate:.4f} is above rmse_log_max {gate.rmse_log_max:.4f}")
+    if gate.max_regression_pct is not None and served is not None:
+        allowed = served * (1 + gate.max_regression_pct / 100)
+        if candidate > allowed:
+            worse = (candidate / served - 1) * 100
+            reasons.append(
+                f"{METRIC} {candidate:.4f} is {worse:.1f}% worse than the served version's {served:.4f} "
+                f"(max_regression_pct {gate.max_regression_pct:g})"
+            )
+    return Verdict(not reasons, candidate, served, tuple(reasons))

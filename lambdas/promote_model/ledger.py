@@ -1,0 +1,66 @@
+"""The promotion ledger: one DynamoDB item per attempt, in the account that ran it.
+
+Key: ``source_arn`` (the package that was approved) and ``entry``. Outcomes that can only happen once per
+package ("promoted", "refused") use the outcome as ``entry`` and a conditional put, so a re-delivered event
+adds no second record. Failures and rollbacks can recur, so their ``entry`` carries the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+ONCE = ("promoted", "refused")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"M": {str(k): _attribute(v) for k, v in value.items() if v is not None}}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    return {"S": str(value)}
+
+
+def _plain(attribute: dict[str, Any]) -> Any:
+    (kind, value), *_ = attribute.items()
+    if kind == "M":
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Ledger:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def record(self, source_arn: str, outcome: str, **fields: Any) -> bool:
+        """Write one record; False when a once-only outcome was already recorded (nothing written)."""
+        at = now()
+        entry = outcome if outcome in ONCE else f"{outcome}#{at}"
+        item = {"source_arn": source_arn, "entry": entry, "outcome": outcome, "at": at, **fields}
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": {k: _attribute(v) for k, v in item.items() if v is not None and v != ""},
+        }
+        if outcome in ONCE:
+            request["ConditionExpression"] = "attribute_not_exists(source_arn)"
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every record, oldest first (the table holds one item per attempt: a scan stays small)."""
+        items: list[dict[str, Any]] = []
+        for page in self.client.get_paginator("scan").paginate(TableName=self.table):
+            items.extend({k: _plain(v) for k, v in item.items()} for item in page["Items"])
+        return sorted(items, key=lambda item: item.get("at", ""))

@@ -1,0 +1,219 @@
+"""Guardrails against moto with three accounts: the metric gate, artifact digests, the ledger, rollbacks."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from promote_model import handler as handler_module
+from promote_model import rollback
+from promote_model.promotion import Promotion, PromotionError
+
+from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of
+from tests.lambdas.promote_model.conftest import Road, model_tarball
+
+handler = handler_module.handler
+
+
+def to_test(road: Road, *, rmse_log: float | None = 0.11, run: str = "run-1") -> tuple[str, dict[str, Any]]:
+    source = road.register("dev", rmse_log=rmse_log, run=run)
+    road.act_as("dev")
+    return source, handler(approval_event(source))
+
+
+def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road: Road) -> None:
+    source, outcome = to_test(road, rmse_log=0.11)
+    assert outcome["status"] == "promoted"
+    (package,) = road.packages("test")
+    lineage = package["CustomerMetadataProperties"]
+    model = model_tarball(2048)
+    assert lineage["roadway:sha256:model.tar.gz"] == hashlib.sha256(model).hexdigest()
+    assert {k for k in lineage if k.startswith("roadway:sha256:")} == {
+        "roadway:sha256:model.tar.gz",
+        "roadway:sha256:evaluation.json",
+        "roadway:sha256:constraints.json",
+        "roadway:sha256:statistics.json",
+    }
+    assert lineage["roadway:rmse-log"] == "0.110000"
+    (record,) = road.ledger("dev")
+    assert (record["outcome"], record["source_arn"], record["target_arn"]) == (
+        "promoted",
+        source,
+        outcome["target_arn"],
+    )
+    assert (record["source_stage"], record["target_stage"], record["approved_by"]) == ("dev", "test", "ana-garcia")
+    assert record["digests"]["model.tar.gz"] == lineage["roadway:sha256:model.tar.gz"]
+    assert record["metrics"] == {"rmse_log": "0.110000"}
+
+
+def assert_refused(road: Road, outcome: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
+    assert outcome["status"] == "refused" and reason in outcome["reason"]
+    assert road.packages(stage) == [] and road.keys(stage) == [], "nothing copied, nothing registered"
+    refused = [r for r in road.ledger({"test": "dev", "prod": "test"}[stage]) if r["outcome"] == "refused"]
+    assert len(refused) == 1 and reason in refused[0]["reason"]
+    return refused[0]
+
+
+def test_a_package_above_rmse_log_max_is_refused_recorded_and_announced(road: Road) -> None:
+    alarms = road.listen("dev")
+    _, outcome = to_test(road, rmse_log=0.13)
+    record = assert_refused(road, outcome, "test", "rmse_log 0.1300 is above rmse_log_max 0.1250")
+    assert record["metrics"] == {"rmse_log": "0.130000"} and "target_arn" not in record
+    (message,) = alarms()
+    assert message["Subject"] == "Roadway: house-price v1 refused for test"
+    assert "rmse_log 0.1300 is above rmse_log_max 0.1250" in message["Message"]
+    assert "Nothing was copied or registered" in message["Message"]
+
+
+def test_a_package_without_the_metric_is_refused(road: Road) -> None:
+    _, outcome = to_test(road, rmse_log=None)
+    assert_refused(road, outcome, "test", "no rmse_log in the package's registered model metrics")
+
+
+def test_a_package_without_metrics_at_all_is_refused(road: Road) -> None:
+    source = road.register("dev", ModelMetrics={})
+    road.act_as("dev")
+    assert_refused(road, handler(approval_event(source)), "test", "no rmse_log")
+
+
+def test_a_refusal_delivered_twice_is_one_record_and_one_alarm(road: Road) -> None:
+    alarms = road.listen("dev")
+    source = road.register("dev", rmse_log=0.2)
+    road.act_as("dev")
+    first, second = handler(approval_event(source)), handler(approval_event(source))
+    assert first["status"] == second["status"] == "refused"
+    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert len(alarms()) == 1
+
+
+def through_prod(road: Road, rmse_log: float, run: str) -> dict[str, Any]:
+    _, in_test = to_test(road, rmse_log=rmse_log, run=run)
+    assert in_test["status"] == "promoted", in_test
+    road.approve("test", in_test["target_arn"])
+    road.act_as("test")
+    return handler(approval_event(in_test["target_arn"]))
+
+
+def test_prod_refuses_a_model_worse_than_the_one_it_serves(road: Road) -> None:
+    first = through_prod(road, 0.100, "run-1")
+    assert first["status"] == "promoted"
+    # 0.104 is within prod's rmse_log_max (0.12) but 4% worse than the served 0.100 (max_regression_pct 2).
+    second = through_prod(road, 0.104, "run-2")
+    assert second["status"] == "refused"
+    assert "rmse_log 0.1040 is 4.0% worse than the served version's 0.1000 (max_regression_pct 2)" in second["reason"]
+    assert [p["ModelPackageArn"] for p in road.packages("prod")] == [first["target_arn"]]
+    assert parameters_of(road.sessions["prod"], "roadway-prod-serving")["ModelPackageArn"] == first["target_arn"]
+    outcomes = [r["outcome"] for r in road.ledger("test")]
+    assert outcomes == ["promoted", "refused"]
+
+
+def test_prod_takes_a_model_within_the_allowed_regression(road: Road) -> None:
+    through_prod(road, 0.100, "run-1")
+    assert through_prod(road, 0.101, "run-2")["status"] == "promoted"  # 1% worse: allowed
+
+
+def test_a_copy_corrupted_before_verification_fails_whole_and_is_recorded(
+    road: Road, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_copy = Promotion.copy_object
+
+    def copy_then_corrupt(self: Promotion, s3: Any, source: Any, copy: Any, config: Any) -> None:
+        real_copy(self, s3, source, copy, config)
+        if copy.key.endswith("model.tar.gz"):
+            s3.put_object(Bucket=copy.bucket, Key=copy.key, Body=b"not the model")
+
+    monkeypatch.setattr(Promotion, "copy_object", copy_then_corrupt)
+    source = road.register("dev")
+    road.act_as("dev")
+    with pytest.raises(PromotionError, match=r"promotion failed at verify: s3://.*model.tar.gz: sha256 \w+ after"):
+        handler(approval_event(source))
+    assert road.packages("test") == [] and road.keys("test") == []
+    (record,) = road.ledger("dev")
+    assert (record["outcome"], record["step"]) == ("failed", "verify")
+
+    monkeypatch.setattr(Promotion, "copy_object", real_copy)
+    assert handler(approval_event(source))["status"] == "promoted"
+    assert [r["outcome"] for r in road.ledger("dev")] == ["failed", "promoted"]
+
+
+def test_an_artifact_changed_after_an_earlier_hop_is_caught(road: Road) -> None:
+    _, in_test = to_test(road)
+    (package,) = road.packages("test")
+    model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    bucket, key = model_url[len("s3://") :].split("/", 1)
+    road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"swapped in test")
+    road.approve("test", in_test["target_arn"])
+    road.act_as("test")
+    with pytest.raises(PromotionError, match=r"differs from \w+ recorded upstream"):
+        handler(approval_event(in_test["target_arn"]))
+    assert road.packages("prod") == [] and road.keys("prod") == []
+
+
+def test_a_redelivered_event_adds_no_second_promoted_record(road: Road) -> None:
+    source, _ = to_test(road)
+    second = handler(approval_event(source))
+    assert second["status"] == "already-promoted"
+    (record,) = road.ledger("dev")
+    assert record["outcome"] == "promoted" and record["digests"]
+
+
+def rollback_event(stage: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
+    """What the serving account forwards: CloudFormation's stack status change for its serving stack."""
+    account = ACCOUNTS[stage]
+    return {
+        "version": "0",
+        "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation",
+        "account": account,
+        "region": REGION,
+        "detail": {
+            "stack-id": f"arn:aws:cloudformation:{REGION}:{account}:stack/roadway-{stage}-serving/0a1b2c3d",
+            "status-details": {"status": status, "status-reason": "Endpoint update failed its alarms"},
+        },
+    }
+
+
+def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
+    _, first = to_test(road, run="run-1")
+    _, second = to_test(road, run="run-2")
+    assert second["status"] == "promoted"
+    # The endpoint's blue/green deployment failed its alarms; CloudFormation put the previous package back.
+    stack = road.sessions["test"].client("cloudformation")
+    current = parameters_of(road.sessions["test"], "roadway-test-serving")
+    stack.update_stack(
+        StackName="roadway-test-serving",
+        UsePreviousTemplate=True,
+        Parameters=[
+            {"ParameterKey": k, "ParameterValue": first["target_arn"]}
+            if k == "ModelPackageArn"
+            else {"ParameterKey": k, "UsePreviousValue": True}
+            for k in current
+        ],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    alarms = road.listen("dev")
+    road.act_as("dev")
+    result = rollback.handler(rollback_event("test"))
+
+    assert result["status"] == "rolled-back" and result["served"] == first["target_arn"]
+    record = road.ledger("dev")[-1]
+    assert record["outcome"] == "rolled-back" and record["source_arn"] == second["source_arn"]
+    assert record["target_arn"] == second["target_arn"] and record["served_version"] == "1"
+    assert record["reason"].startswith("roadway-test-serving rolled back from v2; still serving v1")
+    (message,) = alarms()
+    assert message["Subject"] == "Roadway: test rolled back, still serving v1"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        rollback_event("test", status="UPDATE_COMPLETE"),
+        rollback_event("prod"),  # another account's stack
+        {"source": "aws.sagemaker", "detail-type": "x"},
+    ],
+)
+def test_the_rollback_recorder_ignores_what_is_not_a_rollback_of_its_stack(road: Road, event: Any) -> None:
+    road.act_as("dev")
+    assert rollback.handler(event) == {"status": "ignored"}
+    assert road.ledger("dev") == []
