@@ -26,6 +26,7 @@ help:
 $(VENV)/.installed: $(REQUIREMENTS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet --no-deps --editable .   # the `roadway` command (roadway/cli.py)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -1,8 +1,10 @@
 """`make demo`: drive the whole road on this machine, with moto_server playing the three accounts.
 
-It synthesizes the app, deploys the real test and prod serving stacks, trains the house-price model, registers
-it in dev, approves it, and runs the real promotion function as EventBridge would deliver the approval, twice
-(dev -> test, then test -> prod). It prints each step and stops the server it started.
+It synthesizes the app, deploys the real test and prod serving stacks (and the promotion ledgers), trains the
+house-price model, registers it in dev, approves it, and runs the real promotion function as EventBridge would
+deliver the approval, twice (dev -> test, then test -> prod). A model trained on too little data is then
+refused at test's metric gate. It ends with `roadway status` and `roadway trace` for the prod package, prints
+each step, and stops the server it started.
 
     python -m roadway.demo [--port N]
 """
@@ -19,6 +21,7 @@ import tarfile
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,55 +120,68 @@ def _run(port: int) -> dict[str, Any]:
         for stage in ("test", "prod"):
             buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[f"roadway-{stage}-serving"])
             say(f"Deployed roadway-{stage}-serving (real template)", "ModelPackageArn is empty: no endpoint yet")
+        deployed = {
+            stage: road.deploy_promotion(sessions[stage], stage, templates[f"roadway-{stage}-promotion"])
+            for stage in ("dev", "test")
+        }
+        say("Deployed the promotion ledgers of dev and test", "DynamoDB tables keyed as the real template keys them")
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
         buckets["dev"] = "roadway-demo-dev-artifacts"
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
 
-        say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
         from model_code import train
 
-        metrics = train.main(
-            ["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work / "out")]
-        )
-        with tarfile.open(work / "model.tar.gz", "w:gz") as tar:
-            for item in (work / "model").iterdir():
-                tar.add(item, arcname=item.name)
-        prefix = "pipelines/demo-run"
-        for name, path in (
-            ("model.tar.gz", work / "model.tar.gz"),
-            ("evaluation.json", work / "out/evaluation.json"),
-            ("baseline.csv", work / "model/baseline.csv"),
-        ):
-            dev_s3.upload_file(str(path), buckets["dev"], f"{prefix}/{name}")
-        say("Uploaded model.tar.gz, evaluation.json and baseline.csv", f"s3://{buckets['dev']}/{prefix}/")
+        def train_and_register(run_name: str, sample: int = 0) -> tuple[str, dict[str, float]]:
+            model_dir, out_dir = work / run_name / "model", work / run_name / "out"
+            metrics = train.main(
+                ["--train", str(ROOT / "data"), "--model-dir", str(model_dir), "--output-data-dir", str(out_dir)]
+                + (["--sample", str(sample)] if sample else [])
+            )
+            archive = work / run_name / "model.tar.gz"
+            with tarfile.open(archive, "w:gz") as tar:
+                for item in model_dir.iterdir():
+                    tar.add(item, arcname=item.name)
+            prefix = f"pipelines/{run_name}"
+            for name, path in (
+                ("model.tar.gz", archive),
+                ("evaluation.json", out_dir / "evaluation.json"),
+                ("baseline.csv", model_dir / "baseline.csv"),
+            ):
+                dev_s3.upload_file(str(path), buckets["dev"], f"{prefix}/{name}")
+            arn = (
+                sessions["dev"]
+                .client("sagemaker")
+                .create_model_package(
+                    ModelPackageGroupName=group,
+                    ModelApprovalStatus="PendingManualApproval",
+                    ModelPackageDescription=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
+                    InferenceSpecification={
+                        "Containers": [
+                            {
+                                "Image": IMAGE.format(region=region),
+                                "ModelDataUrl": f"s3://{buckets['dev']}/{prefix}/model.tar.gz",
+                            }
+                        ],
+                        "SupportedContentTypes": ["text/csv", "application/json"],
+                        "SupportedResponseMIMETypes": ["application/json", "text/csv"],
+                    },
+                    ModelMetrics={
+                        "ModelQuality": {
+                            "Statistics": {
+                                "ContentType": "application/json",
+                                "S3Uri": f"s3://{buckets['dev']}/{prefix}/evaluation.json",
+                            }
+                        }
+                    },
+                    CustomerMetadataProperties={"roadway:training-data": "data/ames.csv"},
+                )["ModelPackageArn"]
+            )
+            return str(arn), metrics
 
-        dev_sm = sessions["dev"].client("sagemaker")
-        dev_arn = dev_sm.create_model_package(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus="PendingManualApproval",
-            ModelPackageDescription=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
-            InferenceSpecification={
-                "Containers": [
-                    {
-                        "Image": IMAGE.format(region=region),
-                        "ModelDataUrl": f"s3://{buckets['dev']}/{prefix}/model.tar.gz",
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv", "application/json"],
-                "SupportedResponseMIMETypes": ["application/json", "text/csv"],
-            },
-            ModelMetrics={
-                "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": f"s3://{buckets['dev']}/{prefix}/evaluation.json",
-                    }
-                }
-            },
-            CustomerMetadataProperties={"roadway:training-data": "data/ames.csv"},
-        )["ModelPackageArn"]
+        say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
+        dev_arn, metrics = train_and_register("demo-run")
         say("Registered in dev as PendingManualApproval", f"{dev_arn}  (rmse_log {metrics['rmse_log']:.4f})")
 
         sys.path.insert(0, str(ROOT / "lambdas"))
@@ -175,7 +191,7 @@ def _run(port: int) -> dict[str, Any]:
             approve(sessions[stage], arn)
             say(f"Approved in {stage}; EventBridge delivers the approval to roadway-{stage}-promotion")
             credentials = sessions[stage].get_credentials()
-            os.environ.update(road.function_environment(templates, stage))
+            os.environ.update(road.function_environment(templates, stage, deployed[stage]))
             os.environ.update(
                 AWS_ACCESS_KEY_ID=credentials.access_key,
                 AWS_SECRET_ACCESS_KEY=credentials.secret_key,
@@ -183,10 +199,16 @@ def _run(port: int) -> dict[str, Any]:
             )
             outcome = handler(road.approval_event(arn, group=group, approved_by=f"mlops-{stage}"))
             target = config.next_stage(stage)  # type: ignore[arg-type]
-            served = road.endpoint_model_package(sessions[target], f"roadway-{target}-serving")
+            if outcome["status"] == "refused":
+                say(f"Refused at {target}'s metric gate: nothing copied, nothing registered", outcome["reason"])
+                return outcome
+            # The stack's parameter, not the endpoint: moto re-creates the model on a second update but leaves the
+            # endpoint on the first (TOOLCHAIN.md); the end of the demo checks prod's endpoint itself.
+            served = road.parameters_of(sessions[target], f"roadway-{target}-serving")["ModelPackageArn"]
             say(
                 f"Promoted to {target}: {outcome['target_arn']}",
-                f"{len(outcome['copied'])} artifacts copied; roadway-{target}-serving endpoint serves {served}",
+                f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; roadway-{target}-serving now has "
+                f"ModelPackageArn {served}",
             )
             return outcome
 
@@ -206,6 +228,23 @@ def _run(port: int) -> dict[str, Any]:
             "Prod's endpoint serves it" if served == in_prod["target_arn"] else "Prod's endpoint does NOT serve it",
             str(served),
         )
+        say("A second model, trained on 150 sales only, is registered and approved in dev")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a small sample leaves some columns empty
+            worse_arn, worse_metrics = train_and_register("small-run", sample=150)
+        say("Registered in dev", f"{worse_arn}  (rmse_log {worse_metrics['rmse_log']:.4f})")
+        worse_in_test = promote("dev", worse_arn)  # within test's rmse_log_max
+        refused = worse_in_test
+        if worse_in_test["status"] == "promoted":  # prod's gate compares it with the version prod serves
+            refused = promote("test", worse_in_test["target_arn"])
+
+        from roadway import cli
+
+        where = ["--endpoint-url", endpoint, "--role-name", "roadway-demo"]
+        say("roadway status")
+        cli.main([*where, "status"])
+        say(f"roadway trace prod:{in_prod['target_arn'].rsplit('/', 1)[-1]}")
+        cli.main([*where, "trace", f"prod:{in_prod['target_arn'].rsplit('/', 1)[-1]}"])
     say("Stopped moto_server")
     return {
         "dev": dev_arn,
@@ -214,6 +253,7 @@ def _run(port: int) -> dict[str, Any]:
         "lineage": lineage,
         "prod_serves": served,
         "status": prod_package["ModelApprovalStatus"],
+        "refused": refused,
     }
 
 
@@ -222,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="moto_server port (default: a free one)")
     args = parser.parse_args(argv)
     result = run(args.port or free_port())
-    return 0 if result["prod_serves"] == result["prod"] else 1
+    return 0 if result["prod_serves"] == result["prod"] and result["refused"]["status"] == "refused" else 1
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ SHOWN = {
     "AWS::SageMaker::MonitoringSchedule": "Model Monitor schedule",
     "AWS::ApplicationAutoScaling::ScalableTarget": "auto-scaling",
     "AWS::CloudWatch::Alarm": "alarm",
-    "AWS::Lambda::Function": "promotion Lambda",
-    "AWS::Events::Rule": "approval rule",
+    "AWS::Lambda::Function": "Lambda (promoter, rollback recorder)",
+    "AWS::Events::Rule": "EventBridge rule",
+    "AWS::DynamoDB::Table": "promotion ledger (DynamoDB, KMS, PITR)",
     "AWS::SQS::Queue": "dead-letter queue",
 }
 
@@ -67,6 +68,8 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
         for resource in template["Resources"].values():
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
+            if resource["Properties"].get("Handler") != "promote_model.handler.handler":
+                continue
             env = resource["Properties"].get("Environment", {}).get("Variables", {})
             if "TARGET_STACK_NAME" in env:
                 target = env["TARGET_STACK_NAME"].replace("-serving", "-promotion")
@@ -77,6 +80,9 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
                 out.append(
                     f'  "{target}" -> "{env["TARGET_STACK_NAME"]}" [label="update ModelPackageArn\\n'
                     f'(via {env["TARGET_DEPLOY_ROLE_ARN"].split("/")[-1]})"];'
+                )
+                out.append(
+                    f'  "{target}" -> "{stack}" [style=dashed, label="serving rollback\\n(forwarded event, ledger)"];'
                 )
     for stack in templates:
         if stack.endswith("-studio"):

@@ -128,22 +128,34 @@ def function_environment(
 
 
 def deploy_promotion(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> dict[str, str]:
-    """The promotion stack's ledger (its table as the template defines it) and the stage's alarm topic.
+    """The promotion stack as far as moto can hold it: its ledger table (keys and billing from the real
+    template), the stage's alarm topic, and the LedgerTableName output the `roadway` CLI reads.
 
-    The stack itself holds Lambda functions whose code is a CDK asset, which moto's CloudFormation cannot
-    deploy without CDK's bootstrap bucket; the table is created from the template's own properties.
+    The real stack also holds Lambda functions whose code is a CDK asset, which moto's CloudFormation cannot
+    deploy without CDK's bootstrap bucket; tests run the same code in-process instead.
     """
     (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    properties = table["Properties"]
-    name = f"roadway-{stage}-promotion-ledger"
-    session.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=properties["KeySchema"],
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        BillingMode=properties["BillingMode"],
+    kept = {k: table["Properties"][k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}
+    name = f"roadway-{stage}-promotion"
+    cfn = session.client("cloudformation")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(
+            {
+                "Resources": {
+                    "LedgerTable": {"Type": "AWS::DynamoDB::Table", "Properties": kept},
+                    "AlarmTopic": {"Type": "AWS::SNS::Topic"},
+                },
+                "Outputs": {
+                    "LedgerTableName": {"Value": {"Ref": "LedgerTable"}},
+                    "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+                },
+            }
+        ),
     )
-    topic = session.client("sns").create_topic(Name=f"roadway-{stage}-alarms")["TopicArn"]
-    return {"LEDGER_TABLE_NAME": name, "ALARM_TOPIC_ARN": topic}
+    (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    return {"LEDGER_TABLE_NAME": outputs["LedgerTableName"], "ALARM_TOPIC_ARN": outputs["AlarmTopicArn"]}
 
 
 def approval_event(

@@ -72,7 +72,7 @@ def rewrite_uris(spec: Any, mapping: Callable[[str], str]) -> Any:
 def target_key(source: S3Object, source_account: str, group: str, version: int) -> str:
     """Deterministic, so a retry copies to the same place; short, so keys do not grow stage after stage."""
     digest = hashlib.sha256(source.uri.encode()).hexdigest()[:12]
-    return f"{PROMOTED_PREFIX}/{source_account}/{group}/v{version}/{digest}-{source.key.rsplit('/', 1)[-1]}"
+    return f"{PROMOTED_PREFIX}/{source_account}/{group}/v{version}/{digest}-{artifact_name(source.uri)}"
 
 
 def artifact_name(uri: str) -> str:

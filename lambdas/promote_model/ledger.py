@@ -10,28 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 ONCE = ("promoted", "refused")
+_WRITE, _READ = TypeSerializer(), TypeDeserializer()  # every value Roadway writes is text, or a map of text
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _attribute(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return {"M": {str(k): _attribute(v) for k, v in value.items() if v is not None}}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    return {"S": str(value)}
-
-
-def _plain(attribute: dict[str, Any]) -> Any:
-    (kind, value), *_ = attribute.items()
-    if kind == "M":
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 class Ledger:
@@ -46,7 +33,7 @@ class Ledger:
         item = {"source_arn": source_arn, "entry": entry, "outcome": outcome, "at": at, **fields}
         request: dict[str, Any] = {
             "TableName": self.table,
-            "Item": {k: _attribute(v) for k, v in item.items() if v is not None and v != ""},
+            "Item": {k: _WRITE.serialize(v) for k, v in item.items() if v is not None and v != "" and v != {}},
         }
         if outcome in ONCE:
             request["ConditionExpression"] = "attribute_not_exists(source_arn)"
@@ -62,5 +49,5 @@ class Ledger:
         """Every record, oldest first (the table holds one item per attempt: a scan stays small)."""
         items: list[dict[str, Any]] = []
         for page in self.client.get_paginator("scan").paginate(TableName=self.table):
-            items.extend({k: _plain(v) for k, v in item.items()} for item in page["Items"])
+            items.extend({k: _READ.deserialize(v) for k, v in item.items()} for item in page["Items"])
         return sorted(items, key=lambda item: item.get("at", ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -201,9 +201,11 @@ class ModelPromoter(Construct):
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:aws:iam::{target_account}:root"},
                 "Action": "events:PutEvents",
-                "Resource": f"arn:aws:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default",
+                "Resource": f"arn:aws:events:{Stack.of(self).region}:{Stack.of(self).account}:event-bus/default",
             },
         )
+        region = Stack.of(self).region
+        target_stack_arn_prefix = f"arn:aws:cloudformation:{region}:{target_account}:stack/{target_stack_name}/"
         self.rollback_rule = events.Rule(
             self,
             "RollbackRule",
@@ -213,9 +215,7 @@ class ModelPromoter(Construct):
                 detail_type=[STACK_STATUS_EVENT],
                 account=[target_account],
                 detail={
-                    "stack-id": [
-                        {"prefix": f"arn:aws:cloudformation:{Aws.REGION}:{target_account}:stack/{target_stack_name}/"}
-                    ],
+                    "stack-id": [{"prefix": target_stack_arn_prefix}],
                     "status-details": {"status": [ROLLED_BACK]},
                 },
             ),

@@ -16,6 +16,21 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     assert lineage["roadway:source-arn"] == result["test"]
     assert lineage["roadway:approved-by"] == "mlops-test"
     assert lineage["roadway:training-data"] == "data/ames.csv"
+    assert lineage["roadway:sha256:model.tar.gz"] and float(lineage["roadway:rmse-log"]) < 0.12
+    refused = result["refused"]
+    assert refused["status"] == "refused" and "worse than the served version's" in refused["reason"]
     printed = capsys.readouterr().out
-    for step in ("Training the house-price model", "Promoted to test", "Promoted to prod", "Stopped moto_server"):
+    for step in (
+        "Training the house-price model",
+        "Promoted to test",
+        "Promoted to prod",
+        "Refused at prod's metric gate: nothing copied, nothing registered",
+        "==> roadway status",
+        "==> roadway trace prod:1",
+        "Stopped moto_server",
+    ):
         assert step in printed
+    status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
+    assert "prod   333333333333  v1        v1      InService          refused v2" in status
+    trace = printed[printed.index("==> roadway trace") :]
+    assert trace.count("    sha256      ") == 4 and "dev v1  Approved" in trace

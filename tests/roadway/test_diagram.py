@@ -18,7 +18,9 @@ def test_the_road_is_drawn_from_the_promotion_settings(synth: Synth) -> None:
     assert '"roadway-dev-promotion" -> "roadway-test-promotion"' in graph
     assert '"roadway-test-promotion" -> "roadway-prod-promotion"' in graph
     assert '"roadway-prod-promotion" -> "roadway-prod-serving"' in graph
-    assert graph.count('"roadway-prod-promotion" ->') == 1, "prod promotes nowhere: the road ends there"
+    forward = [line for line in graph.splitlines() if '"roadway-prod-promotion" ->' in line and "dashed" not in line]
+    assert len(forward) == 1, "prod promotes nowhere: the road ends there"
+    assert '"roadway-prod-promotion" -> "roadway-test-promotion" [style=dashed, label="serving rollback' in graph
 
 
 def test_committed_picture_is_current(synth: Synth) -> None:

@@ -11,7 +11,7 @@ from promote_model import rollback
 from promote_model.promotion import Promotion, PromotionError
 
 from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of
-from tests.lambdas.promote_model.conftest import Road, model_tarball
+from tests.lambdas.promote_model.conftest import Road
 
 handler = handler_module.handler
 
@@ -27,8 +27,10 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
     assert outcome["status"] == "promoted"
     (package,) = road.packages("test")
     lineage = package["CustomerMetadataProperties"]
-    model = model_tarball(2048)
-    assert lineage["roadway:sha256:model.tar.gz"] == hashlib.sha256(model).hexdigest()
+    dev_model = (
+        road.sessions["dev"].client("s3").get_object(Bucket=road.buckets["dev"], Key="pipelines/run-1/model.tar.gz")
+    )
+    assert lineage["roadway:sha256:model.tar.gz"] == hashlib.sha256(dev_model["Body"].read()).hexdigest()
     assert {k for k in lineage if k.startswith("roadway:sha256:")} == {
         "roadway:sha256:model.tar.gz",
         "roadway:sha256:evaluation.json",

@@ -1,0 +1,341 @@
+"""`roadway`: where every model stands on the road, and where a package came from.
+
+    roadway status [--json]                      per stage: newest approved, served, endpoint, last promotion
+    roadway trace <package ARN | stage:version>  the chain back to the dev package: approvers, digests, metrics
+
+Credentials per stage come from the config's ``aws_profile``; ``--role-name`` instead assumes that role in
+each stage's account from the current credentials (a central operations account, or the demo's moto_server,
+reached with ``--endpoint-url``). Every error is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from promote_model.ledger import Ledger
+from promote_model.promotion import DIGEST_KEY
+
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
+from roadway.naming import Names
+
+_REFERENCE = re.compile(r"^(?P<stage>[a-z]+):(?P<version>\d+)$")
+
+
+class CliError(Exception):
+    """One line for the operator; raised for anything they can fix."""
+
+
+@dataclass
+class Road:
+    """Clients per stage, made on first use, with the credentials the options chose."""
+
+    config: RoadwayConfig
+    endpoint_url: str | None = None
+    role_name: str | None = None
+    _sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
+
+    @property
+    def names(self) -> Names:
+        return Names.of(self.config)
+
+    def stage_of_account(self, account: str) -> str:
+        for stage in STAGE_NAMES:
+            if self.config.stage(stage).account == account:
+                return stage
+        raise CliError(f"account {account} is no stage of this road (config: {', '.join(STAGE_NAMES)})")
+
+    def client(self, stage: str, service: str) -> Any:
+        return self._session(stage).client(service, endpoint_url=self.endpoint_url)
+
+    def _session(self, stage: str) -> boto3.session.Session:
+        if stage not in self._sessions:
+            settings = self.config.stage(stage)  # type: ignore[arg-type]
+            try:
+                if self.role_name:
+                    base = boto3.session.Session(region_name=self.config.region)
+                    credentials = base.client("sts", endpoint_url=self.endpoint_url).assume_role(
+                        RoleArn=self.names.role_arn(settings.account, self.role_name),
+                        RoleSessionName="roadway-cli",
+                    )["Credentials"]
+                    session = boto3.session.Session(
+                        aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"],
+                        region_name=self.config.region,
+                    )
+                else:
+                    session = boto3.session.Session(profile_name=settings.aws_profile, region_name=self.config.region)
+            except (BotoCoreError, ClientError) as error:
+                how = f"role {self.role_name}" if self.role_name else f"profile {settings.aws_profile or 'default'}"
+                raise CliError(f"no credentials for stage {stage} ({how}): {_one_line(error)}") from None
+            self._sessions[stage] = session
+        return self._sessions[stage]
+
+    def call(self, stage: str, service: str, operation: str, **request: Any) -> Any:
+        """One API call; a credentials or access problem becomes one line naming the stage."""
+        try:
+            return getattr(self.client(stage, service), operation)(**request)
+        except (BotoCoreError, ClientError) as error:
+            raise CliError(f"{stage}: {service} {operation} failed: {_one_line(error)}") from None
+
+    def stack(self, stage: str, name: str) -> dict[str, Any] | None:
+        try:
+            (stack,) = self.client(stage, "cloudformation").describe_stacks(StackName=name)["Stacks"]
+        except ClientError as error:
+            if "does not exist" in str(error):
+                return None
+            raise CliError(f"{stage}: cloudformation describe_stacks failed: {_one_line(error)}") from None
+        except BotoCoreError as error:
+            raise CliError(f"{stage}: cloudformation describe_stacks failed: {_one_line(error)}") from None
+        return stack
+
+    def ledger(self, stage: str) -> list[dict[str, Any]]:
+        """The promotion ledger of ``stage`` (the promotions it ran), oldest first; [] without one."""
+        stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+        table = outputs.get("LedgerTableName")
+        if not table:
+            return []
+        try:
+            return Ledger(self.client(stage, "dynamodb"), table).entries()
+        except (BotoCoreError, ClientError) as error:
+            raise CliError(f"{stage}: reading the promotion ledger {table} failed: {_one_line(error)}") from None
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def _version(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if arn else ""
+
+
+# --- status -------------------------------------------------------------------------------------------------
+
+
+def status(road: Road) -> list[dict[str, Any]]:
+    rows = []
+    for stage in STAGE_NAMES:
+        row: dict[str, Any] = {"stage": stage, "account": road.config.stage(stage).account}
+        approved = road.call(
+            stage,
+            "sagemaker",
+            "list_model_packages",
+            ModelPackageGroupName=road.names.model_package_group,
+            ModelApprovalStatus="Approved",
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=1,
+        )["ModelPackageSummaryList"]
+        row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
+        row["served_version"], row["endpoint_status"] = _served(road, stage)
+        previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
+        row["last_promotion"] = None
+        if previous is not None:
+            into = [e for e in road.ledger(previous) if e.get("target_stage") == stage]
+            if into:
+                last = into[-1]
+                row["last_promotion"] = {
+                    k: last.get(k) for k in ("outcome", "at", "source_version", "target_version", "reason")
+                }
+        rows.append(row)
+    return rows
+
+
+def _served(road: Road, stage: str) -> tuple[int | None, str]:
+    if road.config.stage(stage).serving is None:  # type: ignore[arg-type]
+        return None, "no endpoint (dev)"
+    name = road.names.serving_stack(stage)  # type: ignore[arg-type]
+    stack = road.stack(stage, name)
+    if stack is None:
+        return None, f"{name} not deployed"
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    served = parameters.get("ModelPackageArn", "")
+    if not served:
+        return None, "no endpoint (no package yet)"
+    resources = road.call(stage, "cloudformation", "list_stack_resources", StackName=name)["StackResourceSummaries"]
+    endpoints = [
+        r for r in resources if r["ResourceType"] == "AWS::SageMaker::Endpoint" and r.get("PhysicalResourceId")
+    ]
+    if not endpoints:
+        return int(_version(served)), "endpoint not created"
+    endpoint = road.call(
+        stage, "sagemaker", "describe_endpoint", EndpointName=endpoints[0]["PhysicalResourceId"].split("/")[-1]
+    )
+    return int(_version(served)), str(endpoint["EndpointStatus"])
+
+
+def status_table(rows: list[dict[str, Any]]) -> str:
+    header = ("stage", "account", "approved", "served", "endpoint", "last promotion into this stage")
+    lines = []
+    for row in rows:
+        last = row["last_promotion"]
+        if last is None:
+            promotion = "-"
+        else:
+            promotion = f"{last['outcome']} v{last.get('source_version') or '?'}"
+            if last.get("target_version"):
+                promotion += f" -> v{last['target_version']}"
+            promotion += f" at {last.get('at', '?')}"
+            if last.get("reason"):
+                promotion += f": {last['reason']}"
+        lines.append(
+            (
+                row["stage"],
+                row["account"],
+                f"v{row['approved_version']}" if row["approved_version"] else "-",
+                f"v{row['served_version']}" if row["served_version"] else "-",
+                row["endpoint_status"],
+                promotion,
+            )
+        )
+    return _table(header, lines)
+
+
+def _table(header: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *lines]) for i in range(len(header) - 1)]
+
+    def format_row(row: tuple[str, ...]) -> str:
+        return "  ".join([*(str(c).ljust(w) for c, w in zip(row, widths, strict=False)), str(row[-1])]).rstrip()
+
+    return "\n".join([format_row(header), format_row(tuple("-" * len(h) for h in header)), *map(format_row, lines)])
+
+
+# --- trace --------------------------------------------------------------------------------------------------
+
+
+def resolve(road: Road, reference: str) -> str:
+    """A package ARN from an ARN or ``stage:version``."""
+    match = _REFERENCE.match(reference)
+    if match:
+        stage = match["stage"]
+        if stage not in STAGE_NAMES:
+            raise CliError(f"unknown stage {stage!r}: expected {', '.join(STAGE_NAMES)}")
+        account = road.config.stage(stage).account  # type: ignore[arg-type]
+        group = road.names.model_package_group
+        return f"arn:aws:sagemaker:{road.config.region}:{account}:model-package/{group.lower()}/{match['version']}"
+    if reference.startswith("arn:aws") and ":model-package/" in reference:
+        return reference
+    raise CliError(f"expected a model package ARN or stage:version (like prod:3), got {reference!r}")
+
+
+def trace(road: Road, reference: str) -> list[dict[str, Any]]:
+    """From the given package back to the dev package it started as, newest hop first."""
+    arn = resolve(road, reference)
+    hops: list[dict[str, Any]] = []
+    while arn:
+        stage = road.stage_of_account(arn.split(":")[4])
+        try:
+            package = road.client(stage, "sagemaker").describe_model_package(ModelPackageName=arn)
+        except ClientError as error:
+            code = error.response["Error"].get("Code", "")
+            if code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
+                raise CliError(f"no model package {arn} in {stage}") from None
+            raise CliError(f"{stage}: sagemaker describe_model_package failed: {_one_line(error)}") from None
+        lineage = package.get("CustomerMetadataProperties") or {}
+        source = lineage.get("roadway:source-arn", "")
+        hop: dict[str, Any] = {
+            "stage": stage,
+            "version": package.get("ModelPackageVersion"),
+            "arn": arn,
+            "status": package.get("ModelApprovalStatus"),
+            "created": str(package.get("CreationTime", "")),
+            "from": source or None,
+            "approved_by": lineage.get("roadway:approved-by"),
+            "approved_at": lineage.get("roadway:approved-at"),
+            "digests": {k[len(DIGEST_KEY) :]: v for k, v in sorted(lineage.items()) if k.startswith(DIGEST_KEY)},
+            "rmse_log": lineage.get("roadway:rmse-log") or _registered_rmse(road, stage, package),
+            "training_data": lineage.get("roadway:training-data"),
+            "model_data": next(
+                (c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])), None
+            ),
+        }
+        if source:
+            source_stage = road.stage_of_account(source.split(":")[4])
+            records = [e for e in road.ledger(source_stage) if e.get("source_arn") == source]
+            hop["promotion"] = [{k: e.get(k) for k in ("outcome", "at", "reason") if e.get(k)} for e in records]
+        hops.append(hop)
+        if any(h["arn"] == source for h in hops):
+            raise CliError(f"lineage of {arn} loops back to {source}")
+        arn = source
+    return hops
+
+
+def _registered_rmse(road: Road, stage: str, package: dict[str, Any]) -> str | None:
+    """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage)."""
+    statistics = ((package.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+    uri = statistics.get("S3Uri", "")
+    if not uri.startswith("s3://"):
+        return None
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    try:
+        report = json.loads(road.client(stage, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        value = report["regression_metrics"]["rmse_log"]["value"]
+    except (ClientError, BotoCoreError, ValueError, KeyError, TypeError):
+        return None
+    return f"{float(value):.6f}"
+
+
+def trace_text(hops: list[dict[str, Any]]) -> str:
+    lines = []
+    for hop in hops:
+        lines.append(f"{hop['stage']} v{hop['version']}  {hop['status']}  {hop['arn']}")
+        lines.append(f"    registered  {hop['created']}")
+        if hop.get("from"):
+            lines.append(f"    from        {hop['from']}")
+            lines.append(f"    approved    by {hop.get('approved_by') or '?'} at {hop.get('approved_at') or '?'}")
+        for record in hop.get("promotion", []):
+            reason = f" ({record['reason']})" if record.get("reason") else ""
+            lines.append(f"    ledger      {record.get('outcome')} at {record.get('at')}{reason}")
+        if hop.get("rmse_log"):
+            lines.append(f"    rmse_log    {hop['rmse_log']}")
+        for name, digest in hop["digests"].items():
+            lines.append(f"    sha256      {digest}  {name}")
+        if hop.get("model_data"):
+            lines.append(f"    model       {hop['model_data']}")
+        if hop.get("training_data"):
+            lines.append(f"    trained on  {hop['training_data']}")
+    return "\n".join(lines)
+
+
+# --- entry point --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
+    parser = argparse.ArgumentParser(prog="roadway", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="the road's config file")
+    parser.add_argument("--endpoint-url", help="send every AWS call here (e.g. the demo's moto_server)")
+    parser.add_argument("--role-name", help="assume this role in each stage's account instead of profiles")
+    commands = parser.add_subparsers(dest="command", required=True)
+    status_parser = commands.add_parser("status", help="per stage: approved, served, endpoint, last promotion")
+    status_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    trace_parser = commands.add_parser("trace", help="a package's chain back to dev")
+    trace_parser.add_argument("package", help="a model package ARN, or stage:version like prod:3")
+    trace_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(Path(args.config))
+        road = Road(config, endpoint_url=args.endpoint_url, role_name=args.role_name)
+        if args.command == "status":
+            rows = status(road)
+            out(json.dumps(rows, indent=2, default=str) if args.json else status_table(rows))
+        else:
+            hops = trace(road, args.package)
+            out(json.dumps(hops, indent=2, default=str) if args.json else trace_text(hops))
+    except (CliError, ConfigError) as error:
+        print(f"roadway: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
