@@ -32,13 +32,22 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     """Deploy test's real serving stack and register an approved package of ``size_mib`` in dev."""
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     from roadway.config import load_config
-    from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, deploy_serving, function_environment, session_in
+    from roadway.moto_accounts import (
+        ACCOUNTS,
+        REGION,
+        approval_event,
+        deploy_promotion,
+        deploy_serving,
+        function_environment,
+        session_in,
+    )
     from tests.conftest import CONFIG_PATH, synthesize
     from tests.lambdas.promote_model.conftest import GROUP, IMAGE
 
     synth = synthesize(load_config(CONFIG_PATH), workdir / "cdk.out", compliance=False)
     dev, test = session_in(ACCOUNTS["dev"]), session_in(ACCOUNTS["test"])
     deploy_serving(test, "test", synth.templates["roadway-test-serving"])
+    deployed = deploy_promotion(dev, "dev", synth.templates["roadway-dev-promotion"])
     for session in (dev, test):
         session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     s3 = dev.client("s3")
@@ -49,6 +58,8 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
             out.write(os.urandom(1024 * 1024))
     s3.upload_file(str(artifact), "bench-dev-artifacts", "model.tar.gz")
     artifact.unlink()
+    metrics = b'{"regression_metrics": {"rmse_log": {"value": 0.11}}}'  # within test's gate
+    s3.put_object(Bucket="bench-dev-artifacts", Key="evaluation.json", Body=metrics)
     sm = dev.client("sagemaker")
     arn = sm.create_model_package(
         ModelPackageGroupName=GROUP,
@@ -57,13 +68,18 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
+        ModelMetrics={
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": "s3://bench-dev-artifacts/evaluation.json"}
+            }
+        },
     )["ModelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     credentials = dev.get_credentials()
     return {
         "event": approval_event(arn),
         "env": {
-            **function_environment(synth.templates, "dev"),
+            **function_environment(synth.templates, "dev", deployed),
             "AWS_ACCESS_KEY_ID": credentials.access_key,
             "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
             "AWS_SESSION_TOKEN": credentials.token,

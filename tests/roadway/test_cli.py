@@ -112,3 +112,15 @@ def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str], mo
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1
     assert error.startswith("roadway: no credentials for stage dev (profile roadway-dev): ")
+
+
+def test_the_command_is_installed_with_the_project() -> None:
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = shutil.which("roadway", path=str(Path(sys.executable).parent))
+    assert command, "pip install -e . (make's install step) puts `roadway` next to the interpreter"
+    result = subprocess.run([command, "trace", "qa:1"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2 and result.stderr == "roadway: unknown stage 'qa': expected dev, test, prod\n"

@@ -183,3 +183,23 @@ def test_monitoring_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) 
     raw["region"] = "af-south-1"
     raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
     assert "Model Monitor's analyzer image is not listed for region af-south-1" in error_of(raw)
+
+
+@pytest.mark.parametrize(
+    ("stage", "gate", "expected"),
+    [
+        ("dev", {"rmse_log_max": 0.1}, "stages: nothing is promoted into dev: expected 'promotion_gate' only under"),
+        ("prod", {"rmse_log_max": 0}, "stages.prod.promotion_gate.rmse_log_max: Input should be greater than 0"),
+        ("prod", {"max_regression_pct": 150}, "stages.prod.promotion_gate.max_regression_pct: Input should be less"),
+        ("test", {"rmse_max": 0.1}, "stages.test.promotion_gate.rmse_max: unknown key"),
+    ],
+)
+def test_bad_promotion_gate(raw: dict[str, Any], stage: str, gate: dict[str, Any], expected: str) -> None:
+    raw["stages"][stage]["promotion_gate"] = gate
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
+
+
+def test_a_stage_without_a_gate_still_refuses_packages_without_metrics(raw: dict[str, Any]) -> None:
+    del raw["stages"]["prod"]["promotion_gate"]
+    gate = parse_config(raw).stages.prod.promotion_gate
+    assert (gate.rmse_log_max, gate.max_regression_pct) == (None, None)
