@@ -29,6 +29,20 @@ STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
 ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
+def serving_rollback(region: str, account: str, stack_name: str, *, forwarded: bool) -> events.EventPattern:
+    """A serving stack's finished rollback. On the bus it is forwarded to, the event still names the serving
+    account; matching it there keeps other accounts' events out."""
+    return events.EventPattern(
+        source=["aws.cloudformation"],
+        detail_type=[STACK_STATUS_EVENT],
+        account=[account] if forwarded else None,
+        detail={
+            "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/"}],
+            "status-details": {"status": [ROLLED_BACK]},
+        },
+    )
+
+
 class ModelPromoter(Construct):
     """Approval event -> Lambda (one at a time) -> next account; failures land in a KMS queue and page.
 
@@ -204,29 +218,12 @@ class ModelPromoter(Construct):
                 "Resource": f"arn:aws:events:{Stack.of(self).region}:{Stack.of(self).account}:event-bus/default",
             },
         )
-        region = Stack.of(self).region
-        target_stack_arn_prefix = f"arn:aws:cloudformation:{region}:{target_account}:stack/{target_stack_name}/"
         self.rollback_rule = events.Rule(
             self,
             "RollbackRule",
             description=f"{target_stack_name} in {target_account} rolled back: record it and tell the alarm topic",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudformation"],
-                detail_type=[STACK_STATUS_EVENT],
-                account=[target_account],
-                detail={
-                    "stack-id": [{"prefix": target_stack_arn_prefix}],
-                    "status-details": {"status": [ROLLED_BACK]},
-                },
-            ),
-            targets=[
-                targets.LambdaFunction(
-                    self.rollback_function,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=4,
-                    max_event_age=Duration.hours(2),
-                )
-            ],
+            event_pattern=serving_rollback(Stack.of(self).region, target_account, target_stack_name, forwarded=True),
+            targets=[self._delivery(self.rollback_function)],
         )
 
         self.rule = events.Rule(
@@ -238,14 +235,7 @@ class ModelPromoter(Construct):
                 detail_type=[APPROVAL_EVENT],
                 detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
             ),
-            targets=[
-                targets.LambdaFunction(
-                    self.function,
-                    dead_letter_queue=self.dead_letters,
-                    retry_attempts=4,
-                    max_event_age=Duration.hours(2),
-                )
-            ],
+            targets=[self._delivery(self.function)],
         )
 
         failed = cloudwatch.Alarm(
@@ -273,3 +263,9 @@ class ModelPromoter(Construct):
         for alarm in (failed, errors):
             alarm.add_alarm_action(actions.SnsAction(alarm_topic))
         self.alarms = [failed, errors]
+
+    def _delivery(self, function: lambda_.IFunction) -> targets.LambdaFunction:
+        """EventBridge's side of delivery: retried for two hours, then into the dead-letter queue."""
+        return targets.LambdaFunction(
+            function, dead_letter_queue=self.dead_letters, retry_attempts=4, max_event_age=Duration.hours(2)
+        )

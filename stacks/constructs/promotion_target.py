@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
-from stacks.constructs.model_promoter import ROLLED_BACK, STACK_STATUS_EVENT
+from stacks.constructs.model_promoter import serving_rollback
 
 PROMOTED_PREFIX = "promoted"
 
@@ -275,14 +275,7 @@ class PromotionTarget(Construct):
             self,
             "ForwardRollbacks",
             description=f"{serving_stack_name} rolled back: tell the promotion of {source_account}",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudformation"],
-                detail_type=[STACK_STATUS_EVENT],
-                detail={
-                    "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stack_name}/"}],
-                    "status-details": {"status": [ROLLED_BACK]},
-                },
-            ),
+            event_pattern=serving_rollback(region, account, serving_stack_name, forwarded=False),
             targets=[
                 targets.EventBus(
                     events.EventBus.from_event_bus_arn(self, "PreviousStageBus", previous_bus),
