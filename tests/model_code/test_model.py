@@ -210,3 +210,26 @@ def test_json_true_is_not_a_number(trained: dict[str, Any], houses: pd.DataFrame
     rows[0]["Lot.Area"] = True
     with pytest.raises(BadRequest, match=r"column Lot.Area must be a number, row 0 has 'true'"):
         predict(trained["model"], json.dumps(rows), "application/json")
+
+
+def test_the_tarball_serves_on_its_own_as_the_container_runs_it(trained: dict[str, Any], houses: pd.DataFrame) -> None:
+    """The container imports code/inference.py as a top-level module, without this repository on its path."""
+    import subprocess
+
+    served = trained["work"] / "opt-ml-model"
+    body = json.dumps(json.loads(houses.to_json(orient="records"))[0])
+    script = (
+        "import sys, inference; model = inference.model_fn(sys.argv[1]); "
+        "print(inference.output_fn(inference.predict_fn(inference.input_fn(sys.argv[2], 'application/json'), model),"
+        " 'application/json')[0]); print(any(m.startswith('model_code') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(served), body],  # the repository is not on the path: cwd is code/
+        cwd=served / "code",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    prices, imported_repo = result.stdout.splitlines()
+    expected = json.loads(predict(trained["model"], body, "application/json")[0])["predictions"]
+    assert json.loads(prices)["predictions"] == expected and imported_repo == "False"
