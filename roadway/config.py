@@ -28,6 +28,8 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
+# An IAM role or user ARN; `*` may stand for the generated parts of an Identity Center role's path and name.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/[\w+=,.@/*-]{1,512}$")
 
 DEFAULT_CONFIG_PATH = Path("config/roadway.yaml")
 
@@ -220,6 +222,31 @@ class StageConfig(_Strict):
     promotion_gate: PromotionGate = PromotionGate()
     """Checked by the previous stage's promotion before anything is copied (a package without metrics is
     always refused)."""
+    approvers: list[str] = Field(default_factory=list)
+    """IAM principal ARNs (``*`` allowed, e.g. an Identity Center permission set's role) that may assume this
+    stage's approver role. Approving here promotes to the next stage, so authors must not be among them."""
+
+    @field_validator("approvers")
+    @classmethod
+    def _check_approvers(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _PRINCIPAL_ARN.match(value):
+                raise ValueError(
+                    f"expected IAM role or user ARNs like arn:aws:iam::111111111111:role/mlops-approver, got {value!r}"
+                )
+        if len(set(values)) != len(values):
+            raise ValueError("expected each approver once")
+        return values
+
+    @property
+    def approver_accounts(self) -> dict[str, list[str]]:
+        """Approver ARN patterns by the account that holds them (one trust statement per account)."""
+        accounts: dict[str, list[str]] = {}
+        for value in self.approvers:
+            match = _PRINCIPAL_ARN.match(value)
+            assert match is not None  # validated above
+            accounts.setdefault(match.group(1), []).append(value)
+        return accounts
 
     @field_validator("alarm_emails")
     @classmethod
@@ -279,6 +306,14 @@ class Stages(_Strict):
             raise ValueError("dev has no endpoint: expected 'serving' only under test and prod")
         if "promotion_gate" in self.dev.model_fields_set:
             raise ValueError("nothing is promoted into dev: expected 'promotion_gate' only under test and prod")
+        for name in ("dev", "test"):
+            if not getattr(self, name).approvers:
+                raise ValueError(
+                    f"{name}.approvers: expected at least one IAM principal ARN; approving in {name} "
+                    "promotes the package, and authors may not approve their own"
+                )
+        if self.prod.approvers:
+            raise ValueError("prod.approvers: prod is the last stage; nothing approved there moves on")
         for name in ("test", "prod"):
             if getattr(self, name).serving is None:
                 raise ValueError(f"expected a 'serving' section under stages.{name}")

@@ -158,6 +158,47 @@ def deploy_promotion(session: boto3.session.Session, stage: str, template: dict[
     return {"LEDGER_TABLE_NAME": outputs["LedgerTableName"], "ALARM_TOPIC_ARN": outputs["AlarmTopicArn"]}
 
 
+def studio_user(account: str, name: str, domain_id: str = "d-roadway") -> dict[str, str]:
+    """SageMaker's ``UserContext`` for a Studio user (what ``CreatedBy`` says when a data scientist registers)."""
+    return {
+        "UserProfileArn": f"arn:aws:sagemaker:{REGION}:{account}:user-profile/{domain_id}/{name}",
+        "UserProfileName": name,
+        "DomainId": domain_id,
+    }
+
+
+def role_session(account: str, role_name: str, source_identity: str | None = None) -> dict[str, Any]:
+    """SageMaker's ``UserContext`` for a call made through an assumed role (with the person, if the session
+    carries a source identity, as the approver role's trust requires)."""
+    identity: dict[str, str] = {
+        "Arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{source_identity or 'session'}",
+        "PrincipalId": f"AROAROADWAY:{source_identity or 'session'}",
+    }
+    if source_identity:
+        identity["SourceIdentity"] = source_identity
+    return {"IamIdentity": identity}
+
+
+def record_identities(
+    package_arn: str, *, created_by: dict[str, Any] | None = None, last_modified_by: dict[str, Any] | None = None
+) -> None:
+    """Write who created and who last changed a package into moto's registry, as SageMaker would have.
+
+    moto 5.2.5 records no caller: every package is created by one fake Studio user, and every update copies that
+    into ``LastModifiedBy``, so every package would look self-approved. This sets just those two fields, in the
+    in-process backend (in-process moto, or a moto_server thread of this process).
+    """
+    from moto.sagemaker.models import sagemaker_backends
+
+    _, _, _, region, account, _ = package_arn.split(":", 5)
+    backend = sagemaker_backends[account][region]
+    package = backend.model_packages[backend.model_package_name_mapping.get(package_arn, package_arn)]
+    if created_by is not None:
+        package.created_by = created_by
+    if last_modified_by is not None:
+        package.last_modified_by = last_modified_by
+
+
 def approval_event(
     package_arn: str, *, group: str = "house-price", status: str = "Approved", approved_by: str = "ana-garcia"
 ) -> dict[str, Any]:
@@ -176,6 +217,9 @@ def approval_event(
             "ModelPackageVersion": int(package_arn.rsplit("/", 1)[1]),
             "ModelPackageArn": package_arn,
             "ModelApprovalStatus": status,
+            "CreationTime": 1764115200000,
+            "LastModifiedTime": 1764118800000,
+            # What the event says of people is not trusted: the promotion reads them from the registry.
             "LastModifiedBy": {"UserProfileName": approved_by},
             "CreatedBy": {"UserProfileName": "ana-garcia"},
         },

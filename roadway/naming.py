@@ -43,6 +43,10 @@ class Names:
         """The role in ``stage`` that the previous stage's promoter assumes."""
         return f"{self.project}-{stage}-promotion-target"
 
+    def approver_role(self, stage: StageName) -> str:
+        """The only role that may approve packages in ``stage``; the promotion checks approvals came through it."""
+        return f"{self.project}-{stage}-approver"
+
     def serving_deploy_role(self, stage: StageName) -> str:
         """CloudFormation service role that applies promotions to the serving stack."""
         return f"{self.project}-{stage}-serving-deployer"
@@ -64,6 +68,10 @@ class Names:
 
     def model_package_group_arn(self, account: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
+
+    def pipeline_executions_arn(self, account: str) -> str:
+        """Executions of the project's pipelines (the Studio policy lets data scientists run ``{project}-*``)."""
+        return f"arn:aws:sagemaker:{self.region}:{account}:pipeline/{self.project}-*/execution/*"
 
     def model_packages_arn(self, account: str) -> str:
         """Every version in the group (SageMaker lower-cases the group name in package ARNs)."""

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
+from stacks.constructs.approver_role import ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.log_archive_bucket import LogArchiveBucket
@@ -101,6 +102,18 @@ class PlatformStack(Stack):
         )
         if reader_account and reader_role:
             self._let_next_stage_read_artifacts(reader_account, reader_role)
+        self.approver: ApproverRole | None = None
+        if next_stage:
+            # Approving here promotes to the next stage: only the configured approvers, never an author.
+            self.approver = ApproverRole(
+                self,
+                "Approver",
+                role_name=names.approver_role(stage),
+                approvers=stage_config.approver_accounts,
+                group_arn=self.registry.group_arn,
+                packages_arn=self.registry.packages_arn,
+            )
+            CfnOutput(self, "ApproverRoleArn", value=self.approver.role.role_arn)
 
         self._export(names, stage, "artifact-bucket-arn", self.artifact_bucket.bucket_arn)
         self._export(names, stage, "data-bucket-arn", self.data_bucket.bucket_arn)

@@ -49,6 +49,7 @@ class PromotionStack(Stack):
                 role_name=names.promoter_role(stage),
                 group_name=names.model_package_group,
                 packages_arn=names.model_packages_arn(account),
+                pipeline_executions_arn=names.pipeline_executions_arn(account),
                 target_role_arn=target_role,
                 environment={
                     "PROJECT": config.project,
@@ -65,6 +66,11 @@ class PromotionStack(Stack):
                     ),
                     "LEDGER_TABLE_NAME": self.ledger.table.table_name,
                     "ALARM_TOPIC_ARN": shared.alarm_topic.topic_arn,
+                    # Approvals count only through this role, and never by the package's author.
+                    "APPROVER_ROLE_NAME": names.approver_role(stage),
+                    # Packages this role registered here came from the previous stage; their author is in
+                    # the lineage that stage wrote.
+                    "REGISTRAR_ROLE_NAME": names.promotion_target_role(stage),
                     "GATE_RMSE_LOG_MAX": "" if gate.rmse_log_max is None else str(gate.rmse_log_max),
                     "GATE_MAX_REGRESSION_PCT": "" if gate.max_regression_pct is None else str(gate.max_regression_pct),
                 },

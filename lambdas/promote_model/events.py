@@ -21,12 +21,13 @@ class Malformed(Exception):
 
 @dataclass(frozen=True)
 class Approval:
+    """What the event claims. Who approved is read from the registry, never from here (see identity.py)."""
+
     package_arn: str
     group: str
     version: int
     region: str
     account: str
-    approved_by: str
 
 
 def parse_approval(event: Any, group: str) -> Approval:
@@ -38,24 +39,22 @@ def parse_approval(event: Any, group: str) -> Approval:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise Malformed("event has no detail object")
-    event_group = detail.get("ModelPackageGroupName")
+    for required in ("ModelPackageGroupName", "ModelApprovalStatus", "ModelPackageArn"):
+        if not isinstance(detail.get(required), str) or not detail[required]:
+            raise Malformed(f"detail.{required} is {detail.get(required)!r}, expected a non-empty string")
+    event_group = detail["ModelPackageGroupName"]
     if event_group != group:
         raise Ignored(f"package of group {event_group!r}, this promotion serves {group!r}")
-    status = detail.get("ModelApprovalStatus")
+    status = detail["ModelApprovalStatus"]
     if status != "Approved":
         raise Ignored(f"status is {status!r}; only Approved packages are promoted")
-    arn = detail.get("ModelPackageArn")
-    match = _PACKAGE_ARN.match(arn) if isinstance(arn, str) else None
+    arn = detail["ModelPackageArn"]
+    match = _PACKAGE_ARN.match(arn)
     if match is None:
         raise Malformed(f"detail.ModelPackageArn is {arn!r}, expected a versioned model package ARN")
     region, account, arn_group, version = match.groups()
     if arn_group.lower() != group.lower():
         raise Malformed(f"detail.ModelPackageArn {arn} is not in group {group}")
-    modified_by = detail.get("LastModifiedBy") or {}
-    approver = (
-        modified_by.get("UserProfileName")
-        or (modified_by.get("IamIdentity") or {}).get("Arn")
-        or detail.get("CreatedBy", {}).get("UserProfileName")
-        or "unknown"
-    )
-    return Approval(arn, group, int(version), region, account, str(approver))
+    if event.get("account") != account:
+        raise Malformed(f"event account {event.get('account')!r} is not the package's account {account}")
+    return Approval(arn, group, int(version), region, account)

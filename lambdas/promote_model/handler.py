@@ -28,7 +28,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     except Malformed as reason:
         log("failed", step="read-event", reason=str(reason))
         raise PromotionError("read-event", str(reason)) from None
-    log("promoting", source=approval.package_arn, target_stage=settings.target_stage, approver=approval.approved_by)
+    log("promoting", source=approval.package_arn, target_stage=settings.target_stage)
     outcome = promote(approval, settings, boto3.session.Session)
     log(outcome.status, **asdict(outcome))
     return asdict(outcome)

@@ -15,6 +15,17 @@ from botocore.exceptions import ClientError
 
 ONCE = ("promoted", "refused")
 _WRITE, _READ = TypeSerializer(), TypeDeserializer()  # every value Roadway writes is text, or a map of text
+# DynamoDB refuses items over 400 KB. No field may grow a record toward that (an error message, a name): a
+# record that cannot be written would make every retry fail the same way.
+MAX_TEXT = 2048
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+    if isinstance(value, dict):
+        return {str(k)[:256]: _bounded(v) for k, v in list(value.items())[:64]}
+    return value
 
 
 def now() -> str:
@@ -30,7 +41,7 @@ class Ledger:
         """Write one record; False when a once-only outcome was already recorded (nothing written)."""
         at = now()
         entry = outcome if outcome in ONCE else f"{outcome}#{at}"
-        item = {"source_arn": source_arn, "entry": entry, "outcome": outcome, "at": at, **fields}
+        item = {"source_arn": source_arn, "entry": entry, "outcome": outcome, "at": at, **_bounded(fields)}
         request: dict[str, Any] = {
             "TableName": self.table,
             "Item": {k: _WRITE.serialize(v) for k, v in item.items() if v is not None and v != "" and v != {}},
@@ -44,6 +55,16 @@ class Ledger:
                 return False
             raise
         return True
+
+    def recorded(self, source_arn: str, outcome: str) -> bool:
+        """Whether a once-only outcome was recorded for the package (read consistently: it guards an undo)."""
+        response = self.client.get_item(
+            TableName=self.table,
+            Key={"source_arn": {"S": source_arn}, "entry": {"S": outcome}},
+            ConsistentRead=True,
+            ProjectionExpression="source_arn",
+        )
+        return "Item" in response
 
     def entries(self) -> list[dict[str, Any]]:
         """Every record, oldest first (the table holds one item per attempt: a scan stays small)."""

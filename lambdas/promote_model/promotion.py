@@ -40,6 +40,8 @@ from promote_model.artifacts import (
 from promote_model.digests import sha256_of
 from promote_model.events import Approval
 from promote_model.gate import Gate, Verdict, judge, rmse_log, statistics_uri
+from promote_model.identity import CREATED_BY_KEY, FourEyes
+from promote_model.identity import check as four_eyes
 from promote_model.ledger import Ledger
 
 logger = logging.getLogger("roadway.promotion")
@@ -81,6 +83,8 @@ class Settings:
     target_status: str
     ledger_table: str
     alarm_topic_arn: str
+    approver_role_name: str
+    registrar_role_name: str
     gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
 
@@ -99,6 +103,8 @@ class Settings:
                 target_status=env.get("TARGET_APPROVAL_STATUS", "PendingManualApproval"),
                 ledger_table=env["LEDGER_TABLE_NAME"],
                 alarm_topic_arn=env["ALARM_TOPIC_ARN"],
+                approver_role_name=env["APPROVER_ROLE_NAME"],
+                registrar_role_name=env["REGISTRAR_ROLE_NAME"],
                 gate=Gate.from_env(env),
                 multipart_threshold=int(env.get("MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024)),
             )
@@ -152,6 +158,7 @@ class Promotion:
         self._copied: list[S3Object] = []
         self.digests: dict[str, str] = {}
         self.verdict: Verdict | None = None
+        self.identities: FourEyes | None = None
         self.ledger = Ledger(source.client("dynamodb"), settings.ledger_table)
 
     # Step 1: the package, as the source registry holds it now.
@@ -168,6 +175,36 @@ class Promotion:
         if not any(models):
             raise PromotionError("read-source", f"{self.approval.package_arn} references no model artifact")
         return package
+
+    # Step 1b: four eyes, from the registry's own record of who created and who approved the package.
+    def check_identities(self, package: dict[str, Any]) -> FourEyes:
+        def pipeline_starter(execution_arn: str) -> Any:
+            try:
+                described = self.source.client("sagemaker").describe_pipeline_execution(
+                    PipelineExecutionArn=execution_arn
+                )
+            except ClientError as error:
+                raise PromotionError("identity", f"pipeline execution {execution_arn}: {_error(error)}") from None
+            return described.get("CreatedBy")
+
+        self.identities = four_eyes(
+            package,
+            approver_role_name=self.settings.approver_role_name,
+            registrar_role_name=self.settings.registrar_role_name,
+            pipeline_starter=pipeline_starter,
+        )
+        log(
+            "four-eyes",
+            passed=self.identities.passed,
+            author=self.identities.author,
+            approver=self.identities.approver,
+            reason=self.identities.reason,
+        )
+        return self.identities
+
+    @property
+    def approved_by(self) -> str:
+        return (self.identities.approver if self.identities else None) or "unknown"
 
     # Step 2: the narrow role of the next account.
     def assume_target_role(self) -> boto3.session.Session:
@@ -240,15 +277,15 @@ class Promotion:
     def _parameters(stack: dict[str, Any]) -> dict[str, str]:
         return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
-    def refuse(self, verdict: Verdict) -> Outcome:
+    def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""
-        if not self._record("refused", reason=verdict.reason):
-            log("already-refused", source=self.approval.package_arn, reason=verdict.reason)
-            return Outcome("refused", self.approval.package_arn, "", False, reason=verdict.reason)
+        if not self._record("refused", reason=reason):
+            log("already-refused", source=self.approval.package_arn, reason=reason)
+            return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
         subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.target_stage}"
         message = (
-            f"{self.approval.package_arn} (approved by {self.approval.approved_by}) was not promoted to "
-            f"{self.settings.target_stage}: {verdict.reason}. Nothing was copied or registered."
+            f"{self.approval.package_arn} (approved by {self.approved_by}) was not promoted to "
+            f"{self.settings.target_stage}: {reason}. Nothing was copied or registered."
         )
         try:
             self.source.client("sns").publish(
@@ -256,8 +293,8 @@ class Promotion:
             )
         except ClientError as error:
             raise PromotionError("notify", _error(error)) from None
-        log("refused", source=self.approval.package_arn, reason=verdict.reason)
-        return Outcome("refused", self.approval.package_arn, "", False, reason=verdict.reason)
+        log("refused", source=self.approval.package_arn, reason=reason)
+        return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
 
     def _record(self, outcome: str, **fields: Any) -> bool:
         target_arn = fields.pop("target_arn", "") or ""
@@ -267,7 +304,8 @@ class Promotion:
             source_stage=self.settings.source_stage,
             target_stage=self.settings.target_stage,
             source_version=str(self.approval.version),
-            approved_by=self.approval.approved_by,
+            approved_by=self.approved_by,
+            created_by=(self.identities.author if self.identities else None) or "",
             target_stack=self.settings.target_stack,
             target_arn=target_arn,
             target_version=target_arn.rsplit("/", 1)[-1] if target_arn else "",
@@ -332,7 +370,8 @@ class Promotion:
             "roadway:source-account": self.approval.account,
             "roadway:source-stage": self.settings.source_stage,
             "roadway:source-version": str(self.approval.version),
-            "roadway:approved-by": self.approval.approved_by,
+            "roadway:approved-by": self.approved_by,
+            CREATED_BY_KEY: (self.identities.author if self.identities else None) or "unknown",
             "roadway:approved-at": str(package.get("LastModifiedTime", "")),
             **{DIGEST_KEY + name: digest for name, digest in self.digests.items()},
         }
@@ -392,12 +431,18 @@ class Promotion:
         return (((described.get("DriftCheckBaselines") or {}).get(kind) or {}).get(part) or {}).get("S3Uri")
 
     def _adopt(self, package_arn: str, bucket: str) -> None:
+        """Take over a package an earlier delivery registered. Its undo is this attempt's only if no attempt ever
+        finished with it: a package that was promoted (served) once stays, whatever happens now."""
         described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-        self._created_package = package_arn
+        finished = self.ledger.recorded(self.approval.package_arn, "promoted")
         lineage = described.get("CustomerMetadataProperties") or {}
         self.digests = {k[len(DIGEST_KEY) :]: v for k, v in lineage.items() if k.startswith(DIGEST_KEY)}
         if "roadway:rmse-log" in lineage:
             self.verdict = Verdict(True, float(lineage["roadway:rmse-log"]), None, ())
+        if finished:
+            log("adopted-finished", target=package_arn)
+            return
+        self._created_package = package_arn
         self._copied = [
             S3Object.parse(uri)
             for uri in artifact_uris({k: described.get(k) for k in _CARRIED})
@@ -434,12 +479,23 @@ class Promotion:
             self._record_failure(step, str(error))
             raise
         if outcome.status != "refused":
-            # Written once the outcome is final; if this write fails, the retry finds the package and writes it.
-            self._record("promoted", target_arn=outcome.target_arn)
+            # Written once the outcome is final. The rollout stands whatever happens here: if this write fails,
+            # the error reaches the dead-letter queue and a retry finds the package, the stack already serving
+            # it, and writes the record.
+            try:
+                self._record("promoted", target_arn=outcome.target_arn)
+            except Exception as error:
+                log("ledger-failed", step="ledger", reason=_error(error), target=outcome.target_arn)
+                raise PromotionError(
+                    "ledger", f"{outcome.target_arn} is served, its record failed: {_error(error)}"
+                ) from None
         return outcome
 
     def _attempt(self) -> Outcome:
         package = self.read_source()
+        identities = self.check_identities(package)
+        if not identities.passed:
+            return self.refuse(identities.reason)
         self.assume_target_role()
         stack = self.read_target_stack()
         existing = self.find_promoted()
@@ -453,7 +509,7 @@ class Promotion:
             return Outcome("already-promoted", self.approval.package_arn, existing, updated)
         verdict = self.check_gate(package, stack)
         if not verdict.passed:
-            return self.refuse(verdict)
+            return self.refuse(verdict.reason)
         mapping = self.copy_artifacts(package, bucket)
         arn = self.register(package, mapping)
         updated = self.update_stack(stack, arn, mapping)

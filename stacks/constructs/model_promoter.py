@@ -58,6 +58,7 @@ class ModelPromoter(Construct):
         role_name: str,
         group_name: str,
         packages_arn: str,
+        pipeline_executions_arn: str,
         environment: dict[str, str],
         target_role_arn: str,
         vpc: ec2.IVpc,
@@ -115,6 +116,11 @@ class ModelPromoter(Construct):
                     actions=["sagemaker:DescribeModelPackage"],
                     resources=[packages_arn],
                 ),
+                iam.PolicyStatement(
+                    sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
+                    actions=["sagemaker:DescribePipelineExecution"],
+                    resources=[pipeline_executions_arn],
+                ),
                 iam.PolicyStatement(sid="AssumeNextStageRole", actions=["sts:AssumeRole"], resources=[target_role_arn]),
                 iam.PolicyStatement(
                     sid="WriteOwnLogs",
@@ -123,7 +129,7 @@ class ModelPromoter(Construct):
                 ),
                 iam.PolicyStatement(
                     sid="KeepTheLedger",
-                    actions=["dynamodb:PutItem", "dynamodb:Scan"],
+                    actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan"],
                     resources=[ledger.table_arn],
                 ),
                 iam.PolicyStatement(
@@ -155,6 +161,9 @@ class ModelPromoter(Construct):
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Any version of the project's own group: which version is approved is only known at run time."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": (
+                    "Executions of the project's pipelines only; execution ids are generated per run."
                 ),
                 "AwsSolutions-IAM5[Resource::*]": "Lambda's VPC network-interface actions support no resource scope.",
             },
@@ -216,6 +225,10 @@ class ModelPromoter(Construct):
                 "Principal": {"AWS": f"arn:aws:iam::{target_account}:root"},
                 "Action": "events:PutEvents",
                 "Resource": f"arn:aws:events:{Stack.of(self).region}:{Stack.of(self).account}:event-bus/default",
+                # Only the stack status changes the forwarding rule sends, never an approval look-alike.
+                "Condition": {
+                    "StringEquals": {"events:source": "aws.cloudformation", "events:detail-type": STACK_STATUS_EVENT}
+                },
             },
         )
         self.rollback_rule = events.Rule(
@@ -232,6 +245,7 @@ class ModelPromoter(Construct):
             description=f"An approval in {group_name} starts the promotion to the next account",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"],
+                account=[Stack.of(self).account],  # approvals of this account's registry only
                 detail_type=[APPROVAL_EVENT],
                 detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
             ),

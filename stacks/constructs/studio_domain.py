@@ -15,6 +15,9 @@ from constructs import Construct
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import DataScientist
 
+# The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
+AUTHOR_STATUS = "PendingManualApproval"
+
 
 class StudioDomain(Construct):
     """Studio without internet: IAM auth, KMS on its storage, idle JupyterLab shut down."""
@@ -105,6 +108,9 @@ class StudioDomain(Construct):
                 jupyter_lab_app_settings=jupyter_lab,
             ),
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
+                # Sessions of a profile's role carry the profile name as source identity: CloudTrail, and the
+                # registry's CreatedBy, name the person, not only the role.
+                execution_role_identity_config="USER_PROFILE_NAME",
                 security_group_ids=[self.security_group.security_group_id],
                 docker_settings=sagemaker.CfnDomain.DockerSettingsProperty(enable_docker_access="DISABLED"),
             ),
@@ -251,11 +257,17 @@ class StudioDomain(Construct):
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
                 resources=[storage_key.key_arn, artifact_key.key_arn],
             ),
+            # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
+            # approval status), and CreateModelPackage only when the request says PendingManualApproval.
             iam.PolicyStatement(
-                sid="RegisterAndApproveInProjectGroup",
+                sid="RegisterForApprovalOnly",
+                actions=["sagemaker:CreateModelPackage"],
+                resources=[group_arn, packages_arn],
+                conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadProjectGroup",
                 actions=[
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:UpdateModelPackage",
                     "sagemaker:DescribeModelPackage",
                     "sagemaker:DescribeModelPackageGroup",
                     "sagemaker:ListModelPackages",

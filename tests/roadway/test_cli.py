@@ -26,9 +26,9 @@ def promoted(road: Road) -> dict[str, Any]:  # noqa: F811
     source = road.register("dev", rmse_log=0.11)
     road.act_as("dev")
     in_test = handler(approval_event(source))
-    road.approve("test", in_test["target_arn"])
+    road.approve("test", in_test["target_arn"], approver="mlops-lead")
     road.act_as("test")
-    in_prod = handler(approval_event(in_test["target_arn"], approved_by="mlops-lead"))
+    in_prod = handler(approval_event(in_test["target_arn"]))
     worse = road.register("dev", rmse_log=0.2, run="run-2")
     road.act_as("dev")
     refused = handler(approval_event(worse))
@@ -66,7 +66,7 @@ def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
     assert code == 0
     prod, test, dev = json.loads(printed)
     assert [h["arn"] for h in (prod, test, dev)] == [promoted["prod"], promoted["test"], promoted["dev"]]
-    assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "ana-garcia")
+    assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "mlops-dev")
     assert prod["digests"] == test["digests"] and set(prod["digests"]) >= {"model.tar.gz", "evaluation.json"}
     assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == "0.110000"
     assert [r["outcome"] for r in prod["promotion"]] == ["promoted"]

@@ -203,3 +203,33 @@ def test_a_stage_without_a_gate_still_refuses_packages_without_metrics(raw: dict
     del raw["stages"]["prod"]["promotion_gate"]
     gate = parse_config(raw).stages.prod.promotion_gate
     assert (gate.rmse_log_max, gate.max_regression_pct) == (None, None)
+
+
+def test_shipped_config_names_approvers_where_approval_promotes(raw: dict[str, Any]) -> None:
+    config = parse_config(raw)
+    for stage in ("dev", "test"):
+        (account,) = config.stage(stage).approver_accounts  # type: ignore[arg-type]
+        assert account == config.stage(stage).account  # type: ignore[arg-type]
+    assert config.stages.prod.approvers == []
+
+
+@pytest.mark.parametrize(
+    ("stage", "approvers", "expected"),
+    [
+        ("dev", [], "stages: dev.approvers: expected at least one IAM principal ARN; approving in dev promotes"),
+        ("test", [], "stages: test.approvers: expected at least one IAM principal ARN"),
+        ("prod", ["arn:aws:iam::333333333333:role/x"], "stages: prod.approvers: prod is the last stage"),
+        ("dev", ["ana-garcia"], "stages.dev.approvers: expected IAM role or user ARNs like arn:aws:iam::"),
+        ("dev", ["arn:aws:iam::111:role/x"], "stages.dev.approvers: expected IAM role or user ARNs"),
+        (
+            "dev",
+            ["arn:aws:iam::111111111111:role/a", "arn:aws:iam::111111111111:role/a"],
+            "expected each approver once",
+        ),
+    ],
+)
+def test_approvers_refused(raw: dict[str, Any], stage: str, approvers: list[str], expected: str) -> None:
+    raw["stages"][stage]["approvers"] = approvers
+    message = error_of(raw)
+    assert message.startswith("roadway.yaml: ") and expected in message, message
+    assert "\n" not in message

@@ -21,7 +21,10 @@ from roadway.moto_accounts import (
     deploy_promotion,
     deploy_serving,
     function_environment,
+    record_identities,
+    role_session,
     session_in,
+    studio_user,
 )
 from tests.conftest import Synth
 
@@ -55,6 +58,8 @@ class Road:
         model_size: int = 2048,
         rmse_log: float | None = 0.11,
         run: str = "run-1",
+        author: str = "ana-garcia",
+        approver: str | None = None,
         **extra: Any,
     ) -> str:
         """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket.
@@ -101,21 +106,32 @@ class Road:
         }
         sm = self.sessions[stage].client("sagemaker")
         arn = str(sm.create_model_package(**request)["ModelPackageArn"])
+        record_identities(arn, created_by=studio_user(ACCOUNTS[stage], author))
         if approved:
             sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+            self.approved_by(stage, arn, approver or f"mlops-{stage}")
         return arn
+
+    def approved_by(self, stage: str, arn: str, person: str, role: str | None = None) -> None:
+        """Record the approval's caller as SageMaker would (moto records none): a session of the stage's
+        approver role, carrying the person as its source identity."""
+        account = ACCOUNTS[stage]
+        record_identities(arn, last_modified_by=role_session(account, role or f"roadway-{stage}-approver", person))
 
     def packages(self, stage: str) -> list[dict[str, Any]]:
         sm = self.sessions[stage].client("sagemaker")
         summaries = sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
         return [sm.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
 
-    def approve(self, stage: str, arn: str) -> None:
+    def approve(self, stage: str, arn: str, approver: str | None = None) -> None:
         """Approve a promoted package. moto 5.2.5 replaces CustomerMetadataProperties with what
-        update_model_package passes (SageMaker keeps them), so the lineage is passed back unchanged."""
+        update_model_package passes (SageMaker keeps them), so the lineage is passed back unchanged. The package
+        was created by the previous stage's promotion through this stage's target role (no person on it)."""
         sm = self.sessions[stage].client("sagemaker")
         lineage = sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
+        record_identities(arn, created_by=role_session(ACCOUNTS[stage], f"roadway-{stage}-promotion-target"))
         sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
+        self.approved_by(stage, arn, approver or f"mlops-{stage}")
 
     def listen(self, stage: str) -> Callable[[], list[dict[str, str]]]:
         """Subscribe a queue to the stage's alarm topic; the returned function reads what arrived since."""

@@ -42,7 +42,8 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     assert lineage["roadway:source-arn"] == lineage["roadway:origin-arn"] == source
     assert lineage["roadway:source-account"] == ACCOUNTS["dev"]
     assert (lineage["roadway:source-stage"], lineage["roadway:source-version"]) == ("dev", "1")
-    assert lineage["roadway:approved-by"] == "ana-garcia"
+    assert lineage["roadway:approved-by"] == "mlops-dev", "the approver as the registry names them"
+    assert lineage["roadway:created-by"] == "ana-garcia"
 
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     baseline = package["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]["S3Uri"]
@@ -62,11 +63,7 @@ def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> 
     source = road.register("dev")
     road.act_as("dev")
     in_test = handler(approval_event(source))["target_arn"]
-    sm = road.sessions["test"].client("sagemaker")
-    lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
-    # moto 5.2.5 replaces CustomerMetadataProperties with what update_model_package passes (SageMaker keeps
-    # them), so the approval passes them back unchanged.
-    sm.update_model_package(ModelPackageArn=in_test, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
+    road.approve("test", in_test)
     road.act_as("test")
     outcome = handler(approval_event(in_test))
 

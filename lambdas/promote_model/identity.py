@@ -1,0 +1,96 @@
+"""Four eyes: who created a package and who approved it, as the registry says, and whether they differ.
+
+"Who" is the person, not the role. SageMaker records a ``UserContext`` for both (``CreatedBy``,
+``LastModifiedBy``): a Studio user's profile name, or an IAM identity whose ``SourceIdentity`` names the person
+(Studio sets it to the profile name with ``ExecutionRoleIdentityConfig: USER_PROFILE_NAME``; the approver role's
+trust requires one). A package registered by a pipeline is the work of whoever started the pipeline execution
+named in ``MetadataProperties.GeneratedBy``. Anything that cannot be pinned to a person is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+CREATED_BY_KEY = "roadway:created-by"  # lineage: the model's author, carried from stage to stage
+MAX_NAME = 128  # a name is evidence, not payload: the ledger and lineage carry at most this much of it
+_PIPELINE_EXECUTION = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[^/]+/execution/[^/]+$")
+
+
+def bounded(text: str, limit: int = MAX_NAME) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def person(context: Any) -> str | None:
+    """The person a SageMaker ``UserContext`` names, or None when it names only a role (or nothing)."""
+    if not isinstance(context, dict):
+        return None
+    profile = context.get("UserProfileName")
+    if isinstance(profile, str) and profile.strip():
+        return bounded(profile.strip())
+    identity = context.get("IamIdentity")
+    source = identity.get("SourceIdentity") if isinstance(identity, dict) else None
+    if isinstance(source, str) and source.strip():
+        return bounded(source.strip())
+    return None
+
+
+def session_arn(context: Any) -> str:
+    identity = context.get("IamIdentity") if isinstance(context, dict) else None
+    arn = identity.get("Arn") if isinstance(identity, dict) else None
+    return arn if isinstance(arn, str) else ""
+
+
+@dataclass(frozen=True)
+class FourEyes:
+    author: str | None
+    approver: str | None
+    reason: str  # empty when the check passed
+
+    @property
+    def passed(self) -> bool:
+        return not self.reason
+
+
+def _role_session(account: str, role_name: str) -> re.Pattern[str]:
+    return re.compile(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/{re.escape(role_name)}/[^/]+$")
+
+
+def check(
+    package: dict[str, Any],
+    *,
+    approver_role_name: str,
+    registrar_role_name: str,
+    pipeline_starter: Callable[[str], Any],
+) -> FourEyes:
+    """Pass only when author and approver are known people, differ, and the approval came through the approver
+    role of the package's own account.
+
+    The author is the registry's ``CreatedBy``; for a pipeline-registered package, whoever started the execution
+    (``pipeline_starter`` describes it); for a package the promotion registered here (``registrar_role_name``),
+    the author the previous stage recorded in its lineage as ``roadway:created-by``.
+    """
+    account = (str(package.get("ModelPackageArn", "")).split(":")[4:5] or [""])[0]
+    created_by = package.get("CreatedBy")
+    author = person(created_by)
+    generated_by = (package.get("MetadataProperties") or {}).get("GeneratedBy")
+    if author is None and isinstance(generated_by, str) and _PIPELINE_EXECUTION.match(generated_by):
+        author = person(pipeline_starter(generated_by))
+    if author is None and _role_session(account, registrar_role_name).match(session_arn(created_by)):
+        recorded = (package.get("CustomerMetadataProperties") or {}).get(CREATED_BY_KEY)
+        author = bounded(recorded) if isinstance(recorded, str) and recorded.strip() else None
+    approved_by = package.get("LastModifiedBy")
+    approver = person(approved_by)
+    role_session = _role_session(account, approver_role_name)
+    if author is None:
+        return FourEyes(None, approver, "the package's author is unknown (no user profile or source identity)")
+    if approver is None:
+        return FourEyes(author, None, "the approver is unknown (no user profile or source identity)")
+    if not role_session.match(session_arn(approved_by)):
+        where = session_arn(approved_by) or f"user profile {approver}"
+        return FourEyes(author, approver, f"approved outside the approver role {approver_role_name} (by {where})")
+    if author.casefold() == approver.casefold():
+        return FourEyes(author, approver, f"approved by its own author {author}; a second person must approve")
+    return FourEyes(author, approver, "")

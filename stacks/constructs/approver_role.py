@@ -1,0 +1,99 @@
+"""The one door to approval in a stage: a role only named people may assume, and only with their own name on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+
+# The statuses an approver may set; PendingManualApproval is what authors register, never a decision.
+DECISIONS = ["Approved", "Rejected"]
+
+
+class ApproverRole(Construct):
+    """Approving here promotes the package to the next stage, so this role is distinct from every author's.
+
+    Its trust demands a source identity (``sts:SourceIdentity``): the person's name travels with the session,
+    cannot be changed by later role chaining, lands in CloudTrail and in the package's ``LastModifiedBy``, where
+    the promotion compares it with the package's author and refuses self-approval.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        approvers: Mapping[str, Sequence[str]],
+        group_arn: str,
+        packages_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not approvers:
+            raise ValueError("an approver role needs at least one approver principal")
+        accounts = sorted(approvers)
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,  # a contract: the promotion checks that approvals came through this role
+            assumed_by=self._approvers(accounts[0], approvers[accounts[0]]),
+            description="Roadway: approves (or rejects) model packages; approval promotes to the next stage",
+            max_session_duration=Duration.hours(1),
+        )
+        for account in accounts[1:]:
+            self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"], principals=[self._approvers(account, approvers[account])]
+                )
+            )
+        for account in accounts:
+            self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+                iam.PolicyStatement(
+                    actions=["sts:SetSourceIdentity"], principals=[self._approvers(account, approvers[account])]
+                )
+            )
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Roadway: decide on packages of this stage's group, nothing else",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DecideOnPackages",
+                    actions=["sagemaker:UpdateModelPackage"],
+                    resources=[packages_arn],
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": DECISIONS}},
+                ),
+                iam.PolicyStatement(
+                    sid="ReadTheGroup",
+                    actions=[
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:DescribeModelPackageGroup",
+                        "sagemaker:ListModelPackages",
+                    ],
+                    resources=[group_arn, packages_arn],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Versions of this stage's group only; the version to decide on is numbered at registration."
+                )
+            },
+        )
+
+    @staticmethod
+    def _approvers(account: str, patterns: Sequence[str]) -> iam.IPrincipal:
+        """The account as principal, its named ARNs as a condition, and a source identity required."""
+        return iam.AccountPrincipal(account).with_conditions(
+            {
+                "ArnLike": {"aws:PrincipalArn": list(patterns)},
+                "Null": {"sts:SourceIdentity": "false"},
+            }
+        )

@@ -1,0 +1,115 @@
+"""No one approves their own work: authors register for approval only, a distinct role approves, and its
+sessions carry the person. Proven from the synthesized policies with IAM's own evaluation rules (moto checks
+no IAM decision), each with the refusal beside the permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from tests import iam
+from tests.conftest import Synth
+
+STUDIO, DEV_PLATFORM = "roadway-dev-studio", "roadway-dev-platform"
+
+
+def package(config: RoadwayConfig, stage: str, version: int = 7) -> str:
+    account = config.stage(stage).account  # type: ignore[arg-type]
+    return f"arn:aws:sagemaker:{config.region}:{account}:model-package/{config.model_package_group}/{version}"
+
+
+def data_scientist_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
+    template = synth.templates[STUDIO]
+    profiles = synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
+    return {
+        p["Properties"]["UserProfileName"]: iam.role_statements(
+            template, p["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+        )
+        for p in profiles
+    }
+
+
+def test_an_author_registers_only_as_pending(synth: Synth, config: RoadwayConfig) -> None:
+    arn = package(config, "dev")
+    for user, statements in data_scientist_statements(synth).items():
+        pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+        assert iam.allowed(statements, "sagemaker:CreateModelPackage", arn, pending), user
+        for status in ("Approved", "Rejected"):
+            assert not iam.allowed(
+                statements, "sagemaker:CreateModelPackage", arn, {"sagemaker:ModelApprovalStatus": status}
+            )
+        assert not iam.allowed(statements, "sagemaker:CreateModelPackage", arn), "a request naming no status"
+
+
+def test_an_author_cannot_change_a_package_at_all(synth: Synth, config: RoadwayConfig) -> None:
+    for user, statements in data_scientist_statements(synth).items():
+        for status in ("Approved", "Rejected", "PendingManualApproval"):
+            context = {"sagemaker:ModelApprovalStatus": status}
+            assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, "dev"), context), user
+        assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, "dev"))
+        assert not iam.allowed(statements, "sagemaker:DeleteModelPackage", package(config, "dev"))
+
+
+def test_studio_sessions_carry_the_user_profile_name(synth: Synth) -> None:
+    (domain,) = synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
+    assert domain["Properties"]["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
+
+
+@pytest.mark.parametrize("stage", ["dev", "test"])
+def test_the_approver_role_decides_and_does_nothing_else(synth: Synth, config: RoadwayConfig, stage: str) -> None:
+    template = synth.templates[f"roadway-{stage}-platform"]
+    role = iam.role_named(template, Names.of(config).approver_role(stage))  # type: ignore[arg-type]
+    statements = iam.role_statements(template, role)
+    arn = package(config, stage)
+    for decision in ("Approved", "Rejected"):
+        assert iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, {"sagemaker:ModelApprovalStatus": decision})
+    assert not iam.allowed(
+        statements, "sagemaker:UpdateModelPackage", arn, {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    )
+    assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", arn), "a change that is not a decision"
+    other_account = package(config, "prod")
+    assert not iam.allowed(
+        statements, "sagemaker:UpdateModelPackage", other_account, {"sagemaker:ModelApprovalStatus": "Approved"}
+    )
+    for action in ("sagemaker:CreateModelPackage", "sagemaker:DeleteModelPackage", "s3:PutObject"):
+        assert not iam.allowed(statements, action, arn, {"sagemaker:ModelApprovalStatus": "Approved"})
+
+
+@pytest.mark.parametrize("stage", ["dev", "test"])
+def test_only_configured_approvers_with_a_source_identity_may_assume_it(
+    synth: Synth, config: RoadwayConfig, stage: str
+) -> None:
+    template = synth.templates[f"roadway-{stage}-platform"]
+    trust = iam.trust_statements(template, iam.role_named(template, Names.of(config).approver_role(stage)))  # type: ignore[arg-type]
+    account = config.stage(stage).account  # type: ignore[arg-type]
+    sso = f"role/aws-reserved/sso.amazonaws.com/{config.region}"
+    approver = f"arn:aws:iam::{account}:{sso}/AWSReservedSSO_RoadwayApprover_0a1b2c"
+    author_role = f"arn:aws:iam::{account}:role/roadway-dev-studio-UserAnaGarciaExecutionRole"
+    named = {"sts:SourceIdentity": "maria-lopez"}
+    for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+        assert iam.may_assume(trust, approver, action, named)
+        assert not iam.may_assume(trust, approver, action, {}), "no session without the person's name on it"
+        assert not iam.may_assume(trust, author_role, action, named), "an author's role is not an approver"
+    other = f"arn:aws:iam::{config.stages.prod.account}:{sso}/AWSReservedSSO_RoadwayApprover_0a1b2c"
+    assert not iam.may_assume(trust, other, "sts:AssumeRole", named)
+
+
+@pytest.mark.parametrize("stage", ["dev", "test"])
+def test_the_promoter_checks_approvals_against_the_same_role_name(
+    synth: Synth, config: RoadwayConfig, stage: str
+) -> None:
+    """One spelling across the boundary: the platform's role name is the one the promotion function is told."""
+    names = Names.of(config)
+    (function,) = [
+        r
+        for r in synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "promote_model.handler.handler"
+    ]
+    variables = function["Properties"]["Environment"]["Variables"]
+    template = synth.templates[f"roadway-{stage}-platform"]
+    role = template["Resources"][iam.role_named(template, variables["APPROVER_ROLE_NAME"])]
+    assert role["Properties"]["RoleName"] == names.approver_role(stage)  # type: ignore[arg-type]
+    assert variables["REGISTRAR_ROLE_NAME"] == names.promotion_target_role(stage)  # type: ignore[arg-type]
