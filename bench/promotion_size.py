@@ -39,7 +39,10 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
         deploy_promotion,
         deploy_serving,
         function_environment,
+        record_identities,
+        role_session,
         session_in,
+        studio_user,
     )
     from tests.conftest import CONFIG_PATH, synthesize
     from tests.lambdas.promote_model.conftest import GROUP, IMAGE
@@ -75,6 +78,9 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
         },
     )["ModelPackageArn"]
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    # moto records no caller: write the author and a distinct approver, as SageMaker would have.
+    record_identities(arn, created_by=studio_user(ACCOUNTS["dev"], "ana-garcia"))
+    record_identities(arn, last_modified_by=role_session(ACCOUNTS["dev"], "roadway-dev-approver", "maria-lopez"))
     credentials = dev.get_credentials()
     return {
         "event": approval_event(arn),
@@ -111,28 +117,17 @@ def high_water_mib() -> float:
 
 
 def main(sizes: list[int]) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-    }
-    os.environ.update(env)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    from roadway.demo import moto_server  # in a thread of this process: setup() records who approved
+
+    with moto_server(free_port()) as endpoint:
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+        }
+        os.environ.update(env)
         print("| artifact | promotion time | peak RSS of the promoting process (after import) |")
         print("| --- | --- | --- |")
         for size in sizes:
@@ -154,9 +149,6 @@ def main(sizes: list[int]) -> None:
                     f"({figures['rss_after_import_mib']:.0f} MiB) |",
                     flush=True,
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     lineage = result["lineage"]
     assert lineage["roadway:origin-arn"] == result["dev"], "prod traces back to the dev package"
     assert lineage["roadway:source-arn"] == result["test"]
-    assert lineage["roadway:approved-by"] == "mlops-test"
+    assert (lineage["roadway:created-by"], lineage["roadway:approved-by"]) == ("ana-garcia", "li-wei")
+    self_approved = result["self_approved"]
+    assert self_approved["status"] == "refused"
+    assert self_approved["reason"] == "approved by its own author ana-garcia; a second person must approve"
     assert lineage["roadway:training-data"] == "data/ames.csv"
     assert lineage["roadway:sha256:model.tar.gz"] and float(lineage["roadway:rmse-log"]) < 0.12
     refused = result["refused"]
@@ -22,6 +25,8 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     printed = capsys.readouterr().out
     for step in (
         "Training the house-price model",
+        "Refused at test's four-eyes check: nothing copied, nothing registered",
+        "maria-lopez approved in dev through roadway-dev-approver",
         "Promoted to test",
         "Promoted to prod",
         "Refused at prod's metric gate: nothing copied, nothing registered",

@@ -1,0 +1,168 @@
+"""Four eyes in the promotion, on moto with three accounts: who created and who approved come from the
+registry, never from the event; a self-approval, an approval outside the approver role or an unknown person is
+refused, recorded and announced, and nothing moves.
+
+moto records no caller (every package is created by one fake Studio user, and updates copy it into
+LastModifiedBy), so each test writes those two fields as SageMaker would (Road.register/approve, through
+``record_identities``) and says when it writes something else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from promote_model.handler import handler
+from promote_model.promotion import PromotionError
+
+from roadway.moto_accounts import ACCOUNTS, approval_event, record_identities, role_session, studio_user
+from tests.lambdas.promote_model.conftest import Road
+from tests.lambdas.promote_model.test_handler import assert_untouched
+
+
+def refused_with(road: Road, stage: str, source: str, reason: str, received: Any) -> None:
+    (record,) = [r for r in road.ledger(stage) if r["source_arn"] == source]
+    assert record["outcome"] == "refused" and reason in record["reason"]
+    (message,) = received()
+    assert reason in message["Message"] and "Nothing was copied or registered" in message["Message"]
+
+
+def test_an_author_approving_through_the_approver_role_is_refused(road: Road) -> None:
+    """ana-garcia is also an approver: the role lets her in, the promotion sees her name twice."""
+    source = road.register("dev", author="ana-garcia", approver="ana-garcia")
+    received = road.listen("dev")
+    road.act_as("dev")
+    outcome = handler(approval_event(source, approved_by="someone-else"))  # the event's claim is not read
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
+    refused_with(road, "dev", source, "approved by its own author ana-garcia", received)
+    assert_untouched(road, "test")
+
+
+def test_names_are_compared_without_case(road: Road) -> None:
+    source = road.register("dev", author="ana-garcia", approver="Ana-Garcia")
+    road.act_as("dev")
+    assert handler(approval_event(source))["status"] == "refused"
+
+
+def test_an_approval_outside_the_approver_role_is_refused(road: Road) -> None:
+    """A platform administrator's session (another role, with a name on it) approved: not the door."""
+    source = road.register("dev")
+    road.approved_by("dev", source, "pat-admin", role="platform-admin")
+    road.act_as("dev")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused"
+    assert "approved outside the approver role roadway-dev-approver" in outcome["reason"]
+    assert_untouched(road, "test")
+
+
+def test_an_approval_by_a_studio_user_is_refused(road: Road) -> None:
+    source = road.register("dev")
+    record_identities(source, last_modified_by=studio_user(ACCOUNTS["dev"], "ben-okafor"))
+    road.act_as("dev")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused" and "by user profile ben-okafor" in outcome["reason"]
+
+
+@pytest.mark.parametrize(
+    ("created_by", "approver", "reason"),
+    [
+        ({"IamIdentity": {"Arn": "arn:aws:sts::111111111111:assumed-role/ci/1"}}, "mlops-dev", "author is unknown"),
+        (None, "mlops-dev", "author is unknown"),
+        ({"UserProfileName": "ana-garcia"}, None, "approver is unknown"),
+    ],
+)
+def test_an_unknown_person_is_refused(road: Road, created_by: Any, approver: str | None, reason: str) -> None:
+    source = road.register("dev")
+    record_identities(source, created_by=created_by or {})
+    if approver is None:
+        record_identities(source, last_modified_by=role_session(ACCOUNTS["dev"], "roadway-dev-approver"))
+    road.act_as("dev")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused" and reason in outcome["reason"]
+    assert_untouched(road, "test")
+
+
+def test_a_redelivered_refusal_is_recorded_and_announced_once(road: Road) -> None:
+    source = road.register("dev", approver="ana-garcia")
+    received = road.listen("dev")
+    road.act_as("dev")
+    handler(approval_event(source))
+    handler(approval_event(source))
+    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert len(received()) == 1
+
+
+def test_the_original_author_cannot_approve_in_test_either(road: Road) -> None:
+    """The test package was registered by the promotion (no person on it): its author is the lineage's."""
+    source = road.register("dev", author="ana-garcia")
+    road.act_as("dev")
+    in_test = handler(approval_event(source))["target_arn"]
+    road.approve("test", in_test, approver="ana-garcia")
+    road.act_as("test")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
+    assert road.packages("prod") == []
+
+
+def test_the_author_travels_and_a_distinct_test_approver_promotes(road: Road) -> None:
+    source = road.register("dev", author="ana-garcia", approver="maria-lopez")
+    road.act_as("dev")
+    in_test = handler(approval_event(source))["target_arn"]
+    road.approve("test", in_test, approver="li-wei")
+    road.act_as("test")
+    assert handler(approval_event(in_test))["status"] == "promoted"
+    (package,) = road.packages("prod")
+    lineage = package["CustomerMetadataProperties"]
+    assert (lineage["roadway:created-by"], lineage["roadway:approved-by"]) == ("ana-garcia", "li-wei")
+    (record,) = road.ledger("test")
+    assert (record["created_by"], record["approved_by"]) == ("ana-garcia", "li-wei")
+
+
+def test_a_promoted_package_whose_lineage_names_no_author_is_refused(road: Road) -> None:
+    source = road.register("dev")
+    road.act_as("dev")
+    in_test = handler(approval_event(source))["target_arn"]
+    sm = road.sessions["test"].client("sagemaker")
+    lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
+    del lineage["roadway:created-by"]
+    sm.update_model_package(ModelPackageArn=in_test, CustomerMetadataProperties=lineage)
+    road.approve("test", in_test)
+    road.act_as("test")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "refused" and "author is unknown" in outcome["reason"]
+
+
+# The event's own shape, as AWS documents it and as it arrives broken.
+
+
+def test_an_event_with_an_empty_detail_is_malformed_not_ignored(road: Road) -> None:
+    event = approval_event(road.register("dev"))
+    event["detail"] = {}
+    road.act_as("dev")
+    with pytest.raises(PromotionError, match=r"read-event: detail.ModelPackageGroupName is None"):
+        handler(event)
+
+
+def test_an_event_from_another_account_than_its_package_is_malformed(road: Road) -> None:
+    event = approval_event(road.register("dev"))
+    event["account"] = ACCOUNTS["test"]
+    road.act_as("dev")
+    with pytest.raises(PromotionError, match="event account '222222222222' is not the package's account"):
+        handler(event)
+    assert_untouched(road, "test")
+
+
+def test_null_and_oversized_people_in_the_event_change_nothing(road: Road) -> None:
+    """CreatedBy null, no LastModifiedBy, or a 300 KB name: the event's people are not read at all."""
+    source = road.register("dev")
+    event = approval_event(source)
+    event["detail"]["CreatedBy"] = None
+    del event["detail"]["LastModifiedBy"]
+    road.act_as("dev")
+    assert handler(event)["status"] == "promoted"
+    event["detail"]["LastModifiedBy"] = {"UserProfileName": "x" * 300_000}
+    assert handler(event)["status"] == "already-promoted"
+    assert json.dumps(road.ledger("dev")).count("x" * 100) == 0
