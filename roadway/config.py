@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from roadway.model_monitor_images import ANALYZER_REGISTRIES
+from roadway.sagemaker_images import SKLEARN_REGISTRIES
 
 STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
@@ -320,6 +321,25 @@ class Stages(_Strict):
         return self
 
 
+class PrefixLists(_Strict):
+    """The region's AWS-managed prefix lists of the gateway endpoints' services (the same IDs in every account).
+
+    Security groups name them instead of ``0.0.0.0/0``; they are config, not a lookup, so synth stays offline.
+    ``aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3``
+    prints the S3 one (likewise ``.dynamodb``).
+    """
+
+    s3: str
+    dynamodb: str
+
+    @field_validator("s3", "dynamodb")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not re.match(r"^pl-[0-9a-f]{8,17}$", value):
+            raise ValueError(f"expected a prefix list ID like pl-6da54004, got {value!r}")
+        return value
+
+
 class RoadwayConfig(_Strict):
     """The whole road, validated."""
 
@@ -328,6 +348,7 @@ class RoadwayConfig(_Strict):
     availability_zones: list[str] = Field(default_factory=list)
     """Zones for every stage's VPC; given here so synth never needs an AWS lookup."""
     model_package_group: str = "house-price"
+    prefix_lists: PrefixLists
     stages: Stages
     studio: StudioConfig = StudioConfig()
     data_scientists: list[DataScientist] = Field(default_factory=list)
@@ -367,6 +388,11 @@ class RoadwayConfig(_Strict):
         for zone in self.availability_zones:
             if not re.match(rf"^{re.escape(self.region)}[a-z]$", zone):
                 raise ValueError(f"expected zones of region {self.region} like {self.region}a, got {zone!r}")
+        if self.region not in SKLEARN_REGISTRIES:
+            raise ValueError(
+                f"region {self.region}: SageMaker's scikit-learn image is not listed there; add it to "
+                "roadway/sagemaker_images.py"
+            )
         for name in STAGE_NAMES:
             serving = self.stage(name).serving  # type: ignore[arg-type]
             if serving is not None and serving.monitoring is not None and self.region not in ANALYZER_REGISTRIES:

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
+from roadway.sagemaker_images import image_accounts
 from stacks.constructs.approver_role import ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.isolated_network import IsolatedNetwork
@@ -80,6 +81,15 @@ class PlatformStack(Stack):
             availability_zones=config.availability_zones,
             log_archive=self.log_archive,
             with_studio=stage == "dev",
+            prefix_lists=config.prefix_lists,
+            # This account and its neighbours on the road: the only accounts whose principals act here and
+            # whose buckets and tables are written from here (dev never names prod).
+            road_accounts=[
+                config.stage(name).account
+                for name in (config.previous_stage(stage), stage, next_stage)
+                if name is not None
+            ],
+            image_accounts=image_accounts(config.region),
         )
 
         self.artifact_bucket = SecureBucket(

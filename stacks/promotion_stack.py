@@ -9,6 +9,7 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
+from roadway.sagemaker_images import image_accounts
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
 from stacks.constructs.promotion_target import PromotionTarget
@@ -71,11 +72,12 @@ class PromotionStack(Stack):
                     # Packages this role registered here came from the previous stage; their author is in
                     # the lineage that stage wrote.
                     "REGISTRAR_ROLE_NAME": names.promotion_target_role(stage),
+                    # Images only from the region's SageMaker registries and the road's own accounts.
+                    "IMAGE_ACCOUNTS": ",".join(sorted({*image_accounts(config.region), account, target_account})),
                     "GATE_RMSE_LOG_MAX": "" if gate.rmse_log_max is None else str(gate.rmse_log_max),
                     "GATE_MAX_REGRESSION_PCT": "" if gate.max_regression_pct is None else str(gate.max_regression_pct),
                 },
-                vpc=platform.network.vpc,
-                vpc_cidr=platform.network.cidr,
+                network=platform.network,
                 ops_key=shared.ops_key,
                 alarm_topic=shared.alarm_topic,
                 ledger=self.ledger.table,
@@ -105,4 +107,5 @@ class PromotionStack(Stack):
                 artifact_bucket=shared.artifact_bucket,
                 artifact_key=shared.artifact_key,
                 data_key=shared.data_key,
+                hardened=None if config.stage(stage).serving.serverless else platform.network,  # type: ignore[union-attr]
             )

@@ -42,6 +42,7 @@ from promote_model.events import Approval
 from promote_model.gate import Gate, Verdict, judge, rmse_log, statistics_uri
 from promote_model.identity import CREATED_BY_KEY, FourEyes
 from promote_model.identity import check as four_eyes
+from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
 
 logger = logging.getLogger("roadway.promotion")
@@ -85,6 +86,7 @@ class Settings:
     alarm_topic_arn: str
     approver_role_name: str
     registrar_role_name: str
+    image_accounts: frozenset[str]
     gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
 
@@ -105,6 +107,7 @@ class Settings:
                 alarm_topic_arn=env["ALARM_TOPIC_ARN"],
                 approver_role_name=env["APPROVER_ROLE_NAME"],
                 registrar_role_name=env["REGISTRAR_ROLE_NAME"],
+                image_accounts=frozenset(a for a in env["IMAGE_ACCOUNTS"].split(",") if a),
                 gate=Gate.from_env(env),
                 multipart_threshold=int(env.get("MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024)),
             )
@@ -496,6 +499,9 @@ class Promotion:
         identities = self.check_identities(package)
         if not identities.passed:
             return self.refuse(identities.reason)
+        foreign = foreign_images(package, set(self.settings.image_accounts), self.approval.region)
+        if foreign:
+            return self.refuse(refusal(foreign))
         self.assume_target_role()
         stack = self.read_target_stack()
         existing = self.find_promoted()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import CfnCondition, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -18,6 +15,7 @@ from constructs import Construct
 from roadway.config import MonitoringConfig
 from roadway.model_monitor_images import analyzer_image
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
+from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.sagemaker_role import SageMakerRole
 
@@ -41,9 +39,7 @@ class DataQualityMonitor(Construct):
         has_monitoring: CfnCondition,
         monitoring: MonitoringConfig,
         region: str,
-        vpc_cidr: str,
-        vpc: ec2.IVpc,
-        subnet_ids: Sequence[str],
+        network: IsolatedNetwork,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
         data_bucket: s3.IBucket,
@@ -66,8 +62,14 @@ class DataQualityMonitor(Construct):
                 iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[reports]),
                 iam.PolicyStatement(
                     sid="UseKeys",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:CreateGrant"],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"],
                     resources=[data_key.key_arn, artifact_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="GrantsOnlyForAwsResources",
+                    actions=["kms:CreateGrant"],
+                    resources=[data_key.key_arn, artifact_key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 ),
             ],
             wildcards={
@@ -80,8 +82,7 @@ class DataQualityMonitor(Construct):
         self.security_group = HttpsEgressSecurityGroup(
             self,
             "SecurityGroup",
-            vpc=vpc,
-            vpc_cidr=vpc_cidr,
+            network=network,
             description="Monitoring jobs: no inbound, HTTPS to VPC endpoints only",
         )
 
@@ -133,7 +134,7 @@ class DataQualityMonitor(Construct):
                 enable_inter_container_traffic_encryption=True,
                 enable_network_isolation=True,
                 vpc_config=sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty(
-                    security_group_ids=[self.security_group.security_group_id], subnets=list(subnet_ids)
+                    security_group_ids=[self.security_group.security_group_id], subnets=list(network.subnet_ids)
                 ),
             ),
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(

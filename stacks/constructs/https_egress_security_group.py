@@ -5,19 +5,18 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from stacks.constructs.isolated_network import IsolatedNetwork
+
 
 class HttpsEgressSecurityGroup(ec2.SecurityGroup):
-    """No inbound rule; outbound HTTPS only.
+    """No inbound rule; outbound HTTPS to the network's endpoints only.
 
-    Interface endpoints sit in the VPC's range. S3 and DynamoDB are reached through gateway endpoints, whose
-    addresses are the services' public prefix lists, so a rule limited to the VPC's range would silently block
-    model downloads, artifact copies and the promotion ledger. The subnets are isolated (no internet or NAT
-    route), so port 443 to any address reaches nothing but those endpoints.
+    Interface endpoints sit in the VPC's range; S3 and DynamoDB are reached through gateway endpoints, whose
+    addresses are the services' prefix lists. A rule limited to the VPC's range would silently block model
+    downloads, artifact copies and the promotion ledger; a rule to ``0.0.0.0/0`` would admit whatever route
+    the subnets gain later. Naming the prefix lists admits exactly the gateways.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, vpc_cidr: str, description: str) -> None:
-        super().__init__(scope, construct_id, vpc=vpc, allow_all_outbound=False, description=description)
-        self.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via interface endpoints")
-        self.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 and DynamoDB via gateway endpoints (isolated subnets)"
-        )
+    def __init__(self, scope: Construct, construct_id: str, *, network: IsolatedNetwork, description: str) -> None:
+        super().__init__(scope, construct_id, vpc=network.vpc, allow_all_outbound=False, description=description)
+        network.allow_https_to_aws(self)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from roadway.config import PrefixLists
 
 # Every stage: SageMaker control and data plane, identity, logs and metrics, images, keys, and the
 # services the promotion Lambda calls (CloudFormation, SQS for its dead letters).
@@ -28,6 +34,24 @@ _STUDIO_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 }
 
 
+_ECR_PULL = [
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+]
+
+
+def _allow(
+    sid: str, actions: list[str], resources: list[str], conditions: dict[str, dict[str, list[str]]]
+) -> iam.PolicyStatement:
+    """An endpoint policy statement: endpoint policies name any principal and narrow it by condition."""
+    return iam.PolicyStatement(
+        sid=sid, principals=[iam.AnyPrincipal()], actions=actions, resources=resources, conditions=conditions or None
+    )
+
+
 class IsolatedNetwork(Construct):
     """Private isolated subnets only; AWS APIs are reached through VPC endpoints, never a NAT."""
 
@@ -40,9 +64,13 @@ class IsolatedNetwork(Construct):
         availability_zones: list[str],
         log_archive: s3.IBucket,
         with_studio: bool,
+        prefix_lists: PrefixLists,
+        road_accounts: Sequence[str],
+        image_accounts: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.cidr = cidr
+        self.prefix_lists = prefix_lists
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -63,10 +91,26 @@ class IsolatedNetwork(Construct):
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
-        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.subnets])
-        self.vpc.add_gateway_endpoint(
-            "DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[self.subnets]
+        region = Stack.of(self).region
+        road = sorted(road_accounts)
+        # The data perimeter: every endpoint admits the road's own principals only, and the gateways only the road's
+        # buckets and tables, plus what AWS itself serves to SageMaker (named below).
+        of_the_road = {"StringEquals": {"aws:PrincipalAccount": road}}
+        in_the_road = {"StringEquals": {"aws:PrincipalAccount": road, "aws:ResourceAccount": road}}
+        self.gateways: dict[str, ec2.GatewayVpcEndpoint] = {}
+        for name, service, prefix in (
+            ("S3", ec2.GatewayVpcEndpointAwsService.S3, "s3"),
+            ("DynamoDb", ec2.GatewayVpcEndpointAwsService.DYNAMODB, "dynamodb"),
+        ):
+            gateway = self.vpc.add_gateway_endpoint(name, service=service, subnets=[self.subnets])
+            gateway.add_to_policy(_allow(f"TheRoads{name}Resources", [f"{prefix}:*"], ["*"], in_the_road))
+            self.gateways[name] = gateway
+        # ECR serves image layers from an AWS-owned bucket through the S3 gateway (pre-signed by ECR: the caller is
+        # not one of ours). Without this, no SageMaker image would start in these subnets.
+        self.gateways["S3"].add_to_policy(
+            _allow("EcrImageLayers", ["s3:GetObject"], [f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"], {})
         )
+        repositories = [f"arn:aws:ecr:{region}:{a}:repository/*" for a in sorted({*image_accounts, *road})]
 
         # The endpoints' own security group admits HTTPS from inside the VPC only. The CIDR is the literal
         # from config (not the VPC's token), so the compliance rules can judge it.
@@ -81,8 +125,9 @@ class IsolatedNetwork(Construct):
         endpoints = dict(_COMMON_ENDPOINTS)
         if with_studio:
             endpoints.update(_STUDIO_ENDPOINTS)
+        self.interfaces: dict[str, ec2.InterfaceVpcEndpoint] = {}
         for name, service in endpoints.items():
-            self.vpc.add_interface_endpoint(
+            endpoint = self.vpc.add_interface_endpoint(
                 name,
                 service=service,
                 open=False,
@@ -90,6 +135,24 @@ class IsolatedNetwork(Construct):
                 security_groups=[self.endpoint_security_group],
                 subnets=self.subnets,
             )
+            if name.startswith("Ecr"):
+                # Images only from the region's SageMaker image accounts and the road's own registries.
+                endpoint.add_to_policy(_allow("AuthorizationToken", ["ecr:GetAuthorizationToken"], ["*"], of_the_road))
+                endpoint.add_to_policy(_allow("PullAllowedImages", _ECR_PULL, repositories, of_the_road))
+            else:
+                endpoint.add_to_policy(_allow("TheRoadsPrincipals", ["*"], ["*"], of_the_road))
+            self.interfaces[name] = endpoint
+
+    def allow_https_to_aws(self, group: ec2.SecurityGroup) -> None:
+        """Egress to what this network offers instead of the internet: the interface endpoints (in the VPC's
+        range) and the S3 and DynamoDB gateway endpoints (their services' prefix lists), on 443 only."""
+        group.add_egress_rule(ec2.Peer.ipv4(self.cidr), ec2.Port.tcp(443), "AWS APIs via interface endpoints")
+        group.add_egress_rule(
+            ec2.Peer.prefix_list(self.prefix_lists.s3), ec2.Port.tcp(443), "S3 via its gateway endpoint"
+        )
+        group.add_egress_rule(
+            ec2.Peer.prefix_list(self.prefix_lists.dynamodb), ec2.Port.tcp(443), "DynamoDB via its gateway endpoint"
+        )
 
     @property
     def subnet_ids(self) -> list[str]:

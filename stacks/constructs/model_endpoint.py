@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import CfnCondition, Duration
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -19,6 +16,7 @@ from constructs import Construct
 from roadway.compliance import acknowledge
 from roadway.config import InstanceServing, ServerlessServing, ServingConfig
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
+from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole
 
 VARIANT = "AllTraffic"
@@ -41,9 +39,7 @@ class ModelEndpoint(Construct):
         has_model: CfnCondition,
         endpoint_name: str,
         serving: ServingConfig,
-        vpc: ec2.IVpc,
-        vpc_cidr: str,
-        subnet_ids: Sequence[str],
+        network: IsolatedNetwork,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
         data_bucket: s3.IBucket,
@@ -89,12 +85,11 @@ class ModelEndpoint(Construct):
             self.security_group = HttpsEgressSecurityGroup(
                 self,
                 "SecurityGroup",
-                vpc=vpc,
-                vpc_cidr=vpc_cidr,
+                network=network,
                 description="Model containers: no inbound, HTTPS to VPC endpoints only",
             )
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[self.security_group.security_group_id], subnets=list(subnet_ids)
+                security_group_ids=[self.security_group.security_group_id], subnets=list(network.subnet_ids)
             )
         self.model = sagemaker.CfnModel(
             self,

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
+from stacks.constructs.isolated_network import IsolatedNetwork
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 APPROVAL_EVENT = "SageMaker Model Package State Change"
@@ -61,8 +62,7 @@ class ModelPromoter(Construct):
         pipeline_executions_arn: str,
         environment: dict[str, str],
         target_role_arn: str,
-        vpc: ec2.IVpc,
-        vpc_cidr: str,
+        network: IsolatedNetwork,
         ops_key: kms.IKey,
         alarm_topic: sns.ITopic,
         ledger: dynamodb.ITable,
@@ -83,8 +83,7 @@ class ModelPromoter(Construct):
         self.security_group = HttpsEgressSecurityGroup(
             self,
             "SecurityGroup",
-            vpc=vpc,
-            vpc_cidr=vpc_cidr,
+            network=network,
             description="Promotion Lambda: HTTPS to VPC endpoints only",
         )
 
@@ -189,7 +188,7 @@ class ModelPromoter(Construct):
                 max_event_age=Duration.hours(6),
                 # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
                 dead_letter_queue=self.dead_letters,
-                vpc=vpc,
+                vpc=network.vpc,
                 vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
                 security_groups=[self.security_group],
                 log_group=logs_to,

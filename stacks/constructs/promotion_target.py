@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -11,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_promoter import serving_rollback
 
 PROMOTED_PREFIX = "promoted"
@@ -39,7 +42,10 @@ class PromotionTarget(Construct):
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
         data_key: kms.IKey,
+        hardened: IsolatedNetwork | None,
     ) -> None:
+        """``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
+        instance-backed stage must use; None for a serverless stage, which SageMaker cannot isolate."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
@@ -65,17 +71,16 @@ class PromotionTarget(Construct):
                 iam.PolicyStatement(
                     sid="ServingResources",
                     actions=[
-                        "sagemaker:CreateModel",
+                        *([] if hardened else ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"]),
                         "sagemaker:DeleteModel",
                         "sagemaker:DescribeModel",
-                        "sagemaker:CreateEndpointConfig",
                         "sagemaker:DeleteEndpointConfig",
                         "sagemaker:DescribeEndpointConfig",
                         "sagemaker:CreateEndpoint",
                         "sagemaker:UpdateEndpoint",
                         "sagemaker:DeleteEndpoint",
                         "sagemaker:DescribeEndpoint",
-                        "sagemaker:CreateDataQualityJobDefinition",
+                        *([] if hardened else ["sagemaker:CreateDataQualityJobDefinition"]),
                         "sagemaker:DeleteDataQualityJobDefinition",
                         "sagemaker:DescribeDataQualityJobDefinition",
                         "sagemaker:CreateMonitoringSchedule",
@@ -94,6 +99,7 @@ class PromotionTarget(Construct):
                         sm(f"monitoring-schedule/{endpoint_name}-*"),
                     ],
                 ),
+                *self._hardened_creation(sm, hardened, data_key),
                 iam.PolicyStatement(
                     sid="ModelFromPackage", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
                 ),
@@ -105,8 +111,12 @@ class PromotionTarget(Construct):
                 ),
                 iam.PolicyStatement(
                     sid="EncryptedEndpointStorage",
-                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    actions=["kms:CreateGrant"],
                     resources=[data_key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeStorageKey", actions=["kms:DescribeKey"], resources=[data_key.key_arn]
                 ),
                 iam.PolicyStatement(
                     sid="NoResourceScope",
@@ -283,3 +293,41 @@ class PromotionTarget(Construct):
                 )
             ],
         )
+
+    @staticmethod
+    def _hardened_creation(
+        sm: Callable[[str], str], network: IsolatedNetwork | None, data_key: kms.IKey
+    ) -> list[iam.PolicyStatement]:
+        """Creating what serves or watches the model only in its hardened form: even a template rewritten by
+        whoever controls the previous stage cannot drop isolation, the VPC or the volume key here."""
+        if network is None:
+            return []
+        in_the_vpc = {
+            "Null": {"sagemaker:VpcSubnets": "false"},
+            "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": list(network.subnet_ids)},
+        }
+        volume_key = {"ArnEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn}}
+        return [
+            iam.PolicyStatement(
+                sid="IsolatedModelsInTheVpcOnly",
+                actions=["sagemaker:CreateModel"],
+                resources=[sm("model/*")],
+                conditions={**in_the_vpc, "Bool": {"sagemaker:NetworkIsolation": "true"}},
+            ),
+            iam.PolicyStatement(
+                sid="EncryptedEndpointVolumesOnly",
+                actions=["sagemaker:CreateEndpointConfig"],
+                resources=[sm("endpoint-config/*")],
+                conditions={**volume_key, "Null": {"sagemaker:VolumeKmsKey": "false"}},
+            ),
+            iam.PolicyStatement(
+                sid="IsolatedEncryptedMonitoringOnly",
+                actions=["sagemaker:CreateDataQualityJobDefinition"],
+                resources=[sm("data-quality-job-definition/*")],
+                conditions={
+                    **in_the_vpc,
+                    **volume_key,
+                    "Bool": {"sagemaker:NetworkIsolation": "true", "sagemaker:InterContainerTrafficEncryption": "true"},
+                },
+            ),
+        ]

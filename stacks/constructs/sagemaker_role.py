@@ -9,6 +9,18 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from roadway.sagemaker_images import image_accounts
+
+IMAGE_REASON = (
+    "Repositories of the region's SageMaker image accounts and of this account only (roadway/sagemaker_images.py); "
+    "repository names are chosen by the image owner."
+)
+
+
+def image_repositories(stack: Stack) -> list[str]:
+    """The only ECR repositories Roadway's roles may pull from: SageMaker's images for the region, and our own."""
+    accounts = [*image_accounts(stack.region), stack.account]
+    return [f"arn:aws:ecr:{stack.region}:{account}:repository/*" for account in accounts]
 
 
 class SageMakerRole(iam.Role):
@@ -28,7 +40,7 @@ class SageMakerRole(iam.Role):
             scope, construct_id, assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"), description=description
         )
         stack = Stack.of(self)
-        images = f"arn:aws:ecr:{stack.region}:*:repository/*"
+        images = image_repositories(stack)
         logs = stack.format_arn(
             service="logs",
             resource="log-group",
@@ -39,7 +51,7 @@ class SageMakerRole(iam.Role):
             iam.PolicyStatement(
                 sid="PullImages",
                 actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                resources=[images],
+                resources=images,
             ),
             iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
             iam.PolicyStatement(
@@ -55,7 +67,7 @@ class SageMakerRole(iam.Role):
             ),
         ]
         reasons = {
-            images: "SageMaker's own images live in AWS-owned registries whose account differs by region.",
+            **dict.fromkeys(images, IMAGE_REASON),
             logs: "SageMaker names endpoint and job log groups under /aws/sagemaker/; the grant is that prefix.",
             "*": "GetAuthorizationToken and PutMetricData have no resource scope; metrics are namespace-limited.",
         }

@@ -14,6 +14,8 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import DataScientist
+from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
@@ -28,9 +30,7 @@ class StudioDomain(Construct):
         construct_id: str,
         *,
         domain_name: str,
-        vpc: ec2.IVpc,
-        vpc_cidr: str,
-        subnet_ids: Sequence[str],
+        network: IsolatedNetwork,
         storage_key: kms.IKey,
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
@@ -47,18 +47,21 @@ class StudioDomain(Construct):
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
-            vpc=vpc,
+            vpc=network.vpc,
             description="Studio apps: each other, EFS home directories and VPC endpoints only",
             allow_all_outbound=False,
         )
         self.security_group.add_ingress_rule(self.security_group, ec2.Port.all_tcp(), "Studio apps talk to each other")
         self.security_group.add_egress_rule(self.security_group, ec2.Port.all_tcp(), "Studio apps talk to each other")
-        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(443), "AWS APIs via VPC endpoints")
-        self.security_group.add_egress_rule(ec2.Peer.ipv4(vpc_cidr), ec2.Port.tcp(2049), "EFS home directories")
+        # HTTPS to the interface endpoints and to S3's and DynamoDB's gateways (a rule to the VPC's range alone
+        # would leave notebooks and jobs unable to read a single object), NFS to the home directories.
+        network.allow_https_to_aws(self.security_group)
+        self.security_group.add_egress_rule(ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(2049), "EFS home directories")
 
         self.policy = self._data_scientist_policy(
             stack,
-            subnet_ids,
+            network.subnet_ids,
+            self.security_group,
             storage_key,
             data_bucket,
             artifact_bucket,
@@ -92,8 +95,8 @@ class StudioDomain(Construct):
             domain_name=domain_name,
             auth_mode="IAM",
             app_network_access_type="VpcOnly",
-            vpc_id=vpc.vpc_id,
-            subnet_ids=list(subnet_ids),
+            vpc_id=network.vpc.vpc_id,
+            subnet_ids=list(network.subnet_ids),
             kms_key_id=storage_key.key_arn,
             default_user_settings=sagemaker.CfnDomain.UserSettingsProperty(
                 execution_role=default_role.role_arn,
@@ -202,6 +205,7 @@ class StudioDomain(Construct):
         self,
         stack: Stack,
         subnet_ids: Sequence[str],
+        security_group: ec2.ISecurityGroup,
         storage_key: kms.IKey,
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
@@ -218,7 +222,7 @@ class StudioDomain(Construct):
         jobs = [arn("training-job", "*"), arn("processing-job", "*")]
         pipelines = [arn("pipeline", f"{project}-*"), arn("pipeline", f"{project}-*/execution/*")]
         objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
-        images = f"arn:aws:ecr:{stack.region}:*:repository/*"
+        images = image_repositories(stack)
         job_logs = stack.format_arn(
             service="logs",
             resource="log-group",
@@ -232,7 +236,7 @@ class StudioDomain(Construct):
             **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
             packages_arn: "Versions of the project's model package group only, numbered as they are registered.",
             "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",
-            images: "SageMaker's framework images live in AWS-owned registries whose accounts differ by region.",
+            **dict.fromkeys(images, IMAGE_REASON),
             job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
         }
         statements = [
@@ -254,8 +258,14 @@ class StudioDomain(Construct):
             ),
             iam.PolicyStatement(
                 sid="ProjectKeys",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[storage_key.key_arn, artifact_key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="GrantsOnlyForSageMakerResources",  # SageMaker's jobs take grants on the keys, people do not
+                actions=["kms:CreateGrant"],
+                resources=[storage_key.key_arn, artifact_key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
             # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
             # approval status), and CreateModelPackage only when the request says PendingManualApproval.
@@ -279,8 +289,12 @@ class StudioDomain(Construct):
                 actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
                 resources=jobs,
                 conditions={
-                    "Null": {"sagemaker:VpcSubnets": "false"},
-                    "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": list(subnet_ids)},
+                    "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+                    "ForAllValues:StringEquals": {
+                        "sagemaker:VpcSubnets": list(subnet_ids),
+                        # Studio's own group: HTTPS to the endpoints and gateways, nothing else.
+                        "sagemaker:VpcSecurityGroupIds": [security_group.security_group_id],
+                    },
                 },
             ),
             iam.PolicyStatement(
@@ -321,7 +335,7 @@ class StudioDomain(Construct):
             iam.PolicyStatement(
                 sid="PullSageMakerImages",
                 actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                resources=[images],
+                resources=images,
             ),
             iam.PolicyStatement(
                 sid="JobLogs",

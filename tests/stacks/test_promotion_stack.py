@@ -66,6 +66,7 @@ def test_approval_in_this_group_starts_the_promoter(synth: Synth, stage: str, ta
     stack = f"roadway-{stage}-promotion"
     rule = by_source(synth, stack)["aws.sagemaker"]
     assert rule["EventPattern"] == {
+        "account": [ACCOUNTS[stage]],  # approvals of this account's own registry only
         "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["house-price"]},
         "detail-type": ["SageMaker Model Package State Change"],
         "source": ["aws.sagemaker"],
@@ -185,7 +186,7 @@ def test_promoter_writes_only_its_ledger_and_its_topic(synth: Synth, stage: str)
     statements = statements_of(synth, stack)
     (logical_id,) = synth.resources(stack, "AWS::DynamoDB::Table")
     ledger = statements["KeepTheLedger"]
-    assert sorted(ledger["Action"]) == ["dynamodb:PutItem", "dynamodb:Scan"]
+    assert sorted(ledger["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"]
     assert ledger["Resource"] == {"Fn::GetAtt": [logical_id, "Arn"]}
     assert statements["TellTheAlarmTopic"] == {
         "Action": "sns:Publish",

@@ -59,11 +59,15 @@ def test_prod_model_is_isolated_in_the_vpc(synth: Synth) -> None:
     (group,) = props["VpcConfig"]["SecurityGroupIds"]
     sg = synth.templates[PROD]["Resources"][group["Fn::GetAtt"][0]]["Properties"]
     assert "SecurityGroupIngress" not in sg
-    # HTTPS only: interface endpoints in the VPC's range, and S3's gateway endpoint (prefix-list addresses),
-    # through which a VPC endpoint downloads its model; the isolated subnets route nowhere else.
+    # HTTPS only: interface endpoints in the VPC's range, and S3's and DynamoDB's gateways by their prefix
+    # lists (a VPC endpoint downloads its model through S3's). Where each leads: tests/stacks/test_reachability.py.
     assert [(r["CidrIp"], r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in sg["SecurityGroupEgress"]] == [
         ("10.30.0.0/16", "tcp", 443, 443),
-        ("0.0.0.0/0", "tcp", 443, 443),
+    ]
+    rules = synth.resources(PROD, "AWS::EC2::SecurityGroupEgress").values()
+    assert sorted(r["Properties"]["DestinationPrefixListId"] for r in rules if r["Properties"]["GroupId"] == group) == [
+        "pl-6da54004",
+        "pl-6fa54006",
     ]
 
 

@@ -77,7 +77,11 @@ def test_shared_policy_is_scoped_to_the_project(synth: Synth) -> None:
         "arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/*",
     ]
     jobs = next(s for s in statements if "sagemaker:CreateTrainingJob" in s["Action"])
-    assert jobs["Condition"]["Null"] == {"sagemaker:VpcSubnets": "false"}
+    assert jobs["Condition"]["Null"] == {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"}
+    (studio_group,) = synth.resources(STUDIO, "AWS::EC2::SecurityGroup")
+    assert jobs["Condition"]["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] == [
+        {"Fn::GetAtt": [studio_group, "GroupId"]}
+    ]
     star = [s for s in statements if s["Resource"] == "*"]
     assert len(star) == 1 and all(
         a.split(":")[1].startswith(("List", "Search", "GetAuthorizationToken")) for a in star[0]["Action"]

@@ -1,0 +1,51 @@
+"""Which AWS-owned ECR registries serve the SageMaker images Roadway runs, per region.
+
+Public AWS data, copied from the SageMaker Python SDK 3.27.0 (``sagemaker/core/image_uri_config/sklearn.json``;
+every scikit-learn version and scope there uses one account per region). Kept here so synth needs neither the
+SDK nor a lookup. IAM policies, VPC endpoint policies and the promotion's image check admit these accounts and
+the road's own, nothing else.
+"""
+
+from __future__ import annotations
+
+from roadway.model_monitor_images import ANALYZER_REGISTRIES
+
+SKLEARN_REGISTRIES: dict[str, str] = {
+    "af-south-1": "510948584623",
+    "ap-east-1": "651117190479",
+    "ap-northeast-1": "354813040037",
+    "ap-northeast-2": "366743142698",
+    "ap-northeast-3": "867004704886",
+    "ap-south-1": "720646828776",
+    "ap-south-2": "628508329040",
+    "ap-southeast-1": "121021644041",
+    "ap-southeast-2": "783357654285",
+    "ap-southeast-3": "951798379941",
+    "ap-southeast-4": "106583098589",
+    "ca-central-1": "341280168497",
+    "ca-west-1": "190319476487",
+    "eu-central-1": "492215442770",
+    "eu-central-2": "680994064768",
+    "eu-north-1": "662702820516",
+    "eu-south-1": "978288397137",
+    "eu-south-2": "104374241257",
+    "eu-west-1": "141502667606",
+    "eu-west-2": "764974769150",
+    "eu-west-3": "659782779980",
+    "il-central-1": "898809789911",
+    "me-central-1": "272398656194",
+    "me-south-1": "801668240914",
+    "sa-east-1": "737474898029",
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-1": "746614075791",
+    "us-west-2": "246618743249",
+}
+
+
+def image_accounts(region: str) -> list[str]:
+    """The AWS accounts whose ECR images Roadway's roles may pull in ``region`` (sorted, without duplicates)."""
+    accounts = {SKLEARN_REGISTRIES[region]} if region in SKLEARN_REGISTRIES else set()
+    if region in ANALYZER_REGISTRIES:
+        accounts.add(ANALYZER_REGISTRIES[region])
+    return sorted(accounts)
