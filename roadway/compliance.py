@@ -13,14 +13,21 @@ from aws_cdk import Acknowledgment, App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks
 from constructs import IConstruct
 
-RULE_PACKS: tuple[str, ...] = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security")
+RULE_PACKS: tuple[str, ...] = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "Roadway")
 _MIN_REASON = 20
 
 
 def rule_packs(app: App) -> list[NagPack]:
     """The packs Roadway answers to; suppressions are written to templates for the auditor's report."""
+    from roadway.ml_rules import RoadwayChecks  # Roadway's own ML rules (model isolation, images, approval, KMS)
+
     props = {"verbose": True, "write_suppressions_to_cloud_formation": True}
-    return [AwsSolutionsChecks(app, **props), NIST80053R5Checks(app, **props), HIPAASecurityChecks(app, **props)]
+    return [
+        AwsSolutionsChecks(app, **props),
+        NIST80053R5Checks(app, **props),
+        HIPAASecurityChecks(app, **props),
+        RoadwayChecks(app),
+    ]
 
 
 # The CDK CLI (2.1148) passes this flag as false, which turns findings into a report nobody reads.

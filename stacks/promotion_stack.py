@@ -17,6 +17,11 @@ from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 
+def arrival_status(config: RoadwayConfig, stage: StageName) -> str:
+    """How a promoted package arrives in ``stage``: pending where someone approves it on, Approved at the end."""
+    return "PendingManualApproval" if config.next_stage(stage) else "Approved"
+
+
 class PromotionStack(Stack):
     """Role names here are contracts between accounts; both sides derive them from ``Names``."""
 
@@ -62,9 +67,7 @@ class PromotionStack(Stack):
                     "TARGET_STACK_NAME": names.serving_stack(next_stage),
                     "TARGET_DEPLOY_ROLE_ARN": names.role_arn(target_account, names.serving_deploy_role(next_stage)),
                     # The last stage has no one left to approve for; its package arrives approved.
-                    "TARGET_APPROVAL_STATUS": (
-                        "PendingManualApproval" if config.next_stage(next_stage) else "Approved"
-                    ),
+                    "TARGET_APPROVAL_STATUS": arrival_status(config, next_stage),
                     "LEDGER_TABLE_NAME": self.ledger.table.table_name,
                     "ALARM_TOPIC_ARN": shared.alarm_topic.topic_arn,
                     # Approvals count only through this role, and never by the package's author.
@@ -108,4 +111,5 @@ class PromotionStack(Stack):
                 artifact_key=shared.artifact_key,
                 data_key=shared.data_key,
                 hardened=None if config.stage(stage).serving.serverless else platform.network,  # type: ignore[union-attr]
+                arrival_status=arrival_status(config, stage),
             )

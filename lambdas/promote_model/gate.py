@@ -68,11 +68,19 @@ def rmse_log(report_bytes: bytes) -> float | None:
     return None
 
 
-def judge(gate: Gate, candidate: float | None, served: float | None) -> Verdict:
-    """Every threshold the candidate misses, each with metric, value and threshold."""
+def judge(gate: Gate, candidate: float | None, served: float | None, *, serving: bool = False) -> Verdict:
+    """Every threshold the candidate misses, each with metric, value and threshold.
+
+    ``serving``: the stage serves a version now. With ``max_regression_pct`` set, that version's metric must be
+    known: a comparison that cannot be made fails closed, it is not skipped.
+    """
     if candidate is None:
         return Verdict(False, None, served, (f"no {METRIC} in the package's registered model metrics",))
     reasons = []
+    if gate.max_regression_pct is not None and serving and served is None:
+        reasons.append(
+            f"the served version has no {METRIC} to compare with (max_regression_pct {gate.max_regression_pct:g})"
+        )
     if gate.rmse_log_max is not None and candidate > gate.rmse_log_max:
         reasons.append(f"{METRIC} {candidate:.4f} is above rmse_log_max {gate.rmse_log_max:.4f}")
     if gate.max_regression_pct is not None and served is not None:

@@ -261,7 +261,7 @@ class Promotion:
             except ClientError as error:
                 raise PromotionError("gate", f"served package {served_arn}: {_error(error)}") from None
             served = self._metric(s3, statistics_uri(described), "served")
-        self.verdict = judge(self.settings.gate, candidate, served)
+        self.verdict = judge(self.settings.gate, candidate, served, serving=bool(served_arn))
         log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
         return self.verdict
 

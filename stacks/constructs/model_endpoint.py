@@ -100,6 +100,19 @@ class ModelEndpoint(Construct):
             vpc_config=vpc_config,
         )
         self.model.node.add_dependency(self.role.policy)
+        if not in_vpc:
+            acknowledge(
+                self.model,
+                {
+                    "Roadway-SM1": (
+                        "Staging serves serverless, which SageMaker offers no VPC and no network isolation: a "
+                        "package's code runs here with network access. Accepted for staging because only packages "
+                        "approved by a second person reach it (four-eyes check, tests/lambdas/promote_model/"
+                        "test_four_eyes.py) and only images of SageMaker's registries (test_images.py); choose "
+                        "kind: instances where that is not enough (docs/threat-model.md)."
+                    )
+                },
+            )
 
         endpoint = serving.endpoint
         if isinstance(endpoint, ServerlessServing):

@@ -43,6 +43,7 @@ class PromotionTarget(Construct):
         artifact_key: kms.IKey,
         data_key: kms.IKey,
         hardened: IsolatedNetwork | None,
+        arrival_status: str,
     ) -> None:
         """``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
         instance-backed stage must use; None for a serverless stage, which SageMaker cannot isolate."""
@@ -213,9 +214,14 @@ class PromotionTarget(Construct):
                     resources=[artifact_key.key_arn],
                 ),
                 iam.PolicyStatement(
+                    sid="RegisterOnlyWithTheArrivalStatus",  # pending where someone approves next, else Approved
+                    actions=["sagemaker:CreateModelPackage"],
+                    resources=[group_arn, packages_arn],
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": arrival_status}},
+                ),
+                iam.PolicyStatement(
                     sid="RegisterInThisGroup",
                     actions=[
-                        "sagemaker:CreateModelPackage",
                         "sagemaker:DescribeModelPackage",
                         "sagemaker:ListModelPackages",
                         "sagemaker:DeleteModelPackage",

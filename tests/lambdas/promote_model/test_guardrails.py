@@ -219,3 +219,24 @@ def test_the_rollback_recorder_ignores_what_is_not_a_rollback_of_its_stack(road:
     road.act_as("dev")
     assert rollback.handler(event) == {"status": "ignored"}
     assert road.ledger("dev") == []
+
+
+def test_a_served_version_without_a_metric_fails_the_regression_check_closed(road: Road) -> None:
+    """Prod serves v1, but v1's metrics no longer name rmse_log: the comparison cannot be made, so it refuses."""
+    first = through_prod(road, 0.100, "run-1")
+    served = road.sessions["prod"].client("sagemaker").describe_model_package(ModelPackageName=first["target_arn"])
+    uri = served["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    bucket, key = uri[len("s3://") :].split("/", 1)
+    road.sessions["prod"].client("s3").put_object(Bucket=bucket, Key=key, Body=b'{"regression_metrics": {}}')
+    second = through_prod(road, 0.099, "run-2")
+    assert second["status"] == "refused"
+    assert second["reason"] == "the served version has no rmse_log to compare with (max_regression_pct 2)"
+
+
+def test_judge_without_a_served_version_has_nothing_to_compare() -> None:
+    from promote_model.gate import Gate, judge
+
+    gate = Gate(rmse_log_max=0.12, max_regression_pct=2)
+    assert judge(gate, 0.11, None, serving=False).passed
+    assert not judge(gate, 0.11, None, serving=True).passed
+    assert judge(Gate(rmse_log_max=0.12), 0.11, None, serving=True).passed, "no regression check configured"
