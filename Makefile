@@ -43,7 +43,7 @@ synth: deps
 	  exit $$status
 
 test: deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2   # two workers: the suite is bound by moto set-ups and synths, not I/O
 
 demo: deps
 	$(PY) -m roadway.demo

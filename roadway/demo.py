@@ -148,6 +148,7 @@ def _run(port: int) -> dict[str, Any]:
         buckets["dev"] = "roadway-demo-dev-artifacts"
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
+        dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
 
         from model_code import train
 
@@ -200,14 +201,33 @@ def _run(port: int) -> dict[str, Any]:
             road.record_identities(arn, created_by=road.studio_user(accounts["dev"], AUTHOR))
             return str(arn), metrics
 
-        say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
-        dev_arn, metrics = train_and_register("demo-run")
-        say("Registered in dev as PendingManualApproval", f"{dev_arn}  (rmse_log {metrics['rmse_log']:.4f})")
-
         sys.path.insert(0, str(ROOT / "lambdas"))
         from promote_model.handler import handler
 
         names = Names.of(config)
+
+        def deliver(stage: str, event: dict[str, Any]) -> dict[str, Any]:
+            """Run the stage's promotion function on an event, as EventBridge would: its account, its settings."""
+            credentials = sessions[stage].get_credentials()
+            os.environ.update(road.function_environment(templates, stage, deployed[stage]))
+            os.environ.update(
+                AWS_ACCESS_KEY_ID=credentials.access_key,
+                AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+                AWS_SESSION_TOKEN=credentials.token,
+            )
+            return handler(event)
+
+        def seal(stage: str, arn: str) -> None:
+            sealed = deliver(stage, road.approval_event(arn, group=group, status="PendingManualApproval"))
+            say(
+                f"Sealed at registration by roadway-{stage}-promotion",
+                f"{sealed['artifacts']} artifacts: S3 version and SHA-256 of each, in {stage}'s ledger",
+            )
+
+        say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
+        dev_arn, metrics = train_and_register("demo-run")
+        say("Registered in dev as PendingManualApproval", f"{dev_arn}  (rmse_log {metrics['rmse_log']:.4f})")
+        seal("dev", dev_arn)
 
         def promote(stage: str, arn: str, approver: str | None = None) -> dict[str, Any]:
             person = approver or APPROVERS[stage]
@@ -219,14 +239,7 @@ def _run(port: int) -> dict[str, Any]:
                 f"{person} approved in {stage} through {names.approver_role(stage)}",  # type: ignore[arg-type]
                 f"EventBridge delivers the approval to roadway-{stage}-promotion",
             )
-            credentials = sessions[stage].get_credentials()
-            os.environ.update(road.function_environment(templates, stage, deployed[stage]))
-            os.environ.update(
-                AWS_ACCESS_KEY_ID=credentials.access_key,
-                AWS_SECRET_ACCESS_KEY=credentials.secret_key,
-                AWS_SESSION_TOKEN=credentials.token,
-            )
-            outcome = handler(road.approval_event(arn, group=group, approved_by=person))
+            outcome = deliver(stage, road.approval_event(arn, group=group, approved_by=person))
             target = config.next_stage(stage)  # type: ignore[arg-type]
             if outcome["status"] == "refused":
                 which = "four-eyes check" if "approve" in outcome["reason"] else "metric gate"
@@ -240,6 +253,8 @@ def _run(port: int) -> dict[str, Any]:
                 f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; roadway-{target}-serving now has "
                 f"ModelPackageArn {served}",
             )
+            if target in deployed:  # the package is registered in a stage that approves it on: sealed there
+                seal(target, outcome["target_arn"])
             return outcome
 
         say(f"{AUTHOR} is also on dev's approver list, and approves her own model")
@@ -265,6 +280,7 @@ def _run(port: int) -> dict[str, Any]:
             warnings.simplefilter("ignore", UserWarning)  # a small sample leaves some columns empty
             worse_arn, worse_metrics = train_and_register("small-run", sample=150)
         say("Registered in dev", f"{worse_arn}  (rmse_log {worse_metrics['rmse_log']:.4f})")
+        seal("dev", worse_arn)
         worse_in_test = promote("dev", worse_arn)  # within test's rmse_log_max
         refused = worse_in_test
         if worse_in_test["status"] == "promoted":  # prod's gate compares it with the version prod serves

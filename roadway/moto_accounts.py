@@ -81,7 +81,11 @@ def deploy_serving(session: boto3.session.Session, stage: str, template: dict[st
         StackName=f"roadway-{stage}-serving", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"]
     )
     (stack,) = cfn.describe_stacks(StackName=f"roadway-{stage}-serving")["Stacks"]
-    return next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ArtifactBucketName")
+    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ArtifactBucketName")
+    # The platform's buckets are versioned (seals name versions); moto's CloudFormation ignores
+    # VersioningConfiguration, so it is switched on here.
+    session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return bucket
 
 
 def parameters_of(session: boto3.session.Session, stack: str) -> dict[str, str]:

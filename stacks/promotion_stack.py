@@ -84,6 +84,8 @@ class PromotionStack(Stack):
                 ops_key=shared.ops_key,
                 alarm_topic=shared.alarm_topic,
                 ledger=self.ledger.table,
+                artifact_bucket=shared.artifact_bucket,
+                artifact_key=shared.artifact_key,
                 target_account=target_account,
                 target_stack_name=names.serving_stack(next_stage),
             )

@@ -13,8 +13,10 @@ from typing import Any
 CHUNK = 8 * 1024 * 1024
 
 
-def sha256_of(s3: Any, bucket: str, key: str) -> str:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+def sha256_of(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str:
+    """The digest of the object, or of one version of it (the version a seal names)."""
+    extra = {"VersionId": version_id} if version_id else {}
+    body = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"]
     digest = hashlib.sha256()
     try:
         for chunk in iter(lambda: body.read(CHUNK), b""):

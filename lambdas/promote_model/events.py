@@ -11,6 +11,10 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 _PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):model-package/([^/]+)/(\d+)$")
 
 
+APPROVED, PENDING = "Approved", "PendingManualApproval"
+ACTED_ON = (APPROVED, PENDING)
+
+
 class Ignored(Exception):
     """An event that is not Roadway's to act on; logged with its reason, nothing changes."""
 
@@ -28,6 +32,7 @@ class Approval:
     version: int
     region: str
     account: str
+    status: str = "Approved"  # or PendingManualApproval: a registration, which is sealed (seal.py)
 
 
 def parse_approval(event: Any, group: str) -> Approval:
@@ -46,8 +51,8 @@ def parse_approval(event: Any, group: str) -> Approval:
     if event_group != group:
         raise Ignored(f"package of group {event_group!r}, this promotion serves {group!r}")
     status = detail["ModelApprovalStatus"]
-    if status != "Approved":
-        raise Ignored(f"status is {status!r}; only Approved packages are promoted")
+    if status not in ACTED_ON:
+        raise Ignored(f"status is {status!r}; only Approved packages are promoted (and pending ones sealed)")
     arn = detail["ModelPackageArn"]
     match = _PACKAGE_ARN.match(arn)
     if match is None:
@@ -57,4 +62,4 @@ def parse_approval(event: Any, group: str) -> Approval:
         raise Malformed(f"detail.ModelPackageArn {arn} is not in group {group}")
     if event.get("account") != account:
         raise Malformed(f"event account {event.get('account')!r} is not the package's account {account}")
-    return Approval(arn, group, int(version), region, account)
+    return Approval(arn, group, int(version), region, account, status)

@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-ONCE = ("promoted", "refused")
+ONCE = ("promoted", "refused", "sealed")  # "sealed": the first seal stands; a second would bless a change
 _WRITE, _READ = TypeSerializer(), TypeDeserializer()  # every value Roadway writes is text, or a map of text
 # DynamoDB refuses items over 400 KB. No field may grow a record toward that (an error message, a name): a
 # record that cannot be written would make every retry fail the same way.
@@ -56,15 +56,18 @@ class Ledger:
             raise
         return True
 
-    def recorded(self, source_arn: str, outcome: str) -> bool:
-        """Whether a once-only outcome was recorded for the package (read consistently: it guards an undo)."""
+    def get(self, source_arn: str, outcome: str) -> dict[str, Any] | None:
+        """The once-only record of the package, read consistently (it guards an undo, or is a seal)."""
         response = self.client.get_item(
             TableName=self.table,
             Key={"source_arn": {"S": source_arn}, "entry": {"S": outcome}},
             ConsistentRead=True,
-            ProjectionExpression="source_arn",
         )
-        return "Item" in response
+        item = response.get("Item")
+        return {k: _READ.deserialize(v) for k, v in item.items()} if item else None
+
+    def recorded(self, source_arn: str, outcome: str) -> bool:
+        return self.get(source_arn, outcome) is not None
 
     def entries(self) -> list[dict[str, Any]]:
         """Every record, oldest first (the table holds one item per attempt: a scan stays small)."""

@@ -44,6 +44,7 @@ from promote_model.identity import CREATED_BY_KEY, FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
+from promote_model.seal import SEALED, Sealed, broken, from_record, take
 
 logger = logging.getLogger("roadway.promotion")
 MARKER = "roadway:promoted-from "
@@ -162,6 +163,7 @@ class Promotion:
         self.digests: dict[str, str] = {}
         self.verdict: Verdict | None = None
         self.identities: FourEyes | None = None
+        self.seal: dict[str, Sealed] = {}
         self.ledger = Ledger(source.client("dynamodb"), settings.ledger_table)
 
     # Step 1: the package, as the source registry holds it now.
@@ -209,6 +211,24 @@ class Promotion:
     def approved_by(self) -> str:
         return (self.identities.approver if self.identities else None) or "unknown"
 
+    # Step 1c: the seal taken at registration; everything after reads and copies exactly the sealed versions.
+    def check_seal(self, package: dict[str, Any]) -> str:
+        try:
+            record = self.ledger.get(self.approval.package_arn, SEALED)
+        except ClientError as error:
+            raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
+        if record is None:
+            # Registration and approval events can arrive out of order: fail (and retry), never promote unsealed.
+            raise PromotionError("seal", f"{self.approval.package_arn} has no seal yet (sealed at registration)")
+        self.seal = from_record(record)
+        reason = broken(self._target().client("s3"), package, self.seal)
+        log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
+        return reason
+
+    def _version(self, uri: str) -> str | None:
+        sealed = self.seal.get(uri)
+        return sealed.version_id if sealed and sealed.version_id != "null" else None
+
     # Step 2: the narrow role of the next account.
     def assume_target_role(self) -> boto3.session.Session:
         session_name = f"roadway-{self.settings.source_stage}-v{self.approval.version}"
@@ -252,7 +272,7 @@ class Promotion:
     # Step 4: the metric gate, before anything is copied.
     def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
         s3 = self._target().client("s3")
-        candidate = self._metric(s3, statistics_uri(package), "candidate")
+        candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
         served_arn = self._parameters(stack).get(PACKAGE_PARAMETER, "")
         served = None
         if served_arn and self.settings.gate.max_regression_pct is not None:
@@ -265,12 +285,14 @@ class Promotion:
         log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
         return self.verdict
 
-    def _metric(self, s3: Any, uri: str | None, which: str) -> float | None:
+    def _metric(self, s3: Any, uri: str | None, which: str, *, sealed: bool = False) -> float | None:
         if uri is None:
             return None
+        version = self._version(uri) if sealed else None
         try:
             source = S3Object.parse(uri)
-            return rmse_log(s3.get_object(Bucket=source.bucket, Key=source.key)["Body"].read())
+            extra = {"VersionId": version} if version else {}
+            return rmse_log(s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"].read())
         except ValueError:
             return None
         except ClientError as error:
@@ -335,15 +357,19 @@ class Promotion:
                 bucket, target_key(source, self.approval.account, self.settings.group, self.approval.version)
             )
             name = artifact_name(uri)
+            version = self._version(uri)
             try:
-                digest = sha256_of(s3, source.bucket, source.key)
+                digest = sha256_of(s3, source.bucket, source.key, version)
             except ClientError as error:
                 raise PromotionError("digest", f"{uri}: {_error(error)}") from None
+            sealed = self.seal.get(uri)
+            if sealed is not None and sealed.sha256 != digest:
+                raise PromotionError("verify", f"{uri}: sha256 {digest}, sealed at registration as {sealed.sha256}")
             recorded = (package.get("CustomerMetadataProperties") or {}).get(DIGEST_KEY + name)
             if recorded and recorded != digest:
                 raise PromotionError("verify", f"{uri}: sha256 {digest} differs from {recorded} recorded upstream")
             try:
-                self.copy_object(s3, source, copy, config)
+                self.copy_object(s3, source, copy, config, version)
             except ClientError as error:
                 raise PromotionError("copy", f"{uri}: {_error(error)}") from None
             self._copied.append(copy)
@@ -358,8 +384,11 @@ class Promotion:
             log("copied", source=uri, target=copy.uri, sha256=digest)
         return mapping
 
-    def copy_object(self, s3: Any, source: S3Object, copy: S3Object, config: TransferConfig) -> None:
-        s3.copy({"Bucket": source.bucket, "Key": source.key}, copy.bucket, copy.key, Config=config)
+    def copy_object(
+        self, s3: Any, source: S3Object, copy: S3Object, config: TransferConfig, version: str | None = None
+    ) -> None:
+        origin = {"Bucket": source.bucket, "Key": source.key, **({"VersionId": version} if version else {})}
+        s3.copy(origin, copy.bucket, copy.key, Config=config)
 
     # Step 6: a real package of the target's registry, with its lineage.
     def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
@@ -503,6 +532,9 @@ class Promotion:
         if foreign:
             return self.refuse(refusal(foreign))
         self.assume_target_role()
+        changed = self.check_seal(package)
+        if changed:
+            return self.refuse(changed)
         stack = self.read_target_stack()
         existing = self.find_promoted()
         bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
@@ -530,3 +562,31 @@ class Promotion:
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:
     return Promotion(approval, settings, session_factory()).run()
+
+
+def seal(
+    approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]
+) -> dict[str, Any]:
+    """Seal a newly registered package of this account: its artifacts' versions and digests, once."""
+    session = session_factory()
+    try:
+        package = session.client("sagemaker").describe_model_package(ModelPackageName=approval.package_arn)
+        sealed = take(session.client("s3"), package)
+    except ClientError as error:
+        raise PromotionError("seal", f"{approval.package_arn}: {_error(error)}") from None
+    except ValueError as error:  # an artifact URI that is not S3
+        raise PromotionError("seal", f"{approval.package_arn}: {error}") from None
+    ledger = Ledger(session.client("dynamodb"), settings.ledger_table)
+    record = {uri: s.as_record() for uri, s in sealed.items()}
+    first = ledger.record(
+        approval.package_arn,
+        SEALED,
+        source_stage=settings.source_stage,
+        source_version=str(approval.version),
+        seal=record,
+    )
+    return {
+        "status": "sealed" if first else "already-sealed",
+        "source_arn": approval.package_arn,
+        "artifacts": len(record),
+    }

@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -66,6 +67,8 @@ class ModelPromoter(Construct):
         ops_key: kms.IKey,
         alarm_topic: sns.ITopic,
         ledger: dynamodb.ITable,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
         target_account: str,
         target_stack_name: str,
     ) -> None:
@@ -116,6 +119,17 @@ class ModelPromoter(Construct):
                     resources=[packages_arn],
                 ),
                 iam.PolicyStatement(
+                    sid="SealRegisteredArtifacts",  # versions and digests of this account's packages, read-only
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[artifact_bucket.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptArtifactsThroughS3",
+                    actions=["kms:Decrypt"],
+                    resources=[artifact_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
                     sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
                     actions=["sagemaker:DescribePipelineExecution"],
                     resources=[pipeline_executions_arn],
@@ -160,6 +174,9 @@ class ModelPromoter(Construct):
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Any version of the project's own group: which version is approved is only known at run time."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": (
+                    "Read-only, this account's artifact bucket: a package's artifacts may lie under any key."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": (
                     "Executions of the project's pipelines only; execution ids are generated per run."
@@ -241,12 +258,15 @@ class ModelPromoter(Construct):
         self.rule = events.Rule(
             self,
             "ApprovalRule",
-            description=f"An approval in {group_name} starts the promotion to the next account",
+            description=f"Registrations in {group_name} are sealed; approvals promote to the next account",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"],
-                account=[Stack.of(self).account],  # approvals of this account's registry only
+                account=[Stack.of(self).account],  # this account's own registry only
                 detail_type=[APPROVAL_EVENT],
-                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
+                detail={
+                    "ModelPackageGroupName": [group_name],
+                    "ModelApprovalStatus": ["Approved", "PendingManualApproval"],
+                },
             ),
             targets=[self._delivery(self.function)],
         )

@@ -69,7 +69,8 @@ def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
     assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "mlops-dev")
     assert prod["digests"] == test["digests"] and set(prod["digests"]) >= {"model.tar.gz", "evaluation.json"}
     assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == "0.110000"
-    assert [r["outcome"] for r in prod["promotion"]] == ["promoted"]
+    # the seal taken when the test package was registered, then its promotion
+    assert [r["outcome"] for r in prod["promotion"]] == ["sealed", "promoted"]
     assert dev["from"] is None and dev["digests"] == {}
 
 

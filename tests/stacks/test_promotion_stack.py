@@ -67,7 +67,10 @@ def test_approval_in_this_group_starts_the_promoter(synth: Synth, stage: str, ta
     rule = by_source(synth, stack)["aws.sagemaker"]
     assert rule["EventPattern"] == {
         "account": [ACCOUNTS[stage]],  # approvals of this account's own registry only
-        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["house-price"]},
+        "detail": {
+            "ModelApprovalStatus": ["Approved", "PendingManualApproval"],  # promote; seal
+            "ModelPackageGroupName": ["house-price"],
+        },
         "detail-type": ["SageMaker Model Package State Change"],
         "source": ["aws.sagemaker"],
     }

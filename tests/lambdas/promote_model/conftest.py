@@ -18,6 +18,7 @@ from moto import mock_aws
 from roadway.moto_accounts import (
     ACCOUNTS,
     REGION,
+    approval_event,
     deploy_promotion,
     deploy_serving,
     function_environment,
@@ -60,6 +61,7 @@ class Road:
         run: str = "run-1",
         author: str = "ana-garcia",
         approver: str | None = None,
+        sealed: bool = True,
         **extra: Any,
     ) -> str:
         """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket.
@@ -107,10 +109,19 @@ class Road:
         sm = self.sessions[stage].client("sagemaker")
         arn = str(sm.create_model_package(**request)["ModelPackageArn"])
         record_identities(arn, created_by=studio_user(ACCOUNTS[stage], author))
+        if sealed:
+            self.seal(stage, arn)
         if approved:
             sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
             self.approved_by(stage, arn, approver or f"mlops-{stage}")
         return arn
+
+    def seal(self, stage: str, arn: str) -> dict[str, Any]:
+        """Deliver the registration event to the stage's promotion function, as EventBridge would."""
+        from promote_model.handler import handler
+
+        self.act_as(stage)
+        return handler(approval_event(arn, status="PendingManualApproval"))
 
     def approved_by(self, stage: str, arn: str, person: str, role: str | None = None) -> None:
         """Record the approval's caller as SageMaker would (moto records none): a session of the stage's
@@ -130,6 +141,7 @@ class Road:
         sm = self.sessions[stage].client("sagemaker")
         lineage = sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
         record_identities(arn, created_by=role_session(ACCOUNTS[stage], f"roadway-{stage}-promotion-target"))
+        self.seal(stage, arn)
         sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
         self.approved_by(stage, arn, approver or f"mlops-{stage}")
 
@@ -149,11 +161,14 @@ class Road:
 
         return received
 
-    def ledger(self, stage: str) -> list[dict[str, Any]]:
-        """The promoting stage's ledger, oldest first, as the Lambda's own reader sees it."""
+    def ledger(self, stage: str, *, seals: bool = False) -> list[dict[str, Any]]:
+        """The promoting stage's ledger, oldest first, as the Lambda's own reader sees it; the seals taken at
+        registration only when asked for (most tests follow the promotion records)."""
         from promote_model.ledger import Ledger
 
-        return Ledger(self.sessions[stage].client("dynamodb"), self.deployed[stage]["LEDGER_TABLE_NAME"]).entries()
+        table = self.deployed[stage]["LEDGER_TABLE_NAME"]
+        entries = Ledger(self.sessions[stage].client("dynamodb"), table).entries()
+        return [e for e in entries if seals or e["outcome"] != "sealed"]
 
     def keys(self, stage: str, prefix: str = "promoted/") -> list[str]:
         listed = self.sessions[stage].client("s3").list_objects_v2(Bucket=self.buckets[stage], Prefix=prefix)
@@ -196,9 +211,9 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
         for stage in ("test", "prod"):
             buckets[stage] = deploy_serving(sessions[stage], stage, synth.templates[f"roadway-{stage}-serving"])
         buckets["dev"] = "roadway-dev-artifacts"
-        sessions["dev"].client("s3").create_bucket(
-            Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        dev_s3 = sessions["dev"].client("s3")
+        dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": REGION})
+        dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
         deployed = {

@@ -120,8 +120,8 @@ def test_a_copy_corrupted_before_verification_fails_whole_and_is_recorded(
 ) -> None:
     real_copy = Promotion.copy_object
 
-    def copy_then_corrupt(self: Promotion, s3: Any, source: Any, copy: Any, config: Any) -> None:
-        real_copy(self, s3, source, copy, config)
+    def copy_then_corrupt(self: Promotion, s3: Any, source: Any, copy: Any, config: Any, version: Any = None) -> None:
+        real_copy(self, s3, source, copy, config, version)
         if copy.key.endswith("model.tar.gz"):
             s3.put_object(Bucket=copy.bucket, Key=copy.key, Body=b"not the model")
 

@@ -1,0 +1,98 @@
+"""Sealed evidence on moto: a package's artifacts are sealed (S3 version and SHA-256) when it is registered, and
+an approval promotes exactly what was sealed, or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from promote_model.handler import handler
+from promote_model.promotion import PromotionError
+
+from roadway.moto_accounts import approval_event
+from tests.lambdas.promote_model.conftest import Road
+from tests.lambdas.promote_model.test_handler import assert_untouched
+
+
+def seal_of(road: Road, stage: str, arn: str) -> dict[str, dict[str, str]]:
+    (record,) = [r for r in road.ledger(stage, seals=True) if r["source_arn"] == arn and r["outcome"] == "sealed"]
+    return record["seal"]
+
+
+def test_registration_seals_every_artifact_once(road: Road) -> None:
+    source = road.register("dev", approved=False)
+    seal = seal_of(road, "dev", source)
+    bucket = road.buckets["dev"]
+    assert sorted(uri.rsplit("/", 1)[-1] for uri in seal) == [
+        "constraints.json",
+        "evaluation.json",
+        "model.tar.gz",
+        "statistics.json",
+    ]
+    s3 = road.sessions["dev"].client("s3")
+    model = f"s3://{bucket}/pipelines/run-1/model.tar.gz"
+    body = s3.get_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz")
+    assert seal[model] == {"version_id": body["VersionId"], "sha256": hashlib.sha256(body["Body"].read()).hexdigest()}
+
+    s3.put_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz", Body=b"something else")
+    assert road.seal("dev", source)["status"] == "already-sealed"
+    assert seal_of(road, "dev", source) == seal, "the first seal stands: a second one would bless the change"
+
+
+@pytest.mark.parametrize("artifact", ["evaluation.json", "model.tar.gz"])
+def test_an_artifact_changed_after_sealing_is_refused_by_name(road: Road, artifact: str) -> None:
+    """The author improves the metrics (or swaps the model) after registration: the approval moves nothing."""
+    source = road.register("dev")
+    bucket = road.buckets["dev"]
+    better = json.dumps({"regression_metrics": {"rmse_log": {"value": 0.01}}}).encode()
+    road.sessions["dev"].client("s3").put_object(Bucket=bucket, Key=f"pipelines/run-1/{artifact}", Body=better)
+    received = road.listen("dev")
+    road.act_as("dev")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == (
+        f"{artifact} (s3://{bucket}/pipelines/run-1/{artifact}) changed after the package was sealed at registration"
+    )
+    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert artifact in received()[0]["Message"]
+    assert_untouched(road, "test")
+
+
+def test_a_deleted_sealed_version_is_refused(road: Road) -> None:
+    source = road.register("dev")
+    bucket, key = road.buckets["dev"], "pipelines/run-1/model.tar.gz"
+    s3 = road.sessions["dev"].client("s3")
+    s3.delete_object(Bucket=bucket, Key=key, VersionId=s3.head_object(Bucket=bucket, Key=key)["VersionId"])
+    road.act_as("dev")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"]
+
+
+def test_an_unsealed_package_is_not_promoted_until_its_seal_arrives(road: Road) -> None:
+    """Registration and approval events may arrive out of order: the approval fails (and is retried), the seal
+    arrives, and the retry promotes."""
+    source = road.register("dev", sealed=False)
+    road.act_as("dev")
+    with pytest.raises(PromotionError, match=r"promotion failed at seal: .* has no seal yet"):
+        handler(approval_event(source))
+    assert_untouched(road, "test")
+    road.seal("dev", source)
+    road.act_as("dev")
+    assert handler(approval_event(source))["status"] == "promoted"
+
+
+def test_an_upstream_change_to_a_promoted_artifact_is_caught_in_test(road: Road) -> None:
+    """Whoever holds dev's promotion role rewrites the model in test's bucket after test sealed it."""
+    source = road.register("dev")
+    road.act_as("dev")
+    in_test = handler(approval_event(source))["target_arn"]
+    road.approve("test", in_test)
+    package = road.sessions["test"].client("sagemaker").describe_model_package(ModelPackageName=in_test)
+    model = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    bucket, key = model[len("s3://") :].split("/", 1)
+    road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"tampered")
+    road.act_as("test")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"] and "sealed" in outcome["reason"]
+    assert road.packages("prod") == []
