@@ -49,7 +49,12 @@ def test_every_test_the_threat_model_cites_exists() -> None:
 
 
 def test_acknowledgements_that_rest_on_a_control_name_an_existing_test() -> None:
+    sources = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    defined = set(re.findall(r"^def (test_\w+)", sources, flags=re.MULTILINE))
     for source in (ROOT / "stacks").rglob("*.py"):
-        for cited in re.findall(r"(tests/[\w/]+?\.py|test_\w+\.py)", source.read_text()):
+        text = source.read_text()
+        for cited in re.findall(r"(tests/[\w/]+?\.py|test_\w+\.py)", text):
             found = list((ROOT / "tests").rglob(Path(cited).name))
             assert found, f"{source.name} cites {cited}, which does not exist"
+        for name in re.findall(r"\((test_\w+)\)", text):
+            assert name in defined, f"{source.name} cites {name}, which does not exist"

@@ -252,7 +252,8 @@ class PromotionTarget(Construct):
             {
                 f"AwsSolutions-IAM5[Resource::{source_objects}]": (
                     "The previous stage's bucket name is generated in another account; s3:ResourceAccount limits "
-                    "reads to buckets that account owns, and its bucket policy admits this role only."
+                    "reads to buckets that account owns, and its bucket policy admits this role only "
+                    "(test_next_stage_may_read_artifacts_and_nothing_else)."
                 ),
                 f"AwsSolutions-IAM5[Resource::{source_keys}]": (
                     "The previous stage's key lives in another account; decryption only through S3 (kms:ViaService)."

@@ -173,10 +173,12 @@ class StudioDomain(Construct):
             own,
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": (
-                    "Space names are chosen in Studio; the condition limits them to spaces this user owns."
+                    "Space names are chosen in Studio; the condition limits them to spaces this user owns "
+                    "(test_a_user_manages_only_their_own_spaces)."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": (
-                    "App names are chosen in Studio; the condition limits them to apps in spaces this user owns."
+                    "App names are chosen in Studio; the condition limits them to apps in spaces this user owns "
+                    "(test_a_user_manages_only_their_own_spaces)."
                 ),
             },
         )
@@ -232,7 +234,11 @@ class StudioDomain(Construct):
         # Each wildcard resource, with the reason an auditor reads next to its finding.
         wildcards: dict[str, str] = {
             **dict.fromkeys(objects, "Objects of the project's own buckets only; keys differ per dataset and run."),
-            **dict.fromkeys(jobs, "Job names are generated per run; creating one requires the project's subnets."),
+            **dict.fromkeys(
+                jobs,
+                "Job names are generated per run; creating one requires the project's subnets and Studio's security "
+                "group (test_jobs_only_with_studios_subnets_and_security_group).",
+            ),
             **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
             packages_arn: "Versions of the project's model package group only, numbered as they are registered.",
             "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",

@@ -119,3 +119,50 @@ def test_onboarding_adds_exactly_one_profile_role_and_policy(
     assert all("chenli" in lid for lid in added)
     assert not set(old) - set(new), "nothing is removed"
     assert {lid: old[lid] for lid in old} == {lid: new[lid] for lid in old}, "nothing else changes"
+
+
+def _role_statements(synth: Synth, user: str) -> list[dict[str, Any]]:
+    from tests import iam
+
+    template = synth.templates[STUDIO]
+    (profile,) = [
+        p
+        for p in synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
+        if p["Properties"]["UserProfileName"] == user
+    ]
+    return iam.role_statements(template, profile["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0])
+
+
+def test_a_user_manages_only_their_own_spaces(synth: Synth, config: RoadwayConfig) -> None:
+    from tests import iam
+
+    statements = _role_statements(synth, "ana-garcia")
+    domain = "<StudioDomain" + next(iter(synth.resources(STUDIO, "AWS::SageMaker::Domain")))[len("StudioDomain") :]
+    space = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:space/{domain}.DomainId>/ana-space"
+    owner = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:user-profile/{domain}.DomainId>/"
+    assert iam.allowed(
+        statements, "sagemaker:CreateSpace", space, {"sagemaker:OwnerUserProfileArn": owner + "ana-garcia"}
+    )
+    assert not iam.allowed(
+        statements, "sagemaker:DeleteSpace", space, {"sagemaker:OwnerUserProfileArn": owner + "ben-okafor"}
+    )
+    assert not iam.allowed(statements, "sagemaker:DeleteSpace", space), "a space with no owner is nobody's to take"
+
+
+def test_jobs_only_with_studios_subnets_and_security_group(synth: Synth, config: RoadwayConfig) -> None:
+    from tests import iam
+
+    statements = _role_statements(synth, "ben-okafor")
+    (group,) = synth.resources(STUDIO, "AWS::EC2::SecurityGroup")
+    (domain,) = synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
+    subnets = [iam.render(s) for s in domain["Properties"]["SubnetIds"]]
+    job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/house-price-1"
+    inside = {"sagemaker:VpcSubnets": subnets, "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"]}
+    assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
+    for missing in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"):
+        outside = {k: v for k, v in inside.items() if k != missing}
+        assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, outside), missing
+    open_group = {**inside, "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>", "sg-0wideopen"]}
+    assert not iam.allowed(
+        statements, "sagemaker:CreateProcessingJob", job.replace("training", "processing"), open_group
+    )
