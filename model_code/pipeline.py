@@ -1,7 +1,8 @@
 """The house-price SageMaker Pipeline: prepare, baseline, train, evaluate, check the metric, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
-    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] --security-group ID
+    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] --security-group ID \
+        --volume-kms-key KEY_ARN
     python -m model_code.pipeline start
 
 Every job runs inside the dev VPC's subnets (the Studio roles may create no other), so ``upsert`` wants the
@@ -37,6 +38,8 @@ class PipelineSettings:
     instance_type: str = "ml.m5.large"
     subnets: list[str] = field(default_factory=list)
     security_groups: list[str] = field(default_factory=list)
+    volume_kms_key: str | None = None
+    """The dev data key (``roadway-dev-platform-data-key-arn``): the only key the Studio roles may start jobs with."""
 
 
 def build(settings: PipelineSettings) -> Any:
@@ -84,6 +87,7 @@ def build(settings: PipelineSettings) -> Any:
         sagemaker_session=session,
         base_job_name="house-price",
         network_config=network,
+        volume_kms_key=settings.volume_kms_key,
     )
 
     def s3_input(name: str, uri: Any, path: str) -> Any:
@@ -129,6 +133,7 @@ def build(settings: PipelineSettings) -> Any:
             instance_type=settings.instance_type,
             sagemaker_session=session,
             network_config=network,
+            volume_kms_key=settings.volume_kms_key,
             base_job_name="house-price-baseline",
         ),
         skip_check=True,
@@ -141,7 +146,9 @@ def build(settings: PipelineSettings) -> Any:
         role=settings.role_arn,
         training_image=image,
         source_code=SourceCode(source_dir=str(HERE), entry_script="train.py"),
-        compute=Compute(instance_type=settings.instance_type, instance_count=1),
+        compute=Compute(
+            instance_type=settings.instance_type, instance_count=1, volume_kms_key_id=settings.volume_kms_key
+        ),
         networking=Networking(subnets=settings.subnets, security_group_ids=settings.security_groups)
         if in_vpc
         else None,
@@ -272,9 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", default="house-price")
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
     parser.add_argument("--security-group", action="append", default=[], help="the Studio security group (repeat)")
+    parser.add_argument("--volume-kms-key", help="the dev data key ARN (export roadway-dev-platform-data-key-arn)")
     args = parser.parse_args(argv)
-    if args.command and not (args.subnet and args.security_group):
-        parser.error(f"{args.command} needs --subnet and --security-group: the dev account runs jobs only in its VPC")
+    if args.command and not (args.subnet and args.security_group and args.volume_kms_key):
+        parser.error(
+            f"{args.command} needs --subnet, --security-group and --volume-kms-key: the dev account runs jobs only "
+            "in its VPC, with Studio's security group and its data key"
+        )
     settings = PipelineSettings(
         region=args.region,
         role_arn=args.role_arn,
@@ -282,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         group=args.group,
         subnets=args.subnet,
         security_groups=args.security_group,
+        volume_kms_key=args.volume_kms_key,
     )
     if args.definition_only or not args.command:
         print(json.dumps(definition(settings), indent=2))

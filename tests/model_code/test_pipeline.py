@@ -122,7 +122,8 @@ def test_register_records_the_data_quality_baseline_promotion_hands_to_prod(pipe
 
 
 def test_every_job_runs_in_the_vpc_subnets_given() -> None:
-    settings = PipelineSettings(subnets=["subnet-0a", "subnet-0b"], security_groups=["sg-0c"])
+    key = "arn:aws:kms:eu-west-1:111111111111:key/data"
+    settings = PipelineSettings(subnets=["subnet-0a", "subnet-0b"], security_groups=["sg-0c"], volume_kms_key=key)
     steps = steps_by_name(definition(settings)["Steps"])
     jobs = {n: s for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
     assert set(jobs) == {"Prepare", "Baseline", "Train", "Evaluate"}
@@ -130,6 +131,8 @@ def test_every_job_runs_in_the_vpc_subnets_given() -> None:
         arguments = step["Arguments"]
         vpc = arguments.get("VpcConfig") or arguments.get("NetworkConfig", {}).get("VpcConfig")
         assert vpc == {"Subnets": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0c"]}, name
+        resources = arguments.get("ResourceConfig") or arguments["ProcessingResources"]["ClusterConfig"]
+        assert resources["VolumeKmsKeyId"] == key, name
 
 
 def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,7 +141,7 @@ def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit) as exited:
         main(["upsert", "--role-arn", "arn:aws:iam::111111111111:role/r", "--bucket", "b"])
     assert exited.value.code == 2
-    assert "upsert needs --subnet and --security-group" in capsys.readouterr().err
+    assert "upsert needs --subnet, --security-group and --volume-kms-key" in capsys.readouterr().err
 
 
 def test_prepare_writes_training_rows_and_the_monitor_baseline(tmp_path: Path) -> None:

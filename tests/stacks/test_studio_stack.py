@@ -77,7 +77,11 @@ def test_shared_policy_is_scoped_to_the_project(synth: Synth) -> None:
         "arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/*",
     ]
     jobs = next(s for s in statements if "sagemaker:CreateTrainingJob" in s["Action"])
-    assert jobs["Condition"]["Null"] == {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"}
+    assert jobs["Condition"]["Null"] == {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+        "sagemaker:VolumeKmsKey": "false",
+    }
     (studio_group,) = synth.resources(STUDIO, "AWS::EC2::SecurityGroup")
     assert jobs["Condition"]["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] == [
         {"Fn::GetAtt": [studio_group, "GroupId"]}
@@ -149,7 +153,7 @@ def test_a_user_manages_only_their_own_spaces(synth: Synth, config: RoadwayConfi
     assert not iam.allowed(statements, "sagemaker:DeleteSpace", space), "a space with no owner is nobody's to take"
 
 
-def test_jobs_only_with_studios_subnets_and_security_group(synth: Synth, config: RoadwayConfig) -> None:
+def test_jobs_only_with_studios_subnets_security_group_and_key(synth: Synth, config: RoadwayConfig) -> None:
     from tests import iam
 
     statements = _role_statements(synth, "ben-okafor")
@@ -157,9 +161,15 @@ def test_jobs_only_with_studios_subnets_and_security_group(synth: Synth, config:
     (domain,) = synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
     subnets = [iam.render(s) for s in domain["Properties"]["SubnetIds"]]
     job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/house-price-1"
-    inside = {"sagemaker:VpcSubnets": subnets, "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"]}
+    inside = {
+        "sagemaker:VpcSubnets": subnets,
+        "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"],
+        "sagemaker:VolumeKmsKey": iam.render(domain["Properties"]["KmsKeyId"]),  # the platform's data key
+    }
     assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
-    for missing in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds"):
+    other_key = {**inside, "sagemaker:VolumeKmsKey": "arn:aws:kms:eu-west-1:111111111111:key/mine"}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, other_key)
+    for missing in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds", "sagemaker:VolumeKmsKey"):
         outside = {k: v for k, v in inside.items() if k != missing}
         assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, outside), missing
     open_group = {**inside, "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>", "sg-0wideopen"]}
