@@ -75,7 +75,15 @@ def build(settings: PipelineSettings) -> Any:
     max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
     in_vpc = bool(settings.subnets)
-    network = NetworkConfig(subnets=settings.subnets, security_group_ids=settings.security_groups) if in_vpc else None
+    # Isolated: the containers get their code and data as channels from SageMaker and reach nothing themselves
+    # (the Studio roles may start no other job).
+    network = (
+        NetworkConfig(
+            subnets=settings.subnets, security_group_ids=settings.security_groups, enable_network_isolation=True
+        )
+        if in_vpc
+        else None
+    )
     output = f"s3://{settings.bucket}/pipelines/{settings.name}"
 
     processor = FrameworkProcessor(
@@ -149,7 +157,9 @@ def build(settings: PipelineSettings) -> Any:
         compute=Compute(
             instance_type=settings.instance_type, instance_count=1, volume_kms_key_id=settings.volume_kms_key
         ),
-        networking=Networking(subnets=settings.subnets, security_group_ids=settings.security_groups)
+        networking=Networking(
+            subnets=settings.subnets, security_group_ids=settings.security_groups, enable_network_isolation=True
+        )
         if in_vpc
         else None,
         hyperparameters={"model": model_kind},

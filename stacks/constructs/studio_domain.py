@@ -236,8 +236,9 @@ class StudioDomain(Construct):
             **dict.fromkeys(objects, "Objects of the project's own buckets only; keys differ per dataset and run."),
             **dict.fromkeys(
                 jobs,
-                "Job names are generated per run; creating one requires the project's subnets, Studio's security "
-                "group and the data key (test_jobs_only_with_studios_subnets_security_group_and_key).",
+                "Job names are generated per run; creating one requires network isolation, the project's subnets, "
+                "Studio's security group and the data key "
+                "(test_jobs_only_isolated_with_studios_subnets_security_group_and_key).",
             ),
             **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
             packages_arn: "Versions of the project's model package group only, numbered as they are registered.",
@@ -302,6 +303,8 @@ class StudioDomain(Construct):
                     },
                     # Job volumes encrypted with the platform's data key, nothing else.
                     "ArnEquals": {"sagemaker:VolumeKmsKey": storage_key.key_arn},
+                    # Containers isolated: code and data come in as channels, nothing goes out but through S3.
+                    "Bool": {"sagemaker:NetworkIsolation": "true"},
                     "ForAllValues:StringEquals": {
                         "sagemaker:VpcSubnets": list(subnet_ids),
                         # Studio's own group: HTTPS to the endpoints and gateways, nothing else.

@@ -133,6 +133,10 @@ def test_every_job_runs_in_the_vpc_subnets_given() -> None:
         assert vpc == {"Subnets": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0c"]}, name
         resources = arguments.get("ResourceConfig") or arguments["ProcessingResources"]["ClusterConfig"]
         assert resources["VolumeKmsKeyId"] == key, name
+        isolated = arguments.get(
+            "EnableNetworkIsolation", arguments.get("NetworkConfig", {}).get("EnableNetworkIsolation")
+        )
+        assert isolated is True, name
 
 
 def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str]) -> None:

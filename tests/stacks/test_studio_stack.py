@@ -153,7 +153,7 @@ def test_a_user_manages_only_their_own_spaces(synth: Synth, config: RoadwayConfi
     assert not iam.allowed(statements, "sagemaker:DeleteSpace", space), "a space with no owner is nobody's to take"
 
 
-def test_jobs_only_with_studios_subnets_security_group_and_key(synth: Synth, config: RoadwayConfig) -> None:
+def test_jobs_only_isolated_with_studios_subnets_security_group_and_key(synth: Synth, config: RoadwayConfig) -> None:
     from tests import iam
 
     statements = _role_statements(synth, "ben-okafor")
@@ -165,10 +165,13 @@ def test_jobs_only_with_studios_subnets_security_group_and_key(synth: Synth, con
         "sagemaker:VpcSubnets": subnets,
         "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"],
         "sagemaker:VolumeKmsKey": iam.render(domain["Properties"]["KmsKeyId"]),  # the platform's data key
+        "sagemaker:NetworkIsolation": "true",
     }
     assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
     other_key = {**inside, "sagemaker:VolumeKmsKey": "arn:aws:kms:eu-west-1:111111111111:key/mine"}
     assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, other_key)
+    connected = {**inside, "sagemaker:NetworkIsolation": "false"}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, connected)
     for missing in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds", "sagemaker:VolumeKmsKey"):
         outside = {k: v for k, v in inside.items() if k != missing}
         assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, outside), missing
