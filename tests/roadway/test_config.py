@@ -233,3 +233,26 @@ def test_approvers_refused(raw: dict[str, Any], stage: str, approvers: list[str]
     message = error_of(raw)
     assert message.startswith("roadway.yaml: ") and expected in message, message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("prefix_lists", "expected"),
+    [
+        (None, "prefix_lists: required but missing"),
+        ({"s3": "pl-6da54004"}, "prefix_lists.dynamodb: required but missing"),
+        ({"s3": "0.0.0.0/0", "dynamodb": "pl-6fa54006"}, "prefix_lists.s3: expected a prefix list ID like pl-6da54004"),
+    ],
+)
+def test_prefix_lists_refused(raw: dict[str, Any], prefix_lists: Any, expected: str) -> None:
+    if prefix_lists is None:
+        del raw["prefix_lists"]
+    else:
+        raw["prefix_lists"] = prefix_lists
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
+
+
+def test_a_region_without_a_known_sklearn_image_account(raw: dict[str, Any]) -> None:
+    raw["region"], raw["availability_zones"] = "us-gov-west-1", ["us-gov-west-1a", "us-gov-west-1b"]
+    del raw["stages"]["prod"]["serving"]["monitoring"]
+    raw["stages"]["prod"]["serving"]["data_capture_percent"] = 0
+    assert "SageMaker's scikit-learn image is not listed there" in error_of(raw)
