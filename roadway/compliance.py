@@ -61,21 +61,22 @@ def nag_resource(scope: IConstruct, value: str) -> str:
     """
     from aws_cdk import Stack
 
-    return _render(Stack.of(scope).resolve(value))
+    return render_resolved(Stack.of(scope).resolve(value))
 
 
-def _render(node: object) -> str:
+def render_resolved(node: object) -> str:
+    """A resolved template value (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, imports) as cdk-nag writes it."""
     if isinstance(node, str):
         return node
     if isinstance(node, dict) and len(node) == 1:
         ((fn, arg),) = node.items()
         if fn == "Fn::Join":
             separator, parts = arg
-            return separator.join(_render(part) for part in parts)
+            return separator.join(render_resolved(part) for part in parts)
         if fn == "Ref":
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
         if fn == "Fn::ImportValue":
-            return _render(arg)
+            return render_resolved(arg)
     raise ValueError(f"cannot render {node!r} as cdk-nag does")

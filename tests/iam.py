@@ -14,13 +14,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from roadway.compliance import _render
+from roadway.compliance import render_resolved
 
 Context = Mapping[str, str | list[str] | bool]
 
 
 def render(node: Any) -> str:
-    return _render(node).replace("<AWS::Partition>", "aws").replace("<AWS::URLSuffix>", "amazonaws.com")
+    return render_resolved(node).replace("<AWS::Partition>", "aws").replace("<AWS::URLSuffix>", "amazonaws.com")
 
 
 def _listed(value: Any) -> list[Any]:

@@ -33,7 +33,6 @@ from promote_model.artifacts import (
     PROMOTED_PREFIX,
     S3Object,
     artifact_name,
-    artifact_uris,
     rewrite_uris,
     target_key,
 )
@@ -44,7 +43,7 @@ from promote_model.identity import CREATED_BY_KEY, FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
-from promote_model.seal import SEALED, Sealed, broken, from_record, take
+from promote_model.seal import SEALED, Sealed, artifacts, broken, from_record, take
 
 logger = logging.getLogger("roadway.promotion")
 MARKER = "roadway:promoted-from "
@@ -211,6 +210,10 @@ class Promotion:
     def approved_by(self) -> str:
         return (self.identities.approver if self.identities else None) or "unknown"
 
+    @property
+    def created_by(self) -> str:
+        return (self.identities.author if self.identities else None) or ""
+
     # Step 1c: the seal taken at registration; everything after reads and copies exactly the sealed versions.
     def check_seal(self, package: dict[str, Any]) -> str:
         try:
@@ -330,7 +333,7 @@ class Promotion:
             target_stage=self.settings.target_stage,
             source_version=str(self.approval.version),
             approved_by=self.approved_by,
-            created_by=(self.identities.author if self.identities else None) or "",
+            created_by=self.created_by,
             target_stack=self.settings.target_stack,
             target_arn=target_arn,
             target_version=target_arn.rsplit("/", 1)[-1] if target_arn else "",
@@ -348,7 +351,7 @@ class Promotion:
             max_concurrency=4,
         )
         mapping: dict[str, str] = {}
-        for uri in artifact_uris({k: package.get(k) for k in _CARRIED}):
+        for uri in artifacts(package):  # the seal's own list: what is copied is what was sealed
             try:
                 source = S3Object.parse(uri)
             except ValueError as error:
@@ -403,7 +406,7 @@ class Promotion:
             "roadway:source-stage": self.settings.source_stage,
             "roadway:source-version": str(self.approval.version),
             "roadway:approved-by": self.approved_by,
-            CREATED_BY_KEY: (self.identities.author if self.identities else None) or "unknown",
+            CREATED_BY_KEY: self.created_by or "unknown",
             "roadway:approved-at": str(package.get("LastModifiedTime", "")),
             **{DIGEST_KEY + name: digest for name, digest in self.digests.items()},
         }
@@ -476,9 +479,7 @@ class Promotion:
             return
         self._created_package = package_arn
         self._copied = [
-            S3Object.parse(uri)
-            for uri in artifact_uris({k: described.get(k) for k in _CARRIED})
-            if uri.startswith(f"s3://{bucket}/{PROMOTED_PREFIX}/")
+            S3Object.parse(uri) for uri in artifacts(described) if uri.startswith(f"s3://{bucket}/{PROMOTED_PREFIX}/")
         ]
 
     def undo(self) -> None:
