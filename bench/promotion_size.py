@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def setup(size_mib: int, workdir: Path) -> dict[str, object]:
-    """Deploy test's real serving stack and register an approved package of ``size_mib`` in dev."""
+    """Deploy test's real serving stack and both ledgers, and register an approved package of ``size_mib`` in dev."""
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     from roadway.config import load_config
     from roadway.moto_accounts import (
@@ -50,7 +50,10 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     synth = synthesize(load_config(CONFIG_PATH), workdir / "cdk.out", compliance=False)
     dev, test = session_in(ACCOUNTS["dev"]), session_in(ACCOUNTS["test"])
     deploy_serving(test, "test", synth.templates["roadway-test-serving"])
-    deployed = deploy_promotion(dev, "dev", synth.templates["roadway-dev-promotion"])
+    deployed = {
+        stage: deploy_promotion(session, stage, synth.templates[f"roadway-{stage}-promotion"])
+        for stage, session in (("dev", dev), ("test", test))
+    }
     for session in (dev, test):
         session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     s3 = dev.client("s3")
@@ -82,28 +85,34 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     # moto records no caller: write the author and a distinct approver, as SageMaker would have.
     record_identities(arn, created_by=studio_user(ACCOUNTS["dev"], "ana-garcia"))
     record_identities(arn, last_modified_by=role_session(ACCOUNTS["dev"], "roadway-dev-approver", "maria-lopez"))
-    credentials = dev.get_credentials()
-    return {
-        "event": approval_event(arn),
-        "seal_event": approval_event(arn, status="PendingManualApproval"),
-        "env": {
-            **function_environment(synth.templates, "dev", deployed),
+
+    def environment(stage: str, session: object) -> dict[str, str]:
+        credentials = session.get_credentials()  # type: ignore[attr-defined]
+        return {
+            **function_environment(synth.templates, stage, deployed[stage]),
             "AWS_ACCESS_KEY_ID": credentials.access_key,
             "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
             "AWS_SESSION_TOKEN": credentials.token,
-        },
+        }
+
+    return {
+        "event": approval_event(arn),
+        "seal_event": approval_event(arn, status="PendingManualApproval"),
+        "seal_env": environment("dev", dev),  # dev's function seals what dev registered
+        "env": environment("test", test),  # test's function pulls it
     }
 
 
 def promote(spec_path: str) -> None:
     """Runs in a fresh interpreter: import the handler, promote once, print time and peak RSS."""
     spec = json.loads(Path(spec_path).read_text())
-    os.environ.update(spec["env"])
+    os.environ.update(spec["seal_env"])
     from promote_model.handler import handler
 
     sealing = time.perf_counter()
     assert handler(spec["seal_event"])["status"] == "sealed"  # at registration: one streamed read of each artifact
     seal_seconds = time.perf_counter() - sealing
+    os.environ.update(spec["env"])
     baseline = high_water_mib()
     start = time.perf_counter()
     outcome = handler(spec["event"])

@@ -99,7 +99,8 @@ class Road:
         return stack
 
     def ledger(self, stage: str) -> list[dict[str, Any]]:
-        """The promotion ledger of ``stage`` (the promotions it ran), oldest first; [] without one."""
+        """The promotion ledger of ``stage`` (the promotions into it, and the seals of what it registered), oldest
+        first; [] without one."""
         stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
         table = outputs.get("LedgerTableName")
@@ -141,7 +142,7 @@ def status(road: Road) -> list[dict[str, Any]]:
         previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
         row["last_promotion"] = None
         if previous is not None:
-            into = [e for e in road.ledger(previous) if e.get("target_stage") == stage]
+            into = [e for e in road.ledger(stage) if e.get("target_stage") == stage and e.get("outcome") != "sealed"]
             if into:
                 last = into[-1]
                 row["last_promotion"] = {
@@ -260,8 +261,14 @@ def trace(road: Road, reference: str) -> list[dict[str, Any]]:
             ),
         }
         if source:
+            # The seal is in the ledger of the stage that registered the source package; the promotion was decided,
+            # and recorded, by the stage that took it in.
             source_stage = road.stage_of_account(source.split(":")[4])
-            records = [e for e in road.ledger(source_stage) if e.get("source_arn") == source]
+            sealed = [
+                e for e in road.ledger(source_stage) if e.get("source_arn") == source and e["outcome"] == "sealed"
+            ]
+            taken = [e for e in road.ledger(stage) if e.get("source_arn") == source and e.get("outcome") != "sealed"]
+            records = sorted(sealed + taken, key=lambda e: str(e.get("at", "")))
             hop["promotion"] = [{k: e.get(k) for k in ("outcome", "at", "reason") if e.get(k)} for e in records]
         hops.append(hop)
         if any(h["arn"] == source for h in hops):

@@ -140,9 +140,12 @@ def _run(port: int) -> dict[str, Any]:
             say(f"Deployed roadway-{stage}-serving (real template)", "ModelPackageArn is empty: no endpoint yet")
         deployed = {
             stage: road.deploy_promotion(sessions[stage], stage, templates[f"roadway-{stage}-promotion"])
-            for stage in ("dev", "test")
+            for stage in ("dev", "test", "prod")
         }
-        say("Deployed the promotion ledgers of dev and test", "DynamoDB tables keyed as the real template keys them")
+        say(
+            "Deployed the promotion ledgers of dev, test and prod",
+            "each account records what it decided: its seals, and the promotions into it",
+        )
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
         buckets["dev"] = "roadway-demo-dev-artifacts"
@@ -220,7 +223,7 @@ def _run(port: int) -> dict[str, Any]:
         def seal(stage: str, arn: str) -> None:
             sealed = deliver(stage, road.approval_event(arn, group=group, status="PendingManualApproval"))
             say(
-                f"Sealed at registration by roadway-{stage}-promotion",
+                f"Sealed at registration by {names.promoter_role(stage)}",  # type: ignore[arg-type]
                 f"{sealed['artifacts']} artifacts: S3 version and SHA-256 of each, in {stage}'s ledger",
             )
 
@@ -231,16 +234,17 @@ def _run(port: int) -> dict[str, Any]:
 
         def promote(stage: str, arn: str, approver: str | None = None) -> dict[str, Any]:
             person = approver or APPROVERS[stage]
-            if stage != "dev":  # registered by the previous stage's promotion, through this stage's target role
-                registrar = names.promotion_target_role(stage)  # type: ignore[arg-type]
+            target = config.next_stage(stage)  # type: ignore[arg-type]
+            if stage != "dev":  # registered here by this stage's own promoter when it pulled the package in
+                registrar = names.promoter_role(stage)  # type: ignore[arg-type]
                 road.record_identities(arn, created_by=road.role_session(accounts[stage], registrar))
             approve(sessions[stage], arn, names.approver_role(stage), person)  # type: ignore[arg-type]
             say(
                 f"{person} approved in {stage} through {names.approver_role(stage)}",  # type: ignore[arg-type]
-                f"EventBridge delivers the approval to roadway-{stage}-promotion",
+                f"EventBridge announces it to {target}'s bus; {names.promoter_role(target)} pulls it "  # type: ignore[arg-type]
+                f"through {names.reader_role(stage)} (read-only)",  # type: ignore[arg-type]
             )
-            outcome = deliver(stage, road.approval_event(arn, group=group, approved_by=person))
-            target = config.next_stage(stage)  # type: ignore[arg-type]
+            outcome = deliver(target, road.approval_event(arn, group=group, approved_by=person))
             if outcome["status"] == "refused":
                 which = "four-eyes check" if "approve" in outcome["reason"] else "metric gate"
                 say(f"Refused at {target}'s {which}: nothing copied, nothing registered", outcome["reason"])
@@ -253,7 +257,7 @@ def _run(port: int) -> dict[str, Any]:
                 f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; roadway-{target}-serving now has "
                 f"ModelPackageArn {served}",
             )
-            if target in deployed:  # the package is registered in a stage that approves it on: sealed there
+            if config.next_stage(target):  # registered in a stage that approves it on: sealed there
                 seal(target, outcome["target_arn"])
             return outcome
 

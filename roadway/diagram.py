@@ -71,18 +71,16 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
             if resource["Properties"].get("Handler") != "promote_model.handler.handler":
                 continue
             env = resource["Properties"].get("Environment", {}).get("Variables", {})
-            if "TARGET_STACK_NAME" in env:
-                target = env["TARGET_STACK_NAME"].replace("-serving", "-promotion")
+            if "SOURCE_PROMOTION_STACK" in env:
+                source = env["SOURCE_PROMOTION_STACK"]
+                reader = env["SOURCE_READER_ROLE_ARN"].split("/")[-1]
+                out.append(f'  "{source}" -> "{stack}" [style=dashed, label="announces approval\\n(EventBridge)"];')
                 out.append(
-                    f'  "{stack}" -> "{target}" [label="approval: assume {env["TARGET_ROLE_ARN"].split("/")[-1]}'
-                    f'\\ncopy artifacts, register"];'
+                    f'  "{stack}" -> "{source}" [label="pulls: reads through {reader},\\ncopies sealed artifacts"];'
                 )
                 out.append(
-                    f'  "{target}" -> "{env["TARGET_STACK_NAME"]}" [label="update ModelPackageArn\\n'
-                    f'(via {env["TARGET_DEPLOY_ROLE_ARN"].split("/")[-1]})"];'
-                )
-                out.append(
-                    f'  "{target}" -> "{stack}" [style=dashed, label="serving rollback\\n(forwarded event, ledger)"];'
+                    f'  "{stack}" -> "{env["SERVING_STACK_NAME"]}" [label="update ModelPackageArn\\n'
+                    f'(via {env["SERVING_DEPLOY_ROLE_ARN"].split("/")[-1]})"];'
                 )
     for stack in templates:
         if stack.endswith("-studio"):

@@ -36,12 +36,14 @@ class Names:
         return self.stack_name(stage, "serving")
 
     def promoter_role(self, stage: StageName) -> str:
-        """The promotion Lambda's execution role in ``stage`` (trusted by the next account)."""
+        """The promotion function's role in ``stage``; the previous account's reader role and artifact bucket
+        trust this name, and packages it registers are recognised by it."""
         return f"{self.project}-{stage}-promoter"
 
-    def promotion_target_role(self, stage: StageName) -> str:
-        """The role in ``stage`` that the previous stage's promoter assumes."""
-        return f"{self.project}-{stage}-promotion-target"
+    def reader_role(self, stage: StageName) -> str:
+        """The read-only role in ``stage`` through which the next stage's promoter reads this group's packages
+        and seals (one per model package group)."""
+        return f"{self.project}-{stage}-{self.model_package_group}-reader"
 
     def approver_role(self, stage: StageName) -> str:
         """The only role that may approve packages in ``stage``; the promotion checks approvals came through it."""

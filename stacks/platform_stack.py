@@ -99,19 +99,19 @@ class PlatformStack(Stack):
             self, "DataBucket", key=self.data_key, access_logs=self.log_archive, purpose="data"
         )
 
-        reader_account = config.stage(next_stage).account if next_stage else None
-        reader_role = names.role_arn(reader_account, names.promotion_target_role(next_stage)) if next_stage else None
         self.registry = ModelRegistry(
             self,
             "Registry",
             group_name=names.model_package_group,
             group_arn=names.model_package_group_arn(self.account),
             packages_arn=names.model_packages_arn(self.account),
-            reader_account=reader_account,
-            reader_role_arn=reader_role,
         )
-        if reader_account and reader_role:
-            self._let_next_stage_read_artifacts(reader_account, reader_role)
+        if next_stage:
+            # The next account's promoter copies the sealed artifacts with its own credentials (it pulls).
+            next_account = config.stage(next_stage).account
+            self._let_next_stage_read_artifacts(
+                next_account, names.role_arn(next_account, names.promoter_role(next_stage))
+            )
         self.approver: ApproverRole | None = None
         if next_stage:
             # Approving here promotes to the next stage: only the configured approvers, never an author.
@@ -142,7 +142,9 @@ class PlatformStack(Stack):
         CfnOutput(self, f"Export-{what}", value=value, export_name=names.export(stage, what))
 
     def _let_next_stage_read_artifacts(self, account: str, role_arn: str) -> None:
-        """The next account copies artifacts out of this bucket: read-only, that one role, via S3 only."""
+        """The next account's promoter copies artifacts out of this bucket: read-only, that one role, via S3 only.
+
+        Its registry reads go through this stage's reader role (PromotionSource), not a group policy."""
         principal = iam.AccountPrincipal(account)
         self.artifact_bucket.add_to_resource_policy(
             iam.PolicyStatement(

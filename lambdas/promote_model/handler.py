@@ -1,8 +1,12 @@
-"""Lambda entry point: an approval event in, a promoted package in the next account out; a registration event
-(``PendingManualApproval``) in, the package's seal in the ledger out.
+"""Lambda entry point of a stage's promotion function.
 
-Events that are not Roadway's (another group, not approved) are logged and ignored. Everything else that goes
-wrong raises, so Lambda retries and then puts the event in the dead-letter queue with the error message.
+- A registration in this account (``PendingManualApproval``) is sealed: its artifacts' versions and digests go
+  into this account's ledger (seal.py), where the next stage reads them.
+- An approval in the previous account, announced to this account's bus, is pulled in: read through the previous
+  account's reader role, checked, copied, registered and rolled out here (promotion.py).
+
+Events that are not Roadway's (another group, not approved, another account) are logged and ignored. Everything
+else that goes wrong raises, so Lambda retries and then puts the event in the dead-letter queue with the error.
 """
 
 from __future__ import annotations
@@ -13,28 +17,48 @@ from typing import Any
 
 import boto3
 
-from promote_model.events import PENDING, Ignored, Malformed, parse_approval
-from promote_model.promotion import PromotionError, Settings, log, promote, seal
+from promote_model.events import PENDING, Approval, Ignored, Malformed, parse_approval
+from promote_model.promotion import PromotionError, log, promote, seal, settings_from_env
+from promote_model.settings import Settings
 
 logging.getLogger("roadway").setLevel(logging.INFO)
 
 
+def route(approval: Approval, settings: Settings) -> str:
+    """ "seal" or "pull"; :class:`Ignored` when the event's account has no business with this function.
+
+    The rules deliver only these two kinds; checking again here means a widened rule or a forged delivery
+    changes nothing: only this account's registrations are sealed, only the previous account's approvals pulled.
+    """
+    if approval.status == PENDING:
+        if approval.account != settings.account:
+            raise Ignored(f"registration in account {approval.account}; this function seals {settings.account}'s")
+        return "seal"
+    source = settings.source
+    if source is None:
+        raise Ignored(f"approval in {approval.account}; {settings.stage} receives from no stage")
+    if approval.account != source.account:
+        raise Ignored(f"approval in account {approval.account}; {settings.stage} receives from {source.account}")
+    return "pull"
+
+
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    settings = Settings.from_env()
+    settings = settings_from_env()
     try:
         approval = parse_approval(event, settings.group)
+        action = route(approval, settings)
     except Ignored as reason:
         log("ignored", reason=str(reason))
         return {"status": "ignored", "reason": str(reason)}
     except Malformed as reason:
         log("failed", step="read-event", reason=str(reason))
         raise PromotionError("read-event", str(reason)) from None
-    if approval.status == PENDING:
+    if action == "seal":
         log("sealing", source=approval.package_arn)
         sealed = seal(approval, settings, boto3.session.Session)
         log(sealed["status"], **sealed)
         return sealed
-    log("promoting", source=approval.package_arn, target_stage=settings.target_stage)
+    log("promoting", source=approval.package_arn, target_stage=settings.stage)
     outcome = promote(approval, settings, boto3.session.Session)
     log(outcome.status, **asdict(outcome))
     return asdict(outcome)

@@ -1,4 +1,10 @@
-"""Promote one approved package to the next account: copy, register, roll out; all of it or none.
+"""Take one package approved in the previous account into this one: copy, register, roll out; all or none.
+
+This account pulls; the previous one only announces. Its approval event reaches this account's bus, and this
+account's function reads the package through a read-only reader role of the previous account (registry, seal),
+copies the sealed artifact versions with its own credentials (the previous account's bucket and key policies
+grant this function's role read, nothing else), and changes only what it owns: its bucket, its registry, its
+serving stack, its ledger. No account holds a right to write another's.
 
 Idempotency (EventBridge delivers at least once, Lambda retries) rests on deterministic state, not a lock:
 - artifacts are copied to keys derived from the source package, so a retry overwrites the same objects;
@@ -19,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,12 +43,13 @@ from promote_model.artifacts import (
 )
 from promote_model.digests import sha256_of
 from promote_model.events import Approval
-from promote_model.gate import Gate, Verdict, judge, rmse_log, statistics_uri
+from promote_model.gate import Verdict, judge, rmse_log, statistics_uri
 from promote_model.identity import CREATED_BY_KEY, FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
 from promote_model.seal import SEALED, Sealed, artifacts, broken, from_record, take
+from promote_model.settings import ConfigurationError, Settings, Source
 
 logger = logging.getLogger("roadway.promotion")
 MARKER = "roadway:promoted-from "
@@ -70,51 +76,13 @@ def log(event: str, **fields: Any) -> None:
     logger.info(json.dumps({"event": event, **fields}, default=str, sort_keys=True))
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The function's configuration, set by the CDK stack (see stacks/constructs/model_promoter.py)."""
-
-    group: str
-    source_stage: str
-    target_stage: str
-    target_account: str
-    target_role_arn: str
-    target_stack: str
-    target_deploy_role_arn: str | None
-    target_status: str
-    ledger_table: str
-    alarm_topic_arn: str
-    approver_role_name: str
-    registrar_role_name: str
-    image_accounts: frozenset[str]
-    gate: Gate = field(default_factory=Gate)
-    multipart_threshold: int = 64 * 1024 * 1024
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        try:
-            return cls(
-                group=env["MODEL_PACKAGE_GROUP_NAME"],
-                source_stage=env["SOURCE_STAGE"],
-                target_stage=env["TARGET_STAGE"],
-                target_account=env["TARGET_ACCOUNT_ID"],
-                target_role_arn=env["TARGET_ROLE_ARN"],
-                target_stack=env["TARGET_STACK_NAME"],
-                target_deploy_role_arn=env.get("TARGET_DEPLOY_ROLE_ARN") or None,
-                target_status=env.get("TARGET_APPROVAL_STATUS", "PendingManualApproval"),
-                ledger_table=env["LEDGER_TABLE_NAME"],
-                alarm_topic_arn=env["ALARM_TOPIC_ARN"],
-                approver_role_name=env["APPROVER_ROLE_NAME"],
-                registrar_role_name=env["REGISTRAR_ROLE_NAME"],
-                image_accounts=frozenset(a for a in env["IMAGE_ACCOUNTS"].split(",") if a),
-                gate=Gate.from_env(env),
-                multipart_threshold=int(env.get("MULTIPART_THRESHOLD_BYTES", 64 * 1024 * 1024)),
-            )
-        except KeyError as missing:
-            raise PromotionError("configuration", f"environment variable {missing.args[0]} is not set") from None
-        except ValueError as error:
-            raise PromotionError("configuration", f"a GATE_ or size variable is not a number: {error}") from None
+def settings_from_env() -> Settings:
+    """The function's settings; a deployment fault is one failed step with the variable named."""
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        log("failed", step="configuration", reason=str(error))
+        raise PromotionError("configuration", str(error)) from None
 
 
 @dataclass
@@ -133,39 +101,52 @@ def _error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def assume(source: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
-    """A session in the next account through its narrow role."""
+def assume(own: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
+    """A session in the previous account through its read-only reader role."""
     try:
-        credentials = source.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])[
-            "Credentials"
-        ]
+        credentials = own.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
     except ClientError as error:
-        raise PromotionError("assume-role", f"{role_arn}: {_error(error)}") from None
+        raise PromotionError("assume-reader", f"{role_arn}: {_error(error)}") from None
     return boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        region_name=source.region_name,
+        region_name=own.region_name,
     )
 
 
 class Promotion:
-    """One approval's promotion, with the clients of both accounts."""
+    """One approval's promotion into this account: its own session, and a read-only one in the source."""
 
-    def __init__(self, approval: Approval, settings: Settings, source: boto3.session.Session) -> None:
+    def __init__(self, approval: Approval, settings: Settings, own: boto3.session.Session) -> None:
+        if settings.source is None:
+            raise PromotionError("configuration", f"{settings.stage} receives from no stage")
         self.approval = approval
         self.settings = settings
-        self.source = source
-        self.target: boto3.session.Session | None = None
+        self.origin: Source = settings.source
+        self.own = own
+        self._source: boto3.session.Session | None = None
         self._created_package: str | None = None
         self._copied: list[S3Object] = []
         self.digests: dict[str, str] = {}
         self.verdict: Verdict | None = None
         self.identities: FourEyes | None = None
         self.seal: dict[str, Sealed] = {}
-        self.ledger = Ledger(source.client("dynamodb"), settings.ledger_table)
+        self.ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
 
-    # Step 1: the package, as the source registry holds it now.
+    # Step 1: the previous account's reader role: it may read the package, its group and its seal, nothing else.
+    def assume_reader(self) -> boto3.session.Session:
+        session_name = f"roadway-{self.settings.stage}-pulls-v{self.approval.version}"
+        self._source = assume(self.own, self.origin.reader_role_arn, session_name)
+        return self._source
+
+    @property
+    def source(self) -> boto3.session.Session:
+        if self._source is None:
+            raise RuntimeError("assume_reader() first")
+        return self._source
+
+    # Step 2: the package, as the source registry holds it now.
     def read_source(self) -> dict[str, Any]:
         try:
             package = self.source.client("sagemaker").describe_model_package(ModelPackageName=self.approval.package_arn)
@@ -180,7 +161,7 @@ class Promotion:
             raise PromotionError("read-source", f"{self.approval.package_arn} references no model artifact")
         return package
 
-    # Step 1b: four eyes, from the registry's own record of who created and who approved the package.
+    # Step 2b: four eyes, from the registry's own record of who created and who approved the package.
     def check_identities(self, package: dict[str, Any]) -> FourEyes:
         def pipeline_starter(execution_arn: str) -> Any:
             try:
@@ -193,8 +174,8 @@ class Promotion:
 
         self.identities = four_eyes(
             package,
-            approver_role_name=self.settings.approver_role_name,
-            registrar_role_name=self.settings.registrar_role_name,
+            approver_role_name=self.origin.approver_role_name,
+            registrar_role_name=self.origin.registrar_role_name,
             pipeline_starter=pipeline_starter,
         )
         log(
@@ -214,17 +195,24 @@ class Promotion:
     def created_by(self) -> str:
         return (self.identities.author if self.identities else None) or ""
 
-    # Step 1c: the seal taken at registration; everything after reads and copies exactly the sealed versions.
+    # Step 2c: the seal the source took at registration, in its own ledger; everything after reads and copies
+    # exactly the sealed versions.
     def check_seal(self, package: dict[str, Any]) -> str:
         try:
-            record = self.ledger.get(self.approval.package_arn, SEALED)
+            (stack,) = self.source.client("cloudformation").describe_stacks(StackName=self.origin.promotion_stack)[
+                "Stacks"
+            ]
+            table = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}.get("LedgerTableName")
+            if not table:
+                raise PromotionError("seal", f"{self.origin.promotion_stack} has no LedgerTableName output")
+            record = Ledger(self.source.client("dynamodb"), table).get(self.approval.package_arn, SEALED)
         except ClientError as error:
             raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
         if record is None:
             # Registration and approval events can arrive out of order: fail (and retry), never promote unsealed.
             raise PromotionError("seal", f"{self.approval.package_arn} has no seal yet (sealed at registration)")
         self.seal = from_record(record)
-        reason = broken(self._target().client("s3"), package, self.seal)
+        reason = broken(self.own.client("s3"), package, self.seal)
         log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
         return reason
 
@@ -232,34 +220,25 @@ class Promotion:
         sealed = self.seal.get(uri)
         return sealed.version_id if sealed and sealed.version_id != "null" else None
 
-    # Step 2: the narrow role of the next account.
-    def assume_target_role(self) -> boto3.session.Session:
-        session_name = f"roadway-{self.settings.source_stage}-v{self.approval.version}"
-        self.target = assume(self.source, self.settings.target_role_arn, session_name)
-        return self.target
-
-    def _target(self) -> boto3.session.Session:
-        if self.target is None:
-            raise RuntimeError("assume_target_role() first")
-        return self.target
-
-    # Step 3: where the target keeps artifacts, and what its stack serves.
-    def read_target_stack(self) -> dict[str, Any]:
+    # Step 3: where this account keeps artifacts, and what its serving stack serves.
+    def read_serving_stack(self) -> dict[str, Any]:
         try:
-            (stack,) = (
-                self._target().client("cloudformation").describe_stacks(StackName=self.settings.target_stack)["Stacks"]
-            )
+            (stack,) = self.own.client("cloudformation").describe_stacks(StackName=self.settings.serving_stack)[
+                "Stacks"
+            ]
         except ClientError as error:
-            raise PromotionError("read-target-stack", _error(error)) from None
+            raise PromotionError("read-serving-stack", _error(error)) from None
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if "ArtifactBucketName" not in outputs:
-            raise PromotionError("read-target-stack", f"{self.settings.target_stack} has no ArtifactBucketName output")
+            raise PromotionError(
+                "read-serving-stack", f"{self.settings.serving_stack} has no ArtifactBucketName output"
+            )
         return stack
 
     def find_promoted(self) -> str | None:
         """A package an earlier delivery of this approval already registered in the target."""
         marker = MARKER + self.approval.package_arn
-        client = self._target().client("sagemaker")
+        client = self.own.client("sagemaker")
         try:
             pages = client.get_paginator("list_model_packages").paginate(
                 ModelPackageGroupName=self.settings.group, SortBy="CreationTime", SortOrder="Descending"
@@ -274,13 +253,13 @@ class Promotion:
 
     # Step 4: the metric gate, before anything is copied.
     def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
-        s3 = self._target().client("s3")
+        s3 = self.own.client("s3")
         candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
         served_arn = self._parameters(stack).get(PACKAGE_PARAMETER, "")
         served = None
         if served_arn and self.settings.gate.max_regression_pct is not None:
             try:
-                described = self._target().client("sagemaker").describe_model_package(ModelPackageName=served_arn)
+                described = self.own.client("sagemaker").describe_model_package(ModelPackageName=served_arn)
             except ClientError as error:
                 raise PromotionError("gate", f"served package {served_arn}: {_error(error)}") from None
             served = self._metric(s3, statistics_uri(described), "served")
@@ -310,13 +289,13 @@ class Promotion:
         if not self._record("refused", reason=reason):
             log("already-refused", source=self.approval.package_arn, reason=reason)
             return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
-        subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.target_stage}"
+        subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.stage}"
         message = (
             f"{self.approval.package_arn} (approved by {self.approved_by}) was not promoted to "
-            f"{self.settings.target_stage}: {reason}. Nothing was copied or registered."
+            f"{self.settings.stage}: {reason}. Nothing was copied or registered."
         )
         try:
-            self.source.client("sns").publish(
+            self.own.client("sns").publish(
                 TopicArn=self.settings.alarm_topic_arn, Subject=subject[:100], Message=message
             )
         except ClientError as error:
@@ -329,12 +308,12 @@ class Promotion:
         return self.ledger.record(
             self.approval.package_arn,
             outcome,
-            source_stage=self.settings.source_stage,
-            target_stage=self.settings.target_stage,
+            source_stage=self.origin.stage,
+            target_stage=self.settings.stage,
             source_version=str(self.approval.version),
             approved_by=self.approved_by,
             created_by=self.created_by,
-            target_stack=self.settings.target_stack,
+            target_stack=self.settings.serving_stack,
             target_arn=target_arn,
             target_version=target_arn.rsplit("/", 1)[-1] if target_arn else "",
             digests=self.digests,
@@ -344,7 +323,7 @@ class Promotion:
 
     # Step 5: copies, server-side, multipart above the threshold; the Lambda never holds the bytes.
     def copy_artifacts(self, package: dict[str, Any], bucket: str) -> dict[str, str]:
-        s3 = self._target().client("s3")
+        s3 = self.own.client("s3")
         config = TransferConfig(
             multipart_threshold=self.settings.multipart_threshold,
             multipart_chunksize=max(self.settings.multipart_threshold, 5 * 1024 * 1024),  # S3's smallest part
@@ -403,7 +382,7 @@ class Promotion:
             "roadway:origin-arn": origin.get("roadway:origin-arn", self.approval.package_arn),
             "roadway:source-arn": self.approval.package_arn,
             "roadway:source-account": self.approval.account,
-            "roadway:source-stage": self.settings.source_stage,
+            "roadway:source-stage": self.origin.stage,
             "roadway:source-version": str(self.approval.version),
             "roadway:approved-by": self.approved_by,
             CREATED_BY_KEY: self.created_by or "unknown",
@@ -417,16 +396,16 @@ class Promotion:
             "ModelPackageDescription": MARKER + self.approval.package_arn,
             # SageMaker's own idempotency token: the same source package never registers twice.
             "ClientToken": str(uuid.uuid5(uuid.NAMESPACE_URL, self.approval.package_arn)),
-            "ModelApprovalStatus": self.settings.target_status,
+            "ModelApprovalStatus": self.settings.arrival_status,
             "CustomerMetadataProperties": lineage,
             **spec,
         }
         try:
-            arn = str(self._target().client("sagemaker").create_model_package(**request)["ModelPackageArn"])
+            arn = str(self.own.client("sagemaker").create_model_package(**request)["ModelPackageArn"])
         except ClientError as error:
             raise PromotionError("register", _error(error)) from None
         self._created_package = arn
-        log("registered", target=arn, status=self.settings.target_status)
+        log("registered", target=arn, status=self.settings.arrival_status)
         return arn
 
     # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
@@ -438,7 +417,7 @@ class Promotion:
                 uri = self._baseline_uri(package_arn, kind, part)
                 wanted[parameter] = mapping.get(uri, uri) if uri else ""
         if all(current.get(k) == v for k, v in wanted.items()):
-            log("stack-already-current", stack=self.settings.target_stack, package=package_arn)
+            log("stack-already-current", stack=self.settings.serving_stack, package=package_arn)
             return False
         parameters = [
             {"ParameterKey": key, "ParameterValue": wanted[key]}
@@ -447,28 +426,28 @@ class Promotion:
             for key in current
         ]
         request: dict[str, Any] = {
-            "StackName": self.settings.target_stack,
+            "StackName": self.settings.serving_stack,
             "UsePreviousTemplate": True,
             "Parameters": parameters,
             "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
         }
-        if self.settings.target_deploy_role_arn:
-            request["RoleARN"] = self.settings.target_deploy_role_arn
+        if self.settings.deploy_role_arn:
+            request["RoleARN"] = self.settings.deploy_role_arn
         try:
-            self._target().client("cloudformation").update_stack(**request)
+            self.own.client("cloudformation").update_stack(**request)
         except ClientError as error:
             raise PromotionError("update-stack", _error(error)) from None
-        log("stack-updated", stack=self.settings.target_stack, package=package_arn)
+        log("stack-updated", stack=self.settings.serving_stack, package=package_arn)
         return True
 
     def _baseline_uri(self, package_arn: str, kind: str, part: str) -> str | None:
-        described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
         return (((described.get("DriftCheckBaselines") or {}).get(kind) or {}).get(part) or {}).get("S3Uri")
 
     def _adopt(self, package_arn: str, bucket: str) -> None:
         """Take over a package an earlier delivery registered. Its undo is this attempt's only if no attempt ever
         finished with it: a package that was promoted (served) once stays, whatever happens now."""
-        described = self._target().client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
         finished = self.ledger.recorded(self.approval.package_arn, "promoted")
         lineage = described.get("CustomerMetadataProperties") or {}
         self.digests = {k[len(DIGEST_KEY) :]: v for k, v in lineage.items() if k.startswith(DIGEST_KEY)}
@@ -484,9 +463,7 @@ class Promotion:
 
     def undo(self) -> None:
         """Remove what this attempt created in the target; best effort, every failure logged."""
-        target = self.target
-        if target is None:
-            return
+        target = self.own
         if self._created_package:
             try:
                 target.client("sagemaker").delete_model_package(ModelPackageName=self._created_package)
@@ -525,6 +502,7 @@ class Promotion:
         return outcome
 
     def _attempt(self) -> Outcome:
+        self.assume_reader()
         package = self.read_source()
         identities = self.check_identities(package)
         if not identities.passed:
@@ -532,11 +510,10 @@ class Promotion:
         foreign = foreign_images(package, set(self.settings.image_accounts), self.approval.region)
         if foreign:
             return self.refuse(refusal(foreign))
-        self.assume_target_role()
         changed = self.check_seal(package)
         if changed:
             return self.refuse(changed)
-        stack = self.read_target_stack()
+        stack = self.read_serving_stack()
         existing = self.find_promoted()
         bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
         if existing is not None:
@@ -582,7 +559,7 @@ def seal(
     first = ledger.record(
         approval.package_arn,
         SEALED,
-        source_stage=settings.source_stage,
+        source_stage=settings.stage,
         source_version=str(approval.version),
         seal=record,
     )

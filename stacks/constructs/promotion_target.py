@@ -1,4 +1,9 @@
-"""The narrow door into a stage: one role the previous stage's promoter may assume, and what it may do."""
+"""A stage's side of receiving: its own promoter pulls approved packages from the previous account.
+
+Nothing here trusts the previous account to act: it may only put approval events on this account's bus. This
+account's promoter reads the package through the previous account's reader role, copies with its own
+credentials, registers here and updates its own serving stack through a CloudFormation service role.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from collections.abc import Callable
 
 from aws_cdk import Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -14,13 +18,14 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.model_promoter import serving_rollback
+from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter
 
 PROMOTED_PREFIX = "promoted"
 
 
 class PromotionTarget(Construct):
-    """Write into this account's artifact bucket and key, register in its group, update its serving stack.
+    """The promoter may read the previous account's artifacts, write this account's bucket under ``promoted/``,
+    register in its group, and update its serving stack; approvals of the previous account reach it by bus.
 
     The stack update goes through a CloudFormation service role scoped to the serving resources, so the
     promoter can change the endpoint only the way the serving template allows.
@@ -31,10 +36,11 @@ class PromotionTarget(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        role_name: str,
+        promoter: ModelPromoter,
         deployer_role_name: str,
         source_account: str,
-        source_role_arn: str,
+        source_reader_role_arn: str,
+        group_name: str,
         group_arn: str,
         packages_arn: str,
         serving_stack_name: str,
@@ -161,26 +167,21 @@ class PromotionTarget(Construct):
             },
         )
 
-        self.role = iam.Role(
-            self,
-            "Role",
-            role_name=role_name,
-            assumed_by=iam.AccountPrincipal(source_account).with_conditions(
-                {"ArnEquals": {"aws:PrincipalArn": source_role_arn}}
-            ),
-            description="Roadway: the previous stage's promotion acts in this account through this role",
-            max_session_duration=None,
-        )
         source_objects = "arn:aws:s3:::*/*"
         source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
         promoted = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
         serving_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stack_name}/*"
         policy = iam.ManagedPolicy(
             self,
-            "Policy",
-            description="Roadway: what the previous stage's promotion may do here",
-            roles=[self.role],
+            "ReceivePolicy",
+            description="Roadway: what this account's promoter may do to take in the previous stage's packages",
+            roles=[promoter.role],
             statements=[
+                iam.PolicyStatement(
+                    sid="AssumeThePreviousStagesReader",
+                    actions=["sts:AssumeRole"],
+                    resources=[source_reader_role_arn],
+                ),
                 iam.PolicyStatement(
                     sid="CopyFromThePreviousStagesBuckets",
                     actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
@@ -270,36 +271,34 @@ class PromotionTarget(Construct):
             },
         )
 
-        # A rolled-back serving update goes to the previous account's default bus, where the promotion's
-        # rollback recorder writes it to the ledger (see ModelPromoter).
-        previous_bus = f"arn:aws:events:{region}:{source_account}:event-bus/default"
-        forwarder = iam.Role(
+        # The previous account announces its approvals on this account's default bus: PutEvents of SageMaker
+        # package state changes is all it may do here, and only the rule below acts on them.
+        events.CfnEventBusPolicy(
             self,
-            "ForwarderRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="Roadway: EventBridge forwards serving rollbacks to the previous stage's bus",
+            "AcceptApprovals",
+            statement_id=f"roadway-approvals-from-{source_account}",
+            statement={
+                "Sid": f"roadway-approvals-from-{source_account}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{source_account}:root"},
+                "Action": "events:PutEvents",
+                "Resource": f"arn:aws:events:{region}:{account}:event-bus/default",
+                "Condition": {"StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": APPROVAL_EVENT}},
+            },
         )
-        iam.ManagedPolicy(
+        self.approvals = events.Rule(
             self,
-            "ForwarderPolicy",
-            description="Roadway: put rollback events on the previous stage's default bus, nothing else",
-            roles=[forwarder],
-            statements=[
-                iam.PolicyStatement(sid="ForwardRollbacks", actions=["events:PutEvents"], resources=[previous_bus])
-            ],
+            "PullApprovals",
+            description=f"Approvals in {group_name} of {source_account}: this account's promoter pulls them",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                account=[source_account],
+                detail_type=[APPROVAL_EVENT],
+                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
+            ),
+            targets=[promoter.delivery(promoter.function)],
         )
-        self.rollback_forwarding = events.Rule(
-            self,
-            "ForwardRollbacks",
-            description=f"{serving_stack_name} rolled back: tell the promotion of {source_account}",
-            event_pattern=serving_rollback(region, account, serving_stack_name, forwarded=False),
-            targets=[
-                targets.EventBus(
-                    events.EventBus.from_event_bus_arn(self, "PreviousStageBus", previous_bus),
-                    role=forwarder.without_policy_updates(),  # its one permission is the managed policy above
-                )
-            ],
-        )
+        promoter.record_rollbacks(serving_stack_name)
 
     @staticmethod
     def _hardened_creation(

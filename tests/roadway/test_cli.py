@@ -24,13 +24,13 @@ def run(*argv: str) -> tuple[int, list[str]]:
 def promoted(road: Road) -> dict[str, Any]:  # noqa: F811
     """v1 promoted dev -> test -> prod; then a worse v2 refused at test's gate."""
     source = road.register("dev", rmse_log=0.11)
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))
     road.approve("test", in_test["target_arn"], approver="mlops-lead")
-    road.act_as("test")
+    road.act_as("prod")
     in_prod = handler(approval_event(in_test["target_arn"]))
     worse = road.register("dev", rmse_log=0.2, run="run-2")
-    road.act_as("dev")
+    road.act_as("test")
     refused = handler(approval_event(worse))
     assert (in_prod["status"], refused["status"]) == ("promoted", "refused")
     return {"dev": source, "test": in_test["target_arn"], "prod": in_prod["target_arn"], "worse": worse}
@@ -99,7 +99,7 @@ def test_bad_references_are_one_line(capsys: pytest.CaptureFixture[str], argv: t
 
 
 def test_an_unknown_package_is_one_line(road: Road, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    road.act_as("dev")
+    road.act_as("test")
     code, printed = run("trace", "prod:9")
     error = capsys.readouterr().err
     assert code == 2 and printed == [] and error.count("\n") == 1

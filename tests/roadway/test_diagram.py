@@ -15,12 +15,19 @@ def test_the_road_is_drawn_from_the_promotion_settings(synth: Synth) -> None:
     graph = dot(synth.templates, ACCOUNTS)
     for stage, account in ACCOUNTS.items():
         assert f'label="{stage} account {account}"' in graph
-    assert '"roadway-dev-promotion" -> "roadway-test-promotion"' in graph
-    assert '"roadway-test-promotion" -> "roadway-prod-promotion"' in graph
-    assert '"roadway-prod-promotion" -> "roadway-prod-serving"' in graph
-    forward = [line for line in graph.splitlines() if '"roadway-prod-promotion" ->' in line and "dashed" not in line]
-    assert len(forward) == 1, "prod promotes nowhere: the road ends there"
-    assert '"roadway-prod-promotion" -> "roadway-test-promotion" [style=dashed, label="serving rollback' in graph
+    # Each receiving stage pulls from the previous one; the previous one only announces.
+    for source, receiver in (("dev", "test"), ("test", "prod")):
+        assert (
+            f'"roadway-{source}-promotion" -> "roadway-{receiver}-promotion" [style=dashed, label="announces' in graph
+        )
+        assert f'"roadway-{receiver}-promotion" -> "roadway-{source}-promotion" [label="pulls: reads through' in graph
+        assert f'"roadway-{receiver}-promotion" -> "roadway-{receiver}-serving"' in graph
+    assert '"roadway-dev-promotion" -> "roadway-dev-serving"' not in graph, "dev serves nothing"
+    assert not [
+        line
+        for line in graph.splitlines()
+        if '"roadway-prod-promotion" -> "roadway-test-promotion" [style=dashed' in line
+    ], "prod announces nothing"
 
 
 def test_committed_picture_is_current(synth: Synth) -> None:

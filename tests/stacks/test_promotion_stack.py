@@ -1,15 +1,24 @@
-"""Promotion wiring: who sends (dev, test), who receives (test, prod), and how narrow the door is."""
+"""Promotion wiring: every stage seals what it registers, announces approvals (dev, test), pulls them (test, prod),
+and no account is given a right to write another's."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from promote_model.settings import Env
 
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from stacks.constructs.promotion_source import READER_ACTIONS
+from tests import iam
 from tests.conftest import Synth
 
 ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
+PREVIOUS = {"test": "dev", "prod": "test"}
+NEXT = {"dev": "test", "test": "prod"}
 
 
 def one(synth: Synth, stack: str, type_: str) -> dict[str, Any]:
@@ -17,14 +26,8 @@ def one(synth: Synth, stack: str, type_: str) -> dict[str, Any]:
     return resource
 
 
-def by_source(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
-    """The stack's rules by the event source they match (one rule per source here)."""
-    rules = [r["Properties"] for r in synth.resources(stack, "AWS::Events::Rule").values()]
-    found: dict[str, dict[str, Any]] = {}
-    for rule in rules:
-        (source,) = rule["EventPattern"]["source"]
-        found.setdefault(source, rule)
-    return found
+def rules(synth: Synth, stack: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in synth.resources(stack, "AWS::Events::Rule").values()]
 
 
 def function_with(synth: Synth, stack: str, handler: str) -> dict[str, Any]:
@@ -36,6 +39,12 @@ def function_with(synth: Synth, stack: str, handler: str) -> dict[str, Any]:
     return function
 
 
+def function_id(synth: Synth, stack: str, handler: str) -> str:
+    functions = synth.resources(stack, "AWS::Lambda::Function")
+    (logical_id,) = [k for k, v in functions.items() if v["Properties"]["Handler"] == handler]
+    return logical_id
+
+
 def statements_of(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
     policies = synth.resources(stack, "AWS::IAM::ManagedPolicy")
     return {
@@ -43,9 +52,14 @@ def statements_of(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_sending_and_receiving_sides_per_stage(synth: Synth) -> None:
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_each_stage_has_one_promoter_and_the_roles_of_its_sides(synth: Synth) -> None:
     functions = {s: len(synth.resources(f"roadway-{s}-promotion", "AWS::Lambda::Function")) for s in ACCOUNTS}
-    assert functions == {"dev": 2, "test": 2, "prod": 0}  # the promoter and its rollback recorder
+    assert functions == {"dev": 1, "test": 2, "prod": 2}  # the promoter; where a stage serves, its rollback recorder
     roles = {
         s: sorted(
             r["Properties"]["RoleName"]
@@ -55,42 +69,112 @@ def test_sending_and_receiving_sides_per_stage(synth: Synth) -> None:
         for s in ACCOUNTS
     }
     assert roles == {
-        "dev": ["roadway-dev-promoter"],
-        "test": ["roadway-test-promoter", "roadway-test-promotion-target", "roadway-test-serving-deployer"],
-        "prod": ["roadway-prod-promotion-target", "roadway-prod-serving-deployer"],
+        "dev": ["roadway-dev-house-price-reader", "roadway-dev-promoter"],
+        "test": ["roadway-test-house-price-reader", "roadway-test-promoter", "roadway-test-serving-deployer"],
+        "prod": ["roadway-prod-promoter", "roadway-prod-serving-deployer"],
     }
-
-
-@pytest.mark.parametrize(("stage", "target"), [("dev", "test"), ("test", "prod")])
-def test_approval_in_this_group_starts_the_promoter(synth: Synth, stage: str, target: str) -> None:
-    stack = f"roadway-{stage}-promotion"
-    rule = by_source(synth, stack)["aws.sagemaker"]
-    assert rule["EventPattern"] == {
-        "account": [ACCOUNTS[stage]],  # approvals of this account's own registry only
-        "detail": {
-            "ModelApprovalStatus": ["Approved", "PendingManualApproval"],  # promote; seal
-            "ModelPackageGroupName": ["house-price"],
-        },
-        "detail-type": ["SageMaker Model Package State Change"],
-        "source": ["aws.sagemaker"],
-    }
-    (target_spec,) = rule["Targets"]
-    assert "DeadLetterConfig" in target_spec and target_spec["RetryPolicy"]["MaximumRetryAttempts"] == 4
-
-    function = function_with(synth, stack, "promote_model.handler.handler")
-    assert function["ReservedConcurrentExecutions"] == 1
-    assert function["Runtime"] == "python3.14" and function["Timeout"] == 900
-    assert len(function["VpcConfig"]["SubnetIds"]) == 2
-    assert "DeadLetterConfig" in function
-    env = function["Environment"]["Variables"]
-    assert env["TARGET_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNTS[target]}:role/roadway-{target}-promotion-target"
-    assert env["TARGET_STACK_NAME"] == f"roadway-{target}-serving"
-    assert env["TARGET_DEPLOY_ROLE_ARN"] == f"arn:aws:iam::{ACCOUNTS[target]}:role/roadway-{target}-serving-deployer"
-    assert env["TARGET_APPROVAL_STATUS"] == ("PendingManualApproval" if target == "test" else "Approved")
-    assert (env["SOURCE_STAGE"], env["TARGET_STAGE"], env["MODEL_PACKAGE_GROUP_NAME"]) == (stage, target, "house-price")
 
 
 @pytest.mark.parametrize("stage", ["dev", "test"])
+def test_registrations_here_are_sealed_by_this_stages_promoter(synth: Synth, stage: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    (rule,) = [
+        r
+        for r in rules(synth, stack)
+        if r["EventPattern"]["detail"].get("ModelApprovalStatus") == ["PendingManualApproval"]
+    ]
+    assert rule["EventPattern"]["account"] == [ACCOUNTS[stage]], "this account's registrations only"
+    assert rule["EventPattern"]["detail"] == {
+        "ModelApprovalStatus": ["PendingManualApproval"],
+        "ModelPackageGroupName": ["house-price"],
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
+    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+
+
+@pytest.mark.parametrize(("stage", "target"), [("dev", "test"), ("test", "prod")])
+def test_approvals_are_announced_to_the_next_account_and_nothing_more(synth: Synth, stage: str, target: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    next_bus = f"arn:aws:events:eu-west-1:{ACCOUNTS[target]}:event-bus/default"
+    (rule,) = [r for r in rules(synth, stack) if r["Targets"][0]["Arn"] == next_bus]
+    assert rule["EventPattern"] == {
+        "account": [ACCOUNTS[stage]],  # this account's own approvals only
+        "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": ["house-price"]},
+        "detail-type": ["SageMaker Model Package State Change"],
+        "source": ["aws.sagemaker"],
+    }
+    assert "DeadLetterConfig" in rule["Targets"][0], "an announcement that cannot be delivered pages"
+    assert statements_of(synth, stack)["AnnounceApprovals"] == {
+        "Action": "events:PutEvents",
+        "Effect": "Allow",
+        "Resource": next_bus,
+        "Sid": "AnnounceApprovals",
+    }
+
+
+@pytest.mark.parametrize(("stage", "previous"), [("test", "dev"), ("prod", "test")])
+def test_this_account_pulls_the_previous_accounts_approvals(synth: Synth, stage: str, previous: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    (rule,) = [r for r in rules(synth, stack) if r["EventPattern"].get("account") == [ACCOUNTS[previous]]]
+    assert rule["EventPattern"]["detail"] == {
+        "ModelApprovalStatus": ["Approved"],
+        "ModelPackageGroupName": ["house-price"],
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
+    (bus_policy,) = synth.resources(stack, "AWS::Events::EventBusPolicy").values()
+    statement = bus_policy["Properties"]["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNTS[previous]}:root"}
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == f"arn:aws:events:eu-west-1:{ACCOUNTS[stage]}:event-bus/default"
+    assert statement["Condition"] == {
+        "StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": "SageMaker Model Package State Change"}
+    }
+    assume = statements_of(synth, stack)["AssumeThePreviousStagesReader"]
+    assert assume["Resource"] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
+
+
+def test_prod_receives_from_test_only_and_sends_nowhere(synth: Synth) -> None:
+    template = json.dumps(synth.templates["roadway-prod-promotion"])
+    assert ACCOUNTS["dev"] not in template, "prod never names dev"
+    assert "reader" not in json.dumps(
+        [r["Properties"].get("RoleName") for r in synth.resources("roadway-prod-promotion", "AWS::IAM::Role").values()]
+    )
+
+
+@pytest.mark.parametrize("stage", list(ACCOUNTS))
+def test_the_stack_writes_exactly_what_the_function_reads(synth: Synth, stage: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    expected = set(Env.EVERY_STAGE) | (set(Env.RECEIVING) if stage in PREVIOUS else set())
+    for handler in ("promote_model.handler.handler", "promote_model.rollback.handler"):
+        if handler.endswith("rollback.handler") and stage not in PREVIOUS:
+            continue
+        variables = function_with(synth, stack, handler)["Environment"]["Variables"]
+        assert set(variables) == expected, handler
+        assert variables[Env.STAGE] == stage and variables[Env.ACCOUNT] == ACCOUNTS[stage]
+
+
+@pytest.mark.parametrize(("stage", "previous"), [("test", "dev"), ("prod", "test")])
+def test_the_receiving_side_is_configured_with_its_own_stack_and_the_sources_names(
+    synth: Synth, stage: str, previous: str
+) -> None:
+    env = function_with(synth, f"roadway-{stage}-promotion", "promote_model.handler.handler")["Environment"][
+        "Variables"
+    ]
+    assert env[Env.SOURCE_STAGE] == previous and env[Env.SOURCE_ACCOUNT] == ACCOUNTS[previous]
+    assert (
+        env[Env.SOURCE_READER_ROLE] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
+    )
+    assert env[Env.SOURCE_PROMOTION_STACK] == f"roadway-{previous}-promotion"
+    assert env[Env.SERVING_STACK] == f"roadway-{stage}-serving"
+    assert env[Env.SERVING_DEPLOY_ROLE] == f"arn:aws:iam::{ACCOUNTS[stage]}:role/roadway-{stage}-serving-deployer"
+    assert env[Env.ARRIVAL_STATUS] == ("PendingManualApproval" if stage == "test" else "Approved")
+    assert env[Env.APPROVER_ROLE] == f"roadway-{previous}-approver"
+    assert env[Env.REGISTRAR_ROLE] == f"roadway-{previous}-promoter"
+
+
+@pytest.mark.parametrize("stage", list(ACCOUNTS))
 def test_failures_are_kept_encrypted_and_page(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
     queue = one(synth, stack, "AWS::SQS::Queue")
@@ -102,49 +186,23 @@ def test_failures_are_kept_encrypted_and_page(synth: Synth, stage: str) -> None:
         assert alarm["AlarmActions"] == [{"Fn::ImportValue": f"roadway-{stage}-platform-alarm-topic-arn"}]
 
 
-def test_promoter_may_only_read_its_packages_and_assume_the_next_role(synth: Synth) -> None:
-    (policy,) = synth.resources("roadway-dev-promotion", "AWS::IAM::ManagedPolicy").values()
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert statements["AssumeNextStageRole"]["Resource"] == (
-        "arn:aws:iam::222222222222:role/roadway-test-promotion-target"
-    )
-    assert statements["ReadApprovedPackages"]["Action"] == "sagemaker:DescribeModelPackage"
-    assert not synth.resources("roadway-dev-promotion", "AWS::IAM::Policy"), "no inline policies"
-
-
-@pytest.mark.parametrize(("stage", "previous"), [("test", "dev"), ("prod", "test")])
-def test_target_role_trusts_only_the_previous_promoter(synth: Synth, stage: str, previous: str) -> None:
-    roles = synth.resources(f"roadway-{stage}-promotion", "AWS::IAM::Role")
-    (target,) = [r for r in roles.values() if r["Properties"].get("RoleName") == f"roadway-{stage}-promotion-target"]
-    (statement,) = target["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert json.dumps(statement["Principal"]).endswith(f':iam::{ACCOUNTS[previous]}:root"]]}}}}')
-    assert statement["Condition"] == {
-        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-promoter"}
-    }
-
-
 @pytest.mark.parametrize("stage", ["test", "prod"])
-def test_target_updates_the_serving_stack_only_through_its_deployer(synth: Synth, stage: str) -> None:
+def test_the_promoter_updates_its_own_serving_stack_only_through_its_deployer(synth: Synth, stage: str) -> None:
     statements = statements_of(synth, f"roadway-{stage}-promotion")
     update = statements["UpdateServingStackThroughItsRole"]
     assert update["Resource"] == f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-serving/*"
     assert "cloudformation:RoleArn" in update["Condition"]["StringEquals"]
     copy = statements["CopyFromThePreviousStagesBuckets"]
-    previous = {"test": "dev", "prod": "test"}[stage]
-    assert copy["Condition"] == {"StringEquals": {"s3:ResourceAccount": ACCOUNTS[previous]}}
+    assert copy["Condition"] == {"StringEquals": {"s3:ResourceAccount": ACCOUNTS[PREVIOUS[stage]]}}
     assert all(a.startswith("s3:Get") for a in copy["Action"])
     deploy = statements["ServingResources"]
     assert f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:endpoint/roadway-{stage}-house-price" in deploy["Resource"]
     assert not [s for s in statements.values() if any(a.endswith(":*") for a in _actions(s))]
+    assert not synth.resources(f"roadway-{stage}-promotion", "AWS::IAM::Policy"), "no inline policies"
 
 
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return action if isinstance(action, list) else [action]
-
-
-@pytest.mark.parametrize(("stage", "target"), [("dev", "test"), ("test", "prod")])
-def test_the_ledger_is_encrypted_recoverable_and_kept(synth: Synth, stage: str, target: str) -> None:
+@pytest.mark.parametrize("stage", list(ACCOUNTS))
+def test_the_ledger_is_encrypted_recoverable_and_kept(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
     table = one(synth, stack, "AWS::DynamoDB::Table")
     properties = table["Properties"]
@@ -160,13 +218,13 @@ def test_the_ledger_is_encrypted_recoverable_and_kept(synth: Synth, stage: str, 
     assert [k["AttributeName"] for k in properties["KeySchema"]] == ["source_arn", "entry"]
     (logical_id,) = synth.resources(stack, "AWS::DynamoDB::Table")
     env = function_with(synth, stack, "promote_model.handler.handler")["Environment"]["Variables"]
-    assert env["LEDGER_TABLE_NAME"] == {"Ref": logical_id}
-    assert env["ALARM_TOPIC_ARN"] == {"Fn::ImportValue": f"roadway-{stage}-platform-alarm-topic-arn"}
+    assert env[Env.LEDGER_TABLE] == {"Ref": logical_id}
+    assert env[Env.ALARM_TOPIC] == {"Fn::ImportValue": f"roadway-{stage}-platform-alarm-topic-arn"}
     outputs = synth.templates[stack]["Outputs"]
     assert outputs["LedgerTableName"]["Value"] == {"Ref": logical_id}
 
 
-def test_gate_thresholds_come_from_the_target_stages_config(synth: Synth) -> None:
+def test_gate_thresholds_come_from_the_receiving_stages_config(synth: Synth) -> None:
     gates = {
         stage: {
             k: v
@@ -175,15 +233,15 @@ def test_gate_thresholds_come_from_the_target_stages_config(synth: Synth) -> Non
             ]["Variables"].items()
             if k.startswith("GATE_")
         }
-        for stage in ("dev", "test")
+        for stage in ("test", "prod")
     }
     assert gates == {
-        "dev": {"GATE_RMSE_LOG_MAX": "0.125", "GATE_MAX_REGRESSION_PCT": ""},
-        "test": {"GATE_RMSE_LOG_MAX": "0.12", "GATE_MAX_REGRESSION_PCT": "2.0"},
+        "test": {"GATE_RMSE_LOG_MAX": "0.125", "GATE_MAX_REGRESSION_PCT": ""},
+        "prod": {"GATE_RMSE_LOG_MAX": "0.12", "GATE_MAX_REGRESSION_PCT": "2.0"},
     }
 
 
-@pytest.mark.parametrize("stage", ["dev", "test"])
+@pytest.mark.parametrize("stage", list(ACCOUNTS))
 def test_promoter_writes_only_its_ledger_and_its_topic(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
     statements = statements_of(synth, stack)
@@ -200,22 +258,15 @@ def test_promoter_writes_only_its_ledger_and_its_topic(synth: Synth, stage: str)
     assert not [s for s in statements.values() if any(a.endswith(":*") for a in _actions(s))]
 
 
-def rollback_rules(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
-    """The stack's CloudFormation-event rules: "recorder" (events from the next account) and "forwarder"."""
-    rules = [r["Properties"] for r in synth.resources(stack, "AWS::Events::Rule").values()]
-    cloudformation = [r for r in rules if r["EventPattern"]["source"] == ["aws.cloudformation"]]
-    return {("recorder" if "account" in r["EventPattern"] else "forwarder"): r for r in cloudformation}
-
-
-@pytest.mark.parametrize(("stage", "target"), [("dev", "test"), ("test", "prod")])
-def test_rollbacks_of_the_next_serving_stack_reach_the_recorder(synth: Synth, stage: str, target: str) -> None:
+@pytest.mark.parametrize("stage", ["test", "prod"])
+def test_rollbacks_of_this_serving_stack_are_recorded_here(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
-    rule = rollback_rules(synth, stack)["recorder"]
+    (rule,) = [r for r in rules(synth, stack) if r["EventPattern"]["source"] == ["aws.cloudformation"]]
     assert rule["EventPattern"] == {
-        "account": [ACCOUNTS[target]],
+        "account": [ACCOUNTS[stage]],
         "detail": {
             "stack-id": [
-                {"prefix": f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[target]}:stack/roadway-{target}-serving/"}
+                {"prefix": f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-serving/"}
             ],
             "status-details": {"status": ["UPDATE_ROLLBACK_COMPLETE"]},
         },
@@ -224,28 +275,107 @@ def test_rollbacks_of_the_next_serving_stack_reach_the_recorder(synth: Synth, st
     }
     recorder = function_with(synth, stack, "promote_model.rollback.handler")
     assert recorder["ReservedConcurrentExecutions"] == 1 and "DeadLetterConfig" in recorder
-    (target_spec,) = rule["Targets"]
-    functions = synth.resources(stack, "AWS::Lambda::Function")
-    (recorder_id,) = [k for k, v in functions.items() if v["Properties"]["Handler"] == "promote_model.rollback.handler"]
-    assert target_spec["Arn"] == {"Fn::GetAtt": [recorder_id, "Arn"]}
-    (bus_policy,) = synth.resources(stack, "AWS::Events::EventBusPolicy").values()
-    statement = bus_policy["Properties"]["Statement"]
-    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNTS[target]}:root"}
-    assert statement["Action"] == "events:PutEvents"
-    assert statement["Resource"] == f"arn:aws:events:eu-west-1:{ACCOUNTS[stage]}:event-bus/default"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.rollback.handler"), "Arn"]}
+    assert "aws.cloudformation" not in json.dumps(synth.resources(stack, "AWS::Events::EventBusPolicy")), (
+        "rollbacks no longer travel between accounts"
+    )
+
+
+# --- No account may write another's ------------------------------------------------------------------------
+
+
+def _statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every policy statement with a principal anywhere in a template (resource policies and role trusts)."""
+    if isinstance(node, dict):
+        if "Effect" in node and "Principal" in node:
+            yield node
+        for value in node.values():
+            yield from _statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _statements(value)
+
+
+def grants_to(synth: Synth, stage: str, account: str) -> list[dict[str, Any]]:
+    """What ``stage``'s templates grant principals of ``account``: resource policies and role trusts."""
+    return [
+        s
+        for name, template in synth.templates.items()
+        if name.startswith(f"roadway-{stage}-")
+        for s in _statements(template)
+        if f":{account}:" in json.dumps(s["Principal"]) and s["Effect"] == "Allow"
+    ]
+
+
+# What a source account may grant the next one: read its artifacts through S3, assume the read-only reader role.
+_READS = {"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"}
+_DECRYPT = {"kms:Decrypt", "kms:DescribeKey"}
+
+
+@pytest.mark.parametrize(("stage", "receiver"), [("dev", "test"), ("test", "prod")])
+def test_a_source_grants_the_next_account_reads_and_nothing_else(synth: Synth, stage: str, receiver: str) -> None:
+    granted = grants_to(synth, stage, ACCOUNTS[receiver])
+    assert granted, "the next account must be able to read something"
+    promoter = f"arn:aws:iam::{ACCOUNTS[receiver]}:role/roadway-{receiver}-promoter"
+    for statement in granted:
+        actions = set(_actions(statement))
+        assert actions <= _READS | _DECRYPT | {"sts:AssumeRole"}, statement
+        # Only the next stage's promoter, never any principal of that account.
+        assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": promoter}, statement
+        if actions & _DECRYPT:
+            assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "test"])
+def test_the_reader_role_can_read_and_cannot_write(synth: Synth, config: RoadwayConfig, stage: str) -> None:
+    template = synth.templates[f"roadway-{stage}-promotion"]
+    names = Names.of(config)
+    statements = iam.role_statements(template, iam.role_named(template, names.reader_role(stage)))  # type: ignore[arg-type]
+    assert {a for s in statements for a in _actions(s)} <= set(READER_ACTIONS)
+    package = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:model-package/house-price/7"
+    group = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:model-package-group/house-price"
+    assert iam.allowed(statements, "sagemaker:DescribeModelPackage", package)
+    assert iam.allowed(statements, "sagemaker:ListModelPackages", group)
+    for action in ("UpdateModelPackage", "CreateModelPackage", "DeleteModelPackage", "PutModelPackageGroupPolicy"):
+        assert not iam.allowed(
+            statements, f"sagemaker:{action}", package, {"sagemaker:ModelApprovalStatus": "Approved"}
+        )
+    other_group = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:model-package/other-model/1"
+    assert not iam.allowed(statements, "sagemaker:DescribeModelPackage", other_group), "one group's reader"
+    for action, resource in (
+        ("s3:PutObject", "arn:aws:s3:::anything/key"),
+        ("s3:GetObject", "arn:aws:s3:::anything/key"),
+        ("dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:111111111111:table/x"),
+        ("cloudformation:UpdateStack", f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-x/1"),
+        ("kms:Decrypt", "arn:aws:kms:eu-west-1:111111111111:key/k"),  # without going through DynamoDB
+        ("sts:AssumeRole", "arn:aws:iam::111111111111:role/anything"),
+    ):
+        assert not iam.allowed(statements, action, resource), action
+    trust = iam.trust_statements(template, iam.role_named(template, names.reader_role(stage)))  # type: ignore[arg-type]
+    receiver = NEXT[stage]
+    promoter = f"arn:aws:iam::{ACCOUNTS[receiver]}:role/roadway-{receiver}-promoter"
+    assert iam.may_assume(trust, promoter, "sts:AssumeRole", {})
+    assert not iam.may_assume(trust, f"arn:aws:iam::{ACCOUNTS[receiver]}:role/admin", "sts:AssumeRole", {})
 
 
 @pytest.mark.parametrize(("stage", "previous"), [("test", "dev"), ("prod", "test")])
-def test_the_serving_account_forwards_its_rollbacks_to_the_previous_bus(
-    synth: Synth, stage: str, previous: str
-) -> None:
-    stack = f"roadway-{stage}-promotion"
-    rule = rollback_rules(synth, stack)["forwarder"]
-    assert rule["EventPattern"]["detail"]["status-details"] == {"status": ["UPDATE_ROLLBACK_COMPLETE"]}
-    assert f":{ACCOUNTS[stage]}:stack/roadway-{stage}-serving/" in json.dumps(rule["EventPattern"]["detail"])
-    (target_spec,) = rule["Targets"]
-    assert f":{ACCOUNTS[previous]}:event-bus/default" in json.dumps(target_spec["Arn"])
-    forward = statements_of(synth, stack)["ForwardRollbacks"]
-    assert forward["Action"] == "events:PutEvents"
-    assert f":{ACCOUNTS[previous]}:event-bus/default" in json.dumps(forward["Resource"])
-    assert not synth.resources(stack, "AWS::IAM::Policy"), "no inline policies"
+def test_a_receiver_grants_the_previous_account_only_putevents(synth: Synth, stage: str, previous: str) -> None:
+    granted = grants_to(synth, stage, ACCOUNTS[previous])
+    assert [set(_actions(s)) for s in granted] == [{"events:PutEvents"}]
+    (statement,) = granted
+    assert statement["Condition"]["StringEquals"]["events:source"] == "aws.sagemaker"
+    # And no role anywhere in the receiving account trusts the previous account.
+    roles = [
+        r
+        for name, template in synth.templates.items()
+        if name.startswith(f"roadway-{stage}-")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Role"
+    ]
+    assert not [r for r in roles if ACCOUNTS[previous] in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])]
+
+
+def test_prod_grants_nothing_to_any_other_account_but_test_announcements(synth: Synth) -> None:
+    assert grants_to(synth, "prod", ACCOUNTS["dev"]) == []
+    assert [set(_actions(s)) for s in grants_to(synth, "prod", ACCOUNTS["test"])] == [{"events:PutEvents"}]

@@ -97,19 +97,22 @@ def test_only_configured_approvers_with_a_source_identity_may_assume_it(
     assert not iam.may_assume(trust, other, "sts:AssumeRole", named)
 
 
-@pytest.mark.parametrize("stage", ["dev", "test"])
+@pytest.mark.parametrize(("source", "receiver"), [("dev", "test"), ("test", "prod")])
 def test_the_promoter_checks_approvals_against_the_same_role_name(
-    synth: Synth, config: RoadwayConfig, stage: str
+    synth: Synth, config: RoadwayConfig, source: str, receiver: str
 ) -> None:
-    """One spelling across the boundary: the platform's role name is the one the promotion function is told."""
+    """One spelling across the boundary: the source platform's approver role and the source's promoter (the
+    registrar of what it received) are the names the receiving function is told."""
     names = Names.of(config)
     (function,) = [
         r
-        for r in synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
+        for r in synth.resources(f"roadway-{receiver}-promotion", "AWS::Lambda::Function").values()
         if r["Properties"]["Handler"] == "promote_model.handler.handler"
     ]
     variables = function["Properties"]["Environment"]["Variables"]
-    template = synth.templates[f"roadway-{stage}-platform"]
+    template = synth.templates[f"roadway-{source}-platform"]
     role = template["Resources"][iam.role_named(template, variables["APPROVER_ROLE_NAME"])]
-    assert role["Properties"]["RoleName"] == names.approver_role(stage)  # type: ignore[arg-type]
-    assert variables["REGISTRAR_ROLE_NAME"] == names.promotion_target_role(stage)  # type: ignore[arg-type]
+    assert role["Properties"]["RoleName"] == names.approver_role(source)  # type: ignore[arg-type]
+    promotion = synth.templates[f"roadway-{source}-promotion"]
+    iam.role_named(promotion, variables["REGISTRAR_ROLE_NAME"])  # the source's promoter: it exists, by that name
+    assert variables["REGISTRAR_ROLE_NAME"] == names.promoter_role(source)  # type: ignore[arg-type]

@@ -37,12 +37,14 @@ IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2
 class Road:
     sessions: dict[str, boto3.session.Session]
     buckets: dict[str, str]
-    deployed: dict[str, dict[str, str]]  # per promoting stage: its ledger table and alarm topic
+    deployed: dict[str, dict[str, str]]  # per stage: its ledger table and alarm topic
     synth: Synth
     monkeypatch: pytest.MonkeyPatch
 
     def act_as(self, stage: str, **overrides: str) -> None:
-        """Run the handler as the promotion function of ``stage`` would: its account, its environment."""
+        """Run the handler as the promotion function of ``stage`` would: its account, its environment. A
+        package approved in dev is pulled by test's function (``act_as("test")``), one approved in test by prod's."""
+        self.acting = (stage, overrides)
         credentials = self.sessions[stage].get_credentials()
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
         self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
@@ -120,8 +122,13 @@ class Road:
         """Deliver the registration event to the stage's promotion function, as EventBridge would."""
         from promote_model.handler import handler
 
+        acting = getattr(self, "acting", None)
         self.act_as(stage)
-        return handler(approval_event(arn, status="PendingManualApproval"))
+        try:
+            return handler(approval_event(arn, status="PendingManualApproval"))
+        finally:
+            if acting is not None:  # the test goes on as the function it was acting as
+                self.act_as(acting[0], **acting[1])
 
     def approved_by(self, stage: str, arn: str, person: str, role: str | None = None) -> None:
         """Record the approval's caller as SageMaker would (moto records none): a session of the stage's
@@ -137,10 +144,10 @@ class Road:
     def approve(self, stage: str, arn: str, approver: str | None = None) -> None:
         """Approve a promoted package. moto 5.2.5 replaces CustomerMetadataProperties with what
         update_model_package passes (SageMaker keeps them), so the lineage is passed back unchanged. The package
-        was created by the previous stage's promotion through this stage's target role (no person on it)."""
+        was created by this stage's own promoter role when it pulled the package in (no person on it)."""
         sm = self.sessions[stage].client("sagemaker")
         lineage = sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
-        record_identities(arn, created_by=role_session(ACCOUNTS[stage], f"roadway-{stage}-promotion-target"))
+        record_identities(arn, created_by=role_session(ACCOUNTS[stage], f"roadway-{stage}-promoter"))
         self.seal(stage, arn)
         sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
         self.approved_by(stage, arn, approver or f"mlops-{stage}")
@@ -162,8 +169,8 @@ class Road:
         return received
 
     def ledger(self, stage: str, *, seals: bool = False) -> list[dict[str, Any]]:
-        """The promoting stage's ledger, oldest first, as the Lambda's own reader sees it; the seals taken at
-        registration only when asked for (most tests follow the promotion records)."""
+        """The stage's ledger, oldest first: the promotions into it and, when asked for, the seals of what was
+        registered in it (most tests follow the promotion records)."""
         from promote_model.ledger import Ledger
 
         table = self.deployed[stage]["LEDGER_TABLE_NAME"]
@@ -218,6 +225,6 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
         deployed = {
             stage: deploy_promotion(sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"])
-            for stage in ("dev", "test")
+            for stage in ("dev", "test", "prod")
         }
         yield Road(sessions, buckets, deployed, synth, monkeypatch)

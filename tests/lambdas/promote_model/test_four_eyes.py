@@ -31,18 +31,18 @@ def refused_with(road: Road, stage: str, source: str, reason: str, received: Any
 def test_an_author_approving_through_the_approver_role_is_refused(road: Road) -> None:
     """ana-garcia is also an approver: the role lets her in, the promotion sees her name twice."""
     source = road.register("dev", author="ana-garcia", approver="ana-garcia")
-    received = road.listen("dev")
-    road.act_as("dev")
+    received = road.listen("test")
+    road.act_as("test")
     outcome = handler(approval_event(source, approved_by="someone-else"))  # the event's claim is not read
     assert outcome["status"] == "refused"
     assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
-    refused_with(road, "dev", source, "approved by its own author ana-garcia", received)
+    refused_with(road, "test", source, "approved by its own author ana-garcia", received)
     assert_untouched(road, "test")
 
 
 def test_names_are_compared_without_case(road: Road) -> None:
     source = road.register("dev", author="ana-garcia", approver="Ana-Garcia")
-    road.act_as("dev")
+    road.act_as("test")
     assert handler(approval_event(source))["status"] == "refused"
 
 
@@ -50,7 +50,7 @@ def test_an_approval_outside_the_approver_role_is_refused(road: Road) -> None:
     """A platform administrator's session (another role, with a name on it) approved: not the door."""
     source = road.register("dev")
     road.approved_by("dev", source, "pat-admin", role="platform-admin")
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused"
     assert "approved outside the approver role roadway-dev-approver" in outcome["reason"]
@@ -60,7 +60,7 @@ def test_an_approval_outside_the_approver_role_is_refused(road: Road) -> None:
 def test_an_approval_by_a_studio_user_is_refused(road: Road) -> None:
     source = road.register("dev")
     record_identities(source, last_modified_by=studio_user(ACCOUNTS["dev"], "ben-okafor"))
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused" and "by user profile ben-okafor" in outcome["reason"]
 
@@ -78,7 +78,7 @@ def test_an_unknown_person_is_refused(road: Road, created_by: Any, approver: str
     record_identities(source, created_by=created_by or {})
     if approver is None:
         record_identities(source, last_modified_by=role_session(ACCOUNTS["dev"], "roadway-dev-approver"))
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused" and reason in outcome["reason"]
     assert_untouched(road, "test")
@@ -86,21 +86,21 @@ def test_an_unknown_person_is_refused(road: Road, created_by: Any, approver: str
 
 def test_a_redelivered_refusal_is_recorded_and_announced_once(road: Road) -> None:
     source = road.register("dev", approver="ana-garcia")
-    received = road.listen("dev")
-    road.act_as("dev")
+    received = road.listen("test")
+    road.act_as("test")
     handler(approval_event(source))
     handler(approval_event(source))
-    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["refused"]
     assert len(received()) == 1
 
 
 def test_the_original_author_cannot_approve_in_test_either(road: Road) -> None:
     """The test package was registered by the promotion (no person on it): its author is the lineage's."""
     source = road.register("dev", author="ana-garcia")
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     road.approve("test", in_test, approver="ana-garcia")
-    road.act_as("test")
+    road.act_as("prod")
     outcome = handler(approval_event(in_test))
     assert outcome["status"] == "refused"
     assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
@@ -109,28 +109,28 @@ def test_the_original_author_cannot_approve_in_test_either(road: Road) -> None:
 
 def test_the_author_travels_and_a_distinct_test_approver_promotes(road: Road) -> None:
     source = road.register("dev", author="ana-garcia", approver="maria-lopez")
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     road.approve("test", in_test, approver="li-wei")
-    road.act_as("test")
+    road.act_as("prod")
     assert handler(approval_event(in_test))["status"] == "promoted"
     (package,) = road.packages("prod")
     lineage = package["CustomerMetadataProperties"]
     assert (lineage["roadway:created-by"], lineage["roadway:approved-by"]) == ("ana-garcia", "li-wei")
-    (record,) = road.ledger("test")
+    (record,) = road.ledger("prod")
     assert (record["created_by"], record["approved_by"]) == ("ana-garcia", "li-wei")
 
 
 def test_a_promoted_package_whose_lineage_names_no_author_is_refused(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     sm = road.sessions["test"].client("sagemaker")
     lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
     del lineage["roadway:created-by"]
     sm.update_model_package(ModelPackageArn=in_test, CustomerMetadataProperties=lineage)
     road.approve("test", in_test)
-    road.act_as("test")
+    road.act_as("prod")
     outcome = handler(approval_event(in_test))
     assert outcome["status"] == "refused" and "author is unknown" in outcome["reason"]
 
@@ -141,7 +141,7 @@ def test_a_promoted_package_whose_lineage_names_no_author_is_refused(road: Road)
 def test_an_event_with_an_empty_detail_is_malformed_not_ignored(road: Road) -> None:
     event = approval_event(road.register("dev"))
     event["detail"] = {}
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match=r"read-event: detail.ModelPackageGroupName is None"):
         handler(event)
 
@@ -149,7 +149,7 @@ def test_an_event_with_an_empty_detail_is_malformed_not_ignored(road: Road) -> N
 def test_an_event_from_another_account_than_its_package_is_malformed(road: Road) -> None:
     event = approval_event(road.register("dev"))
     event["account"] = ACCOUNTS["test"]
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match="event account '222222222222' is not the package's account"):
         handler(event)
     assert_untouched(road, "test")
@@ -161,8 +161,8 @@ def test_null_and_oversized_people_in_the_event_change_nothing(road: Road) -> No
     event = approval_event(source)
     event["detail"]["CreatedBy"] = None
     del event["detail"]["LastModifiedBy"]
-    road.act_as("dev")
+    road.act_as("test")
     assert handler(event)["status"] == "promoted"
     event["detail"]["LastModifiedBy"] = {"UserProfileName": "x" * 300_000}
     assert handler(event)["status"] == "already-promoted"
-    assert json.dumps(road.ledger("dev")).count("x" * 100) == 0
+    assert json.dumps(road.ledger("test")).count("x" * 100) == 0

@@ -18,7 +18,7 @@ handler = handler_module.handler
 
 def to_test(road: Road, *, rmse_log: float | None = 0.11, run: str = "run-1") -> tuple[str, dict[str, Any]]:
     source = road.register("dev", rmse_log=rmse_log, run=run)
-    road.act_as("dev")
+    road.act_as("test")
     return source, handler(approval_event(source))
 
 
@@ -38,7 +38,7 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
         "roadway:sha256:statistics.json",
     }
     assert lineage["roadway:rmse-log"] == "0.110000"
-    (record,) = road.ledger("dev")
+    (record,) = road.ledger("test")
     assert (record["outcome"], record["source_arn"], record["target_arn"]) == (
         "promoted",
         source,
@@ -52,13 +52,13 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
 def assert_refused(road: Road, outcome: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
     assert outcome["status"] == "refused" and reason in outcome["reason"]
     assert road.packages(stage) == [] and road.keys(stage) == [], "nothing copied, nothing registered"
-    refused = [r for r in road.ledger({"test": "dev", "prod": "test"}[stage]) if r["outcome"] == "refused"]
+    refused = [r for r in road.ledger(stage) if r["outcome"] == "refused"]
     assert len(refused) == 1 and reason in refused[0]["reason"]
     return refused[0]
 
 
 def test_a_package_above_rmse_log_max_is_refused_recorded_and_announced(road: Road) -> None:
-    alarms = road.listen("dev")
+    alarms = road.listen("test")
     _, outcome = to_test(road, rmse_log=0.13)
     record = assert_refused(road, outcome, "test", "rmse_log 0.1300 is above rmse_log_max 0.1250")
     assert record["metrics"] == {"rmse_log": "0.130000"} and "target_arn" not in record
@@ -75,17 +75,17 @@ def test_a_package_without_the_metric_is_refused(road: Road) -> None:
 
 def test_a_package_without_metrics_at_all_is_refused(road: Road) -> None:
     source = road.register("dev", ModelMetrics={})
-    road.act_as("dev")
+    road.act_as("test")
     assert_refused(road, handler(approval_event(source)), "test", "no rmse_log")
 
 
 def test_a_refusal_delivered_twice_is_one_record_and_one_alarm(road: Road) -> None:
-    alarms = road.listen("dev")
+    alarms = road.listen("test")
     source = road.register("dev", rmse_log=0.2)
-    road.act_as("dev")
+    road.act_as("test")
     first, second = handler(approval_event(source)), handler(approval_event(source))
     assert first["status"] == second["status"] == "refused"
-    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["refused"]
     assert len(alarms()) == 1
 
 
@@ -93,7 +93,7 @@ def through_prod(road: Road, rmse_log: float, run: str) -> dict[str, Any]:
     _, in_test = to_test(road, rmse_log=rmse_log, run=run)
     assert in_test["status"] == "promoted", in_test
     road.approve("test", in_test["target_arn"])
-    road.act_as("test")
+    road.act_as("prod")
     return handler(approval_event(in_test["target_arn"]))
 
 
@@ -106,7 +106,7 @@ def test_prod_refuses_a_model_worse_than_the_one_it_serves(road: Road) -> None:
     assert "rmse_log 0.1040 is 4.0% worse than the served version's 0.1000 (max_regression_pct 2)" in second["reason"]
     assert [p["ModelPackageArn"] for p in road.packages("prod")] == [first["target_arn"]]
     assert parameters_of(road.sessions["prod"], "roadway-prod-serving")["ModelPackageArn"] == first["target_arn"]
-    outcomes = [r["outcome"] for r in road.ledger("test")]
+    outcomes = [r["outcome"] for r in road.ledger("prod")]
     assert outcomes == ["promoted", "refused"]
 
 
@@ -127,16 +127,16 @@ def test_a_copy_corrupted_before_verification_fails_whole_and_is_recorded(
 
     monkeypatch.setattr(Promotion, "copy_object", copy_then_corrupt)
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match=r"promotion failed at verify: s3://.*model.tar.gz: sha256 \w+ after"):
         handler(approval_event(source))
     assert road.packages("test") == [] and road.keys("test") == []
-    (record,) = road.ledger("dev")
+    (record,) = road.ledger("test")
     assert (record["outcome"], record["step"]) == ("failed", "verify")
 
     monkeypatch.setattr(Promotion, "copy_object", real_copy)
     assert handler(approval_event(source))["status"] == "promoted"
-    assert [r["outcome"] for r in road.ledger("dev")] == ["failed", "promoted"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["failed", "promoted"]
 
 
 def test_an_artifact_changed_after_an_earlier_hop_is_caught(road: Road) -> None:
@@ -146,7 +146,7 @@ def test_an_artifact_changed_after_an_earlier_hop_is_caught(road: Road) -> None:
     bucket, key = model_url[len("s3://") :].split("/", 1)
     road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"swapped in test")
     road.approve("test", in_test["target_arn"])
-    road.act_as("test")
+    road.act_as("prod")
     with pytest.raises(PromotionError, match=r"differs from \w+ recorded upstream"):
         handler(approval_event(in_test["target_arn"]))
     assert road.packages("prod") == [] and road.keys("prod") == []
@@ -156,7 +156,7 @@ def test_a_redelivered_event_adds_no_second_promoted_record(road: Road) -> None:
     source, _ = to_test(road)
     second = handler(approval_event(source))
     assert second["status"] == "already-promoted"
-    (record,) = road.ledger("dev")
+    (record,) = road.ledger("test")
     assert record["outcome"] == "promoted" and record["digests"]
 
 
@@ -194,12 +194,12 @@ def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
         ],
         Capabilities=["CAPABILITY_IAM"],
     )
-    alarms = road.listen("dev")
-    road.act_as("dev")
+    alarms = road.listen("test")
+    road.act_as("test")
     result = rollback.handler(rollback_event("test"))
 
     assert result["status"] == "rolled-back" and result["served"] == first["target_arn"]
-    record = road.ledger("dev")[-1]
+    record = road.ledger("test")[-1]
     assert record["outcome"] == "rolled-back" and record["source_arn"] == second["source_arn"]
     assert record["target_arn"] == second["target_arn"] and record["served_version"] == "1"
     assert record["reason"].startswith("roadway-test-serving rolled back from v2; still serving v1")
@@ -216,9 +216,9 @@ def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
     ],
 )
 def test_the_rollback_recorder_ignores_what_is_not_a_rollback_of_its_stack(road: Road, event: Any) -> None:
-    road.act_as("dev")
+    road.act_as("test")
     assert rollback.handler(event) == {"status": "ignored"}
-    assert road.ledger("dev") == []
+    assert road.ledger("test") == []
 
 
 def test_a_served_version_without_a_metric_fails_the_regression_check_closed(road: Road) -> None:

@@ -30,7 +30,7 @@ def assert_untouched(road: Road, stage: str) -> None:
 
 def test_dev_to_test_arrives_whole(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
 
     assert outcome["status"] == "promoted" and outcome["stack_updated"] is True
@@ -61,10 +61,10 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
 
 def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     road.approve("test", in_test)
-    road.act_as("test")
+    road.act_as("prod")
     outcome = handler(approval_event(in_test))
 
     (package,) = road.packages("prod")
@@ -80,7 +80,7 @@ def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> 
 
 def test_the_same_event_twice_gives_one_package_and_one_stack_update(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     first, second = handler(approval_event(source)), handler(approval_event(source))
     assert (first["status"], second["status"]) == ("promoted", "already-promoted")
     assert second["target_arn"] == first["target_arn"]
@@ -101,7 +101,7 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
 ) -> None:
     """The fault is injected into Roadway's own step method (once), around the real boto3 calls to moto."""
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     real = getattr(Promotion, method)
     calls = {"n": 0}
 
@@ -127,7 +127,7 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
 def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:
     """A timeout between register and stack update runs no undo; the retry must finish the rollout."""
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
 
     class Crash(BaseException):
         pass
@@ -158,7 +158,7 @@ def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None
 )
 def test_events_not_ours_are_ignored_with_a_reason(road: Road, event: Any, reason: str) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(event(source))
     assert outcome["status"] == "ignored" and reason in outcome["reason"]
     assert_untouched(road, "test")
@@ -177,7 +177,7 @@ def test_events_not_ours_are_ignored_with_a_reason(road: Road, event: Any, reaso
     ],
 )
 def test_malformed_events_fail_with_a_reason_and_change_nothing(road: Road, broken: Any) -> None:
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match="promotion failed at read-event"):
         handler(broken)
     assert_untouched(road, "test")
@@ -185,7 +185,7 @@ def test_malformed_events_fail_with_a_reason_and_change_nothing(road: Road, brok
 
 def test_an_unapproved_package_never_moves_even_if_an_event_says_so(road: Road) -> None:
     source = road.register("dev", approved=False)
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match="is PendingManualApproval, not Approved"):
         handler(approval_event(source))
     assert_untouched(road, "test")
@@ -202,18 +202,19 @@ def test_a_package_without_artifacts_is_refused(road: Road) -> None:
         ModelMetrics={},
         DriftCheckBaselines={},
     )
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match="references no model artifact"):
         handler(approval_event(source))
     assert_untouched(road, "test")
 
 
-def test_a_missing_next_account_role_is_a_clear_failure(road: Road) -> None:
-    """moto lets any role be assumed, so STS's answer for a missing role is stubbed here, and only here."""
+def test_a_missing_or_refusing_reader_role_is_a_clear_failure(road: Road) -> None:
+    """The previous account has not deployed its reader role, or its trust does not admit this promoter. moto lets
+    any role be assumed, so STS's answer is stubbed here, and only here."""
     from botocore.stub import Stubber
 
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     real_client = handler_module.boto3.session.Session.client
 
     def client(self: Any, service: str, *args: Any, **kwargs: Any) -> Any:
@@ -226,14 +227,17 @@ def test_a_missing_next_account_role_is_a_clear_failure(road: Road) -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(handler_module.boto3.session.Session, "client", client)
-        with pytest.raises(PromotionError, match=r"promotion failed at assume-role: .*roadway-test-promotion-target"):
+        with pytest.raises(
+            PromotionError,
+            match=r"failed at assume-reader: .*:111111111111:role/roadway-dev-house-price-reader: AccessDenied",
+        ):
             handler(approval_event(source))
     assert_untouched(road, "test")
 
 
 def test_large_artifacts_take_the_multipart_copy_path(road: Road, monkeypatch: pytest.MonkeyPatch) -> None:
     source = road.register("dev", model_size=6 * 1024 * 1024)
-    road.act_as("dev", MULTIPART_THRESHOLD_BYTES=str(5 * 1024 * 1024))
+    road.act_as("test", MULTIPART_THRESHOLD_BYTES=str(5 * 1024 * 1024))
     parts: list[int] = []
     from botocore.client import BaseClient
 
@@ -257,7 +261,7 @@ def test_large_artifacts_take_the_multipart_copy_path(road: Road, monkeypatch: p
 def test_a_retry_that_fails_again_leaves_nothing_either(road: Road) -> None:
     """Crash after registering, then the retry's rollout fails too: the earlier package goes, not half-served."""
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
 
     class Crash(BaseException):
         pass

@@ -28,18 +28,18 @@ def spec(road: Road, image: str) -> dict[str, object]:
 )
 def test_a_package_with_a_foreign_image_is_refused(road: Road, image: str) -> None:
     source = road.register("dev", InferenceSpecification=spec(road, image))
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused"
     assert outcome["reason"] == (
         f"image {image} is not from the region's SageMaker images or the road's own registries"
     )
-    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["refused"]
     assert_untouched(road, "test")
 
 
 @pytest.mark.parametrize("image", [IMAGE, f"{ACCOUNTS['dev']}.dkr.ecr.eu-west-1.amazonaws.com/house-price:7"])
 def test_sagemaker_and_road_images_pass(road: Road, image: str) -> None:
     source = road.register("dev", InferenceSpecification=spec(road, image))
-    road.act_as("dev")
+    road.act_as("test")
     assert handler(approval_event(source))["status"] == "promoted"

@@ -23,7 +23,7 @@ def test_a_failed_rollout_of_a_re_approved_served_version_keeps_that_version(roa
     """The documented rollback: v1 served, v2 served, v1 approved again in dev. If that rollout fails (the stack
     is mid-update), v1's package in test was not created by this attempt and was served before: it stays."""
     v1 = road.register("dev", run="run-1")
-    road.act_as("dev")
+    road.act_as("test")
     v1_in_test = handler(approval_event(v1))["target_arn"]
     v2 = road.register("dev", run="run-2")
     handler(approval_event(v2))
@@ -47,7 +47,7 @@ def test_a_failed_rollout_of_a_re_approved_served_version_keeps_that_version(roa
 
 def test_a_ledger_failure_after_the_rollout_is_reported_and_the_retry_records_it(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     real = Ledger.record
 
     def refuse_promoted(self: Ledger, source_arn: str, outcome: str, **fields: Any) -> bool:
@@ -62,16 +62,16 @@ def test_a_ledger_failure_after_the_rollout_is_reported_and_the_retry_records_it
             handler(approval_event(source))
     (package,) = road.packages("test")
     assert serving(road, "test") == package["ModelPackageArn"], "the rollout stands; nothing is undone"
-    assert [r["outcome"] for r in road.ledger("dev")] == []
+    assert [r["outcome"] for r in road.ledger("test")] == []
 
     outcome = handler(approval_event(source))
     assert outcome["status"] == "already-promoted" and outcome["stack_updated"] is False
-    assert [r["outcome"] for r in road.ledger("dev")] == ["promoted"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["promoted"]
 
 
 def test_ledger_records_stay_far_below_dynamodbs_item_limit(road: Road) -> None:
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     ledger = Ledger(road.sessions["dev"].client("dynamodb"), road.deployed["dev"]["LEDGER_TABLE_NAME"])
     assert ledger.record(source, "failed", reason="r" * 500_000, digests={f"a{i}": "d" * 9000 for i in range(200)})
     (record,) = road.ledger("dev")

@@ -47,14 +47,14 @@ def test_an_artifact_changed_after_sealing_is_refused_by_name(road: Road, artifa
     bucket = road.buckets["dev"]
     better = json.dumps({"regression_metrics": {"rmse_log": {"value": 0.01}}}).encode()
     road.sessions["dev"].client("s3").put_object(Bucket=bucket, Key=f"pipelines/run-1/{artifact}", Body=better)
-    received = road.listen("dev")
-    road.act_as("dev")
+    received = road.listen("test")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused"
     assert outcome["reason"] == (
         f"{artifact} (s3://{bucket}/pipelines/run-1/{artifact}) changed after the package was sealed at registration"
     )
-    assert [r["outcome"] for r in road.ledger("dev")] == ["refused"]
+    assert [r["outcome"] for r in road.ledger("test")] == ["refused"]
     assert artifact in received()[0]["Message"]
     assert_untouched(road, "test")
 
@@ -64,7 +64,7 @@ def test_a_deleted_sealed_version_is_refused(road: Road) -> None:
     bucket, key = road.buckets["dev"], "pipelines/run-1/model.tar.gz"
     s3 = road.sessions["dev"].client("s3")
     s3.delete_object(Bucket=bucket, Key=key, VersionId=s3.head_object(Bucket=bucket, Key=key)["VersionId"])
-    road.act_as("dev")
+    road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"]
 
@@ -73,26 +73,26 @@ def test_an_unsealed_package_is_not_promoted_until_its_seal_arrives(road: Road) 
     """Registration and approval events may arrive out of order: the approval fails (and is retried), the seal
     arrives, and the retry promotes."""
     source = road.register("dev", sealed=False)
-    road.act_as("dev")
+    road.act_as("test")
     with pytest.raises(PromotionError, match=r"promotion failed at seal: .* has no seal yet"):
         handler(approval_event(source))
     assert_untouched(road, "test")
     road.seal("dev", source)
-    road.act_as("dev")
+    road.act_as("test")
     assert handler(approval_event(source))["status"] == "promoted"
 
 
 def test_an_upstream_change_to_a_promoted_artifact_is_caught_in_test(road: Road) -> None:
     """Whoever holds dev's promotion role rewrites the model in test's bucket after test sealed it."""
     source = road.register("dev")
-    road.act_as("dev")
+    road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     road.approve("test", in_test)
     package = road.sessions["test"].client("sagemaker").describe_model_package(ModelPackageName=in_test)
     model = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     bucket, key = model[len("s3://") :].split("/", 1)
     road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"tampered")
-    road.act_as("test")
+    road.act_as("prod")
     outcome = handler(approval_event(in_test))
     assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"] and "sealed" in outcome["reason"]
     assert road.packages("prod") == []

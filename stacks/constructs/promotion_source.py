@@ -1,0 +1,150 @@
+"""A stage's side of sending: it announces approvals to the next account and lets that account read, never write.
+
+The next account pulls (see PromotionTarget there). What this account grants it is all here and in the platform's
+artifact bucket and key policies: a reader role (describe and list the project's group, the pipeline execution
+that made a package, the seal in this account's ledger) and read on the artifacts, through S3 only.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.model_promoter import APPROVAL_EVENT
+
+# Everything the reader role may do: reads only (a test holds every statement to this list).
+READER_ACTIONS = (
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+    "sagemaker:DescribePipelineExecution",
+    "dynamodb:GetItem",
+    "kms:Decrypt",
+    "cloudformation:DescribeStacks",
+)
+
+
+class PromotionSource(Construct):
+    """The reader role the next account's promoter assumes, and the rule that announces approvals to it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        reader_role_name: str,
+        next_account: str,
+        next_promoter_role_arn: str,
+        group_name: str,
+        group_arn: str,
+        packages_arn: str,
+        pipeline_executions_arn: str,
+        ledger: dynamodb.ITable,
+        ops_key: kms.IKey,
+        dead_letters: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        region, account = stack.region, stack.account
+
+        self.reader = iam.Role(
+            self,
+            "Reader",
+            role_name=reader_role_name,  # a contract: the next account's promoter assumes it by this name
+            # The account is the principal and its role a condition, so this trust is valid before that role
+            # exists (deploy order between accounts does not matter).
+            assumed_by=iam.AccountPrincipal(next_account).with_conditions(
+                {"ArnEquals": {"aws:PrincipalArn": next_promoter_role_arn}}
+            ),
+            description=f"Roadway: the next account reads {group_name} packages and their seals here, nothing else",
+            max_session_duration=Duration.hours(1),
+        )
+        promotion_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{stack.stack_name}/*"
+        policy = iam.ManagedPolicy(
+            self,
+            "ReaderPolicy",
+            description=f"Roadway: read-only, {group_name} and its seals",
+            roles=[self.reader],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadTheGroup",
+                    actions=list(READER_ACTIONS[:3]),
+                    resources=[group_arn, packages_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
+                    actions=["sagemaker:DescribePipelineExecution"],
+                    resources=[pipeline_executions_arn],
+                ),
+                iam.PolicyStatement(sid="ReadTheSeal", actions=["dynamodb:GetItem"], resources=[ledger.table_arn]),
+                iam.PolicyStatement(
+                    sid="DecryptTheSealThroughDynamoDb",
+                    actions=["kms:Decrypt"],
+                    resources=[ops_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="FindTheLedger",  # its LedgerTableName output; the table's name is generated
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[promotion_stack],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Read-only, any version of the project's own group: the approved version is known at run time."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": (
+                    "Read-only, executions of the project's pipelines; execution ids are generated per run."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promotion_stack)}]": (
+                    "This promotion stack only; its ARN ends in a generated stack id."
+                ),
+            },
+        )
+
+        # The announcement: this account's approvals go to the next account's default bus, where its promoter
+        # decides whether to take them. PutEvents on that bus is the only thing this account does there.
+        next_bus = f"arn:aws:events:{region}:{next_account}:event-bus/default"
+        announcer = iam.Role(
+            self,
+            "AnnouncerRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Roadway: EventBridge announces approvals to the next account's bus",
+        )
+        iam.ManagedPolicy(
+            self,
+            "AnnouncerPolicy",
+            description="Roadway: put approval events on the next account's default bus, nothing else",
+            roles=[announcer],
+            statements=[
+                iam.PolicyStatement(sid="AnnounceApprovals", actions=["events:PutEvents"], resources=[next_bus])
+            ],
+        )
+        self.announcement = events.Rule(
+            self,
+            "AnnounceApprovals",
+            description=f"Approvals in {group_name} here are announced to {next_account}, which pulls them",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                account=[account],
+                detail_type=[APPROVAL_EVENT],
+                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
+            ),
+            targets=[
+                targets.EventBus(
+                    events.EventBus.from_event_bus_arn(self, "NextStageBus", next_bus),
+                    role=announcer.without_policy_updates(),  # its one permission is the managed policy above
+                    dead_letter_queue=dead_letters,  # an announcement that cannot be delivered pages here
+                )
+            ],
+        )
