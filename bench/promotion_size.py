@@ -49,10 +49,10 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
 
     synth = synthesize(load_config(CONFIG_PATH), workdir / "cdk.out", compliance=False)
     dev, test = session_in(ACCOUNTS["dev"]), session_in(ACCOUNTS["test"])
-    deploy_serving(test, "test", synth.templates["roadway-test-serving"])
+    test_bucket = deploy_serving(test, "test", synth.templates["roadway-test-serving"])
     deployed = {
-        stage: deploy_promotion(session, stage, synth.templates[f"roadway-{stage}-promotion"])
-        for stage, session in (("dev", dev), ("test", test))
+        stage: deploy_promotion(session, stage, synth.templates[f"roadway-{stage}-promotion"], bucket)
+        for stage, session, bucket in (("dev", dev, "bench-dev-artifacts"), ("test", test, test_bucket))
     }
     for session in (dev, test):
         session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
@@ -63,21 +63,24 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     with artifact.open("wb") as out:
         for _ in range(size_mib):
             out.write(os.urandom(1024 * 1024))
-    s3.upload_file(str(artifact), "bench-dev-artifacts", "model.tar.gz")
+    s3.upload_file(str(artifact), "bench-dev-artifacts", "pipelines/run-1/model.tar.gz")
     artifact.unlink()
     metrics = b'{"regression_metrics": {"rmse_log": {"value": 0.11}}}'  # within test's gate
-    s3.put_object(Bucket="bench-dev-artifacts", Key="evaluation.json", Body=metrics)
+    s3.put_object(Bucket="bench-dev-artifacts", Key="pipelines/run-1/evaluation.json", Body=metrics)
     sm = dev.client("sagemaker")
     arn = sm.create_model_package(
         ModelPackageGroupName=GROUP,
         InferenceSpecification={
-            "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://bench-dev-artifacts/model.tar.gz"}],
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://bench-dev-artifacts/pipelines/run-1/model.tar.gz"}],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
         ModelMetrics={
             "ModelQuality": {
-                "Statistics": {"ContentType": "application/json", "S3Uri": "s3://bench-dev-artifacts/evaluation.json"}
+                "Statistics": {
+                    "ContentType": "application/json",
+                    "S3Uri": "s3://bench-dev-artifacts/pipelines/run-1/evaluation.json",
+                }
             }
         },
     )["ModelPackageArn"]

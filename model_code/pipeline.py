@@ -1,12 +1,15 @@
 """The house-price SageMaker Pipeline: prepare, baseline, train, evaluate, check the metric, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
-    python -m model_code.pipeline upsert --role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] --security-group ID \
-        --volume-kms-key KEY_ARN
+    python -m model_code.pipeline upsert --role-arn ARN --job-role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] \
+        --security-group ID --volume-kms-key KEY_ARN
     python -m model_code.pipeline start
 
 Every job runs inside the dev VPC's subnets (the Studio roles may create no other), so ``upsert`` wants the
-``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s outputs.
+``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s outputs, and its two roles
+(``PipelineRoleArn``, ``PipelineJobRoleArn``): Pipelines runs as the first, every step's job as the second, the
+only principal that may write ``pipelines/`` in the artifact bucket. Each execution writes its outputs under
+``pipelines/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such folder.
 
 The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
 runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
@@ -26,12 +29,15 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SKLEARN_VERSION = "1.2-1"
+# The artifact bucket's evidence prefix (lambdas/promote_model/artifacts.py PIPELINE_PREFIX; a test holds them equal).
+EVIDENCE_PREFIX = "pipelines"
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
     region: str = "eu-west-1"
-    role_arn: str = "arn:aws:iam::111111111111:role/roadway-pipeline"
+    role_arn: str = "arn:aws:iam::111111111111:role/roadway-dev-pipeline"
+    job_role_arn: str = "arn:aws:iam::111111111111:role/roadway-dev-pipeline-jobs"
     bucket: str = "roadway-dev-pipeline"
     group: str = "house-price"
     name: str = "roadway-house-price"
@@ -54,6 +60,7 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.core.processing import FrameworkProcessor
     from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
     from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join, JsonGet
     from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -66,7 +73,7 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
     from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.train.configs import Compute, InputData, Networking, SourceCode
+    from sagemaker.train.configs import Compute, InputData, Networking, OutputDataConfig, SourceCode
     from sagemaker.train.model_trainer import ModelTrainer
 
     session = PipelineSession(boto_session=boto3.Session(region_name=settings.region), default_bucket=settings.bucket)
@@ -84,11 +91,15 @@ def build(settings: PipelineSettings) -> Any:
         if in_vpc
         else None
     )
-    output = f"s3://{settings.bucket}/pipelines/{settings.name}"
+
+    def output(name: str) -> Any:
+        """Where a step writes: this execution's own folder of the evidence prefix."""
+        root = f"s3://{settings.bucket}/{EVIDENCE_PREFIX}"
+        return Join(on="/", values=[root, ExecutionVariables.PIPELINE_EXECUTION_ID, name])
 
     processor = FrameworkProcessor(
         image_uri=image,
-        role=settings.role_arn,
+        role=settings.job_role_arn,
         command=["python3"],
         instance_count=1,
         instance_type=settings.instance_type,
@@ -107,7 +118,7 @@ def build(settings: PipelineSettings) -> Any:
         return ProcessingOutput(
             output_name=name,
             s3_output=ProcessingS3Output(
-                s3_uri=f"{output}/{name}", local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
+                s3_uri=output(name), local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
             ),
         )
 
@@ -133,10 +144,10 @@ def build(settings: PipelineSettings) -> Any:
         quality_check_config=DataQualityCheckConfig(
             baseline_dataset=output_uri(prepare, "baseline"),
             dataset_format=DatasetFormat.csv(header=True),
-            output_s3_uri=f"{output}/data-quality-baseline",
+            output_s3_uri=output("data-quality-baseline"),
         ),
         check_job_config=CheckJobConfig(
-            role=settings.role_arn,
+            role=settings.job_role_arn,
             instance_count=1,
             instance_type=settings.instance_type,
             sagemaker_session=session,
@@ -151,7 +162,8 @@ def build(settings: PipelineSettings) -> Any:
 
     trainer = ModelTrainer(
         sagemaker_session=session,
-        role=settings.role_arn,
+        role=settings.job_role_arn,
+        output_data_config=OutputDataConfig(s3_output_path=output("model")),
         training_image=image,
         source_code=SourceCode(source_dir=str(HERE), entry_script="train.py"),
         compute=Compute(
@@ -193,7 +205,7 @@ def build(settings: PipelineSettings) -> Any:
     builder = ModelBuilder(
         image_uri=image,
         s3_model_data_url=model_data,
-        role_arn=settings.role_arn,
+        role_arn=settings.job_role_arn,
         sagemaker_session=session,
         # train.py packs the serving code (train.SERVING_CODE) under code/ in model.tar.gz.
         env_vars={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
@@ -284,7 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", choices=("upsert", "start"))
     parser.add_argument("--definition-only", action="store_true", help="print the definition JSON, offline")
     parser.add_argument("--region", default="eu-west-1")
-    parser.add_argument("--role-arn", default=PipelineSettings.role_arn)
+    parser.add_argument("--role-arn", default=PipelineSettings.role_arn, help="PipelineRoleArn (roadway-dev-studio)")
+    parser.add_argument(
+        "--job-role-arn", default=PipelineSettings.job_role_arn, help="PipelineJobRoleArn (roadway-dev-studio)"
+    )
     parser.add_argument("--bucket", default=PipelineSettings.bucket)
     parser.add_argument("--group", default="house-price")
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
@@ -299,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = PipelineSettings(
         region=args.region,
         role_arn=args.role_arn,
+        job_role_arn=args.job_role_arn,
         bucket=args.bucket,
         group=args.group,
         subnets=args.subnet,

@@ -28,6 +28,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTHOR = "ana-garcia"  # the data scientist who trains and registers
+DEV_BUCKET = "roadway-demo-dev-artifacts"
 APPROVERS = {"dev": "maria-lopez", "test": "li-wei"}  # a distinct person per stage
 IMAGE = "141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1"
 
@@ -139,7 +140,9 @@ def _run(port: int) -> dict[str, Any]:
             buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[f"roadway-{stage}-serving"])
             say(f"Deployed roadway-{stage}-serving (real template)", "ModelPackageArn is empty: no endpoint yet")
         deployed = {
-            stage: road.deploy_promotion(sessions[stage], stage, templates[f"roadway-{stage}-promotion"])
+            stage: road.deploy_promotion(
+                sessions[stage], stage, templates[f"roadway-{stage}-promotion"], buckets.get(stage, DEV_BUCKET)
+            )
             for stage in ("dev", "test", "prod")
         }
         say(
@@ -148,7 +151,7 @@ def _run(port: int) -> dict[str, Any]:
         )
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
-        buckets["dev"] = "roadway-demo-dev-artifacts"
+        buckets["dev"] = DEV_BUCKET
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
         dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})

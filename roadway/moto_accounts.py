@@ -131,9 +131,12 @@ def function_environment(
     return resolved
 
 
-def deploy_promotion(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> dict[str, str]:
+def deploy_promotion(
+    session: boto3.session.Session, stage: str, template: dict[str, Any], artifact_bucket: str
+) -> dict[str, str]:
     """The promotion stack as far as moto can hold it: its ledger table (keys and billing from the real
-    template), the stage's alarm topic, and the LedgerTableName output the `roadway` CLI reads.
+    template), the stage's alarm topic, and the outputs the `roadway` CLI and the next stage's promoter read
+    (LedgerTableName; ArtifactBucketName, the stage's real bucket; EvidencePrefix, the template's own).
 
     The real stack also holds Lambda functions whose code is a CDK asset, which moto's CloudFormation cannot
     deploy without CDK's bootstrap bucket; tests run the same code in-process instead.
@@ -153,6 +156,8 @@ def deploy_promotion(session: boto3.session.Session, stage: str, template: dict[
                 "Outputs": {
                     "LedgerTableName": {"Value": {"Ref": "LedgerTable"}},
                     "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+                    "ArtifactBucketName": {"Value": artifact_bucket},
+                    "EvidencePrefix": {"Value": template["Outputs"]["EvidencePrefix"]["Value"]},
                 },
             }
         ),

@@ -45,6 +45,15 @@ class Names:
         and seals (one per model package group)."""
         return f"{self.project}-{stage}-{self.model_package_group}-reader"
 
+    def pipeline_role(self) -> str:
+        """The role SageMaker Pipelines runs the project's pipeline with (dev); data scientists may pass it."""
+        return f"{self.project}-dev-pipeline"
+
+    def pipeline_job_role(self) -> str:
+        """The role of the pipeline's jobs: the only principal that may write the evidence prefix of dev's
+        artifact bucket. Only the pipeline role may pass it."""
+        return f"{self.project}-dev-pipeline-jobs"
+
     def approver_role(self, stage: StageName) -> str:
         """The only role that may approve packages in ``stage``; the promotion checks approvals came through it."""
         return f"{self.project}-{stage}-approver"

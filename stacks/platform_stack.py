@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+from promote_model.artifacts import evidence_prefix
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
@@ -19,6 +20,17 @@ from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.log_archive_bucket import LogArchiveBucket
 from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.secure_bucket import SecureBucket
+
+# Writing or removing an object, or any version of it, under the evidence prefix.
+EVIDENCE_WRITES = [
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:RestoreObject",
+]
 
 
 class PlatformStack(Stack):
@@ -106,6 +118,12 @@ class PlatformStack(Stack):
             group_arn=names.model_package_group_arn(self.account),
             packages_arn=names.model_packages_arn(self.account),
         )
+        # Evidence: one role alone writes this bucket's evidence prefix (dev: the pipeline's jobs; later stages:
+        # their own promoter, which writes the copies it takes in).
+        first = config.previous_stage(stage) is None
+        self.evidence_prefix = evidence_prefix(first)
+        writer = names.pipeline_job_role() if first else names.promoter_role(stage)
+        self._only_one_writer_of_evidence(names.role_arn(self.account, writer))
         if next_stage:
             # The next account's promoter copies the sealed artifacts with its own credentials (it pulls).
             next_account = config.stage(next_stage).account
@@ -141,6 +159,20 @@ class PlatformStack(Stack):
         """Stacks of this stage import by these names (see :meth:`Names.export`), never by CDK's hashes."""
         CfnOutput(self, f"Export-{what}", value=value, export_name=names.export(stage, what))
 
+    def _only_one_writer_of_evidence(self, writer_arn: str) -> None:
+        """Nobody but ``writer_arn`` writes or deletes under the evidence prefix: not a data scientist, not an
+        approver, not an administrator of this account (a bucket-policy Deny binds them all)."""
+        self.artifact_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyOneWriterOfEvidence",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=EVIDENCE_WRITES,
+                resources=[self.artifact_bucket.arn_for_objects(f"{self.evidence_prefix}/*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}},
+            )
+        )
+
     def _let_next_stage_read_artifacts(self, account: str, role_arn: str) -> None:
         """The next account's promoter copies artifacts out of this bucket: read-only, that one role, via S3 only.
 
@@ -151,7 +183,8 @@ class PlatformStack(Stack):
                 sid="NextStagePromotionCopiesArtifacts",
                 principals=[principal],
                 actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
-                resources=[self.artifact_bucket.arn_for_objects("*")],
+                # The evidence only: what the next stage copies is what one role alone wrote here.
+                resources=[self.artifact_bucket.arn_for_objects(f"{self.evidence_prefix}/*")],
                 conditions={"ArnEquals": {"aws:PrincipalArn": role_arn}},
             )
         )

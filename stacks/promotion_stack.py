@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
+from promote_model.artifacts import evidence_prefix
 from promote_model.settings import Env
 
 from roadway.config import RoadwayConfig, StageName
@@ -99,6 +100,10 @@ class PromotionStack(Stack):
         # stage's promoter (through this stage's reader role) when it looks for a seal.
         CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
         CfnOutput(self, "PromoterFunctionName", value=self.promoter.function.function_name)
+        # The next stage's promoter reads these through the reader role: only packages whose artifacts all lie
+        # in this bucket, under this prefix (written by one role alone), are taken in.
+        CfnOutput(self, "ArtifactBucketName", value=shared.artifact_bucket.bucket_name)
+        CfnOutput(self, "EvidencePrefix", value=evidence_prefix(config.previous_stage(stage) is None))
 
         self.source: PromotionSource | None = None
         next_stage = config.next_stage(stage)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
+from stacks.constructs.evidence_pipeline import EvidencePipeline
 from stacks.constructs.studio_domain import StudioDomain
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
@@ -47,5 +49,31 @@ class StudioStack(Stack):
             idle_shutdown_minutes=config.studio.idle_shutdown_minutes,
             data_scientists=config.data_scientists,
         )
+        self.pipeline = EvidencePipeline(
+            self,
+            "Pipeline",
+            pipeline_role_name=names.pipeline_role(),
+            job_role_name=names.pipeline_job_role(),
+            subnet_ids=platform.network.subnet_ids,
+            security_group_id=self.studio.security_group.security_group_id,
+            data_key=shared.data_key,
+            data_bucket=shared.data_bucket,
+            artifact_bucket=shared.artifact_bucket,
+            artifact_key=shared.artifact_key,
+            group_arn=platform.registry.group_arn,
+            packages_arn=platform.registry.packages_arn,
+        )
+        # Data scientists hand the pipeline role to SageMaker Pipelines; never the job role, which writes evidence.
+        self.studio.policy.add_statements(
+            iam.PolicyStatement(
+                sid="PassThePipelineRoleToPipelines",
+                actions=["iam:PassRole"],
+                resources=[self.pipeline.pipeline_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
         CfnOutput(self, "DomainId", value=self.studio.domain.attr_domain_id)
+        # model_code/pipeline.py's --role-arn and --job-role-arn.
+        CfnOutput(self, "PipelineRoleArn", value=self.pipeline.pipeline_role.role_arn)
+        CfnOutput(self, "PipelineJobRoleArn", value=self.pipeline.job_role.role_arn)
         CfnOutput(self, "StudioSecurityGroupId", value=self.studio.security_group.security_group_id)

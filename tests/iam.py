@@ -137,3 +137,16 @@ def may_assume(trust: Iterable[Mapping[str, Any]], principal_arn: str, action: s
         if principal_ok and _condition_holds(statement.get("Condition", {}), full):
             return True
     return False
+
+
+def bucket_policy_denies(
+    statements: Iterable[Mapping[str, Any]], action: str, resource: str, principal_arn: str
+) -> bool:
+    """Whether a bucket policy's explicit Deny (to every principal) stops ``principal_arn`` doing ``action``."""
+    context = {"aws:PrincipalArn": principal_arn}
+    for statement in statements:
+        if statement["Effect"] != "Deny" or statement.get("Principal") not in ("*", {"AWS": "*"}):
+            continue
+        if _matches(statement, action, resource, context):
+            return True
+    return False

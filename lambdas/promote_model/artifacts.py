@@ -13,7 +13,34 @@ from dataclasses import dataclass
 from typing import Any
 
 URI_FIELDS = ("ModelDataUrl", "S3Uri")
+# Evidence: the prefixes of an artifact bucket that one role alone may write (the bucket policy denies everyone
+# else). In the first stage the pipeline's jobs write under ``pipelines/<run>/``; in every later stage its own
+# promoter writes the copies under ``promoted/<source account>/...``. The stacks import these two names.
+PIPELINE_PREFIX = "pipelines"
 PROMOTED_PREFIX = "promoted"
+
+
+def evidence_prefix(first_stage: bool) -> str:
+    return PIPELINE_PREFIX if first_stage else PROMOTED_PREFIX
+
+
+def outside_evidence(uris: list[str], bucket: str, prefix: str) -> str:
+    """Why these artifacts are not one run's evidence (one line, an artifact named), or "" when they are.
+
+    Every artifact must lie in ``bucket`` under ``prefix/``, and all under the same first folder below it (one
+    pipeline run, or one source account's copies): metrics of one run cannot vouch for the model of another.
+    """
+    runs: set[str] = set()
+    for uri in uris:
+        location = S3Object.parse(uri)
+        folder, _, rest = location.key.removeprefix(f"{prefix}/").partition("/")
+        if location.bucket != bucket or not location.key.startswith(f"{prefix}/") or not rest:
+            where = f"s3://{bucket}/{prefix}/<run>/"
+            return f"{artifact_name(uri)} ({uri}) is not under {where}, where only evidence is written"
+        runs.add(folder)
+    if len(runs) > 1:
+        return f"the artifacts come from {len(runs)} different runs ({', '.join(sorted(runs))}); a package is one run's"
+    return ""
 
 
 @dataclass(frozen=True)

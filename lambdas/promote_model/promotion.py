@@ -38,6 +38,7 @@ from promote_model.artifacts import (
     PROMOTED_PREFIX,
     S3Object,
     artifact_name,
+    outside_evidence,
     rewrite_uris,
     target_key,
 )
@@ -55,6 +56,8 @@ logger = logging.getLogger("roadway.promotion")
 MARKER = "roadway:promoted-from "
 DIGEST_KEY = "roadway:sha256:"
 PACKAGE_PARAMETER = "ModelPackageArn"
+# What the receiving function reads from the source's promotion stack (through the reader role).
+SOURCE_OUTPUTS = ("LedgerTableName", "ArtifactBucketName", "EvidencePrefix")
 BASELINE_PARAMETERS = {
     "BaselineConstraintsUri": ("ModelDataQuality", "Constraints"),
     "BaselineStatisticsUri": ("ModelDataQuality", "Statistics"),
@@ -126,6 +129,7 @@ class Promotion:
         self.origin: Source = settings.source
         self.own = own
         self._source: boto3.session.Session | None = None
+        self._source_outputs: dict[str, str] | None = None
         self._created_package: str | None = None
         self._copied: list[S3Object] = []
         self.digests: dict[str, str] = {}
@@ -195,16 +199,33 @@ class Promotion:
     def created_by(self) -> str:
         return (self.identities.author if self.identities else None) or ""
 
-    # Step 2c: the seal the source took at registration, in its own ledger; everything after reads and copies
+    def source_outputs(self) -> dict[str, str]:
+        """The source promotion stack's outputs: where its ledger is, and where its evidence may lie."""
+        if self._source_outputs is None:
+            try:
+                (stack,) = self.source.client("cloudformation").describe_stacks(StackName=self.origin.promotion_stack)[
+                    "Stacks"
+                ]
+            except ClientError as error:
+                raise PromotionError("read-source", f"{self.origin.promotion_stack}: {_error(error)}") from None
+            self._source_outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        missing = [k for k in SOURCE_OUTPUTS if not self._source_outputs.get(k)]
+        if missing:
+            raise PromotionError("read-source", f"{self.origin.promotion_stack} has no {', '.join(missing)} output")
+        return self._source_outputs
+
+    # Step 2c: evidence only from where one role alone writes it (the source's pipeline jobs, or its promoter).
+    def check_evidence(self, package: dict[str, Any]) -> str:
+        outputs = self.source_outputs()
+        reason = outside_evidence(artifacts(package), outputs["ArtifactBucketName"], outputs["EvidencePrefix"])
+        log("evidence", inside=not reason, reason=reason)
+        return reason
+
+    # Step 2d: the seal the source took at registration, in its own ledger; everything after reads and copies
     # exactly the sealed versions.
     def check_seal(self, package: dict[str, Any]) -> str:
+        table = self.source_outputs()["LedgerTableName"]
         try:
-            (stack,) = self.source.client("cloudformation").describe_stacks(StackName=self.origin.promotion_stack)[
-                "Stacks"
-            ]
-            table = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}.get("LedgerTableName")
-            if not table:
-                raise PromotionError("seal", f"{self.origin.promotion_stack} has no LedgerTableName output")
             record = Ledger(self.source.client("dynamodb"), table).get(self.approval.package_arn, SEALED)
         except ClientError as error:
             raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
@@ -510,6 +531,9 @@ class Promotion:
         foreign = foreign_images(package, set(self.settings.image_accounts), self.approval.region)
         if foreign:
             return self.refuse(refusal(foreign))
+        outside = self.check_evidence(package)
+        if outside:
+            return self.refuse(outside)
         changed = self.check_seal(package)
         if changed:
             return self.refuse(changed)

@@ -35,9 +35,14 @@ class SageMakerRole(iam.Role):
         statements: Sequence[iam.PolicyStatement],
         wildcards: Mapping[str, str],
         in_vpc: bool,
+        role_name: str | None = None,
     ) -> None:
         super().__init__(
-            scope, construct_id, assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"), description=description
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=description,
+            role_name=role_name,
         )
         stack = Stack.of(self)
         images = image_repositories(stack)

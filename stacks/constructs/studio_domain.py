@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -19,6 +20,25 @@ from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
+
+
+def isolated_jobs(subnet_ids: Sequence[str], security_group_id: str, key_arn: str) -> dict[str, Any]:
+    """Conditions on creating a training or processing job: in the dev VPC's subnets, with Studio's security group
+    (HTTPS to the endpoints and gateways, nothing else), volumes under the platform's data key, and containers
+    network-isolated (code and data come in as channels, nothing goes out but through S3)."""
+    return {
+        "Null": {
+            "sagemaker:VpcSubnets": "false",
+            "sagemaker:VpcSecurityGroupIds": "false",
+            "sagemaker:VolumeKmsKey": "false",
+        },
+        "ArnEquals": {"sagemaker:VolumeKmsKey": key_arn},
+        "Bool": {"sagemaker:NetworkIsolation": "true"},
+        "ForAllValues:StringEquals": {
+            "sagemaker:VpcSubnets": list(subnet_ids),
+            "sagemaker:VpcSecurityGroupIds": [security_group_id],
+        },
+    }
 
 
 class StudioDomain(Construct):
@@ -295,22 +315,7 @@ class StudioDomain(Construct):
                 sid="JobsOnlyInsideTheVpc",
                 actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
                 resources=jobs,
-                conditions={
-                    "Null": {
-                        "sagemaker:VpcSubnets": "false",
-                        "sagemaker:VpcSecurityGroupIds": "false",
-                        "sagemaker:VolumeKmsKey": "false",
-                    },
-                    # Job volumes encrypted with the platform's data key, nothing else.
-                    "ArnEquals": {"sagemaker:VolumeKmsKey": storage_key.key_arn},
-                    # Containers isolated: code and data come in as channels, nothing goes out but through S3.
-                    "Bool": {"sagemaker:NetworkIsolation": "true"},
-                    "ForAllValues:StringEquals": {
-                        "sagemaker:VpcSubnets": list(subnet_ids),
-                        # Studio's own group: HTTPS to the endpoints and gateways, nothing else.
-                        "sagemaker:VpcSecurityGroupIds": [security_group.security_group_id],
-                    },
-                },
+                conditions=isolated_jobs(subnet_ids, security_group.security_group_id, storage_key.key_arn),
             ),
             iam.PolicyStatement(
                 sid="FollowJobs",

@@ -159,3 +159,20 @@ def test_prepare_writes_training_rows_and_the_monitor_baseline(tmp_path: Path) -
     baseline = features.read_channel(tmp_path / "b")
     assert len(trained_on) == len(baseline) == counts["kept"] and trained_on["area"].max() <= 4000
     assert list(baseline.columns) == features.inputs_of(trained_on) and "price" not in baseline.columns
+
+
+def test_every_step_runs_as_the_job_role_and_writes_into_its_executions_folder(pipeline: dict[str, Any]) -> None:
+    """Only the job role may write ``pipelines/`` (the artifact bucket's policy), and one execution's outputs
+    share one folder: the promotion takes a package only when all its artifacts do."""
+    steps = steps_by_name(pipeline["Steps"])
+    jobs = {n: s["Arguments"] for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
+    assert {n: a["RoleArn"] for n, a in jobs.items()} == dict.fromkeys(
+        jobs, "arn:aws:iam::111111111111:role/roadway-dev-pipeline-jobs"
+    )
+    outputs = [
+        o["S3Output"]["S3Uri"] for a in jobs.values() for o in a.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    ]
+    outputs.append(jobs["Train"]["OutputDataConfig"]["S3OutputPath"])
+    for uri in outputs:
+        values = uri["Std:Join"]["Values"]
+        assert values[:2] == ["s3://roadway-dev-pipeline/pipelines", {"Get": "Execution.PipelineExecutionId"}], uri

@@ -66,7 +66,9 @@ class Road:
         sealed: bool = True,
         **extra: Any,
     ) -> str:
-        """A package as training registers it: model, metrics and a data-quality baseline in the stage's bucket.
+        """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
+        all in one run's folder of the evidence prefix (``pipelines/<run>/``; on AWS only the pipeline's jobs
+        write there).
 
         ``rmse_log`` None registers metrics without it (what the gate must refuse).
         """
@@ -224,7 +226,9 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
         for session in sessions.values():
             session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
         deployed = {
-            stage: deploy_promotion(sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"])
+            stage: deploy_promotion(
+                sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"], buckets[stage]
+            )
             for stage in ("dev", "test", "prod")
         }
         yield Road(sessions, buckets, deployed, synth, monkeypatch)

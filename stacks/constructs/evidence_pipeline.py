@@ -1,0 +1,168 @@
+"""The roles that produce the evidence a promotion gate trusts: the pipeline's, and its jobs'.
+
+Data scientists pass the pipeline role to SageMaker Pipelines (CreatePipeline, UpdatePipeline); Pipelines runs
+each step with the job role, which only the pipeline role may pass. The job role is the one principal the
+artifact bucket lets write under ``pipelines/`` (PlatformStack's bucket policy), so the metrics, baselines and
+model there come from a recorded pipeline execution, never from a hand-written object. A data scientist who
+passes the pipeline role to a job of their own gets a job that writes nothing there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from promote_model.artifacts import PIPELINE_PREFIX
+
+from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.sagemaker_role import SageMakerRole
+from stacks.constructs.studio_domain import AUTHOR_STATUS, isolated_jobs
+
+
+class EvidencePipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline_role_name: str,
+        job_role_name: str,
+        subnet_ids: Sequence[str],
+        security_group_id: str,
+        data_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        group_arn: str,
+        packages_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+        evidence = artifact_bucket.arn_for_objects(f"{PIPELINE_PREFIX}/*")
+        objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
+        keys = [data_key.key_arn, artifact_key.key_arn]
+        self.job_role = SageMakerRole(
+            self,
+            "JobRole",
+            description="Roadway: the pipeline's jobs; the only writer of the evidence prefix",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadInputsAndCode",
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=objects,
+                ),
+                iam.PolicyStatement(
+                    sid="WriteEvidence",
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                    resources=[evidence],
+                ),
+                iam.PolicyStatement(
+                    sid="ListProjectBuckets",
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ProjectKeys",
+                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                    resources=keys,
+                ),
+            ],
+            wildcards={
+                **dict.fromkeys(objects, "Read-only, the project's own buckets: inputs and code differ per run."),
+                evidence: "The evidence prefix only; one folder per pipeline execution.",
+            },
+            in_vpc=True,
+            role_name=job_role_name,  # a contract: the artifact bucket's policy names it the evidence's one writer
+        )
+
+        jobs = [arn("training-job", "*"), arn("processing-job", "*")]
+        self.pipeline_role = iam.Role(
+            self,
+            "PipelineRole",
+            role_name=pipeline_role_name,
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Roadway: SageMaker Pipelines runs the project's pipeline with this role",
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "PipelinePolicy",
+            description="Roadway: start the pipeline's jobs (isolated, in the VPC) and register for approval",
+            roles=[self.pipeline_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="JobsOnlyInsideTheVpc",
+                    actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
+                    resources=jobs,
+                    conditions=isolated_jobs(subnet_ids, security_group_id, data_key.key_arn),
+                ),
+                iam.PolicyStatement(
+                    sid="FollowJobs",
+                    actions=[
+                        "sagemaker:DescribeTrainingJob",
+                        "sagemaker:StopTrainingJob",
+                        "sagemaker:DescribeProcessingJob",
+                        "sagemaker:StopProcessingJob",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=jobs,
+                ),
+                iam.PolicyStatement(
+                    sid="PassTheJobRole",
+                    actions=["iam:PassRole"],
+                    resources=[self.job_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="RegisterForApprovalOnly",
+                    actions=["sagemaker:CreateModelPackage"],
+                    resources=[group_arn, packages_arn],
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
+                ),
+                iam.PolicyStatement(
+                    sid="ReadStepOutputs",  # property files (evaluation.json) the condition step reads
+                    actions=["s3:GetObject"],
+                    resources=[evidence],
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptStepOutputsThroughS3",
+                    actions=["kms:Decrypt"],
+                    resources=[artifact_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="GrantsOnlyForJobVolumes",
+                    actions=["kms:CreateGrant"],
+                    resources=[data_key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeTheVolumeKey", actions=["kms:DescribeKey"], resources=[data_key.key_arn]
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                        "Job names are generated per step run; creating one requires network isolation, the "
+                        "project's subnets, Studio's security group and the data key."
+                    )
+                    for job in jobs
+                },
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Versions of the project's group, as pending only; the version is assigned at registration."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, evidence)}]": (
+                    "Read-only, the evidence prefix: the condition step reads the run's evaluation.json."
+                ),
+            },
+        )

@@ -1,0 +1,131 @@
+"""Who may write the evidence a gate trusts: one role per account, and nobody else — proven from the templates.
+
+dev: only the pipeline's job role writes ``pipelines/`` of the artifact bucket, and only the pipeline role may pass
+it; data scientists may pass the pipeline role, never the job role. test, prod: only the stage's own promoter
+writes ``promoted/``. The bucket policy's Deny binds every principal of the account, administrators included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX
+
+from model_code import pipeline
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from tests import iam
+from tests.conftest import Synth
+
+ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
+PIPELINE_WRITES = ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+
+
+def bucket_statements(synth: Synth, stage: str) -> list[dict[str, Any]]:
+    template = synth.templates[f"roadway-{stage}-platform"]
+    (bucket_id,) = [
+        k
+        for k in template["Resources"]
+        if k.startswith("ArtifactBucket") and template["Resources"][k]["Type"] == "AWS::S3::Bucket"
+    ]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy
+
+
+def artifact_object(synth: Synth, stage: str, key: str) -> str:
+    """An object ARN of the stage's artifact bucket, as the renderer writes the bucket's own ARN."""
+    statements = bucket_statements(synth, stage)
+    (deny,) = [s for s in statements if s.get("Sid") == "OnlyOneWriterOfEvidence"]
+    bucket = iam.render(deny["Resource"]).split("/", 1)[0]
+    return f"{bucket}/{key}"
+
+
+def role(config: RoadwayConfig, stage: str, name: str) -> str:
+    return f"arn:aws:iam::{config.stage(stage).account}:role/{name}"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("stage", "prefix"), [("dev", PIPELINE_PREFIX), ("test", PROMOTED_PREFIX), ("prod", PROMOTED_PREFIX)]
+)
+def test_one_role_alone_writes_the_evidence_prefix(
+    synth: Synth, config: RoadwayConfig, stage: str, prefix: str
+) -> None:
+    names = Names.of(config)
+    writer = names.pipeline_job_role() if stage == "dev" else names.promoter_role(stage)  # type: ignore[arg-type]
+    statements = bucket_statements(synth, stage)
+    evidence = artifact_object(synth, stage, f"{prefix}/run-1/evaluation.json")
+    others = [
+        role(config, stage, "Admin"),
+        role(config, stage, names.approver_role(stage)),  # type: ignore[arg-type]
+        role(config, stage, "roadway-dev-studio-StudioUseranagarciaExecutionRole1A2B3C"),
+        role(config, stage, names.pipeline_role()),
+    ]
+    if stage != "dev":
+        others.append(role(config, stage, names.pipeline_job_role()))
+    for action in PIPELINE_WRITES:
+        assert not iam.bucket_policy_denies(statements, action, evidence, role(config, stage, writer)), action
+        for other in others:
+            assert iam.bucket_policy_denies(statements, action, evidence, other), (action, other)
+    # Outside the prefix the Deny does not apply: a data scientist's scratch space stays theirs.
+    scratch = artifact_object(synth, stage, "scratch/notes.json")
+    assert not iam.bucket_policy_denies(statements, "s3:PutObject", scratch, others[0])
+
+
+def test_data_scientists_pass_the_pipeline_role_and_never_the_job_role(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    template = synth.templates["roadway-dev-studio"]
+    (profile_role,) = [
+        k
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and k.startswith("StudioUseranagarcia")
+    ]
+    statements = iam.role_statements(template, profile_role)
+    to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    pipeline_arn, job_arn = (render_role(template, n) for n in (names.pipeline_role(), names.pipeline_job_role()))
+    assert iam.allowed(statements, "iam:PassRole", pipeline_arn, to_sagemaker)
+    assert not iam.allowed(statements, "iam:PassRole", job_arn, to_sagemaker)
+    assert not iam.allowed(statements, "iam:PassRole", role(config, "dev", names.pipeline_job_role()), to_sagemaker)
+
+    pipeline_role = iam.role_named(template, names.pipeline_role())
+    pipeline_statements = iam.role_statements(template, pipeline_role)
+    assert iam.allowed(
+        pipeline_statements, "iam:PassRole", render_role(template, names.pipeline_job_role()), to_sagemaker
+    )
+    evidence = "arn:aws:s3:::any-bucket/pipelines/x"
+    assert not [s for s in pipeline_statements if "s3:PutObject" in iam._listed(s["Action"])], (
+        "the pipeline role writes nothing"
+    )
+    assert not iam.allowed(pipeline_statements, "s3:PutObject", evidence)
+
+
+def render_role(template: dict[str, Any], name: str) -> str:
+    """A role's ARN as the renderer writes a GetAtt of it (the pipeline policy names the job role by reference)."""
+    return iam.render({"Fn::GetAtt": [iam.role_named(template, name), "Arn"]})
+
+
+def test_the_job_role_writes_the_evidence_prefix_and_nothing_else(synth: Synth, config: RoadwayConfig) -> None:
+    template = synth.templates["roadway-dev-studio"]
+    statements = iam.role_statements(template, iam.role_named(template, Names.of(config).pipeline_job_role()))
+    writes = [s for s in statements if {"s3:PutObject"} & set(iam._listed(s["Action"]))]
+    (write,) = writes
+    assert iam.render(write["Resource"]).endswith(f"/{PIPELINE_PREFIX}/*")
+
+
+def test_the_next_stage_may_read_only_the_evidence(synth: Synth) -> None:
+    for stage, prefix in (("dev", PIPELINE_PREFIX), ("test", PROMOTED_PREFIX)):
+        (grant,) = [s for s in bucket_statements(synth, stage) if s.get("Sid") == "NextStagePromotionCopiesArtifacts"]
+        assert iam.render(grant["Resource"]).endswith(f"/{prefix}/*")
+
+
+def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth) -> None:
+    """One spelling across the boundary: the pipeline's prefix, the promotion stack's output and the runtime's."""
+    assert pipeline.EVIDENCE_PREFIX == PIPELINE_PREFIX
+    outputs = {s: synth.templates[f"roadway-{s}-promotion"]["Outputs"]["EvidencePrefix"]["Value"] for s in ACCOUNTS}
+    assert outputs == {"dev": PIPELINE_PREFIX, "test": PROMOTED_PREFIX, "prod": PROMOTED_PREFIX}
+    assert pipeline.PipelineSettings.role_arn.endswith("/roadway-dev-pipeline")
+    assert pipeline.PipelineSettings.job_role_arn.endswith("/roadway-dev-pipeline-jobs")
