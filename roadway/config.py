@@ -227,27 +227,30 @@ class StageConfig(_Strict):
     """IAM principal ARNs (``*`` allowed, e.g. an Identity Center permission set's role) that may assume this
     stage's approver role. Approving here promotes to the next stage, so authors must not be among them."""
 
-    @field_validator("approvers")
+    break_glass: list[str] = Field(default_factory=list)
+    """IAM principal ARNs that may assume this serving stage's break-glass role: withdraw the served package
+    (roll back to the one served before it) when no approver is available. Every use is recorded and alarmed."""
+
+    @field_validator("approvers", "break_glass")
     @classmethod
-    def _check_approvers(cls, values: list[str]) -> list[str]:
+    def _check_principals(cls, values: list[str]) -> list[str]:
         for value in values:
             if not _PRINCIPAL_ARN.match(value):
                 raise ValueError(
                     f"expected IAM role or user ARNs like arn:aws:iam::111111111111:role/mlops-approver, got {value!r}"
                 )
         if len(set(values)) != len(values):
-            raise ValueError("expected each approver once")
+            raise ValueError("expected each principal once")
         return values
 
     @property
     def approver_accounts(self) -> dict[str, list[str]]:
         """Approver ARN patterns by the account that holds them (one trust statement per account)."""
-        accounts: dict[str, list[str]] = {}
-        for value in self.approvers:
-            match = _PRINCIPAL_ARN.match(value)
-            assert match is not None  # validated above
-            accounts.setdefault(match.group(1), []).append(value)
-        return accounts
+        return _by_account(self.approvers)
+
+    @property
+    def break_glass_accounts(self) -> dict[str, list[str]]:
+        return _by_account(self.break_glass)
 
     @field_validator("alarm_emails")
     @classmethod
@@ -286,6 +289,15 @@ class StageConfig(_Strict):
         return value
 
 
+def _by_account(patterns: list[str]) -> dict[str, list[str]]:
+    accounts: dict[str, list[str]] = {}
+    for value in patterns:
+        match = _PRINCIPAL_ARN.match(value)
+        assert match is not None  # validated on the field
+        accounts.setdefault(match.group(1), []).append(value)
+    return accounts
+
+
 class Stages(_Strict):
     """The road's three accounts, in promotion order."""
 
@@ -318,6 +330,13 @@ class Stages(_Strict):
         for name in ("test", "prod"):
             if getattr(self, name).serving is None:
                 raise ValueError(f"expected a 'serving' section under stages.{name}")
+            if not getattr(self, name).break_glass:
+                raise ValueError(
+                    f"{name}.break_glass: expected at least one IAM principal ARN; someone must be able to withdraw "
+                    f"the package {name} serves when no approver is available"
+                )
+        if self.dev.break_glass:
+            raise ValueError("dev.break_glass: dev serves nothing; expected 'break_glass' only under test and prod")
         return self
 
 

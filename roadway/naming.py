@@ -58,6 +58,11 @@ class Names:
         """The only role that may approve packages in ``stage``; the promotion checks approvals came through it."""
         return f"{self.project}-{stage}-approver"
 
+    def break_glass_role(self, stage: StageName) -> str:
+        """The emergency role of a serving stage: it may only reject a package; the promotion function then
+        withdraws it from serving, records who did it and pages."""
+        return f"{self.project}-{stage}-break-glass"
+
     def serving_deploy_role(self, stage: StageName) -> str:
         """CloudFormation service role that applies promotions to the serving stack."""
         return f"{self.project}-{stage}-serving-deployer"

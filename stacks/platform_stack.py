@@ -14,7 +14,7 @@ from promote_model.artifacts import evidence_prefix
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from roadway.sagemaker_images import image_accounts
-from stacks.constructs.approver_role import ApproverRole
+from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.log_archive_bucket import LogArchiveBucket
@@ -142,6 +142,20 @@ class PlatformStack(Stack):
                 packages_arn=self.registry.packages_arn,
             )
             CfnOutput(self, "ApproverRoleArn", value=self.approver.role.role_arn)
+        self.break_glass: ApproverRole | None = None
+        if stage_config.serving is not None:
+            # When no approver is available: withdraw what this stage serves, by name, recorded and paged.
+            self.break_glass = ApproverRole(
+                self,
+                "BreakGlass",
+                role_name=names.break_glass_role(stage),
+                approvers=stage_config.break_glass_accounts,
+                group_arn=self.registry.group_arn,
+                packages_arn=self.registry.packages_arn,
+                decisions=WITHDRAWAL,
+                description="Roadway: emergency withdrawal of the served package (recorded and alarmed)",
+            )
+            CfnOutput(self, "BreakGlassRoleArn", value=self.break_glass.role.role_arn)
 
         self._export(names, stage, "artifact-bucket-arn", self.artifact_bucket.bucket_arn)
         self._export(names, stage, "data-bucket-arn", self.data_bucket.bucket_arn)

@@ -58,6 +58,8 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         Env.REGISTRAR_ROLE: names.promoter_role(previous),
         # Images only from the region's SageMaker registries and the road's own accounts.
         Env.IMAGE_ACCOUNTS: ",".join(sorted({*image_accounts(config.region), source_account, account})),
+        # A rejection here through this role is an emergency withdrawal of the served package.
+        Env.BREAK_GLASS_ROLE: names.break_glass_role(stage),
         Env.GATE_RMSE_LOG_MAX: "" if gate.rmse_log_max is None else str(gate.rmse_log_max),
         Env.GATE_MAX_REGRESSION_PCT: "" if gate.max_regression_pct is None else str(gate.max_regression_pct),
     }

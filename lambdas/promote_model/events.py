@@ -11,8 +11,8 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 _PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):model-package/([^/]+)/(\d+)$")
 
 
-APPROVED, PENDING = "Approved", "PendingManualApproval"
-ACTED_ON = (APPROVED, PENDING)
+APPROVED, PENDING, REJECTED = "Approved", "PendingManualApproval", "Rejected"
+ACTED_ON = (APPROVED, PENDING, REJECTED)
 
 
 class Ignored(Exception):
@@ -32,7 +32,7 @@ class Approval:
     version: int
     region: str
     account: str
-    status: str = "Approved"  # or PendingManualApproval: a registration, which is sealed (seal.py)
+    status: str = "Approved"  # PendingManualApproval: sealed (seal.py); Rejected: withdrawn (break_glass.py)
 
 
 def parse_approval(event: Any, group: str) -> Approval:
@@ -52,7 +52,9 @@ def parse_approval(event: Any, group: str) -> Approval:
         raise Ignored(f"package of group {event_group!r}, this promotion serves {group!r}")
     status = detail["ModelApprovalStatus"]
     if status not in ACTED_ON:
-        raise Ignored(f"status is {status!r}; only Approved packages are promoted (and pending ones sealed)")
+        raise Ignored(
+            f"status is {status!r}; only Approved packages are promoted (pending ones sealed, rejected ones withdrawn)"
+        )
     arn = detail["ModelPackageArn"]
     match = _PACKAGE_ARN.match(arn)
     if match is None:

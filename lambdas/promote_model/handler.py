@@ -4,6 +4,7 @@
   into this account's ledger (seal.py), where the next stage reads them.
 - An approval in the previous account, announced to this account's bus, is pulled in: read through the previous
   account's reader role, checked, copied, registered and rolled out here (promotion.py).
+- A rejection in this account through its break-glass role withdraws the package from serving (break_glass.py).
 
 Events that are not Roadway's (another group, not approved, another account) are logged and ignored. Everything
 else that goes wrong raises, so Lambda retries and then puts the event in the dead-letter queue with the error.
@@ -17,7 +18,8 @@ from typing import Any
 
 import boto3
 
-from promote_model.events import PENDING, Approval, Ignored, Malformed, parse_approval
+from promote_model.break_glass import withdraw
+from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed, parse_approval
 from promote_model.promotion import PromotionError, log, promote, seal, settings_from_env
 from promote_model.settings import Settings
 
@@ -25,15 +27,20 @@ logging.getLogger("roadway").setLevel(logging.INFO)
 
 
 def route(approval: Approval, settings: Settings) -> str:
-    """ "seal" or "pull"; :class:`Ignored` when the event's account has no business with this function.
+    """What to do with the event: "seal", "pull" or "withdraw"; :class:`Ignored` when its account has no business
+    with this function.
 
-    The rules deliver only these two kinds; checking again here means a widened rule or a forged delivery
+    The rules deliver only these kinds; checking again here means a widened rule or a forged delivery
     changes nothing: only this account's registrations are sealed, only the previous account's approvals pulled.
     """
     if approval.status == PENDING:
         if approval.account != settings.account:
             raise Ignored(f"registration in account {approval.account}; this function seals {settings.account}'s")
         return "seal"
+    if approval.status == REJECTED:
+        if approval.account != settings.account or not settings.serving_stack:
+            raise Ignored(f"rejection in account {approval.account}; {settings.stage} withdraws only what it serves")
+        return "withdraw"
     source = settings.source
     if source is None:
         raise Ignored(f"approval in {approval.account}; {settings.stage} receives from no stage")
@@ -53,6 +60,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     except Malformed as reason:
         log("failed", step="read-event", reason=str(reason))
         raise PromotionError("read-event", str(reason)) from None
+    if action == "withdraw":
+        log("withdrawing", source=approval.package_arn)
+        return withdraw(approval, settings, boto3.session.Session)
     if action == "seal":
         log("sealing", source=approval.package_arn)
         sealed = seal(approval, settings, boto3.session.Session)

@@ -58,6 +58,13 @@ def _role_session(account: str, role_name: str) -> re.Pattern[str]:
     return re.compile(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/{re.escape(role_name)}/[^/]+$")
 
 
+def through_role(context: Any, account: str, role_name: str) -> str | None:
+    """The person behind ``context`` if it is a session of ``role_name`` in ``account`` carrying their name."""
+    if not _role_session(account, role_name).match(session_arn(context)):
+        return None
+    return person(context)
+
+
 def check(
     package: dict[str, Any],
     *,

@@ -303,7 +303,7 @@ class Promotion:
 
     @staticmethod
     def _parameters(stack: dict[str, Any]) -> dict[str, str]:
-        return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        return parameters_of(stack)
 
     def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""
@@ -431,39 +431,7 @@ class Promotion:
 
     # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
     def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
-        current = self._parameters(stack)
-        wanted = {PACKAGE_PARAMETER: package_arn}
-        for parameter, (kind, part) in BASELINE_PARAMETERS.items():
-            if parameter in current:
-                uri = self._baseline_uri(package_arn, kind, part)
-                wanted[parameter] = mapping.get(uri, uri) if uri else ""
-        if all(current.get(k) == v for k, v in wanted.items()):
-            log("stack-already-current", stack=self.settings.serving_stack, package=package_arn)
-            return False
-        parameters = [
-            {"ParameterKey": key, "ParameterValue": wanted[key]}
-            if key in wanted
-            else {"ParameterKey": key, "UsePreviousValue": True}
-            for key in current
-        ]
-        request: dict[str, Any] = {
-            "StackName": self.settings.serving_stack,
-            "UsePreviousTemplate": True,
-            "Parameters": parameters,
-            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-        }
-        if self.settings.deploy_role_arn:
-            request["RoleARN"] = self.settings.deploy_role_arn
-        try:
-            self.own.client("cloudformation").update_stack(**request)
-        except ClientError as error:
-            raise PromotionError("update-stack", _error(error)) from None
-        log("stack-updated", stack=self.settings.serving_stack, package=package_arn)
-        return True
-
-    def _baseline_uri(self, package_arn: str, kind: str, part: str) -> str | None:
-        described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-        return (((described.get("DriftCheckBaselines") or {}).get(kind) or {}).get(part) or {}).get("S3Uri")
+        return serve(self.own, self.settings, stack, package_arn, mapping)
 
     def _adopt(self, package_arn: str, bucket: str) -> None:
         """Take over a package an earlier delivery registered. Its undo is this attempt's only if no attempt ever
@@ -560,6 +528,55 @@ class Promotion:
             self._record("failed", step=step, reason=reason)
         except Exception as error:  # the failure itself is what must reach the dead-letter queue
             log("ledger-failed", reason=_error(error))
+
+
+def parameters_of(stack: dict[str, Any]) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+
+
+def serve(
+    own: boto3.session.Session,
+    settings: Settings,
+    stack: dict[str, Any],
+    package_arn: str,
+    mapping: dict[str, str] | None = None,
+) -> bool:
+    """Set the serving stack's package (and its drift baselines) through the deployer role; CloudFormation rolls
+    the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already serves it."""
+    mapping = mapping or {}
+    current = parameters_of(stack)
+    wanted = {PACKAGE_PARAMETER: package_arn}
+    described = None
+    for parameter, (kind, part) in BASELINE_PARAMETERS.items():
+        if parameter in current:
+            if package_arn and described is None:
+                described = own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+            baselines = (described or {}).get("DriftCheckBaselines") or {}
+            uri = (((baselines.get(kind) or {}).get(part)) or {}).get("S3Uri")
+            wanted[parameter] = mapping.get(uri, uri) if uri else ""
+    if all(current.get(k) == v for k, v in wanted.items()):
+        log("stack-already-current", stack=settings.serving_stack, package=package_arn)
+        return False
+    parameters = [
+        {"ParameterKey": key, "ParameterValue": wanted[key]}
+        if key in wanted
+        else {"ParameterKey": key, "UsePreviousValue": True}
+        for key in current
+    ]
+    request: dict[str, Any] = {
+        "StackName": settings.serving_stack,
+        "UsePreviousTemplate": True,
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    }
+    if settings.deploy_role_arn:
+        request["RoleARN"] = settings.deploy_role_arn
+    try:
+        own.client("cloudformation").update_stack(**request)
+    except ClientError as error:
+        raise PromotionError("update-stack", _error(error)) from None
+    log("stack-updated", stack=settings.serving_stack, package=package_arn)
+    return True
 
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:

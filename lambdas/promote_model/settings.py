@@ -35,6 +35,7 @@ class Env:
     APPROVER_ROLE = "APPROVER_ROLE_NAME"
     REGISTRAR_ROLE = "REGISTRAR_ROLE_NAME"
     IMAGE_ACCOUNTS = "IMAGE_ACCOUNTS"
+    BREAK_GLASS_ROLE = "BREAK_GLASS_ROLE_NAME"
     GATE_RMSE_LOG_MAX = "GATE_RMSE_LOG_MAX"
     GATE_MAX_REGRESSION_PCT = "GATE_MAX_REGRESSION_PCT"
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
@@ -51,6 +52,7 @@ class Env:
         APPROVER_ROLE,
         REGISTRAR_ROLE,
         IMAGE_ACCOUNTS,
+        BREAK_GLASS_ROLE,
         GATE_RMSE_LOG_MAX,
         GATE_MAX_REGRESSION_PCT,
     )
@@ -85,6 +87,7 @@ class Settings:
     deploy_role_arn: str = ""
     arrival_status: str = "PendingManualApproval"
     image_accounts: frozenset[str] = frozenset()
+    break_glass_role_name: str = ""  # a rejection through this role withdraws the served package
     gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
 
@@ -117,6 +120,7 @@ class Settings:
                 deploy_role_arn=env[Env.SERVING_DEPLOY_ROLE] if source else "",
                 arrival_status=env[Env.ARRIVAL_STATUS] if source else "PendingManualApproval",
                 image_accounts=frozenset(a for a in env.get(Env.IMAGE_ACCOUNTS, "").split(",") if a),
+                break_glass_role_name=env[Env.BREAK_GLASS_ROLE] if source else "",
                 gate=Gate.from_env(env),
                 multipart_threshold=int(env.get(Env.MULTIPART_THRESHOLD) or 64 * 1024 * 1024),
             )

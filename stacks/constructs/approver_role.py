@@ -12,6 +12,8 @@ from roadway.compliance import acknowledge, nag_resource
 
 # The statuses an approver may set; PendingManualApproval is what authors register, never a decision.
 DECISIONS = ["Approved", "Rejected"]
+# Break-glass withdraws: it may reject (the promotion function then rolls serving back), never approve.
+WITHDRAWAL = ["Rejected"]
 
 
 class ApproverRole(Construct):
@@ -31,7 +33,10 @@ class ApproverRole(Construct):
         approvers: Mapping[str, Sequence[str]],
         group_arn: str,
         packages_arn: str,
+        decisions: Sequence[str] = DECISIONS,
+        description: str = "Roadway: approves (or rejects) model packages; approval promotes to the next stage",
     ) -> None:
+        """``decisions``: the statuses the role may set (the break-glass role: ``WITHDRAWAL`` only)."""
         super().__init__(scope, construct_id)
         if not approvers:
             raise ValueError("an approver role needs at least one approver principal")
@@ -41,7 +46,7 @@ class ApproverRole(Construct):
             "Role",
             role_name=role_name,  # a contract: the promotion checks that approvals came through this role
             assumed_by=self._approvers(accounts[0], approvers[accounts[0]]),
-            description="Roadway: approves (or rejects) model packages; approval promotes to the next stage",
+            description=description,
             max_session_duration=Duration.hours(1),
         )
         for account in accounts[1:]:
@@ -66,7 +71,7 @@ class ApproverRole(Construct):
                     sid="DecideOnPackages",
                     actions=["sagemaker:UpdateModelPackage"],
                     resources=[packages_arn],
-                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": DECISIONS}},
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": list(decisions)}},
                 ),
                 iam.PolicyStatement(
                     sid="ReadTheGroup",

@@ -298,6 +298,20 @@ class PromotionTarget(Construct):
             ),
             targets=[promoter.delivery(promoter.function)],
         )
+        # Break-glass: a rejection in this account's registry (the break-glass role may set nothing else) makes
+        # the promoter withdraw that package from serving, record who did it and page.
+        self.withdrawals = events.Rule(
+            self,
+            "BreakGlassWithdrawals",
+            description=f"Rejections in {group_name} here: the promoter withdraws the package if it is served",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                account=[account],
+                detail_type=[APPROVAL_EVENT],
+                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Rejected"]},
+            ),
+            targets=[promoter.delivery(promoter.function)],
+        )
         promoter.record_rollbacks(serving_stack_name)
 
     @staticmethod

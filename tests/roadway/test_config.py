@@ -224,12 +224,36 @@ def test_shipped_config_names_approvers_where_approval_promotes(raw: dict[str, A
         (
             "dev",
             ["arn:aws:iam::111111111111:role/a", "arn:aws:iam::111111111111:role/a"],
-            "expected each approver once",
+            "expected each principal once",
         ),
     ],
 )
 def test_approvers_refused(raw: dict[str, Any], stage: str, approvers: list[str], expected: str) -> None:
     raw["stages"][stage]["approvers"] = approvers
+    message = error_of(raw)
+    assert message.startswith("roadway.yaml: ") and expected in message, message
+    assert "\n" not in message
+
+
+def test_shipped_config_names_break_glass_where_a_stage_serves(raw: dict[str, Any]) -> None:
+    config = parse_config(raw)
+    for stage in ("test", "prod"):
+        (account,) = config.stage(stage).break_glass_accounts  # type: ignore[arg-type]
+        assert account == config.stage(stage).account  # type: ignore[arg-type]
+    assert config.stages.dev.break_glass == []
+
+
+@pytest.mark.parametrize(
+    ("stage", "break_glass", "expected"),
+    [
+        ("prod", [], "stages: prod.break_glass: expected at least one IAM principal ARN; someone must be able"),
+        ("test", [], "stages: test.break_glass: expected at least one IAM principal ARN"),
+        ("dev", ["arn:aws:iam::111111111111:role/x"], "stages: dev.break_glass: dev serves nothing"),
+        ("prod", ["oncall"], "stages.prod.break_glass: expected IAM role or user ARNs like arn:aws:iam::"),
+    ],
+)
+def test_break_glass_refused(raw: dict[str, Any], stage: str, break_glass: list[str], expected: str) -> None:
+    raw["stages"][stage]["break_glass"] = break_glass
     message = error_of(raw)
     assert message.startswith("roadway.yaml: ") and expected in message, message
     assert "\n" not in message

@@ -135,6 +135,16 @@ def test_this_account_pulls_the_previous_accounts_approvals(synth: Synth, stage:
     assert assume["Resource"] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
 
 
+@pytest.mark.parametrize("stage", ["test", "prod"])
+def test_rejections_here_reach_the_promoter_for_break_glass(synth: Synth, stage: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    (rule,) = [r for r in rules(synth, stack) if r["EventPattern"]["detail"].get("ModelApprovalStatus") == ["Rejected"]]
+    assert rule["EventPattern"]["account"] == [ACCOUNTS[stage]], "this account's own rejections only"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
+    assert not [r for r in rules(synth, "roadway-dev-promotion") if "Rejected" in json.dumps(r["EventPattern"])]
+
+
 def test_prod_receives_from_test_only_and_sends_nowhere(synth: Synth) -> None:
     template = json.dumps(synth.templates["roadway-prod-promotion"])
     assert ACCOUNTS["dev"] not in template, "prod never names dev"

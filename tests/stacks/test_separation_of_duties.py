@@ -116,3 +116,67 @@ def test_the_promoter_checks_approvals_against_the_same_role_name(
     promotion = synth.templates[f"roadway-{source}-promotion"]
     iam.role_named(promotion, variables["REGISTRAR_ROLE_NAME"])  # the source's promoter: it exists, by that name
     assert variables["REGISTRAR_ROLE_NAME"] == names.promoter_role(source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("stage", ["test", "prod"])
+def test_the_break_glass_role_may_only_withdraw(synth: Synth, config: RoadwayConfig, stage: str) -> None:
+    """Break-glass is one person acting alone, so it may do one thing: reject a package of its stage (the
+    promotion function then withdraws it from serving, records who and pages; test_break_glass.py)."""
+    names = Names.of(config)
+    template = synth.templates[f"roadway-{stage}-platform"]
+    role = iam.role_named(template, names.break_glass_role(stage))  # type: ignore[arg-type]
+    statements = iam.role_statements(template, role)
+    arn = package(config, stage)
+    assert iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, {"sagemaker:ModelApprovalStatus": "Rejected"})
+    for status in ("Approved", "PendingManualApproval"):
+        assert not iam.allowed(
+            statements, "sagemaker:UpdateModelPackage", arn, {"sagemaker:ModelApprovalStatus": status}
+        )
+    assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", arn), "a change that is not a withdrawal"
+    for action, resource in (
+        ("sagemaker:CreateModelPackage", arn),
+        ("sagemaker:DeleteModelPackage", arn),
+        ("cloudformation:UpdateStack", f"arn:aws:cloudformation:{config.region}:1:stack/roadway-{stage}-serving/x"),
+        ("sagemaker:UpdateEndpoint", f"arn:aws:sagemaker:{config.region}:1:endpoint/roadway-{stage}-house-price"),
+    ):
+        assert not iam.allowed(statements, action, resource, {"sagemaker:ModelApprovalStatus": "Rejected"}), action
+
+    trust = iam.trust_statements(template, role)
+    account = config.stage(stage).account  # type: ignore[arg-type]
+    on_call = (
+        f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_RoadwayOnCall_9f"
+    )
+    assert iam.may_assume(trust, on_call, "sts:AssumeRole", {"sts:SourceIdentity": "lee-oncall"})
+    assert not iam.may_assume(trust, on_call, "sts:AssumeRole", {}), "no emergency without a name on it"
+    approver = (
+        f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_RoadwayApprover_1"
+    )
+    assert not iam.may_assume(trust, approver, "sts:AssumeRole", {"sts:SourceIdentity": "maria-lopez"})
+
+
+def test_dev_has_no_break_glass_and_prod_no_approver(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    role_names = {
+        stage: {
+            r["Properties"].get("RoleName")
+            for r in synth.resources(f"roadway-{stage}-platform", "AWS::IAM::Role").values()
+        }
+        for stage in ("dev", "test", "prod")
+    }
+    assert names.break_glass_role("dev") not in role_names["dev"]
+    assert names.approver_role("prod") not in role_names["prod"]
+    assert {names.approver_role("test"), names.break_glass_role("test")} <= role_names["test"]
+
+
+@pytest.mark.parametrize("stage", ["test", "prod"])
+def test_the_function_knows_the_break_glass_role_by_the_platforms_name(
+    synth: Synth, config: RoadwayConfig, stage: str
+) -> None:
+    (function,) = [
+        r
+        for r in synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == "promote_model.handler.handler"
+    ]
+    name = function["Properties"]["Environment"]["Variables"]["BREAK_GLASS_ROLE_NAME"]
+    iam.role_named(synth.templates[f"roadway-{stage}-platform"], name)  # exists there, by that very name
+    assert name == Names.of(config).break_glass_role(stage)  # type: ignore[arg-type]

@@ -152,7 +152,8 @@ def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None
     ("event", "reason"),
     [
         (lambda arn: approval_event(arn, group="churn-model"), "package of group 'churn-model'"),
-        (lambda arn: approval_event(arn, status="Rejected"), "status is 'Rejected'"),
+        (lambda arn: approval_event(arn, status="Rejected"), "test withdraws only what it serves"),
+        (lambda arn: approval_event(arn, status="InReview"), "status is 'InReview'"),
         (lambda arn: {"source": "aws.s3", "detail-type": "Object Created"}, "not a model package state change"),
     ],
 )

@@ -1,0 +1,136 @@
+"""Break-glass: one named person withdraws what a stage serves when no approver is available — and every use is
+in the ledger and on the alarm topic. Who may do it is proven from the templates
+(tests/stacks/test_separation_of_duties.py); here, what the function does with the rejection (moto)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promote_model import handler as handler_module
+
+from roadway.moto_accounts import ACCOUNTS, approval_event, parameters_of, record_identities, role_session
+from tests.lambdas.promote_model.conftest import Road
+
+handler = handler_module.handler
+
+
+def serve_in_prod(road: Road, run: str) -> str:
+    """Register in dev, promote to test, approve there, promote to prod: the prod package's ARN."""
+    source = road.register("dev", run=run)
+    road.act_as("test")
+    in_test = handler(approval_event(source))["target_arn"]
+    road.approve("test", in_test)
+    road.act_as("prod")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "promoted", outcome
+    return str(outcome["target_arn"])
+
+
+def reject(road: Road, stage: str, arn: str, *, role: str | None = None, person: str = "lee-oncall") -> None:
+    """Reject as SageMaker would record it: through ``role`` (the break-glass role by default), the person named
+    as source identity. moto replaces the lineage on update (SageMaker keeps it), so it is passed back."""
+    sm = road.sessions[stage].client("sagemaker")
+    lineage = sm.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties")
+    extra = {"CustomerMetadataProperties": lineage} if lineage else {}
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected", **extra)
+    record_identities(
+        arn, last_modified_by=role_session(ACCOUNTS[stage], role or f"roadway-{stage}-break-glass", person)
+    )
+
+
+def served(road: Road, stage: str) -> str:
+    return parameters_of(road.sessions[stage], f"roadway-{stage}-serving")["ModelPackageArn"]
+
+
+def withdrawals(road: Road, stage: str) -> list[dict[str, Any]]:
+    return [r for r in road.ledger(stage) if r["outcome"] == "break-glass"]
+
+
+def test_break_glass_withdraws_the_served_version_back_to_the_one_before(road: Road) -> None:
+    v1 = serve_in_prod(road, "run-1")
+    v2 = serve_in_prod(road, "run-2")
+    assert served(road, "prod") == v2
+    alarms = road.listen("prod")
+    reject(road, "prod", v2)
+    road.act_as("prod")
+    outcome = handler(approval_event(v2, status="Rejected"))
+
+    assert (outcome["status"], outcome["by"], outcome["served"]) == ("withdrawn", "lee-oncall", v1)
+    assert served(road, "prod") == v1
+    baseline = parameters_of(road.sessions["prod"], "roadway-prod-serving")["BaselineStatisticsUri"]
+    v1_package = road.sessions["prod"].client("sagemaker").describe_model_package(ModelPackageName=v1)
+    assert baseline == v1_package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"]
+    (record,) = withdrawals(road, "prod")
+    assert (record["source_arn"], record["by"], record["served_before"], record["served_arn"]) == (
+        v2,
+        "lee-oncall",
+        v2,
+        v1,
+    )
+    (message,) = alarms()
+    assert message["Subject"] == "Roadway: BREAK-GLASS in prod: v2 withdrawn"
+    assert "lee-oncall withdrew house-price v2 through roadway-prod-break-glass" in message["Message"]
+
+
+def test_withdrawing_the_only_served_version_takes_the_endpoint_down(road: Road) -> None:
+    v1 = serve_in_prod(road, "run-1")
+    reject(road, "prod", v1)
+    road.act_as("prod")
+    assert handler(approval_event(v1, status="Rejected"))["served"] == ""
+    assert served(road, "prod") == ""
+
+
+def test_a_version_withdrawn_once_is_not_served_again_by_a_later_withdrawal(road: Road) -> None:
+    v1 = serve_in_prod(road, "run-1")
+    v2 = serve_in_prod(road, "run-2")
+    v3 = serve_in_prod(road, "run-3")
+    reject(road, "prod", v2)  # not served: recorded, paged, nothing rolled
+    road.act_as("prod")
+    assert handler(approval_event(v2, status="Rejected"))["served"] == v3
+    reject(road, "prod", v3)
+    road.act_as("prod")
+    assert handler(approval_event(v3, status="Rejected"))["served"] == v1, "v2 was withdrawn: it is skipped"
+    assert [r["source_arn"] for r in withdrawals(road, "prod")] == [v2, v3]
+
+
+def test_a_rejection_outside_the_break_glass_role_changes_nothing(road: Road) -> None:
+    v1 = serve_in_prod(road, "run-1")
+    alarms = road.listen("prod")
+    reject(road, "prod", v1, role="Admin", person="someone")
+    road.act_as("prod")
+    outcome = handler(approval_event(v1, status="Rejected"))
+    assert outcome["status"] == "ignored" and "rejected outside roadway-prod-break-glass" in outcome["reason"]
+    assert served(road, "prod") == v1 and withdrawals(road, "prod") == [] and alarms() == []
+
+
+def test_a_withdrawal_without_a_person_changes_nothing(road: Road) -> None:
+    """The role's trust demands a source identity; a session without one (role chaining, a misconfigured trust)
+    names nobody, and nobody is not an answer to "who pulled the emergency brake"."""
+    v1 = serve_in_prod(road, "run-1")
+    sm = road.sessions["prod"].client("sagemaker")
+    lineage = sm.describe_model_package(ModelPackageName=v1)["CustomerMetadataProperties"]
+    sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Rejected", CustomerMetadataProperties=lineage)
+    record_identities(v1, last_modified_by=role_session(ACCOUNTS["prod"], "roadway-prod-break-glass"))
+    road.act_as("prod")
+    assert handler(approval_event(v1, status="Rejected"))["status"] == "ignored"
+    assert served(road, "prod") == v1
+
+
+def test_a_redelivered_withdrawal_is_recorded_and_paged_once(road: Road) -> None:
+    v1 = serve_in_prod(road, "run-1")
+    alarms = road.listen("prod")
+    reject(road, "prod", v1)
+    road.act_as("prod")
+    first, second = (handler(approval_event(v1, status="Rejected")) for _ in range(2))
+    assert (first["status"], second["status"]) == ("withdrawn", "already-withdrawn")
+    assert len(withdrawals(road, "prod")) == 1 and len(alarms()) == 1
+
+
+def test_only_this_accounts_rejections_of_a_serving_stage_are_withdrawals(road: Road) -> None:
+    in_dev = road.register("dev")
+    reject(road, "dev", in_dev, role="roadway-dev-approver", person="maria-lopez")  # a decision in dev
+    for stage in ("dev", "test", "prod"):
+        road.act_as(stage)
+        outcome = handler(approval_event(in_dev, status="Rejected"))
+        assert outcome["status"] == "ignored" and "withdraws only what it serves" in outcome["reason"], stage
+    assert all(withdrawals(road, s) == [] for s in ("test", "prod"))
