@@ -260,8 +260,13 @@ def _run(port: int) -> dict[str, Any]:
                 f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; roadway-{target}-serving now has "
                 f"ModelPackageArn {served}",
             )
-            if config.next_stage(target):  # registered in a stage that approves it on: sealed there
-                seal(target, outcome["target_arn"])
+            if config.next_stage(target):  # registered in a stage that approves it on: sealed there, at once
+                sealed = deliver(target, road.approval_event(outcome["target_arn"], status="PendingManualApproval"))
+                say(
+                    f"Sealed by {names.promoter_role(target)} as it registered the package",  # type: ignore[arg-type]
+                    f"copies' versions, SHA-256 and the author in {target}'s ledger; its registration event finds "
+                    f"it {sealed['status']}",
+                )
             return outcome
 
         say(f"{AUTHOR} is also on dev's approver list, and approves her own model")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-CREATED_BY_KEY = "roadway:created-by"  # lineage: the model's author, carried from stage to stage
+CREATED_BY_KEY = "roadway:created-by"  # lineage: the model's author, for people (the seal holds it for checks)
 MAX_NAME = 128  # a name is evidence, not payload: the ledger and lineage carry at most this much of it
 _PIPELINE_EXECUTION = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[^/]+/execution/[^/]+$")
 
@@ -71,13 +71,15 @@ def check(
     approver_role_name: str,
     registrar_role_name: str,
     pipeline_starter: Callable[[str], Any],
+    sealed_author: str | None = None,
 ) -> FourEyes:
     """Pass only when author and approver are known people, differ, and the approval came through the approver
     role of the package's own account.
 
     The author is the registry's ``CreatedBy``; for a pipeline-registered package, whoever started the execution
     (``pipeline_starter`` describes it); for a package the promotion registered here (``registrar_role_name``),
-    the author the previous stage recorded in its lineage as ``roadway:created-by``.
+    the author that promotion sealed with it (``sealed_author``, from the ledger): not the lineage's
+    ``roadway:created-by``, which an approver of that stage could rewrite while approving.
     """
     account = (str(package.get("ModelPackageArn", "")).split(":")[4:5] or [""])[0]
     created_by = package.get("CreatedBy")
@@ -86,8 +88,7 @@ def check(
     if author is None and isinstance(generated_by, str) and _PIPELINE_EXECUTION.match(generated_by):
         author = person(pipeline_starter(generated_by))
     if author is None and _role_session(account, registrar_role_name).match(session_arn(created_by)):
-        recorded = (package.get("CustomerMetadataProperties") or {}).get(CREATED_BY_KEY)
-        author = bounded(recorded) if isinstance(recorded, str) and recorded.strip() else None
+        author = bounded(sealed_author) if sealed_author and sealed_author.strip() else None
     approved_by = package.get("LastModifiedBy")
     approver = person(approved_by)
     role_session = _role_session(account, approver_role_name)

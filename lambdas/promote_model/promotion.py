@@ -130,6 +130,8 @@ class Promotion:
         self.own = own
         self._source: boto3.session.Session | None = None
         self._source_outputs: dict[str, str] | None = None
+        self._seal_record: dict[str, Any] | None = None
+        self._copies: dict[str, Sealed] = {}  # what this attempt copied: the seal of the package it registers
         self._created_package: str | None = None
         self._copied: list[S3Object] = []
         self.digests: dict[str, str] = {}
@@ -181,6 +183,7 @@ class Promotion:
             approver_role_name=self.origin.approver_role_name,
             registrar_role_name=self.origin.registrar_role_name,
             pipeline_starter=pipeline_starter,
+            sealed_author=str(self._seal_record.get("created_by") or "") if self._seal_record else None,
         )
         log(
             "four-eyes",
@@ -221,9 +224,9 @@ class Promotion:
         log("evidence", inside=not reason, reason=reason)
         return reason
 
-    # Step 2d: the seal the source took at registration, in its own ledger; everything after reads and copies
-    # exactly the sealed versions.
-    def check_seal(self, package: dict[str, Any]) -> str:
+    # Step 2a: the seal the source took at registration, in its own ledger (with the author, for packages its
+    # promotion registered); everything after reads and copies exactly the sealed versions.
+    def read_seal(self) -> dict[str, Any]:
         table = self.source_outputs()["LedgerTableName"]
         try:
             record = Ledger(self.source.client("dynamodb"), table).get(self.approval.package_arn, SEALED)
@@ -232,7 +235,12 @@ class Promotion:
         if record is None:
             # Registration and approval events can arrive out of order: fail (and retry), never promote unsealed.
             raise PromotionError("seal", f"{self.approval.package_arn} has no seal yet (sealed at registration)")
+        self._seal_record = record
         self.seal = from_record(record)
+        return record
+
+    # Step 2d: every sealed artifact still at its sealed version.
+    def check_seal(self, package: dict[str, Any]) -> str:
         reason = broken(self.own.client("s3"), package, self.seal)
         log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
         return reason
@@ -382,6 +390,11 @@ class Promotion:
                 raise PromotionError("verify", f"{copy.uri}: {_error(error)}") from None
             if copied != digest:
                 raise PromotionError("verify", f"{copy.uri}: sha256 {copied} after the copy, {digest} at the source")
+            try:
+                version = s3.head_object(Bucket=copy.bucket, Key=copy.key).get("VersionId") or "null"
+            except ClientError as error:
+                raise PromotionError("verify", f"{copy.uri}: {_error(error)}") from None
+            self._copies[copy.uri] = Sealed(copy.uri, version, digest)
             self.digests[name] = digest
             mapping[uri] = copy.uri
             log("copied", source=uri, target=copy.uri, sha256=digest)
@@ -427,7 +440,23 @@ class Promotion:
             raise PromotionError("register", _error(error)) from None
         self._created_package = arn
         log("registered", target=arn, status=self.settings.arrival_status)
+        self.seal_registered(arn)
         return arn
+
+    def seal_registered(self, arn: str) -> None:
+        """Seal the package registered here at once, with its author: nobody can touch its copies or its lineage
+        before the seal exists (the registration event's own seal then finds it sealed)."""
+        try:
+            self.ledger.record(
+                arn,
+                SEALED,
+                source_stage=self.settings.stage,
+                source_version=arn.rsplit("/", 1)[-1],
+                seal={uri: sealed.as_record() for uri, sealed in self._copies.items()},
+                created_by=self.created_by,
+            )
+        except ClientError as error:
+            raise PromotionError("seal", f"sealing {arn}: {_error(error)}") from None
 
     # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
     def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
@@ -493,6 +522,7 @@ class Promotion:
     def _attempt(self) -> Outcome:
         self.assume_reader()
         package = self.read_source()
+        self.read_seal()
         identities = self.check_identities(package)
         if not identities.passed:
             return self.refuse(identities.reason)

@@ -121,15 +121,41 @@ def test_the_author_travels_and_a_distinct_test_approver_promotes(road: Road) ->
     assert (record["created_by"], record["approved_by"]) == ("ana-garcia", "li-wei")
 
 
-def test_a_promoted_package_whose_lineage_names_no_author_is_refused(road: Road) -> None:
-    source = road.register("dev")
+def test_a_test_approver_rewriting_the_lineage_author_changes_nothing(road: Road) -> None:
+    """The author of a package test's promoter registered is the one it sealed with it, in test's ledger: an
+    approver who rewrites ``roadway:created-by`` while approving (SageMaker lets UpdateModelPackage change the
+    metadata) cannot make their own model look like someone else's."""
+    source = road.register("dev", author="ana-garcia")
     road.act_as("test")
     in_test = handler(approval_event(source))["target_arn"]
     sm = road.sessions["test"].client("sagemaker")
     lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
-    del lineage["roadway:created-by"]
-    sm.update_model_package(ModelPackageArn=in_test, CustomerMetadataProperties=lineage)
-    road.approve("test", in_test)
+    sm.update_model_package(
+        ModelPackageArn=in_test, CustomerMetadataProperties={**lineage, "roadway:created-by": "someone-else"}
+    )
+    road.approve("test", in_test, approver="ana-garcia")
+    road.act_as("prod")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
+
+
+def test_a_promoted_package_sealed_without_its_author_is_refused(road: Road) -> None:
+    """A seal with no author (one taken from the registration event alone, had the promotion stopped between
+    registering and sealing) names nobody: prod refuses rather than guess."""
+    from promote_model.ledger import Ledger
+
+    source = road.register("dev")
+    road.act_as("test")
+    in_test = handler(approval_event(source))["target_arn"]
+    ledger = Ledger(road.sessions["test"].client("dynamodb"), road.deployed["test"]["LEDGER_TABLE_NAME"])
+    sealed = ledger.get(in_test, "sealed")
+    assert sealed is not None and sealed["created_by"] == "ana-garcia", "test's promoter sealed it with its author"
+    road.sessions["test"].client("dynamodb").delete_item(
+        TableName=road.deployed["test"]["LEDGER_TABLE_NAME"],
+        Key={"source_arn": {"S": in_test}, "entry": {"S": "sealed"}},
+    )
+    road.approve("test", in_test)  # its registration event seals it now, without an author
     road.act_as("prod")
     outcome = handler(approval_event(in_test))
     assert outcome["status"] == "refused" and "author is unknown" in outcome["reason"]

@@ -10,7 +10,7 @@ from promote_model import handler as handler_module
 from promote_model import rollback
 from promote_model.promotion import Promotion, PromotionError
 
-from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of
+from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
 from tests.lambdas.promote_model.conftest import Road
 
 handler = handler_module.handler
@@ -139,16 +139,42 @@ def test_a_copy_corrupted_before_verification_fails_whole_and_is_recorded(
     assert [r["outcome"] for r in road.ledger("test")] == ["failed", "promoted"]
 
 
-def test_an_artifact_changed_after_an_earlier_hop_is_caught(road: Road) -> None:
+def swap_model_in_test(road: Road) -> str:
     _, in_test = to_test(road)
     (package,) = road.packages("test")
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     bucket, key = model_url[len("s3://") :].split("/", 1)
     road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"swapped in test")
-    road.approve("test", in_test["target_arn"])
+    return str(in_test["target_arn"])
+
+
+def test_an_artifact_changed_after_an_earlier_hop_is_refused_by_its_seal(road: Road) -> None:
+    """Test's promoter sealed its copies as it registered them: a later change is refused, naming the artifact."""
+    in_test = swap_model_in_test(road)
+    road.approve("test", in_test)
+    road.act_as("prod")
+    outcome = handler(approval_event(in_test))
+    assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"] and "sealed" in outcome["reason"]
+    assert road.packages("prod") == [] and road.keys("prod") == []
+
+
+def test_an_artifact_changed_before_a_late_seal_is_still_caught_by_its_upstream_digest(road: Road) -> None:
+    """Had the seal been taken only after the change (its registration event alone, the promoter's own seal
+    missing), the digest the lineage carries from upstream still catches it."""
+    in_test = swap_model_in_test(road)
+    road.sessions["test"].client("dynamodb").delete_item(
+        TableName=road.deployed["test"]["LEDGER_TABLE_NAME"],
+        Key={"source_arn": {"S": in_test}, "entry": {"S": "sealed"}},
+    )
+    sm = road.sessions["test"].client("sagemaker")
+    record_identities(in_test, created_by=studio_user(ACCOUNTS["test"], "ana-garcia"))  # a person: four eyes pass
+    lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
+    road.seal("test", in_test)
+    sm.update_model_package(ModelPackageArn=in_test, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
+    road.approved_by("test", in_test, "li-wei")
     road.act_as("prod")
     with pytest.raises(PromotionError, match=r"differs from \w+ recorded upstream"):
-        handler(approval_event(in_test["target_arn"]))
+        handler(approval_event(in_test))
     assert road.packages("prod") == [] and road.keys("prod") == []
 
 

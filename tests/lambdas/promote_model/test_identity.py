@@ -15,7 +15,7 @@ EXECUTION = f"arn:aws:sagemaker:eu-west-1:{DEV}:pipeline/roadway-house-price/exe
 PIPELINE_ROLE = role_session(DEV, "roadway-pipeline")  # the pipeline's execution role: no person on it
 
 
-def judged(package: dict[str, Any], starter: dict[str, Any] | None = None) -> Any:
+def judged(package: dict[str, Any], starter: dict[str, Any] | None = None, sealed_author: str | None = None) -> Any:
     asked: list[str] = []
 
     def pipeline_starter(arn: str) -> Any:
@@ -27,6 +27,7 @@ def judged(package: dict[str, Any], starter: dict[str, Any] | None = None) -> An
         approver_role_name="roadway-dev-approver",
         registrar_role_name="roadway-dev-promotion-target",
         pipeline_starter=pipeline_starter,
+        sealed_author=sealed_author,
     )
     return verdict, asked
 
@@ -76,12 +77,13 @@ def test_an_approver_session_of_another_account_does_not_count() -> None:
     assert "approved outside the approver role" in verdict.reason
 
 
-def test_a_lineage_author_counts_only_on_packages_the_promotion_registered() -> None:
+def test_a_sealed_author_counts_only_on_packages_the_promotion_registered_and_the_lineage_never() -> None:
     lineage = {"CustomerMetadataProperties": {"roadway:created-by": "someone-else"}}
     by_a_role = {"CreatedBy": role_session(DEV, "ci-runner"), "LastModifiedBy": approved_by("maria-lopez"), **lineage}
-    assert "author is unknown" in judged(by_a_role)[0].reason
+    assert "author is unknown" in judged(by_a_role, sealed_author="ana-garcia")[0].reason
     by_promotion = {**by_a_role, "CreatedBy": role_session(DEV, "roadway-dev-promotion-target")}
-    assert judged(by_promotion)[0].author == "someone-else"
+    assert judged(by_promotion, sealed_author="ana-garcia")[0].author == "ana-garcia", "the seal, not the lineage"
+    assert "author is unknown" in judged(by_promotion)[0].reason, "no sealed author: the lineage is not enough"
 
 
 def test_people_are_bounded_and_blank_names_are_nobody() -> None:
