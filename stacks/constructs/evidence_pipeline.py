@@ -20,7 +20,7 @@ from promote_model.artifacts import PIPELINE_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import SageMakerRole
-from stacks.constructs.studio_domain import AUTHOR_STATUS, isolated_jobs
+from stacks.constructs.studio_domain import isolated_jobs, register_for_approval_only
 
 
 class EvidencePipeline(Construct):
@@ -120,12 +120,7 @@ class EvidencePipeline(Construct):
                     resources=[self.job_role.role_arn],
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 ),
-                iam.PolicyStatement(
-                    sid="RegisterForApprovalOnly",
-                    actions=["sagemaker:CreateModelPackage"],
-                    resources=[group_arn, packages_arn],
-                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
-                ),
+                register_for_approval_only(group_arn, packages_arn),
                 iam.PolicyStatement(
                     sid="ReadStepOutputs",  # property files (evaluation.json) the condition step reads
                     actions=["s3:GetObject"],

@@ -32,6 +32,17 @@ STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
 ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
+def package_state_change(account: str, group_name: str, status: str) -> events.EventPattern:
+    """A package of ``group_name`` in ``account``'s registry reaching ``status``: registrations (sealed),
+    approvals (announced, pulled) and rejections (break-glass) all match on these three, nothing less."""
+    return events.EventPattern(
+        source=["aws.sagemaker"],
+        account=[account],
+        detail_type=[APPROVAL_EVENT],
+        detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": [status]},
+    )
+
+
 def serving_rollback(region: str, account: str, stack_name: str) -> events.EventPattern:
     """This account's serving stack's finished rollback (only this account's events, whatever reaches the bus)."""
     return events.EventPattern(
@@ -214,12 +225,8 @@ class ModelPromoter(Construct):
             self,
             "RegistrationRule",
             description=f"Registrations in {group_name} here are sealed",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                account=[Stack.of(self).account],  # this account's own registry only
-                detail_type=[APPROVAL_EVENT],
-                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["PendingManualApproval"]},
-            ),
+            # This account's own registry only.
+            event_pattern=package_state_change(Stack.of(self).account, group_name, "PendingManualApproval"),
             targets=[self.delivery(self.function)],
         )
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
-from stacks.constructs.model_promoter import APPROVAL_EVENT
+from stacks.constructs.model_promoter import package_state_change
 
 # Everything the reader role may do: reads only (a test holds every statement to this list).
 READER_ACTIONS = (
@@ -134,12 +134,7 @@ class PromotionSource(Construct):
             self,
             "AnnounceApprovals",
             description=f"Approvals in {group_name} here are announced to {next_account}, which pulls them",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                account=[account],
-                detail_type=[APPROVAL_EVENT],
-                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
-            ),
+            event_pattern=package_state_change(account, group_name, "Approved"),
             targets=[
                 targets.EventBus(
                     events.EventBus.from_event_bus_arn(self, "NextStageBus", next_bus),

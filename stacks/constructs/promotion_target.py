@@ -18,7 +18,7 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter
+from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, package_state_change
 
 PROMOTED_PREFIX = "promoted"
 
@@ -290,12 +290,7 @@ class PromotionTarget(Construct):
             self,
             "PullApprovals",
             description=f"Approvals in {group_name} of {source_account}: this account's promoter pulls them",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                account=[source_account],
-                detail_type=[APPROVAL_EVENT],
-                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Approved"]},
-            ),
+            event_pattern=package_state_change(source_account, group_name, "Approved"),
             targets=[promoter.delivery(promoter.function)],
         )
         # Break-glass: a rejection in this account's registry (the break-glass role may set nothing else) makes
@@ -304,12 +299,7 @@ class PromotionTarget(Construct):
             self,
             "BreakGlassWithdrawals",
             description=f"Rejections in {group_name} here: the promoter withdraws the package if it is served",
-            event_pattern=events.EventPattern(
-                source=["aws.sagemaker"],
-                account=[account],
-                detail_type=[APPROVAL_EVENT],
-                detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": ["Rejected"]},
-            ),
+            event_pattern=package_state_change(account, group_name, "Rejected"),
             targets=[promoter.delivery(promoter.function)],
         )
         promoter.record_rollbacks(serving_stack_name)

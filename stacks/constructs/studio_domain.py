@@ -41,6 +41,16 @@ def isolated_jobs(subnet_ids: Sequence[str], security_group_id: str, key_arn: st
     }
 
 
+def register_for_approval_only(group_arn: str, packages_arn: str) -> iam.PolicyStatement:
+    """CreateModelPackage only when the request says PendingManualApproval (authors and their pipeline)."""
+    return iam.PolicyStatement(
+        sid="RegisterForApprovalOnly",
+        actions=["sagemaker:CreateModelPackage"],
+        resources=[group_arn, packages_arn],
+        conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
+    )
+
+
 class StudioDomain(Construct):
     """Studio without internet: IAM auth, KMS on its storage, idle JupyterLab shut down."""
 
@@ -296,12 +306,7 @@ class StudioDomain(Construct):
             ),
             # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
             # approval status), and CreateModelPackage only when the request says PendingManualApproval.
-            iam.PolicyStatement(
-                sid="RegisterForApprovalOnly",
-                actions=["sagemaker:CreateModelPackage"],
-                resources=[group_arn, packages_arn],
-                conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
-            ),
+            register_for_approval_only(group_arn, packages_arn),
             iam.PolicyStatement(
                 sid="ReadProjectGroup",
                 actions=[
