@@ -139,6 +139,11 @@ class IsolatedNetwork(Construct):
                 # Images only from the region's SageMaker image accounts and the road's own registries.
                 endpoint.add_to_policy(_allow("AuthorizationToken", ["ecr:GetAuthorizationToken"], ["*"], of_the_road))
                 endpoint.add_to_policy(_allow("PullAllowedImages", _ECR_PULL, repositories, of_the_road))
+            elif name == "Sts":
+                # Roles of the road's accounts only: a credential of ours cannot become one of another account's
+                # here. (GetCallerIdentity names no resource, hence IfExists.)
+                of_and_into_the_road = {**of_the_road, "StringEqualsIfExists": {"aws:ResourceAccount": road}}
+                endpoint.add_to_policy(_allow("TheRoadsPrincipalsAndRoles", ["*"], ["*"], of_and_into_the_road))
             else:
                 endpoint.add_to_policy(_allow("TheRoadsPrincipals", ["*"], ["*"], of_the_road))
             self.interfaces[name] = endpoint

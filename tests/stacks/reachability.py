@@ -145,21 +145,34 @@ def egress(templates: Templates, workload: Workload) -> Iterator[tuple[str, dict
             yield group, rule
 
 
-def _policy_admits(endpoint: Mapping[str, Any], service: str, account: str, config: RoadwayConfig) -> bool:
+def _policy_admits(
+    endpoint: Mapping[str, Any], service: str, principal: str, owner: str, config: RoadwayConfig
+) -> bool:
     document = endpoint["Properties"].get("PolicyDocument")
     if document is None:
         return False  # no policy is AWS's full-access default: outside the perimeter, so not counted as reachable
     _, action, resource = SERVICES[service]
     image_account = image_accounts(config.region)[0]
-    resource = resource.format(region=config.region, account=account, image_account=image_account)
-    context: dict[str, str] = {"aws:PrincipalAccount": account}
+    resource = resource.format(region=config.region, account=owner, image_account=image_account)
+    context: dict[str, str] = {"aws:PrincipalAccount": principal}
     if not resource.startswith("arn:aws:ecr"):
-        context["aws:ResourceAccount"] = account
+        context["aws:ResourceAccount"] = owner
     return iam.allowed(document["Statement"], action, resource, context)
 
 
-def reaches(templates: Templates, config: RoadwayConfig, workload: Workload, service: str) -> str | None:
-    """None when the workload reaches the service; otherwise the one reason it does not."""
+def reaches(
+    templates: Templates,
+    config: RoadwayConfig,
+    workload: Workload,
+    service: str,
+    *,
+    principal: str | None = None,
+    owner: str | None = None,
+) -> str | None:
+    """None when the workload reaches the service; otherwise the one reason it does not.
+
+    The request is made by a principal of ``principal``'s account on a resource of ``owner``'s (both default to
+    the workload's own account): the pull reads the previous account with its credentials, through this VPC."""
     platform = templates[_platform(workload.stage)]["Resources"]
     account = config.stage(workload.stage).account  # type: ignore[arg-type]
     cidr = config.stage(workload.stage).vpc_cidr  # type: ignore[arg-type]
@@ -208,8 +221,10 @@ def reaches(templates: Templates, config: RoadwayConfig, workload: Workload, ser
         )
         if not in_ok:
             return f"the {service} endpoint's group admits no HTTPS from the workload ({endpoint_id})"
-    if not _policy_admits(endpoint, service, account, config):
-        return f"the {service} endpoint's policy does not admit {SERVICES[service][1]} by account {account}"
+    principal, owner = principal or account, owner or account
+    if not _policy_admits(endpoint, service, principal, owner, config):
+        whose = "" if owner == principal else f" on a resource of {owner}"
+        return f"the {service} endpoint's policy does not admit {SERVICES[service][1]} by account {principal}{whose}"
     return None
 
 

@@ -52,21 +52,25 @@ def test_no_security_group_allows_the_internet(synth: Synth) -> None:
                 assert "CidrIpv6" not in rule, (stack, logical_id)
 
 
-def _lambda_group(templates: dict[str, Any]) -> str:
+def _lambda_group(templates: dict[str, Any], stage: str = "dev") -> str:
     (function,) = [
         r
-        for r in templates["roadway-dev-promotion"]["Resources"].values()
+        for r in templates[f"roadway-{stage}-promotion"]["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "promote_model.handler.handler"
     ]
     return str(function["Properties"]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0])
 
 
-def _promoter(templates: dict[str, Any], config: RoadwayConfig) -> Workload:
+def _promoter_of(templates: dict[str, Any], config: RoadwayConfig, stage: str) -> Workload:
     return next(
         w
         for w in reachability.workloads(templates, config)
-        if w.stack == "roadway-dev-promotion" and w.groups == [_lambda_group(templates)]
+        if w.stack == f"roadway-{stage}-promotion" and w.groups == [_lambda_group(templates, stage)]
     )
+
+
+def _promoter(templates: dict[str, Any], config: RoadwayConfig) -> Workload:
+    return _promoter_of(templates, config, "dev")
 
 
 def test_without_the_s3_prefix_list_rule_s3_is_unreachable(synth: Synth, config: RoadwayConfig) -> None:
@@ -163,3 +167,37 @@ def test_outside_any_vpc_and_why(synth: Synth, config: RoadwayConfig) -> None:
     assert config.stages.test.serving is not None and config.stages.test.serving.serverless == bool(serverless), (
         "test's serverless endpoint has no VPC by SageMaker's design; docs/threat-model.md says what that means"
     )
+
+
+# The pull: the receiving promoter reaches the previous account through its own VPC's endpoints — with its own
+# credentials (STS to assume the reader role, S3 to copy), and with the reader's (registry, seal, stack outputs).
+PULL = (
+    ("sts", "own", "previous"),
+    ("s3", "own", "previous"),
+    ("sagemaker.api", "previous", "previous"),
+    ("dynamodb", "previous", "previous"),
+    ("cloudformation", "previous", "previous"),
+)
+
+
+@pytest.mark.parametrize(("stage", "previous"), [("test", "dev"), ("prod", "test")])
+def test_the_pull_reaches_the_previous_account_through_this_vpc(
+    synth: Synth, config: RoadwayConfig, stage: str, previous: str
+) -> None:
+    accounts = {"own": config.stage(stage).account, "previous": config.stage(previous).account}  # type: ignore[arg-type]
+    promoter = _promoter_of(synth.templates, config, stage)
+    for service, principal, owner in PULL:
+        why = reachability.reaches(
+            synth.templates, config, promoter, service, principal=accounts[principal], owner=accounts[owner]
+        )
+        assert why is None, (service, why)
+
+
+def test_prods_endpoints_admit_nothing_of_dev(synth: Synth, config: RoadwayConfig) -> None:
+    """Prod pulls from test only: dev's principals and resources are outside prod's perimeter."""
+    promoter = _promoter_of(synth.templates, config, "prod")
+    dev = config.stages.dev.account
+    for service, principal, _ in PULL:
+        as_dev = {"principal": dev if principal == "previous" else config.stages.prod.account, "owner": dev}
+        why = reachability.reaches(synth.templates, config, promoter, service, **as_dev)
+        assert why is not None and "policy does not admit" in why, service
