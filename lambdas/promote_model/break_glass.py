@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from promote_model.events import Approval
+from promote_model.events import REJECTED, Approval
 from promote_model.identity import through_role
 from promote_model.ledger import Ledger
 from promote_model.promotion import PACKAGE_PARAMETER, PromotionError, _error, log, parameters_of, serve
@@ -43,7 +43,7 @@ def withdraw(
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
         raise PromotionError("break-glass", _error(error)) from None
-    if package.get("ModelApprovalStatus") != "Rejected":
+    if package.get("ModelApprovalStatus") != REJECTED:
         reason = f"{approval.package_arn} is {package.get('ModelApprovalStatus')}, not Rejected"
         log("ignored", reason=reason)
         return {"status": "ignored", "reason": reason}
@@ -55,13 +55,11 @@ def withdraw(
 
     ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
     served = parameters_of(stack).get(PACKAGE_PARAMETER, "")
-    after = served
-    if served == approval.package_arn:
-        after = _fallback(sm, ledger, settings, approval.package_arn)
-        serve(own, settings, stack, after)
+    serving_it = served == approval.package_arn
+    after = _fallback(sm, ledger, settings, approval.package_arn) if serving_it else served
     what = (
         f"{settings.serving_stack} served {_version(served)}; now serves {_version(after)}"
-        if served == approval.package_arn
+        if serving_it
         else f"{_version(approval.package_arn)} was not served ({settings.serving_stack} serves {_version(served)})"
     )
     withdrawn = f"{settings.group} {_version(approval.package_arn)}"
@@ -78,7 +76,10 @@ def withdraw(
         served_version=_version(after),
         reason=reason,
     )
-    if first:
+    # Recorded before the rollout, so a retry after a failed one finishes it and still knows what was served;
+    # paged when first recorded or when this attempt changed what is served.
+    changed = serve(own, settings, stack, after) if serving_it else False
+    if first or changed:
         try:
             own.client("sns").publish(
                 TopicArn=settings.alarm_topic_arn,
@@ -88,16 +89,13 @@ def withdraw(
         except ClientError as error:
             raise PromotionError("notify", _error(error)) from None
     log(BREAK_GLASS, by=person, source=approval.package_arn, served_before=served, served_after=after, first=first)
-    return {"status": "withdrawn" if first else "already-withdrawn", "by": person, "served": after, "reason": reason}
+    status = "withdrawn" if first or changed else "already-withdrawn"
+    return {"status": status, "by": person, "served": after, "reason": reason}
 
 
 def _fallback(sm: Any, ledger: Ledger, settings: Settings, withdrawn: str) -> str:
     """The newest package promoted into this stage, other than ``withdrawn``, not rejected since; "" if none."""
-    promoted = [
-        e["target_arn"]
-        for e in reversed(ledger.entries())
-        if e.get("outcome") == "promoted" and e.get("target_stack") == settings.serving_stack and e.get("target_arn")
-    ]
+    promoted = [e["target_arn"] for e in reversed(ledger.promotions_into(settings.serving_stack))]
     for arn in dict.fromkeys(promoted):  # newest first, each once
         if arn == withdrawn:
             continue
@@ -106,6 +104,6 @@ def _fallback(sm: Any, ledger: Ledger, settings: Settings, withdrawn: str) -> st
         except ClientError:
             continue  # gone from the registry: not something to serve
         # Test's packages arrive pending and are approved on; prod's arrive Approved. A rejected one never serves.
-        if status != "Rejected":
+        if status != REJECTED:
             return str(arn)
     return ""

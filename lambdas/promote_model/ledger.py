@@ -70,6 +70,14 @@ class Ledger:
     def recorded(self, source_arn: str, outcome: str) -> bool:
         return self.get(source_arn, outcome) is not None
 
+    def promotions_into(self, stack: str) -> list[dict[str, Any]]:
+        """The ``promoted`` records whose rollout went to ``stack``, oldest first (what it served, in order)."""
+        return [
+            e
+            for e in self.entries()
+            if e.get("outcome") == "promoted" and e.get("target_stack") == stack and e.get("target_arn")
+        ]
+
     def entries(self) -> list[dict[str, Any]]:
         """Every record, oldest first (the table holds one item per attempt: a scan stays small)."""
         items: list[dict[str, Any]] = []

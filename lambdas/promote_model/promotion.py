@@ -284,7 +284,7 @@ class Promotion:
     def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
         s3 = self.own.client("s3")
         candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
-        served_arn = self._parameters(stack).get(PACKAGE_PARAMETER, "")
+        served_arn = parameters_of(stack).get(PACKAGE_PARAMETER, "")
         served = None
         if served_arn and self.settings.gate.max_regression_pct is not None:
             try:
@@ -308,10 +308,6 @@ class Promotion:
             return None
         except ClientError as error:
             raise PromotionError("gate", f"{which} metrics {uri}: {_error(error)}") from None
-
-    @staticmethod
-    def _parameters(stack: dict[str, Any]) -> dict[str, str]:
-        return parameters_of(stack)
 
     def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""

@@ -13,7 +13,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from promote_model.ledger import Ledger
-from promote_model.promotion import PACKAGE_PARAMETER, PromotionError, _error, log, settings_from_env
+from promote_model.promotion import PACKAGE_PARAMETER, PromotionError, _error, log, parameters_of, settings_from_env
 from promote_model.settings import Settings
 
 EVENT_SOURCE = "aws.cloudformation"
@@ -51,16 +51,10 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
         raise PromotionError("read-target-stack", _error(error)) from None
-    served = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}.get(
-        PACKAGE_PARAMETER, ""
-    )
+    served = parameters_of(stack).get(PACKAGE_PARAMETER, "")
     served_version = served.rsplit("/", 1)[-1] if served else "none"
     ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
-    attempted = [
-        e
-        for e in ledger.entries()
-        if e.get("outcome") == "promoted" and e.get("target_stack") == settings.serving_stack
-    ]
+    attempted = ledger.promotions_into(settings.serving_stack)
     failed = next((e for e in reversed(attempted) if e.get("target_arn") != served), None)
     source_arn = failed["source_arn"] if failed else f"stack:{rollback['stack_id']}"
     reason = (

@@ -56,7 +56,6 @@ class Env:
         GATE_RMSE_LOG_MAX,
         GATE_MAX_REGRESSION_PCT,
     )
-    OPTIONAL = (MULTIPART_THRESHOLD,)
 
 
 class ConfigurationError(Exception):
@@ -90,10 +89,6 @@ class Settings:
     break_glass_role_name: str = ""  # a rejection through this role withdraws the served package
     gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
-
-    @property
-    def receives(self) -> bool:
-        return self.source is not None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -20,7 +20,7 @@ from promote_model.artifacts import PIPELINE_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import SageMakerRole
-from stacks.constructs.studio_domain import isolated_jobs, register_for_approval_only
+from stacks.constructs.studio_domain import isolated_jobs, list_buckets_and_use_keys, register_for_approval_only
 
 
 class EvidencePipeline(Construct):
@@ -48,7 +48,6 @@ class EvidencePipeline(Construct):
 
         evidence = artifact_bucket.arn_for_objects(f"{PIPELINE_PREFIX}/*")
         objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
-        keys = [data_key.key_arn, artifact_key.key_arn]
         self.job_role = SageMakerRole(
             self,
             "JobRole",
@@ -64,16 +63,7 @@ class EvidencePipeline(Construct):
                     actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                     resources=[evidence],
                 ),
-                iam.PolicyStatement(
-                    sid="ListProjectBuckets",
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ProjectKeys",
-                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                    resources=keys,
-                ),
+                *list_buckets_and_use_keys([data_bucket, artifact_bucket], [data_key, artifact_key]),
             ],
             wildcards={
                 **dict.fromkeys(objects, "Read-only, the project's own buckets: inputs and code differ per run."),

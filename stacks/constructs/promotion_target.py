@@ -15,12 +15,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from promote_model.artifacts import PROMOTED_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, package_state_change
-
-PROMOTED_PREFIX = "promoted"
 
 
 class PromotionTarget(Construct):

@@ -41,6 +41,22 @@ def isolated_jobs(subnet_ids: Sequence[str], security_group_id: str, key_arn: st
     }
 
 
+def list_buckets_and_use_keys(buckets: Sequence[s3.IBucket], keys: Sequence[kms.IKey]) -> list[iam.PolicyStatement]:
+    """List the project's buckets and use its keys: what every role that reads and writes its data needs."""
+    return [
+        iam.PolicyStatement(
+            sid="ListProjectBuckets",
+            actions=["s3:ListBucket", "s3:GetBucketLocation"],
+            resources=[b.bucket_arn for b in buckets],
+        ),
+        iam.PolicyStatement(
+            sid="ProjectKeys",
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            resources=[k.key_arn for k in keys],
+        ),
+    ]
+
+
 def register_for_approval_only(group_arn: str, packages_arn: str) -> iam.PolicyStatement:
     """CreateModelPackage only when the request says PendingManualApproval (authors and their pipeline)."""
     return iam.PolicyStatement(
@@ -288,16 +304,7 @@ class StudioDomain(Construct):
                 ],
                 resources=objects,
             ),
-            iam.PolicyStatement(
-                sid="ListProjectBuckets",
-                actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ProjectKeys",
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[storage_key.key_arn, artifact_key.key_arn],
-            ),
+            *list_buckets_and_use_keys([data_bucket, artifact_bucket], [storage_key, artifact_key]),
             iam.PolicyStatement(
                 sid="GrantsOnlyForSageMakerResources",  # SageMaker's jobs take grants on the keys, people do not
                 actions=["kms:CreateGrant"],

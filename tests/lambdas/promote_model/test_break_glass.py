@@ -126,6 +126,34 @@ def test_a_redelivered_withdrawal_is_recorded_and_paged_once(road: Road) -> None
     assert len(withdrawals(road, "prod")) == 1 and len(alarms()) == 1
 
 
+def test_a_withdrawal_whose_rollout_failed_is_finished_by_the_retry(road: Road) -> None:
+    """The stack was busy: the withdrawal fails at update-stack (and pages through the dead-letter queue); its
+    record already says what was served, and the retry rolls back and pages."""
+    import pytest
+    from promote_model import break_glass
+    from promote_model.promotion import PromotionError
+
+    v1 = serve_in_prod(road, "run-1")
+    v2 = serve_in_prod(road, "run-2")
+    alarms = road.listen("prod")
+    reject(road, "prod", v2)
+    road.act_as("prod")
+
+    def busy(*args: Any, **kwargs: Any) -> bool:
+        raise PromotionError("update-stack", "ValidationError: stack is in UPDATE_IN_PROGRESS state")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(break_glass, "serve", busy)
+        with pytest.raises(PromotionError, match="UPDATE_IN_PROGRESS"):
+            handler(approval_event(v2, status="Rejected"))
+    assert served(road, "prod") == v2 and alarms() == []
+    outcome = handler(approval_event(v2, status="Rejected"))
+    assert (outcome["status"], outcome["served"]) == ("withdrawn", v1) and served(road, "prod") == v1
+    (record,) = withdrawals(road, "prod")
+    assert (record["served_before"], record["served_arn"]) == (v2, v1)
+    assert len(alarms()) == 1
+
+
 def test_only_this_accounts_rejections_of_a_serving_stage_are_withdrawals(road: Road) -> None:
     in_dev = road.register("dev")
     reject(road, "dev", in_dev, role="roadway-dev-approver", person="maria-lopez")  # a decision in dev
