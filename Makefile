@@ -12,7 +12,12 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help deps synth test demo diagram report-png lint clean
+# The drift job's statistics layer: numpy and scipy for Lambda's python3.14 on ARM64, from PyPI's wheels (no
+# Docker). Its platform is stacks/constructs/drift_monitor.py LAYER_PLATFORM; their own test suites are left out.
+LAYER := build/layers/drift-statistics
+LAYER_REQUIREMENTS := lambdas/drift_monitor/requirements.txt
+
+.PHONY: help deps layers synth test demo diagram report-png lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
@@ -33,7 +38,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-deps: $(VENV)/.installed node_modules/.installed
+$(LAYER).installed: $(LAYER_REQUIREMENTS) $(VENV)/.installed
+	rm -rf $(LAYER)
+	$(PY) -m pip install --quiet --no-deps --no-compile --only-binary=:all: --platform manylinux_2_28_aarch64 \
+	  --implementation cp --python-version 3.14 --target $(LAYER)/python -r $(LAYER_REQUIREMENTS)
+	find $(LAYER)/python -depth -type d -name tests -exec rm -rf {} +
+	touch $@
+
+layers: $(LAYER).installed
+
+deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed
 
 # The report is written even when the gate fails, so the open findings can be read; synth's status is kept.
 synth: deps
@@ -63,5 +77,5 @@ lint: deps
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .ruff_cache build
 	find . -name __pycache__ -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

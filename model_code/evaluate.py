@@ -1,4 +1,5 @@
-"""Hold-out metrics of a trained model, in the model-metrics JSON that registration attaches to a package."""
+"""Hold-out metrics of a trained model, in the model-metrics JSON that registration attaches to a package, and the
+drift baseline's rows: the inputs training saw, with what the model answers for them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ try:
     from model_code import features
 except ImportError:  # pragma: no cover - the container's layout
     import features  # type: ignore[no-redef]
+
+
+# The model's answer as a column of the drift baseline (lambdas/drift_monitor/profile.py PREDICTION; a test holds
+# them equal): the drift job compares the endpoint's responses with it.
+PREDICTION = "prediction"
+
+
+def baseline_rows(model: Any, rows: pd.DataFrame) -> pd.DataFrame:
+    """What requests to the endpoint look like (every input column, as sent) and the price it answers."""
+    baseline = rows[features.inputs_of(rows)].copy()
+    baseline[PREDICTION] = np.round(np.exp(model.predict(features.engineer(rows))), 2)
+    return baseline
 
 
 def regression_metrics(model: Any, held_out: pd.DataFrame) -> dict[str, float]:
@@ -45,8 +58,10 @@ def main(
     model_dir: str = "/opt/ml/processing/model",
     data_dir: str = "/opt/ml/processing/data",
     output_dir: str = "/opt/ml/processing/evaluation",
+    baseline_dir: str = "/opt/ml/processing/predicted-baseline",
 ) -> dict[str, Any]:
-    """The pipeline's Evaluate step: the trained model on the same held-out split training used."""
+    """The pipeline's Evaluate step: the trained model on the same held-out split training used, and the drift
+    baseline's rows (the training split with the model's answers) for the Baseline step to profile."""
     import json
     import tarfile
     from pathlib import Path
@@ -60,10 +75,12 @@ def main(
             tar.extractall(model_dir, filter="data")
     model = joblib.load(Path(model_dir) / "model.joblib")["pipeline"]
     raw = features.training_rows(features.read_channel(data_dir))
-    _, held_out = train_test_split(raw, test_size=0.2, random_state=0)
+    trained_on, held_out = train_test_split(raw, test_size=0.2, random_state=0)
     report = as_model_metrics(regression_metrics(model, held_out))
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     (Path(output_dir) / "evaluation.json").write_text(json.dumps(report, indent=2))
+    Path(baseline_dir).mkdir(parents=True, exist_ok=True)
+    baseline_rows(model, trained_on).to_csv(Path(baseline_dir) / "baseline.csv", index=False)
     return report
 
 

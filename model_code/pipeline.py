@@ -1,4 +1,4 @@
-"""The house-price SageMaker Pipeline: prepare, baseline, train, evaluate, check the metric, register.
+"""The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, check the metric, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
     python -m model_code.pipeline upsert --role-arn ARN --job-role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] \
@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# Roadway's profiler (the drift job's own statistics, in Model Monitor's schema) runs as the Baseline step.
+PROFILER_DIR = HERE.parent / "lambdas" / "drift_monitor"
 SKLEARN_VERSION = "1.2-1"
+ENGINES = ("roadway", "model-monitor")
 # The artifact bucket's evidence prefix (lambdas/promote_model/artifacts.py PIPELINE_PREFIX; a test holds them equal).
 EVIDENCE_PREFIX = "pipelines"
 
@@ -46,6 +49,9 @@ class PipelineSettings:
     security_groups: list[str] = field(default_factory=list)
     volume_kms_key: str | None = None
     """The dev data key (``roadway-dev-platform-data-key-arn``): the only key the Studio roles may start jobs with."""
+    monitoring_engine: str = "roadway"
+    """Who computes the drift baseline: Roadway's profiler (every account), or Model Monitor's analyzer (only
+    accounts that have Model Monitor). Match prod's ``serving.monitoring.engine``."""
 
 
 def build(settings: PipelineSettings) -> Any:
@@ -82,6 +88,9 @@ def build(settings: PipelineSettings) -> Any:
     max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
     in_vpc = bool(settings.subnets)
+    if settings.monitoring_engine not in ENGINES:
+        raise ValueError(f"monitoring engine {settings.monitoring_engine!r}: expected one of {', '.join(ENGINES)}")
+    model_monitor = settings.monitoring_engine == "model-monitor"
     # Isolated: the containers get their code and data as channels from SageMaker and reach nothing themselves
     # (the Studio roles may start no other job).
     network = (
@@ -131,34 +140,36 @@ def build(settings: PipelineSettings) -> Any:
             code="prepare.py",
             source_dir=str(HERE),
             inputs=[s3_input("raw", train_data, "/opt/ml/processing/input")],
-            outputs=[s3_output("train"), s3_output("baseline")],
+            outputs=[s3_output("train")] + ([s3_output("baseline")] if model_monitor else []),
         ),
     )
     prepared = output_uri(prepare, "train")
 
-    # Model Monitor's suggest_baseline on the inputs training saw: the statistics and constraints prod's
-    # data-quality schedule compares live requests with. The step only computes them (skip_check): drift is
-    # watched in prod, not between training runs.
-    baseline = _in_vpc(QualityCheckStep)(
-        name="Baseline",
-        quality_check_config=DataQualityCheckConfig(
-            baseline_dataset=output_uri(prepare, "baseline"),
-            dataset_format=DatasetFormat.csv(header=True),
-            output_s3_uri=output("data-quality-baseline"),
-        ),
-        check_job_config=CheckJobConfig(
-            role=settings.job_role_arn,
-            instance_count=1,
-            instance_type=settings.instance_type,
-            sagemaker_session=session,
-            network_config=network,
-            volume_kms_key=settings.volume_kms_key,
-            base_job_name="house-price-baseline",
-        ),
-        skip_check=True,
-        register_new_baseline=True,
-        model_package_group_name=settings.group,
-    )
+    # engine model-monitor: Model Monitor's suggest_baseline on the inputs training saw, the statistics and
+    # constraints prod's data-quality schedule compares live requests with. The step only computes them
+    # (skip_check): drift is watched in prod, not between training runs.
+    baseline = None
+    if model_monitor:
+        baseline = _in_vpc(QualityCheckStep)(
+            name="Baseline",
+            quality_check_config=DataQualityCheckConfig(
+                baseline_dataset=output_uri(prepare, "baseline"),
+                dataset_format=DatasetFormat.csv(header=True),
+                output_s3_uri=output("data-quality-baseline"),
+            ),
+            check_job_config=CheckJobConfig(
+                role=settings.job_role_arn,
+                instance_count=1,
+                instance_type=settings.instance_type,
+                sagemaker_session=session,
+                network_config=network,
+                volume_kms_key=settings.volume_kms_key,
+                base_job_name="house-price-baseline",
+            ),
+            skip_check=True,
+            register_new_baseline=True,
+            model_package_group_name=settings.group,
+        )
 
     trainer = ModelTrainer(
         sagemaker_session=session,
@@ -193,7 +204,7 @@ def build(settings: PipelineSettings) -> Any:
                 s3_input("model", model_data, "/opt/ml/processing/model"),
                 s3_input("data", prepared, "/opt/ml/processing/data"),
             ],
-            outputs=[s3_output("evaluation")],
+            outputs=[s3_output("evaluation"), s3_output("predicted-baseline")],
         ),
         property_files=[evaluation],
     )
@@ -201,6 +212,34 @@ def build(settings: PipelineSettings) -> Any:
 
     def json_at(uri: Any) -> Any:
         return MetricsSource(content_type="application/json", s3_uri=uri)
+
+    if baseline is not None:
+        statistics = json_at(baseline.properties.CalculatedBaselineStatistics)
+        constraints = json_at(baseline.properties.CalculatedBaselineConstraints)
+        drift_statistics = json_at(baseline.properties.BaselineUsedForDriftCheckStatistics)
+        drift_constraints = json_at(baseline.properties.BaselineUsedForDriftCheckConstraints)
+    else:
+        # engine roadway: Roadway's profiler on the training inputs and the model's answers to them (Evaluate's
+        # predicted-baseline), in Model Monitor's schema; one file serves both the registry and the drift job.
+        baseline = ProcessingStep(
+            name="Baseline",
+            step_args=processor.run(
+                code="profile.py",
+                source_dir=str(PROFILER_DIR),
+                # Not under /opt/ml/processing/input, where the processor puts the code it runs.
+                inputs=[s3_input("rows", output_uri(evaluate, "predicted-baseline"), "/opt/ml/processing/rows")],
+                outputs=[s3_output("data-quality-baseline")],
+                arguments=[
+                    "--input",
+                    "/opt/ml/processing/rows",
+                    "--output",
+                    "/opt/ml/processing/data-quality-baseline",
+                ],
+            ),
+        )
+        profiled = output_uri(baseline, "data-quality-baseline")
+        statistics = drift_statistics = json_at(Join(on="/", values=[profiled, "statistics.json"]))
+        constraints = drift_constraints = json_at(Join(on="/", values=[profiled, "constraints.json"]))
 
     builder = ModelBuilder(
         image_uri=image,
@@ -220,13 +259,12 @@ def build(settings: PipelineSettings) -> Any:
             customer_metadata_properties={"roadway:training-data": train_data},
             model_metrics=ModelMetrics(
                 model_statistics=json_at(Join(on="/", values=[metrics_uri, "evaluation.json"])),
-                model_data_statistics=json_at(baseline.properties.CalculatedBaselineStatistics),
-                model_data_constraints=json_at(baseline.properties.CalculatedBaselineConstraints),
+                model_data_statistics=statistics,
+                model_data_constraints=constraints,
             ),
-            # Promotion hands these to prod's Model Monitor schedule (BaselineStatisticsUri, BaselineConstraintsUri).
+            # Promotion hands these to prod's drift watch (BaselineStatisticsUri, BaselineConstraintsUri).
             drift_check_baselines=DriftCheckBaselines(
-                model_data_statistics=json_at(baseline.properties.BaselineUsedForDriftCheckStatistics),
-                model_data_constraints=json_at(baseline.properties.BaselineUsedForDriftCheckConstraints),
+                model_data_statistics=drift_statistics, model_data_constraints=drift_constraints
             ),
             description="house-price: trained, evaluated, baselined and checked by the roadway pipeline",
         ),
@@ -247,7 +285,9 @@ def build(settings: PipelineSettings) -> Any:
     return Pipeline(
         name=settings.name,
         parameters=[train_data, max_rmse, model_kind],
-        steps=[prepare, baseline, train, evaluate, check],
+        steps=[prepare, baseline, train, evaluate, check]
+        if model_monitor
+        else [prepare, train, evaluate, baseline, check],
         sagemaker_session=session,
     )
 
@@ -305,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
     parser.add_argument("--security-group", action="append", default=[], help="the Studio security group (repeat)")
     parser.add_argument("--volume-kms-key", help="the dev data key ARN (export roadway-dev-platform-data-key-arn)")
+    parser.add_argument(
+        "--monitoring-engine",
+        choices=ENGINES,
+        default="roadway",
+        help="who computes the drift baseline: match prod's serving.monitoring.engine (default roadway)",
+    )
     args = parser.parse_args(argv)
     if args.command and not (args.subnet and args.security_group and args.volume_kms_key):
         parser.error(
@@ -320,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         subnets=args.subnet,
         security_groups=args.security_group,
         volume_kms_key=args.volume_kms_key,
+        monitoring_engine=args.monitoring_engine,
     )
     if args.definition_only or not args.command:
         print(json.dumps(definition(settings), indent=2))

@@ -1,6 +1,7 @@
 """`roadway`: where every model stands on the road, and where a package came from.
 
-    roadway status [--json]                      per stage: newest approved, served, endpoint, last promotion
+    roadway status [--json]                      per stage: newest approved, served, endpoint, last promotion,
+                                                 and the last monitoring verdict
     roadway trace <package ARN | stage:version>  the chain back to the dev package: approvers, digests, metrics
 
 Credentials per stage come from the config's ``aws_profile``; ``--role-name`` instead assumes that role in
@@ -21,6 +22,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from drift_monitor.settings import LATEST_REPORT
 from promote_model.ledger import Ledger
 from promote_model.promotion import DIGEST_KEY
 
@@ -139,6 +141,7 @@ def status(road: Road) -> list[dict[str, Any]]:
         )["ModelPackageSummaryList"]
         row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
         row["served_version"], row["endpoint_status"] = _served(road, stage)
+        row["monitoring"] = _watch(road, stage)
         previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
         row["last_promotion"] = None
         if previous is not None:
@@ -175,8 +178,66 @@ def _served(road: Road, stage: str) -> tuple[int | None, str]:
     return int(_version(served)), str(endpoint["EndpointStatus"])
 
 
+def _watch(road: Road, stage: str) -> dict[str, Any] | None:
+    """The last monitoring verdict of a watched stage: Roadway's latest.json, or Model Monitor's last run."""
+    serving = road.config.stage(stage).serving  # type: ignore[arg-type]
+    if serving is None or serving.monitoring is None:
+        return None
+    engine = serving.monitoring.engine
+    endpoint = road.names.endpoint(stage)  # type: ignore[arg-type]
+    if engine == "model-monitor":
+        try:
+            schedule = road.client(stage, "sagemaker").describe_monitoring_schedule(
+                MonitoringScheduleName=f"{endpoint}-data-quality"
+            )
+        except ClientError:
+            return {"engine": engine, "verdict": "no schedule (no package with a baseline served yet)"}
+        except BotoCoreError as error:
+            raise CliError(f"{stage}: sagemaker describe_monitoring_schedule failed: {_one_line(error)}") from None
+        last = schedule.get("LastMonitoringExecutionSummary") or {}
+        state = last.get("MonitoringExecutionStatus")
+        verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no run yet")
+        return {"engine": engine, "verdict": verdict, "at": str(last.get("ScheduledTime") or "") or None}
+    stack = road.stack(stage, road.names.serving_stack(stage))  # type: ignore[arg-type]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
+    reports = outputs.get("DriftReports", "")
+    if not reports.startswith("s3://"):
+        return {"engine": engine, "verdict": "not deployed"}
+    bucket, _, prefix = reports[len("s3://") :].partition("/")
+    try:
+        body = road.client(stage, "s3").get_object(Bucket=bucket, Key=f"{prefix}/{LATEST_REPORT}")["Body"].read()
+        latest = json.loads(body)
+    except ClientError as error:
+        if error.response["Error"].get("Code") in ("NoSuchKey", "404"):
+            return {"engine": engine, "verdict": "no run yet"}
+        raise CliError(f"{stage}: reading the drift job's {LATEST_REPORT} failed: {_one_line(error)}") from None
+    except (BotoCoreError, ValueError) as error:
+        raise CliError(f"{stage}: reading the drift job's {LATEST_REPORT} failed: {_one_line(error)}") from None
+    return {
+        "engine": engine,
+        "verdict": latest.get("verdict"),
+        "window": latest.get("window"),
+        "paging_features": latest.get("paging_features", []),
+        "report": latest.get("report"),
+    }
+
+
+def _watch_text(watch: dict[str, Any] | None) -> str:
+    if watch is None:
+        return "-"
+    text = str(watch.get("verdict"))
+    if watch.get("paging_features"):
+        text += f" ({', '.join(watch['paging_features'])})"
+    window = watch.get("window") or {}
+    if window.get("end"):
+        text += f" to {window['end']}"
+    elif watch.get("at"):
+        text += f" at {watch['at']}"
+    return text
+
+
 def status_table(rows: list[dict[str, Any]]) -> str:
-    header = ("stage", "account", "approved", "served", "endpoint", "last promotion into this stage")
+    header = ("stage", "account", "approved", "served", "endpoint", "monitoring", "last promotion into this stage")
     lines = []
     for row in rows:
         last = row["last_promotion"]
@@ -196,6 +257,7 @@ def status_table(rows: list[dict[str, Any]]) -> str:
                 f"v{row['approved_version']}" if row["approved_version"] else "-",
                 f"v{row['served_version']}" if row["served_version"] else "-",
                 row["endpoint_status"],
+                _watch_text(row.get("monitoring")),
                 promotion,
             )
         )
@@ -323,7 +385,9 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     parser.add_argument("--endpoint-url", help="send every AWS call here (e.g. the demo's moto_server)")
     parser.add_argument("--role-name", help="assume this role in each stage's account instead of profiles")
     commands = parser.add_subparsers(dest="command", required=True)
-    status_parser = commands.add_parser("status", help="per stage: approved, served, endpoint, last promotion")
+    status_parser = commands.add_parser(
+        "status", help="per stage: approved, served, endpoint, monitoring verdict, last promotion"
+    )
     status_parser.add_argument("--json", action="store_true", help="machine-readable output")
     trace_parser = commands.add_parser("trace", help="a package's chain back to dev")
     trace_parser.add_argument("package", help="a model package ARN, or stage:version like prod:3")

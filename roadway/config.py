@@ -35,6 +35,17 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/[\w+=,.@
 DEFAULT_CONFIG_PATH = Path("config/roadway.yaml")
 
 
+def _principals(values: list[str]) -> list[str]:
+    for value in values:
+        if not _PRINCIPAL_ARN.match(value):
+            raise ValueError(
+                f"expected IAM role or user ARNs like arn:aws:iam::111111111111:role/mlops-approver, got {value!r}"
+            )
+    if len(set(values)) != len(values):
+        raise ValueError("expected each principal once")
+    return values
+
+
 class ConfigError(ValueError):
     """A config problem, already phrased as the one line a user should read."""
 
@@ -159,20 +170,30 @@ class RollbackAlarms(_Strict):
     """How long the new fleet must stay healthy before the old one is removed."""
 
 
-class MonitoringConfig(_Strict):
-    """Model Monitor's data-quality schedule, and which features' drift raises the alarm."""
+MonitoringEngine = Literal["roadway", "model-monitor"]
 
+
+class MonitoringConfig(_Strict):
+    """The data-quality watch of a serving endpoint: which engine, how often, and which features page."""
+
+    engine: MonitoringEngine = "roadway"
+    """``roadway``: Roadway's drift job (a Lambda in the stage's VPC), which works in every account.
+    ``model-monitor``: SageMaker Model Monitor's schedule, only for accounts that already have Model Monitor (it is
+    closed to new AWS customers)."""
     schedule: Literal["hourly", "daily"] = "hourly"
     instance_type: str = "ml.m5.large"
+    """Model Monitor's job instance (``engine: model-monitor`` only)."""
     watched_features: Annotated[list[str], Field(min_length=1, max_length=10)] = [
         "area",
         "Overall.Qual",
         "Year.Built",
         "Total.Bsmt.SF",
     ]
-    """Model Monitor publishes one drift metric per feature; the alarm watches these (CloudWatch allows 10)."""
+    """Features whose drift pages (with the prediction, under ``engine: roadway``) and gets a metric of its own;
+    every feature is still checked and reported. CloudWatch alarms on at most 10 metrics (Model Monitor)."""
     drift_threshold: Annotated[float, Field(gt=0, le=1)] = 0.1
-    """Baseline drift distance of a watched feature that raises the drift alarm."""
+    """Distribution distance of a feature from the baseline that counts as drift: the largest gap between the two
+    cumulative distributions (numbers) or between a category's two shares (strings); 0.1 = a tenth of requests."""
 
 
 class ServingConfig(_Strict):
@@ -182,6 +203,16 @@ class ServingConfig(_Strict):
     data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 0
     rollback: RollbackAlarms = RollbackAlarms()
     monitoring: MonitoringConfig | None = None
+    capture_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Captured requests are personal data (buyers' inputs): S3 deletes them, every version, after this many days."""
+    capture_readers: list[str] = Field(default_factory=list)
+    """IAM principal ARNs of the owning team that may read and delete captured requests (e.g. to erase one
+    person's record on request); beside them only the drift job reads them."""
+
+    @field_validator("capture_readers")
+    @classmethod
+    def _check_readers(cls, values: list[str]) -> list[str]:
+        return _principals(values)
 
     @model_validator(mode="after")
     def _check_serverless_limits(self) -> ServingConfig:
@@ -191,7 +222,7 @@ class ServingConfig(_Strict):
                     "serverless endpoints cannot capture data: set data_capture_percent: 0 or use kind: instances"
                 )
             if self.monitoring is not None:
-                raise ValueError("Model Monitor needs data capture, which needs kind: instances")
+                raise ValueError("monitoring needs data capture, which needs kind: instances")
         elif self.monitoring is not None and not self.data_capture_percent:
             raise ValueError("monitoring needs data_capture_percent above 0 (it analyses captured requests)")
         return self
@@ -234,14 +265,7 @@ class StageConfig(_Strict):
     @field_validator("approvers", "break_glass")
     @classmethod
     def _check_principals(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _PRINCIPAL_ARN.match(value):
-                raise ValueError(
-                    f"expected IAM role or user ARNs like arn:aws:iam::111111111111:role/mlops-approver, got {value!r}"
-                )
-        if len(set(values)) != len(values):
-            raise ValueError("expected each principal once")
-        return values
+        return _principals(values)
 
     @property
     def approver_accounts(self) -> dict[str, list[str]]:
@@ -414,7 +438,12 @@ class RoadwayConfig(_Strict):
             )
         for name in STAGE_NAMES:
             serving = self.stage(name).serving  # type: ignore[arg-type]
-            if serving is not None and serving.monitoring is not None and self.region not in ANALYZER_REGISTRIES:
+            monitoring = serving.monitoring if serving is not None else None
+            if (
+                monitoring is not None
+                and monitoring.engine == "model-monitor"
+                and self.region not in ANALYZER_REGISTRIES
+            ):
                 raise ValueError(
                     f"stages.{name}.serving.monitoring: Model Monitor's analyzer image is not listed for region "
                     f"{self.region}; add it to roadway/model_monitor_images.py or remove monitoring"

@@ -70,8 +70,49 @@ def platform_exports_template(names: set[str]) -> dict[str, Any]:
     return {"Resources": resources, "Outputs": outputs}
 
 
+def _references(node: Any) -> set[str]:
+    """Logical ids a template fragment names with Ref or Fn::GetAtt."""
+    if isinstance(node, dict):
+        found: set[str] = set()
+        if isinstance(node.get("Ref"), str):
+            found.add(node["Ref"])
+        attribute = node.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute:
+            found.add(attribute[0])
+        return found.union(*(_references(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(set(), *(_references(v) for v in node))
+    return set()
+
+
+def _depends_on(resource: dict[str, Any]) -> set[str]:
+    needs = resource.get("DependsOn", [])
+    return {needs} if isinstance(needs, str) else set(needs)
+
+
+def without_asset_code(template: dict[str, Any]) -> dict[str, Any]:
+    """The template less its Lambda code and layers (CDK assets, which live in the bootstrap bucket that moto
+    lacks) and whatever names them. Their code runs in-process in its own tests."""
+    resources = dict(template["Resources"])
+    removed: set[str] = set()
+    gone = {
+        logical
+        for logical, resource in resources.items()
+        if resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion")
+    }
+    while gone:
+        removed |= gone
+        for logical in gone:
+            del resources[logical]
+        gone = {logical for logical, resource in resources.items() if _references(resource) & removed}
+        gone |= {logical for logical, resource in resources.items() if _depends_on(resource) & removed}
+    return {**template, "Resources": resources}
+
+
 def deploy_serving(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> str:
-    """Deploy the stage's platform exports and its real serving template; return the artifact bucket."""
+    """Deploy the stage's platform exports and its real serving template (less its Lambda code, see
+    :func:`without_asset_code`); return the artifact bucket."""
+    template = without_asset_code(template)
     cfn = session.client("cloudformation")
     cfn.create_stack(
         StackName=f"roadway-{stage}-platform",
@@ -129,6 +170,40 @@ def function_environment(
     if unresolved:
         raise ValueError(f"deploy_promotion() first: {', '.join(unresolved)} are resolved at deploy time")
     return resolved
+
+
+def _resolve(node: Any, parameters: dict[str, str], exports: dict[str, str]) -> Any:
+    """CloudFormation's intrinsic functions the serving template uses in the drift job's environment."""
+    if isinstance(node, str):
+        return node
+    if "Ref" in node:
+        return parameters[node["Ref"]]
+    if "Fn::ImportValue" in node:
+        return exports[_resolve(node["Fn::ImportValue"], parameters, exports)]
+    if "Fn::Split" in node:
+        separator, text = node["Fn::Split"]
+        return str(_resolve(text, parameters, exports)).split(separator)
+    if "Fn::Select" in node:
+        index, items = node["Fn::Select"]
+        return _resolve(items, parameters, exports)[int(index)]
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(_resolve(part, parameters, exports)) for part in parts)
+    raise ValueError(f"cannot resolve {node} here")
+
+
+def drift_environment(session: boto3.session.Session, template: dict[str, Any], stage: str) -> dict[str, str]:
+    """The environment CloudFormation gives the drift job of the deployed serving stack: the template's own
+    variables, with the stack's current parameters (set by promotion) and the platform's exports filled in."""
+    (function,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "drift_monitor.handler.handler"
+    ]
+    parameters = parameters_of(session, f"roadway-{stage}-serving")
+    exports = {e["Name"]: e["Value"] for e in session.client("cloudformation").list_exports()["Exports"]}
+    variables = function["Properties"]["Environment"]["Variables"]
+    return {name: str(_resolve(value, parameters, exports)) for name, value in variables.items()}
 
 
 def deploy_promotion(

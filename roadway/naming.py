@@ -67,6 +67,25 @@ class Names:
         """CloudFormation service role that applies promotions to the serving stack."""
         return f"{self.project}-{stage}-serving-deployer"
 
+    # The serving stack's named resources start with its name, like the ones CloudFormation names there: its
+    # deployer role may pass and update ``<serving stack>-*`` and nothing else.
+
+    def serving_role(self, stage: StageName) -> str:
+        """The endpoint's execution role: data capture writes as it, and the capture bucket policy names it."""
+        return f"{self.serving_stack(stage)}-endpoint"
+
+    def drift_role(self, stage: StageName) -> str:
+        """Roadway's drift job: with the owning team, the only reader of captured requests."""
+        return f"{self.serving_stack(stage)}-drift"
+
+    def drift_layer(self, stage: StageName) -> str:
+        """The drift job's statistics layer (numpy, scipy)."""
+        return f"{self.serving_stack(stage)}-drift-statistics"
+
+    def monitor_role(self, stage: StageName) -> str:
+        """Model Monitor's job role (``engine: model-monitor``): it reads captured requests too."""
+        return f"{self.serving_stack(stage)}-model-monitor"
+
     def endpoint(self, stage: StageName) -> str:
         """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
         return f"{self.project}-{stage}-{self.model_package_group}"

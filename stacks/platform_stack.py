@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 from promote_model.artifacts import evidence_prefix
 
-from roadway.config import RoadwayConfig, StageName
+from roadway.config import RoadwayConfig, ServingConfig, StageName
 from roadway.naming import Names
 from roadway.sagemaker_images import image_accounts
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.log_archive_bucket import LogArchiveBucket
+from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.secure_bucket import SecureBucket
 
+# Reading or removing a captured request, or any version of it.
+CAPTURE_READS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:RestoreObject",
+]
 # Writing or removing an object, or any version of it, under the evidence prefix.
 EVIDENCE_WRITES = [
     "s3:PutObject",
@@ -111,6 +122,9 @@ class PlatformStack(Stack):
             self, "DataBucket", key=self.data_key, access_logs=self.log_archive, purpose="data"
         )
 
+        if stage_config.serving is not None and stage_config.serving.data_capture_percent:
+            self._guard_captures(names, stage, stage_config.serving)
+
         self.registry = ModelRegistry(
             self,
             "Registry",
@@ -172,6 +186,45 @@ class PlatformStack(Stack):
     def _export(self, names: Names, stage: StageName, what: str, value: str) -> None:
         """Stacks of this stage import by these names (see :meth:`Names.export`), never by CDK's hashes."""
         CfnOutput(self, f"Export-{what}", value=value, export_name=names.export(stage, what))
+
+    def _guard_captures(self, names: Names, stage: StageName, serving: ServingConfig) -> None:
+        """Captured requests are personal data: they expire, only the endpoint writes them, and only the drift job
+        (or Model Monitor's job) and the owning team read or delete them; a bucket-policy Deny binds everyone else,
+        administrators included."""
+        captures = self.data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
+        self.data_bucket.add_lifecycle_rule(
+            id="CapturedRequestsExpire",
+            prefix=f"{CAPTURE_PREFIX}/",
+            expiration=Duration.days(serving.capture_retention_days),
+            noncurrent_version_expiration=Duration.days(1),
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        )
+        monitoring = serving.monitoring
+        job = None
+        if monitoring is not None:
+            job = names.monitor_role(stage) if monitoring.engine == "model-monitor" else names.drift_role(stage)
+        readers = [names.role_arn(self.account, r) for r in (job,) if r] + list(serving.capture_readers)
+        writers = [names.role_arn(self.account, names.serving_role(stage)), *serving.capture_readers]
+        self.data_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheWatchAndTheTeamReadCaptures",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=CAPTURE_READS,
+                resources=[captures],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": readers}} if readers else None,
+            )
+        )
+        self.data_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheEndpointAndTheTeamWriteCaptures",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[captures],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": writers}},
+            )
+        )
 
     def _only_one_writer_of_evidence(self, writer_arn: str) -> None:
         """Nobody but ``writer_arn`` writes or deletes under the evidence prefix: not a data scientist, not an

@@ -65,6 +65,15 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
     }
 
 
+def drift_role_arn(config: RoadwayConfig, stage: StageName) -> str | None:
+    """The drift job's role where Roadway's engine watches the stage's endpoint: promotions update that job."""
+    serving = config.stage(stage).serving
+    if serving is None or serving.monitoring is None or serving.monitoring.engine != "roadway":
+        return None
+    names = Names.of(config)
+    return names.role_arn(config.stage(stage).account, names.drift_role(stage))
+
+
 class PromotionStack(Stack):
     """Role names here are contracts between accounts; both sides derive them from ``Names``."""
 
@@ -154,4 +163,5 @@ class PromotionStack(Stack):
                 data_key=shared.data_key,
                 hardened=None if config.stage(stage).serving.serverless else platform.network,  # type: ignore[union-attr]
                 arrival_status=arrival_status(config, stage),
+                drift_role_arn=drift_role_arn(config, stage),
             )

@@ -10,6 +10,7 @@ from constructs import Construct
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
+from stacks.constructs.drift_monitor import DriftMonitor
 from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
@@ -47,6 +48,7 @@ class ServingStack(Stack):
         shared = PlatformImports.of(self, names, stage)
         artifact_bucket, data_bucket = shared.artifact_bucket, shared.data_bucket
         artifact_key, data_key, alarm_topic = shared.artifact_key, shared.data_key, shared.alarm_topic
+        ops_key = shared.ops_key
 
         package = CfnParameter(
             self,
@@ -70,6 +72,7 @@ class ServingStack(Stack):
             has_model=has_model,
             endpoint_name=endpoint_name,
             serving=serving,
+            role_name=names.serving_role(stage),
             network=platform.network,
             artifact_bucket=artifact_bucket,
             artifact_key=artifact_key,
@@ -78,8 +81,9 @@ class ServingStack(Stack):
             alarm_topic=alarm_topic,
         )
 
-        self.monitor: DataQualityMonitor | None = None
-        if serving.monitoring is not None:
+        self.monitor: DataQualityMonitor | DriftMonitor | None = None
+        monitoring = serving.monitoring
+        if monitoring is not None:
             constraints = CfnParameter(
                 self,
                 BASELINE_CONSTRAINTS_PARAMETER,
@@ -105,23 +109,37 @@ class ServingStack(Stack):
                     Fn.condition_not(Fn.condition_equals(statistics, "")),
                 ),
             )
-            self.monitor = DataQualityMonitor(
-                self,
-                "Monitor",
-                endpoint_name=endpoint_name,
-                constraints_uri=constraints.value_as_string,
-                statistics_uri=statistics.value_as_string,
-                has_monitoring=has_monitoring,
-                monitoring=serving.monitoring,
-                region=config.region,
-                network=platform.network,
-                artifact_bucket=artifact_bucket,
-                artifact_key=artifact_key,
-                data_bucket=data_bucket,
-                data_key=data_key,
-                alarm_topic=alarm_topic,
-            )
+            common = {
+                "endpoint_name": endpoint_name,
+                "constraints_uri": constraints.value_as_string,
+                "statistics_uri": statistics.value_as_string,
+                "has_monitoring": has_monitoring,
+                "monitoring": monitoring,
+                "network": platform.network,
+                "artifact_bucket": artifact_bucket,
+                "artifact_key": artifact_key,
+                "data_bucket": data_bucket,
+                "data_key": data_key,
+                "alarm_topic": alarm_topic,
+            }
+            if monitoring.engine == "model-monitor":
+                self.monitor = DataQualityMonitor(
+                    self, "Monitor", region=config.region, role_name=names.monitor_role(stage), **common
+                )
+            else:
+                self.monitor = DriftMonitor(
+                    self,
+                    "DriftMonitor",
+                    role_name=names.drift_role(stage),
+                    layer_name=names.drift_layer(stage),
+                    package_arn=package.value_as_string,
+                    ops_key=ops_key,
+                    **common,
+                )
 
         # The promotion reads these from the stack it updates (the stack name is its contract).
         CfnOutput(self, "ArtifactBucketName", value=artifact_bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=endpoint_name)
+        if isinstance(self.monitor, DriftMonitor):
+            # `roadway status` reads the last verdict from here (latest.json).
+            CfnOutput(self, "DriftReports", value=self.monitor.reports_uri)

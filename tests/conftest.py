@@ -78,3 +78,24 @@ def synth_with(
         return synthesize(variant, tmp_path_factory.mktemp("variant"), compliance=False)
 
     return run
+
+
+def with_engine(config: RoadwayConfig, engine: str) -> RoadwayConfig:
+    """The config with prod's monitoring on ``engine``."""
+    prod = config.stages.prod
+    assert prod.serving is not None and prod.serving.monitoring is not None
+    monitoring = prod.serving.monitoring.model_copy(update={"engine": engine})
+    serving = prod.serving.model_copy(update={"monitoring": monitoring})
+    stages = config.stages.model_copy(update={"prod": prod.model_copy(update={"serving": serving})})
+    return config.model_copy(update={"stages": stages})
+
+
+@pytest.fixture(scope="session")
+def model_monitor_config(config: RoadwayConfig) -> RoadwayConfig:
+    return with_engine(config, "model-monitor")
+
+
+@pytest.fixture(scope="session")
+def model_monitor_synth(model_monitor_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The app for an account that has Model Monitor (``engine: model-monitor``), compliance gate included."""
+    return synthesize(model_monitor_config, tmp_path_factory.mktemp("model-monitor"))

@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from drift_monitor.settings import REPORTS_PREFIX
 
 from roadway.config import MonitoringConfig
 from roadway.model_monitor_images import analyzer_image
@@ -19,7 +20,6 @@ from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.sagemaker_role import SageMakerRole
 
-REPORTS_PREFIX = "monitoring-reports"
 _SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
 # Where the built-in analyzer publishes one drift metric per feature (feature_baseline_drift_<name>).
 DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
@@ -45,6 +45,7 @@ class DataQualityMonitor(Construct):
         data_bucket: s3.IBucket,
         data_key: kms.IKey,
         alarm_topic: sns.ITopic,
+        role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.schedule_name = f"{endpoint_name}-data-quality"
@@ -78,6 +79,7 @@ class DataQualityMonitor(Construct):
                 baselines: "Baseline statistics and constraints of the served package, copied in by promotion.",
             },
             in_vpc=True,
+            role_name=role_name,  # the capture bucket's policy lets this name read captured requests
         )
         self.security_group = HttpsEgressSecurityGroup(
             self,

@@ -40,6 +40,7 @@ class ModelEndpoint(Construct):
         endpoint_name: str,
         serving: ServingConfig,
         network: IsolatedNetwork,
+        role_name: str | None = None,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
         data_bucket: s3.IBucket,
@@ -78,6 +79,7 @@ class ModelEndpoint(Construct):
             statements=statements,
             wildcards=wildcards,
             in_vpc=in_vpc,
+            role_name=role_name,  # data capture writes as this role; the capture bucket's policy names it
         )
 
         vpc_config = None

@@ -81,7 +81,7 @@ class ModelPromoter(Construct):
         self._environment = environment
         self._ops_key = ops_key
         self._code = lambda_.Code.from_asset(
-            str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md"]
+            str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor"]
         )
         self.dead_letters = sqs.Queue(
             self,

@@ -49,9 +49,11 @@ class PromotionTarget(Construct):
         data_key: kms.IKey,
         hardened: IsolatedNetwork | None,
         arrival_status: str,
+        drift_role_arn: str | None = None,
     ) -> None:
         """``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
-        instance-backed stage must use; None for a serverless stage, which SageMaker cannot isolate."""
+        instance-backed stage must use; None for a serverless stage, which SageMaker cannot isolate.
+        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
@@ -115,6 +117,7 @@ class PromotionTarget(Construct):
                     resources=[serving_roles],
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 ),
+                *self._drift_job(region, account, serving_stack_name, drift_role_arn),
                 iam.PolicyStatement(
                     sid="EncryptedEndpointStorage",
                     actions=["kms:CreateGrant"],
@@ -156,6 +159,7 @@ class PromotionTarget(Construct):
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Versions of this account's group: a model is created from whichever version is promoted."
                 ),
+                **self._drift_job_reasons(region, account, serving_stack_name, drift_role_arn),
                 f"AwsSolutions-IAM5[Resource::{serving_roles}]": (
                     "Roles of the serving stack only (CloudFormation prefixes generated role names with the stack "
                     "name), passed to SageMaker only."
@@ -302,6 +306,59 @@ class PromotionTarget(Construct):
             targets=[promoter.delivery(promoter.function)],
         )
         promoter.record_rollbacks(serving_stack_name)
+
+    @staticmethod
+    def _drift_resources(region: str, account: str, stack_name: str) -> tuple[str, str, str]:
+        """The drift job's function, schedule and layer: named by CloudFormation (or Names) after the stack."""
+        return (
+            f"arn:aws:lambda:{region}:{account}:function:{stack_name}-*",
+            f"arn:aws:events:{region}:{account}:rule/{stack_name}-*",
+            f"arn:aws:lambda:{region}:{account}:layer:{stack_name}-*",
+        )
+
+    def _drift_job(
+        self, region: str, account: str, stack_name: str, drift_role_arn: str | None
+    ) -> list[iam.PolicyStatement]:
+        """A promotion changes the drift job's environment (the served package and its baseline) and turns its
+        schedule on; nothing here lets a template change the job's code or publish a layer."""
+        if drift_role_arn is None:
+            return []
+        function, rule, layer = self._drift_resources(region, account, stack_name)
+        return [
+            iam.PolicyStatement(
+                sid="DriftJobFollowsTheServedPackage",
+                actions=[
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:GetFunction",
+                    "lambda:GetFunctionConfiguration",
+                    "lambda:ListTags",
+                ],
+                resources=[function],
+            ),
+            iam.PolicyStatement(
+                sid="DriftJobKeepsItsLayer", actions=["lambda:GetLayerVersion"], resources=[f"{layer}:*"]
+            ),
+            iam.PolicyStatement(
+                sid="DriftScheduleFollowsTheServedPackage",
+                actions=["events:PutRule", "events:DescribeRule", "events:ListTargetsByRule"],
+                resources=[rule],
+            ),
+            iam.PolicyStatement(
+                sid="PassTheDriftRole",
+                actions=["iam:PassRole"],
+                resources=[drift_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            ),
+        ]
+
+    def _drift_job_reasons(
+        self, region: str, account: str, stack_name: str, drift_role_arn: str | None
+    ) -> dict[str, str]:
+        if drift_role_arn is None:
+            return {}
+        function, rule, layer = self._drift_resources(region, account, stack_name)
+        reason = "The serving stack's own drift job, named by CloudFormation after the stack."
+        return {f"AwsSolutions-IAM5[Resource::{arn}]": reason for arn in (function, rule, f"{layer}:*")}
 
     @staticmethod
     def _hardened_creation(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_code import features, inference, train
+from model_code import evaluate, features, inference, train
 from model_code.inference import BadRequest
 from model_code.scoring import Scorer
 
@@ -60,7 +60,9 @@ def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any
     assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json", "code"}
     assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py", "scoring.py"}
     baseline = pd.read_csv(model_dir / "baseline.csv")
-    assert "price" not in baseline.columns and list(baseline.columns) == trained["model"]["inputs"]
+    assert "price" not in baseline.columns
+    assert list(baseline.columns) == [*trained["model"]["inputs"], evaluate.PREDICTION]
+    assert baseline[evaluate.PREDICTION].between(10_000, 1_000_000).all(), "the model's answers, in dollars"
     report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]
     assert set(report) == {"rmse", "rmse_log", "mae", "r2"}
     assert report["rmse_log"]["value"] == pytest.approx(trained["metrics"]["rmse_log"])

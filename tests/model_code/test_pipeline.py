@@ -18,7 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def pipeline() -> dict[str, Any]:
+    """The default: Roadway's profiler computes the drift baseline (every account can run it)."""
     return definition(PipelineSettings(bucket="roadway-dev-pipeline", group="house-price"))
+
+
+@pytest.fixture(scope="module")
+def model_monitor_pipeline() -> dict[str, Any]:
+    """For accounts that have Model Monitor: its analyzer computes the baseline."""
+    return definition(
+        PipelineSettings(bucket="roadway-dev-pipeline", group="house-price", monitoring_engine="model-monitor")
+    )
 
 
 def steps_by_name(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -30,12 +39,12 @@ def steps_by_name(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def test_prepare_baseline_train_evaluate_check_register(pipeline: dict[str, Any]) -> None:
-    assert [s["Name"] for s in pipeline["Steps"]] == ["Prepare", "Baseline", "Train", "Evaluate", "CheckRmse"]
+def test_prepare_train_evaluate_baseline_check_register(pipeline: dict[str, Any]) -> None:
+    assert [s["Name"] for s in pipeline["Steps"]] == ["Prepare", "Train", "Evaluate", "Baseline", "CheckRmse"]
     steps = steps_by_name(pipeline["Steps"])
     assert {n: s["Type"] for n, s in steps.items()} == {
         "Prepare": "Processing",
-        "Baseline": "QualityCheck",
+        "Baseline": "Processing",
         "Train": "Training",
         "Evaluate": "Processing",
         "CheckRmse": "Condition",
@@ -89,18 +98,56 @@ def test_the_evaluate_step_reproduces_trainings_held_out_metrics(tmp_path: Path)
     data = tmp_path / "data"
     data.mkdir()
     shutil.copyfile(ROOT / "data" / "ames.csv", data / "ames.csv")
-    report = evaluate.main(str(packed), str(data), str(tmp_path / "evaluation"))
+    report = evaluate.main(str(packed), str(data), str(tmp_path / "evaluation"), str(tmp_path / "baseline"))
     assert report["regression_metrics"]["rmse_log"]["value"] == pytest.approx(metrics["rmse_log"])
     written = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
     assert written == report
+    # The Baseline step's rows: the very rows and answers training wrote beside the model.
+    assert (tmp_path / "baseline" / "baseline.csv").read_text() == (tmp_path / "model" / "baseline.csv").read_text()
 
 
 def _uses(step: dict[str, Any]) -> str:
     return json.dumps(step["Arguments"])
 
 
-def test_training_and_baselining_read_what_prepare_wrote(pipeline: dict[str, Any]) -> None:
+def test_the_baseline_profiles_the_training_inputs_with_the_models_answers(pipeline: dict[str, Any]) -> None:
     steps = steps_by_name(pipeline["Steps"])
+    assert [o["OutputName"] for o in steps["Prepare"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]] == ["train"]
+    evaluate_outputs = steps["Evaluate"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert [o["OutputName"] for o in evaluate_outputs] == ["evaluation", "predicted-baseline"]
+    baseline = steps["Baseline"]["Arguments"]
+    (rows,) = [i for i in baseline["ProcessingInputs"] if i["InputName"] == "rows"]
+    assert "Outputs['predicted-baseline']" in json.dumps(rows["S3Input"]["S3Uri"])
+    assert baseline["AppSpecification"]["ContainerArguments"] == [
+        "--input",
+        rows["S3Input"]["LocalPath"],
+        "--output",
+        "/opt/ml/processing/data-quality-baseline",
+    ]
+    assert "sagemaker-scikit-learn" in baseline["AppSpecification"]["ImageUri"]  # no Model Monitor image
+    assert not rows["S3Input"]["LocalPath"].startswith("/opt/ml/processing/input")
+
+
+def test_the_registered_baseline_is_the_profilers(pipeline: dict[str, Any]) -> None:
+    register = steps_by_name(pipeline["Steps"])["Register"]["Arguments"]
+    drift = register["DriftCheckBaselines"]["ModelDataQuality"]
+    output = "Steps.Baseline.ProcessingOutputConfig.Outputs['data-quality-baseline'].S3Output.S3Uri"
+    for part, name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        assert drift[part]["S3Uri"] == {"Std:Join": {"On": "/", "Values": [{"Get": output}, name]}}
+        assert register["ModelMetrics"]["ModelDataQuality"][part] == drift[part]
+
+
+def test_with_model_monitor_training_and_baselining_read_what_prepare_wrote(
+    model_monitor_pipeline: dict[str, Any],
+) -> None:
+    assert [s["Name"] for s in model_monitor_pipeline["Steps"]] == [
+        "Prepare",
+        "Baseline",
+        "Train",
+        "Evaluate",
+        "CheckRmse",
+    ]
+    steps = steps_by_name(model_monitor_pipeline["Steps"])
     prepare = steps["Prepare"]["Arguments"]
     assert [o["OutputName"] for o in prepare["ProcessingOutputConfig"]["Outputs"]] == ["train", "baseline"]
     assert '"Get": "Parameters.TrainData"' in _uses(steps["Prepare"])
@@ -112,8 +159,10 @@ def test_training_and_baselining_read_what_prepare_wrote(pipeline: dict[str, Any
     assert json.loads(baseline["Arguments"]["Environment"]["dataset_format"])["csv"]["header"] is True
 
 
-def test_register_records_the_data_quality_baseline_promotion_hands_to_prod(pipeline: dict[str, Any]) -> None:
-    register = steps_by_name(pipeline["Steps"])["Register"]["Arguments"]
+def test_with_model_monitor_register_records_the_baseline_promotion_hands_to_prod(
+    model_monitor_pipeline: dict[str, Any],
+) -> None:
+    register = steps_by_name(model_monitor_pipeline["Steps"])["Register"]["Arguments"]
     drift = register["DriftCheckBaselines"]["ModelDataQuality"]
     assert drift["Statistics"]["S3Uri"] == {"Get": "Steps.Baseline.BaselineUsedForDriftCheckStatistics"}
     assert drift["Constraints"]["S3Uri"] == {"Get": "Steps.Baseline.BaselineUsedForDriftCheckConstraints"}
@@ -137,6 +186,11 @@ def test_every_job_runs_in_the_vpc_subnets_given() -> None:
             "EnableNetworkIsolation", arguments.get("NetworkConfig", {}).get("EnableNetworkIsolation")
         )
         assert isolated is True, name
+
+
+def test_an_unknown_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="monitoring engine 'deequ': expected one of roadway, model-monitor"):
+        definition(PipelineSettings(monitoring_engine="deequ"))
 
 
 def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from drift_monitor import job
+from drift_monitor.job import Window
+from drift_monitor.settings import Settings
 from promote_model.handler import handler
 
 from roadway import cli
-from roadway.moto_accounts import ACCOUNTS, approval_event
+from roadway.moto_accounts import ACCOUNTS, approval_event, drift_environment
 from tests.conftest import CONFIG_PATH
 from tests.lambdas.promote_model.conftest import Road, road  # noqa: F401 - the three-account fixture
 
@@ -54,11 +58,34 @@ def test_status_shows_each_stage_and_the_last_promotion_into_it(promoted: dict[s
 def test_status_prints_a_table_for_people(promoted: dict[str, Any]) -> None:
     code, (printed,) = run("status")
     header, rule, dev, test, prod = printed.splitlines()
-    assert code == 0 and header.split()[:5] == ["stage", "account", "approved", "served", "endpoint"]
+    assert code == 0 and header.split()[:6] == ["stage", "account", "approved", "served", "endpoint", "monitoring"]
     assert set(rule.replace(" ", "")) == {"-"}
     assert dev.split()[:3] == ["dev", ACCOUNTS["dev"], "v2"] and "no endpoint (dev)" in dev
     assert test.split()[:4] == ["test", ACCOUNTS["test"], "v1", "v1"] and "refused v2" in test
     assert prod.split()[:5] == ["prod", ACCOUNTS["prod"], "v1", "v1", "InService"] and "promoted v1 -> v1" in prod
+
+
+def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(promoted: dict[str, Any], road: Road) -> None:  # noqa: F811
+    _, (before,) = run("status", "--json")
+    rows = {row["stage"]: row for row in json.loads(before)}
+    assert rows["dev"]["monitoring"] is None and rows["test"]["monitoring"] is None  # test serves serverless
+    assert rows["prod"]["monitoring"] == {"engine": "roadway", "verdict": "no run yet"}
+    # The drift job's first hourly run after the promotion, with the environment CloudFormation gives it: the
+    # promoted package's baseline, and an hour without requests.
+    template = road.synth.templates["roadway-prod-serving"]
+    settings = Settings.from_environment(drift_environment(road.sessions["prod"], template, "prod"))
+    assert settings.served_package == promoted["prod"]
+    assert settings.baseline_statistics.startswith(f"s3://{road.buckets['prod']}/promoted/")
+    s3, cloudwatch = (road.sessions["prod"].client(name) for name in ("s3", "cloudwatch"))
+    now = datetime(2026, 11, 26, 11, 15, tzinfo=UTC)
+    job.run(s3, cloudwatch, settings, [Window.ending(now, settings.window_minutes)], now)
+    _, (after,) = run("status", "--json")
+    watch = {row["stage"]: row for row in json.loads(after)}["prod"]["monitoring"]
+    assert (watch["engine"], watch["verdict"]) == ("roadway", "no-traffic")
+    assert watch["report"].endswith("/monitoring-reports/roadway-prod-house-price/2026/11/26/10/report.json")
+    assert watch["window"] == {"start": "2026-11-26T10:00:00Z", "end": "2026-11-26T11:00:00Z"}
+    _, (table,) = run("status")
+    assert "no-traffic to 2026-11-26T11:00:00Z" in table.splitlines()[-1]
 
 
 def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:

@@ -179,10 +179,50 @@ def test_bad_serving_config(raw: dict[str, Any], stage: str, change: dict[str, A
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
-def test_monitoring_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) -> None:
+def test_model_monitor_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) -> None:
     raw["region"] = "af-south-1"
     raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
+    raw["stages"]["prod"]["serving"]["monitoring"]["engine"] = "model-monitor"
     assert "Model Monitor's analyzer image is not listed for region af-south-1" in error_of(raw)
+
+
+def test_roadways_drift_job_needs_no_model_monitor_image(raw: dict[str, Any]) -> None:
+    raw["region"] = "af-south-1"
+    raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
+    for stage in raw["stages"].values():
+        stage["approvers"] = [a.replace("eu-west-1", "af-south-1") for a in stage.get("approvers", [])]
+    config = parse_config(raw, "roadway.yaml")
+    assert config.stages.prod.serving.monitoring.engine == "roadway"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "expected"),
+    [
+        (
+            {"engine": "cloudwatch"},
+            "stages.prod.serving.monitoring.engine: Input should be 'roadway' or 'model-monitor'",
+        ),
+        (
+            {"drift_threshold": 1.5},
+            "stages.prod.serving.monitoring.drift_threshold: Input should be less than or equal",
+        ),
+    ],
+)
+def test_bad_monitoring(raw: dict[str, Any], monitoring: dict[str, Any], expected: str) -> None:
+    raw["stages"]["prod"]["serving"]["monitoring"].update(monitoring)
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("serving", "expected"),
+    [
+        ({"capture_retention_days": 0}, "stages.prod.serving.capture_retention_days: Input should be greater than"),
+        ({"capture_readers": ["pricing-team"]}, "stages.prod.serving.capture_readers: expected IAM role or user ARNs"),
+    ],
+)
+def test_bad_capture_settings(raw: dict[str, Any], serving: dict[str, Any], expected: str) -> None:
+    raw["stages"]["prod"]["serving"].update(serving)
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,14 @@ def workloads(templates: Templates, config: RoadwayConfig) -> list[Workload]:
                 vpc = props["VpcConfig"]
                 needs = IMAGE_SERVICES | {"kms"}  # the image, the model artifact, its key; the container nothing
                 name = f"{stage} endpoint model {logical_id}"
+            elif resource["Type"] == "AWS::Lambda::Function" and "VpcConfig" in props:
+                vpc = {
+                    "SecurityGroupIds": props["VpcConfig"]["SecurityGroupIds"],
+                    "Subnets": props["VpcConfig"]["SubnetIds"],
+                }
+                # Captures, baselines and reports in S3 (which decrypts them with KMS itself), and its metrics.
+                needs = {"s3", "monitoring"}
+                name = f"{stage} drift job {logical_id}"
             elif resource["Type"] == "AWS::SageMaker::DataQualityJobDefinition":
                 vpc = props["NetworkConfig"]["VpcConfig"]
                 needs = IMAGE_SERVICES | {"kms", "monitoring", "logs"}

@@ -58,7 +58,10 @@ def test_prods_endpoint_config_keeps_its_volume_key(synth: Synth, config: Roadwa
     assert not iam.allowed(statements, "sagemaker:CreateEndpointConfig", target, other)
 
 
-def test_prods_monitoring_job_stays_isolated_encrypted_and_in_the_vpc(synth: Synth, config: RoadwayConfig) -> None:
+def test_prods_monitoring_job_stays_isolated_encrypted_and_in_the_vpc(
+    model_monitor_synth: Synth, model_monitor_config: RoadwayConfig
+) -> None:
+    synth, config = model_monitor_synth, model_monitor_config
     statements = deployer(synth, config, "prod")
     props = serving(synth, "AWS::SageMaker::DataQualityJobDefinition")
     network = props["NetworkConfig"]

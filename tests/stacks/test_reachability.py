@@ -21,7 +21,7 @@ def found(synth: Synth, config: RoadwayConfig) -> list[Workload]:
 
 def test_every_kind_of_workload_is_found(found: list[Workload]) -> None:
     names = " | ".join(w.name for w in found)
-    for kind in ("Studio apps", "dev Lambda", "test Lambda", "prod endpoint model", "prod monitoring job"):
+    for kind in ("Studio apps", "dev Lambda", "test Lambda", "prod endpoint model", "prod drift job"):
         assert kind in names, names
     assert not any(w.name.startswith("test endpoint") for w in found), "test serves serverless: no VPC (see below)"
 

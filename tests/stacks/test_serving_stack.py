@@ -114,7 +114,10 @@ def test_prod_scales_on_invocations_per_instance(synth: Synth) -> None:
     assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "SageMakerVariantInvocationsPerInstance"
 
 
-def test_prod_monitors_data_quality_against_the_served_baseline(synth: Synth) -> None:
+def test_with_model_monitor_prod_monitors_data_quality_against_the_served_baseline(
+    model_monitor_synth: Synth,
+) -> None:
+    synth = model_monitor_synth
     template = synth.templates[PROD]
     assert set(template["Parameters"]) >= {"BaselineConstraintsUri", "BaselineStatisticsUri"}
     definition = one(synth, PROD, "AWS::SageMaker::DataQualityJobDefinition")
@@ -133,9 +136,11 @@ def test_prod_monitors_data_quality_against_the_served_baseline(synth: Synth) ->
     config = schedule["Properties"]["MonitoringScheduleConfig"]
     assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 * ? * * *)"
     assert config["MonitoringType"] == "DataQuality"
+    assert not synth.resources(PROD, "AWS::Lambda::Function"), "one engine at a time"
 
 
-def test_prod_drift_alarm_watches_the_configured_features(synth: Synth) -> None:
+def test_with_model_monitor_the_drift_alarm_watches_the_configured_features(model_monitor_synth: Synth) -> None:
+    synth = model_monitor_synth
     (drift,) = [a["Properties"] for a in alarm_ids(synth, PROD).values() if "Metrics" in a["Properties"]]
     expression = next(m for m in drift["Metrics"] if "Expression" in m)
     assert expression["Expression"] == "MAX([f0, f1, f2, f3])"

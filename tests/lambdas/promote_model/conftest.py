@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 import gzip
 import io
 import json
@@ -9,10 +11,12 @@ import random
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from drift_monitor import profile
 from moto import mock_aws
 
 from roadway.moto_accounts import (
@@ -29,6 +33,7 @@ from roadway.moto_accounts import (
 )
 from tests.conftest import Synth
 
+ROOT = Path(__file__).resolve().parents[3]
 GROUP = "house-price"
 IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1"
 
@@ -81,8 +86,8 @@ class Road:
             Key=f"pipelines/{run}/evaluation.json",
             Body=json.dumps({"regression_metrics": metrics}).encode(),
         )
-        for name in ("constraints", "statistics"):
-            s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/baseline/{name}.json", Body=b"{}")
+        for name, document in baseline().items():
+            s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/baseline/{name}.json", Body=document)
         request: dict[str, Any] = {
             "ModelPackageGroupName": GROUP,
             "ModelApprovalStatus": "PendingManualApproval",
@@ -182,6 +187,18 @@ class Road:
     def keys(self, stage: str, prefix: str = "promoted/") -> list[str]:
         listed = self.sessions[stage].client("s3").list_objects_v2(Bucket=self.buckets[stage], Prefix=prefix)
         return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+@functools.cache
+def baseline() -> dict[str, bytes]:
+    """A data-quality baseline as the pipeline's Baseline step writes it (Roadway's profiler), of a few sales."""
+    with (ROOT / "data" / "ames.csv").open(newline="") as handle:
+        header, *rows = list(csv.reader(handle))[:51]
+    statistics = profile.profile_rows(header, rows)
+    return {
+        "statistics": json.dumps(statistics).encode(),
+        "constraints": json.dumps(profile.constraints(statistics)).encode(),
+    }
 
 
 def model_tarball(size: int) -> bytes:

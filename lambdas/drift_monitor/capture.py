@@ -1,0 +1,168 @@
+"""SageMaker data-capture records: one JSON object per line, the request and the response of one invocation.
+
+    {"captureData": {"endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "...",
+                                       "encoding": "CSV"},
+                     "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "data": "...",
+                                        "encoding": "JSON"}},
+     "eventMetadata": {"eventId": "...", "inferenceTime": "2026-11-26T10:15:02Z"}, "eventVersion": "0"}
+
+``encoding`` is CSV or JSON for the content types the endpoint config names as such (the body as text), else
+BASE64. Files lie under ``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/`` by the hour they were written, which
+is not always the hour of their requests: a window is therefore cut by ``inferenceTime``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+CSV, JSON = "text/csv", "application/json"
+
+
+class Unreadable(ValueError):
+    """A record the job cannot use; counted in the report, never fatal to the window."""
+
+
+@dataclass(frozen=True)
+class Record:
+    event_id: str
+    inference_time: datetime
+    houses: dict[str, list[Any]]
+    """The request's rows, column by column (every column as long as ``rows``)."""
+    rows: int
+    predictions: list[float] | None
+    """One per row, or None when the response could not be read as that many numbers."""
+
+
+def parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _body(part: dict[str, Any]) -> tuple[str, str]:
+    """The body as text and its content type (without parameters)."""
+    data, encoding = part.get("data"), str(part.get("encoding", "")).upper()
+    kind = str(part.get("observedContentType") or "").split(";")[0].strip().lower()
+    if not isinstance(data, str):
+        raise Unreadable("no data")
+    if encoding == "BASE64":
+        try:
+            data = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise Unreadable(f"undecodable BASE64 body: {error}") from None
+    elif encoding not in ("CSV", "JSON"):
+        raise Unreadable(f"unknown encoding {encoding!r}")
+    return data, kind
+
+
+def _csv_houses(text: str) -> tuple[dict[str, list[Any]], int]:
+    """A header row, then one row per house (the model's request format)."""
+    try:
+        header, *rows = [row for row in csv.reader(io.StringIO(text)) if row]
+    except (csv.Error, ValueError) as error:
+        raise Unreadable(f"unreadable CSV: {error}") from None
+    if any(len(row) != len(header) for row in rows):
+        raise Unreadable("a CSV row's length differs from its header's")
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}, len(rows)
+
+
+def _json_houses(text: str) -> tuple[dict[str, list[Any]], int]:
+    """A JSON object per house, a list of them, or {"instances": [...]}."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Unreadable(f"unreadable JSON: {error.msg}") from None
+    rows = data["instances"] if isinstance(data, dict) and "instances" in data else data
+    rows = [rows] if isinstance(rows, dict) else rows
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise Unreadable("JSON body is not one or more objects")
+    names = dict.fromkeys(name for row in rows for name in row)
+    return {str(n): [row.get(n) for row in rows] for n in names}, len(rows)
+
+
+def _predictions(text: str, kind: str) -> list[float]:
+    if kind == CSV:
+        cells = [row[0] for row in csv.reader(io.StringIO(text)) if row]
+    else:
+        data = json.loads(text)
+        cells = data.get("predictions") if isinstance(data, dict) else data
+        if not isinstance(cells, list):
+            raise ValueError("no predictions list")
+    return [float(c) for c in cells]
+
+
+def parse(line: str | bytes) -> Record:
+    try:
+        record = json.loads(line)
+        captured, metadata = record["captureData"], record["eventMetadata"]
+        event_id, moment = str(metadata["eventId"]), parse_time(str(metadata["inferenceTime"]))
+        request = captured["endpointInput"]
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise Unreadable(f"not a capture record: {type(error).__name__} {error}") from None
+    text, kind = _body(request)
+    if kind == CSV:
+        houses, rows = _csv_houses(text)
+    elif kind == JSON:
+        houses, rows = _json_houses(text)
+    else:
+        raise Unreadable(f"request content type {kind!r} is neither {CSV} nor {JSON}")
+    predictions = None
+    response = captured.get("endpointOutput")
+    if isinstance(response, dict):
+        try:
+            out_text, out_kind = _body(response)
+            predictions = _predictions(out_text, out_kind)
+        except (Unreadable, ValueError, TypeError, json.JSONDecodeError, IndexError):
+            predictions = None
+    if predictions is not None and len(predictions) != rows:
+        predictions = None  # an error response, or one that does not answer every house
+    return Record(event_id, moment, houses, rows, predictions)
+
+
+def encode(
+    request_body: str,
+    predictions: list[float],
+    *,
+    event_id: str,
+    inference_time: datetime,
+    request_type: str = CSV,
+    response_type: str = JSON,
+    base64_request: bool = False,
+) -> str:
+    """One capture line as SageMaker writes it (the demo, tests and the bench make traffic with this)."""
+
+    def part(body: str, kind: str, mode: str, as_base64: bool) -> dict[str, str]:
+        if as_base64:
+            return {
+                "observedContentType": kind,
+                "mode": mode,
+                "data": base64.b64encode(body.encode()).decode(),
+                "encoding": "BASE64",
+            }
+        return {"observedContentType": kind, "mode": mode, "data": body, "encoding": "CSV" if kind == CSV else "JSON"}
+
+    if response_type == CSV:
+        response = "\n".join(str(p) for p in predictions) + "\n"
+    else:
+        response = json.dumps({"predictions": predictions})
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": part(request_body, request_type, "INPUT", base64_request),
+                "endpointOutput": part(response, response_type, "OUTPUT", False),
+            },
+            "eventMetadata": {
+                "eventId": event_id,
+                "inferenceTime": inference_time.astimezone(UTC)
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"),
+            },
+            "eventVersion": "0",
+        }
+    )

@@ -1,0 +1,57 @@
+"""The drift job's Lambda entry point.
+
+EventBridge's schedule sends ``{"time": ...}``: the job assesses the last whole window before that moment and
+re-assesses the one before it (late files). ``{"window_start": "2026-11-26T10:00:00Z"}`` assesses that one window
+again, for an operator who wants a report rewritten.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from drift_monitor.capture import parse_time
+from drift_monitor.job import Window, run
+from drift_monitor.settings import Settings
+
+_settings: Settings | None = None
+
+
+def windows_for(event: dict[str, Any], settings: Settings, now: datetime) -> list[Window]:
+    """Which windows an event asks for; one clear error for anything else."""
+    if not isinstance(event, dict):
+        raise ValueError('event: expected an EventBridge scheduled event or {"window_start": ISO time}')
+    try:
+        if "window_start" in event:
+            start = parse_time(str(event["window_start"]))
+            window = Window.ending(start + timedelta(minutes=settings.window_minutes), settings.window_minutes)
+            if window.start != start:
+                raise ValueError(f"window_start: expected a window boundary, got {event['window_start']}")
+            return [window]
+        moment = parse_time(str(event["time"]))
+    except KeyError:
+        raise ValueError('event: expected "time" (a scheduled event) or "window_start"') from None
+    except ValueError as error:
+        if str(error).startswith("window_start"):
+            raise
+        raise ValueError(f"event: unreadable time ({error})") from None
+    latest = Window.ending(min(moment, now), settings.window_minutes)
+    return [latest.before(), latest]
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_environment()
+    now = datetime.now(UTC)
+    windows = windows_for(event, _settings, now)
+    outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), _settings, windows, now)
+    return {
+        "endpoint": _settings.endpoint,
+        "windows": [
+            {"start": o.report["window"]["start"], "verdict": o.verdict, "records": o.report["records"]}
+            for o in outcomes
+        ],
+    }

@@ -1,0 +1,308 @@
+"""Roadway's drift job: the served package's baseline against an endpoint's captured requests, in every account.
+
+SageMaker Model Monitor is closed to new AWS customers, so the default watch of a serving stage is this: a Lambda
+in the stage's VPC on a schedule, reading the capture bucket, writing a report per window and metrics that page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from aws_cdk import AssetHashType, CfnCondition, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from drift_monitor.settings import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
+from promote_model.artifacts import PROMOTED_PREFIX
+
+from roadway.compliance import acknowledge, nag_resource
+from roadway.config import MonitoringConfig
+from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
+from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_ROOT = ROOT / "lambdas"
+REQUIREMENTS = LAMBDA_ROOT / "drift_monitor" / "requirements.txt"
+LAYER_DIR = ROOT / "build" / "layers" / "drift-statistics"
+"""Built by ``make layers`` (``make synth`` and ``make test`` run it): numpy and scipy for Lambda's ARM64 Python."""
+LAYER_PLATFORM = "manylinux_2_28_aarch64 cp314"  # the Makefile's pip --platform/--python-version (a test agrees)
+# After the hour (or day) closes, so that the files SageMaker writes for its last minutes have landed.
+SCHEDULES = {"hourly": events.Schedule.cron(minute="15"), "daily": events.Schedule.cron(minute="30", hour="0")}
+WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
+
+
+class LayerMissing(RuntimeError):
+    """The statistics layer was not built; one line says how to build it."""
+
+
+def statistics_layer(scope: Construct, construct_id: str, name: str) -> lambda_.LayerVersion:
+    """numpy and scipy, pinned in requirements.txt, installed for the runtime's platform by pip (no Docker).
+
+    The asset's hash is the pins' and the platform's, not the files': the same pins give the same template on
+    every machine, whatever pip's installation wrote beside them.
+    """
+    if not (LAYER_DIR / "python" / "scipy").is_dir():
+        raise LayerMissing(f"{LAYER_DIR.relative_to(ROOT)} is missing: run `make layers` (make synth and test do)")
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + LAYER_PLATFORM.encode()).hexdigest()
+    return lambda_.LayerVersion(
+        scope,
+        construct_id,
+        layer_version_name=name,
+        code=lambda_.Code.from_asset(str(LAYER_DIR), asset_hash=digest, asset_hash_type=AssetHashType.CUSTOM),
+        compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
+        compatible_architectures=[lambda_.Architecture.ARM_64],
+        description="Roadway drift job: numpy and scipy (lambdas/drift_monitor/requirements.txt)",
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class DriftMonitor(Construct):
+    """One endpoint's drift job, its role, schedule, failures and alarms.
+
+    It exists from the first deploy; its schedule runs only while a package with a data-quality baseline is served
+    (``has_monitoring``), and a promotion points it at the new package's baseline through the stack parameters.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint_name: str,
+        role_name: str,
+        layer_name: str,
+        package_arn: str,
+        statistics_uri: str,
+        constraints_uri: str,
+        has_monitoring: CfnCondition,
+        monitoring: MonitoringConfig,
+        network: IsolatedNetwork,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        data_bucket: s3.IBucket,
+        data_key: kms.IKey,
+        ops_key: kms.IKey,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        region = Stack.of(self).region
+        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+        capture_prefix = f"{CAPTURE_PREFIX}/{endpoint_name}/{VARIANT}"
+        report_prefix = f"{REPORTS_PREFIX}/{endpoint_name}"
+        self.reports_uri = f"s3://{data_bucket.bucket_name}/{report_prefix}"
+        captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
+        reports = data_bucket.arn_for_objects(f"{report_prefix}/*")
+        baselines = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=ops_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.security_group = HttpsEgressSecurityGroup(
+            self, "SecurityGroup", network=network, description="Drift job: HTTPS to VPC endpoints only"
+        )
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=ops_key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,  # the capture bucket's policy lets this name read captured requests
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Roadway: the drift job of {endpoint_name}",
+        )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description=f"Roadway: what the drift job of {endpoint_name} may do",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ListCaptures",
+                    actions=["s3:ListBucket"],
+                    resources=[data_bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/{endpoint_name}/*"]}},
+                ),
+                iam.PolicyStatement(sid="ReadCaptures", actions=["s3:GetObject"], resources=[captures]),
+                iam.PolicyStatement(sid="ReadBaselines", actions=["s3:GetObject"], resources=[baselines]),
+                iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[reports]),
+                iam.PolicyStatement(
+                    sid="DecryptCapturesAndBaselines",
+                    actions=["kms:Decrypt"],
+                    resources=[data_key.key_arn, artifact_key.key_arn],
+                    conditions=via_s3,
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptReports",
+                    actions=["kms:GenerateDataKey"],
+                    resources=[data_key.key_arn],
+                    conditions=via_s3,
+                ),
+                iam.PolicyStatement(
+                    sid="PublishDriftMetrics",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+                ),
+                iam.PolicyStatement(
+                    sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptFailures",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[ops_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="AttachToTheVpc",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                ),
+            ],
+        )
+        acknowledge(
+            self.policy,
+            {
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "Lambda's VPC network-interface actions support no resource scope; PutMetricData has none "
+                    "either and is limited to the Roadway/DataQuality namespace by condition."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": (
+                    "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, baselines)}]": (
+                    "Read-only: the baselines promotion copied in; which package is served is set by promotion."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": (
+                    "Write-only: one report folder per window under this endpoint's report prefix."
+                ),
+            },
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="drift_monitor.handler.handler",
+            code=lambda_.Code.from_asset(
+                str(LAMBDA_ROOT), exclude=["*", "!drift_monitor", "!drift_monitor/**", "**/__pycache__", "**/*.pyc"]
+            ),
+            layers=[statistics_layer(self, "Statistics", layer_name)],
+            role=self.role.without_policy_updates(),
+            description=f"Roadway: drift of {endpoint_name}'s captured requests from the served baseline",
+            environment={
+                Env.ENDPOINT: endpoint_name,
+                Env.SERVED_PACKAGE: package_arn,
+                Env.CAPTURE_BUCKET: data_bucket.bucket_name,
+                Env.CAPTURE_PREFIX: capture_prefix,
+                Env.BASELINE_STATISTICS: statistics_uri,
+                Env.BASELINE_CONSTRAINTS: constraints_uri,
+                Env.REPORT_BUCKET: data_bucket.bucket_name,
+                Env.REPORT_PREFIX: report_prefix,
+                Env.REPORT_KEY: data_key.key_arn,
+                Env.NAMESPACE: METRIC_NAMESPACE,
+                Env.WATCHED: ",".join(monitoring.watched_features),
+                Env.THRESHOLD: str(monitoring.drift_threshold),
+                Env.WINDOW_MINUTES: str(WINDOW_MINUTES[monitoring.schedule]),
+            },
+            # A day of a million captured requests takes minutes (bench/drift_window.py); memory holds the numbers.
+            timeout=Duration.minutes(15),
+            memory_size=3008,
+            reserved_concurrent_executions=1,  # one window at a time: re-runs overwrite, never interleave
+            retry_attempts=1,  # then the dead-letter queue, which pages
+            dead_letter_queue=self.dead_letters,
+            vpc=network.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.security_group],
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+        )
+        self.function.node.add_dependency(self.policy)
+
+        self.schedule = events.Rule(
+            self,
+            "Schedule",
+            description=f"Roadway: assess {endpoint_name}'s last {monitoring.schedule} window of captured requests",
+            schedule=SCHEDULES[monitoring.schedule],
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=2,
+                    max_event_age=Duration.hours(1),
+                )
+            ],
+        )
+        # Runs only while a package with a baseline is served: before that there is nothing to compare with.
+        rule = self.schedule.node.default_child
+        assert isinstance(rule, events.CfnRule)
+        rule.state = Fn.condition_if(has_monitoring.logical_id, "ENABLED", "DISABLED").to_string()
+
+        period = Duration.hours(1 if monitoring.schedule == "hourly" else 24)
+        self.drift_alarm = cloudwatch.Alarm(
+            self,
+            "DriftAlarm",
+            alarm_description=(
+                f"{endpoint_name}: a watched feature or the prediction drifted from the served package's baseline "
+                f"(distance above {monitoring.drift_threshold}, or a completeness, type or category check failed; "
+                f"see s3://.../{report_prefix}/{LATEST_REPORT})"
+            ),
+            metric=cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=VERDICT_METRIC,
+                dimensions_map={"Endpoint": endpoint_name},
+                statistic="Maximum",
+                period=period,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failed = cloudwatch.Alarm(
+            self,
+            "FailedAlarm",
+            alarm_description=f"{endpoint_name}: the drift job failed (its event is in the dead-letter queue)",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (self.drift_alarm, failed):
+            alarm.add_alarm_action(actions.SnsAction(alarm_topic))
+        self.alarms = [self.drift_alarm, failed]

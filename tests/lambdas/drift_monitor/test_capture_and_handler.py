@@ -1,0 +1,136 @@
+"""SageMaker's capture records in each encoding, and what the job makes of an event and its environment."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+from drift_monitor import capture, handler
+from drift_monitor.job import Window
+from drift_monitor.settings import ConfigurationError, Env, Settings
+
+from tests.lambdas.drift_monitor.conftest import environment
+
+WHEN = datetime(2026, 11, 26, 10, 15, 2, 500000, tzinfo=UTC)
+CSV_BODY = "area,Neighborhood\n1500,NAmes\n2100,\n"
+
+
+def record(request: dict[str, str], response: dict[str, str] | None = None) -> str:
+    data = {"endpointInput": request}
+    if response is not None:
+        data["endpointOutput"] = response
+    metadata = {"eventId": "e-1", "inferenceTime": "2026-11-26T10:15:02.5Z"}
+    return json.dumps({"captureData": data, "eventMetadata": metadata, "eventVersion": "0"})
+
+
+def test_csv_json_and_base64_bodies_read_alike() -> None:
+    csv_line = record(
+        {"observedContentType": "text/csv", "mode": "INPUT", "data": CSV_BODY, "encoding": "CSV"},
+        {
+            "observedContentType": "text/csv; charset=utf-8",
+            "mode": "OUTPUT",
+            "data": "150000.5\n230000\n",
+            "encoding": "CSV",
+        },
+    )
+    b64 = base64.b64encode(CSV_BODY.encode()).decode()
+    base64_line = record(
+        {"observedContentType": "text/csv", "mode": "INPUT", "data": b64, "encoding": "BASE64"},
+        {
+            "observedContentType": "application/json",
+            "mode": "OUTPUT",
+            "data": '{"predictions": [150000.5, 230000]}',
+            "encoding": "JSON",
+        },
+    )
+    body = json.dumps({"instances": [{"area": 1500, "Neighborhood": "NAmes"}, {"area": 2100, "Neighborhood": None}]})
+    json_line = record(
+        {"observedContentType": "application/json", "mode": "INPUT", "data": body, "encoding": "JSON"},
+        {"observedContentType": "application/json", "mode": "OUTPUT", "data": "[150000.5, 230000]", "encoding": "JSON"},
+    )
+    parsed = [capture.parse(line) for line in (csv_line, base64_line, json_line)]
+    for item in parsed:
+        assert item.event_id == "e-1" and item.inference_time == WHEN and item.rows == 2
+        assert item.predictions == [150000.5, 230000.0]
+    assert parsed[0].houses == parsed[1].houses == {"area": ["1500", "2100"], "Neighborhood": ["NAmes", ""]}
+    assert parsed[2].houses == {"area": [1500, 2100], "Neighborhood": ["NAmes", None]}
+
+
+def test_an_error_response_leaves_the_request_without_predictions() -> None:
+    line = record(
+        {"observedContentType": "text/csv", "mode": "INPUT", "data": CSV_BODY, "encoding": "CSV"},
+        {"observedContentType": "text/plain", "mode": "OUTPUT", "data": "bad request", "encoding": "BASE64"},
+    )
+    parsed = capture.parse(line)
+    assert parsed.rows == 2 and parsed.predictions is None
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "not a capture record"),
+        (
+            json.dumps({"captureData": {}, "eventMetadata": {"eventId": "x", "inferenceTime": "2026-11-26T10:00:00Z"}}),
+            "not a capture record",
+        ),
+        (record({"observedContentType": "text/csv", "data": "@@", "encoding": "BASE64"}), "undecodable BASE64"),
+        (
+            record({"observedContentType": "image/png", "data": "AAAA", "encoding": "BASE64"}),
+            "neither text/csv nor application/json",
+        ),
+        (record({"observedContentType": "text/csv", "data": "a,b\n1\n", "encoding": "CSV"}), "length differs"),
+    ],
+)
+def test_unreadable_records_say_why(line: str, reason: str) -> None:
+    with pytest.raises(capture.Unreadable, match=reason):
+        capture.parse(line)
+
+
+def test_the_schedule_asks_for_the_last_window_and_the_one_before() -> None:
+    settings = Settings.from_environment(environment())
+    now = datetime(2026, 11, 26, 11, 15, 3, tzinfo=UTC)
+    windows = handler.windows_for({"time": "2026-11-26T11:15:00Z", "detail-type": "Scheduled Event"}, settings, now)
+    assert windows == [
+        Window(datetime(2026, 11, 26, 9, tzinfo=UTC), datetime(2026, 11, 26, 10, tzinfo=UTC)),
+        Window(datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 11, tzinfo=UTC)),
+    ]
+    daily = Settings.from_environment(environment(**{Env.WINDOW_MINUTES: "1440"}))
+    (_, day) = handler.windows_for({"time": "2026-11-27T00:30:00Z"}, daily, datetime(2026, 11, 27, 0, 31, tzinfo=UTC))
+    assert day == Window(datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC))
+
+
+def test_an_operator_can_rerun_one_window() -> None:
+    settings = Settings.from_environment(environment())
+    (window,) = handler.windows_for({"window_start": "2026-11-26T08:00:00Z"}, settings, WHEN)
+    assert window == Window(datetime(2026, 11, 26, 8, tzinfo=UTC), datetime(2026, 11, 26, 9, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"window_start": "2026-11-26T08:30:00Z"}, "window_start: expected a window boundary"),
+        ({"window_start": "yesterday"}, "event: unreadable time"),
+        ({"detail": {}}, 'event: expected "time"'),
+        ([], "event: expected an EventBridge scheduled event"),
+    ],
+)
+def test_a_bad_event_gets_one_line_naming_what_was_expected(event: object, message: str) -> None:
+    settings = Settings.from_environment(environment())
+    with pytest.raises(ValueError, match=message) as raised:
+        handler.windows_for(event, settings, WHEN)  # type: ignore[arg-type]
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({Env.CAPTURE_BUCKET: ""}, f"{Env.CAPTURE_BUCKET} is not set"),
+        ({Env.THRESHOLD: "high"}, f"{Env.THRESHOLD} must be a number"),
+        ({Env.WINDOW_MINUTES: "30"}, f"{Env.WINDOW_MINUTES} 60 or 1440"),
+    ],
+)
+def test_a_misdeployed_function_names_the_variable(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_environment(environment(**overrides))

@@ -1,0 +1,129 @@
+"""The drift job end to end on moto: captured requests in S3, a report per window, metrics that page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from drift_monitor import job
+from drift_monitor.job import DRIFT, NO_DRIFT, NO_TRAFFIC, Window
+from drift_monitor.profile import PREDICTION
+
+from roadway.traffic import BIGGER, shifted
+from tests.lambdas.drift_monitor.conftest import WINDOW, Served, World
+
+NOW = WINDOW.end + timedelta(minutes=15)  # the hourly schedule's run for WINDOW
+SHIFTED = {*BIGGER, "Neighborhood", "Garage.Area", PREDICTION}
+
+
+def metric(world: World, name: str, **dimensions: str) -> list[float]:
+    dims = [{"Name": "Endpoint", "Value": world.settings.endpoint}]
+    dims += [{"Name": k, "Value": v} for k, v in dimensions.items()]
+    points = world.cloudwatch.get_metric_statistics(
+        Namespace=world.settings.namespace,
+        MetricName=name,
+        Dimensions=dims,
+        StartTime=NOW - timedelta(hours=1),
+        EndTime=NOW + timedelta(hours=1),
+        Period=3600,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    return [p["Maximum"] for p in points]
+
+
+def test_an_unshifted_window_from_the_held_out_split_shows_no_drift(
+    world: World, requests: Callable[..., list[str]], served: Served
+) -> None:
+    world.put_capture(WINDOW.start, requests())
+    (outcome,) = job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    report = world.report(WINDOW)
+    assert outcome.verdict == report["verdict"] == NO_DRIFT
+    assert report["drifted_features"] == []
+    assert report["rows"] == len(served.held_out) and report["unreadable_records"] == 0
+    assert report["rows_without_predictions"] == 0
+    assert metric(world, "Drift") == [0.0]
+    assert metric(world, "FeatureDrift", Feature="area")[0] < 0.1
+
+
+def test_a_shifted_window_drifts_on_exactly_the_shifted_features_and_the_prediction(
+    world: World, requests: Callable[..., list[str]], served: Served
+) -> None:
+    world.put_capture(WINDOW.start, requests(shifted(served.held_out)))
+    (outcome,) = job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    report = world.report(WINDOW)
+    assert outcome.verdict == report["verdict"] == DRIFT
+    assert set(report["drifted_features"]) == SHIFTED
+    assert set(report["paging_features"]) == {"area", PREDICTION}  # the watched ones, and the prediction
+    checks = {
+        f["name"]: {v["constraint_check_type"] for v in f["violations"]} for f in report["features"] if f["violations"]
+    }
+    assert checks["Garage.Area"] == {"completeness_check"}
+    assert "categorical_values_check" in checks["Neighborhood"]
+    assert checks["area"] == checks[PREDICTION] == {"baseline_drift_check"}
+    values = {f["name"]: f for f in report["features"]}
+    assert values["area"]["distance"] > 0.1 and values["area"]["p_value"] < 0.001 and values["area"]["psi"] > 0.1
+    # The metrics carry the same values as the report.
+    assert metric(world, "Drift") == [1.0]
+    assert metric(world, "FeatureDrift", Feature="area") == [pytest.approx(values["area"]["distance"], abs=1e-6)]
+    summary = world.report(WINDOW, "summary.md")
+    assert summary.startswith(f"# {world.settings.endpoint}: drift") and "| area | baseline_drift_check |" in summary
+
+
+def test_an_empty_window_is_no_traffic_not_drift_and_not_an_error(world: World) -> None:
+    (outcome,) = job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    assert outcome.verdict == world.report(WINDOW)["verdict"] == NO_TRAFFIC
+    assert "No requests in this window" in world.report(WINDOW, "summary.md")
+    assert metric(world, "Requests") == [0.0]
+    assert metric(world, "Drift") == []  # no verdict to page on
+
+
+def test_a_window_is_cut_by_inference_time_counts_late_files_and_each_event_once(
+    world: World, requests: Callable[..., list[str]]
+) -> None:
+    inside = requests(start=WINDOW.start + timedelta(minutes=50))
+    before = requests(start=WINDOW.start - timedelta(minutes=30))
+    # Records of the window in a file written in the next hour (late); the earlier hour's in the window's folder.
+    world.put_capture(WINDOW.start, inside[:60] + before[:10])
+    world.put_capture(WINDOW.end, inside[60:] + inside[:5])  # five duplicates, delivered twice
+    job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    report = world.report(WINDOW)
+    assert report["records"] == len(inside) and report["duplicate_records"] == 5
+    # A re-run after a later file landed overwrites the window's report.
+    world.put_capture(WINDOW.end, requests(start=WINDOW.start + timedelta(minutes=55))[:7])
+    job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW + timedelta(minutes=30))
+    assert world.report(WINDOW)["records"] == len(inside) + 7
+
+
+def test_reports_are_encrypted_with_the_stage_key_and_latest_points_at_the_last_window(
+    world: World, requests: Callable[..., list[str]]
+) -> None:
+    world.put_capture(WINDOW.start, requests())
+    earlier = WINDOW.before()
+    job.run(world.s3, world.cloudwatch, world.settings, [earlier, WINDOW], NOW)
+    head = world.s3.head_object(
+        Bucket=world.settings.report_bucket, Key=f"{world.settings.report_prefix}/{WINDOW.label}/report.json"
+    )
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == world.settings.report_key
+    latest = world.report(Window(WINDOW.start, WINDOW.end), "report.json")
+    pointer = world.s3.get_object(
+        Bucket=world.settings.report_bucket, Key=f"{world.settings.report_prefix}/latest.json"
+    )
+    assert b'"no-drift"' in pointer["Body"].read() and latest["window"]["start"] == "2026-11-26T10:00:00Z"
+    assert world.report(earlier)["verdict"] == NO_TRAFFIC
+
+
+def test_unreadable_records_are_counted_not_fatal(world: World, requests: Callable[..., list[str]]) -> None:
+    lines = requests()
+    world.put_capture(WINDOW.start, ["{not json", '{"captureData": {}}', *lines])
+    (outcome,) = job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    assert outcome.report["unreadable_records"] == 2 and outcome.report["records"] == len(lines)
+
+
+def test_a_package_without_a_baseline_is_reported_as_such(world: World, requests: Callable[..., list[str]]) -> None:
+    world.put_capture(WINDOW.start, requests())
+    settings = type(world.settings)(
+        **{**world.settings.__dict__, "baseline_statistics": "", "baseline_constraints": ""}
+    )
+    (outcome,) = job.run(world.s3, world.cloudwatch, settings, [WINDOW], NOW)
+    assert outcome.verdict == "no-baseline" and metric(world, "Drift") == []

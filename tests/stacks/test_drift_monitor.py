@@ -1,0 +1,189 @@
+"""Prod's watch by default: Roadway's drift job, its schedule, alarm and perimeter, from the synthesized templates
+(moto runs none of it: who may do what and what runs when are read from the templates here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drift_monitor.settings import METRIC_NAMESPACE, Env
+
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from stacks.constructs.drift_monitor import LAYER_PLATFORM
+from tests import iam
+from tests.conftest import Synth
+
+PROD, PLATFORM, PROMOTION = "roadway-prod-serving", "roadway-prod-platform", "roadway-prod-promotion"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = "roadway-prod-platform-data-bucket-arn"  # how the imported data bucket renders
+ARTIFACTS = "roadway-prod-platform-artifact-bucket-arn"
+CAPTURES = "data-capture/roadway-prod-house-price/AllTraffic/2026/11/26/10/x.jsonl"
+
+
+def function(synth: Synth) -> dict[str, Any]:
+    (made,) = synth.resources(PROD, "AWS::Lambda::Function").values()
+    return dict(made["Properties"])
+
+
+def drift_role(synth: Synth, config: RoadwayConfig) -> list[dict[str, Any]]:
+    template = synth.templates[PROD]
+    return iam.role_statements(template, iam.role_named(template, Names.of(config).drift_role("prod")))
+
+
+def test_prod_is_watched_by_roadways_drift_job_not_model_monitor(synth: Synth, config: RoadwayConfig) -> None:
+    assert config.stages.prod.serving.monitoring.engine == "roadway"  # type: ignore[union-attr]
+    assert not synth.resources(PROD, "AWS::SageMaker::MonitoringSchedule")
+    assert not synth.resources(PROD, "AWS::SageMaker::DataQualityJobDefinition")
+    props = function(synth)
+    assert (props["Runtime"], props["Architectures"], props["Handler"]) == (
+        "python3.14",
+        ["arm64"],
+        "drift_monitor.handler.handler",
+    )
+    assert "SubnetIds" in props["VpcConfig"] and props["Timeout"] == 900
+    (layer,) = synth.resources(PROD, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["LayerName"] == "roadway-prod-serving-drift-statistics"
+
+
+def test_the_function_gets_exactly_the_variables_the_job_reads(synth: Synth, config: RoadwayConfig) -> None:
+    variables = function(synth)["Environment"]["Variables"]
+    assert set(variables) == set(Env.ALL)
+    # A promotion points the job at the new package and its baseline through the stack's parameters.
+    assert variables[Env.SERVED_PACKAGE] == {"Ref": "ModelPackageArn"}
+    assert variables[Env.BASELINE_STATISTICS] == {"Ref": "BaselineStatisticsUri"}
+    assert variables[Env.BASELINE_CONSTRAINTS] == {"Ref": "BaselineConstraintsUri"}
+    monitoring = config.stages.prod.serving.monitoring  # type: ignore[union-attr]
+    assert variables[Env.WATCHED].split(",") == monitoring.watched_features
+    assert float(variables[Env.THRESHOLD]) == monitoring.drift_threshold and variables[Env.WINDOW_MINUTES] == "60"
+    assert variables[Env.NAMESPACE] == METRIC_NAMESPACE
+
+
+def test_the_schedule_runs_only_while_a_package_with_a_baseline_is_served(synth: Synth) -> None:
+    rules = [r["Properties"] for r in synth.resources(PROD, "AWS::Events::Rule").values()]
+    (rule,) = [r for r in rules if "ScheduleExpression" in r]
+    assert rule["ScheduleExpression"] == "cron(15 * * * ? *)"  # a quarter past: the last hour's files have landed
+    assert rule["State"] == {"Fn::If": ["HasMonitoring", "ENABLED", "DISABLED"]}
+    (target,) = rule["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("DriftMonitorFunction") and "DeadLetterConfig" in target
+
+
+def test_drift_and_a_failed_run_page_the_alarm_topic(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in synth.resources(PROD, "AWS::CloudWatch::Alarm").values()]
+    (drift,) = [a for a in alarms if a.get("Namespace") == METRIC_NAMESPACE]
+    assert (drift["MetricName"], drift["Statistic"], drift["Threshold"], drift["Period"]) == (
+        "Drift",
+        "Maximum",
+        1,
+        3600,
+    )
+    assert drift["Dimensions"] == [{"Name": "Endpoint", "Value": "roadway-prod-house-price"}]
+    assert drift["TreatMissingData"] == "notBreaching"  # an idle hour is no traffic, not drift
+    failed = [a for a in alarms if "drift job failed" in a.get("AlarmDescription", "")]
+    for alarm in (drift, *failed):
+        assert alarm["AlarmActions"] == [{"Fn::ImportValue": "roadway-prod-platform-alarm-topic-arn"}]
+    assert len(failed) == 1
+
+
+def test_the_drift_role_reads_captures_and_baselines_and_writes_only_reports_and_its_metrics(
+    synth: Synth, config: RoadwayConfig
+) -> None:
+    role = drift_role(synth, config)
+    may = lambda action, resource, **context: iam.allowed(role, action, resource, context)  # noqa: E731
+    assert may("s3:GetObject", f"{DATA}/{CAPTURES}")
+    assert may("s3:ListBucket", DATA, **{"s3:prefix": "data-capture/roadway-prod-house-price/AllTraffic/2026/"})
+    assert may("s3:GetObject", f"{ARTIFACTS}/promoted/333/house-price/v3/abc-statistics.json")
+    assert may("s3:PutObject", f"{DATA}/monitoring-reports/roadway-prod-house-price/2026/11/26/10/report.json")
+    assert may("cloudwatch:PutMetricData", "*", **{"cloudwatch:namespace": METRIC_NAMESPACE})
+    # ...and nothing else: not another endpoint's captures, not a write to captures, not another namespace.
+    assert not may("s3:GetObject", f"{DATA}/data-capture/another-endpoint/AllTraffic/x.jsonl")
+    assert not may("s3:ListBucket", DATA, **{"s3:prefix": "datasets/"})
+    assert not may("s3:PutObject", f"{DATA}/{CAPTURES}")
+    assert not may("s3:DeleteObject", f"{DATA}/{CAPTURES}")
+    assert not may("s3:GetObject", f"{ARTIFACTS}/pipelines/x/model.tar.gz")
+    assert not may("cloudwatch:PutMetricData", "*", **{"cloudwatch:namespace": "AWS/SageMaker"})
+    assert not may("kms:Decrypt", "roadway-prod-platform-data-key-arn")  # only through S3
+
+
+def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_touch_them(
+    synth: Synth, config: RoadwayConfig
+) -> None:
+    (bucket,) = [r for k, r in synth.resources(PLATFORM, "AWS::S3::Bucket").items() if k.startswith("DataBucket")]
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    serving = config.stages.prod.serving
+    assert serving is not None and serving.capture_readers
+    assert (rule["Prefix"], rule["ExpirationInDays"]) == ("data-capture/", serving.capture_retention_days)
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # versions of an erased record go too
+    (policy,) = [r for k, r in synth.resources(PLATFORM, "AWS::S3::BucketPolicy").items() if k.startswith("DataBucket")]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    names, account = Names.of(config), config.stages.prod.account
+    drift, endpoint = (
+        names.role_arn(account, names.drift_role("prod")),
+        names.role_arn(account, names.serving_role("prod")),
+    )
+    team = serving.capture_readers[0].replace("*", "a1b2c3")
+    admin = f"arn:aws:iam::{account}:role/Admin"
+    capture = f"<DataBucketE3889A50.Arn>/{CAPTURES}"
+    denied = lambda action, who: iam.bucket_policy_denies(statements, action, capture, who)  # noqa: E731
+    assert not denied("s3:GetObject", drift) and not denied("s3:GetObject", team)
+    assert denied("s3:GetObject", admin) and denied("s3:GetObject", endpoint)
+    assert not denied("s3:DeleteObjectVersion", team) and denied("s3:DeleteObjectVersion", admin)
+    assert not denied("s3:PutObject", endpoint) and not denied("s3:PutObject", team)
+    assert denied("s3:PutObject", admin) and denied("s3:PutObject", drift)
+
+
+def test_a_promotion_may_repoint_the_drift_job_but_not_change_its_code(synth: Synth, config: RoadwayConfig) -> None:
+    template = synth.templates[PROMOTION]
+    names = Names.of(config)
+    deployer = iam.role_statements(template, iam.role_named(template, names.serving_deploy_role("prod")))
+    account, region = config.stages.prod.account, config.region
+    function_arn = f"arn:aws:lambda:{region}:{account}:function:roadway-prod-serving-DriftMonitorFunction4E3-abc"
+    rule_arn = f"arn:aws:events:{region}:{account}:rule/roadway-prod-serving-DriftMonitorSchedule-abc"
+    layer = f"arn:aws:lambda:{region}:{account}:layer:{names.drift_layer('prod')}:3"
+    drift = names.role_arn(account, names.drift_role("prod"))
+    lambda_service = {"iam:PassedToService": "lambda.amazonaws.com"}
+    assert iam.allowed(deployer, "lambda:UpdateFunctionConfiguration", function_arn, {})
+    assert iam.allowed(deployer, "events:PutRule", rule_arn, {})
+    assert iam.allowed(deployer, "lambda:GetLayerVersion", layer, {})
+    assert iam.allowed(deployer, "iam:PassRole", drift, lambda_service)
+    for action in ("lambda:UpdateFunctionCode", "lambda:CreateFunction", "lambda:PublishLayerVersion"):
+        assert not iam.allowed(deployer, action, function_arn, {}), action
+    # The endpoint's named role is the serving stack's too: the deployer passes it to SageMaker on a promotion.
+    endpoint = names.role_arn(account, names.serving_role("prod"))
+    assert iam.allowed(deployer, "iam:PassRole", endpoint, {"iam:PassedToService": "sagemaker.amazonaws.com"})
+
+
+def test_named_serving_resources_lie_under_the_serving_stacks_prefix_and_fit(config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    for stage in ("test", "prod"):
+        for name in (names.serving_role(stage), names.drift_role(stage), names.monitor_role(stage)):
+            assert name.startswith(f"{names.serving_stack(stage)}-") and len(name) <= 64  # IAM's limit
+        assert len(names.drift_layer(stage)) <= 140  # Lambda's layer-name limit
+
+
+def test_the_layer_is_built_for_the_platform_the_construct_declares() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    platform = re.search(r"--platform (\S+)", makefile)
+    version = re.search(r"--python-version (\S+)", makefile)
+    assert platform and version
+    assert f"{platform.group(1)} cp{version.group(1).replace('.', '')}" == LAYER_PLATFORM
+
+
+@pytest.mark.parametrize("engine", ["model-monitor"])
+def test_with_model_monitor_its_role_reads_captures_instead(model_monitor_synth: Synth, engine: str) -> None:
+    (policy,) = [
+        r
+        for k, r in model_monitor_synth.resources(PLATFORM, "AWS::S3::BucketPolicy").items()
+        if k.startswith("DataBucket")
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    capture = f"<DataBucketE3889A50.Arn>/{CAPTURES}"
+    monitor = "arn:aws:iam::333333333333:role/roadway-prod-serving-model-monitor"
+    assert not iam.bucket_policy_denies(statements, "s3:GetObject", capture, monitor)
+    assert iam.bucket_policy_denies(
+        statements, "s3:GetObject", capture, "arn:aws:iam::333333333333:role/roadway-prod-serving-drift"
+    )
