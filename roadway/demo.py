@@ -3,8 +3,10 @@
 It synthesizes the app, deploys the real test and prod serving stacks (and the promotion ledgers), trains the
 house-price model, registers it in dev, approves it, and runs the real promotion function as EventBridge would
 deliver the approval, twice (dev -> test, then test -> prod). A model trained on too little data is then
-refused at test's metric gate. It ends with `roadway status` and `roadway trace` for the prod package, prints
-each step, and stops the server it started.
+refused at test's metric gate. Prod then serves an hour of traffic (held-out sales, a third of them bigger
+houses in a neighbourhood never seen), captured as SageMaker captures it, and the real drift job gives its verdict.
+It ends with `roadway status` and `roadway trace` for the prod package, prints each step, and stops the server it
+started.
 
     python -m roadway.demo [--port N]
 """
@@ -156,6 +158,8 @@ def _run(port: int) -> dict[str, Any]:
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
         dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
 
+        from drift_monitor import profile
+
         from model_code import train
 
         def train_and_register(run_name: str, sample: int = 0) -> tuple[str, dict[str, float]]:
@@ -169,12 +173,23 @@ def _run(port: int) -> dict[str, Any]:
                 for item in model_dir.iterdir():
                     tar.add(item, arcname=item.name)
             prefix = f"pipelines/{run_name}"
+            # The pipeline's Baseline step: Roadway's profiler on the training inputs and the model's answers.
+            profile.main(["--input", str(model_dir / "baseline.csv"), "--output", str(out_dir / "baseline")])
             for name, path in (
                 ("model.tar.gz", archive),
                 ("evaluation.json", out_dir / "evaluation.json"),
-                ("baseline.csv", model_dir / "baseline.csv"),
+                ("data-quality-baseline/statistics.json", out_dir / "baseline" / "statistics.json"),
+                ("data-quality-baseline/constraints.json", out_dir / "baseline" / "constraints.json"),
             ):
                 dev_s3.upload_file(str(path), buckets["dev"], f"{prefix}/{name}")
+
+            def json_at(name: str) -> dict[str, str]:
+                return {"ContentType": "application/json", "S3Uri": f"s3://{buckets['dev']}/{prefix}/{name}"}
+
+            data_quality = {
+                "Statistics": json_at("data-quality-baseline/statistics.json"),
+                "Constraints": json_at("data-quality-baseline/constraints.json"),
+            }
             arn = (
                 sessions["dev"]
                 .client("sagemaker")
@@ -193,13 +208,10 @@ def _run(port: int) -> dict[str, Any]:
                         "SupportedResponseMIMETypes": ["application/json", "text/csv"],
                     },
                     ModelMetrics={
-                        "ModelQuality": {
-                            "Statistics": {
-                                "ContentType": "application/json",
-                                "S3Uri": f"s3://{buckets['dev']}/{prefix}/evaluation.json",
-                            }
-                        }
+                        "ModelQuality": {"Statistics": json_at("evaluation.json")},
+                        "ModelDataQuality": data_quality,
                     },
+                    DriftCheckBaselines={"ModelDataQuality": data_quality},
                     CustomerMetadataProperties={"roadway:training-data": "data/ames.csv"},
                 )["ModelPackageArn"]
             )
@@ -298,6 +310,8 @@ def _run(port: int) -> dict[str, Any]:
         if worse_in_test["status"] == "promoted":  # prod's gate compares it with the version prod serves
             refused = promote("test", worse_in_test["target_arn"])
 
+        verdict = watch(sessions["prod"], templates["roadway-prod-serving"], work / "demo-run" / "model")
+
         from roadway import cli
 
         where = ["--endpoint-url", endpoint, "--role-name", "roadway-demo"]
@@ -315,7 +329,59 @@ def _run(port: int) -> dict[str, Any]:
         "status": prod_package["ModelApprovalStatus"],
         "refused": refused,
         "self_approved": self_approved,
+        "monitoring": verdict,
     }
+
+
+def watch(prod: Any, template: dict[str, Any], model_dir: Path) -> dict[str, Any]:
+    """An hour of prod traffic, captured as SageMaker captures it, and one run of the real drift job on it."""
+    from datetime import UTC, datetime, timedelta
+
+    from drift_monitor import handler as drift
+    from drift_monitor.job import Window
+    from drift_monitor.settings import Env
+
+    from model_code import inference
+    from roadway import moto_accounts as road
+    from roadway import traffic
+
+    environment = road.drift_environment(prod, template, "prod")
+    credentials = prod.get_credentials()
+    os.environ.update(environment)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID=credentials.access_key,
+        AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+        AWS_SESSION_TOKEN=credentials.token,
+    )
+    now = datetime.now(UTC)
+    hour = Window.ending(now, int(environment[Env.WINDOW_MINUTES]))
+    held_out = traffic.held_out(ROOT / "data")
+    bigger = traffic.shifted(held_out.iloc[: len(held_out) // 3])
+    houses = __import__("pandas").concat([held_out.iloc[len(held_out) // 3 :], bigger], ignore_index=True)
+    lines = traffic.capture_lines(inference.model_fn(str(model_dir)), houses, hour.start + timedelta(minutes=1))
+    s3 = prod.client("s3")
+    for first in range(0, len(lines), 40):  # SageMaker writes a file every few minutes
+        key = traffic.capture_key(environment[Env.CAPTURE_PREFIX], hour.start + timedelta(minutes=first // 40))
+        s3.put_object(Bucket=environment[Env.CAPTURE_BUCKET], Key=key, Body="\n".join(lines[first : first + 40]))
+    say(
+        f"Prod served {len(lines)} requests in the hour to {hour.end:%H:%M} UTC, captured as SageMaker captures them",
+        f"{len(bigger)} of the {len(houses)} houses are 30% bigger, a third of those in a neighbourhood never seen",
+    )
+    result = drift.handler({"time": now.isoformat(), "detail-type": "Scheduled Event"})
+    last = result["windows"][-1]
+    report = json.loads(
+        s3.get_object(
+            Bucket=environment[Env.REPORT_BUCKET],
+            Key=f"{environment[Env.REPORT_PREFIX]}/{hour.label}/report.json",
+        )["Body"].read()
+    )
+    say(
+        f"The drift job's verdict on that hour: {last['verdict']}",
+        f"paging: {', '.join(report.get('paging_features', [])) or 'nothing'}; drifted: "
+        f"{', '.join(report.get('drifted_features', [])) or 'nothing'}\n    report: s3://"
+        f"{environment[Env.REPORT_BUCKET]}/{environment[Env.REPORT_PREFIX]}/{hour.label}/summary.md",
+    )
+    return {"verdict": last["verdict"], "drifted": report.get("drifted_features", [])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args.port or free_port())
     refused = result["refused"]["status"] == result["self_approved"]["status"] == "refused"
-    return 0 if result["prod_serves"] == result["prod"] and refused else 1
+    watched = result["monitoring"]["verdict"] == "drift"
+    return 0 if result["prod_serves"] == result["prod"] and refused and watched else 1
 
 
 if __name__ == "__main__":

@@ -33,11 +33,21 @@ class Unreadable(ValueError):
 class Record:
     event_id: str
     inference_time: datetime
-    houses: dict[str, list[Any]]
-    """The request's rows, column by column (every column as long as ``rows``)."""
-    rows: int
+    header: tuple[str, ...]
+    cells: list[list[Any]]
+    """The request's houses, one list of cells per house in the order of ``header``."""
     predictions: list[float] | None
-    """One per row, or None when the response could not be read as that many numbers."""
+    """One per house, or None when the response could not be read as that many numbers."""
+
+    @property
+    def rows(self) -> int:
+        return len(self.cells)
+
+    @property
+    def houses(self) -> dict[str, list[Any]]:
+        """Column by column (a window is tallied so, many records at once)."""
+        columns = zip(*self.cells, strict=True) if self.cells else ([] for _ in self.header)
+        return {name: list(values) for name, values in zip(self.header, columns, strict=True)}
 
 
 def parse_time(text: str) -> datetime:
@@ -61,7 +71,7 @@ def _body(part: dict[str, Any]) -> tuple[str, str]:
     return data, kind
 
 
-def _csv_houses(text: str) -> tuple[dict[str, list[Any]], int]:
+def _csv_houses(text: str) -> tuple[tuple[str, ...], list[list[Any]]]:
     """A header row, then one row per house (the model's request format)."""
     try:
         header, *rows = [row for row in csv.reader(io.StringIO(text)) if row]
@@ -69,10 +79,10 @@ def _csv_houses(text: str) -> tuple[dict[str, list[Any]], int]:
         raise Unreadable(f"unreadable CSV: {error}") from None
     if any(len(row) != len(header) for row in rows):
         raise Unreadable("a CSV row's length differs from its header's")
-    return {name: [row[i] for row in rows] for i, name in enumerate(header)}, len(rows)
+    return tuple(header), rows
 
 
-def _json_houses(text: str) -> tuple[dict[str, list[Any]], int]:
+def _json_houses(text: str) -> tuple[tuple[str, ...], list[list[Any]]]:
     """A JSON object per house, a list of them, or {"instances": [...]}."""
     try:
         data = json.loads(text)
@@ -82,8 +92,8 @@ def _json_houses(text: str) -> tuple[dict[str, list[Any]], int]:
     rows = [rows] if isinstance(rows, dict) else rows
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise Unreadable("JSON body is not one or more objects")
-    names = dict.fromkeys(name for row in rows for name in row)
-    return {str(n): [row.get(n) for row in rows] for n in names}, len(rows)
+    names = tuple(dict.fromkeys(str(name) for row in rows for name in row))
+    return names, [[row.get(n) for n in names] for row in rows]
 
 
 def _predictions(text: str, kind: str) -> list[float]:
@@ -107,9 +117,9 @@ def parse(line: str | bytes) -> Record:
         raise Unreadable(f"not a capture record: {type(error).__name__} {error}") from None
     text, kind = _body(request)
     if kind == CSV:
-        houses, rows = _csv_houses(text)
+        header, cells = _csv_houses(text)
     elif kind == JSON:
-        houses, rows = _json_houses(text)
+        header, cells = _json_houses(text)
     else:
         raise Unreadable(f"request content type {kind!r} is neither {CSV} nor {JSON}")
     predictions = None
@@ -120,9 +130,9 @@ def parse(line: str | bytes) -> Record:
             predictions = _predictions(out_text, out_kind)
         except (Unreadable, ValueError, TypeError, json.JSONDecodeError, IndexError):
             predictions = None
-    if predictions is not None and len(predictions) != rows:
+    if predictions is not None and len(predictions) != len(cells):
         predictions = None  # an error response, or one that does not answer every house
-    return Record(event_id, moment, houses, rows, predictions)
+    return Record(event_id, moment, header, cells, predictions)
 
 
 def encode(

@@ -9,6 +9,7 @@ report, so a record written late is still counted.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,7 +87,7 @@ class Tally:
 
     def add(self, batch: list[capture.Record]) -> None:
         """A file's records at once: one pass per column, not per cell."""
-        merged: dict[str, list[Any]] = {}
+        by_header: dict[tuple[str, ...], list[list[Any]]] = {}  # requests with the same columns, together
         predictions: list[float] = []
         for record in batch:
             if record.event_id in self._seen:
@@ -95,19 +96,35 @@ class Tally:
             self._seen.add(record.event_id)
             self.records += 1
             self.rows += record.rows
-            for name, values in record.houses.items():
-                merged.setdefault(name, []).extend(values)
+            if record.cells:
+                by_header.setdefault(record.header, []).extend(record.cells)
             if record.predictions is None:
                 self.without_predictions += record.rows
             else:
                 predictions.extend(record.predictions)
-        for name, values in merged.items():
-            if name in self.kinds:
-                self.column(name).add(values)
-            else:
-                self.extra_columns.add(name)
+        for header, rows in by_header.items():
+            for name, values in zip(header, zip(*rows, strict=True), strict=True):
+                if name in self.kinds:
+                    self.column(name).add(values)
+                else:
+                    self.extra_columns.add(name)
         if PREDICTION in self.kinds and predictions:
             self.column(PREDICTION).add(predictions)
+
+    def take(self, lines: Iterable[bytes | str], window: Window) -> None:
+        """One capture file's lines: its records inside the window, at once."""
+        batch = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = capture.parse(line)
+            except capture.Unreadable:
+                self.unreadable += 1
+                continue
+            if record.inference_time in window:
+                batch.append(record)
+        self.add(batch)
 
     def finish(self) -> dict[str, Column]:
         """Every house that did not carry a feature counts as missing it (predictions: every answered one)."""
@@ -136,19 +153,7 @@ def capture_keys(s3: Any, settings: Settings, window: Window, now: datetime) -> 
 def tally(s3: Any, settings: Settings, window: Window, kinds: dict[str, str], now: datetime) -> Tally:
     result = Tally(kinds)
     for key in capture_keys(s3, settings, window, now):
-        body = s3.get_object(Bucket=settings.capture_bucket, Key=key)["Body"]
-        batch = []
-        for line in body.iter_lines():
-            if not line.strip():
-                continue
-            try:
-                record = capture.parse(line)
-            except capture.Unreadable:
-                result.unreadable += 1
-                continue
-            if record.inference_time in window:
-                batch.append(record)
-        result.add(batch)
+        result.take(s3.get_object(Bucket=settings.capture_bucket, Key=key)["Body"].iter_lines(), window)
     return result
 
 

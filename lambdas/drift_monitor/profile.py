@@ -88,6 +88,10 @@ class Column:
         self.number_texts: Counter[str] = Counter()  # baseline only: numbers spelled as categories
 
     def add(self, values: Iterable[Any]) -> None:
+        """Cells of this feature; a window's text cells (the common case) take a short path."""
+        if self.kind is not None:
+            self._add_to_window(values)
+            return
         keep_numbers = self.kind is None or self.kind in NUMERIC
         keep_number_texts = self.kind is None
         for value in values:
@@ -104,6 +108,39 @@ class Column:
                 self.numbers.append(number)
                 if keep_number_texts:
                     self.number_texts[cell_text(value)] += 1
+
+    def _add_to_window(self, values: Iterable[Any]) -> None:
+        """The same decisions as :meth:`add`, inlined: a day of requests passes tens of millions of cells here."""
+        texts, numbers, missing = self.texts, self.numbers, 0
+        string = self.kind == STRING
+        for value in values:
+            if type(value) is str:
+                text = value.strip()
+                if text in MISSING:
+                    missing += 1
+                elif string:
+                    texts[text] += 1
+                else:
+                    try:
+                        number = float(text)
+                    except ValueError:
+                        texts[text] += 1
+                        continue
+                    if math.isfinite(number):
+                        numbers.append(number)
+                    else:
+                        texts[text] += 1
+            elif is_missing(value):
+                missing += 1
+            elif string:
+                texts[cell_text(value)] += 1
+            else:
+                number_or_none = cell_number(value)
+                if number_or_none is None:
+                    texts[cell_text(value)] += 1
+                else:
+                    numbers.append(number_or_none)
+        self.missing += missing
 
     @property
     def present(self) -> int:

@@ -237,9 +237,9 @@ class DriftMonitor(Construct):
                 Env.THRESHOLD: str(monitoring.drift_threshold),
                 Env.WINDOW_MINUTES: str(WINDOW_MINUTES[monitoring.schedule]),
             },
-            # A day of a million captured requests takes minutes (bench/drift_window.py); memory holds the numbers.
+            # A day of a million single-house requests: 60 s and 685 MiB on a 2-core x86 machine (bench/README.md).
             timeout=Duration.minutes(15),
-            memory_size=3008,
+            memory_size=2048,
             reserved_concurrent_executions=1,  # one window at a time: re-runs overwrite, never interleave
             retry_attempts=1,  # then the dead-letter queue, which pages
             dead_letter_queue=self.dead_letters,

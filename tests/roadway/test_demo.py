@@ -30,12 +30,20 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
         "Promoted to test",
         "Promoted to prod",
         "Refused at prod's metric gate: nothing copied, nothing registered",
+        "Prod served 117 requests in the hour to",
+        "The drift job's verdict on that hour: drift",
         "==> roadway status",
         "==> roadway trace prod:1",
         "Stopped moto_server",
     ):
         assert step in printed
+    # One run of the real drift job on prod's captured hour: a third of the houses are bigger.
+    assert result["monitoring"]["verdict"] == "drift" and "area" in result["monitoring"]["drifted"]
     status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
-    assert "prod   333333333333  v1        v1      InService          refused v2" in status
+    prod = next(line for line in status.splitlines() if line.startswith("prod "))
+    assert prod.split()[:5] == ["prod", "333333333333", "v1", "v1", "InService"]
+    assert "drift (area) to " in prod and "refused v2" in prod
     trace = printed[printed.index("==> roadway trace") :]
-    assert trace.count("    sha256      ") == 4 and "dev v1  Approved" in trace
+    # model, metrics and the data-quality baseline's two files, for each of prod's and test's hops
+    assert trace.count("    sha256      ") == 8 and "dev v1  Approved" in trace
+    assert "statistics.json" in trace and "constraints.json" in trace
