@@ -10,6 +10,8 @@ their findings fail synth like any other, and their acknowledgements appear in t
 - ``Roadway-SM3`` whoever may create or update a model package is bound by ``sagemaker:ModelApprovalStatus``
   (authors register as pending, only the approver role decides);
 - ``Roadway-SM4`` endpoint storage and captures, and monitoring volumes, are encrypted with a customer key;
+- ``Roadway-SM5`` a Model Monitor schedule needs an account that already has Model Monitor (closed to new AWS
+  customers): acknowledged only where config chose ``engine: model-monitor``, so the report says so;
 - ``Roadway-VPC1`` every VPC endpoint carries a policy (the data perimeter).
 """
 
@@ -170,6 +172,13 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
         "Endpoint storage, captured data or a monitoring job is not encrypted with a customer-managed key.",
         "Volumes, captures and monitoring outputs hold the requests served; encrypt them with the stage's keys.",
         lambda p: monitoring_encrypted(p) if "JobResources" in p else endpoint_encrypted(p),
+    ),
+    "SM5": (
+        ("AWS::SageMaker::MonitoringSchedule",),
+        "Model Monitor is closed to new AWS customers: this schedule can be created only in an account that has it.",
+        "Where the account lacks Model Monitor, the schedule is refused and the promotion that would create it "
+        "rolls back; use monitoring engine roadway (Roadway's drift job), which runs in every account.",
+        lambda _: False,
     ),
     "VPC1": (
         ("AWS::EC2::VPCEndpoint",),

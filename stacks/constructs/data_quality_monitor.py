@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from drift_monitor.settings import REPORTS_PREFIX
 
+from roadway.compliance import acknowledge
 from roadway.config import MonitoringConfig
 from roadway.model_monitor_images import analyzer_image
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
@@ -156,6 +157,16 @@ class DataQualityMonitor(Construct):
                     schedule_expression=_SCHEDULES[monitoring.schedule]
                 ),
             ),
+        )
+        acknowledge(
+            schedule,
+            {
+                "Roadway-SM5": (
+                    "Config chose monitoring engine model-monitor for this stage: its account must already have "
+                    "SageMaker Model Monitor, which AWS closed to new customers. Accounts without it use engine "
+                    "roadway (docs/mlops.md, Watching prod for drift)."
+                )
+            },
         )
         definition.node.add_dependency(self.role.policy)
         for resource in (definition, schedule):

@@ -125,3 +125,16 @@ def test_a_seeded_violation_fails_synth_and_is_named_in_the_report(tmp_path: Pat
     (roadway,) = [p for p in report["pluginReports"] if p["pluginName"] == "Roadway"]
     assert roadway["conclusion"] == "failure"
     assert [v["ruleName"] for v in roadway["violations"]] == ["Roadway-SM1"]
+
+
+def test_sm5_a_model_monitor_schedule_is_a_finding_to_acknowledge_where_the_account_has_it() -> None:
+    stack = Stack(App(), "S")
+    sagemaker.CfnMonitoringSchedule(
+        stack,
+        "Schedule",
+        monitoring_schedule_name="s",
+        monitoring_schedule_config=sagemaker.CfnMonitoringSchedule.MonitoringScheduleConfigProperty(
+            monitoring_job_definition_name="d", monitoring_type="DataQuality"
+        ),
+    )
+    assert findings(stack) == {"Roadway-SM5": ["S/Schedule"]}

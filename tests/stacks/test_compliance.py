@@ -84,3 +84,23 @@ def test_nag_resource_renders_tokens_as_cdk_nag_does() -> None:
     logical_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
     assert nag_resource(stack, bucket.arn_for_objects("*")) == f"<{logical_id}.Arn>/*"
     assert nag_resource(stack, stack.format_arn(service="s3", resource="x")).startswith("arn:<AWS::Partition>:s3:")
+
+
+def test_the_report_says_when_an_account_must_already_have_model_monitor(
+    synth: Synth, model_monitor_synth: Synth
+) -> None:
+    def model_monitor_notes(made: Synth) -> list[str]:
+        assert made.report is not None
+        return [
+            finding["reason"]
+            for plugin in made.report["pluginReports"]
+            for finding in plugin["suppressedViolations"]
+            if finding["acknowledgedId"] == "Roadway::Roadway-SM5"
+        ]
+
+    assert model_monitor_notes(synth) == []  # engine roadway: nothing to say
+    (note,) = model_monitor_notes(model_monitor_synth)
+    assert "must already have SageMaker Model Monitor" in note
+    # ...and it is the acknowledged-then-reported kind of finding, so it also passes the gate.
+    assert model_monitor_synth.report is not None
+    assert all(p["violations"] == [] for p in model_monitor_synth.report["pluginReports"])
