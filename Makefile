@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The drift job's statistics layer: numpy and scipy for Lambda's python3.14 on ARM64, from PyPI's wheels (no
 # Docker). Its platform is stacks/constructs/drift_monitor.py LAYER_PLATFORM; their own test suites are left out.
 LAYER := build/layers/drift-statistics
-LAYER_REQUIREMENTS := lambdas/drift_monitor/requirements.txt
+LAYER_REQUIREMENTS := lambdas/layers/drift-statistics.txt
 
 .PHONY: help deps layers synth test demo diagram report-png lint clean
 

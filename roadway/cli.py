@@ -190,7 +190,9 @@ def _watch(road: Road, stage: str) -> dict[str, Any] | None:
             schedule = road.client(stage, "sagemaker").describe_monitoring_schedule(
                 MonitoringScheduleName=f"{endpoint}-data-quality"
             )
-        except ClientError:
+        except ClientError as error:
+            if error.response["Error"].get("Code") not in ("ResourceNotFound", "ValidationException"):
+                raise CliError(f"{stage}: sagemaker describe_monitoring_schedule failed: {_one_line(error)}") from None
             return {"engine": engine, "verdict": "no schedule (no package with a baseline served yet)"}
         except BotoCoreError as error:
             raise CliError(f"{stage}: sagemaker describe_monitoring_schedule failed: {_one_line(error)}") from None

@@ -57,6 +57,8 @@ def parse_time(text: str) -> datetime:
 
 def _body(part: dict[str, Any]) -> tuple[str, str]:
     """The body as text and its content type (without parameters)."""
+    if not isinstance(part, dict):
+        raise Unreadable("captured body is not an object")
     data, encoding = part.get("data"), str(part.get("encoding", "")).upper()
     kind = str(part.get("observedContentType") or "").split(";")[0].strip().lower()
     if not isinstance(data, str):

@@ -15,7 +15,9 @@ Per feature, with the thresholds of the baseline's constraints.json (``monitorin
 a share fires only when the difference is significant at ``ALPHA``, so a quiet hour of a few requests does not
 page anyone. Numbers: the two-sample Kolmogorov-Smirnov test on the bucketed distance (scipy's limiting
 distribution; a bucketed distance never exceeds the exact one, so the test errs towards quiet). Categories: the
-chi-squared test of the two histograms. Completeness: the binomial test of the missing count. ``Simple`` takes the
+chi-squared test of the two histograms, thin cells pooled (Cochran's rule). Shares (missing values, values of
+the wrong type, unseen categories): the one-sided binomial test that the share exceeds its threshold (for
+completeness, the baseline's missing share plus the comparison threshold). ``Simple`` takes the share or
 distance alone. The population stability index is reported beside the distance for those who read PSI.
 """
 
@@ -106,13 +108,37 @@ def _ks_p_value(distance: float, expected: np.ndarray, actual: np.ndarray) -> fl
     return float(scipy_stats.kstwobign.sf(distance * math.sqrt(n * m / (n + m))))
 
 
+_MIN_EXPECTED = 5.0
+"""Cochran's rule: the chi-squared approximation needs at least this many expected in each cell."""
+
+
 def _chi2_p_value(expected: np.ndarray, actual: np.ndarray) -> float:
-    """Chi-squared test that both histograms come from one distribution (empty cells left out)."""
+    """Chi-squared test that both histograms come from one distribution.
+
+    Cells whose expected count (in either row) is under five are pooled into one, as the approximation demands:
+    a window of a handful of requests pools into a single cell and proves nothing, whatever it holds.
+    """
     table = np.vstack([expected, actual])
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or actual.sum() == 0 or expected.sum() == 0:
         return 1.0
+    rows, columns, total = table.sum(axis=1), table.sum(axis=0), table.sum()
+    small = (np.outer(rows, columns) / total).min(axis=0) < _MIN_EXPECTED
+    if small.any():
+        table = np.column_stack([table[:, ~small], table[:, small].sum(axis=1)])
+        rows, columns, total = table.sum(axis=1), table.sum(axis=0), table.sum()
+        if (np.outer(rows, columns) / total).min() < _MIN_EXPECTED:  # the pooled cell is still too thin
+            return 1.0
+    if table.shape[1] < 2:
+        return 1.0
     return float(scipy_stats.chi2_contingency(table, correction=False).pvalue)
+
+
+def _share_p_value(count: int, total: int, limit: float) -> float:
+    """One-sided binomial test that more than ``limit`` of the values are so (not just this window's luck)."""
+    if limit >= 1:
+        return 1.0
+    return float(scipy_stats.binomtest(count, total, limit, alternative="greater").pvalue)
 
 
 def _linf_cdf(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -135,19 +161,29 @@ def _categorical(baseline: dict[str, Any], column: Column) -> tuple[np.ndarray, 
     known = {str(b["value"]): float(b["count"]) for b in buckets}
     rest = float(section["common"]["num_present"]) - sum(known.values())  # values a top-N list left out
     seen = column.texts
+    if rest > 0:  # the baseline counted values it did not list: the window's unlisted ones are compared with them
+        names = sorted(known)
+        unlisted = float(sum(n for value, n in seen.items() if value not in known))
+        return np.array([known[n] for n in names] + [rest]), np.array(
+            [float(seen.get(n, 0)) for n in names] + [unlisted]
+        )
     names = sorted(set(known) | set(seen))
-    expected = np.array([known.get(n, 0.0) for n in names] + [max(rest, 0.0)])
-    actual = np.array([float(seen.get(n, 0)) for n in names] + [0.0])
-    return expected, actual
+    return np.array([known.get(n, 0.0) for n in names]), np.array([float(seen.get(n, 0)) for n in names])
 
 
 def compare_feature(
     baseline: dict[str, Any], constraint: dict[str, Any], column: Column | None, items: int, limits: Thresholds
 ) -> FeatureResult:
     name, kind = baseline["name"], baseline["inferred_type"]
+    base_missing = 1 - float(constraint.get("completeness", 1.0))
+    # Every share check asks, under Robust, whether the share is significantly above what it may be.
+
+    def exceeds(count: int, total: int, limit: float) -> bool:
+        return count / total > limit and (not limits.robust or _share_p_value(count, total, limit) < ALPHA)
+
     if column is None:
         result = FeatureResult(name, kind, 0, items)
-        if items:
+        if items and exceeds(items, items, min(1.0, base_missing + limits.comparison)):
             result.violations.append(_violation("missing_column_check", f"no request carried {name}"))
         return result
     present = len(column.numbers) + sum(column.texts.values()) if kind in NUMERIC else sum(column.texts.values())
@@ -156,21 +192,17 @@ def compare_feature(
     if not total:
         return result
 
-    base_completeness = float(constraint.get("completeness", 1.0))
-    completeness = present / total
-    if base_completeness - completeness > limits.comparison:
-        p = float(scipy_stats.binomtest(column.missing, total, 1 - base_completeness, alternative="greater").pvalue)
-        if not limits.robust or p < ALPHA:
-            result.violations.append(
-                _violation(
-                    "completeness_check",
-                    f"{completeness:.1%} of requests carry {name}, {base_completeness:.1%} of the baseline did",
-                )
+    if exceeds(column.missing, total, min(1.0, base_missing + limits.comparison)):
+        result.violations.append(
+            _violation(
+                "completeness_check",
+                f"{present / total:.1%} of requests carry {name}, {1 - base_missing:.1%} of the baseline did",
             )
+        )
 
     if kind in NUMERIC:
         wrong = sum(column.texts.values())
-        if present and wrong / present > limits.datatype:
+        if present and exceeds(wrong, present, limits.datatype):
             result.violations.append(
                 _violation("data_type_check", f"{wrong / present:.1%} of {name}'s values are no number")
             )
@@ -180,8 +212,9 @@ def compare_feature(
         expected, actual = _categorical(baseline, column)
         domain = (constraint.get("string_constraints") or {}).get("domains")
         if domain is not None and present:
-            outside = sum(n for value, n in column.texts.items() if value not in set(domain))
-            if outside / present > limits.domain_content:
+            allowed = set(domain)
+            outside = sum(n for value, n in column.texts.items() if value not in allowed)
+            if exceeds(outside, present, limits.domain_content):
                 result.violations.append(
                     _violation(
                         "categorical_values_check",

@@ -2,7 +2,7 @@
 
 EventBridge's schedule sends ``{"time": ...}``: the job assesses the last whole window before that moment and
 re-assesses the one before it (late files). ``{"window_start": "2026-11-26T10:00:00Z"}`` assesses that one window
-again, for an operator who wants a report rewritten.
+again, for an operator who wants a report rewritten: it rewrites the report only, never latest.json or metrics.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         _settings = Settings.from_environment()
     now = datetime.now(UTC)
     windows = windows_for(event, _settings, now)
-    outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), _settings, windows, now)
+    scheduled = not (isinstance(event, dict) and "window_start" in event)
+    outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), _settings, windows, now, scheduled=scheduled)
     return {
         "endpoint": _settings.endpoint,
         "windows": [

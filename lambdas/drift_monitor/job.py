@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from drift_monitor import capture
 from drift_monitor.compare import FeatureResult, Thresholds, compare
-from drift_monitor.profile import PREDICTION, Column, statistics
+from drift_monitor.profile import NUMERIC, PREDICTION, Column, statistics
 from drift_monitor.settings import (
     FEATURE_METRIC,
     LATEST_REPORT,
@@ -252,8 +252,14 @@ def report_key(settings: Settings, window: Window, name: str) -> str:
     return f"{settings.report_prefix}/{window.label}/{name}"
 
 
-def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now: datetime, latest: bool) -> None:
-    """The report (JSON and a readable summary) under the window's folder, then the metrics."""
+LATEST, LATE, RERUN = "latest", "late", "rerun"
+"""How a window is published: the scheduled run's newest window (report, latest.json, every metric); the window
+before it, re-assessed for late files (report; metrics only if it now shows drift, so a late drift still pages
+and nothing is counted twice); an operator's re-run (report only: the alarm and latest.json stay on the present)."""
+
+
+def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now: datetime, how: str) -> None:
+    """The report (JSON and a readable summary) under the window's folder, then the pointer and metrics."""
     extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
     if settings.report_key:
         extra["SSEKMSKeyId"] = settings.report_key
@@ -272,7 +278,7 @@ def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now:
         ContentType="text/markdown",
         **extra,
     )
-    if latest:
+    if how == LATEST:
         pointer = {
             "verdict": outcome.verdict,
             "window": outcome.report["window"],
@@ -287,10 +293,12 @@ def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now:
             ContentType="application/json",
             **extra,
         )
+    if how == RERUN or (how == LATE and outcome.verdict != DRIFT):
+        return
     endpoint = [{"Name": "Endpoint", "Value": settings.endpoint}]
-    data: list[dict[str, Any]] = [
-        {"MetricName": REQUESTS_METRIC, "Dimensions": endpoint, "Value": float(outcome.report["records"])}
-    ]
+    data: list[dict[str, Any]] = []
+    if how == LATEST:
+        data.append({"MetricName": REQUESTS_METRIC, "Dimensions": endpoint, "Value": float(outcome.report["records"])})
     if outcome.verdict in (DRIFT, NO_DRIFT):
         violations = sum(len(r.violations) for r in outcome.features)
         data += [
@@ -308,7 +316,7 @@ def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now:
             if r.name in watched and r.distance is not None
         ]
     for item in data:
-        item["Timestamp"] = now
+        item["Timestamp"] = now  # the alarm judges the newest period: a verdict counts when it is known
     for start in range(0, len(data), 1000):
         cloudwatch.put_metric_data(Namespace=settings.namespace, MetricData=data[start : start + 1000])
 
@@ -317,26 +325,40 @@ class BaselineError(ValueError):
     """The served package's baseline is not Model Monitor's statistics and constraints: the run fails and pages."""
 
 
+def _readable_feature(feature: Any) -> bool:
+    if not isinstance(feature, dict) or "name" not in feature:
+        return False
+    section = feature.get("numerical_statistics" if feature.get("inferred_type") in NUMERIC else "string_statistics")
+    return isinstance(section, dict) and isinstance(section.get("common"), dict)
+
+
 def baseline_of(s3: Any, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]] | None:
     if not (settings.baseline_statistics and settings.baseline_constraints):
         return None
     stats, limits = read_json(s3, settings.baseline_statistics), read_json(s3, settings.baseline_constraints)
     features = stats.get("features") if isinstance(stats, dict) else None
-    if not isinstance(features, list) or not all(isinstance(f, dict) and "name" in f for f in features):
-        raise BaselineError(f"{settings.baseline_statistics}: expected statistics.json with a features list")
+    if not isinstance(features, list) or not all(_readable_feature(f) for f in features):
+        raise BaselineError(
+            f"{settings.baseline_statistics}: expected statistics.json with a features list, each feature with its "
+            "name, inferred_type and numerical_statistics or string_statistics (common counts included)"
+        )
     if not isinstance(limits, dict) or not isinstance(limits.get("features", []), list):
         raise BaselineError(f"{settings.baseline_constraints}: expected constraints.json with a features list")
     return stats, limits
 
 
-def run(s3: Any, cloudwatch: Any, settings: Settings, windows: list[Window], now: datetime) -> list[Outcome]:
-    """Each window in order; the last one's verdict becomes latest.json."""
+def run(
+    s3: Any, cloudwatch: Any, settings: Settings, windows: list[Window], now: datetime, *, scheduled: bool = True
+) -> list[Outcome]:
+    """Each window in order. A scheduled run's last window is the newest (see :data:`LATEST`), the ones before it
+    are re-assessed late; an operator's run rewrites reports only."""
     baseline = baseline_of(s3, settings)
     kinds = {f["name"]: f["inferred_type"] for f in baseline[0]["features"]} if baseline else {}
     outcomes = []
     for index, window in enumerate(windows):
         counted = tally(s3, settings, window, kinds, now) if baseline else Tally(kinds)
         outcome = assess(settings, window, baseline, counted)
-        publish(s3, cloudwatch, settings, outcome, now, latest=index == len(windows) - 1)
+        how = (LATEST if index == len(windows) - 1 else LATE) if scheduled else RERUN
+        publish(s3, cloudwatch, settings, outcome, now, how)
         outcomes.append(outcome)
     return outcomes

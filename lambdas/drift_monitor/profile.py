@@ -56,7 +56,8 @@ def cell_number(value: Any) -> float | None:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as the category it names: 20, 20.0 and "20" are one category, "20"."""
+    """A cell as the category it names: the numbers 20 and 20.0 and the text "20" are one category, "20" (the text
+    "20.0" stays itself: baseline and window read text alike, so both see it so)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():

@@ -128,6 +128,15 @@ def test_the_baseline_profiles_the_training_inputs_with_the_models_answers(pipel
     assert not rows["S3Input"]["LocalPath"].startswith("/opt/ml/processing/input")
 
 
+def test_the_profilers_folder_ships_nothing_the_processing_job_would_install() -> None:
+    """The processor packs the Baseline step's whole source folder, and its start script pip-installs a
+    requirements.txt found there: the jobs run isolated, with no index to install from."""
+    from model_code.pipeline import PROFILER_DIR
+
+    assert (PROFILER_DIR / "profile.py").is_file()
+    assert not list(PROFILER_DIR.glob("requirements*.txt"))
+
+
 def test_the_registered_baseline_is_the_profilers(pipeline: dict[str, Any]) -> None:
     register = steps_by_name(pipeline["Steps"])["Register"]["Arguments"]
     drift = register["DriftCheckBaselines"]["ModelDataQuality"]

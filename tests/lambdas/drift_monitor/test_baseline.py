@@ -136,3 +136,66 @@ def test_the_profiler_refuses_ragged_csv(tmp_path: Path) -> None:
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n3\n")
     with pytest.raises(ValueError, match="row 3 has 1 fields, the header has 2"):
         profile.main(["--input", str(tmp_path / "rows.csv"), "--output", str(tmp_path / "out")])
+
+
+def _ames(served: Served) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (
+        json.loads((served.baseline_dir / "statistics.json").read_text()),
+        json.loads((served.baseline_dir / "constraints.json").read_text()),
+    )
+
+
+def _feature(stats: dict[str, Any], limits: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (
+        next(f for f in stats["features"] if f["name"] == name),
+        next(f for f in limits["features"] if f["name"] == name),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "cells"),
+    [
+        ("Neighborhood", ["Atlantis"]),  # a category never seen
+        ("Neighborhood", ["Blueste"]),  # a category the baseline saw a handful of times
+        ("area", ["a lot"]),  # a value of the wrong type
+        ("Garage.Area", [None]),  # a missing value where the baseline had almost none
+    ],
+)
+def test_one_odd_request_is_no_evidence_under_robust_but_is_under_simple(
+    served: Served, name: str, cells: list[Any]
+) -> None:
+    stats, limits = _ames(served)
+    feature, constraint = _feature(stats, limits, name)
+    column = Column(feature["inferred_type"])
+    column.add(cells)
+    robust = compare.compare_feature(feature, constraint, column, 1, compare.Thresholds.of(limits, 0.1))
+    simple_limits = json.loads(json.dumps(limits).replace('"Robust"', '"Simple"'))
+    simple = compare.compare_feature(feature, constraint, column, 1, compare.Thresholds.of(simple_limits, 0.1))
+    assert robust.violations == [] and simple.drifted
+
+
+def test_a_feature_missing_from_many_requests_is_a_missing_column_but_not_from_one(served: Served) -> None:
+    stats, limits = _ames(served)
+    feature, constraint = _feature(stats, limits, "area")
+    thresholds = compare.Thresholds.of(limits, 0.1)
+    assert not compare.compare_feature(feature, constraint, None, 1, thresholds).drifted
+    many = compare.compare_feature(feature, constraint, None, 50, thresholds)
+    assert [v["constraint_check_type"] for v in many.violations] == ["missing_column_check"]
+
+
+def test_a_listed_top_of_categories_compares_the_rest_with_the_rest() -> None:
+    """A baseline that lists only its top categories (the rest counted, not named): a window of the same mix,
+    with its own unlisted values, is no drift."""
+    feature = {
+        "name": "colour",
+        "inferred_type": "String",
+        "string_statistics": {
+            "common": {"num_present": 1000, "num_missing": 0},
+            "distinct_count": 40.0,
+            "distribution": {"categorical": {"buckets": [{"value": "red", "count": 500}]}},
+        },
+    }
+    column = Column("String")
+    column.add(["red"] * 250 + [f"shade-{i % 30}" for i in range(250)])
+    result = compare.compare_feature(feature, {}, column, 500, compare.Thresholds.of({}, 0.1))
+    assert result.distance == pytest.approx(0.0) and not result.drifted

@@ -134,3 +134,14 @@ def test_a_bad_event_gets_one_line_naming_what_was_expected(event: object, messa
 def test_a_misdeployed_function_names_the_variable(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_environment(environment(**overrides))
+
+
+def test_a_body_that_is_not_an_object_is_unreadable_not_a_crash() -> None:
+    line = json.dumps(
+        {
+            "captureData": {"endpointInput": "area=1500"},
+            "eventMetadata": {"eventId": "x", "inferenceTime": "2026-11-26T10:00:00Z"},
+        }
+    )
+    with pytest.raises(capture.Unreadable, match="captured body is not an object"):
+        capture.parse(line)

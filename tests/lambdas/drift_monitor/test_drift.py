@@ -127,3 +127,42 @@ def test_a_package_without_a_baseline_is_reported_as_such(world: World, requests
     )
     (outcome,) = job.run(world.s3, world.cloudwatch, settings, [WINDOW], NOW)
     assert outcome.verdict == "no-baseline" and metric(world, "Drift") == []
+
+
+def test_an_operators_rerun_rewrites_the_report_only(world: World, requests: Callable[..., list[str]]) -> None:
+    world.put_capture(WINDOW.start, requests())
+    job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    before = world.s3.get_object(Bucket=world.settings.report_bucket, Key=f"{world.settings.report_prefix}/latest.json")
+    earlier = WINDOW.before()
+    world.put_capture(earlier.start, requests(start=earlier.start + timedelta(minutes=1)))
+    (outcome,) = job.run(world.s3, world.cloudwatch, world.settings, [earlier], NOW, scheduled=False)
+    assert outcome.verdict == NO_DRIFT and world.report(earlier)["records"] == outcome.report["records"] > 0
+    after = world.s3.get_object(Bucket=world.settings.report_bucket, Key=f"{world.settings.report_prefix}/latest.json")
+    assert after["Body"].read() == before["Body"].read()  # still the present
+    assert metric(world, "Requests") == [float(world.report(WINDOW)["records"])]  # counted once, by the first run
+
+
+def test_the_window_before_is_reassessed_and_pages_only_if_it_drifted(
+    world: World, requests: Callable[..., list[str]], served: Served
+) -> None:
+    earlier = WINDOW.before()
+    # Late: the earlier window's shifted traffic lands in the window's folder, after its own run.
+    world.put_capture(WINDOW.start, requests(shifted(served.held_out), start=earlier.start + timedelta(minutes=50)))
+    earlier_outcome, latest = job.run(world.s3, world.cloudwatch, world.settings, [earlier, WINDOW], NOW)
+    assert (earlier_outcome.verdict, latest.verdict) == (DRIFT, NO_TRAFFIC)
+    assert metric(world, "Drift") == [1.0]  # the late drift pages
+    assert metric(world, "Requests") == [0.0]  # only the newest window is counted
+    pointer = world.s3.get_object(
+        Bucket=world.settings.report_bucket, Key=f"{world.settings.report_prefix}/latest.json"
+    )
+    assert b'"no-traffic"' in pointer["Body"].read()
+
+
+def test_an_unreadable_baseline_fails_the_run_with_one_line(world: World) -> None:
+    world.s3.put_object(
+        Bucket=world.settings.report_bucket,
+        Key="promoted/baseline/statistics.json",
+        Body=b'{"features": [{"name": "area", "inferred_type": "Integral"}]}',
+    )
+    with pytest.raises(job.BaselineError, match=r"statistics\.json: expected statistics\.json with a features list"):
+        job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
