@@ -8,6 +8,7 @@ from aws_cdk import App
 
 from roadway.compliance import add_compliance_gate
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
+from stacks.constructs.drift_monitor import LayerMissing
 from stacks.stage import RoadwayStage
 
 
@@ -39,7 +40,11 @@ def main() -> int:
     except ConfigError as error:
         print(f"roadway: config error: {error}", file=sys.stderr)
         return 2
-    build_app(app, config)
+    try:
+        build_app(app, config)
+    except LayerMissing as error:
+        print(f"roadway: {error}", file=sys.stderr)
+        return 2
     try:
         app.synth()
     except RuntimeError as error:

@@ -92,6 +92,17 @@ def approve(session: Any, arn: str, approver_role: str, person: str) -> None:
     record_identities(arn, last_modified_by=role_session(arn.split(":")[4], approver_role, person))
 
 
+def act_as(session: Any, environment: dict[str, str]) -> None:
+    """Run a function of the road in-process as Lambda would: the account's credentials, the function's settings."""
+    credentials = session.get_credentials()
+    os.environ.update(environment)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID=credentials.access_key,
+        AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+        AWS_SESSION_TOKEN=credentials.token,
+    )
+
+
 @contextmanager
 def scoped_environment() -> Iterator[None]:
     """The demo points boto3 at moto_server through the environment; leave it as it was found."""
@@ -226,13 +237,7 @@ def _run(port: int) -> dict[str, Any]:
 
         def deliver(stage: str, event: dict[str, Any]) -> dict[str, Any]:
             """Run the stage's promotion function on an event, as EventBridge would: its account, its settings."""
-            credentials = sessions[stage].get_credentials()
-            os.environ.update(road.function_environment(templates, stage, deployed[stage]))
-            os.environ.update(
-                AWS_ACCESS_KEY_ID=credentials.access_key,
-                AWS_SECRET_ACCESS_KEY=credentials.secret_key,
-                AWS_SESSION_TOKEN=credentials.token,
-            )
+            act_as(sessions[stage], road.function_environment(templates, stage, deployed[stage]))
             return handler(event)
 
         def seal(stage: str, arn: str) -> None:
@@ -337,6 +342,7 @@ def watch(prod: Any, template: dict[str, Any], model_dir: Path) -> dict[str, Any
     """An hour of prod traffic, captured as SageMaker captures it, and one run of the real drift job on it."""
     from datetime import UTC, datetime, timedelta
 
+    import pandas
     from drift_monitor import handler as drift
     from drift_monitor.job import Window
     from drift_monitor.settings import Env
@@ -346,18 +352,12 @@ def watch(prod: Any, template: dict[str, Any], model_dir: Path) -> dict[str, Any
     from roadway import traffic
 
     environment = road.drift_environment(prod, template, "prod")
-    credentials = prod.get_credentials()
-    os.environ.update(environment)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID=credentials.access_key,
-        AWS_SECRET_ACCESS_KEY=credentials.secret_key,
-        AWS_SESSION_TOKEN=credentials.token,
-    )
+    act_as(prod, environment)
     now = datetime.now(UTC)
     hour = Window.ending(now, int(environment[Env.WINDOW_MINUTES]))
     held_out = traffic.held_out(ROOT / "data")
     bigger = traffic.shifted(held_out.iloc[: len(held_out) // 3])
-    houses = __import__("pandas").concat([held_out.iloc[len(held_out) // 3 :], bigger], ignore_index=True)
+    houses = pandas.concat([held_out.iloc[len(held_out) // 3 :], bigger], ignore_index=True)
     lines = traffic.capture_lines(inference.model_fn(str(model_dir)), houses, hour.start + timedelta(minutes=1))
     s3 = prod.client("s3")
     for first in range(0, len(lines), 40):  # SageMaker writes a file every few minutes

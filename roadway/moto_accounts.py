@@ -150,6 +150,16 @@ def endpoint_model_package(session: boto3.session.Session, stack: str) -> str | 
     return str(model["PrimaryContainer"]["ModelPackageName"])
 
 
+def function_with(template: dict[str, Any], handler: str) -> dict[str, Any]:
+    """The template's one Lambda function that runs ``handler``."""
+    (function,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == handler
+    ]
+    return dict(function)
+
+
 def function_environment(
     templates: dict[str, dict[str, Any]], stage: str, deployed: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -158,12 +168,7 @@ def function_environment(
     Values that CloudFormation resolves at deploy time (the ledger's name, the imported topic ARN) come from
     ``deployed`` (see :func:`deploy_promotion`); every other value is the template's own.
     """
-    resources = templates[f"roadway-{stage}-promotion"]["Resources"].values()
-    (function,) = [
-        r
-        for r in resources
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "promote_model.handler.handler"
-    ]
+    function = function_with(templates[f"roadway-{stage}-promotion"], "promote_model.handler.handler")
     variables = dict(function["Properties"]["Environment"]["Variables"])
     resolved = {**variables, **(deployed or {})}
     unresolved = sorted(k for k, v in resolved.items() if not isinstance(v, str))
@@ -195,11 +200,7 @@ def _resolve(node: Any, parameters: dict[str, str], exports: dict[str, str]) -> 
 def drift_environment(session: boto3.session.Session, template: dict[str, Any], stage: str) -> dict[str, str]:
     """The environment CloudFormation gives the drift job of the deployed serving stack: the template's own
     variables, with the stack's current parameters (set by promotion) and the platform's exports filled in."""
-    (function,) = [
-        r
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "drift_monitor.handler.handler"
-    ]
+    function = function_with(template, "drift_monitor.handler.handler")
     parameters = parameters_of(session, f"roadway-{stage}-serving")
     exports = {e["Name"]: e["Value"] for e in session.client("cloudformation").list_exports()["Exports"]}
     variables = function["Properties"]["Environment"]["Variables"]

@@ -44,6 +44,23 @@ EVIDENCE_WRITES = [
 ]
 
 
+def deny_all_but(
+    sid: str, actions: list[str], resource: str, principals: list[str], operator: str = "ArnNotLike"
+) -> iam.PolicyStatement:
+    """A bucket-policy Deny of ``actions`` to every principal but ``principals`` (ARNs or patterns): it binds the
+    account's administrators too. With no principals, nobody may."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=actions,
+        resources=[resource],
+        conditions={operator: {"aws:PrincipalArn": principals if len(principals) != 1 else principals[0]}}
+        if principals
+        else None,
+    )
+
+
 class PlatformStack(Stack):
     """What one account needs before any model arrives; stateful, so it changes rarely."""
 
@@ -199,45 +216,25 @@ class PlatformStack(Stack):
             noncurrent_version_expiration=Duration.days(1),
             abort_incomplete_multipart_upload_after=Duration.days(1),
         )
-        monitoring = serving.monitoring
-        job = None
-        if monitoring is not None:
-            job = names.monitor_role(stage) if monitoring.engine == "model-monitor" else names.drift_role(stage)
-        readers = [names.role_arn(self.account, r) for r in (job,) if r] + list(serving.capture_readers)
+        readers = list(serving.capture_readers)
+        if serving.monitoring is not None:
+            engine = serving.monitoring.engine
+            job = names.monitor_role(stage) if engine == "model-monitor" else names.drift_role(stage)
+            readers.insert(0, names.role_arn(self.account, job))
         writers = [names.role_arn(self.account, names.serving_role(stage)), *serving.capture_readers]
         self.data_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheWatchAndTheTeamReadCaptures",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=CAPTURE_READS,
-                resources=[captures],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": readers}} if readers else None,
-            )
+            deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, readers)
         )
         self.data_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheEndpointAndTheTeamWriteCaptures",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[captures],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": writers}},
-            )
+            deny_all_but("OnlyTheEndpointAndTheTeamWriteCaptures", ["s3:PutObject"], captures, writers)
         )
 
     def _only_one_writer_of_evidence(self, writer_arn: str) -> None:
         """Nobody but ``writer_arn`` writes or deletes under the evidence prefix: not a data scientist, not an
         approver, not an administrator of this account (a bucket-policy Deny binds them all)."""
+        evidence = self.artifact_bucket.arn_for_objects(f"{self.evidence_prefix}/*")
         self.artifact_bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyOneWriterOfEvidence",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=EVIDENCE_WRITES,
-                resources=[self.artifact_bucket.arn_for_objects(f"{self.evidence_prefix}/*")],
-                conditions={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}},
-            )
+            deny_all_but("OnlyOneWriterOfEvidence", EVIDENCE_WRITES, evidence, [writer_arn], "ArnNotEquals")
         )
 
     def _let_next_stage_read_artifacts(self, account: str, role_arn: str) -> None:

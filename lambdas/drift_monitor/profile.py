@@ -89,26 +89,21 @@ class Column:
         self.number_texts: Counter[str] = Counter()  # baseline only: numbers spelled as categories
 
     def add(self, values: Iterable[Any]) -> None:
-        """Cells of this feature; a window's text cells (the common case) take a short path."""
+        """Cells of this feature. A baseline's type is not known yet: every number is kept both as a number and
+        as the category it would name."""
         if self.kind is not None:
             self._add_to_window(values)
             return
-        keep_numbers = self.kind is None or self.kind in NUMERIC
-        keep_number_texts = self.kind is None
         for value in values:
             if is_missing(value):
                 self.missing += 1
                 continue
-            if self.kind == STRING:
-                self.texts[cell_text(value)] += 1
-                continue
             number = cell_number(value)
             if number is None:
                 self.texts[cell_text(value)] += 1
-            elif keep_numbers:
+            else:
                 self.numbers.append(number)
-                if keep_number_texts:
-                    self.number_texts[cell_text(value)] += 1
+                self.number_texts[cell_text(value)] += 1
 
     def _add_to_window(self, values: Iterable[Any]) -> None:
         """The same decisions as :meth:`add`, inlined: a day of requests passes tens of millions of cells here."""

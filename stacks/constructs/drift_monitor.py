@@ -12,22 +12,20 @@ from pathlib import Path
 from aws_cdk import AssetHashType, CfnCondition, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from drift_monitor.settings import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
 from promote_model.artifacts import PROMOTED_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import MonitoringConfig
+from stacks.constructs import vpc_lambda
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT
@@ -108,25 +106,11 @@ class DriftMonitor(Construct):
         reports = data_bucket.arn_for_objects(f"{report_prefix}/*")
         baselines = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=ops_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
         self.security_group = HttpsEgressSecurityGroup(
             self, "SecurityGroup", network=network, description="Drift job: HTTPS to VPC endpoints only"
         )
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=ops_key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        log_group = vpc_lambda.log_group(self, "Logs", ops_key)
         self.role = iam.Role(
             self,
             "Role",
@@ -140,11 +124,7 @@ class DriftMonitor(Construct):
             description=f"Roadway: what the drift job of {endpoint_name} may do",
             roles=[self.role],
             statements=[
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn],
-                ),
+                vpc_lambda.write_logs("WriteOwnLogs", log_group),
                 iam.PolicyStatement(
                     sid="ListCaptures",
                     actions=["s3:ListBucket"],
@@ -172,33 +152,21 @@ class DriftMonitor(Construct):
                     resources=["*"],
                     conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
                 ),
-                iam.PolicyStatement(
-                    sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
-                ),
+                vpc_lambda.report_failures(self.dead_letters),
                 iam.PolicyStatement(
                     sid="EncryptFailures",
                     actions=["kms:GenerateDataKey", "kms:Decrypt"],
                     resources=[ops_key.key_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="AttachToTheVpc",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    resources=["*"],
-                ),
+                vpc_lambda.attach_to_the_vpc(),
             ],
         )
         acknowledge(
             self.policy,
             {
                 "AwsSolutions-IAM5[Resource::*]": (
-                    "Lambda's VPC network-interface actions support no resource scope; PutMetricData has none "
-                    "either and is limited to the Roadway/DataQuality namespace by condition."
+                    f"{vpc_lambda.ENI_REASON} PutMetricData has none either and is limited to the "
+                    f"{METRIC_NAMESPACE} namespace by condition."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": (
                     "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
@@ -215,8 +183,6 @@ class DriftMonitor(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler="drift_monitor.handler.handler",
             code=lambda_.Code.from_asset(
                 str(LAMBDA_ROOT), exclude=["*", "!drift_monitor", "!drift_monitor/**", "**/__pycache__", "**/*.pyc"]
@@ -244,11 +210,7 @@ class DriftMonitor(Construct):
             memory_size=2048,
             retry_attempts=1,  # then the dead-letter queue, which pages
             dead_letter_queue=self.dead_letters,
-            vpc=network.vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            security_groups=[self.security_group],
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
+            **vpc_lambda.in_the_vpc(network, self.security_group, log_group),
         )
         self.function.node.add_dependency(self.policy)
         reason = (
@@ -304,17 +266,11 @@ class DriftMonitor(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        failed = cloudwatch.Alarm(
+        failed = vpc_lambda.failed_alarm(
             self,
-            "FailedAlarm",
-            alarm_description=f"{endpoint_name}: the drift job failed (its event is in the dead-letter queue)",
-            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.dead_letters,
+            f"{endpoint_name}: the drift job failed (its event is in the dead-letter queue)",
+            Duration.minutes(5),
         )
         for alarm in (self.drift_alarm, failed):
             alarm.add_alarm_action(actions.SnsAction(alarm_topic))

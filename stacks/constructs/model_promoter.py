@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -19,10 +18,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs import vpc_lambda
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 
@@ -83,15 +82,7 @@ class ModelPromoter(Construct):
         self._code = lambda_.Code.from_asset(
             str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor"]
         )
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=ops_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
 
         self.security_group = HttpsEgressSecurityGroup(
             self,
@@ -114,11 +105,7 @@ class ModelPromoter(Construct):
             description="Roadway: what the promotion function may do",
             roles=[self.role],
             statements=[
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn],
-                ),
+                vpc_lambda.write_logs("WriteOwnLogs", log_group),
                 iam.PolicyStatement(
                     sid="KeepTheLedger",
                     actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan"],
@@ -127,31 +114,16 @@ class ModelPromoter(Construct):
                 iam.PolicyStatement(
                     sid="TellTheAlarmTopic", actions=["sns:Publish"], resources=[alarm_topic.topic_arn]
                 ),
-                iam.PolicyStatement(
-                    sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.dead_letters.queue_arn]
-                ),
+                vpc_lambda.report_failures(self.dead_letters),
                 iam.PolicyStatement(
                     sid="EncryptReportsAndLedger",  # the dead-letter queue, the alarm topic and the ledger
                     actions=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
                     resources=[ops_key.key_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="AttachToTheVpc",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    resources=["*"],
-                ),
+                vpc_lambda.attach_to_the_vpc(),
             ],
         )
-        acknowledge(
-            self.policy,
-            {"AwsSolutions-IAM5[Resource::*]": "Lambda's VPC network-interface actions support no resource scope."},
-        )
+        acknowledge(self.policy, {"AwsSolutions-IAM5[Resource::*]": vpc_lambda.ENI_REASON})
 
         self.function = self._function(
             "Function",
@@ -163,17 +135,11 @@ class ModelPromoter(Construct):
         )
         self.rollback_function: lambda_.IFunction | None = None
 
-        failed = cloudwatch.Alarm(
+        failed = vpc_lambda.failed_alarm(
             self,
-            "FailedAlarm",
-            alarm_description="A promotion or seal failed: its event and reason are in the dead-letter queue",
-            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.dead_letters,
+            "A promotion or seal failed: its event and reason are in the dead-letter queue",
+            Duration.minutes(1),
         )
         errors = cloudwatch.Alarm(
             self,
@@ -233,13 +199,7 @@ class ModelPromoter(Construct):
     def record_rollbacks(self, serving_stack_name: str) -> None:
         """A stage that serves records its serving stack's rollbacks in its own ledger and pages its topic."""
         log_group = self._log_group("RollbackLogs")
-        self.policy.add_statements(
-            iam.PolicyStatement(
-                sid="WriteRollbackLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group.log_group_arn],
-            )
-        )
+        self.policy.add_statements(vpc_lambda.write_logs("WriteRollbackLogs", log_group))
         self.rollback_function = self._function(
             "RollbackRecorder",
             "promote_model.rollback.handler",
@@ -263,13 +223,7 @@ class ModelPromoter(Construct):
         )
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:
-        return logs.LogGroup(
-            self,
-            construct_id,
-            encryption_key=self._ops_key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        return vpc_lambda.log_group(self, construct_id, self._ops_key)
 
     def _function(
         self, construct_id: str, handler: str, description: str, logs_to: logs.ILogGroup, **extra: Any
@@ -277,8 +231,6 @@ class ModelPromoter(Construct):
         made = lambda_.Function(
             self,
             construct_id,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
             handler=handler,
             code=self._code,
             # Immutable here: every permission is in the managed policy, none in an inline one.
@@ -291,11 +243,7 @@ class ModelPromoter(Construct):
             max_event_age=Duration.hours(6),
             # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
             dead_letter_queue=self.dead_letters,
-            vpc=self._network.vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-            security_groups=[self.security_group],
-            log_group=logs_to,
-            logging_format=lambda_.LoggingFormat.JSON,
+            **vpc_lambda.in_the_vpc(self._network, self.security_group, logs_to),
             **extra,
         )
         made.node.add_dependency(self.policy)

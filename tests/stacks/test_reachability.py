@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from roadway.config import RoadwayConfig
+from roadway.moto_accounts import function_with
 from tests.conftest import Synth
 from tests.stacks import reachability
 from tests.stacks.reachability import Workload
@@ -53,11 +54,7 @@ def test_no_security_group_allows_the_internet(synth: Synth) -> None:
 
 
 def _lambda_group(templates: dict[str, Any], stage: str = "dev") -> str:
-    (function,) = [
-        r
-        for r in templates[f"roadway-{stage}-promotion"]["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "promote_model.handler.handler"
-    ]
+    function = function_with(templates[f"roadway-{stage}-promotion"], "promote_model.handler.handler")
     return str(function["Properties"]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0])
 
 

@@ -145,3 +145,39 @@ def test_a_body_that_is_not_an_object_is_unreadable_not_a_crash() -> None:
     )
     with pytest.raises(capture.Unreadable, match="captured body is not an object"):
         capture.parse(line)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("area,Neighborhood,Garage.Area\n1500,NAmes,400\n2100,,NA\n", capture.CSV),
+        ('[{"area": 1500, "Neighborhood": "NAmes"}, {"area": 2100, "Neighborhood": null}]', capture.JSON),
+        ('{"instances": [{"area": 1500, "Neighborhood": "NAmes"}]}', capture.JSON),
+        ('{"area": 1500, "Neighborhood": "NAmes"}', capture.JSON),
+    ],
+)
+def test_the_job_reads_a_request_as_the_model_does(body: str, kind: str) -> None:
+    """The drift job (a Lambda) cannot import the serving code (it ships in the model), so the request formats
+    are written twice; this holds the two readings together: same columns, same houses, same missing cells."""
+    from drift_monitor.profile import is_missing
+
+    from model_code import inference
+
+    served = inference.input_fn(body, kind)
+    line = record(
+        {
+            "observedContentType": kind,
+            "mode": "INPUT",
+            "data": body,
+            "encoding": "CSV" if kind == capture.CSV else "JSON",
+        }
+    )
+    captured = capture.parse(line).houses
+    assert list(captured) == list(served)
+    for name, values in captured.items():
+        model_side = list(served[name])
+        assert len(values) == len(model_side)
+        for ours, theirs in zip(values, model_side, strict=True):
+            assert is_missing(ours) == is_missing(theirs)
+            if not is_missing(ours):
+                assert str(ours) == str(theirs)
