@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config/roadway.yaml
-REQUIREMENTS := requirements.txt requirements-dev.txt $(wildcard requirements-model.txt)
+# pyproject.toml names the direct dependencies; these locks pin every package the venv holds (`make lock`).
+LOCKS := requirements.txt requirements-dev.txt
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+  --custom-compile-command "make lock"
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -17,21 +20,37 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LAYER := build/layers/drift-statistics
 LAYER_REQUIREMENTS := lambdas/layers/drift-statistics.txt
 
-.PHONY: help deps layers synth test demo diagram report-png lint clean
+.PHONY: help deps lock layers synth diff deploy test demo diagram report-png lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
+	@echo "make diff STAGE=Prod    what deploying the synthesized Prod would change (needs AWS credentials)"
+	@echo "make deploy STAGE=Prod  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
 	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
 	@echo "make lint    ruff on the project"
+	@echo "make lock    re-lock requirements*.txt after changing a pin in pyproject.toml"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
-$(VENV)/.installed: $(REQUIREMENTS) pyproject.toml
+$(VENV)/.installed: $(LOCKS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps --editable .   # the `roadway` command (roadway/cli.py)
+	touch $@
+
+# Re-lock after changing a pin in pyproject.toml: the runtime lock first, then everything else within it.
+lock: $(VENV)/.installed
+	$(UV_COMPILE) -o requirements.txt
+	$(UV_COMPILE) --extra dev --extra model -c requirements.txt -o requirements-dev.txt
+	$(subst pyproject.toml,requirements-serving.in,$(UV_COMPILE)) -o requirements-serving.txt
+
+# The serving image's libraries (requirements-serving.in names the image), for model_code's tests.
+SERVING_VENV := .venv-serving
+$(SERVING_VENV)/.installed: requirements-serving.txt
+	test -x $(SERVING_VENV)/bin/python || $(PYTHON) -m venv $(SERVING_VENV)
+	$(SERVING_VENV)/bin/python -m pip install --quiet -r requirements-serving.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -47,17 +66,38 @@ $(LAYER).installed: $(LAYER_REQUIREMENTS) $(VENV)/.installed
 
 layers: $(LAYER).installed
 
-deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed
+deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed $(SERVING_VENV)/.installed
 
 # The report is written even when the gate fails, so the open findings can be read; synth's status is kept.
+# '**' names every stage's stacks, so the CLI lists them instead of "Supply a stack id ()".
 synth: deps
 	rm -rf cdk.out
-	npx cdk synth --quiet -c config=$(CONFIG); status=$$?; \
+	npx cdk synth --quiet -c config=$(CONFIG) '**'; status=$$?; \
 	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m roadway.compliance_report cdk.out; fi; \
 	  exit $$status
 
+# diff and deploy read the assembly `make synth` wrote (--app cdk.out), never a second synth from another
+# config; roadway.provenance refuses when the config changed since, or when CONFIG names a different one.
+STAGE ?=
+GIVEN_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG))
+define check_assembly
+	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
+	$(PY) -m roadway.provenance check cdk.out $(GIVEN_CONFIG)
+endef
+
+diff: deps
+	$(call check_assembly,diff)
+	npx cdk diff --app cdk.out '$(STAGE)/*'
+
+deploy: deps
+	$(call check_assembly,deploy)
+	npx cdk deploy --app cdk.out '$(STAGE)/*'
+
+# Two workers: the suite is bound by moto set-ups and synths, not I/O. Then the model's own tests again, under
+# the serving image's library versions (no CDK there, so without the suite's conftest).
 test: deps
-	$(PY) -m pytest -n 2   # two workers: the suite is bound by moto set-ups and synths, not I/O
+	$(PY) -m pytest -n 2
+	$(SERVING_VENV)/bin/python -m pytest --noconftest -p no:xdist tests/model_code/test_model.py tests/model_code/test_serve.py
 
 demo: deps
 	$(PY) -m roadway.demo
@@ -65,7 +105,7 @@ demo: deps
 diagram: deps
 	$(PY) -m roadway.diagram docs/architecture
 
-# A real browser's view of the auditor's report; not part of `make test`, so CI needs no browser.
+# A picture of the auditor's report in headless Chromium; `make test` also drives the page in it (tests/browser.py).
 report-png: synth
 	@command -v chromium >/dev/null || { echo "roadway: chromium is not installed (apt-get install chromium)"; exit 2; }
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \

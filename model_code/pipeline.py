@@ -13,8 +13,8 @@ only principal that may write ``pipelines/`` in the artifact bucket. Each execut
 
 The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
 runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
-you pass. ``upsert`` and ``start`` use your real dev-account credentials. This is the only module of
-model_code that imports the SDK.
+you pass. ``upsert`` and ``start`` use your real dev-account credentials. This module and registration.py (the
+image URI) are the only ones of model_code that import the SDK.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model_code import registration
+
 HERE = Path(__file__).resolve().parent
 # Roadway's profiler (the drift job's own statistics, in Model Monitor's schema) runs as the Baseline step.
 PROFILER_DIR = HERE.parent / "lambdas" / "drift_monitor"
-SKLEARN_VERSION = "1.2-1"
 ENGINES = ("roadway", "model-monitor")
 # The artifact bucket's evidence prefix (lambdas/promote_model/artifacts.py PIPELINE_PREFIX; a test holds them equal).
 EVIDENCE_PREFIX = "pipelines"
@@ -58,7 +59,6 @@ def build(settings: PipelineSettings) -> Any:
     """The Pipeline object (SDK 3.x, sagemaker.mlops.workflow)."""
     os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")  # the role lives in the dev account, not here
     import boto3
-    from sagemaker.core import image_uris
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.model_monitor.dataset_format import DatasetFormat
@@ -83,7 +83,7 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.train.model_trainer import ModelTrainer
 
     session = PipelineSession(boto_session=boto3.Session(region_name=settings.region), default_bucket=settings.bucket)
-    image = image_uris.retrieve("sklearn", region=settings.region, version=SKLEARN_VERSION)
+    image = registration.serving_image(settings.region)
     train_data = ParameterString("TrainData", default_value=f"s3://{settings.bucket}/datasets/ames/")
     max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
@@ -247,15 +247,15 @@ def build(settings: PipelineSettings) -> Any:
         role_arn=settings.job_role_arn,
         sagemaker_session=session,
         # train.py packs the serving code (train.SERVING_CODE) under code/ in model.tar.gz.
-        env_vars={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+        env_vars=dict(registration.CONTAINER_ENVIRONMENT),
     )
     register = ModelStep(
         name="Register",
         step_args=builder.register(
             model_package_group_name=settings.group,
             approval_status="PendingManualApproval",
-            content_types=["text/csv", "application/json"],
-            response_types=["application/json", "text/csv"],
+            content_types=registration.CONTENT_TYPES,
+            response_types=registration.RESPONSE_TYPES,
             customer_metadata_properties={"roadway:training-data": train_data},
             model_metrics=ModelMetrics(
                 model_statistics=json_at(Join(on="/", values=[metrics_uri, "evaluation.json"])),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from aws_cdk import App
 
-from roadway.compliance import add_compliance_gate
+from roadway import provenance
+from roadway.compliance import acknowledgement_sources, add_compliance_gate
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
 from stacks.constructs.drift_monitor import LayerMissing
 from stacks.stage import RoadwayStage
@@ -31,14 +33,20 @@ def build_app(app: App, config: RoadwayConfig, *, compliance: bool = True) -> di
     return {name: RoadwayStage(app, config=config, stage=name) for name in STAGE_NAMES}
 
 
+def write_provenance(app: App, config_path: Path) -> Path:
+    """What this assembly was made from, for ``make deploy``'s check and the auditor's report."""
+    return provenance.write(Path(app.outdir), provenance.record(config_path, acknowledgement_sources(app)))
+
+
 def main() -> int:
     """Entry point of ``cdk synth``: bad config and compliance failures are one line, not a trace."""
     app = App()
-    config_path = app.node.try_get_context("config") or str(DEFAULT_CONFIG_PATH)
+    config_path = Path(app.node.try_get_context("config") or DEFAULT_CONFIG_PATH)
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        print(f"roadway: config error: {error}", file=sys.stderr)
+        hint = "" if config_path.exists() else f" (from {Path.cwd()}; run synth from the project's root)"
+        print(f"roadway: config error: {error}{hint}", file=sys.stderr)
         return 2
     try:
         build_app(app, config)
@@ -50,10 +58,17 @@ def main() -> int:
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
+        write_provenance(app, config_path)
         print(
             "roadway: compliance gate failed: unacknowledged cdk-nag findings are listed above "
             "(fix them, or acknowledge them next to the resource with a reason)",
             file=sys.stderr,
         )
         return 1
+    written = write_provenance(app, config_path)
+    print(
+        f"roadway: synthesized {provenance.display_path(config_path)} "
+        f"(sha256 {provenance.sha256_of(config_path)[:12]}); what it was made from: {written}",
+        file=sys.stderr,
+    )
     return 0

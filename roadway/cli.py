@@ -12,19 +12,29 @@ reached with ``--endpoint-url``). Every error is one line on stderr and exit sta
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 from drift_monitor.settings import LATEST_REPORT
+from promote_model.artifacts import artifact_name
 from promote_model.ledger import Ledger
 from promote_model.promotion import DIGEST_KEY
+from promote_model.seal import SEALED
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
 from roadway.naming import Names
@@ -34,6 +44,38 @@ _REFERENCE = re.compile(r"^(?P<stage>[a-z]+):(?P<version>\d+)$")
 
 class CliError(Exception):
     """One line for the operator; raised for anything they can fix."""
+
+
+def iso_utc(value: Any) -> str | None:
+    """Every time the CLI shows or writes, in one format: ISO 8601 in UTC, to the second (``2026-11-24T19:10:32Z``).
+
+    Takes what the sources hold: datetimes from boto3, the ledger's ``...%fZ`` strings, and ``str(datetime)``
+    values with an offset (the lineage's ``approved-at``).
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = str(value).strip().replace(" ", "T")
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def failure(stage: str, what: str, error: Exception) -> CliError:
+    """One line that says which kind of problem it is: no credentials, no network path, or AWS said no."""
+    if isinstance(error, NoCredentialsError):
+        return CliError(f"{stage}: {what}: no credentials ({_one_line(error)})")
+    if isinstance(error, ProfileNotFound):
+        return CliError(f"{stage}: no credentials: {what} is not configured (aws configure sso, or --role-name)")
+    if isinstance(error, EndpointConnectionError):
+        return CliError(f"{stage}: {what}: cannot reach {error.kwargs.get('endpoint_url', 'the endpoint')}")
+    return CliError(f"{stage}: {what} failed: {_one_line(error)}")
 
 
 @dataclass
@@ -77,8 +119,12 @@ class Road:
                 else:
                     session = boto3.session.Session(profile_name=settings.aws_profile, region_name=self.config.region)
             except (BotoCoreError, ClientError) as error:
-                how = f"role {self.role_name}" if self.role_name else f"profile {settings.aws_profile or 'default'}"
-                raise CliError(f"no credentials for stage {stage} ({how}): {_one_line(error)}") from None
+                how = (
+                    f"assuming role {self.role_name}"
+                    if self.role_name
+                    else f"profile {settings.aws_profile or 'default'}"
+                )
+                raise failure(stage, how, error) from None
             self._sessions[stage] = session
         return self._sessions[stage]
 
@@ -87,7 +133,7 @@ class Road:
         try:
             return getattr(self.client(stage, service), operation)(**request)
         except (BotoCoreError, ClientError) as error:
-            raise CliError(f"{stage}: {service} {operation} failed: {_one_line(error)}") from None
+            raise failure(stage, f"{service} {operation}", error) from None
 
     def stack(self, stage: str, name: str) -> dict[str, Any] | None:
         try:
@@ -95,9 +141,9 @@ class Road:
         except ClientError as error:
             if "does not exist" in str(error):
                 return None
-            raise CliError(f"{stage}: cloudformation describe_stacks failed: {_one_line(error)}") from None
+            raise failure(stage, "cloudformation describe_stacks", error) from None
         except BotoCoreError as error:
-            raise CliError(f"{stage}: cloudformation describe_stacks failed: {_one_line(error)}") from None
+            raise failure(stage, "cloudformation describe_stacks", error) from None
         return stack
 
     def ledger(self, stage: str) -> list[dict[str, Any]]:
@@ -111,15 +157,21 @@ class Road:
         try:
             return Ledger(self.client(stage, "dynamodb"), table).entries()
         except (BotoCoreError, ClientError) as error:
-            raise CliError(f"{stage}: reading the promotion ledger {table} failed: {_one_line(error)}") from None
+            raise failure(stage, f"reading the promotion ledger {table}", error) from None
 
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def _version(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1] if arn else ""
+def _version(arn: str) -> int | None:
+    tail = arn.rsplit("/", 1)[-1] if arn else ""
+    return int(tail) if tail.isdigit() else None
+
+
+def _number(value: Any) -> int | None:
+    """Versions are numbers in every field (the ledger keeps them as strings)."""
+    return int(value) if value not in (None, "") and str(value).isdigit() else None
 
 
 # --- status -------------------------------------------------------------------------------------------------
@@ -149,33 +201,47 @@ def status(road: Road) -> list[dict[str, Any]]:
             if into:
                 last = into[-1]
                 row["last_promotion"] = {
-                    k: last.get(k) for k in ("outcome", "at", "source_version", "target_version", "reason")
+                    "outcome": last.get("outcome"),
+                    "at": iso_utc(last.get("at")),
+                    "source_stage": previous,
+                    "source_version": _number(last.get("source_version")),
+                    "target_version": _number(last.get("target_version")),
+                    "reason": last.get("reason") or None,
                 }
         rows.append(row)
     return rows
 
 
+# What ``endpoint_status`` holds besides SageMaker's own EndpointStatus values (InService, Updating, ...).
+ENDPOINT_STATES = {
+    "none": "no endpoint (dev)",
+    "not-deployed": "serving stack not deployed",
+    "no-package": "no endpoint (no package yet)",
+    "not-created": "endpoint not created",
+}
+
+
 def _served(road: Road, stage: str) -> tuple[int | None, str]:
     if road.config.stage(stage).serving is None:  # type: ignore[arg-type]
-        return None, "no endpoint (dev)"
+        return None, "none"
     name = road.names.serving_stack(stage)  # type: ignore[arg-type]
     stack = road.stack(stage, name)
     if stack is None:
-        return None, f"{name} not deployed"
+        return None, "not-deployed"
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     served = parameters.get("ModelPackageArn", "")
     if not served:
-        return None, "no endpoint (no package yet)"
+        return None, "no-package"
     resources = road.call(stage, "cloudformation", "list_stack_resources", StackName=name)["StackResourceSummaries"]
     endpoints = [
         r for r in resources if r["ResourceType"] == "AWS::SageMaker::Endpoint" and r.get("PhysicalResourceId")
     ]
     if not endpoints:
-        return int(_version(served)), "endpoint not created"
+        return _version(served), "not-created"
     endpoint = road.call(
         stage, "sagemaker", "describe_endpoint", EndpointName=endpoints[0]["PhysicalResourceId"].split("/")[-1]
     )
-    return int(_version(served)), str(endpoint["EndpointStatus"])
+    return _version(served), str(endpoint["EndpointStatus"])
 
 
 def _watch(road: Road, stage: str) -> dict[str, Any] | None:
@@ -192,29 +258,29 @@ def _watch(road: Road, stage: str) -> dict[str, Any] | None:
             )
         except ClientError as error:
             if error.response["Error"].get("Code") not in ("ResourceNotFound", "ValidationException"):
-                raise CliError(f"{stage}: sagemaker describe_monitoring_schedule failed: {_one_line(error)}") from None
-            return {"engine": engine, "verdict": "no schedule (no package with a baseline served yet)"}
+                raise failure(stage, "sagemaker describe_monitoring_schedule", error) from None
+            return {"engine": engine, "verdict": "no-schedule"}
         except BotoCoreError as error:
-            raise CliError(f"{stage}: sagemaker describe_monitoring_schedule failed: {_one_line(error)}") from None
+            raise failure(stage, "sagemaker describe_monitoring_schedule", error) from None
         last = schedule.get("LastMonitoringExecutionSummary") or {}
         state = last.get("MonitoringExecutionStatus")
-        verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no run yet")
-        return {"engine": engine, "verdict": verdict, "at": str(last.get("ScheduledTime") or "") or None}
+        verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no-run-yet")
+        return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
     stack = road.stack(stage, road.names.serving_stack(stage))  # type: ignore[arg-type]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
     reports = outputs.get("DriftReports", "")
     if not reports.startswith("s3://"):
-        return {"engine": engine, "verdict": "not deployed"}
+        return {"engine": engine, "verdict": "not-deployed"}
     bucket, _, prefix = reports[len("s3://") :].partition("/")
     try:
         body = road.client(stage, "s3").get_object(Bucket=bucket, Key=f"{prefix}/{LATEST_REPORT}")["Body"].read()
         latest = json.loads(body)
     except ClientError as error:
         if error.response["Error"].get("Code") in ("NoSuchKey", "404"):
-            return {"engine": engine, "verdict": "no run yet"}
-        raise CliError(f"{stage}: reading the drift job's {LATEST_REPORT} failed: {_one_line(error)}") from None
+            return {"engine": engine, "verdict": "no-run-yet"}
+        raise failure(stage, f"reading the drift job's {LATEST_REPORT}", error) from None
     except (BotoCoreError, ValueError) as error:
-        raise CliError(f"{stage}: reading the drift job's {LATEST_REPORT} failed: {_one_line(error)}") from None
+        raise failure(stage, f"reading the drift job's {LATEST_REPORT}", error) from None
     return {
         "engine": engine,
         "verdict": latest.get("verdict"),
@@ -224,10 +290,18 @@ def _watch(road: Road, stage: str) -> dict[str, Any] | None:
     }
 
 
+# How the verdicts that are not drift/no-drift/no-traffic read in the table.
+VERDICT_TEXT = {
+    "no-schedule": "no schedule (no package with a baseline served yet)",
+    "not-deployed": "not deployed",
+    "no-run-yet": "no run yet",
+}
+
+
 def _watch_text(watch: dict[str, Any] | None) -> str:
     if watch is None:
         return "-"
-    text = str(watch.get("verdict"))
+    text = VERDICT_TEXT.get(str(watch.get("verdict")), str(watch.get("verdict")))
     if watch.get("paging_features"):
         text += f" ({', '.join(watch['paging_features'])})"
     window = watch.get("window") or {}
@@ -246,10 +320,10 @@ def status_table(rows: list[dict[str, Any]]) -> str:
         if last is None:
             promotion = "-"
         else:
-            promotion = f"{last['outcome']} v{last.get('source_version') or '?'}"
+            promotion = f"{last['outcome']} {last['source_stage']} v{last.get('source_version') or '?'}"
             if last.get("target_version"):
-                promotion += f" -> v{last['target_version']}"
-            promotion += f" at {last.get('at', '?')}"
+                promotion += f" as {row['stage']} v{last['target_version']}"
+            promotion += f" at {last.get('at') or '?'}"
             if last.get("reason"):
                 promotion += f": {last['reason']}"
         lines.append(
@@ -258,7 +332,7 @@ def status_table(rows: list[dict[str, Any]]) -> str:
                 row["account"],
                 f"v{row['approved_version']}" if row["approved_version"] else "-",
                 f"v{row['served_version']}" if row["served_version"] else "-",
-                row["endpoint_status"],
+                ENDPOINT_STATES.get(row["endpoint_status"], row["endpoint_status"]),
                 _watch_text(row.get("monitoring")),
                 promotion,
             )
@@ -308,37 +382,60 @@ def trace(road: Road, reference: str) -> list[dict[str, Any]]:
             raise CliError(f"{stage}: sagemaker describe_model_package failed: {_one_line(error)}") from None
         lineage = package.get("CustomerMetadataProperties") or {}
         source = lineage.get("roadway:source-arn", "")
+        records = _ledger_of(road, stage, arn)
+        digests = {k[len(DIGEST_KEY) :]: v for k, v in sorted(lineage.items()) if k.startswith(DIGEST_KEY)}
+        if not digests:  # a dev package carries no lineage: its seal has what it was registered with
+            seal = next((r for r in records if r["outcome"] == SEALED), None)
+            digests = dict(
+                sorted((artifact_name(uri), e["sha256"]) for uri, e in ((seal or {}).get("seal") or {}).items())
+            )
         hop: dict[str, Any] = {
             "stage": stage,
-            "version": package.get("ModelPackageVersion"),
+            "version": _number(package.get("ModelPackageVersion")),
             "arn": arn,
             "status": package.get("ModelApprovalStatus"),
-            "created": str(package.get("CreationTime", "")),
+            "created": iso_utc(package.get("CreationTime")),
             "from": source or None,
             "approved_by": lineage.get("roadway:approved-by"),
-            "approved_at": lineage.get("roadway:approved-at"),
-            "digests": {k[len(DIGEST_KEY) :]: v for k, v in sorted(lineage.items()) if k.startswith(DIGEST_KEY)},
+            "approved_at": iso_utc(lineage.get("roadway:approved-at")),
+            "digests": digests,
             "rmse_log": lineage.get("roadway:rmse-log") or _registered_rmse(road, stage, package),
             "training_data": lineage.get("roadway:training-data"),
             "model_data": next(
                 (c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])), None
             ),
+            "ledger": [
+                {
+                    "stage": r["stage"],
+                    "outcome": r["outcome"],
+                    "at": iso_utc(r.get("at")),
+                    "target_version": _number(r.get("target_version")),
+                    "reason": r.get("reason") or None,
+                }
+                for r in records
+            ],
         }
-        if source:
-            # The seal is in the ledger of the stage that registered the source package; the promotion was decided,
-            # and recorded, by the stage that took it in.
-            source_stage = road.stage_of_account(source.split(":")[4])
-            sealed = [
-                e for e in road.ledger(source_stage) if e.get("source_arn") == source and e["outcome"] == "sealed"
-            ]
-            taken = [e for e in road.ledger(stage) if e.get("source_arn") == source and e.get("outcome") != "sealed"]
-            records = sorted(sealed + taken, key=lambda e: str(e.get("at", "")))
-            hop["promotion"] = [{k: e.get(k) for k in ("outcome", "at", "reason") if e.get(k)} for e in records]
         hops.append(hop)
         if any(h["arn"] == source for h in hops):
             raise CliError(f"lineage of {arn} loops back to {source}")
         arn = source
     return hops
+
+
+def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
+    """Every ledger record about one package, oldest first: its seal (in its own stage's ledger) and whatever the
+    next stage did with it (promoted, refused, failed, rolled back), so no outcome is hidden."""
+    stages = [stage]
+    following = road.config.next_stage(stage)  # type: ignore[arg-type]
+    if following is not None:
+        stages.append(following)
+    records = [
+        {**entry, "stage": where}
+        for where in stages
+        for entry in road.ledger(where)
+        if entry.get("source_arn") == arn and (entry.get("outcome") != SEALED or where == stage)
+    ]
+    return sorted(records, key=lambda e: str(e.get("at", "")))
 
 
 def _registered_rmse(road: Road, stage: str, package: dict[str, Any]) -> str | None:
@@ -364,9 +461,10 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
         if hop.get("from"):
             lines.append(f"    from        {hop['from']}")
             lines.append(f"    approved    by {hop.get('approved_by') or '?'} at {hop.get('approved_at') or '?'}")
-        for record in hop.get("promotion", []):
-            reason = f" ({record['reason']})" if record.get("reason") else ""
-            lines.append(f"    ledger      {record.get('outcome')} at {record.get('at')}{reason}")
+        for record in hop.get("ledger", []):
+            onward = f" as {record['stage']} v{record['target_version']}" if record.get("target_version") else ""
+            reason = f": {record['reason']}" if record.get("reason") else ""
+            lines.append(f"    ledger      {record['stage']} {record['outcome']}{onward} at {record['at']}{reason}")
         if hop.get("rmse_log"):
             lines.append(f"    rmse_log    {hop['rmse_log']}")
         for name, digest in hop["digests"].items():
@@ -381,29 +479,59 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
 # --- entry point --------------------------------------------------------------------------------------------
 
 
+def version() -> str:
+    try:
+        return metadata.version("roadway")
+    except metadata.PackageNotFoundError:  # run from a checkout without `pip install -e .`
+        return "unknown (not installed)"
+
+
+def global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The same options before or after the command (``roadway status --config x.yaml`` works too); only the
+    top level sets defaults, so a command's parser never overwrites what was given before it."""
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--config", default=default(str(DEFAULT_CONFIG_PATH)), help="the road's config file")
+    parser.add_argument(
+        "--endpoint-url", default=default(None), help="send every AWS call here (e.g. the demo's moto_server)"
+    )
+    parser.add_argument(
+        "--role-name", default=default(None), help="assume this role in each stage's account instead of profiles"
+    )
+
+
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="roadway", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="the road's config file")
-    parser.add_argument("--endpoint-url", help="send every AWS call here (e.g. the demo's moto_server)")
-    parser.add_argument("--role-name", help="assume this role in each stage's account instead of profiles")
+    parser.add_argument("--version", action="version", version=f"roadway {version()}")
+    global_options(parser, defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    global_options(common, defaults=False)
     commands = parser.add_subparsers(dest="command", required=True)
     status_parser = commands.add_parser(
-        "status", help="per stage: approved, served, endpoint, monitoring verdict, last promotion"
+        "status", parents=[common], help="per stage: approved, served, endpoint, monitoring verdict, last promotion"
     )
     status_parser.add_argument("--json", action="store_true", help="machine-readable output")
-    trace_parser = commands.add_parser("trace", help="a package's chain back to dev")
+    trace_parser = commands.add_parser("trace", parents=[common], help="a package's chain back to dev")
     trace_parser.add_argument("package", help="a model package ARN, or stage:version like prod:3")
     trace_parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
+    config_path = Path(args.config)
     try:
-        config = load_config(Path(args.config))
+        if not config_path.exists() and args.config == str(DEFAULT_CONFIG_PATH):
+            raise CliError(
+                f"{config_path}: config file not found in {Path.cwd()} "
+                "(run roadway from the project's root, or pass --config PATH)"
+            )
+        config = load_config(config_path)
         road = Road(config, endpoint_url=args.endpoint_url, role_name=args.role_name)
         if args.command == "status":
             rows = status(road)
-            out(json.dumps(rows, indent=2, default=str) if args.json else status_table(rows))
+            out(json.dumps(rows, indent=2) if args.json else status_table(rows))
         else:
             hops = trace(road, args.package)
-            out(json.dumps(hops, indent=2, default=str) if args.json else trace_text(hops))
+            out(json.dumps(hops, indent=2) if args.json else trace_text(hops))
     except (CliError, ConfigError) as error:
         print(f"roadway: {error}", file=sys.stderr)
         return 2

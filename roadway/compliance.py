@@ -7,13 +7,17 @@ through :func:`acknowledge`, which refuses an empty or hand-waving reason.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from aws_cdk import Acknowledgment, App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks
 from constructs import IConstruct
 
-RULE_PACKS: tuple[str, ...] = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "Roadway")
+from roadway.compliance_packs import RULE_PACKS
+
 _MIN_REASON = 20
 
 
@@ -40,17 +44,43 @@ def add_compliance_gate(app: App) -> None:
     Validations.of(app).add_plugins(*rule_packs(app))
 
 
-def acknowledge(scope: IConstruct | Validations, findings: Mapping[str, str]) -> None:
-    """Acknowledge findings on ``scope``: a mapping of finding id to the reason an auditor reads."""
-    validations = scope if isinstance(scope, Validations) else Validations.of(scope)
+# Where each acknowledgement was made, per app (keyed by the root construct's address), for the auditor.
+_SOURCES: dict[str, list[dict[str, Any]]] = {}
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
+    """Acknowledge findings on ``scope``: a mapping of finding id to the reason an auditor reads.
+
+    A finding id is written as cdk-nag names it (``AwsSolutions-IAM5[Action::s3:List*]``) or as CDK prints it
+    in its hint, with the pack in front (``AwsSolutions::AwsSolutions-IAM5[Action::s3:List*]``).
+    """
+    caller = sys._getframe(1)
+    source = Path(caller.f_code.co_filename).resolve()
+    where = str(source.relative_to(_ROOT)) if source.is_relative_to(_ROOT) else str(source)
     for finding, reason in findings.items():
-        pack = next((p for p in RULE_PACKS if finding.startswith(f"{p}-")), None)
-        if pack is None:
-            raise ValueError(f"unknown rule pack in finding id {finding!r}")
+        full_id = qualified(finding)
         if len(reason.strip()) < _MIN_REASON:
             raise ValueError(f"acknowledgement of {finding} needs a reason an auditor can accept")
         # "<pack>::<finding>" is the id the validation framework matches and reports as suppressed.
-        validations.acknowledge(Acknowledgment(id=f"{pack}::{finding}", reason=reason))
+        Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=reason))
+        _SOURCES.setdefault(scope.node.root.node.addr, []).append(
+            {"id": full_id, "at": scope.node.path, "file": where, "line": caller.f_lineno}
+        )
+
+
+def qualified(finding: str) -> str:
+    """The id with its pack in front, as the validation framework matches it; refuses an unknown pack."""
+    rule = next((finding.removeprefix(f"{p}::") for p in RULE_PACKS if finding.startswith(f"{p}::")), finding)
+    pack = next((p for p in RULE_PACKS if rule.startswith(f"{p}-")), None)
+    if pack is None or (rule != finding and not finding.startswith(f"{pack}::")):
+        raise ValueError(f"unknown rule pack in finding id {finding!r}: expected one of {', '.join(RULE_PACKS)}")
+    return f"{pack}::{rule}"
+
+
+def acknowledgement_sources(app: IConstruct) -> list[dict[str, Any]]:
+    """Every acknowledgement made in ``app``'s tree: its id, construct path, source file and line."""
+    return list(_SOURCES.get(app.node.root.node.addr, []))
 
 
 def nag_resource(scope: IConstruct, value: str) -> str:

@@ -1,27 +1,50 @@
 """The auditor's compliance report, built from the cloud assembly after every synth.
 
 CDK's ``validation-report.json`` holds, per rule pack, the open findings (``violations``) and the acknowledged
-ones with their reasons (``suppressedViolations``). This turns it into one report per synth, under
-``cdk.out/compliance/``: ``index.html`` (self-contained), ``report.md``, ``report.json`` and ``report.csv``.
+ones with their reasons (``suppressedViolations``); ``roadway-provenance.json`` (see :mod:`roadway.provenance`)
+says what the assembly was made from and where in the source each acknowledgement was made. This turns both
+into one report per synth, under ``cdk.out/compliance/``: ``index.html`` (self-contained, grouped by stage and
+pack, filterable), ``report.md``, ``report.json`` and ``report.csv``.
 
     python -m roadway.compliance_report cdk.out
+
+cdk-nag 3 reports no list of the rules a pack evaluated, so the report cannot show which rules passed; it shows
+every rule with a finding, also by the NIST 800-53 and HIPAA controls the rule's text cites, and says so.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
+import re
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from roadway.compliance import RULE_PACKS
+from roadway import provenance as provenance_record
+from roadway.compliance_packs import RULE_PACKS
 
 STAGES = ("Dev", "Test", "Prod")
+# CDK's own CloudFormation checks (cfn-lint) run beside the packs; their findings are reported too.
+CFN_VALIDATE = "CloudFormation Validate"
+PACKS: tuple[str, ...] = (*RULE_PACKS, CFN_VALIDATE)
+# Packs whose rule texts cite the controls of a framework, and what the report calls that framework.
+FRAMEWORKS = {"NIST.800.53.R5": "NIST SP 800-53 rev. 5", "HIPAA.Security": "HIPAA Security Rule (45 CFR)"}
+COVERAGE_NOTE = (
+    "cdk-nag 3 does not report which rules a pack evaluated, only the rules with findings. This report "
+    "therefore lists every rule that found something (open or acknowledged) and cannot list the rules that "
+    "passed: a control absent from the table below was either checked and satisfied, or not checked by "
+    "these packs."
+)
+# cdk-nag words an acknowledged IAM5 finding as its failure ("... and does not have a cdk-nag rule
+# suppression with evidence ..."); the report states what the rule checks instead.
+_CONTROL_CLAUSE = re.compile(r"\(Control IDs?:\s*")
+_SUPPRESSION_CLAUSE = re.compile(r"\s+and does not have a cdk-nag rule suppression[^.]*")
 
 
 @dataclass(frozen=True, order=True)
@@ -32,28 +55,69 @@ class Finding:
     pack: str
     rule: str
     status: str  # "open" or "acknowledged"
-    resource: str
+    resource: str  # the construct path
+    template: str  # "<template file>#<logical id>" where CDK names it
+    summary: str  # what the rule checks, in one sentence
+    controls: tuple[str, ...]  # the framework controls the rule's text cites
     reason: str
-    acknowledged_at: str
-    description: str
+    acknowledged_on: str  # the construct path the acknowledgement was made on
+    source: str  # "<file>:<line>" of the acknowledgement, when the app recorded it
+
+    @property
+    def anchor(self) -> str:
+        """Stable across synths while the finding stays, so a link in a ticket keeps pointing at it."""
+        key = "\0".join((self.stage, self.pack, self.rule, self.resource, self.status))
+        return "f-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _short(description: str) -> str:
-    """The rule's first sentence: the rest of cdk-nag's text is guidance, not the finding."""
-    sentence = description.split(". ")[0].strip()
+def _control_clause(description: str) -> tuple[int, int] | None:
+    """Where the "(Control IDs: AC-2(4), 164.308(a)(1))" clause of a NIST/HIPAA rule's text starts and ends."""
+    found = _CONTROL_CLAUSE.search(description)
+    if found is None:
+        return None
+    start = found.start()
+    depth = 0
+    for end in range(start, len(description)):
+        depth += {"(": 1, ")": -1}.get(description[end], 0)
+        if depth == 0:
+            return start, end + 1
+    return start, len(description)
+
+
+def cited_controls(description: str) -> tuple[str, ...]:
+    span = _control_clause(description)
+    if span is None:
+        return ()
+    inner = _CONTROL_CLAUSE.sub("", description[span[0] : span[1] - 1], count=1)
+    return tuple(part.strip() for part in re.split(r",\s*", inner) if part.strip())
+
+
+def summary_of(description: str) -> str:
+    """The rule's first sentence without its control list: the rest of cdk-nag's text is guidance."""
+    span = _control_clause(description)
+    if span is not None:
+        description = description[: span[0]].rstrip(" -") + description[span[1] :]
+    sentence = _SUPPRESSION_CLAUSE.sub("", description).split(". ")[0].strip()
     return sentence if sentence.endswith(".") else sentence + "."
 
 
-def read_findings(report: dict[str, Any]) -> list[Finding]:
+def read_findings(report: dict[str, Any], provenance: dict[str, Any] | None = None) -> list[Finding]:
+    sources = {
+        (item["at"], item["id"]): f"{item['file']}:{item['line']}"
+        for item in (provenance or {}).get("acknowledgements", [])
+    }
     findings: list[Finding] = []
     for plugin in report.get("pluginReports", []):
         pack = plugin["pluginName"]
-        if pack not in RULE_PACKS:
+        if pack not in PACKS:
             continue
         for status, key in (("open", "violations"), ("acknowledged", "suppressedViolations")):
             for item in plugin.get(key, []):
+                description = item.get("description", "")
+                at = item.get("acknowledgedAt", "")
                 for construct in item["violatingConstructs"]:
                     path = construct["constructPath"]
+                    resource = construct.get("cloudFormationResource") or {}
                     findings.append(
                         Finding(
                             stage=path.split("/")[0],
@@ -61,12 +125,24 @@ def read_findings(report: dict[str, Any]) -> list[Finding]:
                             rule=item["ruleName"],
                             status=status,
                             resource=path,
+                            template=(
+                                f"{resource['templatePath']}#{resource['logicalId']}"
+                                if resource.get("logicalId")
+                                else ""
+                            ),
+                            summary=summary_of(description),
+                            controls=cited_controls(description),
                             reason=item.get("reason", ""),
-                            acknowledged_at=item.get("acknowledgedAt", ""),
-                            description=_short(item.get("description", "")),
+                            acknowledged_on=at,
+                            source=sources.get(
+                                (at, item.get("acknowledgedId", "")),
+                                "aws-cdk-lib (CDK's own acknowledgement)"
+                                if status == "acknowledged" and pack == CFN_VALIDATE
+                                else "",
+                            ),
                         )
                     )
-    return sorted(findings, key=lambda f: (_stage_order(f.stage), f))
+    return sorted(findings, key=lambda f: (_stage_order(f.stage), PACKS.index(f.pack), f))
 
 
 def _stage_order(stage: str) -> tuple[int, str]:
@@ -79,23 +155,58 @@ def totals(findings: list[Finding]) -> dict[str, dict[str, dict[str, int]]]:
     counts = Counter((f.stage, f.pack, f.status) for f in findings)
     stages = sorted({f.stage for f in findings} | set(STAGES), key=_stage_order)
     return {
-        stage: {
-            pack: {status: counts[(stage, pack, status)] for status in ("open", "acknowledged")} for pack in RULE_PACKS
-        }
+        stage: {pack: {status: counts[(stage, pack, status)] for status in ("open", "acknowledged")} for pack in PACKS}
         for stage in stages
     }
 
 
-def render_markdown(findings: list[Finding], summary: dict[str, dict[str, dict[str, int]]]) -> str:
+def by_control(findings: list[Finding]) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
+    """framework pack -> control -> rule -> {"open": n, "acknowledged": n}, controls in the order cited."""
+    table: dict[str, dict[str, dict[str, dict[str, int]]]] = {pack: {} for pack in FRAMEWORKS}
+    for f in findings:
+        if f.pack not in FRAMEWORKS:
+            continue
+        for control in f.controls:
+            rules = table[f.pack].setdefault(control, {})
+            counts = rules.setdefault(f.rule, {"open": 0, "acknowledged": 0})
+            counts[f.status] += 1
+    return {pack: dict(sorted(controls.items(), key=lambda c: _control_key(c[0]))) for pack, controls in table.items()}
+
+
+def _control_key(control: str) -> list[tuple[int, str]]:
+    """AC-2 < AC-2(4) < AC-10 and 164.308(a)(1) < 164.312(a): numbers compare as numbers."""
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.findall(r"\d+|[A-Za-z]+", control)]
+
+
+def _provenance_lines(provenance: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if provenance is None:
+        return [("provenance", "not recorded: this assembly was not synthesized by Roadway's app (make synth)")]
+    source = provenance["source"]
+    commit = source["commit"] or "not a git checkout"
+    if source["dirty"]:
+        commit += " (with uncommitted changes)"
+    versions = ", ".join(f"{name} {version or 'unknown'}" for name, version in provenance["versions"].items())
+    return [
+        ("synthesized", provenance["generated_at"]),
+        ("git commit", commit),
+        ("config", f"{provenance['config']['path']} (sha256 {provenance['config']['sha256']})"),
+        ("versions", versions),
+    ]
+
+
+def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) -> str:
+    summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
     lines = [
         "# Roadway compliance report",
         "",
-        f"Rule packs: {', '.join(RULE_PACKS)}. Open findings: **{open_count}**. "
+        *(f"- **{label}**: {value}" for label, value in _provenance_lines(provenance)),
+        "",
+        f"Rule packs: {', '.join(PACKS)}. Open findings: **{open_count}**. "
         f"Acknowledged findings: **{len(findings) - open_count}**.",
         "",
-        "| stage | " + " | ".join(RULE_PACKS) + " |",
-        "| --- |" + " --- |" * len(RULE_PACKS),
+        "| stage | " + " | ".join(PACKS) + " |",
+        "| --- |" + " --- |" * len(PACKS),
     ]
     for stage, packs in summary.items():
         cells = [f"{c['open']} open, {c['acknowledged']} acknowledged" for c in packs.values()]
@@ -106,11 +217,26 @@ def render_markdown(findings: list[Finding], summary: dict[str, dict[str, dict[s
         if not rows:
             lines.append("None.")
             continue
-        lines += ["| stage | pack | rule | resource | reason |", "| --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {f.stage} | {f.pack} | `{f.rule}` | `{f.resource}` | {f.reason or f.description} |".replace("\n", " ")
+            "| stage | pack | rule | resource | reason | acknowledged in |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {f.stage} | {f.pack} | `{f.rule}` | `{f.resource}` | {f.reason or f.summary} | "
+            f"{f'`{f.source}`' if f.source else ''} |".replace("\n", " ")
             for f in rows
         ]
+    lines += ["", "## By control", "", COVERAGE_NOTE]
+    for pack, controls in by_control(findings).items():
+        lines += ["", f"### {FRAMEWORKS[pack]}", "", "| control | rules with findings |", "| --- | --- |"]
+        lines += [
+            f"| {control} | "
+            + "; ".join(f"`{rule}` ({c['open']} open, {c['acknowledged']} acknowledged)" for rule, c in rules.items())
+            + " |"
+            for control, rules in controls.items()
+        ]
+        if not controls:
+            lines.append("| none cited | |")
     return "\n".join(lines) + "\n"
 
 
@@ -118,47 +244,117 @@ def render_csv(findings: list[Finding]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(Finding.__dataclass_fields__))
     writer.writeheader()
-    writer.writerows(asdict(f) for f in findings)
+    writer.writerows({**asdict(f), "controls": " ".join(f.controls)} for f in findings)
     return buffer.getvalue()
 
 
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2330}h1{margin:0 0 .3rem}
-table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border:1px solid #d4d8e0;padding:.35rem .5rem;
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2330}h1{margin:0 0 .3rem}h2{margin-top:2rem}
+table{border-collapse:collapse;width:100%;margin:.6rem 0 1rem}td,th{border:1px solid #d4d8e0;padding:.35rem .5rem;
 text-align:left;vertical-align:top}th{background:#f2f4f8}code{font-size:12px;word-break:break-all}
-.open{background:#fde8e8}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}
-.totals td{text-align:center}
+tr.open{background:#fde8e8}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}
+.totals td{text-align:center}.meta th{width:9rem}.filters{position:sticky;top:0;background:#fff;padding:.6rem 0;
+border-bottom:1px solid #d4d8e0}.filters input{width:28rem;padding:.3rem}.note{color:#4a5263}
+tr:target{outline:2px solid #2f6feb}a.anchor{color:#4a5263;text-decoration:none;font-size:12px}
+"""
+
+# Hides the findings that do not match the text or status, and groups left empty; no external resource.
+_SCRIPT = """
+(function () {
+  const text = document.getElementById('filter');
+  const status = document.getElementById('status');
+  const shown = document.getElementById('shown');
+  function apply() {
+    const words = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    let count = 0;
+    document.querySelectorAll('tr.finding').forEach(function (row) {
+      const hay = row.textContent.toLowerCase();
+      const ok = (status.value === 'all' || row.dataset.status === status.value) &&
+        words.every(function (w) { return hay.includes(w); });
+      row.hidden = !ok;
+      if (ok) { count += 1; }
+    });
+    document.querySelectorAll('section.group').forEach(function (group) {
+      group.hidden = group.querySelector('tr.finding:not([hidden])') === null;
+    });
+    shown.textContent = count;
+  }
+  text.addEventListener('input', apply);
+  status.addEventListener('change', apply);
+  apply();
+})();
 """
 
 
-def render_html(findings: list[Finding], summary: dict[str, dict[str, dict[str, int]]]) -> str:
+def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> str:
     esc = html.escape
+    summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
     verdict = (
         '<span class="ok">PASS: no open finding</span>'
         if open_count == 0
         else f'<span class="bad">FAIL: {open_count} open findings</span>'
     )
-    head = "".join(f"<th>{esc(p)}</th>" for p in RULE_PACKS)
+    meta = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _provenance_lines(provenance))
+    head = "".join(f"<th>{esc(p)}</th>" for p in PACKS)
     total_rows = "".join(
         f"<tr><th>{esc(stage)}</th>"
         + "".join(f"<td>{c['open']} open<br>{c['acknowledged']} acknowledged</td>" for c in packs.values())
         + "</tr>"
         for stage, packs in summary.items()
     )
-    body_rows = "".join(
-        f'<tr class="{"open" if f.status == "open" else ""}"><td>{esc(f.stage)}</td><td>{esc(f.pack)}</td>'
-        f"<td><code>{esc(f.rule)}</code><br>{esc(f.description)}</td><td>{esc(f.status)}</td>"
-        f"<td><code>{esc(f.resource)}</code></td><td>{esc(f.reason)}</td></tr>"
-        for f in findings
-    )
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[(f.stage, f.pack)].append(f)
+    sections = []
+    for (stage, pack), rows in groups.items():
+        body = "".join(
+            f'<tr id="{f.anchor}" class="finding {f.status}" data-status="{f.status}">'
+            f'<td><a class="anchor" href="#{f.anchor}">#</a> <code>{esc(f.rule)}</code><br>{esc(f.summary)}'
+            + (f"<br><small>controls: {esc(', '.join(f.controls))}</small>" if f.controls else "")
+            + f"</td><td>{esc(f.status)}</td><td><code>{esc(f.resource)}</code>"
+            + (f"<br><small>{esc(f.template)}</small>" if f.template else "")
+            + f"</td><td>{esc(f.reason)}</td><td>{f'<code>{esc(f.source)}</code>' if f.source else ''}</td></tr>"
+            for f in rows
+        )
+        sections.append(
+            f'<section class="group" data-stage="{esc(stage)}" data-pack="{esc(pack)}">'
+            f"<h3>{esc(stage)} · {esc(pack)} ({len(rows)})</h3><table><tr><th>rule</th><th>status</th>"
+            f"<th>resource</th><th>reason given</th><th>acknowledged in</th></tr>{body}</table></section>"
+        )
+    control_tables = []
+    for pack, controls in by_control(findings).items():
+        rows_html = (
+            "".join(
+                f"<tr><th>{esc(control)}</th><td>"
+                + "<br>".join(
+                    f"<code>{esc(rule)}</code> ({c['open']} open, {c['acknowledged']} acknowledged)"
+                    for rule, c in rules.items()
+                )
+                + "</td></tr>"
+                for control, rules in controls.items()
+            )
+            or "<tr><td colspan=2>no control cited by a finding</td></tr>"
+        )
+        control_tables.append(
+            f"<h3>{esc(FRAMEWORKS[pack])}</h3><table><tr><th>control</th><th>rules with findings</th></tr>"
+            f"{rows_html}</table>"
+        )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roadway compliance report</title>'
         f"<style>{_CSS}</style></head><body><h1>Roadway compliance report</h1><p>{verdict}. "
         f"{len(findings) - open_count} acknowledged findings across {len(summary)} stages.</p>"
+        f'<table class="meta">{meta}</table>'
         f'<table class="totals"><tr><th>stage</th>{head}</tr>{total_rows}</table>'
-        "<h2>Every finding</h2><table><tr><th>stage</th><th>pack</th><th>rule</th><th>status</th>"
-        f"<th>resource</th><th>reason given</th></tr>{body_rows}</table></body></html>\n"
+        '<h2>Findings by stage and pack</h2><div class="filters"><label>Filter '
+        '<input id="filter" type="search" placeholder="rule, resource, reason, control, file…"></label> '
+        '<label>Status <select id="status"><option value="all">all</option><option value="open">open</option>'
+        '<option value="acknowledged">acknowledged</option></select></label> '
+        f'<span class="note"><span id="shown">{len(findings)}</span> of {len(findings)} findings shown</span></div>'
+        + "".join(sections)
+        + f'<h2>By control</h2><p class="note">{esc(COVERAGE_NOTE)}</p>'
+        + "".join(control_tables)
+        + f"<script>{_SCRIPT}</script></body></html>\n"
     )
 
 
@@ -166,16 +362,26 @@ def write_report(cdk_out: Path) -> Path:
     source = cdk_out / "validation-report.json"
     if not source.exists():
         raise FileNotFoundError(f"{source} is missing: run `make synth` first")
-    findings = read_findings(json.loads(source.read_text()))
-    summary = totals(findings)
+    provenance = provenance_record.read(cdk_out)
+    findings = read_findings(json.loads(source.read_text()), provenance)
     target = cdk_out / "compliance"
     target.mkdir(parents=True, exist_ok=True)
     (target / "report.json").write_text(
-        json.dumps({"packs": list(RULE_PACKS), "totals": summary, "findings": [asdict(f) for f in findings]}, indent=2)
+        json.dumps(
+            {
+                "provenance": provenance,
+                "packs": list(PACKS),
+                "coverage": COVERAGE_NOTE,
+                "totals": totals(findings),
+                "by_control": by_control(findings),
+                "findings": [{**asdict(f), "anchor": f.anchor} for f in findings],
+            },
+            indent=2,
+        )
     )
     (target / "report.csv").write_text(render_csv(findings))
-    (target / "report.md").write_text(render_markdown(findings, summary))
-    (target / "index.html").write_text(render_html(findings, summary))
+    (target / "report.md").write_text(render_markdown(findings, provenance))
+    (target / "index.html").write_text(render_html(findings, provenance))
     return target
 
 

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 AUTHOR = "ana-garcia"  # the data scientist who trains and registers
 DEV_BUCKET = "roadway-demo-dev-artifacts"
 APPROVERS = {"dev": "maria-lopez", "test": "li-wei"}  # a distinct person per stage
-IMAGE = "141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1"
 
 
 def say(step: str, detail: str = "") -> None:
@@ -171,7 +170,7 @@ def _run(port: int) -> dict[str, Any]:
 
         from drift_monitor import profile
 
-        from model_code import train
+        from model_code import registration, train
 
         def train_and_register(run_name: str, sample: int = 0) -> tuple[str, dict[str, float]]:
             model_dir, out_dir = work / run_name / "model", work / run_name / "out"
@@ -194,38 +193,21 @@ def _run(port: int) -> dict[str, Any]:
             ):
                 dev_s3.upload_file(str(path), buckets["dev"], f"{prefix}/{name}")
 
-            def json_at(name: str) -> dict[str, str]:
-                return {"ContentType": "application/json", "S3Uri": f"s3://{buckets['dev']}/{prefix}/{name}"}
+            def at(name: str) -> str:
+                return f"s3://{buckets['dev']}/{prefix}/{name}"
 
-            data_quality = {
-                "Statistics": json_at("data-quality-baseline/statistics.json"),
-                "Constraints": json_at("data-quality-baseline/constraints.json"),
-            }
-            arn = (
-                sessions["dev"]
-                .client("sagemaker")
-                .create_model_package(
-                    ModelPackageGroupName=group,
-                    ModelApprovalStatus="PendingManualApproval",
-                    ModelPackageDescription=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
-                    InferenceSpecification={
-                        "Containers": [
-                            {
-                                "Image": IMAGE.format(region=region),
-                                "ModelDataUrl": f"s3://{buckets['dev']}/{prefix}/model.tar.gz",
-                            }
-                        ],
-                        "SupportedContentTypes": ["text/csv", "application/json"],
-                        "SupportedResponseMIMETypes": ["application/json", "text/csv"],
-                    },
-                    ModelMetrics={
-                        "ModelQuality": {"Statistics": json_at("evaluation.json")},
-                        "ModelDataQuality": data_quality,
-                    },
-                    DriftCheckBaselines={"ModelDataQuality": data_quality},
-                    CustomerMetadataProperties={"roadway:training-data": "data/ames.csv"},
-                )["ModelPackageArn"]
+            # The same description of a package as the pipeline's Register step (model_code/registration.py).
+            request = registration.package_request(
+                group=group,
+                image=registration.serving_image(region),
+                model_data_url=at("model.tar.gz"),
+                evaluation_uri=at("evaluation.json"),
+                statistics_uri=at("data-quality-baseline/statistics.json"),
+                constraints_uri=at("data-quality-baseline/constraints.json"),
+                training_data="data/ames.csv",
+                description=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
             )
+            arn = sessions["dev"].client("sagemaker").create_model_package(**request)["ModelPackageArn"]
             # What SageMaker records when ana-garcia registers from her Studio profile (moto records no caller).
             road.record_identities(arn, created_by=road.studio_user(accounts["dev"], AUTHOR))
             return str(arn), metrics

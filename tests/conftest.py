@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +10,14 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from roadway.quiet_jsii import quiet_jsii
 
-from aws_cdk import App
+quiet_jsii()  # as app.py does, before the CDK's Node process starts
 
-from roadway.cdk_app import build_app
-from roadway.config import RoadwayConfig, load_config
+from aws_cdk import App  # noqa: E402
+
+from roadway.cdk_app import build_app, write_provenance  # noqa: E402
+from roadway.config import RoadwayConfig, load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
@@ -44,10 +45,14 @@ class Synth:
         }
 
 
-def synthesize(config: RoadwayConfig, outdir: Path, *, compliance: bool = True) -> Synth:
+def synthesize(
+    config: RoadwayConfig, outdir: Path, *, compliance: bool = True, config_path: Path = CONFIG_PATH
+) -> Synth:
+    """As `make synth` does, provenance included; ``config_path`` is what the provenance names."""
     app = App(outdir=str(outdir), context=cdk_json_context())
     build_app(app, config, compliance=compliance)
     assembly = app.synth()
+    write_provenance(app, config_path)
     templates: dict[str, dict[str, Any]] = {}
     for stage in assembly.nested_assemblies:
         for stack in stage.nested_assembly.stacks:

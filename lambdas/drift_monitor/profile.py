@@ -6,7 +6,7 @@ baseline's buckets, so a day of traffic needs memory for its numbers only).
 
 Runs in the drift Lambda and, as the pipeline's Baseline step, in the SageMaker scikit-learn container:
     python profile.py --input DIR_OR_CSV --output DIR
-so it keeps to Python 3.9 and numpy's long-standing API.
+so it keeps to the image's Python (3.12, model_code/registration.py) and numpy's long-standing API.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def numeric_buckets(values: np.ndarray, buckets: int = BUCKETS) -> list[dict[str
     counts = bucket_counts(values, edges)[1:-1]
     return [
         {"lower_bound": float(lo), "upper_bound": float(hi), "count": float(n)}
-        for lo, hi, n in zip(edges[:-1], edges[1:], counts)
+        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
     ]
 
 
@@ -204,7 +204,7 @@ def feature_statistics(name: str, column: Column, buckets: list[dict[str, Any]] 
             if buckets:
                 edges = bucket_edges(buckets)
                 counts = bucket_counts(values, edges)
-                kll = [dict(b, count=float(n)) for b, n in zip(buckets, counts[1:-1])]
+                kll = [dict(b, count=float(n)) for b, n in zip(buckets, counts[1:-1], strict=True)]
                 kll[0]["count"] += float(counts[0])  # outside the baseline's range: counted at its ends
                 kll[-1]["count"] += float(counts[-1])
             else:
@@ -296,7 +296,7 @@ def profile_rows(header: list[str], rows: Iterable[list[str]]) -> dict[str, Any]
         for index, value in enumerate(row):
             cells[index].append(value)
         items += 1
-    for name, values in zip(header, cells):
+    for name, values in zip(header, cells, strict=True):
         columns[name].add(values)
     return statistics(columns, items)
 

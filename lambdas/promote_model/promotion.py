@@ -43,6 +43,7 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.digests import sha256_of
+from promote_model.entry_point import declared_problem, missing_code
 from promote_model.events import Approval
 from promote_model.gate import Verdict, judge, rmse_log, statistics_uri
 from promote_model.identity import CREATED_BY_KEY, FourEyes
@@ -243,6 +244,23 @@ class Promotion:
     def check_seal(self, package: dict[str, Any]) -> str:
         reason = broken(self.own.client("s3"), package, self.seal)
         log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
+        return reason
+
+    # Step 2c: the sealed model.tar.gz holds the code its container's environment names.
+    def check_entry_point(self, package: dict[str, Any]) -> str:
+        s3 = self.own.client("s3")
+
+        def open_model(uri: str) -> Any:
+            source = S3Object.parse(uri)
+            version = self._version(uri)
+            extra = {"VersionId": version} if version else {}
+            try:
+                return s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"]
+            except ClientError as error:
+                raise PromotionError("entry-point", f"{uri}: {_error(error)}") from None
+
+        reason = missing_code(package, open_model)
+        log("entry-point", found=not reason, reason=reason)
         return reason
 
     def _version(self, uri: str) -> str | None:
@@ -525,12 +543,18 @@ class Promotion:
         foreign = foreign_images(package, set(self.settings.image_accounts), self.approval.region)
         if foreign:
             return self.refuse(refusal(foreign))
+        unservable = declared_problem(package)
+        if unservable:
+            return self.refuse(unservable)
         outside = self.check_evidence(package)
         if outside:
             return self.refuse(outside)
         changed = self.check_seal(package)
         if changed:
             return self.refuse(changed)
+        unservable = self.check_entry_point(package)
+        if unservable:
+            return self.refuse(unservable)
         stack = self.read_serving_stack()
         existing = self.find_promoted()
         bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]

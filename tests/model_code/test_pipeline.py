@@ -12,6 +12,7 @@ import pytest
 
 from model_code import evaluate, train
 from model_code.pipeline import PipelineSettings, definition
+from model_code.registration import CONTAINER_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,8 +70,9 @@ def test_register_step_waits_for_approval_with_metrics(pipeline: dict[str, Any])
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
     (container,) = register["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
-    assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
-    assert "sagemaker-scikit-learn:1.2-1" in container["Image"]
+    # The one registration path (model_code/registration.py); the SDK adds its log level and region.
+    assert CONTAINER_ENVIRONMENT.items() <= container["Environment"].items()
+    assert container["Image"] == "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
     statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]
     assert statistics["ContentType"] == "application/json"
     assert "Steps.Evaluate.ProcessingOutputConfig" in json.dumps(statistics["S3Uri"])

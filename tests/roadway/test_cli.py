@@ -45,14 +45,40 @@ def test_status_shows_each_stage_and_the_last_promotion_into_it(promoted: dict[s
     assert code == 0
     rows = {row["stage"]: row for row in json.loads(printed)}
     assert rows["dev"]["approved_version"] == 2 and rows["dev"]["served_version"] is None
-    assert rows["dev"]["endpoint_status"] == "no endpoint (dev)" and rows["dev"]["last_promotion"] is None
+    assert rows["dev"]["endpoint_status"] == "none" and rows["dev"]["last_promotion"] is None
     assert (rows["test"]["approved_version"], rows["test"]["served_version"]) == (1, 1)
     assert rows["test"]["endpoint_status"] == "InService"
     assert rows["test"]["last_promotion"]["outcome"] == "refused"
     assert "rmse_log 0.2000 is above rmse_log_max 0.1250" in rows["test"]["last_promotion"]["reason"]
     assert (rows["prod"]["approved_version"], rows["prod"]["served_version"]) == (1, 1)
     assert rows["prod"]["last_promotion"]["outcome"] == "promoted"
-    assert rows["prod"]["last_promotion"]["target_version"] == "1"
+    last = rows["prod"]["last_promotion"]
+    assert (last["source_stage"], last["source_version"], last["target_version"]) == ("test", 1, 1)
+    assert_typed(rows)
+
+
+ISO_UTC = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"
+
+
+def assert_typed(document: Any) -> None:
+    """Machine fields: versions are integers or null, every time is ISO 8601 UTC, nothing is prose."""
+    import re
+
+    def walk(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, key)
+        elif key.endswith("version"):
+            assert node is None or isinstance(node, int), (key, node)
+        elif key in ("at", "created", "approved_at") and node is not None:
+            assert re.match(ISO_UTC, node), (key, node)
+        elif key in ("endpoint_status", "verdict", "outcome", "status") and node is not None:
+            assert " " not in node, (key, node)
+
+    walk(document)
 
 
 def test_status_prints_a_table_for_people(promoted: dict[str, Any]) -> None:
@@ -61,15 +87,16 @@ def test_status_prints_a_table_for_people(promoted: dict[str, Any]) -> None:
     assert code == 0 and header.split()[:6] == ["stage", "account", "approved", "served", "endpoint", "monitoring"]
     assert set(rule.replace(" ", "")) == {"-"}
     assert dev.split()[:3] == ["dev", ACCOUNTS["dev"], "v2"] and "no endpoint (dev)" in dev
-    assert test.split()[:4] == ["test", ACCOUNTS["test"], "v1", "v1"] and "refused v2" in test
-    assert prod.split()[:5] == ["prod", ACCOUNTS["prod"], "v1", "v1", "InService"] and "promoted v1 -> v1" in prod
+    assert test.split()[:4] == ["test", ACCOUNTS["test"], "v1", "v1"] and "refused dev v2 at " in test
+    assert prod.split()[:5] == ["prod", ACCOUNTS["prod"], "v1", "v1", "InService"]
+    assert "promoted test v1 as prod v1 at 20" in prod
 
 
 def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(promoted: dict[str, Any], road: Road) -> None:  # noqa: F811
     _, (before,) = run("status", "--json")
     rows = {row["stage"]: row for row in json.loads(before)}
     assert rows["dev"]["monitoring"] is None and rows["test"]["monitoring"] is None  # test serves serverless
-    assert rows["prod"]["monitoring"] == {"engine": "roadway", "verdict": "no run yet"}
+    assert rows["prod"]["monitoring"] == {"engine": "roadway", "verdict": "no-run-yet"}
     # The drift job's first hourly run after the promotion, with the environment CloudFormation gives it: the
     # promoted package's baseline, and an hour without requests.
     template = road.synth.templates["roadway-prod-serving"]
@@ -96,16 +123,29 @@ def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
     assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "mlops-dev")
     assert prod["digests"] == test["digests"] and set(prod["digests"]) >= {"model.tar.gz", "evaluation.json"}
     assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == "0.110000"
-    # the seal taken when the test package was registered, then its promotion
-    assert [r["outcome"] for r in prod["promotion"]] == ["sealed", "promoted"]
-    assert dev["from"] is None and dev["digests"] == {}
+    # each package's seal in its own stage, then what the next stage did with it
+    assert [(r["stage"], r["outcome"]) for r in test["ledger"]] == [("test", "sealed"), ("prod", "promoted")]
+    assert [(r["stage"], r["outcome"]) for r in dev["ledger"]] == [("dev", "sealed"), ("test", "promoted")]
+    assert test["ledger"][1]["target_version"] == 1
+    assert dev["from"] is None and dev["digests"] == test["digests"], "dev's digests come from its seal"
+    assert_typed([prod, test, dev])
+
+
+def test_trace_shows_every_outcome_including_a_refusal_downstream(promoted: dict[str, Any]) -> None:
+    code, (printed,) = run("trace", "dev:2", "--json")
+    (dev,) = json.loads(printed)
+    assert code == 0 and dev["arn"] == promoted["worse"]
+    refused = [r for r in dev["ledger"] if r["outcome"] == "refused"]
+    assert refused and refused[0]["stage"] == "test" and "above rmse_log_max" in refused[0]["reason"]
+    _, (text,) = run("trace", "dev:2")
+    assert "ledger      test refused at 20" in text and "rmse_log 0.2000 is above rmse_log_max" in text
 
 
 def test_trace_by_arn_prints_the_chain(promoted: dict[str, Any]) -> None:
     code, (printed,) = run("trace", promoted["test"])
     assert code == 0
     assert f"test v1  Approved  {promoted['test']}" in printed and f"dev v1  Approved  {promoted['dev']}" in printed
-    assert "ledger      promoted at" in printed and "sha256      " in printed
+    assert "ledger      prod promoted as prod v1 at 20" in printed and "sha256      " in printed
 
 
 @pytest.mark.parametrize(
@@ -139,7 +179,51 @@ def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str], mo
     code = cli.main(["--config", str(CONFIG_PATH), "status"], out=lambda _: None)
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1
-    assert error.startswith("roadway: no credentials for stage dev (profile roadway-dev): ")
+    assert error.startswith("roadway: dev: no credentials: profile roadway-dev is not configured")
+
+
+def test_an_unreachable_endpoint_is_not_called_missing_credentials(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y"), ("AWS_MAX_ATTEMPTS", "1")):
+        monkeypatch.setenv(name, value)
+    code = cli.main(
+        ["--config", str(CONFIG_PATH), "status", "--endpoint-url", "http://127.0.0.1:9", "--role-name", "r"],
+        out=lambda _: None,
+    )
+    error = capsys.readouterr().err
+    assert code == 2 and error == "roadway: dev: assuming role r: cannot reach http://127.0.0.1:9/\n"
+
+
+def test_version_and_options_after_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out == f"roadway {metadata.version('roadway')}\n"
+    code = cli.main(["trace", "qa:1", "--config", str(CONFIG_PATH), "--role-name", "r"], out=lambda _: None)
+    assert code == 2 and capsys.readouterr().err.startswith("roadway: unknown stage 'qa'"), "options after it parse"
+
+
+def test_the_default_config_from_another_directory_says_where_to_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["status"], out=lambda _: None) == 2
+    assert "not found in " in (error := capsys.readouterr().err) and "run roadway from the project's root" in error
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2026, 11, 24, 19, 10, 33, 377000, tzinfo=UTC), "2026-11-24T19:10:33Z"),
+        ("2026-11-24T19:10:32.611012Z", "2026-11-24T19:10:32Z"),
+        ("2026-11-24 20:10:32.632000+01:00", "2026-11-24T19:10:32Z"),
+        (None, None),
+    ],
+)
+def test_one_timestamp_format(value: Any, expected: str | None) -> None:
+    assert cli.iso_utc(value) == expected
 
 
 def test_the_command_is_installed_with_the_project() -> None:

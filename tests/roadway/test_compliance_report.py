@@ -1,72 +1,126 @@
-"""The auditor's report shows every acknowledgement with its reason, and counts that match CDK's report."""
+"""The auditor's report: every finding with its reason and source line, its provenance, its controls, and a page
+that a real browser renders and filters."""
 
 from __future__ import annotations
 
 import csv
 import json
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from roadway.compliance import RULE_PACKS
-from roadway.compliance_report import write_report
-from tests.conftest import Synth
+import pytest
+
+from roadway.compliance_report import CFN_VALIDATE, COVERAGE_NOTE, PACKS, cited_controls, summary_of, write_report
+from tests.browser import browser, console_errors  # noqa: F401 - the session fixture
+from tests.conftest import ROOT, Synth
 from tests.stacks.test_compliance import acknowledgements
 
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
-def test_report_lists_every_acknowledgement_with_its_reason(synth: Synth) -> None:
-    target = write_report(synth.outdir)
-    report = json.loads((target / "report.json").read_text())
+
+@pytest.fixture(scope="module")
+def report(synth: Synth) -> dict:  # type: ignore[type-arg]
+    return json.loads((write_report(synth.outdir) / "report.json").read_text())
+
+
+def test_report_lists_every_acknowledgement_with_its_reason_and_source_line(synth: Synth, report: dict) -> None:  # type: ignore[type-arg]
     shown = {
-        (f["rule"], f["acknowledged_at"], f["reason"]) for f in report["findings"] if f["status"] == "acknowledged"
+        (f["rule"], f["acknowledged_on"], f["reason"]) for f in report["findings"] if f["status"] == "acknowledged"
     }
     made = {(rule.split("::", 1)[1], path, reason) for rule, path, reason in acknowledgements(synth.outdir)}
     assert made and made <= shown, f"missing from the report: {sorted(made - shown)[:3]}"
+    ours = [f for f in report["findings"] if f["status"] == "acknowledged" and f["pack"] != CFN_VALIDATE]
+    for finding in ours:
+        file, line = finding["source"].rsplit(":", 1)
+        text = (ROOT / file).read_text().splitlines()[int(line) - 1]
+        assert "acknowledge(" in text, f"{finding['source']} is not where {finding['rule']} was acknowledged"
+    assert not any("does not have a cdk-nag rule suppression" in f["summary"] for f in report["findings"])
 
 
-def test_counts_match_the_validation_report(synth: Synth) -> None:
+def test_counts_match_the_validation_report_and_cfn_lint_is_included(synth: Synth, report: dict) -> None:  # type: ignore[type-arg]
     assert synth.report is not None
-    target = write_report(synth.outdir)
-    report = json.loads((target / "report.json").read_text())
     for plugin in synth.report["pluginReports"]:
-        if plugin["pluginName"] not in RULE_PACKS:
-            continue
+        assert plugin["pluginName"] in PACKS, f"{plugin['pluginName']} would be dropped from the report"
         for status, key in (("open", "violations"), ("acknowledged", "suppressedViolations")):
-            expected = sum(len(v["violatingConstructs"]) for v in plugin[key])
+            expected = sum(len(v["violatingConstructs"]) for v in plugin.get(key, []))
             counted = sum(report["totals"][stage][plugin["pluginName"]][status] for stage in report["totals"])
             assert counted == expected, (plugin["pluginName"], status)
+    assert {f["rule"] for f in report["findings"] if f["pack"] == CFN_VALIDATE} == {"W3010"}
     assert list(report["totals"]) == ["Dev", "Test", "Prod"], "stages in the road's order"
     order = [f["stage"] for f in report["findings"]]
     assert order == sorted(order, key=["Dev", "Test", "Prod"].index)
-    rows = list(csv.DictReader((target / "report.csv").open()))
+    rows = list(csv.DictReader((Path(synth.outdir) / "compliance" / "report.csv").open()))
     assert len(rows) == len(report["findings"])
+    assert len({f["anchor"] for f in report["findings"]}) == len(report["findings"]), "each finding has its link"
 
 
-def test_html_is_self_contained_and_complete(synth: Synth) -> None:
-    target = write_report(synth.outdir)
-    page = (target / "index.html").read_text()
+def test_provenance_names_the_commit_config_and_tool_versions(report: dict) -> None:  # type: ignore[type-arg]
+    provenance = report["provenance"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert provenance["source"]["commit"] == head
+    assert isinstance(provenance["source"]["dirty"], bool)
+    assert provenance["config"]["path"] == "config/roadway.yaml"
+    import hashlib
+
+    assert provenance["config"]["sha256"] == hashlib.sha256((ROOT / "config/roadway.yaml").read_bytes()).hexdigest()
+    versions = provenance["versions"]
+    assert versions["aws-cdk-lib"] == "2.275.0" and versions["cdk-nag"] == "3.0.2"
+    package = json.loads((ROOT / "package.json").read_text())
+    assert versions["aws-cdk (CLI)"] == package["devDependencies"]["aws-cdk"]
+    assert provenance["generated_at"].endswith("Z") and "T" in provenance["generated_at"]
+
+
+def test_findings_are_read_by_the_controls_their_rules_cite(report: dict) -> None:  # type: ignore[type-arg]
+    nist, hipaa = report["by_control"]["NIST.800.53.R5"], report["by_control"]["HIPAA.Security"]
+    assert "SC-28(1)" in nist and "164.312(b)" in hipaa
+    for pack, controls in report["by_control"].items():
+        for control, rules in controls.items():
+            for rule in rules:
+                cited = {tuple(f["controls"]) for f in report["findings"] if f["rule"] == rule and f["pack"] == pack}
+                assert all(control in c for c in cited), f"{rule} does not cite {control}"
+    assert report["coverage"] == COVERAGE_NOTE and "cannot list the rules that passed" in COVERAGE_NOTE
+
+
+def test_control_ids_are_parsed_as_cdk_nag_writes_them() -> None:
+    text = (
+        "The S3 Bucket does not have replication enabled - (Control IDs: AU-9(2), CM-6a,\xa0CP-10(2), "
+        "164.308(a)(7)(ii)(A)). Amazon S3 Cross-Region Replication supports capacity."
+    )
+    assert cited_controls(text) == ("AU-9(2)", "CM-6a", "CP-10(2)", "164.308(a)(7)(ii)(A)")
+    assert summary_of(text) == "The S3 Bucket does not have replication enabled."
+    single = "The Lambda function has no limit - (Control ID: 164.312(b)). More."
+    assert cited_controls(single) == ("164.312(b)",)
+    assert summary_of(single) == "The Lambda function has no limit."
+    assert cited_controls("No controls here.") == ()
+
+
+def test_html_is_self_contained_and_complete(synth: Synth, report: dict) -> None:  # type: ignore[type-arg]
+    page = (Path(synth.outdir) / "compliance" / "index.html").read_text()
 
     class Collect(HTMLParser):
         external: list[str] = []
-        rows = 0
+        findings = 0
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             names = dict(attrs)
-            if tag in ("script", "link", "img") or (names.get("src") or "").startswith("http"):
+            if tag in ("link", "img") or names.get("src"):
                 self.external.append(tag)
-            if tag == "tr":
-                self.rows += 1
+            if tag == "tr" and "finding" in (names.get("class") or "").split():
+                self.findings += 1
 
     parser = Collect()
     parser.feed(page)
-    report = json.loads((target / "report.json").read_text())
     assert parser.external == []
-    assert parser.rows == 1 + len(report["totals"]) + 1 + len(report["findings"])
+    assert parser.findings == len(report["findings"])
     assert "PASS: no open finding" in page
-    markdown = (target / "report.md").read_text()
-    assert "Open findings: **0**" in markdown
+    markdown = (Path(synth.outdir) / "compliance" / "report.md").read_text()
+    assert "Open findings: **0**" in markdown and report["provenance"]["config"]["sha256"] in markdown
 
 
-def test_a_failed_gate_still_gets_a_report_that_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import pytest
+def test_a_failed_gate_still_gets_a_report_that_says_so(tmp_path: Path) -> None:
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
 
@@ -79,7 +133,43 @@ def test_a_failed_gate_still_gets_a_report_that_says_so(tmp_path) -> None:  # ty
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     target = write_report(tmp_path)
-    report = json.loads((target / "report.json").read_text())
-    open_rules = {f["rule"] for f in report["findings"] if f["status"] == "open"}
+    made = json.loads((target / "report.json").read_text())
+    open_rules = {f["rule"] for f in made["findings"] if f["status"] == "open"}
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= open_rules
-    assert "FAIL:" in (target / "index.html").read_text()
+    page = (target / "index.html").read_text()
+    assert "FAIL:" in page and "provenance" in page and "not recorded" in page
+
+
+def test_the_page_renders_and_filters_in_a_real_browser(synth: Synth, report: dict, browser: WebDriver) -> None:  # type: ignore[type-arg] # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    console_errors(browser)  # start from an empty log
+    browser.get((Path(synth.outdir) / "compliance" / "index.html").as_uri())
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Roadway compliance report"
+    total = len(report["findings"])
+
+    def shown() -> tuple[int, int]:
+        rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.finding") if r.is_displayed()]
+        assert int(browser.find_element(By.ID, "shown").text) == len(rows)
+        groups = [g for g in browser.find_elements(By.CSS_SELECTOR, "section.group") if g.is_displayed()]
+        return len(rows), len(groups)
+
+    assert shown()[0] == total
+    box = browser.find_element(By.ID, "filter")
+    box.send_keys("W3010")
+    w3010 = sum(f["rule"] == "W3010" for f in report["findings"])
+    assert shown() == (w3010, 3), "the cfn-lint findings, one group per stage"
+    box.clear()
+    box.send_keys("sagemaker_role.py")
+    assert shown()[0] == sum("sagemaker_role.py" in f["source"] for f in report["findings"]) > 0
+    box.clear()
+    box.send_keys(" ")  # an input event with nothing to match: every finding again
+    Select(browser.find_element(By.ID, "status")).select_by_value("open")
+    assert shown() == (0, 0), "no open finding: every group hides"
+    Select(browser.find_element(By.ID, "status")).select_by_value("acknowledged")
+    assert shown()[0] == total
+    anchor = report["findings"][0]["anchor"]
+    browser.get((Path(synth.outdir) / "compliance" / "index.html").as_uri() + f"#{anchor}")
+    assert browser.find_element(By.ID, anchor).get_attribute("data-status") == "acknowledged"
+    assert console_errors(browser) == []

@@ -70,12 +70,35 @@ def test_an_unacknowledged_finding_fails_synth_even_when_the_cli_says_not_to(tmp
         app.synth()
 
 
+def test_acknowledge_takes_the_id_cdk_prints_in_its_hint(tmp_path: Path) -> None:
+    """CDK's hint names a finding with its pack in front; pasting it acknowledges the same finding."""
+    app = App(outdir=str(tmp_path), context=cdk_json_context())
+    add_compliance_gate(app)
+    stack = Stack(app, "Logged")
+    bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED)
+    reason = "This test bucket stands for one whose access logs go elsewhere."
+    acknowledge(bucket, {"AwsSolutions::AwsSolutions-S1": reason})
+    with pytest.raises(RuntimeError, match="ValidationFailed"):  # the other packs still find things
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    suppressed = {
+        (f.get("acknowledgedId"), f.get("reason"))
+        for plugin in report["pluginReports"]
+        for f in plugin.get("suppressedViolations", [])
+    }
+    opened = {f["ruleName"] for plugin in report["pluginReports"] for f in plugin.get("violations", [])}
+    assert ("AwsSolutions::AwsSolutions-S1", reason) in suppressed
+    assert "AwsSolutions-S1" not in opened
+
+
 def test_acknowledge_refuses_weak_reasons_and_unknown_packs() -> None:
     stack = Stack(App(), "S")
     with pytest.raises(ValueError, match="needs a reason"):
         acknowledge(stack, {"AwsSolutions-S1": "ok"})
     with pytest.raises(ValueError, match="unknown rule pack"):
         acknowledge(stack, {"Custom-X1": "a perfectly long reason for it"})
+    with pytest.raises(ValueError, match="unknown rule pack"):
+        acknowledge(stack, {"NIST.800.53.R5::AwsSolutions-S1": "a perfectly long reason for it"})
 
 
 def test_nag_resource_renders_tokens_as_cdk_nag_does() -> None:

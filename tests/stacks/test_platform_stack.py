@@ -124,7 +124,7 @@ def test_next_stage_may_read_artifacts_and_nothing_else(synth: Synth) -> None:
     (statement,) = statements
     assert statement["Effect"] == "Allow"
     assert all(action.startswith("s3:Get") for action in statement["Action"])
-    assert json.dumps(statement["Principal"]).endswith(':iam::222222222222:root"]]}}')
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
     assert statement["Condition"] == {
         "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222222222222:role/roadway-test-promoter"}
     }

@@ -33,7 +33,7 @@ def test_test_stage_serves_nothing_then_the_promoted_package(synth: Synth) -> No
         InferenceSpecification={
             "Containers": [
                 {
-                    "Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",
+                    "Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3",
                     "ModelDataUrl": f"s3://{bucket}/promoted/model.tar.gz",
                 }
             ],

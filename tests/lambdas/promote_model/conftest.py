@@ -19,6 +19,7 @@ import pytest
 from drift_monitor import profile
 from moto import mock_aws
 
+from model_code.registration import CONTAINER_ENVIRONMENT, ENTRY_POINT
 from roadway.moto_accounts import (
     ACCOUNTS,
     REGION,
@@ -35,7 +36,7 @@ from tests.conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[3]
 GROUP = "house-price"
-IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1"
+IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 
 
 @dataclass
@@ -69,17 +70,21 @@ class Road:
         author: str = "ana-garcia",
         approver: str | None = None,
         sealed: bool = True,
+        environment: dict[str, str] | None = None,
+        code: str | None = ENTRY_POINT,
         **extra: Any,
     ) -> str:
         """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
         all in one run's folder of the evidence prefix (``pipelines/<run>/``; on AWS only the pipeline's jobs
         write there).
 
-        ``rmse_log`` None registers metrics without it (what the gate must refuse).
+        ``rmse_log`` None registers metrics without it (what the gate must refuse). The container's environment
+        is model_code/registration.py's unless ``environment`` is given; ``code`` is the file model.tar.gz
+        carries under code/ (None: no code).
         """
         s3 = self.sessions[stage].client("s3")
         bucket = self.buckets[stage]
-        s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/model.tar.gz", Body=model_tarball(model_size))
+        s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/model.tar.gz", Body=model_tarball(model_size, code))
         metrics = {"r2": {"value": 0.9}} if rmse_log is None else {"rmse_log": {"value": rmse_log}}
         s3.put_object(
             Bucket=bucket,
@@ -92,7 +97,13 @@ class Road:
             "ModelPackageGroupName": GROUP,
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{bucket}/pipelines/{run}/model.tar.gz"}],
+                "Containers": [
+                    {
+                        "Image": IMAGE,
+                        "ModelDataUrl": f"s3://{bucket}/pipelines/{run}/model.tar.gz",
+                        "Environment": dict(CONTAINER_ENVIRONMENT if environment is None else environment),
+                    }
+                ],
                 "SupportedContentTypes": ["text/csv", "application/json"],
                 "SupportedResponseMIMETypes": ["application/json"],
             },
@@ -201,14 +212,17 @@ def baseline() -> dict[str, bytes]:
     }
 
 
-def model_tarball(size: int) -> bytes:
-    """A model.tar.gz of about ``size`` bytes (seeded random content: repeatable, and gzip cannot shrink it)."""
+def model_tarball(size: int, code: str | None = ENTRY_POINT) -> bytes:
+    """A model.tar.gz of about ``size`` bytes (seeded random content: repeatable, and gzip cannot shrink it), with
+    the serving code after the model, as train.py lays it out."""
     payload = random.Random(size).randbytes(size)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("model.joblib")
-        info.size = len(payload)
-        tar.addfile(info, io.BytesIO(payload))
+        files = [("model.joblib", payload)] + ([(f"code/{code}", b"def model_fn(d):\n    return d\n")] if code else [])
+        for name, content in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
     return gzip.compress(buffer.getvalue(), compresslevel=1)
 
 

@@ -11,7 +11,7 @@ from promote_model import rollback
 from promote_model.promotion import Promotion, PromotionError
 
 from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
-from tests.lambdas.promote_model.conftest import Road
+from tests.lambdas.promote_model.conftest import Road, model_tarball
 
 handler = handler_module.handler
 
@@ -144,7 +144,8 @@ def swap_model_in_test(road: Road) -> str:
     (package,) = road.packages("test")
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     bucket, key = model_url[len("s3://") :].split("/", 1)
-    road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=b"swapped in test")
+    swapped = model_tarball(4096)  # a servable archive, other bytes: only the digests can tell
+    road.sessions["test"].client("s3").put_object(Bucket=bucket, Key=key, Body=swapped)
     return str(in_test["target_arn"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from promote_model.handler import handler
 
+from model_code.registration import CONTAINER_ENVIRONMENT
 from roadway.moto_accounts import ACCOUNTS, approval_event
 from tests.lambdas.promote_model.conftest import IMAGE, Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
@@ -12,7 +13,13 @@ from tests.lambdas.promote_model.test_handler import assert_untouched
 
 def spec(road: Road, image: str) -> dict[str, object]:
     return {
-        "Containers": [{"Image": image, "ModelDataUrl": f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz"}],
+        "Containers": [
+            {
+                "Image": image,
+                "ModelDataUrl": f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz",
+                "Environment": CONTAINER_ENVIRONMENT,
+            }
+        ],
         "SupportedContentTypes": ["text/csv"],
         "SupportedResponseMIMETypes": ["text/csv"],
     }

@@ -1,0 +1,83 @@
+"""The one way a house-price model package is described, whoever registers it: the pipeline's Register step,
+a data scientist's notebook, or ``make demo``.
+
+What a real endpoint needs and moto cannot check lives here once:
+
+- the serving image, resolved for the region by the SageMaker Python SDK when the package is registered (never
+  at synth): the scikit-learn image ``1.9-0`` (see docs/data-scientist.md for its Python and libraries);
+- the container environment that makes the image find ``inference.py`` inside model.tar.gz
+  (``SAGEMAKER_PROGRAM``, ``SAGEMAKER_SUBMIT_DIRECTORY``); the promotion refuses a package without it
+  (lambdas/promote_model/entry_point.py, a test keeps the two spellings equal).
+
+    from model_code.registration import package_request
+    boto3.client("sagemaker").create_model_package(**package_request(...))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:  # as a package, or beside train.py in a container
+    from model_code.train import SERVING_CODE
+except ImportError:  # pragma: no cover - the container's layout
+    from train import SERVING_CODE  # type: ignore[no-redef]
+
+FRAMEWORK = "sklearn"
+IMAGE_VERSION = "1.9-0"
+"""The SageMaker scikit-learn image for training, processing and serving: Python 3.12, scikit-learn 1.9.0."""
+IMAGE_PYTHON = "3.12"
+"""The image's Python: model_code/ and the profiler must run on it (vermin checks; requirements-serving.in has the
+image's libraries)."""
+ENTRY_POINT = SERVING_CODE[0]
+CONTAINER_ENVIRONMENT = {
+    "SAGEMAKER_PROGRAM": ENTRY_POINT,
+    # train.py packs SERVING_CODE under code/ in model.tar.gz, which SageMaker unpacks into /opt/ml/model.
+    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+}
+CONTENT_TYPES = ["text/csv", "application/json"]
+RESPONSE_TYPES = ["application/json", "text/csv"]
+
+
+def serving_image(region: str) -> str:
+    """The image URI for ``region``, as the SageMaker SDK knows it (offline; imports the SDK, about 2 s)."""
+    from sagemaker.core import image_uris
+
+    return str(image_uris.retrieve(FRAMEWORK, region=region, version=IMAGE_VERSION))
+
+
+def package_request(
+    *,
+    group: str,
+    image: str,
+    model_data_url: str,
+    evaluation_uri: str,
+    training_data: str,
+    statistics_uri: str | None = None,
+    constraints_uri: str | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    """The ``create_model_package`` arguments of a pending package that a real endpoint can serve."""
+
+    def as_json(uri: str) -> dict[str, str]:
+        return {"ContentType": "application/json", "S3Uri": uri}
+
+    request: dict[str, Any] = {
+        "ModelPackageGroupName": group,
+        "ModelApprovalStatus": "PendingManualApproval",
+        "InferenceSpecification": {
+            "Containers": [
+                {"Image": image, "ModelDataUrl": model_data_url, "Environment": dict(CONTAINER_ENVIRONMENT)}
+            ],
+            "SupportedContentTypes": CONTENT_TYPES,
+            "SupportedResponseMIMETypes": RESPONSE_TYPES,
+        },
+        "ModelMetrics": {"ModelQuality": {"Statistics": as_json(evaluation_uri)}},
+        "CustomerMetadataProperties": {"roadway:training-data": training_data},
+    }
+    if description:
+        request["ModelPackageDescription"] = description
+    if statistics_uri and constraints_uri:
+        data_quality = {"Statistics": as_json(statistics_uri), "Constraints": as_json(constraints_uri)}
+        request["ModelMetrics"]["ModelDataQuality"] = data_quality
+        request["DriftCheckBaselines"] = {"ModelDataQuality": data_quality}
+    return request

@@ -1,0 +1,131 @@
+"""What is deployed is what was synthesized: the provenance check before `make diff`/`make deploy`, and the
+CDK settings every synth runs with (feature flags, no deprecated API of our own)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from roadway import provenance
+from tests.conftest import ROOT, Synth
+
+# The two recommended flags Roadway does not take, and why (see cdk.json and CHANGELOG.md).
+DELIBERATE = {
+    # Weak references (Fn::GetStackOutput) would drop every export a deployed road's stacks import from each
+    # other, and CloudFormation refuses to delete an export in use: a road deployed before cannot update.
+    "@aws-cdk/core:defaultCrossStackReferences": "strong",
+    # More usage data sent to AWS; Roadway synthesizes offline and reports no versions (versionReporting false).
+    "@aws-cdk/core:enableAdditionalMetadataCollection": False,
+    # Roadway's accounts are in the aws partition; config validates the region.
+    "@aws-cdk/core:target-partitions": ["aws"],
+}
+
+
+@pytest.fixture
+def assembly(tmp_path: Path) -> tuple[Path, Path]:
+    config = tmp_path / "road.yaml"
+    config.write_text("project: roadway\n")
+    outdir = tmp_path / "cdk.out"
+    outdir.mkdir()
+    provenance.write(outdir, provenance.record(config, []))
+    return outdir, config
+
+
+def test_the_synthesized_assembly_may_be_deployed(assembly: tuple[Path, Path]) -> None:
+    outdir, config = assembly
+    assert provenance.check(outdir)["config"]["path"] == provenance.display_path(config)
+    assert provenance.check(outdir, config)["config"]["sha256"] == provenance.sha256_of(config)
+
+
+def test_refuses_an_assembly_whose_config_changed_or_differs(assembly: tuple[Path, Path], tmp_path: Path) -> None:
+    outdir, config = assembly
+    with pytest.raises(provenance.ProvenanceError, match=r"not .*other.yaml: run `make synth CONFIG="):
+        provenance.check(outdir, tmp_path / "other.yaml")
+    config.write_text("project: changed\n")
+    with pytest.raises(provenance.ProvenanceError, match=r"changed after .* was synthesized"):
+        provenance.check(outdir)
+    config.unlink()
+    with pytest.raises(provenance.ProvenanceError, match="no longer exists"):
+        provenance.check(outdir)
+    with pytest.raises(provenance.ProvenanceError, match="missing: run `make synth"):
+        provenance.check(tmp_path / "nowhere")
+
+
+def test_the_check_is_one_line_and_an_exit_code(
+    assembly: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    outdir, config = assembly
+    assert provenance.main(["check", str(outdir)]) == 0
+    assert capsys.readouterr().out.startswith(f"roadway: deploying {outdir} as synthesized at ")
+    config.write_text("changed: true\n")
+    assert provenance.main(["check", str(outdir)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "changed after" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "config_arg"),
+    [(["STAGE=Prod"], ""), (["STAGE=Prod", "CONFIG=config/acme.yaml"], "config/acme.yaml")],
+)
+def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_arg: str) -> None:
+    """No second synth: the CLI is pointed at cdk.out, after the check; CONFIG is passed only when given."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for target, verb in (("deploy", "deploy"), ("diff", "diff")):
+        plan = subprocess.run(
+            ["make", "-n", "-o", "deps", target, *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        check = next(i for i, line in enumerate(plan) if "-m roadway.provenance check cdk.out" in line)
+        assert plan[check].split("check cdk.out")[1].strip() == config_arg
+        run = next(i for i, line in enumerate(plan) if line.startswith("npx cdk "))
+        assert check < run and plan[run] == f"npx cdk {verb} --app cdk.out 'Prod/*'"
+
+
+def test_synth_records_the_config_it_was_given(synth: Synth) -> None:
+    made = provenance.read(synth.outdir)
+    assert made is not None and made["config"]["path"] == "config/roadway.yaml"
+    assert provenance.check(synth.outdir, ROOT / "config/roadway.yaml") == made
+
+
+def test_every_feature_flag_is_set_and_only_the_named_ones_differ_from_the_recommendation(synth: Synth) -> None:
+    manifest = json.loads((synth.outdir / "manifest.json").read_text())
+    report = next(a for a in manifest["artifacts"].values() if a["type"] == "cdk:feature-flag-report")
+    flags = report["properties"]["flags"]
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    unset = [name for name, flag in flags.items() if "recommendedValue" in flag and name not in context]
+    assert unset == [], "a new aws-cdk-lib brings flags: adopt each deliberately in cdk.json"
+    differ = {
+        name: context[name]
+        for name, flag in flags.items()
+        if name in context and "recommendedValue" in flag and context[name] != flag["recommendedValue"]
+    }
+    assert differ == DELIBERATE
+
+
+def test_roadways_own_code_uses_no_deprecated_cdk_api(tmp_path: Path) -> None:
+    """The app silences jsii's deprecation warnings (cdk-nag 3.0.2's rules read one); without cdk-nag, any
+    deprecated API in our code fails the build here."""
+    script = (
+        "from aws_cdk import App\n"
+        "from roadway.cdk_app import build_app\n"
+        "from roadway.config import load_config\n"
+        "from tests.conftest import cdk_json_context\n"
+        f"app = App(outdir={str(tmp_path)!r}, context=cdk_json_context())\n"
+        "build_app(app, load_config('config/roadway.yaml'), compliance=False)\n"
+        "app.synth()\n"
+        "print('built')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "JSII_DEPRECATED": "fail", "PYTHONPATH": f"{ROOT}:{ROOT}/lambdas"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "built", result.stderr[-2000:]
