@@ -24,8 +24,8 @@ LAYER_REQUIREMENTS := lambdas/layers/drift-statistics.txt
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
-	@echo "make diff STAGE=Prod    what deploying the synthesized Prod would change (needs AWS credentials)"
-	@echo "make deploy STAGE=Prod  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
+	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
+	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
@@ -79,6 +79,8 @@ synth: deps
 # diff and deploy read the assembly `make synth` wrote (--app cdk.out), never a second synth from another
 # config; roadway.provenance refuses when the config changed since, or when CONFIG names a different one.
 STAGE ?=
+PROFILE ?=
+CDK_PROFILE := $(if $(PROFILE),--profile $(PROFILE))
 GIVEN_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG))
 define check_assembly
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
@@ -87,11 +89,11 @@ endef
 
 diff: deps
 	$(call check_assembly,diff)
-	npx cdk diff --app cdk.out '$(STAGE)/*'
+	npx cdk diff --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
 
 deploy: deps
 	$(call check_assembly,deploy)
-	npx cdk deploy --app cdk.out '$(STAGE)/*'
+	npx cdk deploy --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
 
 # Two workers: the suite is bound by moto set-ups and synths, not I/O. Then the model's own tests again, under
 # the serving image's library versions (no CDK there, so without the suite's conftest).

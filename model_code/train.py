@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import joblib
@@ -50,7 +51,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     inputs = features.inputs_of(raw)
     engineered = features.engineer(train)
     columns = features.schema(engineered)
+    # Progress on stderr (the job's log; stdout's last line is the metrics): gbr takes about a minute on 2 cores.
+    expected = " (about a minute on 2 cores)" if args.model == "gbr" else ""
+    print(f"training {args.model} on {len(train)} sales{expected} ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
     model = features.build_model(columns, args.model).fit(engineered, np.log(train[features.TARGET]))
+    print(f"trained {args.model} in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
 
     model_dir, output_dir = Path(args.model_dir), Path(args.output_data_dir)
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -423,8 +423,9 @@ def trace(road: Road, reference: str) -> list[dict[str, Any]]:
 
 
 def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
-    """Every ledger record about one package, oldest first: its seal (in its own stage's ledger) and whatever the
-    next stage did with it (promoted, refused, failed, rolled back), so no outcome is hidden."""
+    """Every ledger record about one package, oldest first: what its own stage recorded about it (its seal, a
+    break-glass withdrawal) and what the next stage did with it (promoted, refused, failed, rolled back), so no
+    outcome is hidden. Records are keyed by the package they are about, so nothing else matches."""
     stages = [stage]
     following = road.config.next_stage(stage)  # type: ignore[arg-type]
     if following is not None:
@@ -433,7 +434,7 @@ def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
         {**entry, "stage": where}
         for where in stages
         for entry in road.ledger(where)
-        if entry.get("source_arn") == arn and (entry.get("outcome") != SEALED or where == stage)
+        if entry.get("source_arn") == arn
     ]
     return sorted(records, key=lambda e: str(e.get("at", "")))
 

@@ -236,3 +236,16 @@ def test_the_command_is_installed_with_the_project() -> None:
     assert command, "pip install -e . (make's install step) puts `roadway` next to the interpreter"
     result = subprocess.run([command, "trace", "qa:1"], capture_output=True, text=True, check=False)
     assert result.returncode == 2 and result.stderr == "roadway: unknown stage 'qa': expected dev, test, prod\n"
+
+
+def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(road: Road) -> None:  # noqa: F811
+    from tests.lambdas.promote_model.test_break_glass import reject, serve_in_prod
+
+    serve_in_prod(road, "run-1")
+    v2 = serve_in_prod(road, "run-2")
+    reject(road, "prod", v2)
+    road.act_as("prod")
+    assert handler(approval_event(v2, status="Rejected"))["status"] == "withdrawn"
+    code, (printed,) = run("trace", "prod:2", "--json")
+    prod = json.loads(printed)[0]
+    assert code == 0 and ("prod", "break-glass") in [(r["stage"], r["outcome"]) for r in prod["ledger"]]

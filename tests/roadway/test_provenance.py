@@ -68,6 +68,17 @@ def test_the_check_is_one_line_and_an_exit_code(
     assert len(err.strip().splitlines()) == 1 and "changed after" in err
 
 
+def test_make_deploy_passes_the_profile_it_is_given() -> None:
+    plan = subprocess.run(
+        ["make", "-n", "-o", "deps", "deploy", "STAGE=Dev", "PROFILE=roadway-dev"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "npx cdk deploy --app cdk.out 'Dev/*' --profile roadway-dev" in plan
+
+
 @pytest.mark.parametrize(
     ("args", "config_arg"),
     [(["STAGE=Prod"], ""), (["STAGE=Prod", "CONFIG=config/acme.yaml"], "config/acme.yaml")],
@@ -83,7 +94,7 @@ def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_a
         check = next(i for i, line in enumerate(plan) if "-m roadway.provenance check cdk.out" in line)
         assert plan[check].split("check cdk.out")[1].strip() == config_arg
         run = next(i for i, line in enumerate(plan) if line.startswith("npx cdk "))
-        assert check < run and plan[run] == f"npx cdk {verb} --app cdk.out 'Prod/*'"
+        assert check < run and plan[run].strip() == f"npx cdk {verb} --app cdk.out 'Prod/*'"
 
 
 def test_synth_records_the_config_it_was_given(synth: Synth) -> None:
