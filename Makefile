@@ -72,7 +72,7 @@ deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed $(SERVING_VE
 # '**' names every stage's stacks, so the CLI lists them instead of "Supply a stack id ()".
 synth: deps
 	rm -rf cdk.out
-	npx cdk synth --quiet -c config=$(CONFIG) '**'; status=$$?; \
+	npx cdk synth --quiet -c config='$(CONFIG)' '**'; status=$$?; \
 	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m roadway.compliance_report cdk.out; fi; \
 	  exit $$status
 
@@ -84,14 +84,15 @@ CDK_PROFILE := $(if $(PROFILE),--profile $(PROFILE))
 GIVEN_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG))
 define check_assembly
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
-	$(PY) -m roadway.provenance check cdk.out $(GIVEN_CONFIG)
+	$(PY) -m roadway.provenance check cdk.out '$(GIVEN_CONFIG)'
 endef
 
-diff: deps
+# Only what diff and deploy run: the CLI and the check (not the layer or the serving venv).
+diff: $(VENV)/.installed node_modules/.installed
 	$(call check_assembly,diff)
 	npx cdk diff --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
 
-deploy: deps
+deploy: $(VENV)/.installed node_modules/.installed
 	$(call check_assembly,deploy)
 	npx cdk deploy --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
 

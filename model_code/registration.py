@@ -19,7 +19,9 @@ from typing import Any
 
 try:  # as a package, or beside train.py in a container
     from model_code.train import SERVING_CODE
-except ImportError:  # pragma: no cover - the container's layout
+except ModuleNotFoundError as missing:  # pragma: no cover - the container's layout
+    if missing.name != "model_code":
+        raise  # a library is missing: say which, not "no module named train"
     from train import SERVING_CODE  # type: ignore[no-redef]
 
 FRAMEWORK = "sklearn"

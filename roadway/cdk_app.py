@@ -33,9 +33,11 @@ def build_app(app: App, config: RoadwayConfig, *, compliance: bool = True) -> di
     return {name: RoadwayStage(app, config=config, stage=name) for name in STAGE_NAMES}
 
 
-def write_provenance(app: App, config_path: Path) -> Path:
-    """What this assembly was made from, for ``make deploy``'s check and the auditor's report."""
-    return provenance.write(Path(app.outdir), provenance.record(config_path, acknowledgement_sources(app)))
+def write_provenance(app: App, config_path: Path, *, gate: str = "passed") -> Path:
+    """What this assembly was made from and whether it passed the gate, for ``make deploy``'s check and the
+    auditor's report."""
+    made = provenance.record(config_path, acknowledgement_sources(app), gate=gate)
+    return provenance.write(Path(app.outdir), made)
 
 
 def main() -> int:
@@ -58,7 +60,7 @@ def main() -> int:
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
-        write_provenance(app, config_path)
+        write_provenance(app, config_path, gate="failed")
         print(
             "roadway: compliance gate failed: unacknowledged cdk-nag findings are listed above "
             "(fix them, or acknowledge them next to the resource with a reason)",

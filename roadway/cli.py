@@ -86,6 +86,7 @@ class Road:
     endpoint_url: str | None = None
     role_name: str | None = None
     _sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
+    _ledgers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def names(self) -> Names:
@@ -148,7 +149,12 @@ class Road:
 
     def ledger(self, stage: str) -> list[dict[str, Any]]:
         """The promotion ledger of ``stage`` (the promotions into it, and the seals of what it registered), oldest
-        first; [] without one."""
+        first; [] without one. Read once per command."""
+        if stage not in self._ledgers:
+            self._ledgers[stage] = self._read_ledger(stage)
+        return self._ledgers[stage]
+
+    def _read_ledger(self, stage: str) -> list[dict[str, Any]]:
         stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
         table = outputs.get("LedgerTableName")
@@ -167,6 +173,13 @@ def _one_line(error: Exception) -> str:
 def _version(arn: str) -> int | None:
     tail = arn.rsplit("/", 1)[-1] if arn else ""
     return int(tail) if tail.isdigit() else None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _number(value: Any) -> int | None:
@@ -379,7 +392,9 @@ def trace(road: Road, reference: str) -> list[dict[str, Any]]:
             code = error.response["Error"].get("Code", "")
             if code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
                 raise CliError(f"no model package {arn} in {stage}") from None
-            raise CliError(f"{stage}: sagemaker describe_model_package failed: {_one_line(error)}") from None
+            raise failure(stage, "sagemaker describe_model_package", error) from None
+        except BotoCoreError as error:
+            raise failure(stage, "sagemaker describe_model_package", error) from None
         lineage = package.get("CustomerMetadataProperties") or {}
         source = lineage.get("roadway:source-arn", "")
         records = _ledger_of(road, stage, arn)
@@ -399,7 +414,7 @@ def trace(road: Road, reference: str) -> list[dict[str, Any]]:
             "approved_by": lineage.get("roadway:approved-by"),
             "approved_at": iso_utc(lineage.get("roadway:approved-at")),
             "digests": digests,
-            "rmse_log": lineage.get("roadway:rmse-log") or _registered_rmse(road, stage, package),
+            "rmse_log": _float(lineage.get("roadway:rmse-log") or _registered_rmse(road, stage, package)),
             "training_data": lineage.get("roadway:training-data"),
             "model_data": next(
                 (c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])), None
@@ -426,16 +441,15 @@ def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
     """Every ledger record about one package, oldest first: what its own stage recorded about it (its seal, a
     break-glass withdrawal) and what the next stage did with it (promoted, refused, failed, rolled back), so no
     outcome is hidden. Records are keyed by the package they are about, so nothing else matches."""
-    stages = [stage]
+    records = [{**entry, "stage": stage} for entry in road.ledger(stage) if entry.get("source_arn") == arn]
     following = road.config.next_stage(stage)  # type: ignore[arg-type]
     if following is not None:
-        stages.append(following)
-    records = [
-        {**entry, "stage": where}
-        for where in stages
-        for entry in road.ledger(where)
-        if entry.get("source_arn") == arn
-    ]
+        try:  # someone without access to the next account still sees the rest, and is told what is missing
+            downstream = road.ledger(following)
+        except CliError as error:
+            records.append({"stage": following, "outcome": "unreadable", "reason": str(error)})
+            downstream = []
+        records += [{**entry, "stage": following} for entry in downstream if entry.get("source_arn") == arn]
     return sorted(records, key=lambda e: str(e.get("at", "")))
 
 
@@ -466,8 +480,8 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
             onward = f" as {record['stage']} v{record['target_version']}" if record.get("target_version") else ""
             reason = f": {record['reason']}" if record.get("reason") else ""
             lines.append(f"    ledger      {record['stage']} {record['outcome']}{onward} at {record['at']}{reason}")
-        if hop.get("rmse_log"):
-            lines.append(f"    rmse_log    {hop['rmse_log']}")
+        if hop.get("rmse_log") is not None:
+            lines.append(f"    rmse_log    {hop['rmse_log']:.6f}")
         for name, digest in hop["digests"].items():
             lines.append(f"    sha256      {digest}  {name}")
         if hop.get("model_data"):

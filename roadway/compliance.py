@@ -8,6 +8,7 @@ through :func:`acknowledge`, which refuses an empty or hand-waving reason.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,9 @@ def add_compliance_gate(app: App) -> None:
     Validations.of(app).add_plugins(*rule_packs(app))
 
 
-# Where each acknowledgement was made, per app (keyed by the root construct's address), for the auditor.
-_SOURCES: dict[str, list[dict[str, Any]]] = {}
+# Where each acknowledgement was made, per app (the root construct object: every App's node address is the same),
+# for the auditor; an app that is gone takes its list with it.
+_SOURCES: weakref.WeakKeyDictionary[IConstruct, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,7 +66,7 @@ def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
             raise ValueError(f"acknowledgement of {finding} needs a reason an auditor can accept")
         # "<pack>::<finding>" is the id the validation framework matches and reports as suppressed.
         Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=reason))
-        _SOURCES.setdefault(scope.node.root.node.addr, []).append(
+        _SOURCES.setdefault(scope.node.root, []).append(
             {"id": full_id, "at": scope.node.path, "file": where, "line": caller.f_lineno}
         )
 
@@ -80,7 +82,7 @@ def qualified(finding: str) -> str:
 
 def acknowledgement_sources(app: IConstruct) -> list[dict[str, Any]]:
     """Every acknowledgement made in ``app``'s tree: its id, construct path, source file and line."""
-    return list(_SOURCES.get(app.node.root.node.addr, []))
+    return list(_SOURCES.get(app.node.root, []))
 
 
 def nag_resource(scope: IConstruct, value: str) -> str:

@@ -66,7 +66,7 @@ class Finding:
     @property
     def anchor(self) -> str:
         """Stable across synths while the finding stays, so a link in a ticket keeps pointing at it."""
-        key = "\0".join((self.stage, self.pack, self.rule, self.resource, self.status))
+        key = "\0".join((self.stage, self.pack, self.rule, self.resource))  # not the status: it survives one
         return "f-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -188,6 +188,7 @@ def _provenance_lines(provenance: dict[str, Any] | None) -> list[tuple[str, str]
     versions = ", ".join(f"{name} {version or 'unknown'}" for name, version in provenance["versions"].items())
     return [
         ("synthesized", provenance["generated_at"]),
+        ("compliance gate", provenance.get("compliance_gate", "unknown")),
         ("git commit", commit),
         ("config", f"{provenance['config']['path']} (sha256 {provenance['config']['sha256']})"),
         ("versions", versions),
@@ -222,8 +223,8 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) 
             "| --- | --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {f.stage} | {f.pack} | `{f.rule}` | `{f.resource}` | {f.reason or f.summary} | "
-            f"{f'`{f.source}`' if f.source else ''} |".replace("\n", " ")
+            f"| {f.stage} | {f.pack} | `{f.rule}` | `{f.resource}` | {_cell(f.reason or f.summary)} | "
+            f"{f'`{f.source}`' if f.source else ''} |"
             for f in rows
         ]
     lines += ["", "## By control", "", COVERAGE_NOTE]
@@ -240,11 +241,16 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) 
     return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    """Text inside a Markdown table cell: one line, and a pipe that does not end the cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def render_csv(findings: list[Finding]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(Finding.__dataclass_fields__))
+    writer = csv.DictWriter(buffer, fieldnames=[*Finding.__dataclass_fields__, "anchor"])
     writer.writeheader()
-    writer.writerows({**asdict(f), "controls": " ".join(f.controls)} for f in findings)
+    writer.writerows({**asdict(f), "controls": " ".join(f.controls), "anchor": f.anchor} for f in findings)
     return buffer.getvalue()
 
 

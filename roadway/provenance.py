@@ -87,9 +87,11 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def record(config_path: Path, acknowledgements: list[dict[str, Any]]) -> dict[str, Any]:
+def record(config_path: Path, acknowledgements: list[dict[str, Any]], *, gate: str = "passed") -> dict[str, Any]:
+    """``gate`` is the compliance gate's outcome: CDK writes the templates even when the gate fails them."""
     return {
         "generated_at": now(),
+        "compliance_gate": gate,
         "config": {"path": display_path(config_path), "sha256": sha256_of(config_path)},
         "source": git_state(),
         "versions": versions(),
@@ -113,6 +115,11 @@ def check(outdir: Path, config: Path | None = None) -> dict[str, Any]:
     provenance = read(outdir)
     if provenance is None:
         raise ProvenanceError(f"{outdir}/{FILE_NAME} is missing: run `make synth CONFIG=...` first")
+    if provenance.get("compliance_gate") != "passed":
+        raise ProvenanceError(
+            f"{outdir} failed the compliance gate (open findings in {outdir}/compliance/index.html): "
+            "fix or acknowledge them, then run `make synth` again"
+        )
     synthesized = provenance["config"]["path"]
     if config is not None and display_path(config) != synthesized:
         raise ProvenanceError(
@@ -143,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     source = provenance["source"]
     commit = (source["commit"] or "no git")[:12] + (" (uncommitted changes)" if source["dirty"] else "")
     print(
-        f"roadway: deploying {outdir} as synthesized at {provenance['generated_at']} "
+        f"roadway: {outdir} as synthesized at {provenance['generated_at']} "
         f"from {provenance['config']['path']} (sha256 {provenance['config']['sha256'][:12]}), commit {commit}"
     )
     return 0

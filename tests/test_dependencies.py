@@ -35,7 +35,10 @@ def test_every_installed_package_is_locked_at_its_version() -> None:
     lock = pins(ROOT / "requirements-dev.txt")
     installed = {canonical(d.metadata["Name"]): d.version for d in metadata.distributions()}
     unlocked = {name: v for name, v in installed.items() if name not in UNLOCKED and lock.get(name) != v}
-    assert unlocked == {}, "installed but not locked (or at another version): run `make lock`"
+    assert unlocked == {}, (
+        "installed but not locked, or at another version: `make lock` after changing pyproject.toml, or recreate "
+        ".venv (rm -rf .venv && make deps) when the lock dropped a package"
+    )
 
 
 def test_locks_agree_with_pyproject_and_with_each_other() -> None:

@@ -9,9 +9,13 @@ S3 would stay behind in the source account, unreadable downstream. The archive i
 
 from __future__ import annotations
 
+import gzip
 import tarfile
+import zlib
 from collections.abc import Callable
 from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError
 
 PROGRAM = "SAGEMAKER_PROGRAM"
 SUBMIT_DIRECTORY = "SAGEMAKER_SUBMIT_DIRECTORY"
@@ -41,8 +45,16 @@ def declared_problem(package: dict[str, Any]) -> str:
     return ""
 
 
+class Unreadable(Exception):
+    """The archive could not be read to its end (a network error): a reason to retry, not to refuse."""
+
+
 def missing_code(package: dict[str, Any], open_model: Callable[[str], IO[bytes]]) -> str:
-    """The first container whose model.tar.gz lacks ``code/<SAGEMAKER_PROGRAM>``, as a refusal, or ``""``."""
+    """The first container whose model.tar.gz lacks ``code/<SAGEMAKER_PROGRAM>``, as a refusal, or ``""``.
+
+    Only what the bytes say refuses (not a tar, not gzip, cut short); a read that fails on the way raises
+    :class:`Unreadable`, so the promotion fails and is retried instead of refusing a good package for good.
+    """
     for container in package["InferenceSpecification"]["Containers"]:
         uri, program = container["ModelDataUrl"], container["Environment"][PROGRAM]
         wanted = f"code/{program}"
@@ -51,7 +63,9 @@ def missing_code(package: dict[str, Any], open_model: Callable[[str], IO[bytes]]
             with tarfile.open(fileobj=body, mode="r|gz") as archive:
                 if not any(member.isfile() and member.name.removeprefix("./") == wanted for member in archive):
                     return f"{uri} has no {wanted}: the serving container would find no entry point; {HOW}"
-        except (tarfile.TarError, OSError, EOFError) as error:
+        except BotoCoreError as error:  # before OSError: botocore's read timeouts are OSErrors too
+            raise Unreadable(f"{uri}: {error}") from None
+        except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError) as error:
             return f"{uri} is not a gzipped tar archive ({error}); SageMaker could not unpack it"
         finally:
             body.close()

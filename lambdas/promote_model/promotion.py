@@ -43,7 +43,7 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.digests import sha256_of
-from promote_model.entry_point import declared_problem, missing_code
+from promote_model.entry_point import Unreadable, declared_problem, missing_code
 from promote_model.events import Approval
 from promote_model.gate import Verdict, judge, rmse_log, statistics_uri
 from promote_model.identity import CREATED_BY_KEY, FourEyes
@@ -259,7 +259,10 @@ class Promotion:
             except ClientError as error:
                 raise PromotionError("entry-point", f"{uri}: {_error(error)}") from None
 
-        reason = missing_code(package, open_model)
+        try:
+            reason = missing_code(package, open_model)
+        except Unreadable as error:
+            raise PromotionError("entry-point", str(error)) from None
         log("entry-point", found=not reason, reason=reason)
         return reason
 

@@ -59,7 +59,7 @@ def broken(s3: Any, package: dict[str, Any], seal: dict[str, Sealed]) -> str:
     """Why the package no longer matches its seal (one line, the artifact named), or "" when it does.
 
     Only versions and their presence are read here; the bytes of each sealed version are hashed again when they
-    are copied (so a sealed version is read once, not twice).
+    are copied (the model archive is also streamed once before, to find its entry point: entry_point.py).
     """
     named = artifacts(package)
     unsealed = [uri for uri in named if uri not in seal]

@@ -122,7 +122,7 @@ def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
     assert [h["arn"] for h in (prod, test, dev)] == [promoted["prod"], promoted["test"], promoted["dev"]]
     assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "mlops-dev")
     assert prod["digests"] == test["digests"] and set(prod["digests"]) >= {"model.tar.gz", "evaluation.json"}
-    assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == "0.110000"
+    assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == 0.11
     # each package's seal in its own stage, then what the next stage did with it
     assert [(r["stage"], r["outcome"]) for r in test["ledger"]] == [("test", "sealed"), ("prod", "promoted")]
     assert [(r["stage"], r["outcome"]) for r in dev["ledger"]] == [("dev", "sealed"), ("test", "promoted")]
@@ -183,7 +183,7 @@ def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str], mo
 
 
 def test_an_unreachable_endpoint_is_not_called_missing_credentials(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y"), ("AWS_MAX_ATTEMPTS", "1")):
         monkeypatch.setenv(name, value)
@@ -193,6 +193,16 @@ def test_an_unreachable_endpoint_is_not_called_missing_credentials(
     )
     error = capsys.readouterr().err
     assert code == 2 and error == "roadway: dev: assuming role r: cannot reach http://127.0.0.1:9/\n"
+    import yaml
+
+    raw = yaml.safe_load(CONFIG_PATH.read_text())
+    for stage in raw["stages"].values():
+        stage.pop("aws_profile", None)  # the environment's credentials, straight to the unreachable endpoint
+    config = tmp_path / "no-profiles.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    code = cli.main(["--config", str(config), "trace", "prod:1", "--endpoint-url", "http://127.0.0.1:9"], out=print)
+    error = capsys.readouterr().err
+    assert code == 2 and error == "roadway: prod: sagemaker describe_model_package: cannot reach http://127.0.0.1:9/\n"
 
 
 def test_version_and_options_after_the_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -249,3 +259,21 @@ def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(road: Roa
     code, (printed,) = run("trace", "prod:2", "--json")
     prod = json.loads(printed)[0]
     assert code == 0 and ("prod", "break-glass") in [(r["stage"], r["outcome"]) for r in prod["ledger"]]
+
+
+def test_trace_without_access_to_the_next_account_says_what_it_could_not_read(
+    promoted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone with dev access only still traces a dev package, and is told that test's ledger was not read."""
+    read = cli.Road._read_ledger
+
+    def denied(self: cli.Road, stage: str) -> list[dict[str, Any]]:
+        if stage == "test":
+            raise cli.CliError("test: reading the promotion ledger failed: AccessDenied")
+        return read(self, stage)
+
+    monkeypatch.setattr(cli.Road, "_read_ledger", denied)
+    code, (printed,) = run("trace", "dev:1", "--json")
+    (dev,) = json.loads(printed)
+    assert code == 0 and ("test", "unreadable") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]
+    assert ("dev", "sealed") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]

@@ -42,8 +42,10 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
     prod = next(line for line in status.splitlines() if line.startswith("prod "))
     assert prod.split()[:5] == ["prod", "333333333333", "v1", "v1", "InService"]
-    assert "drift (area) to " in prod and "refused v2" in prod
+    assert "drift (area) to " in prod and "refused test v2 at " in prod
+    assert not any(line.startswith("{") for line in printed.splitlines()), "no job's raw output"
     trace = printed[printed.index("==> roadway trace") :]
-    # model, metrics and the data-quality baseline's two files, for each of prod's and test's hops
-    assert trace.count("    sha256      ") == 8 and "dev v1  Approved" in trace
+    # model, metrics and the data-quality baseline's two files, for every hop (dev's from its seal)
+    assert trace.count("    sha256      ") == 12 and "dev v1  Approved" in trace
+    assert "ledger      test refused at " in trace, "the self-approval refusal, on dev v1's hop"
     assert "statistics.json" in trace and "constraints.json" in trace

@@ -56,12 +56,21 @@ def test_refuses_an_assembly_whose_config_changed_or_differs(assembly: tuple[Pat
         provenance.check(tmp_path / "nowhere")
 
 
+def test_refuses_an_assembly_that_failed_the_compliance_gate(tmp_path: Path) -> None:
+    """CDK writes every template before the packs fail synth: those templates must not be deployable."""
+    config = tmp_path / "road.yaml"
+    config.write_text("project: roadway\n")
+    provenance.write(tmp_path, provenance.record(config, [], gate="failed"))
+    with pytest.raises(provenance.ProvenanceError, match="failed the compliance gate"):
+        provenance.check(tmp_path)
+
+
 def test_the_check_is_one_line_and_an_exit_code(
     assembly: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     outdir, config = assembly
     assert provenance.main(["check", str(outdir)]) == 0
-    assert capsys.readouterr().out.startswith(f"roadway: deploying {outdir} as synthesized at ")
+    assert capsys.readouterr().out.startswith(f"roadway: {outdir} as synthesized at ")
     config.write_text("changed: true\n")
     assert provenance.main(["check", str(outdir)]) == 1
     err = capsys.readouterr().err
@@ -70,13 +79,13 @@ def test_the_check_is_one_line_and_an_exit_code(
 
 def test_make_deploy_passes_the_profile_it_is_given() -> None:
     plan = subprocess.run(
-        ["make", "-n", "-o", "deps", "deploy", "STAGE=Dev", "PROFILE=roadway-dev"],
+        ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", "deploy", "STAGE=Dev", "PROFILE=p"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert "npx cdk deploy --app cdk.out 'Dev/*' --profile roadway-dev" in plan
+    assert "npx cdk deploy --app cdk.out 'Dev/*' --profile p" in plan
 
 
 @pytest.mark.parametrize(
@@ -89,10 +98,14 @@ def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_a
         pytest.skip("make is not installed")
     for target, verb in (("deploy", "deploy"), ("diff", "diff")):
         plan = subprocess.run(
-            ["make", "-n", "-o", "deps", target, *args], cwd=ROOT, capture_output=True, text=True, check=True
+            ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", target, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.splitlines()
         check = next(i for i, line in enumerate(plan) if "-m roadway.provenance check cdk.out" in line)
-        assert plan[check].split("check cdk.out")[1].strip() == config_arg
+        assert plan[check].split("check cdk.out")[1].strip().strip("'") == config_arg
         run = next(i for i, line in enumerate(plan) if line.startswith("npx cdk "))
         assert check < run and plan[run].strip() == f"npx cdk {verb} --app cdk.out 'Prod/*'"
 

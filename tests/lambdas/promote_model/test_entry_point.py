@@ -89,3 +89,18 @@ def test_the_demos_and_the_docs_registration_carries_the_environment() -> None:
     )
     assert entry_point.declared_problem(request) == ""
     assert request["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_a_read_that_fails_on_the_way_is_retried_not_refused() -> None:
+    """A timeout while streaming says nothing about the package: the promotion fails (and is retried)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    class Stalling(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise ReadTimeoutError(endpoint_url="https://s3.eu-west-1.amazonaws.com")
+
+    described = package(**registration.CONTAINER_ENVIRONMENT)
+    with pytest.raises(entry_point.Unreadable, match="Read timeout"):
+        entry_point.missing_code(described, lambda uri: Stalling())
+    truncated = model_tarball(4096)[:-200]
+    assert "not a gzipped tar archive" in entry_point.missing_code(described, opener(truncated))
