@@ -132,7 +132,9 @@ def run(port: int) -> dict[str, Any]:
 
 
 def _run(port: int) -> dict[str, Any]:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from roadway.quiet_jsii import quiet_jsii
+
+    quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
     from aws_cdk import App
 
     from roadway.cdk_app import build_app

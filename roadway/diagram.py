@@ -90,9 +90,9 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
+    from roadway.quiet_jsii import quiet_jsii
 
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    quiet_jsii(announce=False)
     import tempfile
 
     from aws_cdk import App

@@ -29,11 +29,12 @@ def node_major() -> int | None:
         return None
 
 
-def quiet_jsii() -> None:
+def quiet_jsii(*, announce: bool = True) -> None:
+    """``announce``: print the one line about an old Node (synth does; the test suite does not)."""
     os.environ.setdefault("JSII_DEPRECATED", "quiet")
     major = node_major()
     if major is not None and major < min(SUPPORTED_NODE):
-        if os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") != str(major):
+        if announce and os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") != str(major):
             print(
                 f"roadway: Node {major} is past its end of life; the CDK supports Node "
                 f"{' and '.join(map(str, SUPPORTED_NODE))} (synth still works)",

@@ -12,7 +12,7 @@ import pytest
 
 from roadway.quiet_jsii import quiet_jsii
 
-quiet_jsii()  # as app.py does, before the CDK's Node process starts
+quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process starts
 
 from aws_cdk import App  # noqa: E402
 
