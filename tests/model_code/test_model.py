@@ -55,6 +55,26 @@ def predict(model: dict[str, Any], body: str, content_type: str, accept: str = "
     return inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), model), accept)
 
 
+def test_training_says_what_it_trains_and_how_long_it_took(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Progress on stderr (gradient boosting takes a minute); stdout's last line stays the metrics JSON."""
+    train.main(
+        [
+            "--train",
+            str(ROOT / "data"),
+            "--model-dir",
+            str(tmp_path / "m"),
+            "--output-data-dir",
+            str(tmp_path / "o"),
+            "--sample",
+            "300",
+        ]
+    )
+    printed = capsys.readouterr()
+    assert printed.err.splitlines()[0].startswith("training ridge on 240 sales")
+    assert printed.err.splitlines()[1].startswith("trained ridge in ")
+    assert json.loads(printed.out.splitlines()[-1])["model"] == "ridge"
+
+
 def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any]) -> None:
     model_dir = trained["work"] / "model"
     assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json", "code"}
