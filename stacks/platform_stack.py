@@ -15,7 +15,7 @@ from roadway.config import RoadwayConfig, ServingConfig, StageName
 from roadway.naming import Names
 from roadway.sagemaker_images import image_accounts
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
-from stacks.constructs.encryption_key import EncryptionKey
+from stacks.constructs.encryption_key import EncryptionKey, through
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.log_archive_bucket import LogArchiveBucket
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
@@ -258,9 +258,6 @@ class PlatformStack(Stack):
                 principals=[principal],
                 actions=["kms:Decrypt", "kms:DescribeKey"],
                 resources=["*"],
-                conditions={
-                    "ArnEquals": {"aws:PrincipalArn": role_arn},
-                    "StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"},
-                },
+                conditions={"ArnEquals": {"aws:PrincipalArn": role_arn}, **through("s3", self)},
             )
         )

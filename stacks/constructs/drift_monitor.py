@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aws_cdk import AssetHashType, CfnCondition, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, CfnCondition, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -26,6 +26,7 @@ from promote_model.artifacts import PROMOTED_PREFIX
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import MonitoringConfig
 from stacks.constructs import vpc_lambda
+from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT
@@ -97,8 +98,7 @@ class DriftMonitor(Construct):
         alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
-        region = Stack.of(self).region
-        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+        via_s3 = through("s3", self)
         capture_prefix = f"{CAPTURE_PREFIX}/{endpoint_name}/{VARIANT}"
         report_prefix = f"{REPORTS_PREFIX}/{endpoint_name}"
         self.reports_uri = f"s3://{data_bucket.bucket_name}/{report_prefix}"

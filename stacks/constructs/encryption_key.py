@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+
+def through(service: str, scope: Construct) -> dict[str, dict[str, str]]:
+    """A key used only on a service's behalf in this region (``kms:ViaService``): S3 decrypting its objects,
+    DynamoDB its items; never the key called directly."""
+    return {"StringEquals": {"kms:ViaService": f"{service}.{Stack.of(scope).region}.amazonaws.com"}}
 
 
 class EncryptionKey(kms.Key):

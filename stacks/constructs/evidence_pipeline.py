@@ -19,6 +19,7 @@ from constructs import Construct
 from promote_model.artifacts import PIPELINE_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.encryption_key import through
 from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.constructs.studio_domain import isolated_jobs, list_buckets_and_use_keys, register_for_approval_only
 
@@ -87,23 +88,7 @@ class EvidencePipeline(Construct):
             description="Roadway: start the pipeline's jobs (isolated, in the VPC) and register for approval",
             roles=[self.pipeline_role],
             statements=[
-                iam.PolicyStatement(
-                    sid="JobsOnlyInsideTheVpc",
-                    actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
-                    resources=jobs,
-                    conditions=isolated_jobs(subnet_ids, security_group_id, data_key.key_arn),
-                ),
-                iam.PolicyStatement(
-                    sid="FollowJobs",
-                    actions=[
-                        "sagemaker:DescribeTrainingJob",
-                        "sagemaker:StopTrainingJob",
-                        "sagemaker:DescribeProcessingJob",
-                        "sagemaker:StopProcessingJob",
-                        "sagemaker:AddTags",
-                    ],
-                    resources=jobs,
-                ),
+                *isolated_jobs(jobs, subnet_ids, security_group_id, data_key.key_arn, tagging=True),
                 iam.PolicyStatement(
                     sid="PassTheJobRole",
                     actions=["iam:PassRole"],
@@ -120,7 +105,7 @@ class EvidencePipeline(Construct):
                     sid="DecryptStepOutputsThroughS3",
                     actions=["kms:Decrypt"],
                     resources=[artifact_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                    conditions=through("s3", self),
                 ),
                 iam.PolicyStatement(
                     sid="GrantsOnlyForJobVolumes",

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
+from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 
@@ -173,7 +174,7 @@ class ModelPromoter(Construct):
                 sid="DecryptArtifactsThroughS3",
                 actions=["kms:Decrypt"],
                 resources=[artifact_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                conditions=through("s3", self),
             ),
         )
         acknowledge(

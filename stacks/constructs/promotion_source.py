@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.encryption_key import through
 from stacks.constructs.model_promoter import package_state_change
 
 # Everything the reader role may do: reads only (a test holds every statement to this list).
@@ -88,7 +89,7 @@ class PromotionSource(Construct):
                     sid="DecryptTheSealThroughDynamoDb",
                     actions=["kms:Decrypt"],
                     resources=[ops_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}},
+                    conditions=through("dynamodb", self),
                 ),
                 iam.PolicyStatement(
                     sid="FindTheLedger",  # its LedgerTableName output; the table's name is generated

@@ -18,6 +18,7 @@ from constructs import Construct
 from promote_model.artifacts import PROMOTED_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
+from stacks.constructs.encryption_key import through
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, package_state_change
 
@@ -195,7 +196,7 @@ class PromotionTarget(Construct):
                     sid="DecryptThePreviousStagesArtifacts",
                     actions=["kms:Decrypt", "kms:DescribeKey"],
                     resources=[source_keys],
-                    conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                    conditions=through("s3", self),
                 ),
                 iam.PolicyStatement(
                     sid="WritePromotedArtifacts",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -22,11 +21,14 @@ from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 AUTHOR_STATUS = "PendingManualApproval"
 
 
-def isolated_jobs(subnet_ids: Sequence[str], security_group_id: str, key_arn: str) -> dict[str, Any]:
-    """Conditions on creating a training or processing job: in the dev VPC's subnets, with Studio's security group
-    (HTTPS to the endpoints and gateways, nothing else), volumes under the platform's data key, and containers
-    network-isolated (code and data come in as channels, nothing goes out but through S3)."""
-    return {
+def isolated_jobs(
+    jobs: Sequence[str], subnet_ids: Sequence[str], security_group_id: str, key_arn: str, *, tagging: bool = False
+) -> list[iam.PolicyStatement]:
+    """Create training and processing jobs only in the dev VPC's subnets, with Studio's security group (HTTPS to the
+    endpoints and gateways, nothing else), volumes under the platform's data key, and containers network-isolated
+    (code and data come in as channels, nothing goes out but through S3); then follow and stop them. ``tagging``:
+    the pipeline tags the jobs it starts."""
+    conditions = {
         "Null": {
             "sagemaker:VpcSubnets": "false",
             "sagemaker:VpcSecurityGroupIds": "false",
@@ -39,6 +41,20 @@ def isolated_jobs(subnet_ids: Sequence[str], security_group_id: str, key_arn: st
             "sagemaker:VpcSecurityGroupIds": [security_group_id],
         },
     }
+    follow = [f"sagemaker:{verb}{kind}Job" for kind in ("Training", "Processing") for verb in ("Describe", "Stop")]
+    return [
+        iam.PolicyStatement(
+            sid="JobsOnlyInsideTheVpc",
+            actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
+            resources=list(jobs),
+            conditions=conditions,
+        ),
+        iam.PolicyStatement(
+            sid="FollowJobs",
+            actions=[*follow, *(["sagemaker:AddTags"] if tagging else [])],
+            resources=list(jobs),
+        ),
+    ]
 
 
 def list_buckets_and_use_keys(buckets: Sequence[s3.IBucket], keys: Sequence[kms.IKey]) -> list[iam.PolicyStatement]:
@@ -323,22 +339,7 @@ class StudioDomain(Construct):
                 ],
                 resources=[group_arn, packages_arn],
             ),
-            iam.PolicyStatement(
-                sid="JobsOnlyInsideTheVpc",
-                actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
-                resources=jobs,
-                conditions=isolated_jobs(subnet_ids, security_group.security_group_id, storage_key.key_arn),
-            ),
-            iam.PolicyStatement(
-                sid="FollowJobs",
-                actions=[
-                    "sagemaker:DescribeTrainingJob",
-                    "sagemaker:StopTrainingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                ],
-                resources=jobs,
-            ),
+            *isolated_jobs(jobs, subnet_ids, security_group.security_group_id, storage_key.key_arn),
             iam.PolicyStatement(
                 sid="ProjectPipelines",
                 actions=[
