@@ -8,7 +8,7 @@ from pathlib import Path
 from aws_cdk import App
 
 from roadway import provenance
-from roadway.compliance import acknowledgement_sources, add_compliance_gate
+from roadway.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
 from stacks.constructs.drift_monitor import LayerMissing
 from stacks.stage import RoadwayStage
@@ -52,7 +52,7 @@ def main() -> int:
         return 2
     try:
         build_app(app, config)
-    except LayerMissing as error:
+    except (LayerMissing, AcknowledgementError) as error:
         print(f"roadway: {error}", file=sys.stderr)
         return 2
     try:

@@ -12,7 +12,6 @@ reached with ``--endpoint-url``). Every error is one line on stderr and exit sta
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import re
 import sys
@@ -38,33 +37,13 @@ from promote_model.seal import SEALED
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
 from roadway.naming import Names
+from roadway.timestamps import iso_utc
 
 _REFERENCE = re.compile(r"^(?P<stage>[a-z]+):(?P<version>\d+)$")
 
 
 class CliError(Exception):
     """One line for the operator; raised for anything they can fix."""
-
-
-def iso_utc(value: Any) -> str | None:
-    """Every time the CLI shows or writes, in one format: ISO 8601 in UTC, to the second (``2026-11-24T19:10:32Z``).
-
-    Takes what the sources hold: datetimes from boto3, the ledger's ``...%fZ`` strings, and ``str(datetime)``
-    values with an offset (the lineage's ``approved-at``).
-    """
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        text = str(value).strip().replace(" ", "T")
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def failure(stage: str, what: str, error: Exception) -> CliError:
@@ -87,6 +66,7 @@ class Road:
     role_name: str | None = None
     _sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
     _ledgers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _stacks: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def names(self) -> Names:
@@ -137,6 +117,13 @@ class Road:
             raise failure(stage, f"{service} {operation}", error) from None
 
     def stack(self, stage: str, name: str) -> dict[str, Any] | None:
+        """The stack, or None when it is not deployed; described once per command (status reads the serving
+        stack for the endpoint and for the drift reports)."""
+        if (stage, name) not in self._stacks:
+            self._stacks[(stage, name)] = self._describe_stack(stage, name)
+        return self._stacks[(stage, name)]
+
+    def _describe_stack(self, stage: str, name: str) -> dict[str, Any] | None:
         try:
             (stack,) = self.client(stage, "cloudformation").describe_stacks(StackName=name)["Stacks"]
         except ClientError as error:
@@ -171,8 +158,7 @@ def _one_line(error: Exception) -> str:
 
 
 def _version(arn: str) -> int | None:
-    tail = arn.rsplit("/", 1)[-1] if arn else ""
-    return int(tail) if tail.isdigit() else None
+    return _number(arn.rsplit("/", 1)[-1])
 
 
 def _float(value: Any) -> float | None:

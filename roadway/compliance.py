@@ -18,6 +18,12 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R
 from constructs import IConstruct
 
 from roadway.compliance_packs import RULE_PACKS
+from roadway.provenance import display_path
+
+
+class AcknowledgementError(ValueError):
+    """An acknowledgement the gate will not take; synth says why in one line, naming the file and line."""
+
 
 _MIN_REASON = 20
 
@@ -48,7 +54,6 @@ def add_compliance_gate(app: App) -> None:
 # Where each acknowledgement was made, per app (the root construct object: every App's node address is the same),
 # for the auditor; an app that is gone takes its list with it.
 _SOURCES: weakref.WeakKeyDictionary[IConstruct, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
@@ -58,16 +63,18 @@ def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
     in its hint, with the pack in front (``AwsSolutions::AwsSolutions-IAM5[Action::s3:List*]``).
     """
     caller = sys._getframe(1)
-    source = Path(caller.f_code.co_filename).resolve()
-    where = str(source.relative_to(_ROOT)) if source.is_relative_to(_ROOT) else str(source)
+    where, line = display_path(Path(caller.f_code.co_filename)), caller.f_lineno
     for finding, reason in findings.items():
-        full_id = qualified(finding)
-        if len(reason.strip()) < _MIN_REASON:
-            raise ValueError(f"acknowledgement of {finding} needs a reason an auditor can accept")
+        try:
+            full_id = qualified(finding)
+            if len(reason.strip()) < _MIN_REASON:
+                raise AcknowledgementError(f"acknowledgement of {finding} needs a reason an auditor can accept")
+        except AcknowledgementError as error:
+            raise AcknowledgementError(f"{where}:{line}: {error}") from None
         # "<pack>::<finding>" is the id the validation framework matches and reports as suppressed.
         Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=reason))
         _SOURCES.setdefault(scope.node.root, []).append(
-            {"id": full_id, "at": scope.node.path, "file": where, "line": caller.f_lineno}
+            {"id": full_id, "at": scope.node.path, "file": where, "line": line}
         )
 
 
@@ -76,7 +83,8 @@ def qualified(finding: str) -> str:
     rule = next((finding.removeprefix(f"{p}::") for p in RULE_PACKS if finding.startswith(f"{p}::")), finding)
     pack = next((p for p in RULE_PACKS if rule.startswith(f"{p}-")), None)
     if pack is None or (rule != finding and not finding.startswith(f"{pack}::")):
-        raise ValueError(f"unknown rule pack in finding id {finding!r}: expected one of {', '.join(RULE_PACKS)}")
+        expected = ", ".join(RULE_PACKS)
+        raise AcknowledgementError(f"unknown rule pack in finding id {finding!r}: expected one of {expected}")
     return f"{pack}::{rule}"
 
 

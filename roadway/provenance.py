@@ -18,10 +18,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from roadway import timestamps
 
 FILE_NAME = "roadway-provenance.json"
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +33,6 @@ LIBRARIES = ("aws-cdk-lib", "constructs", "cdk-nag")
 
 class ProvenanceError(Exception):
     """The assembly cannot be deployed as it is; the message is the one line to print."""
-
-
-def now() -> str:
-    """ISO 8601 UTC to the second: the one timestamp format Roadway prints and writes."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def sha256_of(path: Path) -> str:
@@ -90,7 +86,7 @@ def versions() -> dict[str, str | None]:
 def record(config_path: Path, acknowledgements: list[dict[str, Any]], *, gate: str = "passed") -> dict[str, Any]:
     """``gate`` is the compliance gate's outcome: CDK writes the templates even when the gate fails them."""
     return {
-        "generated_at": now(),
+        "generated_at": timestamps.now(),
         "compliance_gate": gate,
         "config": {"path": display_path(config_path), "sha256": sha256_of(config_path)},
         "source": git_state(),

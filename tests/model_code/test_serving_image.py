@@ -3,7 +3,6 @@ virtual environment that `make test` runs the model's tests in)."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from model_code import registration
 from model_code.pipeline import PROFILER_DIR
+from tests.test_dependencies import pins, pins_in
 
 ROOT = Path(__file__).resolve().parents[2]
 # What runs inside the image: the serving and training code, and the profiler as the pipeline's Baseline step.
@@ -45,15 +45,6 @@ def test_vermin_refuses_what_the_image_python_lacks(tmp_path: Path) -> None:
     assert result.returncode != 0 and "annotationlib" in result.stdout
 
 
-def pins(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
-        if match:
-            found[match.group(1).lower()] = match.group(2)
-    return found
-
-
 def test_the_serving_pins_name_the_image_registration_registers() -> None:
     header = (ROOT / "requirements-serving.in").read_text()
     assert f"image {registration.IMAGE_VERSION} " in header and f"Python {registration.IMAGE_PYTHON}" in header
@@ -73,9 +64,5 @@ def test_the_serving_environment_holds_exactly_the_locked_versions() -> None:
         timeout=60,
         check=True,
     ).stdout
-    installed = pins_of_text(listed)
+    installed = pins_in(listed)
     assert installed == pins(ROOT / "requirements-serving.txt")
-
-
-def pins_of_text(text: str) -> dict[str, str]:
-    return {line.split("==")[0].lower(): line.split("==")[1] for line in text.splitlines() if "==" in line}
