@@ -129,3 +129,27 @@ def test_next_stage_may_read_artifacts_and_nothing_else(synth: Synth) -> None:
         "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::222222222222:role/roadway-test-promoter"}
     }
     assert "333333333333" not in json.dumps(synth.templates["roadway-dev-platform"]), "dev never trusts prod"
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_only_this_accounts_log_services_may_write_the_log_archive(
+    synth: Synth, config: RoadwayConfig, stage: str
+) -> None:
+    """The flow-log statements the feature flags added admit AWS's log delivery for this account's own logs only:
+    no person, no other account (an insider cannot write or rewrite the access logs through this policy)."""
+    account = config.stage(stage).account  # type: ignore[arg-type]
+    (policy,) = [
+        r
+        for logical_id, r in synth.resources(f"roadway-{stage}-platform", "AWS::S3::BucketPolicy").items()
+        if logical_id.startswith("LogArchive")
+    ]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    services = {s["Principal"]["Service"] for s in allows}
+    assert services == {"delivery.logs.amazonaws.com", "logging.s3.amazonaws.com"}
+    for statement in allows:
+        assert set(statement["Principal"]) == {"Service"}
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == account
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert set(actions) <= {"s3:PutObject", "s3:GetBucketAcl", "s3:ListBucket"}
+    flow = [s for s in allows if s["Principal"]["Service"] == "delivery.logs.amazonaws.com"]
+    assert all(s["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":{account}:*") for s in flow)
