@@ -19,13 +19,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LAYER := build/layers/drift-statistics
 LAYER_REQUIREMENTS := lambdas/layers/drift-statistics.txt
 
-.PHONY: help deps lock layers synth diff deploy test demo diagram report-png lint clean
+.PHONY: help deps lock layers synth diff deploy test bench demo diagram report-png lint clean
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
 	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
 	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
+	@echo "make bench   synth time and stack sizes from 2 to 500 people (bench/README.md); not part of make test"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
 	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
@@ -100,6 +101,10 @@ deploy: $(VENV)/.installed node_modules/.installed
 test: deps
 	$(PY) -m pytest -n 2
 	$(SERVING_VENV)/bin/python -m pytest --noconftest -p no:xdist tests/model_code/test_model.py tests/model_code/test_serve.py
+
+# Figures, not checks: how synth grows with teams and people, and whether the largest road stays inside the limits.
+bench: deps
+	$(PY) bench/synth_scale.py
 
 demo: deps
 	$(PY) -m roadway.demo

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from aws_cdk import App
+from aws_cdk import App, cx_api
 
 from roadway import provenance
+from roadway.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
 from roadway.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
-from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, StageName, load_config
+from roadway.naming import check_names
 from stacks.constructs.drift_monitor import LayerMissing
 from stacks.stage import RoadwayStage
 
@@ -24,13 +26,36 @@ def availability_zone_context(config: RoadwayConfig) -> dict[str, list[str]]:
     }
 
 
-def build_app(app: App, config: RoadwayConfig, *, compliance: bool = True) -> dict[str, RoadwayStage]:
+def build_app(
+    app: App, config: RoadwayConfig, *, compliance: bool = True, stages: tuple[StageName, ...] = STAGE_NAMES
+) -> dict[str, RoadwayStage]:
+    """The road's stages (``stages``: a subset, for tests and benchmarks that need one account's stacks)."""
     # Context must be set before the first child construct exists.
     for key, zones in availability_zone_context(config).items():
         app.node.set_context(key, zones)
+    # CDK's own count of a stack's resources ends synth in a traceback; check_limits says it in one line.
+    app.node.set_context(STACK_RESOURCE_LIMIT_CONTEXT, 0)
     if compliance:
         add_compliance_gate(app)
-    return {name: RoadwayStage(app, config=config, stage=name) for name in STAGE_NAMES}
+    return {name: RoadwayStage(app, config=config, stage=name) for name in stages}
+
+
+def check_limits(assembly: cx_api.CloudAssembly) -> list[Excess]:
+    """Every CloudFormation or IAM limit a synthesized stack exceeds (see roadway.cloudformation_limits)."""
+    found: list[Excess] = []
+    for stage in assembly.nested_assemblies:
+        for stack in stage.nested_assembly.stacks:
+            written = Path(stage.nested_assembly.directory, stack.template_file).stat().st_size
+            found += excesses(stack.stack_name, stack.template, written)
+    return found
+
+
+def limits_line(found: list[Excess]) -> str:
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (
+        f"too big to deploy: {found[0].line()}{more}; spread it (studio.people_stacks for people; "
+        "docs/platform-engineer.md, 'What scales how far')"
+    )
 
 
 def write_provenance(app: App, config_path: Path, *, gate: str = "passed") -> Path:
@@ -45,7 +70,7 @@ def main() -> int:
     app = App()
     config_path = Path(app.node.try_get_context("config") or DEFAULT_CONFIG_PATH)
     try:
-        config = load_config(config_path)
+        config = check_names(load_config(config_path))
     except ConfigError as error:
         hint = "" if config_path.exists() else f" (from {Path.cwd()}; run synth from the project's root)"
         print(f"roadway: config error: {error}{hint}", file=sys.stderr)
@@ -56,17 +81,27 @@ def main() -> int:
         print(f"roadway: {error}", file=sys.stderr)
         return 2
     try:
-        app.synth()
+        assembly = app.synth()
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
         write_provenance(app, config_path, gate="failed")
+        # CDK writes the templates before it validates them: a stack too big is said as such, in one line.
+        too_big = check_limits(cx_api.CloudAssembly(app.outdir))
+        if too_big:
+            print(f"roadway: {limits_line(too_big)}", file=sys.stderr)
+            return 2
         print(
             "roadway: compliance gate failed: unacknowledged cdk-nag findings are listed above "
             "(fix them, or acknowledge them next to the resource with a reason)",
             file=sys.stderr,
         )
         return 1
+    too_big = check_limits(assembly)
+    if too_big:
+        write_provenance(app, config_path, gate="failed")
+        print(f"roadway: {limits_line(too_big)}", file=sys.stderr)
+        return 2
     written = write_provenance(app, config_path)
     print(
         f"roadway: synthesized {provenance.display_path(config_path)} "

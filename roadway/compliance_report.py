@@ -41,6 +41,16 @@ COVERAGE_NOTE = (
     "passed: a control absent from the table below was either checked and satisfied, or not checked by "
     "these packs."
 )
+# Controls the road relies on that no template in a member account can set: the auditor checks them by hand.
+OUTSIDE_THE_TEMPLATES = (
+    (
+        "Cost-allocation tags",
+        "roadway:team, roadway:project and roadway:stage must be activated as cost-allocation tags in the "
+        "organisation's payer (management) account (Billing, Cost allocation tags). Until they are, each team's "
+        "AWS Budgets budget, which filters on roadway:team, counts nothing and never alerts; the account budgets "
+        "do not depend on it.",
+    ),
+)
 # cdk-nag words an acknowledged IAM5 finding as its failure ("... and does not have a cdk-nag rule
 # suppression with evidence ..."); the report states what the rule checks instead.
 _CONTROL_CLAUSE = re.compile(r"\(Control IDs?:\s*")
@@ -227,6 +237,8 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) 
             f"{f'`{f.source}`' if f.source else ''} |"
             for f in rows
         ]
+    lines += ["", "## Outside the templates: check by hand", ""]
+    lines += [f"- **{title}**: {text}" for title, text in OUTSIDE_THE_TEMPLATES]
     lines += ["", "## By control", "", COVERAGE_NOTE]
     for pack, controls in by_control(findings).items():
         lines += ["", f"### {FRAMEWORKS[pack]}", "", "| control | rules with findings |", "| --- | --- |"]
@@ -358,6 +370,9 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
         '<option value="acknowledged">acknowledged</option></select></label> '
         f'<span class="note"><span id="shown">{len(findings)}</span> of {len(findings)} findings shown</span></div>'
         + "".join(sections)
+        + "<h2>Outside the templates: check by hand</h2><ul>"
+        + "".join(f"<li><strong>{esc(title)}</strong>: {esc(text)}</li>" for title, text in OUTSIDE_THE_TEMPLATES)
+        + "</ul>"
         + f'<h2>By control</h2><p class="note">{esc(COVERAGE_NOTE)}</p>'
         + "".join(control_tables)
         + f"<script>{_SCRIPT}</script></body></html>\n"

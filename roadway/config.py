@@ -65,11 +65,64 @@ def _sagemaker_name(value: str) -> str:
     return value
 
 
+_TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+# What a team may run when its entry names nothing: Studio's default JupyterLab size and two general-purpose sizes.
+DEFAULT_INSTANCE_TYPES = ("ml.t3.medium", "ml.m5.large", "ml.m5.xlarge")
+BUDGET_EMAILS = 10  # AWS Budgets: e-mail subscribers per notification
+
+
+def _emails(values: list[str]) -> list[str]:
+    for value in values:
+        if not _EMAIL.match(value):
+            raise ValueError(f"expected e-mail addresses like name@example.com, got {value!r}")
+    return values
+
+
+class Team(_Strict):
+    """A team of data scientists: the unit of access, instance types and budget."""
+
+    name: str
+    """Lower-case letters, digits, hyphens (2-32): it is the ``roadway:team`` tag and the team's S3 prefix."""
+    instance_types: Annotated[list[str], Field(min_length=1, max_length=50)] = list(DEFAULT_INSTANCE_TYPES)
+    """The only SageMaker instance types the team's notebooks and jobs may run on (an IAM condition)."""
+    monthly_budget_usd: Annotated[float, Field(gt=0)] | None = None
+    """A monthly AWS Budgets budget of the team's tagged spend in each account of the road; empty: none."""
+    budget_emails: Annotated[list[str], Field(max_length=BUDGET_EMAILS)] = Field(default_factory=list)
+    """Who hears of the team's forecast and actual spend (AWS Budgets e-mails at most 10 per alert);
+    empty: the team's members' e-mails."""
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _TEAM_NAME.match(value):
+            raise ValueError(
+                f"expected 2-32 lower-case letters, digits or hyphens, starting with a letter, got {value!r}"
+            )
+        return value
+
+    @field_validator("instance_types")
+    @classmethod
+    def _check_types(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _INSTANCE_TYPE.match(value):
+                raise ValueError(f"expected SageMaker instance types like ml.m5.large, got {value!r}")
+        if len(set(values)) != len(values):
+            raise ValueError("expected each instance type once")
+        return values
+
+    @field_validator("budget_emails")
+    @classmethod
+    def _check_emails(cls, values: list[str]) -> list[str]:
+        return _emails(values)
+
+
 class DataScientist(_Strict):
     """One Studio user: onboarding is adding one of these and deploying the dev stage."""
 
     user_name: str
-    team: str | None = None
+    team: str
+    """The one team this person belongs to (a name from ``teams``): their access, instance types and budget."""
     email: str | None = None
 
     @field_validator("user_name")
@@ -84,20 +137,17 @@ class DataScientist(_Strict):
             raise ValueError(f"expected an e-mail address like name@example.com, got {value!r}")
         return value
 
-    @field_validator("team")
-    @classmethod
-    def _check_team(cls, value: str | None) -> str | None:
-        # Team becomes a tag value: keep it to characters tags accept everywhere.
-        if value is not None and not re.match(r"^[\w .:/=+@-]{1,128}$", value):
-            raise ValueError(f"expected up to 128 letters, digits, spaces or _.:/=+-@, got {value!r}")
-        return value
-
 
 class StudioConfig(_Strict):
     """Studio defaults for every data scientist."""
 
     idle_shutdown_minutes: Annotated[int, Field(ge=60, le=525600)] = 120
     """JupyterLab spaces stop after this many idle minutes (SageMaker accepts 60 to 525600)."""
+    people_stacks: Annotated[int, Field(ge=1, le=64)] = 1
+    """How many stacks hold the data scientists' profiles and roles (3 resources each; a stack holds at most 500).
+    A person's stack is a fixed function of their user name and this number, so adding someone moves nobody;
+    changing this number moves profiles between stacks, which deletes and re-creates them (and their home
+    directories): choose it once, for the platform's expected size. Synth refuses a stack over a limit."""
 
 
 _INSTANCE_ONLY_KEYS = (
@@ -106,6 +156,7 @@ _INSTANCE_ONLY_KEYS = (
     "min_capacity",
     "max_capacity",
     "target_invocations_per_instance",
+    "idle_alarm_hours",
 )
 
 
@@ -139,6 +190,9 @@ class InstanceServing(_Strict):
     min_capacity: Annotated[int, Field(ge=1, le=100)] = 2
     max_capacity: Annotated[int, Field(ge=1, le=100)] = 4
     target_invocations_per_instance: Annotated[int, Field(ge=1)] = 200
+    idle_alarm_hours: Annotated[int, Field(ge=1, le=168)] | None = 24
+    """Page when the endpoint has served no request for this many hours (instances cost money while idle);
+    empty: no alarm. CloudWatch evaluates at most 7 days of hourly periods."""
 
     @field_validator("instance_type")
     @classmethod
@@ -258,6 +312,10 @@ class StageConfig(_Strict):
     """IAM principal ARNs (``*`` allowed, e.g. an Identity Center permission set's role) that may assume this
     stage's approver role. Approving here promotes to the next stage, so authors must not be among them."""
 
+    monthly_budget_usd: Annotated[float, Field(gt=0)] | None = None
+    """A monthly AWS Budgets budget of the whole account's spend, alerting the alarm topic at 80 % actual and
+    100 % forecast; empty: none."""
+
     break_glass: list[str] = Field(default_factory=list)
     """IAM principal ARNs that may assume this serving stage's break-glass role: withdraw the served package
     (roll back to the one served before it) when no approver is available. Every use is recorded and alarmed."""
@@ -279,10 +337,7 @@ class StageConfig(_Strict):
     @field_validator("alarm_emails")
     @classmethod
     def _check_emails(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not _EMAIL.match(value):
-                raise ValueError(f"expected e-mail addresses like name@example.com, got {value!r}")
-        return values
+        return _emails(values)
 
     @field_validator("account", mode="before")
     @classmethod
@@ -383,6 +438,14 @@ class PrefixLists(_Strict):
         return value
 
 
+class BucketsConfig(_Strict):
+    """What every versioned bucket keeps."""
+
+    noncurrent_version_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    """An overwritten or deleted object's old versions are deleted this many days later (current objects, and so
+    the artifacts behind registered packages, are never expired by this rule)."""
+
+
 class RoadwayConfig(_Strict):
     """The whole road, validated."""
 
@@ -394,6 +457,8 @@ class RoadwayConfig(_Strict):
     prefix_lists: PrefixLists
     stages: Stages
     studio: StudioConfig = StudioConfig()
+    buckets: BucketsConfig = BucketsConfig()
+    teams: Annotated[list[Team], Field(min_length=1)]
     data_scientists: list[DataScientist] = Field(default_factory=list)
 
     @field_validator("project")
@@ -452,7 +517,34 @@ class RoadwayConfig(_Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"duplicate user_name {', '.join(duplicates)}; expected each data scientist once")
+        teams = [team.name for team in self.teams]
+        repeated = sorted({name for name in teams if teams.count(name) > 1})
+        if repeated:
+            raise ValueError(f"teams: {', '.join(repeated)} listed twice; expected each team once")
+        for index, user in enumerate(self.data_scientists):
+            if user.team not in teams:
+                raise ValueError(
+                    f"data_scientists[{index}].team: {user.team!r} is not a team; expected one of {', '.join(teams)}"
+                )
+        for index, team in enumerate(self.teams):
+            if team.monthly_budget_usd and len(self.budget_emails(team.name)) > BUDGET_EMAILS:
+                raise ValueError(
+                    f"teams[{index}].budget_emails: AWS Budgets e-mails at most {BUDGET_EMAILS} addresses per alert "
+                    f"and team {team.name}'s members have {len(self.budget_emails(team.name))}; list up to "
+                    f"{BUDGET_EMAILS} (e.g. a team list)"
+                )
         return self
+
+    def team(self, name: str) -> Team:
+        return next(team for team in self.teams if team.name == name)
+
+    def members(self, team: str) -> list[DataScientist]:
+        return [user for user in self.data_scientists if user.team == team]
+
+    def budget_emails(self, team: str) -> list[str]:
+        """Who hears of the team's spend: its ``budget_emails``, else its members' addresses."""
+        listed = self.team(team).budget_emails
+        return list(listed) if listed else [user.email for user in self.members(team) if user.email]
 
     def stage(self, name: StageName) -> StageConfig:
         return getattr(self.stages, name)
@@ -493,6 +585,8 @@ def _first_error(error: ValidationError, data: Any) -> str:
         message = "required but missing"
     elif kind == "union_tag_invalid":
         message = "expected kind: serverless or kind: instances"
+    if not detail["loc"] and re.match(r"^[\w.\[\]]+: ", message):
+        return message  # a rule across fields that already names the one to change
     return f"{where}: {message}"
 
 

@@ -6,9 +6,17 @@ promotion Lambda running there) must know them before anything is deployed.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-from roadway.config import RoadwayConfig, StageName
+from roadway.config import STAGE_NAMES, ConfigError, RoadwayConfig, StageName
+
+# AWS's longest names (characters) for the names Roadway sets itself.
+IAM_ROLE_NAME = 64
+SAGEMAKER_NAME = 63  # endpoints, monitoring schedules, domains, model package groups
+STACK_NAME = 128
+BUDGET_NAME = 100
+LAYER_NAME = 140
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,20 @@ class Names:
         """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
         return f"{self.project}-{stage}-{self.model_package_group}"
 
+    def monitoring_schedule(self, stage: StageName) -> str:
+        """Model Monitor's schedule of the endpoint (``engine: model-monitor``)."""
+        return f"{self.endpoint(stage)}-data-quality"
+
+    def people_stack(self, index: int) -> str:
+        """The stack of the data scientists whose :func:`people_stack_index` is ``index``; index 0 is the Studio
+        stack itself (where everyone lived before people were spread over stacks), so a one-stack road keeps its
+        profiles where they are."""
+        return self.stack_name("dev", "studio" if index == 0 else f"people-{index}")
+
+    def budget(self, stage: StageName, team: str | None = None) -> str:
+        """The AWS Budgets budget of the account (``team`` None) or of one team in it; alert e-mails name it."""
+        return self.stack_name(stage, f"team-{team}" if team else "account")
+
     def studio_domain(self) -> str:
         """SageMaker requires a domain name; one domain per dev account."""
         return f"{self.project}-studio"
@@ -111,3 +133,61 @@ class Names:
     def model_packages_arn(self, account: str) -> str:
         """Every version in the group (SageMaker lower-cases the group name in package ARNs)."""
         return f"arn:aws:sagemaker:{self.region}:{account}:model-package/{self.model_package_group.lower()}/*"
+
+
+def people_stack_index(user_name: str, stacks: int) -> int:
+    """Which of ``stacks`` people stacks holds this person: a fixed function of the name alone, so adding or
+    removing someone never moves anyone else (a moved profile is a deleted home directory). SHA-256, not
+    ``hash()``: Python salts string hashes per process."""
+    return int.from_bytes(hashlib.sha256(user_name.encode()).digest()[:8], "big") % stacks
+
+
+def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
+    """Every name Roadway sets in AWS, with its kind, AWS's limit and who sets that limit."""
+    names = Names.of(config)
+    found: list[tuple[str, str, int, str]] = [
+        ("Studio domain name", names.studio_domain(), SAGEMAKER_NAME, "SageMaker"),
+        ("pipeline role", names.pipeline_role(), IAM_ROLE_NAME, "IAM"),
+        ("pipeline job role", names.pipeline_job_role(), IAM_ROLE_NAME, "IAM"),
+        *(
+            ("people stack", names.people_stack(index), STACK_NAME, "CloudFormation")
+            for index in range(config.studio.people_stacks)
+        ),
+        *(("team budget", names.budget("dev", team.name), BUDGET_NAME, "AWS Budgets") for team in config.teams),
+    ]
+    for stage in STAGE_NAMES:
+        found += [
+            ("stack name", names.stack_name(stage, part), STACK_NAME, "CloudFormation")
+            for part in ("platform", "promotion", "serving")
+        ]
+        found += [
+            ("promotion role", names.promoter_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("reader role", names.reader_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("approver role", names.approver_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("break-glass role", names.break_glass_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("serving deployer role", names.serving_deploy_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("endpoint role", names.serving_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("drift job role", names.drift_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("Model Monitor role", names.monitor_role(stage), IAM_ROLE_NAME, "IAM"),
+            ("drift layer", names.drift_layer(stage), LAYER_NAME, "Lambda"),
+            ("endpoint name", names.endpoint(stage), SAGEMAKER_NAME, "SageMaker"),
+            ("monitoring schedule name", names.monitoring_schedule(stage), SAGEMAKER_NAME, "SageMaker"),
+            ("account budget", names.budget(stage), BUDGET_NAME, "AWS Budgets"),
+        ]
+    return found
+
+
+def too_long(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
+    """The names that exceed their limit, in :func:`physical_names`' order."""
+    return [entry for entry in physical_names(config) if len(entry[1]) > entry[2]]
+
+
+def check_names(config: RoadwayConfig) -> RoadwayConfig:
+    """Refuse, in one line, a config whose names would exceed an AWS limit: CloudFormation would fail only at
+    deploy time, in the account, part-way through. Returns the config, checked."""
+    for kind, name, limit, authority in too_long(config)[:1]:
+        raise ConfigError(
+            f"project {config.project!r} and model_package_group {config.model_package_group!r} make the "
+            f"{kind} {name!r} {len(name)} characters long; {authority} allows {limit}: shorten them"
+        )
+    return config

@@ -21,6 +21,7 @@ from stacks.constructs.log_archive_bucket import LogArchiveBucket
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.secure_bucket import SecureBucket
+from stacks.constructs.spend_alerts import SpendAlerts
 
 # Reading or removing a captured request, or any version of it.
 CAPTURE_READS = [
@@ -112,6 +113,23 @@ class PlatformStack(Stack):
         )
         for email in stage_config.alarm_emails:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
+        # Spend: the account's, and in dev (where the teams' notebooks and jobs run) each team's.
+        team_budgets = (
+            [(team, config.budget_emails(team.name)) for team in config.teams if team.monthly_budget_usd]
+            if stage == "dev"
+            else []
+        )
+        if stage_config.monthly_budget_usd or team_budgets:
+            self.spend = SpendAlerts(
+                self,
+                "Spend",
+                names=names,
+                stage=stage,
+                account_budget_usd=stage_config.monthly_budget_usd,
+                teams=team_budgets,
+                topic=self.alarm_topic,
+                topic_key=self.ops_key,
+            )
 
         self.log_archive = LogArchiveBucket(self, "LogArchive")
         self.network = IsolatedNetwork(
@@ -133,10 +151,20 @@ class PlatformStack(Stack):
         )
 
         self.artifact_bucket = SecureBucket(
-            self, "ArtifactBucket", key=self.artifact_key, access_logs=self.log_archive, purpose="artifacts"
+            self,
+            "ArtifactBucket",
+            key=self.artifact_key,
+            access_logs=self.log_archive,
+            purpose="artifacts",
+            noncurrent_version_days=config.buckets.noncurrent_version_days,
         )
         self.data_bucket = SecureBucket(
-            self, "DataBucket", key=self.data_key, access_logs=self.log_archive, purpose="data"
+            self,
+            "DataBucket",
+            key=self.data_key,
+            access_logs=self.log_archive,
+            purpose="data",
+            noncurrent_version_days=config.buckets.noncurrent_version_days,
         )
 
         if stage_config.serving is not None and stage_config.serving.data_capture_percent:

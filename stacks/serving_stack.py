@@ -124,7 +124,12 @@ class ServingStack(Stack):
             }
             if monitoring.engine == "model-monitor":
                 self.monitor = DataQualityMonitor(
-                    self, "Monitor", region=config.region, role_name=names.monitor_role(stage), **common
+                    self,
+                    "Monitor",
+                    region=config.region,
+                    role_name=names.monitor_role(stage),
+                    schedule_name=names.monitoring_schedule(stage),
+                    **common,
                 )
             else:
                 self.monitor = DriftMonitor(

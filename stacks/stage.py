@@ -7,6 +7,7 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import Names
+from stacks.people_stack import PeopleStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
 from stacks.serving_stack import ServingStack
@@ -37,17 +38,32 @@ class RoadwayStage(Stage):
             tags=tags,
         )
         self.studio: StudioStack | None = None
+        self.people: list[PeopleStack] = []
         if stage == "dev":
             self.studio = StudioStack(
                 self,
                 "Studio",
                 config=config,
                 platform=self.platform,
-                stack_name=names.stack_name(stage, "studio"),
+                stack_name=names.people_stack(0),
                 description="Roadway dev: SageMaker Studio domain and data scientists",
                 termination_protection=True,
                 tags=tags,
             )
+            self.people = [
+                PeopleStack(
+                    self,
+                    f"People{index}",
+                    config=config,
+                    studio=self.studio,
+                    index=index,
+                    stack_name=names.people_stack(index),
+                    description=f"Roadway dev: data scientists, people stack {index}",
+                    termination_protection=True,
+                    tags=tags,
+                )
+                for index in range(1, config.studio.people_stacks)
+            ]
         self.serving: ServingStack | None = None
         if stage_config.serving is not None:
             self.serving = ServingStack(

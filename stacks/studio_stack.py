@@ -9,15 +9,28 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.config import RoadwayConfig
-from roadway.naming import Names
+from roadway.naming import Names, people_stack_index
+from stacks.constructs.data_scientist import DataScientistProfile
 from stacks.constructs.evidence_pipeline import EvidencePipeline
 from stacks.constructs.studio_domain import StudioDomain
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 
+def add_people(scope: Construct, studio: StudioDomain, config: RoadwayConfig, index: int) -> list[DataScientistProfile]:
+    """The data scientists whose people stack is ``index`` (see :func:`people_stack_index`), under ``scope``."""
+    stacks = config.studio.people_stacks
+    return [
+        DataScientistProfile(scope, f"User-{user.user_name}", user=user, studio=studio)
+        for user in config.data_scientists
+        if people_stack_index(user.user_name, stacks) == index
+    ]
+
+
 class StudioStack(Stack):
-    """Onboarding a data scientist changes this stack only: one profile, one role."""
+    """The domain, the shared and team policies, the pipeline's roles, and the people of people stack 0.
+
+    Onboarding a data scientist changes their people stack only: one profile, one role, one policy."""
 
     def __init__(
         self,
@@ -47,8 +60,9 @@ class StudioStack(Stack):
             model_packages_arn=platform.registry.packages_arn,
             project=config.project,
             idle_shutdown_minutes=config.studio.idle_shutdown_minutes,
-            data_scientists=config.data_scientists,
+            teams=config.teams,
         )
+        self.people = add_people(self.studio, self.studio, config, 0)
         self.pipeline = EvidencePipeline(
             self,
             "Pipeline",
@@ -62,6 +76,9 @@ class StudioStack(Stack):
             artifact_key=shared.artifact_key,
             group_arn=platform.registry.group_arn,
             packages_arn=platform.registry.packages_arn,
+            # Whoever starts the pipeline, its jobs run on a type some team may use (a team's own list binds its
+            # members' notebooks and jobs; the pipeline's is the union until pipelines are per project).
+            instance_types=sorted({t for team in config.teams for t in team.instance_types}),
         )
         # Data scientists hand the pipeline role to SageMaker Pipelines; never the job role, which writes evidence.
         self.studio.policy.add_statements(

@@ -46,10 +46,11 @@ class DataQualityMonitor(Construct):
         data_bucket: s3.IBucket,
         data_key: kms.IKey,
         alarm_topic: sns.ITopic,
+        schedule_name: str,
         role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.schedule_name = f"{endpoint_name}-data-quality"
+        self.schedule_name = schedule_name
         captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
         reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/*")
         baselines = artifact_bucket.arn_for_objects("*")

@@ -21,7 +21,12 @@ from promote_model.artifacts import PIPELINE_PREFIX
 from roadway.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import through
 from stacks.constructs.sagemaker_role import SageMakerRole
-from stacks.constructs.studio_domain import isolated_jobs, list_buckets_and_use_keys, register_for_approval_only
+from stacks.constructs.studio_domain import (
+    instance_types_only,
+    isolated_jobs,
+    list_buckets_and_use_keys,
+    register_for_approval_only,
+)
 
 
 class EvidencePipeline(Construct):
@@ -40,6 +45,7 @@ class EvidencePipeline(Construct):
         artifact_key: kms.IKey,
         group_arn: str,
         packages_arn: str,
+        instance_types: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -89,6 +95,7 @@ class EvidencePipeline(Construct):
             roles=[self.pipeline_role],
             statements=[
                 *isolated_jobs(jobs, subnet_ids, security_group_id, data_key.key_arn, tagging=True),
+                instance_types_only(instance_types),
                 iam.PolicyStatement(
                     sid="PassTheJobRole",
                     actions=["iam:PassRole"],

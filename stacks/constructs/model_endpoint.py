@@ -195,8 +195,11 @@ class ModelEndpoint(Construct):
         for resource in (self.model, self.endpoint_config, self.endpoint):
             resource.cfn_options.condition = has_model
 
+        self.idle_alarm: cloudwatch.Alarm | None = None
         if isinstance(endpoint, InstanceServing):
             self._scaling(endpoint, has_model)
+            if endpoint.idle_alarm_hours:
+                self.idle_alarm = self._idle_alarm(endpoint.idle_alarm_hours, has_model, alarm_topic)
 
     def _alarms(self, serving: ServingConfig, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
         """The alarms a blue/green deployment watches; they also page whoever is on the alarm topic."""
@@ -236,6 +239,34 @@ class ModelEndpoint(Construct):
         for alarm in (errors, latency):
             alarm.add_alarm_action(actions.SnsAction(topic))
         return [errors, latency]
+
+    def _idle_alarm(self, hours: int, has_model: CfnCondition, topic: sns.ITopic) -> cloudwatch.Alarm:
+        """Instances cost money whether or not anyone calls them. An endpoint nobody calls emits no Invocations
+        datapoints at all, so missing data counts as idle; the alarm exists only while the endpoint does."""
+        alarm = cloudwatch.Alarm(
+            self,
+            "IdleAlarm",
+            alarm_description=(
+                f"{self.endpoint_name}: no request served for {hours} h; its instances still cost money "
+                "(withdraw it, or scale it down, if it is not needed)"
+            ),
+            metric=cloudwatch.Metric(
+                namespace="AWS/SageMaker",
+                metric_name="Invocations",
+                dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
+                statistic="Sum",
+                period=Duration.hours(1),
+            ),
+            threshold=1,
+            evaluation_periods=hours,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+        cfn = alarm.node.default_child
+        assert isinstance(cfn, cloudwatch.CfnAlarm)
+        cfn.cfn_options.condition = has_model
+        return alarm
 
     def _scaling(self, endpoint: InstanceServing, has_model: CfnCondition) -> None:
         target = autoscaling.CfnScalableTarget(

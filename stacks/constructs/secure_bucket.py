@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -21,6 +21,7 @@ class SecureBucket(s3.Bucket):
         key: kms.IKey,
         access_logs: s3.IBucket,
         purpose: str,
+        noncurrent_version_days: int,
     ) -> None:
         super().__init__(
             scope,
@@ -35,6 +36,17 @@ class SecureBucket(s3.Bucket):
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"{purpose}/",
             removal_policy=RemovalPolicy.RETAIN,
+            # Versioning keeps every overwritten or deleted object; without this rule it is kept, and paid for,
+            # forever. Only noncurrent versions expire: a current object (every artifact a registered package
+            # names, whose seal requires the sealed version to be current) is never touched by it.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="OldVersionsExpire",
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_days),
+                    expired_object_delete_marker=True,
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
         )
         reason = (
             "Objects are versioned and retained in this region; cross-region replication is a per-adopter "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,12 +13,15 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
-from roadway.config import DataScientist
+from roadway.config import Team
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
+TEAM_TAG = "roadway:team"
+# What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
+INSTANCE_ACTIONS = ("sagemaker:CreateApp", "sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob")
 
 
 def isolated_jobs(
@@ -83,6 +86,18 @@ def register_for_approval_only(group_arn: str, packages_arn: str) -> iam.PolicyS
     )
 
 
+def instance_types_only(instance_types: Sequence[str]) -> iam.PolicyStatement:
+    """Deny notebooks (Studio apps) and jobs on any instance type not listed; ``system`` is Studio's own
+    lightweight default for an app that names no type."""
+    return iam.PolicyStatement(
+        sid="OnlyTheseInstanceTypes",
+        effect=iam.Effect.DENY,
+        actions=[*INSTANCE_ACTIONS],
+        resources=["*"],
+        conditions={"ForAnyValue:StringNotEquals": {"sagemaker:InstanceTypes": [*sorted(instance_types), "system"]}},
+    )
+
+
 class StudioDomain(Construct):
     """Studio without internet: IAM auth, KMS on its storage, idle JupyterLab shut down."""
 
@@ -101,7 +116,7 @@ class StudioDomain(Construct):
         model_packages_arn: str,
         project: str,
         idle_shutdown_minutes: int,
-        data_scientists: Sequence[DataScientist],
+        teams: Sequence[Team],
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -182,88 +197,8 @@ class StudioDomain(Construct):
         )
         self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
 
-        self.profiles: dict[str, sagemaker.CfnUserProfile] = {}
-        self.roles: dict[str, iam.Role] = {}
-        for user in data_scientists:
-            self._add_user(stack, user)
-
-    def _add_user(self, stack: Stack, user: DataScientist) -> None:
-        """One role and one profile per person, so CloudTrail names who did what."""
-        scope = Construct(self, f"User-{user.user_name}")
-        role = iam.Role(
-            scope,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Roadway Studio: execution role of {user.user_name}",
-            managed_policies=[self.policy],
-        )
-        profile_arn = stack.format_arn(
-            service="sagemaker", resource="user-profile", resource_name=f"{self.domain.attr_domain_id}/{user.user_name}"
-        )
-        space_arn = stack.format_arn(
-            service="sagemaker", resource="space", resource_name=f"{self.domain.attr_domain_id}/*"
-        )
-        app_arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{self.domain.attr_domain_id}/*")
-        own = iam.ManagedPolicy(
-            scope,
-            "OwnResourcesPolicy",
-            description=f"Roadway Studio: what only {user.user_name} may do",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="PassOwnRoleToSageMakerJobs",
-                    actions=["iam:PassRole"],
-                    resources=[role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
-                iam.PolicyStatement(
-                    sid="ManageOwnSpacesAndApps",
-                    actions=[
-                        "sagemaker:CreateSpace",
-                        "sagemaker:UpdateSpace",
-                        "sagemaker:DeleteSpace",
-                        "sagemaker:CreateApp",
-                        "sagemaker:DeleteApp",
-                        "sagemaker:AddTags",
-                    ],
-                    resources=[space_arn, app_arn],
-                    conditions={"ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn}},
-                ),
-            ],
-        )
-        acknowledge(
-            own,
-            {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": (
-                    "Space names are chosen in Studio; the condition limits them to spaces this user owns "
-                    "(test_a_user_manages_only_their_own_spaces)."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": (
-                    "App names are chosen in Studio; the condition limits them to apps in spaces this user owns "
-                    "(test_a_user_manages_only_their_own_spaces)."
-                ),
-            },
-        )
-        tags = [CfnTag(key="roadway:user", value=user.user_name)]
-        if user.team:
-            tags.append(CfnTag(key="roadway:team", value=user.team))
-        if user.email:
-            tags.append(CfnTag(key="roadway:email", value=user.email))
-        profile = sagemaker.CfnUserProfile(
-            scope,
-            "Profile",
-            domain_id=self.domain.attr_domain_id,
-            user_profile_name=user.user_name,
-            user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
-                execution_role=role.role_arn,
-                security_groups=[self.security_group.security_group_id],
-            ),
-            tags=tags,
-        )
-        # Off-boarding removes the profile; the home directory stays in the retained domain's EFS.
-        profile.apply_removal_policy(RemovalPolicy.DESTROY)
-        self.profiles[user.user_name] = profile
-        self.roles[user.user_name] = role
+        # Each team's limits, attached to each member's role beside the shared policy.
+        self.team_policies = {team.name: self._team_policy(team) for team in teams}
 
     def _data_scientist_policy(
         self,
@@ -391,5 +326,54 @@ class StudioDomain(Construct):
         acknowledge(
             policy,
             {f"AwsSolutions-IAM5[Resource::{nag_resource(self, res)}]": why for res, why in wildcards.items()},
+        )
+        return policy
+
+    def _team_policy(self, team: Team) -> iam.ManagedPolicy:
+        """A team's limits beyond the shared policy: its instance types, and its tag on every job its members
+        start (what the team's budget counts; the tag's value is the team, never another's)."""
+        stack = Stack.of(self)
+        jobs = [
+            stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
+            for kind in ("training-job", "processing-job")
+        ]
+        tag = f"aws:RequestTag/{TEAM_TAG}"
+        creates = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"]
+        policy = iam.ManagedPolicy(
+            self,
+            f"Team-{team.name}",
+            description=f"Roadway Studio: limits of team {team.name}",
+            statements=[
+                instance_types_only(team.instance_types),
+                iam.PolicyStatement(
+                    sid="JobsCarryATeamTag",
+                    effect=iam.Effect.DENY,
+                    actions=creates,
+                    resources=["*"],
+                    conditions={"Null": {tag: "true"}},
+                ),
+                iam.PolicyStatement(
+                    sid="JobsCarryThisTeamsTag",
+                    effect=iam.Effect.DENY,
+                    actions=creates,
+                    resources=["*"],
+                    conditions={"StringNotEquals": {tag: team.name}},
+                ),
+                iam.PolicyStatement(
+                    sid="TagJobsWithThisTeam",  # SageMaker authorizes the tags of a create as AddTags
+                    actions=["sagemaker:AddTags"],
+                    resources=jobs,
+                    conditions={"StringEquals": {tag: team.name}},
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                    "Job names are generated per run; tags only, and only this team's tag value."
+                )
+                for job in jobs
+            },
         )
         return policy

@@ -173,3 +173,12 @@ def test_the_page_renders_and_filters_in_a_real_browser(synth: Synth, report: di
     browser.get((Path(synth.outdir) / "compliance" / "index.html").as_uri() + f"#{anchor}")
     assert browser.find_element(By.ID, anchor).get_attribute("data-status") == "acknowledged"
     assert console_errors(browser) == []
+
+
+def test_the_step_no_template_can_take_is_named_for_the_auditor(synth: Synth, report: dict) -> None:  # type: ignore[type-arg]
+    # Team budgets filter on roadway:team, which only the payer account can activate as a cost-allocation tag.
+    page = (Path(synth.outdir) / "compliance" / "index.html").read_text()
+    markdown = (Path(synth.outdir) / "compliance" / "report.md").read_text()
+    for text in (page, markdown):
+        assert "Outside the templates: check by hand" in text
+        assert "payer (management) account" in text and "roadway:team" in text

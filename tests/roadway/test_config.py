@@ -58,7 +58,7 @@ def test_same_account_for_two_stages(raw: dict[str, Any]) -> None:
 
 
 def test_duplicate_user_names(raw: dict[str, Any]) -> None:
-    raw["data_scientists"].append({"user_name": "ana-garcia"})
+    raw["data_scientists"].append({"user_name": "ana-garcia", "team": "pricing"})
     assert "duplicate user_name ana-garcia" in error_of(raw)
 
 
@@ -320,3 +320,56 @@ def test_a_region_without_a_known_sklearn_image_account(raw: dict[str, Any]) -> 
     del raw["stages"]["prod"]["serving"]["monitoring"]
     raw["stages"]["prod"]["serving"]["data_capture_percent"] = 0
     assert "SageMaker's scikit-learn image is not listed there" in error_of(raw)
+
+
+def test_a_person_belongs_to_one_declared_team(raw: dict[str, Any]) -> None:
+    raw["data_scientists"][1]["team"] = "forecasting"
+    assert error_of(raw) == (
+        "roadway.yaml: data_scientists[1].team: 'forecasting' is not a team; expected one of pricing"
+    )
+    del raw["data_scientists"][1]["team"]
+    assert error_of(raw) == "roadway.yaml: data_scientists[1].team: required but missing"
+    raw["data_scientists"][1]["team"] = "pricing"
+    del raw["teams"]
+    assert error_of(raw) == "roadway.yaml: teams: required but missing"
+
+
+def test_teams_are_named_once_with_real_instance_types(raw: dict[str, Any]) -> None:
+    raw["teams"].append({"name": "pricing"})
+    assert error_of(raw) == "roadway.yaml: teams: pricing listed twice; expected each team once"
+    raw["teams"][1] = {"name": "Risk Team"}
+    assert "teams[1].name: expected 2-32 lower-case letters" in error_of(raw)
+    raw["teams"][1] = {"name": "risk", "instance_types": ["m5.large"]}
+    assert "teams[1].instance_types: expected SageMaker instance types like ml.m5.large, got 'm5.large'" in error_of(
+        raw
+    )
+    raw["teams"][1] = {"name": "risk"}
+    assert parse_config(raw).team("risk").instance_types == ["ml.t3.medium", "ml.m5.large", "ml.m5.xlarge"]
+
+
+def test_a_team_budget_mails_at_most_ten(raw: dict[str, Any]) -> None:
+    del raw["teams"][0]["budget_emails"]
+    raw["data_scientists"] = [
+        {"user_name": f"p{i}", "team": "pricing", "email": f"p{i}@example.com"} for i in range(11)
+    ]
+    assert error_of(raw).startswith(
+        "roadway.yaml: teams[0].budget_emails: AWS Budgets e-mails at most 10 addresses per alert and team pricing's "
+        "members have 11"
+    )
+    raw["data_scientists"] = raw["data_scientists"][:3]
+    assert parse_config(raw).budget_emails("pricing") == ["p0@example.com", "p1@example.com", "p2@example.com"]
+
+
+def test_idle_alarm_and_people_stacks_bounds(raw: dict[str, Any]) -> None:
+    raw["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"] = 24
+    assert error_of(raw) == (
+        "roadway.yaml: stages.test.serving.endpoint: idle_alarm_hours applies only to kind: instances; "
+        "serverless scales by max_concurrency"
+    )
+    del raw["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"]
+    raw["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = 169
+    assert "stages.prod.serving.endpoint.idle_alarm_hours: Input should be less than or equal to 168" in error_of(raw)
+    raw["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = None
+    assert parse_config(raw).stages.prod.serving.endpoint.idle_alarm_hours is None  # type: ignore[union-attr]
+    raw["studio"]["people_stacks"] = 0
+    assert "studio.people_stacks: Input should be greater than or equal to 1" in error_of(raw)

@@ -113,7 +113,7 @@ def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_t
     synth: Synth, config: RoadwayConfig
 ) -> None:
     (bucket,) = [r for k, r in synth.resources(PLATFORM, "AWS::S3::Bucket").items() if k.startswith("DataBucket")]
-    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    (rule,) = [r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "data-capture/"]
     serving = config.stages.prod.serving
     assert serving is not None and serving.capture_readers
     assert (rule["Prefix"], rule["ExpirationInDays"]) == ("data-capture/", serving.capture_retention_days)

@@ -153,3 +153,72 @@ def test_only_this_accounts_log_services_may_write_the_log_archive(
         assert set(actions) <= {"s3:PutObject", "s3:GetBucketAcl", "s3:ListBucket"}
     flow = [s for s in allows if s["Principal"]["Service"] == "delivery.logs.amazonaws.com"]
     assert all(s["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":{account}:*") for s in flow)
+
+
+@pytest.mark.parametrize("stack", PLATFORMS)
+def test_old_versions_expire_and_current_objects_stay(synth: Synth, config: RoadwayConfig, stack: str) -> None:
+    days = config.buckets.noncurrent_version_days
+    for logical_id in ("ArtifactBucket", "DataBucket"):
+        (bucket,) = [r for lid, r in synth.resources(stack, "AWS::S3::Bucket").items() if lid.startswith(logical_id)]
+        rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if "Id" in r}
+        rule = rules["OldVersionsExpire"]
+        assert rule["Status"] == "Enabled" and "Prefix" not in rule, "the whole bucket"
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}
+        assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule, "current objects are never expired"
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_the_account_budget_alerts_the_alarm_topic_which_budgets_may_use(
+    synth: Synth, config: RoadwayConfig, stage: str
+) -> None:
+    stack = f"roadway-{stage}-platform"
+    template = synth.templates[stack]
+    budgets = {
+        b["Properties"]["Budget"]["BudgetName"]: b for b in synth.resources(stack, "AWS::Budgets::Budget").values()
+    }
+    account = budgets[f"roadway-{stage}-account"]["Properties"]
+    assert account["Budget"]["BudgetLimit"] == {"Amount": config.stage(stage).monthly_budget_usd, "Unit": "USD"}
+    assert "CostFilters" not in account["Budget"], "the whole account"
+    alerts = [
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in account["NotificationsWithSubscribers"]
+    ]
+    assert alerts == [("ACTUAL", 80), ("FORECASTED", 100), ("ACTUAL", 100)]
+    (topic_id,) = synth.resources(stack, "AWS::SNS::Topic")
+    for n in account["NotificationsWithSubscribers"]:
+        assert n["Subscribers"] == [{"Address": {"Ref": topic_id}, "SubscriptionType": "SNS"}]
+
+    # The topic is encrypted: Budgets needs both its policy and its key's, from this account only.
+    (topic_policy,) = synth.resources(stack, "AWS::SNS::TopicPolicy").values()
+    publish = next(
+        s for s in topic_policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "BudgetsPublishesAlerts"
+    )
+    assert publish["Principal"] == {"Service": "budgets.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": config.stage(stage).account}
+    (key,) = [
+        r for lid, r in template["Resources"].items() if lid.startswith("OpsKey") and r["Type"] == "AWS::KMS::Key"
+    ]
+    grant = next(s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "BudgetsPublishesEncrypted")
+    assert grant["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": config.stage(stage).account}}
+
+
+def test_each_team_has_a_budget_of_its_tagged_spend_in_dev(synth: Synth, config: RoadwayConfig) -> None:
+    budgets = {
+        b["Properties"]["Budget"]["BudgetName"]: b["Properties"]
+        for b in synth.resources("roadway-dev-platform", "AWS::Budgets::Budget").values()
+    }
+    for team in config.teams:
+        budget = budgets[f"roadway-dev-team-{team.name}"]
+        assert budget["Budget"]["CostFilters"] == {"TagKeyValue": [f"user:roadway:team${team.name}"]}
+        assert budget["Budget"]["BudgetLimit"]["Amount"] == team.monthly_budget_usd
+        for n in budget["NotificationsWithSubscribers"]:
+            emails = [s["Address"] for s in n["Subscribers"] if s["SubscriptionType"] == "EMAIL"]
+            assert emails == config.budget_emails(team.name) and emails
+    for stage in ("test", "prod"):  # no team's resources carry its tag there yet
+        names = [
+            b["Properties"]["Budget"]["BudgetName"]
+            for b in synth.resources(f"roadway-{stage}-platform", "AWS::Budgets::Budget").values()
+        ]
+        assert names == [f"roadway-{stage}-account"]

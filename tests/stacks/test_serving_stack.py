@@ -28,9 +28,10 @@ def test_empty_package_parameter_means_no_endpoint(synth: Synth, stack: str) -> 
         assert one(synth, stack, type_)["Condition"] == "HasModel"
     model = one(synth, stack, "AWS::SageMaker::Model")
     assert model["Properties"]["PrimaryContainer"] == {"ModelPackageName": {"Ref": "ModelPackageArn"}}
-    # Roles, alarms and outputs do not wait for a model.
-    for always in ("AWS::IAM::Role", "AWS::CloudWatch::Alarm"):
-        assert all("Condition" not in r for r in synth.resources(stack, always).values())
+    # Roles, the rollback alarms and outputs do not wait for a model; the idle alarm does (no endpoint is not idle).
+    assert all("Condition" not in r for r in synth.resources(stack, "AWS::IAM::Role").values())
+    for logical_id, alarm in synth.resources(stack, "AWS::CloudWatch::Alarm").items():
+        assert ("Condition" in alarm) == logical_id.startswith("EndpointIdleAlarm"), logical_id
 
 
 def test_package_parameter_accepts_only_this_accounts_group() -> None:
@@ -183,3 +184,23 @@ def test_execution_role_reads_only_this_accounts_artifacts(synth: Synth, stack: 
     for statement in policy["PolicyDocument"]["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert not any(a.endswith(":*") for a in actions)
+
+
+def test_an_idle_instance_endpoint_pages_and_missing_data_counts_as_idle(synth: Synth) -> None:
+    from roadway.config import load_config
+    from tests.conftest import CONFIG_PATH
+
+    endpoint = load_config(CONFIG_PATH).stages.prod.serving.endpoint  # type: ignore[union-attr]
+    (idle,) = [
+        a for lid, a in synth.resources(PROD, "AWS::CloudWatch::Alarm").items() if lid.startswith("EndpointIdleAlarm")
+    ]
+    props = idle["Properties"]
+    assert (props["MetricName"], props["Namespace"], props["Statistic"]) == ("Invocations", "AWS/SageMaker", "Sum")
+    assert props["Period"] == 3600 and props["EvaluationPeriods"] == endpoint.idle_alarm_hours
+    assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 1)
+    assert props["TreatMissingData"] == "breaching", "an idle endpoint emits no datapoints at all"
+    (model,) = synth.resources(PROD, "AWS::SageMaker::Endpoint").values()
+    assert idle["Condition"] == model["Condition"], "no endpoint, no idle alarm"
+    assert props["AlarmActions"], "it pages"
+    # Serverless costs nothing idle: no such alarm.
+    assert not [lid for lid in synth.resources(TEST, "AWS::CloudWatch::Alarm") if "Idle" in lid]

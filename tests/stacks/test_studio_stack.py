@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from roadway.config import DataScientist, RoadwayConfig
+from roadway.config import DataScientist, RoadwayConfig, Team
 from tests.conftest import Synth
 
 STUDIO = "roadway-dev-studio"
@@ -110,7 +110,7 @@ def test_onboarding_adds_exactly_one_profile_role_and_policy(
     config: RoadwayConfig, synth_with: Callable[[RoadwayConfig], Synth]
 ) -> None:
     before = synth_with(config)
-    newcomer = DataScientist(user_name="chen-li", team="forecasting")
+    newcomer = DataScientist(user_name="chen-li", team="pricing")
     after = synth_with(config.model_copy(update={"data_scientists": [*config.data_scientists, newcomer]}))
 
     assert set(before.templates) == set(after.templates)
@@ -123,6 +123,26 @@ def test_onboarding_adds_exactly_one_profile_role_and_policy(
     assert all("chenli" in lid for lid in added)
     assert not set(old) - set(new), "nothing is removed"
     assert {lid: old[lid] for lid in old} == {lid: new[lid] for lid in old}, "nothing else changes"
+
+
+def test_onboarding_a_team_adds_its_policy_and_its_budget_only(
+    config: RoadwayConfig, synth_with: Callable[[RoadwayConfig], Synth]
+) -> None:
+    before = synth_with(config)
+    team = Team(name="forecasting", monthly_budget_usd=300, budget_emails=["forecasting@example.com"])
+    after = synth_with(config.model_copy(update={"teams": [*config.teams, team]}))
+
+    changed = {stack for stack in before.templates if before.templates[stack] != after.templates[stack]}
+    assert changed == {STUDIO, "roadway-dev-platform"}
+    for stack in changed:
+        old, new = before.resources(stack), after.resources(stack)
+        assert not set(old) - set(new), "nothing is removed"
+        assert {lid: old[lid] for lid in old} == {lid: new[lid] for lid in old}, "nothing else changes"
+    added = {lid: r["Type"] for lid, r in after.resources(STUDIO).items() if lid not in before.resources(STUDIO)}
+    assert list(added.values()) == ["AWS::IAM::ManagedPolicy"] and all("forecasting" in lid for lid in added)
+    platform = after.resources("roadway-dev-platform")
+    budget = [lid for lid in platform if lid not in before.resources("roadway-dev-platform")]
+    assert [platform[lid]["Type"] for lid in budget] == ["AWS::Budgets::Budget"]
 
 
 def _role_statements(synth: Synth, user: str) -> list[dict[str, Any]]:
@@ -166,6 +186,7 @@ def test_jobs_only_isolated_with_studios_subnets_security_group_and_key(synth: S
         "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"],
         "sagemaker:VolumeKmsKey": iam.render(domain["Properties"]["KmsKeyId"]),  # the platform's data key
         "sagemaker:NetworkIsolation": "true",
+        "aws:RequestTag/roadway:team": "pricing",  # ben's team (see the team test)
     }
     assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
     other_key = {**inside, "sagemaker:VolumeKmsKey": "arn:aws:kms:eu-west-1:111111111111:key/mine"}
@@ -179,3 +200,76 @@ def test_jobs_only_isolated_with_studios_subnets_security_group_and_key(synth: S
     assert not iam.allowed(
         statements, "sagemaker:CreateProcessingJob", job.replace("training", "processing"), open_group
     )
+
+
+def test_a_team_runs_only_its_instance_types_and_tags_every_job_with_itself(
+    synth: Synth, config: RoadwayConfig
+) -> None:
+    from tests import iam
+
+    statements = _role_statements(synth, "ana-garcia")  # team pricing
+    (group,) = synth.resources(STUDIO, "AWS::EC2::SecurityGroup")
+    (domain,) = synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
+    job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/house-price-1"
+    inside = {
+        "sagemaker:VpcSubnets": [iam.render(s) for s in domain["Properties"]["SubnetIds"]],
+        "sagemaker:VpcSecurityGroupIds": [f"<{group}.GroupId>"],
+        "sagemaker:VolumeKmsKey": iam.render(domain["Properties"]["KmsKeyId"]),
+        "sagemaker:NetworkIsolation": "true",
+        "sagemaker:InstanceTypes": ["ml.m5.large"],
+        "aws:RequestTag/roadway:team": "pricing",
+    }
+    assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
+    assert iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "pricing"})
+    gpu = {**inside, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, gpu), "not a pricing instance type"
+    mixed = {**inside, "sagemaker:InstanceTypes": ["ml.m5.large", "ml.g5.48xlarge"]}
+    assert not iam.allowed(statements, "sagemaker:CreateProcessingJob", job.replace("training", "processing"), mixed)
+    untagged = {k: v for k, v in inside.items() if k != "aws:RequestTag/roadway:team"}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, untagged), "spend nobody's budget counts"
+    elsewhere = {**inside, "aws:RequestTag/roadway:team": "forecasting"}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, elsewhere), "spend on another's budget"
+    assert not iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "forecasting"})
+
+    # Notebooks: Studio's default size ("system") or the team's types, nothing bigger.
+    domain_id = f"<{next(iter(synth.resources(STUDIO, 'AWS::SageMaker::Domain')))}.DomainId>"
+    sagemaker = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}"
+    owner = {"sagemaker:OwnerUserProfileArn": f"{sagemaker}:user-profile/{domain_id}/ana-garcia"}
+    app = f"{sagemaker}:app/{domain_id}/ana-space/jupyterlab/default"
+    for allowed_type in ("system", "ml.t3.medium"):
+        assert iam.allowed(statements, "sagemaker:CreateApp", app, {**owner, "sagemaker:InstanceTypes": [allowed_type]})
+    assert not iam.allowed(
+        statements, "sagemaker:CreateApp", app, {**owner, "sagemaker:InstanceTypes": ["ml.p3.2xlarge"]}
+    )
+
+
+def test_each_member_carries_their_team_and_a_team_policy_per_team(synth: Synth, config: RoadwayConfig) -> None:
+    roles = synth.resources(STUDIO, "AWS::IAM::Role")
+    teams = {
+        lid: p["Properties"]["PolicyDocument"]
+        for lid, p in synth.resources(STUDIO, "AWS::IAM::ManagedPolicy").items()
+        if lid.startswith("StudioTeam")
+    }
+    assert len(teams) == len(config.teams)
+    for user in config.data_scientists:
+        (role,) = [r for lid, r in roles.items() if lid.startswith(f"StudioUser{user.user_name.replace('-', '')}")]
+        tags = {t["Key"]: t["Value"] for t in role["Properties"]["Tags"]}
+        assert tags["roadway:team"] == user.team and tags["roadway:user"] == user.user_name
+        attached = [a["Ref"] for a in role["Properties"]["ManagedPolicyArns"]]
+        (team_policy,) = [a for a in attached if a in teams]
+        assert team_policy.startswith(f"StudioTeam{user.team}")
+
+
+def test_the_pipelines_jobs_run_only_on_a_type_some_team_may_use(synth: Synth, config: RoadwayConfig) -> None:
+    from tests import iam
+
+    template = synth.templates[STUDIO]
+    role = iam.role_named(template, "roadway-dev-pipeline")
+    statements = iam.role_statements(template, role)
+    union = {t for team in config.teams for t in team.instance_types}
+    job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/pipelines-x-Train"
+    deny = next(s for s in statements if s.get("Sid") == "OnlyTheseInstanceTypes")
+    assert set(deny["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:InstanceTypes"]) == union | {"system"}
+    assert deny["Effect"] == "Deny"
+    gpu = {"sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
+    assert not iam.allowed([*statements], "sagemaker:CreateTrainingJob", job, gpu)

@@ -1,0 +1,95 @@
+"""One data scientist in Studio: a role and a profile of their own, so CloudTrail names who did what."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnTag, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from roadway.compliance import acknowledge, nag_resource
+from roadway.config import DataScientist
+from stacks.constructs.studio_domain import TEAM_TAG, StudioDomain
+
+
+class DataScientistProfile(Construct):
+    """The person's execution role (the shared policy, their team's limits, their own spaces) and profile.
+
+    It may live in another stack than its domain (see PeopleStack): its logical IDs depend on its path below
+    ``Studio/`` only, so the stack that holds it is a placement, not an identity."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, user: DataScientist, studio: StudioDomain) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        domain_id = studio.domain.attr_domain_id
+        self.role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Roadway Studio: execution role of {user.user_name}",
+            managed_policies=[studio.policy, studio.team_policies[user.team]],
+        )
+        # Cost allocation and who's who: the role's sessions carry the person's team.
+        Tags.of(self.role).add(TEAM_TAG, user.team)
+        Tags.of(self.role).add("roadway:user", user.user_name)
+        profile_arn = stack.format_arn(
+            service="sagemaker", resource="user-profile", resource_name=f"{domain_id}/{user.user_name}"
+        )
+        space_arn = stack.format_arn(service="sagemaker", resource="space", resource_name=f"{domain_id}/*")
+        app_arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
+        own = iam.ManagedPolicy(
+            self,
+            "OwnResourcesPolicy",
+            description=f"Roadway Studio: what only {user.user_name} may do",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="PassOwnRoleToSageMakerJobs",
+                    actions=["iam:PassRole"],
+                    resources=[self.role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="ManageOwnSpacesAndApps",
+                    actions=[
+                        "sagemaker:CreateSpace",
+                        "sagemaker:UpdateSpace",
+                        "sagemaker:DeleteSpace",
+                        "sagemaker:CreateApp",
+                        "sagemaker:DeleteApp",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=[space_arn, app_arn],
+                    conditions={"ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn}},
+                ),
+            ],
+        )
+        acknowledge(
+            own,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": (
+                    "Space names are chosen in Studio; the condition limits them to spaces this user owns "
+                    "(test_a_user_manages_only_their_own_spaces)."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": (
+                    "App names are chosen in Studio; the condition limits them to apps in spaces this user owns "
+                    "(test_a_user_manages_only_their_own_spaces)."
+                ),
+            },
+        )
+        tags = [CfnTag(key="roadway:user", value=user.user_name), CfnTag(key=TEAM_TAG, value=user.team)]
+        if user.email:
+            tags.append(CfnTag(key="roadway:email", value=user.email))
+        self.profile = sagemaker.CfnUserProfile(
+            self,
+            "Profile",
+            domain_id=domain_id,
+            user_profile_name=user.user_name,
+            user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
+                execution_role=self.role.role_arn,
+                security_groups=[studio.security_group.security_group_id],
+            ),
+            tags=tags,
+        )
+        # Off-boarding removes the profile; the home directory stays in the retained domain's EFS.
+        self.profile.apply_removal_policy(RemovalPolicy.DESTROY)

@@ -1,0 +1,93 @@
+"""The limits check: every CloudFormation and IAM limit that bites at enterprise size, said in one line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from roadway.cdk_app import limits_line
+from roadway.cloudformation_limits import (
+    MAX_BUCKET_POLICY,
+    MAX_MANAGED_POLICY,
+    MAX_RESOURCES,
+    MAX_ROLE_INLINE_POLICIES,
+    Excess,
+    excesses,
+    policy_size,
+    resolved_length,
+)
+from tests.conftest import Synth
+
+
+def _topic(n: int) -> dict[str, Any]:
+    return {f"Topic{i}": {"Type": "AWS::SNS::Topic"} for i in range(n)}
+
+
+def _statement(i: int) -> dict[str, Any]:
+    return {"Sid": f"S{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i}/*"}
+
+
+def _policy(statements: int) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [_statement(i) for i in range(statements)]}
+
+
+def test_the_limits_of_a_stack_are_its_counts() -> None:
+    assert excesses("s", {"Resources": _topic(MAX_RESOURCES)}, 1000) == []
+    (over,) = excesses("s", {"Resources": _topic(MAX_RESOURCES + 1)}, 1000)
+    assert over.line() == "stack s: 501 resources, CloudFormation allows 500"
+    many = {f"P{i}": {"Type": "String"} for i in range(201)}
+    assert [e.what for e in excesses("s", {"Parameters": many, "Outputs": many}, 1000)] == ["parameters", "outputs"]
+    assert [e.what for e in excesses("s", {}, 1_000_001)] == ["bytes of template"]
+
+
+def test_policy_sizes_count_like_iam_and_resolve_names_generously() -> None:
+    document = {"Statement": [{"Effect": "Allow", "Resource": {"Fn::GetAtt": ["Role", "Arn"]}}]}
+    assert policy_size(document) == len('{"Statement":[{"Effect":"Allow","Resource":""}]}') + 100
+    joined = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "Bucket"}, "/*"]]}
+    assert len(resolved_length(joined)) == len("arn::s3:::/*") + 10 + 100
+    assert policy_size({"A": ["x", "y"]}) == len('{"A":["x","y"]}'), "layout does not count"
+
+
+def _sized(statements: int) -> int:
+    return policy_size(_policy(statements))
+
+
+def test_each_kind_of_policy_is_held_to_its_own_limit() -> None:
+    fits = next(n for n in range(1, 400) if _sized(n + 1) > MAX_MANAGED_POLICY)
+    managed = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": _policy(fits)}}
+    assert excesses("s", {"Resources": {"P": managed}}, 10) == []
+    managed["Properties"]["PolicyDocument"] = _policy(fits + 1)
+    (over,) = excesses("s", {"Resources": {"P": managed}}, 10)
+    assert over.line().startswith("stack s, managed policy P: ") and over.line().endswith("IAM allows 6144")
+
+    # The same document fits a bucket policy (20 KB) ...
+    bucket = {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": _policy(fits + 1)}}
+    assert excesses("s", {"Resources": {"B": bucket}}, 10) == []
+    bucket["Properties"]["PolicyDocument"] = _policy(4 * fits)
+    assert [e.limit for e in excesses("s", {"Resources": {"B": bucket}}, 10)] == [MAX_BUCKET_POLICY]
+
+    # ... and inline policies count together, per role: two of these fit, three do not.
+    third = _policy(next(n for n in range(1, 400) if _sized(n) > MAX_ROLE_INLINE_POLICIES // 3 + 200))
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [{"PolicyDocument": third}]},
+    }
+    inline = {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": third, "Roles": [{"Ref": "R"}]}}
+    assert excesses("s", {"Resources": {"R": role, "I": inline}}, 10) == []
+    twice = {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": third, "Roles": [{"Ref": "R"}]}}
+    (over,) = excesses("s", {"Resources": {"R": role, "I": inline, "J": twice}}, 10)
+    assert over.where == "stack s, inline policies of role R" and over.limit == MAX_ROLE_INLINE_POLICIES
+
+
+def test_the_road_as_configured_is_inside_every_limit(synth: Synth) -> None:
+    for name, template in synth.templates.items():
+        written = len(json.dumps(template, indent=1))
+        assert excesses(name, template, written) == [], name
+
+
+def test_the_refusal_is_one_line_naming_where_the_count_and_the_limit() -> None:
+    found = [Excess("stack roadway-dev-studio", "resources", 542, 500), Excess("stack x", "outputs", 201, 200)]
+    line = limits_line(found)
+    assert "\n" not in line
+    assert line.startswith("too big to deploy: stack roadway-dev-studio: 542 resources, CloudFormation allows 500")
+    assert "(and 1 more)" in line and "studio.people_stacks" in line
