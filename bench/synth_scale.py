@@ -54,9 +54,10 @@ def measure(teams: int, people: int, workdir: Path) -> dict[str, Any]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
     )
+    if child.returncode:
+        raise SystemExit(f"synth of {teams} teams and {people} people failed:\n{child.stderr[-3000:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
@@ -130,8 +131,11 @@ def main(argv: list[str]) -> int:
             (small_teams, small), (big_teams, big) = sizes[-2], sizes[-1]
             fewer = json.loads((workdir / f"cdk.out-{small_teams}-{small}" / "people.json").read_text())
             more = json.loads((workdir / f"cdk.out-{big_teams}-{big}" / "people.json").read_text())
-            moved = [lid for lid, (stack, definition) in fewer.items() if more.get(lid, [None])[0] != stack]
-            print(f"people of the {small}-person road moved or changed in the {big}-person road: {len(moved)}")
+            moved = [lid for lid, (stack, _) in fewer.items() if more.get(lid, [None])[0] != stack]
+            print(
+                f"resources of the {small}-person road's people that changed stack or logical ID in the "
+                f"{big}-person road: {len(moved)} of {len(fewer)}"
+            )
     return 0
 
 

@@ -145,9 +145,10 @@ class StudioConfig(_Strict):
     """JupyterLab spaces stop after this many idle minutes (SageMaker accepts 60 to 525600)."""
     people_stacks: Annotated[int, Field(ge=1, le=64)] = 1
     """How many stacks hold the data scientists' profiles and roles (3 resources each; a stack holds at most 500).
-    A person's stack is a fixed function of their user name and this number, so adding someone moves nobody;
-    changing this number moves profiles between stacks, which deletes and re-creates them (and their home
-    directories): choose it once, for the platform's expected size. Synth refuses a stack over a limit."""
+    A person's stack is a fixed function of their user name and this number, so adding someone moves nobody.
+    Choose it once, for the platform's expected size: changing it on a deployed road moves profiles between
+    stacks, which CloudFormation cannot do in one update (docs/platform-engineer.md). Synth refuses a stack over a
+    limit."""
 
 
 _INSTANCE_ONLY_KEYS = (

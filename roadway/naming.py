@@ -112,6 +112,11 @@ class Names:
         """The AWS Budgets budget of the account (``team`` None) or of one team in it; alert e-mails name it."""
         return self.stack_name(stage, f"team-{team}" if team else "account")
 
+    def studio_export(self, what: str) -> str:
+        """A named export of the Studio stack, which people stacks import (CDK's own exports would vanish with
+        their last importer, and CloudFormation refuses to delete an export still imported elsewhere)."""
+        return f"{self.people_stack(0)}-{what}"
+
     def studio_domain(self) -> str:
         """SageMaker requires a domain name; one domain per dev account."""
         return f"{self.project}-studio"
@@ -187,7 +192,7 @@ def check_names(config: RoadwayConfig) -> RoadwayConfig:
     deploy time, in the account, part-way through. Returns the config, checked."""
     for kind, name, limit, authority in too_long(config)[:1]:
         raise ConfigError(
-            f"project {config.project!r} and model_package_group {config.model_package_group!r} make the "
-            f"{kind} {name!r} {len(name)} characters long; {authority} allows {limit}: shorten them"
+            f"the {kind} {name!r} is {len(name)} characters long and {authority} allows {limit}: shorten the "
+            f"names it is made of (project {config.project!r}, model_package_group {config.model_package_group!r})"
         )
     return config

@@ -9,6 +9,8 @@ from aws_cdk import CfnWaitConditionHandle, Stack
 from constructs import Construct
 
 from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from stacks.constructs.data_scientist import StudioAccess
 from stacks.studio_stack import StudioStack, add_people
 
 
@@ -30,7 +32,9 @@ class PeopleStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.add_stack_dependency(studio)
-        self.people = add_people(Construct(self, "Studio"), studio.studio, config, index)
+        # By the Studio stack's named exports, which stay when this stack's last person leaves.
+        access = StudioAccess.imported(Construct(self, "Imports"), Names.of(config), config.teams)
+        self.people = add_people(Construct(self, "Studio"), access, config, index)
         if not self.people:
             # CloudFormation refuses a template without resources; the stack stays, so the road's stacks are
             # the same for any number of people and removing a stack's last person is an ordinary update.

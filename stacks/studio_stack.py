@@ -10,14 +10,14 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names, people_stack_index
-from stacks.constructs.data_scientist import DataScientistProfile
+from stacks.constructs.data_scientist import DataScientistProfile, StudioAccess
 from stacks.constructs.evidence_pipeline import EvidencePipeline
 from stacks.constructs.studio_domain import StudioDomain
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
 
-def add_people(scope: Construct, studio: StudioDomain, config: RoadwayConfig, index: int) -> list[DataScientistProfile]:
+def add_people(scope: Construct, studio: StudioAccess, config: RoadwayConfig, index: int) -> list[DataScientistProfile]:
     """The data scientists whose people stack is ``index`` (see :func:`people_stack_index`), under ``scope``."""
     stacks = config.studio.people_stacks
     return [
@@ -62,7 +62,10 @@ class StudioStack(Stack):
             idle_shutdown_minutes=config.studio.idle_shutdown_minutes,
             teams=config.teams,
         )
-        self.people = add_people(self.studio, self.studio, config, 0)
+        access = StudioAccess.of(self.studio)
+        self.people = add_people(self.studio, access, config, 0)
+        if config.studio.people_stacks > 1:
+            access.export_from(self, names)
         self.pipeline = EvidencePipeline(
             self,
             "Pipeline",

@@ -59,6 +59,8 @@ def _condition_holds(condition: Mapping[str, Any], context: Context) -> bool:
             if not present:
                 if op.endswith("IfExists") or qualifier == "ForAllValues":
                     continue
+                if qualifier != "ForAnyValue" and "Not" in op:
+                    continue  # IAM: a negated operator on a missing single-valued key is true
                 return False
             values = [str(v) for v in _listed(context[key])]
             if qualifier == "ForAllValues":

@@ -2,14 +2,63 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnTag, RemovalPolicy, Stack, Tags
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, CfnTag, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
-from roadway.config import DataScientist
+from roadway.config import DataScientist, Team
+from roadway.naming import Names
 from stacks.constructs.studio_domain import TEAM_TAG, StudioDomain
+
+
+@dataclass(frozen=True)
+class StudioAccess:
+    """What a person's role and profile need from the Studio stack: its domain, security group and policies."""
+
+    domain_id: str
+    security_group_id: str
+    shared_policy: iam.IManagedPolicy
+    team_policies: Mapping[str, iam.IManagedPolicy]
+
+    @classmethod
+    def of(cls, studio: StudioDomain) -> StudioAccess:
+        """In the Studio stack itself: direct references."""
+        return cls(
+            studio.domain.attr_domain_id, studio.security_group.security_group_id, studio.policy, studio.team_policies
+        )
+
+    @classmethod
+    def imported(cls, scope: Construct, names: Names, teams: Sequence[Team]) -> StudioAccess:
+        """In a people stack: by the names :meth:`export_from` gives them."""
+
+        def value(what: str) -> str:
+            return Fn.import_value(names.studio_export(what))
+
+        def policy(construct_id: str, what: str) -> iam.IManagedPolicy:
+            return iam.ManagedPolicy.from_managed_policy_arn(scope, construct_id, value(what))
+
+        return cls(
+            value("domain-id"),
+            value("security-group-id"),
+            policy("SharedPolicy", "policy-arn"),
+            {team.name: policy(f"Team-{team.name}", f"team-{team.name}-policy-arn") for team in teams},
+        )
+
+    def export_from(self, scope: Construct, names: Names) -> None:
+        """Export what :meth:`imported` reads, whether or not a people stack uses it today."""
+        values = {
+            "domain-id": self.domain_id,
+            "security-group-id": self.security_group_id,
+            "policy-arn": self.shared_policy.managed_policy_arn,
+            **{f"team-{team}-policy-arn": p.managed_policy_arn for team, p in self.team_policies.items()},
+        }
+        for what, value in values.items():
+            CfnOutput(scope, f"Export-{what}", value=value, export_name=names.studio_export(what))
 
 
 class DataScientistProfile(Construct):
@@ -18,18 +67,19 @@ class DataScientistProfile(Construct):
     It may live in another stack than its domain (see PeopleStack): its logical IDs depend on its path below
     ``Studio/`` only, so the stack that holds it is a placement, not an identity."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, user: DataScientist, studio: StudioDomain) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, user: DataScientist, studio: StudioAccess) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        domain_id = studio.domain.attr_domain_id
+        domain_id = studio.domain_id
         self.role = iam.Role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Roadway Studio: execution role of {user.user_name}",
-            managed_policies=[studio.policy, studio.team_policies[user.team]],
+            managed_policies=[studio.shared_policy, studio.team_policies[user.team]],
         )
-        # Cost allocation and who's who: the role's sessions carry the person's team.
+        # Who's who: principal tags, for IAM conditions and for reading CloudTrail (roles are not billed, so
+        # these are not what a team's budget counts; its jobs' tags are).
         Tags.of(self.role).add(TEAM_TAG, user.team)
         Tags.of(self.role).add("roadway:user", user.user_name)
         profile_arn = stack.format_arn(
@@ -87,7 +137,7 @@ class DataScientistProfile(Construct):
             user_profile_name=user.user_name,
             user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
                 execution_role=self.role.role_arn,
-                security_groups=[studio.security_group.security_group_id],
+                security_groups=[studio.security_group_id],
             ),
             tags=tags,
         )

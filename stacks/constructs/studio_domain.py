@@ -21,7 +21,14 @@ from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 AUTHOR_STATUS = "PendingManualApproval"
 TEAM_TAG = "roadway:team"
 # What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
-INSTANCE_ACTIONS = ("sagemaker:CreateApp", "sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob")
+# CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
+INSTANCE_ACTIONS = (
+    "sagemaker:CreateApp",
+    "sagemaker:CreateSpace",
+    "sagemaker:UpdateSpace",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:CreateProcessingJob",
+)
 
 
 def isolated_jobs(
@@ -147,13 +154,33 @@ class StudioDomain(Construct):
             model_packages_arn,
             project,
         )
-        # Spaces nobody owns (shared spaces) run as this role; it has the shared policy and nothing else.
+        # Shared spaces run as this role, whoever opens them: it belongs to no team, so it starts nothing a team's
+        # limits would bind (no jobs, no pipelines, no role to pass). Work that costs starts from one's own space.
+        shared_spaces = iam.ManagedPolicy(
+            self,
+            "SharedSpacesStartNothing",
+            description="Roadway Studio: a shared space belongs to no team, so it starts no job or pipeline",
+            statements=[
+                iam.PolicyStatement(
+                    sid="NoJobsPipelinesOrRolesFromSharedSpaces",
+                    effect=iam.Effect.DENY,
+                    actions=[
+                        *INSTANCE_ACTIONS,
+                        "sagemaker:CreatePipeline",
+                        "sagemaker:UpdatePipeline",
+                        "sagemaker:StartPipelineExecution",
+                        "iam:PassRole",
+                    ],
+                    resources=["*"],
+                )
+            ],
+        )
         default_role = iam.Role(
             self,
             "DefaultExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Roadway Studio: default execution role for shared spaces",
-            managed_policies=[self.policy],
+            managed_policies=[self.policy, shared_spaces],
         )
 
         jupyter_lab = sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
@@ -360,10 +387,14 @@ class StudioDomain(Construct):
                     conditions={"StringNotEquals": {tag: team.name}},
                 ),
                 iam.PolicyStatement(
-                    sid="TagJobsWithThisTeam",  # SageMaker authorizes the tags of a create as AddTags
+                    # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
+                    sid="TagJobsWithThisTeam",
                     actions=["sagemaker:AddTags"],
                     resources=jobs,
-                    conditions={"StringEquals": {tag: team.name}},
+                    conditions={
+                        "StringEquals": {tag: team.name},
+                        "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
+                    },
                 ),
             ],
         )

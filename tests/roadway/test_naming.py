@@ -71,4 +71,4 @@ def test_a_name_too_long_for_aws_is_refused_in_one_line(
         check_names(longer)
     message = str(caught.value)
     assert "\n" not in message
-    assert f"make the {kind} 'roadway-" in message and f"allows {limit}: shorten them" in message
+    assert message.startswith(f"the {kind} 'roadway-") and f"allows {limit}: shorten the names" in message

@@ -73,3 +73,26 @@ def test_a_stack_past_500_resources_is_refused_in_one_line(config: RoadwayConfig
     (over,) = check_limits(assembly)
     assert over.where == f"stack {Names.of(config).people_stack(0)}"
     assert (over.what, over.limit) == ("resources", 500) and over.count > 500
+
+
+def test_people_stacks_import_named_exports_that_outlive_their_last_importer(
+    config: RoadwayConfig, tmp_path: Path
+) -> None:
+    names = Names.of(config)
+    crowded = with_people(config, 12, 3)
+    before, _ = dev_only(crowded, tmp_path / "before")
+    studio = names.people_stack(0)
+    exports = {o["Export"]["Name"] for o in before[studio]["Outputs"].values() if "Export" in o}
+    assert {names.studio_export(w) for w in ("domain-id", "security-group-id", "policy-arn")} <= exports
+    assert names.studio_export("team-pricing-policy-arn") in exports
+    for index in (1, 2):
+        text = str(before[names.people_stack(index)])
+        assert "ExportsOutput" not in text, "CDK's own exports vanish with their last importer"
+
+    # Everyone in people stack 2 leaves: the Studio stack keeps every export, and the emptied stack stays.
+    leaving = [u for u in crowded.data_scientists if people_stack_index(u.user_name, 3) == 2]
+    assert leaving
+    staying = [u for u in crowded.data_scientists if u not in leaving]
+    after, _ = dev_only(crowded.model_copy(update={"data_scientists": staying}), tmp_path / "after")
+    assert after[studio] == before[studio]
+    assert list(after[names.people_stack(2)]["Resources"]) == ["NobodyYet"]

@@ -260,16 +260,70 @@ def test_each_member_carries_their_team_and_a_team_policy_per_team(synth: Synth,
         assert team_policy.startswith(f"StudioTeam{user.team}")
 
 
+def _inside_the_vpc(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """A request context that meets a role's JobsOnlyInsideTheVpc conditions (its subnets, group, key)."""
+    from tests import iam
+
+    (jobs,) = [s for s in statements if s.get("Sid") == "JobsOnlyInsideTheVpc"]
+    inside = jobs["Condition"]["ForAllValues:StringEquals"]
+    return {
+        "sagemaker:VpcSubnets": [iam.render(v) for v in inside["sagemaker:VpcSubnets"]],
+        "sagemaker:VpcSecurityGroupIds": [iam.render(v) for v in inside["sagemaker:VpcSecurityGroupIds"]],
+        "sagemaker:VolumeKmsKey": iam.render(jobs["Condition"]["ArnEquals"]["sagemaker:VolumeKmsKey"]),
+        "sagemaker:NetworkIsolation": "true",
+    }
+
+
 def test_the_pipelines_jobs_run_only_on_a_type_some_team_may_use(synth: Synth, config: RoadwayConfig) -> None:
     from tests import iam
 
     template = synth.templates[STUDIO]
-    role = iam.role_named(template, "roadway-dev-pipeline")
-    statements = iam.role_statements(template, role)
-    union = {t for team in config.teams for t in team.instance_types}
+    statements = iam.role_statements(template, iam.role_named(template, "roadway-dev-pipeline"))
     job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/pipelines-x-Train"
-    deny = next(s for s in statements if s.get("Sid") == "OnlyTheseInstanceTypes")
-    assert set(deny["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:InstanceTypes"]) == union | {"system"}
-    assert deny["Effect"] == "Deny"
-    gpu = {"sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
-    assert not iam.allowed([*statements], "sagemaker:CreateTrainingJob", job, gpu)
+    inside = _inside_the_vpc(statements)
+    some_teams = sorted({t for team in config.teams for t in team.instance_types})[0]
+    assert iam.allowed(
+        statements, "sagemaker:CreateTrainingJob", job, {**inside, "sagemaker:InstanceTypes": [some_teams]}
+    )
+    gpu = {**inside, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, gpu), "no team may use it"
+
+
+def test_a_shared_space_belongs_to_no_team_and_starts_nothing(synth: Synth, config: RoadwayConfig) -> None:
+    from tests import iam
+
+    template = synth.templates[STUDIO]
+    (domain,) = synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
+    role = domain["Properties"]["DefaultSpaceSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+    statements = iam.role_statements(template, role)
+    job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/from-a-shared-space"
+    inside = {**_inside_the_vpc(statements), "sagemaker:InstanceTypes": ["ml.m5.large"]}
+    for team in config.teams:
+        tagged = {**inside, "aws:RequestTag/roadway:team": team.name}
+        assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, tagged)
+    pipeline = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:pipeline/roadway-house-price"
+    assert not iam.allowed(statements, "sagemaker:StartPipelineExecution", pipeline)
+    assert not iam.allowed(
+        statements,
+        "iam:PassRole",
+        f"arn:aws:iam::{config.stages.dev.account}:role/roadway-dev-pipeline",
+        {"iam:PassedToService": "sagemaker.amazonaws.com"},
+    )
+    # The same request from a member's own role goes through: the deny is the shared space's, not everyone's.
+    member = _role_statements(synth, "ana-garcia")
+    own = {
+        **_inside_the_vpc(member),
+        "sagemaker:InstanceTypes": ["ml.m5.large"],
+        "aws:RequestTag/roadway:team": "pricing",
+    }
+    assert iam.allowed(member, "sagemaker:CreateTrainingJob", job, own)
+
+
+def test_a_member_cannot_claim_another_teams_job(synth: Synth, config: RoadwayConfig) -> None:
+    from tests import iam
+
+    statements = _role_statements(synth, "ana-garcia")
+    job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/theirs"
+    retag = {"aws:RequestTag/roadway:team": "pricing", "aws:ResourceTag/roadway:team": "forecasting"}
+    assert not iam.allowed(statements, "sagemaker:AddTags", job, retag)
+    assert iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "pricing"})
