@@ -33,7 +33,7 @@ SHOWN = {
     "AWS::Lambda::Function": "Lambda (promoter, rollback recorder)",
     "AWS::Events::Rule": "EventBridge rule",
     "AWS::DynamoDB::Table": "promotion ledger (DynamoDB, KMS, PITR)",
-    "AWS::SQS::Queue": "dead-letter queue",
+    "AWS::SQS::Queue": "SQS queue (FIFO work, dead letters)",
 }
 
 

@@ -107,6 +107,7 @@ class PromotionStack(Stack):
             ledger=self.ledger.table,
         )
         CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
+        CfnOutput(self, "WorkDeadLetterQueueUrl", value=self.promoter.work_dead_letters.queue_url)
         # `roadway status` and `roadway trace` find the ledger through this output, and so does the next
         # stage's promoter (through this stage's reader role) when it looks for a seal.
         CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)

@@ -6,12 +6,15 @@
   account's reader role, checked, copied, registered and rolled out here (promotion.py).
 - A rejection in this account through its break-glass role withdraws the package from serving (break_glass.py).
 
-Events that are not Roadway's (another group, not approved, another account) are logged and ignored. Everything
-else that goes wrong raises, so Lambda retries and then puts the event in the dead-letter queue with the error.
+The events arrive through the stage's FIFO work queue, one message group per model package group, so a project's
+events are taken one at a time and in order. Events that are not Roadway's (another group, not approved, another
+account) are logged and ignored. Everything else that goes wrong raises: the message returns to the queue, is
+tried again, and after the last try moves to the work dead-letter queue, which pages.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -50,6 +53,25 @@ def route(approval: Approval, settings: Settings) -> str:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """Lambda's entry point: the promoter's FIFO queue delivers one EventBridge event per SQS record (batch size 1;
+    a record that raises goes back to the queue and is tried again, then to the work dead letters)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
+        outcomes = [take(_body(record)) for record in records]
+        return outcomes[-1]
+    return take(event)
+
+
+def _body(record: dict[str, Any]) -> Any:
+    try:
+        return json.loads(record.get("body") or "")
+    except json.JSONDecodeError:
+        log("failed", step="read-event", reason="an SQS record whose body is not JSON")
+        raise PromotionError("read-event", "an SQS record whose body is not JSON") from None
+
+
+def take(event: Any) -> dict[str, Any]:
+    """One EventBridge event: seal, pull or withdraw, or ignore it with the reason."""
     settings = settings_from_env()
     try:
         approval = parse_approval(event, settings.group)

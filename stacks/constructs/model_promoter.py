@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -15,9 +15,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
@@ -28,6 +30,11 @@ from stacks.constructs.isolated_network import IsolatedNetwork
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 APPROVAL_EVENT = "SageMaker Model Package State Change"
+# A message is taken this many times before it moves to the work dead letters; each try may run the function's
+# full 15 minutes, so the message stays invisible a little longer than that.
+WORK_ATTEMPTS = 3
+WORK_VISIBILITY = Duration.minutes(20)
+WORK_CONCURRENCY = 5
 STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
 ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
@@ -57,7 +64,8 @@ def serving_rollback(region: str, account: str, stack_name: str) -> events.Event
 
 
 class ModelPromoter(Construct):
-    """One function per stage (one at a time), its role, its failures (a KMS queue that pages) and its logs.
+    """One function per stage (fed by a FIFO queue: one event at a time per project), its role, its failures
+    (KMS queues that page) and its logs.
 
     The role starts with what every stage's function needs (logs, ledger, alarm topic, queue, VPC); sealing,
     receiving and rollback recording add their statements to the same managed policy, so the function's whole
@@ -84,6 +92,33 @@ class ModelPromoter(Construct):
             str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor"]
         )
         self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
+        # The promoter's work: one FIFO message group per model package group, so each project's events are taken
+        # one at a time and in order, projects in parallel, and one project's failing event (retried, then moved
+        # to its own dead letters) never holds up another's. Reserved concurrency did the serialising before; new
+        # AWS accounts (a concurrency quota of 10) refuse any reservation.
+        self.work_dead_letters = sqs.Queue(
+            self,
+            "WorkDeadLetters",
+            fifo=True,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=ops_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.work = sqs.Queue(
+            self,
+            "Work",
+            fifo=True,
+            content_based_deduplication=True,  # a re-delivered event (same body) is taken once
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=ops_key,
+            enforce_ssl=True,
+            visibility_timeout=WORK_VISIBILITY,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=WORK_ATTEMPTS, queue=self.work_dead_letters),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
         self.security_group = HttpsEgressSecurityGroup(
             self,
@@ -117,6 +152,16 @@ class ModelPromoter(Construct):
                 ),
                 vpc_lambda.report_failures(self.dead_letters),
                 iam.PolicyStatement(
+                    sid="TakeWorkFromTheQueue",  # Lambda's event source mapping polls with the function's role
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    resources=[self.work.queue_arn],
+                ),
+                iam.PolicyStatement(
                     sid="EncryptReportsAndLedger",  # the dead-letter queue, the alarm topic and the ledger
                     actions=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
                     resources=[ops_key.key_arn],
@@ -131,8 +176,16 @@ class ModelPromoter(Construct):
             "promote_model.handler.handler",
             "Roadway: seal registrations; take approved packages from the previous account into this one",
             log_group,
-            # One promotion at a time: a re-delivered event finds the work of the first (see the handler).
-            reserved_concurrent_executions=1,
+        )
+        # One message at a time per project (the FIFO group); a failure returns it to the queue for another try.
+        # At most WORK_CONCURRENCY projects at once, so promotions never take a new account's whole quota of 10.
+        self.function.add_event_source(
+            lambda_event_sources.SqsEventSource(self.work, batch_size=1, max_concurrency=WORK_CONCURRENCY)
+        )
+        vpc_lambda.acknowledge_no_reservation(
+            self.function,
+            f"The FIFO work queue serialises each project's events and its event source runs at most "
+            f"{WORK_CONCURRENCY} at once; nothing else invokes the function.",
         )
         self.rollback_function: lambda_.IFunction | None = None
 
@@ -141,6 +194,21 @@ class ModelPromoter(Construct):
             self.dead_letters,
             "A promotion or seal failed: its event and reason are in the dead-letter queue",
             Duration.minutes(1),
+        )
+        gave_up = cloudwatch.Alarm(
+            self,
+            "GaveUpAlarm",
+            alarm_description=(
+                f"A promotion, seal or withdrawal failed {WORK_ATTEMPTS} times: its event is in the work "
+                "dead-letter queue (the project's later events go on; its reason is in the function's log)"
+            ),
+            metric=self.work_dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         errors = cloudwatch.Alarm(
             self,
@@ -152,9 +220,9 @@ class ModelPromoter(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        for alarm in (failed, errors):
+        for alarm in (failed, gave_up, errors):
             alarm.add_alarm_action(actions.SnsAction(alarm_topic))
-        self.alarms = [failed, errors]
+        self.alarms = [failed, gave_up, errors]
 
     def seal_registrations(
         self, *, group_name: str, packages_arn: str, artifact_bucket: s3.IBucket, artifact_key: kms.IKey
@@ -194,7 +262,7 @@ class ModelPromoter(Construct):
             description=f"Registrations in {group_name} here are sealed",
             # This account's own registry only.
             event_pattern=package_state_change(Stack.of(self).account, group_name, "PendingManualApproval"),
-            targets=[self.delivery(self.function)],
+            targets=[self.work_for(group_name)],
         )
 
     def record_rollbacks(self, serving_stack_name: str) -> None:
@@ -206,7 +274,10 @@ class ModelPromoter(Construct):
             "promote_model.rollback.handler",
             "Roadway: record a rolled-back serving stack update of this account in the ledger",
             log_group,
-            reserved_concurrent_executions=1,  # rollbacks are rare; one at a time keeps the ledger simple
+        )
+        vpc_lambda.acknowledge_no_reservation(
+            self.rollback_function,
+            "CloudFormation rolls a stack back one update at a time, and each rollback is its own ledger record.",
         )
         stack = Stack.of(self)
         self.rollback_rule = events.Rule(
@@ -215,6 +286,17 @@ class ModelPromoter(Construct):
             description=f"{serving_stack_name} rolled back: record it and tell the alarm topic",
             event_pattern=serving_rollback(stack.region, stack.account, serving_stack_name),
             targets=[self.delivery(self.rollback_function)],
+        )
+
+    def work_for(self, group_name: str) -> targets.SqsQueue:
+        """EventBridge's side of the promoter's work: into the FIFO queue, in ``group_name``'s message group;
+        what cannot be delivered in two hours goes to the dead-letter queue."""
+        return targets.SqsQueue(
+            self.work,
+            message_group_id=group_name,
+            dead_letter_queue=self.dead_letters,
+            retry_attempts=4,
+            max_event_age=Duration.hours(2),
         )
 
     def delivery(self, function: lambda_.IFunction) -> targets.LambdaFunction:

@@ -295,7 +295,7 @@ class PromotionTarget(Construct):
             "PullApprovals",
             description=f"Approvals in {group_name} of {source_account}: this account's promoter pulls them",
             event_pattern=package_state_change(source_account, group_name, "Approved"),
-            targets=[promoter.delivery(promoter.function)],
+            targets=[promoter.work_for(group_name)],
         )
         # Break-glass: a rejection in this account's registry (the break-glass role may set nothing else) makes
         # the promoter withdraw that package from serving, record who did it and page.
@@ -304,7 +304,7 @@ class PromotionTarget(Construct):
             "BreakGlassWithdrawals",
             description=f"Rejections in {group_name} here: the promoter withdraws the package if it is served",
             event_pattern=package_state_change(account, group_name, "Rejected"),
-            targets=[promoter.delivery(promoter.function)],
+            targets=[promoter.work_for(group_name)],
         )
         promoter.record_rollbacks(serving_stack_name)
 

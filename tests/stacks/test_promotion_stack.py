@@ -45,6 +45,25 @@ def function_id(synth: Synth, stack: str, handler: str) -> str:
     return logical_id
 
 
+def work_queue_id(synth: Synth, stack: str) -> str:
+    (logical_id,) = [
+        k
+        for k, q in synth.resources(stack, "AWS::SQS::Queue").items()
+        if k.startswith("PromoterWork") and "Dead" not in k
+    ]
+    return logical_id
+
+
+def assert_queued_for_the_promoter(
+    synth: Synth, stack: str, target: dict[str, Any], group: str = "house-price"
+) -> None:
+    """The rule's target is the promoter's FIFO work queue, in the project's message group (one at a time per
+    project, projects in parallel)."""
+    assert target["Arn"] == {"Fn::GetAtt": [work_queue_id(synth, stack), "Arn"]}
+    assert target["SqsParameters"] == {"MessageGroupId": group}
+    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+
+
 def statements_of(synth: Synth, stack: str) -> dict[str, dict[str, Any]]:
     policies = synth.resources(stack, "AWS::IAM::ManagedPolicy")
     return {
@@ -89,8 +108,7 @@ def test_registrations_here_are_sealed_by_this_stages_promoter(synth: Synth, sta
         "ModelPackageGroupName": ["house-price"],
     }
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
-    assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+    assert_queued_for_the_promoter(synth, stack, target)
 
 
 @pytest.mark.parametrize(("stage", "target"), [("dev", "test"), ("test", "prod")])
@@ -122,7 +140,7 @@ def test_this_account_pulls_the_previous_accounts_approvals(synth: Synth, stage:
         "ModelPackageGroupName": ["house-price"],
     }
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
+    assert_queued_for_the_promoter(synth, stack, target)
     (bus_policy,) = synth.resources(stack, "AWS::Events::EventBusPolicy").values()
     statement = bus_policy["Properties"]["Statement"]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNTS[previous]}:root"}
@@ -141,7 +159,7 @@ def test_rejections_here_reach_the_promoter_for_break_glass(synth: Synth, stage:
     (rule,) = [r for r in rules(synth, stack) if r["EventPattern"]["detail"].get("ModelApprovalStatus") == ["Rejected"]]
     assert rule["EventPattern"]["account"] == [ACCOUNTS[stage]], "this account's own rejections only"
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.handler.handler"), "Arn"]}
+    assert_queued_for_the_promoter(synth, stack, target)
     assert not [r for r in rules(synth, "roadway-dev-promotion") if "Rejected" in json.dumps(r["EventPattern"])]
 
 
@@ -187,11 +205,13 @@ def test_the_receiving_side_is_configured_with_its_own_stack_and_the_sources_nam
 @pytest.mark.parametrize("stage", list(ACCOUNTS))
 def test_failures_are_kept_encrypted_and_page(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
-    queue = one(synth, stack, "AWS::SQS::Queue")
-    assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::ImportValue": f"roadway-{stage}-platform-ops-key-arn"}
-    assert queue["DeletionPolicy"] == "Retain"
+    queues = synth.resources(stack, "AWS::SQS::Queue")
+    assert len(queues) == 3, "dead letters of deliveries, the work queue, the work's dead letters"
+    for queue in queues.values():
+        assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::ImportValue": f"roadway-{stage}-platform-ops-key-arn"}
+        assert queue["DeletionPolicy"] == "Retain"
     alarms = [a["Properties"] for a in synth.resources(stack, "AWS::CloudWatch::Alarm").values()]
-    assert sorted(a["MetricName"] for a in alarms) == ["ApproximateNumberOfMessagesVisible", "Errors"]
+    assert sorted(a["MetricName"] for a in alarms) == ["ApproximateNumberOfMessagesVisible"] * 2 + ["Errors"]
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Fn::ImportValue": f"roadway-{stage}-platform-alarm-topic-arn"}]
 
@@ -284,7 +304,8 @@ def test_rollbacks_of_this_serving_stack_are_recorded_here(synth: Synth, stage: 
         "source": ["aws.cloudformation"],
     }
     recorder = function_with(synth, stack, "promote_model.rollback.handler")
-    assert recorder["ReservedConcurrentExecutions"] == 1 and "DeadLetterConfig" in recorder
+    assert "ReservedConcurrentExecutions" not in recorder, "new accounts (quota 10) refuse any reservation"
+    assert "DeadLetterConfig" in recorder
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [function_id(synth, stack, "promote_model.rollback.handler"), "Arn"]}
     assert "aws.cloudformation" not in json.dumps(synth.resources(stack, "AWS::Events::EventBusPolicy")), (
@@ -389,3 +410,31 @@ def test_a_receiver_grants_the_previous_account_only_putevents(synth: Synth, sta
 def test_prod_grants_nothing_to_any_other_account_but_test_announcements(synth: Synth) -> None:
     assert grants_to(synth, "prod", ACCOUNTS["dev"]) == []
     assert [set(_actions(s)) for s in grants_to(synth, "prod", ACCOUNTS["test"])] == [{"events:PutEvents"}]
+
+
+@pytest.mark.parametrize("stage", ["dev", "test", "prod"])
+def test_the_promoter_takes_one_event_at_a_time_per_project_from_a_fifo_queue(synth: Synth, stage: str) -> None:
+    stack = f"roadway-{stage}-promotion"
+    queues = synth.resources(stack, "AWS::SQS::Queue")
+    work = queues[work_queue_id(synth, stack)]["Properties"]
+    assert work["FifoQueue"] is True and work["ContentBasedDeduplication"] is True
+    (dead_id,) = [k for k in queues if k.startswith("PromoterWorkDeadLetters")]
+    assert queues[dead_id]["Properties"]["FifoQueue"] is True
+    assert work["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]}, "maxReceiveCount": 3}
+    promoter = function_with(synth, stack, "promote_model.handler.handler")
+    assert "ReservedConcurrentExecutions" not in promoter, "new accounts (quota 10) refuse any reservation"
+    assert work["VisibilityTimeout"] > promoter["Timeout"], "a try may run the function's whole timeout"
+    (mapping,) = synth.resources(stack, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [work_queue_id(synth, stack), "Arn"]}
+    assert mapping["Properties"]["BatchSize"] == 1
+    assert mapping["Properties"]["FunctionName"] == {"Ref": function_id(synth, stack, "promote_model.handler.handler")}
+    take = statements_of(synth, stack)["TakeWorkFromTheQueue"]
+    assert take["Resource"] == {"Fn::GetAtt": [work_queue_id(synth, stack), "Arn"]}
+    # Every rule that feeds the promoter names the project's message group.
+    for rule in rules(synth, stack):
+        for target in rule["Targets"]:
+            if target["Arn"] == {"Fn::GetAtt": [work_queue_id(synth, stack), "Arn"]}:
+                assert (
+                    target["SqsParameters"]["MessageGroupId"]
+                    == rule["EventPattern"]["detail"]["ModelPackageGroupName"][0]
+                )
