@@ -30,6 +30,9 @@ MAX_TRUST_POLICY = 2_048  # the default quota; AWS raises it to 4,096 on request
 MAX_BUCKET_POLICY = 20_480
 MAX_KEY_POLICY = 32_768
 MAX_ENDPOINT_POLICY = 20_480
+MAX_TOPIC_POLICY = 30_720  # SNS: 30 KB
+MAX_MANAGED_POLICIES_PER_ROLE = 10  # the default quota; AWS raises it to 20 on request
+MAX_LAMBDA_ENVIRONMENT = 4_096  # every variable's name and value together
 
 # Lengths at which unresolved names are counted: an ARN of a role, key or bucket stays well under 100.
 _PSEUDO = {"AWS::AccountId": 12, "AWS::Region": 14, "AWS::Partition": 10, "AWS::URLSuffix": 16}
@@ -103,6 +106,31 @@ def _policies(stack: str, resources: Mapping[str, Any]) -> list[Excess]:
             check(logical_id, "key policy", props.get("KeyPolicy", {}), MAX_KEY_POLICY, "KMS")
         elif kind == "AWS::EC2::VPCEndpoint" and "PolicyDocument" in props:
             check(logical_id, "VPC endpoint policy", props["PolicyDocument"], MAX_ENDPOINT_POLICY, "Amazon VPC")
+        elif kind == "AWS::SNS::TopicPolicy":
+            check(logical_id, "topic policy", props["PolicyDocument"], MAX_TOPIC_POLICY, "SNS")
+        if kind == "AWS::IAM::Role" and len(props.get("ManagedPolicyArns", [])) > MAX_MANAGED_POLICIES_PER_ROLE:
+            found.append(
+                Excess(
+                    f"stack {stack}, role {logical_id}",
+                    "managed policies",
+                    len(props["ManagedPolicyArns"]),
+                    MAX_MANAGED_POLICIES_PER_ROLE,
+                    "IAM",
+                )
+            )
+        if kind == "AWS::Lambda::Function":
+            variables = props.get("Environment", {}).get("Variables", {})
+            size = sum(len(name) + len(str(resolved_length(value))) for name, value in variables.items())
+            if size > MAX_LAMBDA_ENVIRONMENT:
+                found.append(
+                    Excess(
+                        f"stack {stack}, environment of function {logical_id}",
+                        "bytes",
+                        size,
+                        MAX_LAMBDA_ENVIRONMENT,
+                        "Lambda",
+                    )
+                )
     for role, size in sorted(inline.items()):
         if size > MAX_ROLE_INLINE_POLICIES:
             found.append(

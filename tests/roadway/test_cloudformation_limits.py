@@ -91,3 +91,23 @@ def test_the_refusal_is_one_line_naming_where_the_count_and_the_limit() -> None:
     assert "\n" not in line
     assert line.startswith("too big to deploy: stack roadway-dev-studio: 542 resources, CloudFormation allows 500")
     assert "(and 1 more)" in line and "studio.people_stacks" in line
+
+
+def test_a_roles_managed_policies_and_a_functions_environment_are_counted() -> None:
+    arns = [{"Ref": f"P{i}"} for i in range(11)]
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "ManagedPolicyArns": arns}}
+    (over,) = excesses("s", {"Resources": {"R": role}}, 10)
+    assert (over.what, over.count, over.limit) == ("managed policies", 11, 10)
+    role["Properties"]["ManagedPolicyArns"] = arns[:10]
+    assert excesses("s", {"Resources": {"R": role}}, 10) == []
+
+    def function(variables: dict[str, Any]) -> dict[str, Any]:
+        return {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": variables}}}
+
+    fits = {"A": "x" * 4095}
+    assert excesses("s", {"Resources": {"F": function(fits)}}, 10) == []
+    (over,) = excesses("s", {"Resources": {"F": function({**fits, "B": ""})}}, 10)
+    assert over.line() == "stack s, environment of function F: 4097 bytes, Lambda allows 4096"
+    # A value CloudFormation fills in counts at its generous length.
+    (over,) = excesses("s", {"Resources": {"F": function({"A": "x" * 4000, "T": {"Ref": "Topic"}})}}, 10)
+    assert over.count == 1 + 4000 + 1 + 100
