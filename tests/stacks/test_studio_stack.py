@@ -125,6 +125,43 @@ def test_onboarding_adds_exactly_one_profile_role_and_policy(
     assert {lid: old[lid] for lid in old} == {lid: new[lid] for lid in old}, "nothing else changes"
 
 
+def test_offboarding_removes_exactly_that_persons_profile_role_and_policy(
+    config: RoadwayConfig, synth_with: Callable[[RoadwayConfig], Synth]
+) -> None:
+    before = synth_with(config)
+    leaving = config.data_scientists[0]
+    after = synth_with(config.model_copy(update={"data_scientists": config.data_scientists[1:]}))
+
+    for stack in before.templates:
+        if stack != STUDIO:
+            assert before.templates[stack] == after.templates[stack], f"{stack} must not change"
+    old, new = before.resources(STUDIO), after.resources(STUDIO)
+    removed = {lid: old[lid]["Type"] for lid in set(old) - set(new)}
+    assert sorted(removed.values()) == ["AWS::IAM::ManagedPolicy", "AWS::IAM::Role", "AWS::SageMaker::UserProfile"]
+    assert all(leaving.user_name.replace("-", "") in lid for lid in removed)
+    assert not set(new) - set(old) and {lid: new[lid] for lid in new} == {lid: old[lid] for lid in new}
+    # Their home directory is in the domain's EFS, which is retained: the domain itself does not change.
+    (domain_id,) = before.resources(STUDIO, "AWS::SageMaker::Domain")
+    assert new[domain_id] == old[domain_id] and old[domain_id]["DeletionPolicy"] == "Retain"
+
+
+def test_removing_a_team_removes_its_policy_and_budget_only(
+    config: RoadwayConfig, synth_with: Callable[[RoadwayConfig], Synth]
+) -> None:
+    extra = Team(name="forecasting", monthly_budget_usd=300, budget_emails=["forecasting@example.com"])
+    with_team = synth_with(config.model_copy(update={"teams": [*config.teams, extra]}))
+    without = synth_with(config)
+    for stack in with_team.templates:
+        old, new = with_team.resources(stack), without.resources(stack)
+        removed = sorted(old[lid]["Type"] for lid in set(old) - set(new))
+        expected = {
+            STUDIO: ["AWS::IAM::ManagedPolicy"],
+            "roadway-dev-platform": ["AWS::Budgets::Budget"],
+        }.get(stack, [])
+        assert removed == expected, stack
+        assert not set(new) - set(old) and {lid: new[lid] for lid in new} == {lid: old[lid] for lid in new}, stack
+
+
 def test_onboarding_a_team_adds_its_policy_and_its_budget_only(
     config: RoadwayConfig, synth_with: Callable[[RoadwayConfig], Synth]
 ) -> None:
