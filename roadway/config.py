@@ -198,7 +198,7 @@ class InstanceServing(_Strict):
     @field_validator("instance_type")
     @classmethod
     def _check_instance_type(cls, value: str) -> str:
-        if not re.match(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", value):
+        if not _INSTANCE_TYPE.match(value):
             raise ValueError(f"expected a SageMaker instance type like ml.m5.large, got {value!r}")
         return value
 
@@ -528,11 +528,11 @@ class RoadwayConfig(_Strict):
                     f"data_scientists[{index}].team: {user.team!r} is not a team; expected one of {', '.join(teams)}"
                 )
         for index, team in enumerate(self.teams):
-            if team.monthly_budget_usd and len(self.budget_emails(team.name)) > BUDGET_EMAILS:
+            addresses = len(self.budget_emails(team.name))
+            if team.monthly_budget_usd and addresses > BUDGET_EMAILS:
                 raise ValueError(
                     f"teams[{index}].budget_emails: AWS Budgets e-mails at most {BUDGET_EMAILS} addresses per alert "
-                    f"and team {team.name}'s members have {len(self.budget_emails(team.name))}; list up to "
-                    f"{BUDGET_EMAILS} (e.g. a team list)"
+                    f"and team {team.name}'s members have {addresses}; list up to {BUDGET_EMAILS} (e.g. a team list)"
                 )
         return self
 

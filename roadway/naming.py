@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from roadway.config import STAGE_NAMES, ConfigError, RoadwayConfig, StageName
 
+# Cost-allocation and access tags: one spelling for the stacks, the policies that test them and the budgets that
+# filter on them (the payer account activates these keys).
+PROJECT_TAG = "roadway:project"
+STAGE_TAG = "roadway:stage"
+TEAM_TAG = "roadway:team"
+USER_TAG = "roadway:user"
+
 # AWS's longest names (characters) for the names Roadway sets itself.
 IAM_ROLE_NAME = 64
 SAGEMAKER_NAME = 63  # endpoints, monitoring schedules, domains, model package groups

@@ -6,7 +6,7 @@ from aws_cdk import DefaultStackSynthesizer, Environment, Stage
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
-from roadway.naming import Names
+from roadway.naming import PROJECT_TAG, STAGE_TAG, Names
 from stacks.people_stack import PeopleStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
@@ -26,7 +26,7 @@ class RoadwayStage(Stage):
             env=Environment(account=stage_config.account, region=config.region),
         )
         self.stage_name_ = stage
-        tags = {"roadway:project": config.project, "roadway:stage": stage}
+        tags = {PROJECT_TAG: config.project, STAGE_TAG: stage}
         self.platform = PlatformStack(
             self,
             "Platform",

@@ -12,8 +12,8 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import DataScientist, Team
-from roadway.naming import Names
-from stacks.constructs.studio_domain import TEAM_TAG, StudioDomain
+from roadway.naming import TEAM_TAG, USER_TAG, Names
+from stacks.constructs.studio_domain import StudioDomain
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class DataScientistProfile(Construct):
         # Who's who: principal tags, for IAM conditions and for reading CloudTrail (roles are not billed, so
         # these are not what a team's budget counts; its jobs' tags are).
         Tags.of(self.role).add(TEAM_TAG, user.team)
-        Tags.of(self.role).add("roadway:user", user.user_name)
+        Tags.of(self.role).add(USER_TAG, user.user_name)
         profile_arn = stack.format_arn(
             service="sagemaker", resource="user-profile", resource_name=f"{domain_id}/{user.user_name}"
         )
@@ -127,7 +127,7 @@ class DataScientistProfile(Construct):
                 ),
             },
         )
-        tags = [CfnTag(key="roadway:user", value=user.user_name), CfnTag(key=TEAM_TAG, value=user.team)]
+        tags = [CfnTag(key=USER_TAG, value=user.user_name), CfnTag(key=TEAM_TAG, value=user.team)]
         if user.email:
             tags.append(CfnTag(key="roadway:email", value=user.email))
         self.profile = sagemaker.CfnUserProfile(

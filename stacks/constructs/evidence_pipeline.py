@@ -24,6 +24,7 @@ from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.constructs.studio_domain import (
     instance_types_only,
     isolated_jobs,
+    job_arns,
     list_buckets_and_use_keys,
     register_for_approval_only,
 )
@@ -80,7 +81,7 @@ class EvidencePipeline(Construct):
             role_name=job_role_name,  # a contract: the artifact bucket's policy names it the evidence's one writer
         )
 
-        jobs = [arn("training-job", "*"), arn("processing-job", "*")]
+        jobs = job_arns(stack)
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",

@@ -195,20 +195,13 @@ class ModelPromoter(Construct):
             "A promotion or seal failed: its event and reason are in the dead-letter queue",
             Duration.minutes(1),
         )
-        gave_up = cloudwatch.Alarm(
+        gave_up = vpc_lambda.failed_alarm(
             self,
+            self.work_dead_letters,
+            f"A promotion, seal or withdrawal failed {WORK_ATTEMPTS} times: its event is in the work "
+            "dead-letter queue (the project's later events go on; its reason is in the function's log)",
+            Duration.minutes(1),
             "GaveUpAlarm",
-            alarm_description=(
-                f"A promotion, seal or withdrawal failed {WORK_ATTEMPTS} times: its event is in the work "
-                "dead-letter queue (the project's later events go on; its reason is in the function's log)"
-            ),
-            metric=self.work_dead_letters.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         errors = cloudwatch.Alarm(
             self,

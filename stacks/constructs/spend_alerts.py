@@ -17,8 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import StageName, Team
-from roadway.naming import Names
-from stacks.constructs.studio_domain import TEAM_TAG
+from roadway.naming import TEAM_TAG, Names
 
 # When to tell: most of the month's money spent, the month forecast to overrun, and the month overrun.
 THRESHOLDS = (("ACTUAL", 80.0), ("FORECASTED", 100.0), ("ACTUAL", 100.0))

@@ -14,12 +14,12 @@ from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import Team
+from roadway.naming import TEAM_TAG
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
-TEAM_TAG = "roadway:team"
 # What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
 # CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
 INSTANCE_ACTIONS = (
@@ -91,6 +91,14 @@ def register_for_approval_only(group_arn: str, packages_arn: str) -> iam.PolicyS
         resources=[group_arn, packages_arn],
         conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
     )
+
+
+def job_arns(stack: Stack) -> list[str]:
+    """Every training and processing job of the account (job names are generated per run)."""
+    return [
+        stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
+        for kind in ("training-job", "processing-job")
+    ]
 
 
 def instance_types_only(instance_types: Sequence[str]) -> iam.PolicyStatement:
@@ -245,7 +253,7 @@ class StudioDomain(Construct):
         def arn(resource: str, name: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
-        jobs = [arn("training-job", "*"), arn("processing-job", "*")]
+        jobs = job_arns(stack)
         pipelines = [arn("pipeline", f"{project}-*"), arn("pipeline", f"{project}-*/execution/*")]
         objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
         images = image_repositories(stack)
@@ -359,11 +367,7 @@ class StudioDomain(Construct):
     def _team_policy(self, team: Team) -> iam.ManagedPolicy:
         """A team's limits beyond the shared policy: its instance types, and its tag on every job its members
         start (what the team's budget counts; the tag's value is the team, never another's)."""
-        stack = Stack.of(self)
-        jobs = [
-            stack.format_arn(service="sagemaker", resource=kind, resource_name="*")
-            for kind in ("training-job", "processing-job")
-        ]
+        jobs = job_arns(Stack.of(self))
         tag = f"aws:RequestTag/{TEAM_TAG}"
         creates = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"]
         policy = iam.ManagedPolicy(

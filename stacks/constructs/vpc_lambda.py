@@ -97,11 +97,17 @@ def in_the_vpc(network: IsolatedNetwork, security_group: ec2.ISecurityGroup, log
     }
 
 
-def failed_alarm(scope: Construct, dead_letters: sqs.IQueue, description: str, period: Duration) -> cloudwatch.Alarm:
-    """``FailedAlarm``: something landed in the dead-letter queue."""
+def failed_alarm(
+    scope: Construct,
+    dead_letters: sqs.IQueue,
+    description: str,
+    period: Duration,
+    construct_id: str = "FailedAlarm",
+) -> cloudwatch.Alarm:
+    """Something landed in ``dead_letters``."""
     return cloudwatch.Alarm(
         scope,
-        "FailedAlarm",
+        construct_id,
         alarm_description=description,
         metric=dead_letters.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
         threshold=1,
