@@ -1,8 +1,9 @@
 """`roadway`: where every model stands on the road, and where a package came from.
 
-    roadway status [--json]                      per stage: newest approved, served, endpoint, last promotion,
-                                                 and the last monitoring verdict
-    roadway trace <package ARN | stage:version>  the chain back to the dev package: approvers, digests, metrics
+    roadway status [--project P] [--json]        per project and stage: newest approved, served, endpoint,
+                                                 last promotion, and the last monitoring verdict
+    roadway trace <package ARN | stage:version> [--project P]
+                                                 the chain back to the dev package: approvers, digests, metrics
 
 Credentials per stage come from the config's ``aws_profile``; ``--role-name`` instead assumes that role in
 each stage's account from the current credentials (a central operations account, or the demo's moto_server,
@@ -35,7 +36,7 @@ from promote_model.ledger import Ledger
 from promote_model.promotion import DIGEST_KEY
 from promote_model.seal import SEALED
 
-from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, load_config
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, RoadwayConfig, load_config
 from roadway.naming import Names
 from roadway.timestamps import iso_utc
 
@@ -176,39 +177,67 @@ def _number(value: Any) -> int | None:
 # --- status -------------------------------------------------------------------------------------------------
 
 
-def status(road: Road) -> list[dict[str, Any]]:
+def projects(road: Road, name: str | None) -> list[Project]:
+    """The projects a command covers: the one named, or all of them."""
+    if name is None:
+        return list(road.config.projects)
+    known = [project.name for project in road.config.projects]
+    if name not in known:
+        raise CliError(f"--project {name!r} is not a project of this road; expected one of {', '.join(known)}")
+    return [road.config.project_named(name)]
+
+
+def group_of(arn: str) -> str:
+    """The (lower-case) group of a package ARN: ``...:model-package/<group>/<version>``."""
+    parts = arn.split(":model-package/", 1)
+    return parts[1].split("/", 1)[0] if len(parts) == 2 else ""
+
+
+def status(road: Road, project_name: str | None = None) -> list[dict[str, Any]]:
+    """One row per project and stage (all projects, or ``project_name``'s)."""
     rows = []
-    for stage in STAGE_NAMES:
-        row: dict[str, Any] = {"stage": stage, "account": road.config.stage(stage).account}
-        approved = road.call(
-            stage,
-            "sagemaker",
-            "list_model_packages",
-            ModelPackageGroupName=road.names.model_package_group,
-            ModelApprovalStatus="Approved",
-            SortBy="CreationTime",
-            SortOrder="Descending",
-            MaxResults=1,
-        )["ModelPackageSummaryList"]
-        row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
-        row["served_version"], row["endpoint_status"] = _served(road, stage)
-        row["monitoring"] = _watch(road, stage)
-        previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
-        row["last_promotion"] = None
-        if previous is not None:
-            into = [e for e in road.ledger(stage) if e.get("target_stage") == stage and e.get("outcome") != "sealed"]
-            if into:
-                last = into[-1]
-                row["last_promotion"] = {
-                    "outcome": last.get("outcome"),
-                    "at": iso_utc(last.get("at")),
-                    "source_stage": previous,
-                    "source_version": _number(last.get("source_version")),
-                    "target_version": _number(last.get("target_version")),
-                    "reason": last.get("reason") or None,
-                }
-        rows.append(row)
+    for project in projects(road, project_name):
+        for stage in STAGE_NAMES:
+            rows.append(_status_row(road, project, stage))
     return rows
+
+
+def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"project": project.name, "stage": stage, "account": road.config.stage(stage).account}  # type: ignore[arg-type]
+    approved = road.call(
+        stage,
+        "sagemaker",
+        "list_model_packages",
+        ModelPackageGroupName=road.names.model(project).model_package_group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        MaxResults=1,
+    )["ModelPackageSummaryList"]
+    row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
+    row["served_version"], row["endpoint_status"] = _served(road, stage, project)
+    row["monitoring"] = _watch(road, stage, project)
+    previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
+    row["last_promotion"] = None
+    if previous is not None:
+        into = [
+            e
+            for e in road.ledger(stage)
+            if e.get("target_stage") == stage
+            and e.get("outcome") != "sealed"
+            and group_of(str(e.get("source_arn", ""))) == project.name.lower()
+        ]
+        if into:
+            last = into[-1]
+            row["last_promotion"] = {
+                "outcome": last.get("outcome"),
+                "at": iso_utc(last.get("at")),
+                "source_stage": previous,
+                "source_version": _number(last.get("source_version")),
+                "target_version": _number(last.get("target_version")),
+                "reason": last.get("reason") or None,
+            }
+    return row
 
 
 # What ``endpoint_status`` holds besides SageMaker's own EndpointStatus values (InService, Updating, ...).
@@ -220,10 +249,10 @@ ENDPOINT_STATES = {
 }
 
 
-def _served(road: Road, stage: str) -> tuple[int | None, str]:
-    if road.config.stage(stage).serving is None:  # type: ignore[arg-type]
+def _served(road: Road, stage: str, project: Project) -> tuple[int | None, str]:
+    if project.stage(stage) is None:  # type: ignore[arg-type]
         return None, "none"
-    name = road.names.serving_stack(stage)  # type: ignore[arg-type]
+    name = road.names.model(project).serving_stack(stage)  # type: ignore[arg-type]
     stack = road.stack(stage, name)
     if stack is None:
         return None, "not-deployed"
@@ -243,17 +272,17 @@ def _served(road: Road, stage: str) -> tuple[int | None, str]:
     return _version(served), str(endpoint["EndpointStatus"])
 
 
-def _watch(road: Road, stage: str) -> dict[str, Any] | None:
-    """The last monitoring verdict of a watched stage: Roadway's latest.json, or Model Monitor's last run."""
-    serving = road.config.stage(stage).serving  # type: ignore[arg-type]
-    if serving is None or serving.monitoring is None:
+def _watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
+    """The last monitoring verdict of a watched endpoint: Roadway's latest.json, or Model Monitor's last run."""
+    at = project.stage(stage)  # type: ignore[arg-type]
+    if at is None or at.serving.monitoring is None:
         return None
-    engine = serving.monitoring.engine
-    endpoint = road.names.endpoint(stage)  # type: ignore[arg-type]
+    engine = at.serving.monitoring.engine
+    model = road.names.model(project)
     if engine == "model-monitor":
         try:
             schedule = road.client(stage, "sagemaker").describe_monitoring_schedule(
-                MonitoringScheduleName=f"{endpoint}-data-quality"
+                MonitoringScheduleName=model.monitoring_schedule(stage)  # type: ignore[arg-type]
             )
         except ClientError as error:
             if error.response["Error"].get("Code") not in ("ResourceNotFound", "ValidationException"):
@@ -265,7 +294,7 @@ def _watch(road: Road, stage: str) -> dict[str, Any] | None:
         state = last.get("MonitoringExecutionStatus")
         verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no-run-yet")
         return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
-    stack = road.stack(stage, road.names.serving_stack(stage))  # type: ignore[arg-type]
+    stack = road.stack(stage, model.serving_stack(stage))  # type: ignore[arg-type]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
     reports = outputs.get("DriftReports", "")
     if not reports.startswith("s3://"):
@@ -312,7 +341,16 @@ def _watch_text(watch: dict[str, Any] | None) -> str:
 
 
 def status_table(rows: list[dict[str, Any]]) -> str:
-    header = ("stage", "account", "approved", "served", "endpoint", "monitoring", "last promotion into this stage")
+    header = (
+        "project",
+        "stage",
+        "account",
+        "approved",
+        "served",
+        "endpoint",
+        "monitoring",
+        "last promotion into this stage",
+    )
     lines = []
     for row in rows:
         last = row["last_promotion"]
@@ -327,6 +365,7 @@ def status_table(rows: list[dict[str, Any]]) -> str:
                 promotion += f": {last['reason']}"
         lines.append(
             (
+                row["project"],
                 row["stage"],
                 row["account"],
                 f"v{row['approved_version']}" if row["approved_version"] else "-",
@@ -351,24 +390,29 @@ def _table(header: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
 # --- trace --------------------------------------------------------------------------------------------------
 
 
-def resolve(road: Road, reference: str) -> str:
-    """A package ARN from an ARN or ``stage:version``."""
+def resolve(road: Road, reference: str, project_name: str | None = None) -> str:
+    """A package ARN from an ARN or ``stage:version`` (of ``project_name``, which a road of many projects needs)."""
     match = _REFERENCE.match(reference)
     if match:
         stage = match["stage"]
         if stage not in STAGE_NAMES:
             raise CliError(f"unknown stage {stage!r}: expected {', '.join(STAGE_NAMES)}")
+        chosen = projects(road, project_name)
+        if len(chosen) > 1:
+            raise CliError(
+                f"{reference}: which project's? name one with --project "
+                f"({', '.join(project.name for project in chosen)})"
+            )
         account = road.config.stage(stage).account  # type: ignore[arg-type]
-        group = road.names.model_package_group
-        return f"arn:aws:sagemaker:{road.config.region}:{account}:model-package/{group.lower()}/{match['version']}"
+        return road.names.model(chosen[0]).model_packages_arn(account).replace("*", match["version"])
     if reference.startswith("arn:aws") and ":model-package/" in reference:
         return reference
     raise CliError(f"expected a model package ARN or stage:version (like prod:3), got {reference!r}")
 
 
-def trace(road: Road, reference: str) -> list[dict[str, Any]]:
+def trace(road: Road, reference: str, project_name: str | None = None) -> list[dict[str, Any]]:
     """From the given package back to the dev package it started as, newest hop first."""
-    arn = resolve(road, reference)
+    arn = resolve(road, reference, project_name)
     hops: list[dict[str, Any]] = []
     while arn:
         stage = road.stage_of_account(arn.split(":")[4])
@@ -514,9 +558,13 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         "status", parents=[common], help="per stage: approved, served, endpoint, monitoring verdict, last promotion"
     )
     status_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    status_parser.add_argument("--project", default=None, help="one project only (default: every project)")
     trace_parser = commands.add_parser("trace", parents=[common], help="a package's chain back to dev")
     trace_parser.add_argument("package", help="a model package ARN, or stage:version like prod:3")
     trace_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    trace_parser.add_argument(
+        "--project", default=None, help="whose stage:version (needed when the road carries several projects)"
+    )
     args = parser.parse_args(argv)
     config_path = Path(args.config)
     try:
@@ -528,10 +576,10 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         config = load_config(config_path)
         road = Road(config, endpoint_url=args.endpoint_url, role_name=args.role_name)
         if args.command == "status":
-            rows = status(road)
+            rows = status(road, args.project)
             out(json.dumps(rows, indent=2) if args.json else status_table(rows))
         else:
-            hops = trace(road, args.package)
+            hops = trace(road, args.package, args.project)
             out(json.dumps(hops, indent=2) if args.json else trace_text(hops))
     except (CliError, ConfigError) as error:
         print(f"roadway: {error}", file=sys.stderr)

@@ -33,6 +33,9 @@ MAX_ENDPOINT_POLICY = 20_480
 MAX_TOPIC_POLICY = 30_720  # SNS: 30 KB
 MAX_MANAGED_POLICIES_PER_ROLE = 10  # the default quota; AWS raises it to 20 on request
 MAX_LAMBDA_ENVIRONMENT = 4_096  # every variable's name and value together
+MAX_QUEUE_POLICY = 8_192  # SQS: bytes of a queue's policy
+MAX_QUEUE_POLICY_STATEMENTS = 20  # SQS: statements of a queue's policy (CDK adds one per rule that targets it)
+MAX_EVENT_BUS_POLICY = 10_240  # EventBridge: characters of a bus's policy (every account granted adds to it)
 
 # Lengths at which unresolved names are counted: an ARN of a role, key or bucket stays well under 100.
 _PSEUDO = {"AWS::AccountId": 12, "AWS::Region": 14, "AWS::Partition": 10, "AWS::URLSuffix": 16}
@@ -108,6 +111,21 @@ def _policies(stack: str, resources: Mapping[str, Any]) -> list[Excess]:
             check(logical_id, "VPC endpoint policy", props["PolicyDocument"], MAX_ENDPOINT_POLICY, "Amazon VPC")
         elif kind == "AWS::SNS::TopicPolicy":
             check(logical_id, "topic policy", props["PolicyDocument"], MAX_TOPIC_POLICY, "SNS")
+        elif kind == "AWS::SQS::QueuePolicy":
+            check(logical_id, "queue policy", props["PolicyDocument"], MAX_QUEUE_POLICY, "SQS")
+            statements = props["PolicyDocument"].get("Statement", [])
+            if len(statements) > MAX_QUEUE_POLICY_STATEMENTS:
+                found.append(
+                    Excess(
+                        f"stack {stack}, queue policy {logical_id}",
+                        "statements",
+                        len(statements),
+                        MAX_QUEUE_POLICY_STATEMENTS,
+                        "SQS",
+                    )
+                )
+        elif kind == "AWS::Events::EventBusPolicy" and "Statement" in props:
+            check(logical_id, "event bus policy statement", props["Statement"], MAX_EVENT_BUS_POLICY, "EventBridge")
         if kind == "AWS::IAM::Role" and len(props.get("ManagedPolicyArns", [])) > MAX_MANAGED_POLICIES_PER_ROLE:
             found.append(
                 Excess(

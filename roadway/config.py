@@ -305,10 +305,6 @@ class StageConfig(_Strict):
     """Named profile for `cdk deploy` and the roadway CLI (defaults to the stage name)."""
     alarm_emails: list[str] = Field(default_factory=list)
     """Who is told when this stage's alarms fire (promotion failures, rollbacks, drift)."""
-    serving: ServingConfig | None = None
-    promotion_gate: PromotionGate = PromotionGate()
-    """Checked by the previous stage's promotion before anything is copied (a package without metrics is
-    always refused)."""
     approvers: list[str] = Field(default_factory=list)
     """IAM principal ARNs (``*`` allowed, e.g. an Identity Center permission set's role) that may assume this
     stage's approver role. Approving here promotes to the next stage, so authors must not be among them."""
@@ -369,6 +365,59 @@ class StageConfig(_Strict):
         return value
 
 
+class ProjectStage(_Strict):
+    """A project in one receiving account: how it is served there, and what it must show to get there."""
+
+    serving: ServingConfig
+    promotion_gate: PromotionGate = PromotionGate()
+    """Checked by this stage's promotion before anything is copied from the previous account (a package without
+    metrics is always refused)."""
+
+
+class ProjectStages(_Strict):
+    """Where a project is served: test and prod (nothing is served, or promoted into, dev)."""
+
+    test: ProjectStage
+    prod: ProjectStage
+
+
+class Project(_Strict):
+    """One model on the road, owned by one team: its registry group in every account, and its endpoint, gate and
+    monitoring in test and prod. Onboarding a model is adding one of these."""
+
+    name: str
+    """Lower-case letters, digits, hyphens (2-32): the model package group in every account; endpoint, stack and
+    role names are derived from it (roadway/naming.py), each checked against its AWS limit at synth."""
+    team: str
+    """The team (a name from ``teams``) whose members register into this project's group."""
+    stages: ProjectStages
+    original: bool = False
+    """The project a road carried before it had projects (Roadway before issue 15): its serving stacks keep their
+    names (``<project>-<stage>-serving``), so upgrading replaces nothing. At most one project; a new road sets it on
+    none."""
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _TEAM_NAME.match(value):
+            raise ValueError(
+                f"expected 2-32 lower-case letters, digits or hyphens, starting with a letter, got {value!r}"
+            )
+        return value
+
+    def stage(self, name: StageName) -> ProjectStage | None:
+        """The project in a receiving stage; None in dev, where nothing is served."""
+        return None if name == "dev" else getattr(self.stages, name)
+
+
+# Keys that moved into projects (issue 15): where each went, for the one line an upgrading user reads.
+_MOVED = {
+    "model_package_group": "model_package_group: moved: name it as a project (projects: [{name: <group>, team: "
+    "<team>, original: true, stages: ...}]); see CHANGELOG.md, issue 15",
+}
+_MOVED_FROM_STAGES = ("serving", "promotion_gate")
+
+
 def _by_account(patterns: list[str]) -> dict[str, list[str]]:
     accounts: dict[str, list[str]] = {}
     for value in patterns:
@@ -395,10 +444,6 @@ class Stages(_Strict):
                     f"stages {seen[account]} and {name} share account {account}; expected a separate account per stage"
                 )
             seen[account] = name
-        if self.dev.serving is not None:
-            raise ValueError("dev has no endpoint: expected 'serving' only under test and prod")
-        if "promotion_gate" in self.dev.model_fields_set:
-            raise ValueError("nothing is promoted into dev: expected 'promotion_gate' only under test and prod")
         for name in ("dev", "test"):
             if not getattr(self, name).approvers:
                 raise ValueError(
@@ -408,8 +453,6 @@ class Stages(_Strict):
         if self.prod.approvers:
             raise ValueError("prod.approvers: prod is the last stage; nothing approved there moves on")
         for name in ("test", "prod"):
-            if getattr(self, name).serving is None:
-                raise ValueError(f"expected a 'serving' section under stages.{name}")
             if not getattr(self, name).break_glass:
                 raise ValueError(
                     f"{name}.break_glass: expected at least one IAM principal ARN; someone must be able to withdraw "
@@ -454,13 +497,14 @@ class RoadwayConfig(_Strict):
     region: str
     availability_zones: list[str] = Field(default_factory=list)
     """Zones for every stage's VPC; given here so synth never needs an AWS lookup."""
-    model_package_group: str = "house-price"
     prefix_lists: PrefixLists
     stages: Stages
     studio: StudioConfig = StudioConfig()
     buckets: BucketsConfig = BucketsConfig()
     teams: Annotated[list[Team], Field(min_length=1)]
     data_scientists: list[DataScientist] = Field(default_factory=list)
+    projects: Annotated[list[Project], Field(min_length=1)]
+    """The models on the road, each owned by a team; every project travels dev, test, prod."""
 
     @field_validator("project")
     @classmethod
@@ -478,10 +522,24 @@ class RoadwayConfig(_Strict):
             raise ValueError(f"expected an AWS region like eu-west-1, got {value!r}")
         return value
 
-    @field_validator("model_package_group")
+    @model_validator(mode="before")
     @classmethod
-    def _check_group(cls, value: str) -> str:
-        return _sagemaker_name(value)
+    def _moved_keys(cls, data: Any) -> Any:
+        """Keys of a road from before projects name where they went, instead of failing as unknown."""
+        if not isinstance(data, dict):
+            return data
+        for key, message in _MOVED.items():
+            if key in data:
+                raise ValueError(message)
+        stages = data.get("stages")
+        for stage, settings in stages.items() if isinstance(stages, dict) else ():
+            for key in _MOVED_FROM_STAGES:
+                if isinstance(settings, dict) and key in settings:
+                    raise ValueError(
+                        f"stages.{stage}.{key}: moved under projects[].stages.{stage}.{key} (each project has its "
+                        "own); see CHANGELOG.md, issue 15"
+                    )
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -502,18 +560,19 @@ class RoadwayConfig(_Strict):
                 f"region {self.region}: SageMaker's scikit-learn image is not listed there; add it to "
                 "roadway/sagemaker_images.py"
             )
-        for name in STAGE_NAMES:
-            serving = self.stage(name).serving  # type: ignore[arg-type]
-            monitoring = serving.monitoring if serving is not None else None
-            if (
-                monitoring is not None
-                and monitoring.engine == "model-monitor"
-                and self.region not in ANALYZER_REGISTRIES
-            ):
-                raise ValueError(
-                    f"stages.{name}.serving.monitoring: Model Monitor's analyzer image is not listed for region "
-                    f"{self.region}; add it to roadway/model_monitor_images.py or remove monitoring"
-                )
+        for index, project in enumerate(self.projects):
+            for name in ("test", "prod"):
+                monitoring = getattr(project.stages, name).serving.monitoring
+                if (
+                    monitoring is not None
+                    and monitoring.engine == "model-monitor"
+                    and self.region not in ANALYZER_REGISTRIES
+                ):
+                    raise ValueError(
+                        f"projects[{index}].stages.{name}.serving.monitoring: Model Monitor's analyzer image is not "
+                        f"listed for region {self.region}; add it to roadway/model_monitor_images.py or remove "
+                        "monitoring"
+                    )
         names = [user.user_name for user in self.data_scientists]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -527,6 +586,21 @@ class RoadwayConfig(_Strict):
                 raise ValueError(
                     f"data_scientists[{index}].team: {user.team!r} is not a team; expected one of {', '.join(teams)}"
                 )
+        projects = [project.name for project in self.projects]
+        twice = sorted({name for name in projects if projects.count(name) > 1})
+        if twice:
+            raise ValueError(f"projects: {', '.join(twice)} listed twice; expected each project once")
+        for index, project in enumerate(self.projects):
+            if project.team not in teams:
+                raise ValueError(
+                    f"projects[{index}].team: {project.team!r} is not a team; expected one of {', '.join(teams)}"
+                )
+        originals = [project.name for project in self.projects if project.original]
+        if len(originals) > 1:
+            raise ValueError(
+                f"projects: {', '.join(originals)} are all original; expected at most one (the project the road "
+                "carried before it had projects)"
+            )
         for index, team in enumerate(self.teams):
             addresses = len(self.budget_emails(team.name))
             if team.monthly_budget_usd and addresses > BUDGET_EMAILS:
@@ -549,6 +623,12 @@ class RoadwayConfig(_Strict):
 
     def stage(self, name: StageName) -> StageConfig:
         return getattr(self.stages, name)
+
+    def project_named(self, name: str) -> Project:
+        return next(project for project in self.projects if project.name == name)
+
+    def projects_of(self, team: str) -> list[Project]:
+        return [project for project in self.projects if project.team == team]
 
     def next_stage(self, name: StageName) -> StageName | None:
         """The stage a package approved in ``name`` is promoted to."""

@@ -142,7 +142,9 @@ def _run(port: int) -> dict[str, Any]:
     from roadway.naming import Names
 
     config = load_config(ROOT / DEFAULT_CONFIG_PATH)
-    region, group = config.region, config.model_package_group
+    project = config.projects[0]  # the house-price model
+    region, group = config.region, project.name
+    model_names = Names.of(config).model(project)
     work = Path(tempfile.mkdtemp(prefix="roadway-demo-"))
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
@@ -163,9 +165,10 @@ def _run(port: int) -> dict[str, Any]:
         sessions = {name: road.session_in(account, "roadway-demo") for name, account in accounts.items()}
 
         buckets = {}
-        for stage in ("test", "prod"):
-            buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[f"roadway-{stage}-serving"])
-            say(f"Deployed roadway-{stage}-serving (real template)", "ModelPackageArn is empty: no endpoint yet")
+        serving = {stage: model_names.serving_stack(stage) for stage in ("test", "prod")}  # type: ignore[arg-type]
+        for stage, stack in serving.items():
+            buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[stack], stack)
+            say(f"Deployed {stack} (real template)", "ModelPackageArn is empty: no endpoint yet")
         deployed = {
             stage: road.deploy_promotion(
                 sessions[stage], stage, templates[f"roadway-{stage}-promotion"], buckets.get(stage, DEV_BUCKET)
@@ -261,7 +264,7 @@ def _run(port: int) -> dict[str, Any]:
             say(
                 f"{person} approved in {stage} through {names.approver_role(stage)}",  # type: ignore[arg-type]
                 f"EventBridge announces it to {target}'s bus; {names.promoter_role(target)} pulls it "  # type: ignore[arg-type]
-                f"through {names.reader_role(stage)} (read-only)",  # type: ignore[arg-type]
+                f"through {model_names.reader_role(stage)} (read-only)",  # type: ignore[arg-type]
             )
             outcome = deliver(target, road.approval_event(arn, group=group, approved_by=person))
             if outcome["status"] == "refused":
@@ -270,10 +273,10 @@ def _run(port: int) -> dict[str, Any]:
                 return outcome
             # The stack's parameter, not the endpoint: moto re-creates the model on a second update but leaves the
             # endpoint on the first (TOOLCHAIN.md); the end of the demo checks prod's endpoint itself.
-            served = road.parameters_of(sessions[target], f"roadway-{target}-serving")["ModelPackageArn"]
+            served = road.parameters_of(sessions[target], serving[target])["ModelPackageArn"]
             say(
                 f"Promoted to {target}: {outcome['target_arn']}",
-                f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; roadway-{target}-serving now has "
+                f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; {serving[target]} now has "
                 f"ModelPackageArn {served}",
             )
             if config.next_stage(target):  # registered in a stage that approves it on: sealed there, at once
@@ -294,7 +297,7 @@ def _run(port: int) -> dict[str, Any]:
             sessions["prod"].client("sagemaker").describe_model_package(ModelPackageName=in_prod["target_arn"])
         )
         lineage = prod_package["CustomerMetadataProperties"]
-        served = road.endpoint_model_package(sessions["prod"], "roadway-prod-serving")
+        served = road.endpoint_model_package(sessions["prod"], serving["prod"])
         say(
             "Prod's registry holds the package with its lineage",
             "\n    ".join(f"{k}: {v}" for k, v in sorted(lineage.items())),
@@ -314,7 +317,7 @@ def _run(port: int) -> dict[str, Any]:
         if worse_in_test["status"] == "promoted":  # prod's gate compares it with the version prod serves
             refused = promote("test", worse_in_test["target_arn"])
 
-        verdict = watch(sessions["prod"], templates["roadway-prod-serving"], work / "demo-run" / "model")
+        verdict = watch(sessions["prod"], templates[serving["prod"]], work / "demo-run" / "model", serving["prod"])
 
         from roadway import cli
 
@@ -337,7 +340,7 @@ def _run(port: int) -> dict[str, Any]:
     }
 
 
-def watch(prod: Any, template: dict[str, Any], model_dir: Path) -> dict[str, Any]:
+def watch(prod: Any, template: dict[str, Any], model_dir: Path, stack: str) -> dict[str, Any]:
     """An hour of prod traffic, captured as SageMaker captures it, and one run of the real drift job on it."""
     from datetime import UTC, datetime, timedelta
 
@@ -350,7 +353,7 @@ def watch(prod: Any, template: dict[str, Any], model_dir: Path) -> dict[str, Any
     from roadway import moto_accounts as road
     from roadway import traffic
 
-    environment = road.drift_environment(prod, template, "prod")
+    environment = road.drift_environment(prod, template, stack)
     act_as(prod, environment)
     now = datetime.now(UTC)
     hour = Window.ending(now, int(environment[Env.WINDOW_MINUTES]))

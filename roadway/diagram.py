@@ -73,15 +73,16 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
             env = resource["Properties"].get("Environment", {}).get("Variables", {})
             if "SOURCE_PROMOTION_STACK" in env:
                 source = env["SOURCE_PROMOTION_STACK"]
-                reader = env["SOURCE_READER_ROLE_ARN"].split("/")[-1]
+                reader = env["SOURCE_READER_ROLE_ARN"].split("/")[-1].replace("{group}", "<project>")
                 out.append(f'  "{source}" -> "{stack}" [style=dashed, label="announces approval\\n(EventBridge)"];')
                 out.append(
                     f'  "{stack}" -> "{source}" [label="pulls: reads through {reader},\\ncopies sealed artifacts"];'
                 )
-                out.append(
-                    f'  "{stack}" -> "{env["SERVING_STACK_NAME"]}" [label="update ModelPackageArn\\n'
-                    f'(via {env["SERVING_DEPLOY_ROLE_ARN"].split("/")[-1]})"];'
-                )
+                for serving in sorted(json.loads(env["PROJECTS"]).values()):
+                    deployer = env["SERVING_DEPLOY_ROLE_ARN"].split("/")[-1].replace("{stack}", serving)
+                    out.append(
+                        f'  "{stack}" -> "{serving}" [label="update ModelPackageArn\\n(via {deployer})"];'
+                    )
     for stack in templates:
         if stack.endswith("-studio"):
             out.append(f'  "{stack}" -> "{stack.replace("-studio", "-platform")}" [label="train, register"];')

@@ -109,19 +109,20 @@ def without_asset_code(template: dict[str, Any]) -> dict[str, Any]:
     return {**template, "Resources": resources}
 
 
-def deploy_serving(session: boto3.session.Session, stage: str, template: dict[str, Any]) -> str:
-    """Deploy the stage's platform exports and its real serving template (less its Lambda code, see
-    :func:`without_asset_code`); return the artifact bucket."""
+def deploy_serving(
+    session: boto3.session.Session, stage: str, template: dict[str, Any], stack_name: str | None = None
+) -> str:
+    """Deploy the stage's platform exports (once per account) and a real serving template (less its Lambda code,
+    see :func:`without_asset_code`) as ``stack_name`` (default: the original project's); return the artifact
+    bucket."""
     template = without_asset_code(template)
+    stack_name = stack_name or f"roadway-{stage}-serving"
     cfn = session.client("cloudformation")
-    cfn.create_stack(
-        StackName=f"roadway-{stage}-platform",
-        TemplateBody=json.dumps(platform_exports_template(imports_of(template))),
-    )
-    cfn.create_stack(
-        StackName=f"roadway-{stage}-serving", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"]
-    )
-    (stack,) = cfn.describe_stacks(StackName=f"roadway-{stage}-serving")["Stacks"]
+    platform = f"roadway-{stage}-platform"
+    if not any(s["StackName"] == platform for s in cfn.list_stacks()["StackSummaries"]):
+        cfn.create_stack(StackName=platform, TemplateBody=json.dumps(platform_exports_template(imports_of(template))))
+    cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    (stack,) = cfn.describe_stacks(StackName=stack_name)["Stacks"]
     bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ArtifactBucketName")
     # The platform's buckets are versioned (seals name versions); moto's CloudFormation ignores
     # VersioningConfiguration, so it is switched on here.
@@ -197,11 +198,11 @@ def _resolve(node: Any, parameters: dict[str, str], exports: dict[str, str]) -> 
     raise ValueError(f"cannot resolve {node} here")
 
 
-def drift_environment(session: boto3.session.Session, template: dict[str, Any], stage: str) -> dict[str, str]:
-    """The environment CloudFormation gives the drift job of the deployed serving stack: the template's own
-    variables, with the stack's current parameters (set by promotion) and the platform's exports filled in."""
+def drift_environment(session: boto3.session.Session, template: dict[str, Any], stack: str) -> dict[str, str]:
+    """The environment CloudFormation gives the drift job of the deployed serving stack ``stack``: the template's
+    own variables, with the stack's current parameters (set by promotion) and the platform's exports filled in."""
     function = function_with(template, "drift_monitor.handler.handler")
-    parameters = parameters_of(session, f"roadway-{stage}-serving")
+    parameters = parameters_of(session, stack)
     exports = {e["Name"]: e["Value"] for e in session.client("cloudformation").list_exports()["Exports"]}
     variables = function["Properties"]["Environment"]["Variables"]
     return {name: str(_resolve(value, parameters, exports)) for name, value in variables.items()}
@@ -285,10 +286,12 @@ def record_identities(
 
 
 def approval_event(
-    package_arn: str, *, group: str = "house-price", status: str = "Approved", approved_by: str = "ana-garcia"
+    package_arn: str, *, group: str | None = None, status: str = "Approved", approved_by: str = "ana-garcia"
 ) -> dict[str, Any]:
-    """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change')."""
+    """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change'); the group
+    is the package's own unless ``group`` says otherwise."""
     account = package_arn.split(":")[4]
+    group = group or package_arn.rsplit("/", 2)[-2]
     return {
         "version": "0",
         "id": "5d6c1f2e-0000-4000-8000-000000000000",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from roadway.config import STAGE_NAMES, ConfigError, RoadwayConfig, StageName
+from roadway.config import STAGE_NAMES, ConfigError, Project, RoadwayConfig, StageName
 
 # Cost-allocation and access tags: one spelling for the stacks, the policies that test them and the budgets that
 # filter on them (the payer account activates these keys).
@@ -28,37 +28,41 @@ LAYER_NAME = 140
 
 @dataclass(frozen=True)
 class Names:
-    """The contract names of one project."""
+    """The contract names of one road: its accounts' shared roles, stacks and exports."""
 
     project: str
     region: str
-    model_package_group: str
 
     @classmethod
     def of(cls, config: RoadwayConfig) -> Names:
-        return cls(config.project, config.region, config.model_package_group)
+        return cls(config.project, config.region)
+
+    def model(self, project: Project) -> ModelNames:
+        """The names of one model project on this road."""
+        return ModelNames(self.project, self.region, project.name, project.original)
+
+    def every_model(self) -> ModelNames:
+        """Names with ``*`` where the project's name goes: IAM and S3 patterns that cover every project's resource
+        (the ``original`` project's too), for policies that would outgrow their size limit listing each one."""
+        return ModelNames(self.project, self.region, WILDCARD, False)
+
+    def model_named(self, group: str) -> ModelNames:
+        """Names with ``group`` in the project's place, e.g. a placeholder the promotion function fills in with
+        the group of the event it takes (one spelling, these methods, for both sides)."""
+        return ModelNames(self.project, self.region, group, False)
 
     def stage_id(self, stage: StageName) -> str:
         """The CDK Stage id: ``Dev``, ``Test``, ``Prod`` (deploy with ``cdk deploy 'Dev/*'``)."""
         return stage.capitalize()
 
     def stack_name(self, stage: StageName, part: str) -> str:
-        """CloudFormation stack name, e.g. ``roadway-test-serving``."""
+        """CloudFormation stack name, e.g. ``roadway-test-promotion``."""
         return f"{self.project}-{stage}-{part}"
 
-    def serving_stack(self, stage: StageName) -> str:
-        """The stack promotion updates; its name is the promotion's contract."""
-        return self.stack_name(stage, "serving")
-
     def promoter_role(self, stage: StageName) -> str:
-        """The promotion function's role in ``stage``; the previous account's reader role and artifact bucket
+        """The promotion function's role in ``stage``; the previous account's reader roles and artifact bucket
         trust this name, and packages it registers are recognised by it."""
         return f"{self.project}-{stage}-promoter"
-
-    def reader_role(self, stage: StageName) -> str:
-        """The read-only role in ``stage`` through which the next stage's promoter reads this group's packages
-        and seals (one per model package group)."""
-        return f"{self.project}-{stage}-{self.model_package_group}-reader"
 
     def pipeline_role(self) -> str:
         """The role SageMaker Pipelines runs the project's pipeline with (dev); data scientists may pass it."""
@@ -77,37 +81,6 @@ class Names:
         """The emergency role of a serving stage: it may only reject a package; the promotion function then
         withdraws it from serving, records who did it and pages."""
         return f"{self.project}-{stage}-break-glass"
-
-    def serving_deploy_role(self, stage: StageName) -> str:
-        """CloudFormation service role that applies promotions to the serving stack."""
-        return f"{self.project}-{stage}-serving-deployer"
-
-    # The serving stack's named resources start with its name, like the ones CloudFormation names there: its
-    # deployer role may pass and update ``<serving stack>-*`` and nothing else.
-
-    def serving_role(self, stage: StageName) -> str:
-        """The endpoint's execution role: data capture writes as it, and the capture bucket policy names it."""
-        return f"{self.serving_stack(stage)}-endpoint"
-
-    def drift_role(self, stage: StageName) -> str:
-        """Roadway's drift job: with the owning team, the only reader of captured requests."""
-        return f"{self.serving_stack(stage)}-drift"
-
-    def drift_layer(self, stage: StageName) -> str:
-        """The drift job's statistics layer (numpy, scipy)."""
-        return f"{self.serving_stack(stage)}-drift-statistics"
-
-    def monitor_role(self, stage: StageName) -> str:
-        """Model Monitor's job role (``engine: model-monitor``): it reads captured requests too."""
-        return f"{self.serving_stack(stage)}-model-monitor"
-
-    def endpoint(self, stage: StageName) -> str:
-        """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
-        return f"{self.project}-{stage}-{self.model_package_group}"
-
-    def monitoring_schedule(self, stage: StageName) -> str:
-        """Model Monitor's schedule of the endpoint (``engine: model-monitor``)."""
-        return f"{self.endpoint(stage)}-data-quality"
 
     def people_stack(self, index: int) -> str:
         """The stack of the data scientists whose :func:`people_stack_index` is ``index``; index 0 is the Studio
@@ -135,12 +108,78 @@ class Names:
     def role_arn(self, account: str, role_name: str) -> str:
         return f"arn:aws:iam::{account}:role/{role_name}"
 
-    def model_package_group_arn(self, account: str) -> str:
-        return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
-
     def pipeline_executions_arn(self, account: str) -> str:
         """Executions of the project's pipelines (the Studio policy lets data scientists run ``{project}-*``)."""
         return f"arn:aws:sagemaker:{self.region}:{account}:pipeline/{self.project}-*/execution/*"
+
+
+WILDCARD = "*"
+
+
+def serving_deployer(serving_stack: str) -> str:
+    """The deployer role of a serving stack, by the stack's name (the promotion function derives it the same way,
+    from a pattern this writes)."""
+    return f"{serving_stack}-deployer"
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """The contract names of one model project: its group in every account, its serving stack, endpoint and roles
+    in test and prod, and the reader role through which the next account reads its packages."""
+
+    project: str
+    region: str
+    model_package_group: str
+    original: bool = False
+
+    def serving_stack(self, stage: StageName) -> str:
+        """The stack promotion updates; its name is the promotion's contract. The ``original`` project keeps the
+        name it had before the road had projects."""
+        if self.original:
+            middle = ""
+        elif self.model_package_group == WILDCARD:
+            middle = WILDCARD  # matches the original's name too
+        else:
+            middle = f"{self.model_package_group}-"
+        return f"{self.project}-{stage}-{middle}serving"
+
+    def serving_deploy_role(self, stage: StageName) -> str:
+        """CloudFormation service role that applies promotions to the project's serving stack (and nothing else)."""
+        return serving_deployer(self.serving_stack(stage))
+
+    def reader_role(self, stage: StageName) -> str:
+        """The read-only role in ``stage`` through which the next stage's promoter reads this group's packages
+        and seals (one per model package group)."""
+        return f"{self.project}-{stage}-{self.model_package_group}-reader"
+
+    # The serving stack's named resources start with its name, like the ones CloudFormation names there.
+
+    def serving_role(self, stage: StageName) -> str:
+        """The endpoint's execution role: data capture writes as it, and the capture bucket policy names it."""
+        return f"{self.serving_stack(stage)}-endpoint"
+
+    def drift_role(self, stage: StageName) -> str:
+        """Roadway's drift job: with the owning team, the only reader of captured requests."""
+        return f"{self.serving_stack(stage)}-drift"
+
+    def drift_layer(self, stage: StageName) -> str:
+        """The drift job's statistics layer (numpy, scipy)."""
+        return f"{self.serving_stack(stage)}-drift-statistics"
+
+    def monitor_role(self, stage: StageName) -> str:
+        """Model Monitor's job role (``engine: model-monitor``): it reads captured requests too."""
+        return f"{self.serving_stack(stage)}-model-monitor"
+
+    def endpoint(self, stage: StageName) -> str:
+        """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
+        return f"{self.project}-{stage}-{self.model_package_group}"
+
+    def monitoring_schedule(self, stage: StageName) -> str:
+        """Model Monitor's schedule of the endpoint (``engine: model-monitor``)."""
+        return f"{self.endpoint(stage)}-data-quality"
+
+    def model_package_group_arn(self, account: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
 
     def model_packages_arn(self, account: str) -> str:
         """Every version in the group (SageMaker lower-cases the group name in package ARNs)."""
@@ -170,22 +209,31 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
     for stage in STAGE_NAMES:
         found += [
             ("stack name", names.stack_name(stage, part), STACK_NAME, "CloudFormation")
-            for part in ("platform", "promotion", "serving")
+            for part in ("platform", "promotion")
         ]
         found += [
             ("promotion role", names.promoter_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("reader role", names.reader_role(stage), IAM_ROLE_NAME, "IAM"),
             ("approver role", names.approver_role(stage), IAM_ROLE_NAME, "IAM"),
             ("break-glass role", names.break_glass_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("serving deployer role", names.serving_deploy_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("endpoint role", names.serving_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("drift job role", names.drift_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("Model Monitor role", names.monitor_role(stage), IAM_ROLE_NAME, "IAM"),
-            ("drift layer", names.drift_layer(stage), LAYER_NAME, "Lambda"),
-            ("endpoint name", names.endpoint(stage), SAGEMAKER_NAME, "SageMaker"),
-            ("monitoring schedule name", names.monitoring_schedule(stage), SAGEMAKER_NAME, "SageMaker"),
             ("account budget", names.budget(stage), BUDGET_NAME, "AWS Budgets"),
         ]
+    for project in config.projects:
+        model = names.model(project)
+        found.append(("model package group", model.model_package_group, SAGEMAKER_NAME, "SageMaker"))
+        for stage in STAGE_NAMES:
+            found.append(("reader role", model.reader_role(stage), IAM_ROLE_NAME, "IAM"))
+            if stage == "dev":
+                continue
+            found += [
+                ("serving stack name", model.serving_stack(stage), STACK_NAME, "CloudFormation"),
+                ("serving deployer role", model.serving_deploy_role(stage), IAM_ROLE_NAME, "IAM"),
+                ("endpoint role", model.serving_role(stage), IAM_ROLE_NAME, "IAM"),
+                ("drift job role", model.drift_role(stage), IAM_ROLE_NAME, "IAM"),
+                ("Model Monitor role", model.monitor_role(stage), IAM_ROLE_NAME, "IAM"),
+                ("drift layer", model.drift_layer(stage), LAYER_NAME, "Lambda"),
+                ("endpoint name", model.endpoint(stage), SAGEMAKER_NAME, "SageMaker"),
+                ("monitoring schedule name", model.monitoring_schedule(stage), SAGEMAKER_NAME, "SageMaker"),
+            ]
     return found
 
 
@@ -198,8 +246,10 @@ def check_names(config: RoadwayConfig) -> RoadwayConfig:
     """Refuse, in one line, a config whose names would exceed an AWS limit: CloudFormation would fail only at
     deploy time, in the account, part-way through. Returns the config, checked."""
     for kind, name, limit, authority in too_long(config)[:1]:
+        projects = [p.name for p in config.projects if p.name in name]
+        made_of = f"project {config.project!r}" + (f", projects[].name {projects[0]!r}" if projects else "")
         raise ConfigError(
             f"the {kind} {name!r} is {len(name)} characters long and {authority} allows {limit}: shorten the "
-            f"names it is made of (project {config.project!r}, model_package_group {config.model_package_group!r})"
+            f"names it is made of ({made_of})"
         )
     return config

@@ -9,9 +9,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+from drift_monitor.settings import REPORTS_PREFIX
 from promote_model.artifacts import evidence_prefix
 
-from roadway.config import RoadwayConfig, ServingConfig, StageName
+from roadway.config import Project, RoadwayConfig, ServingConfig, StageName
 from roadway.naming import Names
 from roadway.sagemaker_images import image_accounts
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
@@ -167,16 +168,26 @@ class PlatformStack(Stack):
             noncurrent_version_days=config.buckets.noncurrent_version_days,
         )
 
-        if stage_config.serving is not None and stage_config.serving.data_capture_percent:
-            self._guard_captures(names, stage, stage_config.serving)
+        capturing = [
+            (project, serving)
+            for project in config.projects
+            if (serving := project.stage(stage)) is not None and serving.serving.data_capture_percent
+        ]
+        if capturing:
+            self._guard_captures(names, stage, [(project, at.serving) for project, at in capturing])
 
-        self.registry = ModelRegistry(
-            self,
-            "Registry",
-            group_name=names.model_package_group,
-            group_arn=names.model_package_group_arn(self.account),
-            packages_arn=names.model_packages_arn(self.account),
-        )
+        # Each project's group, the same name in every account. The original project's keeps its logical ID.
+        self.registries = {
+            project.name: ModelRegistry(
+                self,
+                "Registry" if project.original else f"Registry-{project.name}",
+                group_name=names.model(project).model_package_group,
+                group_arn=names.model(project).model_package_group_arn(self.account),
+                packages_arn=names.model(project).model_packages_arn(self.account),
+            )
+            for project in config.projects
+        }
+        every = names.every_model()
         # Evidence: one role alone writes this bucket's evidence prefix (dev: the pipeline's jobs; later stages:
         # their own promoter, which writes the copies it takes in).
         first = config.previous_stage(stage) is None
@@ -197,20 +208,20 @@ class PlatformStack(Stack):
                 "Approver",
                 role_name=names.approver_role(stage),
                 approvers=stage_config.approver_accounts,
-                group_arn=self.registry.group_arn,
-                packages_arn=self.registry.packages_arn,
+                group_arn=every.model_package_group_arn(self.account),
+                packages_arn=every.model_packages_arn(self.account),
             )
             CfnOutput(self, "ApproverRoleArn", value=self.approver.role.role_arn)
         self.break_glass: ApproverRole | None = None
-        if stage_config.serving is not None:
+        if stage != "dev":
             # When no approver is available: withdraw what this stage serves, by name, recorded and paged.
             self.break_glass = ApproverRole(
                 self,
                 "BreakGlass",
                 role_name=names.break_glass_role(stage),
                 approvers=stage_config.break_glass_accounts,
-                group_arn=self.registry.group_arn,
-                packages_arn=self.registry.packages_arn,
+                group_arn=every.model_package_group_arn(self.account),
+                packages_arn=every.model_packages_arn(self.account),
                 decisions=WITHDRAWAL,
                 description="Roadway: emergency withdrawal of the served package (recorded and alarmed)",
             )
@@ -224,7 +235,6 @@ class PlatformStack(Stack):
         self._export(names, stage, "ops-key-arn", self.ops_key.key_arn)
         CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
-        CfnOutput(self, "ModelPackageGroupName", value=names.model_package_group)
         # The pipeline CLI's --subnet values: the only subnets where the stage's jobs may run.
         CfnOutput(self, "JobSubnetIds", value=Fn.join(",", list(self.network.subnet_ids)))
 
@@ -232,30 +242,63 @@ class PlatformStack(Stack):
         """Stacks of this stage import by these names (see :meth:`Names.export`), never by CDK's hashes."""
         CfnOutput(self, f"Export-{what}", value=value, export_name=names.export(stage, what))
 
-    def _guard_captures(self, names: Names, stage: StageName, serving: ServingConfig) -> None:
-        """Captured requests are personal data: they expire, only the endpoint writes them, and only the drift job
+    def _guard_captures(self, names: Names, stage: StageName, capturing: list[tuple[Project, ServingConfig]]) -> None:
+        """Captured requests are personal data: they expire, only endpoints write them, and only the drift job
         (or Model Monitor's job) and the owning team read or delete them; a bucket-policy Deny binds everyone else,
-        administrators included."""
+        administrators included.
+
+        Each endpoint captures under ``data-capture/<endpoint>/``. The Roadway roles are named by pattern (every
+        project's; each role's own policy holds it to its endpoint's prefix), so the policy stays one size however
+        many projects capture; a team's readers are held to their own projects' prefixes by a Deny of their own."""
+        every = names.every_model()
+        readers = sorted({reader for _, serving in capturing for reader in serving.capture_readers})
+        # The watching jobs of the engines in use here (each job's own policy holds it to its endpoint's prefix).
+        engines = {serving.monitoring.engine for _, serving in capturing if serving.monitoring is not None}
+        jobs = [
+            names.role_arn(self.account, role)
+            for engine, role in (("roadway", every.drift_role(stage)), ("model-monitor", every.monitor_role(stage)))
+            if engine in engines
+        ]
+        for project, serving in capturing:
+            endpoint = names.model(project).endpoint(stage)
+            self.data_bucket.add_lifecycle_rule(
+                id="CapturedRequestsExpire" if project.original else f"CapturedRequestsExpire-{project.name}",
+                prefix=f"{CAPTURE_PREFIX}/{endpoint}/",
+                expiration=Duration.days(serving.capture_retention_days),
+                noncurrent_version_expiration=Duration.days(1),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
         captures = self.data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
-        self.data_bucket.add_lifecycle_rule(
-            id="CapturedRequestsExpire",
-            prefix=f"{CAPTURE_PREFIX}/",
-            expiration=Duration.days(serving.capture_retention_days),
-            noncurrent_version_expiration=Duration.days(1),
-            abort_incomplete_multipart_upload_after=Duration.days(1),
-        )
-        readers = list(serving.capture_readers)
-        if serving.monitoring is not None:
-            engine = serving.monitoring.engine
-            job = names.monitor_role(stage) if engine == "model-monitor" else names.drift_role(stage)
-            readers.insert(0, names.role_arn(self.account, job))
-        writers = [names.role_arn(self.account, names.serving_role(stage)), *serving.capture_readers]
+        writers = [names.role_arn(self.account, every.serving_role(stage)), *readers]
         self.data_bucket.add_to_resource_policy(
-            deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, readers)
+            deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, [*jobs, *readers], "ArnNotLike")
         )
         self.data_bucket.add_to_resource_policy(
             deny_all_but("OnlyTheEndpointAndTheTeamWriteCaptures", ["s3:PutObject"], captures, writers)
         )
+        # A team's reader touches, in this bucket (captures and drift reports), only its own projects' objects.
+        own: dict[str, list[str]] = {}
+        for project, serving in capturing:
+            endpoint = names.model(project).endpoint(stage)
+            for reader in serving.capture_readers:
+                own.setdefault(reader, []).extend(
+                    self.data_bucket.arn_for_objects(f"{prefix}/{endpoint}/*")
+                    for prefix in (CAPTURE_PREFIX, REPORTS_PREFIX)
+                )
+        by_prefixes: dict[tuple[str, ...], list[str]] = {}
+        for reader, prefixes in own.items():
+            by_prefixes.setdefault(tuple(prefixes), []).append(reader)
+        for index, (prefixes, principals) in enumerate(sorted(by_prefixes.items())):
+            self.data_bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"ReadersTouchOnlyTheirProjectsObjects{index}",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=[*CAPTURE_READS, "s3:PutObject"],
+                    not_resources=list(prefixes),
+                    conditions={"ArnLike": {"aws:PrincipalArn": principals if len(principals) > 1 else principals[0]}},
+                )
+            )
 
     def _only_one_writer_of_evidence(self, writer_arn: str) -> None:
         """Nobody but ``writer_arn`` writes or deletes under the evidence prefix: not a data scientist, not an

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from promote_model.artifacts import evidence_prefix
-from promote_model.settings import Env
+from promote_model.settings import GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
 
-from roadway.config import RoadwayConfig, StageName
-from roadway.naming import Names
+from roadway.config import Project, RoadwayConfig, StageName
+from roadway.naming import Names, serving_deployer
 from roadway.sagemaker_images import image_accounts
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
@@ -27,11 +28,17 @@ def arrival_status(config: RoadwayConfig, stage: StageName) -> str:
 
 
 def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str, alarm_topic: str) -> dict[str, str]:
-    """What the function of ``stage`` reads (lambdas/promote_model/settings.py): the names are the runtime's."""
+    """What the function of ``stage`` reads (lambdas/promote_model/settings.py): the names are the runtime's.
+
+    Per-project names travel as one JSON map (group to serving stack) and two patterns, so the environment stays
+    inside Lambda's 4 KB for a road of many projects; each project's gate is its serving stack's output."""
     names = Names.of(config)
     account = config.stage(stage).account
+    projects = {
+        project.name: names.model(project).serving_stack(stage) if stage != "dev" else "" for project in config.projects
+    }
     environment = {
-        Env.GROUP: names.model_package_group,
+        Env.PROJECTS: json.dumps(projects, separators=(",", ":"), sort_keys=True),
         Env.STAGE: stage,
         Env.ACCOUNT: account,
         Env.LEDGER_TABLE: ledger,
@@ -41,15 +48,17 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
     if previous is None:
         return environment
     source_account = config.stage(previous).account
-    gate = config.stage(stage).promotion_gate
     return {
         **environment,
         Env.SOURCE_STAGE: previous,
         Env.SOURCE_ACCOUNT: source_account,
-        Env.SOURCE_READER_ROLE: names.role_arn(source_account, names.reader_role(previous)),
+        # The event's group fills the placeholder: each project has its own reader role there.
+        Env.SOURCE_READER_ROLE: names.role_arn(
+            source_account, names.model_named(GROUP_PLACEHOLDER).reader_role(previous)
+        ),
         Env.SOURCE_PROMOTION_STACK: names.stack_name(previous, "promotion"),
-        Env.SERVING_STACK: names.serving_stack(stage),
-        Env.SERVING_DEPLOY_ROLE: names.role_arn(account, names.serving_deploy_role(stage)),
+        # The project's serving stack fills the placeholder: each has its own deployer role.
+        Env.SERVING_DEPLOY_ROLE: names.role_arn(account, serving_deployer(STACK_PLACEHOLDER)),
         # The last stage has no one left to approve for; its package arrives approved.
         Env.ARRIVAL_STATUS: arrival_status(config, stage),
         # Approvals count only through the source's approver role, and never by the package's author.
@@ -60,18 +69,16 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         Env.IMAGE_ACCOUNTS: ",".join(sorted({*image_accounts(config.region), source_account, account})),
         # A rejection here through this role is an emergency withdrawal of the served package.
         Env.BREAK_GLASS_ROLE: names.break_glass_role(stage),
-        Env.GATE_RMSE_LOG_MAX: "" if gate.rmse_log_max is None else str(gate.rmse_log_max),
-        Env.GATE_MAX_REGRESSION_PCT: "" if gate.max_regression_pct is None else str(gate.max_regression_pct),
     }
 
 
-def drift_role_arn(config: RoadwayConfig, stage: StageName) -> str | None:
-    """The drift job's role where Roadway's engine watches the stage's endpoint: promotions update that job."""
-    serving = config.stage(stage).serving
-    if serving is None or serving.monitoring is None or serving.monitoring.engine != "roadway":
+def drift_role_arn(config: RoadwayConfig, stage: StageName, project: Project) -> str | None:
+    """The drift job's role where Roadway's engine watches the project's endpoint: promotions update that job."""
+    at = project.stage(stage)
+    if at is None or at.serving.monitoring is None or at.serving.monitoring.engine != "roadway":
         return None
     names = Names.of(config)
-    return names.role_arn(config.stage(stage).account, names.drift_role(stage))
+    return names.role_arn(config.stage(stage).account, names.model(project).drift_role(stage))
 
 
 class PromotionStack(Stack):
@@ -118,30 +125,39 @@ class PromotionStack(Stack):
         CfnOutput(self, "EvidencePrefix", value=evidence_prefix(config.previous_stage(stage) is None))
 
         self.source: PromotionSource | None = None
+        every = names.every_model()
         next_stage = config.next_stage(stage)
         if next_stage is not None:
             next_account = config.stage(next_stage).account
             self.promoter.seal_registrations(
-                group_name=names.model_package_group,
-                packages_arn=names.model_packages_arn(account),
+                packages_arn=every.model_packages_arn(account),
                 artifact_bucket=shared.artifact_bucket,
                 artifact_key=shared.artifact_key,
+                groups=[
+                    (project.name, "RegistrationRule" if project.original else f"RegistrationRule-{project.name}")
+                    for project in config.projects
+                ],
             )
             self.source = PromotionSource(
                 self,
                 "Source",
-                reader_role_name=names.reader_role(stage),
                 next_account=next_account,
                 next_promoter_role_arn=names.role_arn(next_account, names.promoter_role(next_stage)),
-                group_name=names.model_package_group,
-                group_arn=names.model_package_group_arn(account),
-                packages_arn=names.model_packages_arn(account),
+                group_names=[project.name for project in config.projects],
                 pipeline_executions_arn=names.pipeline_executions_arn(account),
                 ledger=self.ledger.table,
                 ops_key=shared.ops_key,
-                dead_letters=self.promoter.dead_letters,
+                dead_letters=self.promoter.rule_dead_letters,
             )
-            CfnOutput(self, "ReaderRoleArn", value=self.source.reader.role_arn)
+            for project in config.projects:
+                model = names.model(project)
+                self.source.add_reader(
+                    project_scope(self.source, project),
+                    role_name=model.reader_role(stage),
+                    group_name=model.model_package_group,
+                    group_arn=model.model_package_group_arn(account),
+                    packages_arn=model.model_packages_arn(account),
+                )
 
         self.target: PromotionTarget | None = None
         previous = config.previous_stage(stage)
@@ -151,18 +167,34 @@ class PromotionStack(Stack):
                 self,
                 "Target",
                 promoter=self.promoter,
-                deployer_role_name=names.serving_deploy_role(stage),
                 source_account=source_account,
-                source_reader_role_arn=names.role_arn(source_account, names.reader_role(previous)),
-                group_name=names.model_package_group,
-                group_arn=names.model_package_group_arn(account),
-                packages_arn=names.model_packages_arn(account),
-                serving_stack_name=names.serving_stack(stage),
-                endpoint_name=names.endpoint(stage),
+                source_readers_arn=names.role_arn(source_account, every.reader_role(previous)),
+                groups_arn=every.model_package_group_arn(account),
+                packages_arn=every.model_packages_arn(account),
+                serving_stacks=every.serving_stack(stage),
+                deployers=every.serving_deploy_role(stage),
                 artifact_bucket=shared.artifact_bucket,
                 artifact_key=shared.artifact_key,
-                data_key=shared.data_key,
-                hardened=None if config.stage(stage).serving.serverless else platform.network,  # type: ignore[union-attr]
                 arrival_status=arrival_status(config, stage),
-                drift_role_arn=drift_role_arn(config, stage),
             )
+            for project in config.projects:
+                model = names.model(project)
+                at = project.stage(stage)
+                assert at is not None  # every receiving stage serves every project
+                self.target.add_project(
+                    project_scope(self.target, project),
+                    group_name=model.model_package_group,
+                    packages_arn=model.model_packages_arn(account),
+                    deployer_role_name=model.serving_deploy_role(stage),
+                    serving_stack_name=model.serving_stack(stage),
+                    endpoint_name=model.endpoint(stage),
+                    data_key=shared.data_key,
+                    hardened=None if at.serving.serverless else platform.network,
+                    drift_role_arn=drift_role_arn(config, stage, project),
+                )
+
+
+def project_scope(parent: Construct, project: Project) -> Construct:
+    """Where a project's constructs live under ``parent``: the original project's directly (its logical IDs, and so
+    its named roles, are what they were before the road had projects), every other project's in its own scope."""
+    return parent if project.original else Construct(parent, f"Project-{project.name}")

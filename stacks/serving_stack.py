@@ -6,8 +6,9 @@ from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
 from constructs import Construct
+from promote_model.gate import GATE_OUTPUT
 
-from roadway.config import RoadwayConfig, StageName
+from roadway.config import Project, RoadwayConfig, StageName
 from roadway.naming import Names
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
 from stacks.constructs.drift_monitor import DriftMonitor
@@ -35,14 +36,17 @@ class ServingStack(Stack):
         *,
         config: RoadwayConfig,
         stage: StageName,
+        project: Project,
         platform: PlatformStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = Names.of(config)
-        serving = config.stage(stage).serving
-        if serving is None:
-            raise ValueError(f"stage {stage} has no serving section")
+        model = names.model(project)
+        at = project.stage(stage)
+        if at is None:
+            raise ValueError(f"nothing is served in {stage}")
+        serving = at.serving
         self.add_stack_dependency(platform)
 
         shared = PlatformImports.of(self, names, stage)
@@ -57,14 +61,14 @@ class ServingStack(Stack):
             default="",
             allowed_pattern=(
                 rf"^$|^arn:aws[a-z-]*:sagemaker:{config.region}:{config.stage(stage).account}"
-                rf":model-package/{names.model_package_group.lower()}/\d+$"
+                rf":model-package/{model.model_package_group.lower()}/\d+$"
             ),
             constraint_description="empty, or a version of this account's model package group",
             description="The model package version the endpoint serves; empty deploys no endpoint. Set by promotion.",
         )
         has_model = CfnCondition(self, "HasModel", expression=Fn.condition_not(Fn.condition_equals(package, "")))
 
-        endpoint_name = names.endpoint(stage)
+        endpoint_name = model.endpoint(stage)
         self.endpoint = ModelEndpoint(
             self,
             "Endpoint",
@@ -72,7 +76,7 @@ class ServingStack(Stack):
             has_model=has_model,
             endpoint_name=endpoint_name,
             serving=serving,
-            role_name=names.serving_role(stage),
+            role_name=model.serving_role(stage),
             network=platform.network,
             artifact_bucket=artifact_bucket,
             artifact_key=artifact_key,
@@ -127,16 +131,16 @@ class ServingStack(Stack):
                     self,
                     "Monitor",
                     region=config.region,
-                    role_name=names.monitor_role(stage),
-                    schedule_name=names.monitoring_schedule(stage),
+                    role_name=model.monitor_role(stage),
+                    schedule_name=model.monitoring_schedule(stage),
                     **common,
                 )
             else:
                 self.monitor = DriftMonitor(
                     self,
                     "DriftMonitor",
-                    role_name=names.drift_role(stage),
-                    layer_name=names.drift_layer(stage),
+                    role_name=model.drift_role(stage),
+                    layer_name=model.drift_layer(stage),
                     package_arn=package.value_as_string,
                     ops_key=ops_key,
                     **common,
@@ -145,6 +149,8 @@ class ServingStack(Stack):
         # The promotion reads these from the stack it updates (the stack name is its contract).
         CfnOutput(self, "ArtifactBucketName", value=artifact_bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=endpoint_name)
+        # The project's gate in this stage: the promotion reads it here, before anything is copied.
+        CfnOutput(self, GATE_OUTPUT, value=at.promotion_gate.model_dump_json())
         if isinstance(self.monitor, DriftMonitor):
             # `roadway status` reads the last verdict from here (latest.json).
             CfnOutput(self, "DriftReports", value=self.monitor.reports_uri)

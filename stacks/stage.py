@@ -6,7 +6,7 @@ from aws_cdk import DefaultStackSynthesizer, Environment, Stage
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
-from roadway.naming import PROJECT_TAG, STAGE_TAG, Names
+from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG, Names
 from stacks.people_stack import PeopleStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
@@ -64,17 +64,22 @@ class RoadwayStage(Stage):
                 )
                 for index in range(1, config.studio.people_stacks)
             ]
-        self.serving: ServingStack | None = None
-        if stage_config.serving is not None:
-            self.serving = ServingStack(
+        # One serving stack per project in test and prod: promotions of one project update only its own stack.
+        self.serving: dict[str, ServingStack] = {}
+        for project in config.projects if stage != "dev" else ():
+            model = names.model(project)
+            self.serving[project.name] = ServingStack(
                 self,
-                "Serving",
+                "Serving" if project.original else f"Serving-{project.name}",
                 config=config,
                 stage=stage,
+                project=project,
                 platform=self.platform,
-                stack_name=names.serving_stack(stage),
-                description=f"Roadway {stage}: the endpoint, its alarms and monitoring (model set by promotion)",
-                tags=tags,
+                stack_name=model.serving_stack(stage),
+                description=f"Roadway {stage}: {project.name}'s endpoint, its alarms and monitoring (model set by "
+                "promotion)",
+                # Cost allocation: a project's own resources carry its name; shared ones the road's (``project``).
+                tags={**tags, PROJECT_TAG: project.name, TEAM_TAG: project.team},
                 # Promotion updates this stack outside the CDK CLI, keeping every parameter: without the
                 # bootstrap-version rule, every parameter of the stack is one Roadway owns.
                 synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),

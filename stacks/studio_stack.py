@@ -43,6 +43,7 @@ class StudioStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = Names.of(config)
+        every = names.every_model()
         # Buckets and keys come in by named export (see PlatformStack), the VPC by reference.
         self.add_stack_dependency(platform)
 
@@ -56,11 +57,13 @@ class StudioStack(Stack):
             data_bucket=shared.data_bucket,
             artifact_bucket=shared.artifact_bucket,
             artifact_key=shared.artifact_key,
-            model_package_group_arn=platform.registry.group_arn,
-            model_packages_arn=platform.registry.packages_arn,
             project=config.project,
             idle_shutdown_minutes=config.studio.idle_shutdown_minutes,
             teams=config.teams,
+            registries={
+                team.name: [platform.registries[project.name] for project in config.projects_of(team.name)]
+                for team in config.teams
+            },
         )
         access = StudioAccess.of(self.studio)
         self.people = add_people(self.studio, access, config, 0)
@@ -77,8 +80,9 @@ class StudioStack(Stack):
             data_bucket=shared.data_bucket,
             artifact_bucket=shared.artifact_bucket,
             artifact_key=shared.artifact_key,
-            group_arn=platform.registry.group_arn,
-            packages_arn=platform.registry.packages_arn,
+            # Every project's group until pipelines are per project (one pipeline role serves every team).
+            group_arn=every.model_package_group_arn(platform.account),
+            packages_arn=every.model_packages_arn(platform.account),
             # Whoever starts the pipeline, its jobs run on a type some team may use (a team's own list binds its
             # members' notebooks and jobs; the pipeline's is the union until pipelines are per project).
             instance_types=sorted({t for team in config.teams for t in team.instance_types}),

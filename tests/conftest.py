@@ -17,7 +17,7 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 from aws_cdk import App  # noqa: E402
 
 from roadway.cdk_app import build_app, write_provenance  # noqa: E402
-from roadway.config import RoadwayConfig, load_config  # noqa: E402
+from roadway.config import RoadwayConfig, load_config, parse_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
@@ -86,13 +86,44 @@ def synth_with(
 
 
 def with_engine(config: RoadwayConfig, engine: str) -> RoadwayConfig:
-    """The config with prod's monitoring on ``engine``."""
-    prod = config.stages.prod
-    assert prod.serving is not None and prod.serving.monitoring is not None
+    """The config with prod's monitoring (of its first project) on ``engine``."""
+    project = config.projects[0]
+    prod = project.stages.prod
+    assert prod.serving.monitoring is not None
     monitoring = prod.serving.monitoring.model_copy(update={"engine": engine})
     serving = prod.serving.model_copy(update={"monitoring": monitoring})
-    stages = config.stages.model_copy(update={"prod": prod.model_copy(update={"serving": serving})})
-    return config.model_copy(update={"stages": stages})
+    stages = project.stages.model_copy(update={"prod": prod.model_copy(update={"serving": serving})})
+    return config.model_copy(update={"projects": [project.model_copy(update={"stages": stages}), *config.projects[1:]]})
+
+
+SECOND_TEAM_READER = (
+    "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Retention_*"
+)
+
+
+def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
+    """The road with a second project, ``churn``, of a second team, ``retention`` (one member, chen-wei), as an
+    adopter onboards them: entries added to the config, validated like the file."""
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    raw["teams"].append({"name": "retention", "monthly_budget_usd": 300, "budget_emails": ["retention@example.com"]})
+    raw["data_scientists"].append({"user_name": "chen-wei", "team": "retention", "email": "chen.wei@example.com"})
+    churn = json.loads(json.dumps(raw["projects"][0]))
+    churn.update(name="churn", team="retention")
+    churn.pop("original", None)
+    churn["stages"]["prod"]["serving"]["capture_readers"] = [SECOND_TEAM_READER]
+    raw["projects"].append(churn)
+    return parse_config(raw)
+
+
+@pytest.fixture(scope="session")
+def two_projects_config(config: RoadwayConfig) -> RoadwayConfig:
+    return with_second_project(config)
+
+
+@pytest.fixture(scope="session")
+def two_projects_synth(two_projects_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The road with two projects of two teams, compliance gate included: onboarding adds no finding."""
+    return synthesize(two_projects_config, tmp_path_factory.mktemp("two-projects"))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,10 @@
 """Enough of IAM's evaluation to ask a synthesized template "may this role do that?".
 
 moto checks no IAM policy, so who may do what is proven from the templates. This evaluates identity policies
-the way IAM does for the parts Roadway uses: Allow and Deny statements, wildcard actions and resources, and the
-condition operators StringEquals/StringLike/ArnEquals/ArnLike/Null/Bool (with ForAllValues/ForAnyValue and
-IfExists). An explicit Deny wins; otherwise some Allow must match. Tokens (Ref, Fn::Join, imports) are rendered
-as cdk-nag renders them, so a resource reads ``arn:aws:s3:::<ArtifactBucket1234>/*``.
+the way IAM does for the parts Roadway uses: Allow and Deny statements, wildcard actions and resources,
+NotResource, and the condition operators StringEquals/StringLike/ArnEquals/ArnLike/Null/Bool (with
+ForAllValues/ForAnyValue and IfExists). An explicit Deny wins; otherwise some Allow must match. Tokens (Ref,
+Fn::Join, imports) are rendered as cdk-nag renders them, so a resource reads ``arn:aws:s3:::<ArtifactBucket1234>/*``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ def _matches(statement: Mapping[str, Any], action: str, resource: str, context: 
     actions = [a.lower() for a in _listed(statement.get("Action", []))]
     if not any(_like(a, action.lower()) for a in actions):
         return False
-    resources = [render(r) for r in _listed(statement.get("Resource", []))]
-    if not any(_like(r, resource) for r in resources):
+    if "NotResource" in statement:  # every resource but these
+        if any(_like(render(r), resource) for r in _listed(statement["NotResource"])):
+            return False
+    elif not any(_like(render(r), resource) for r in _listed(statement.get("Resource", []))):
         return False
     return _condition_holds(statement.get("Condition", {}), context)
 

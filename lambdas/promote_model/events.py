@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,9 @@ class Approval:
     status: str = "Approved"  # PendingManualApproval: sealed (seal.py); Rejected: withdrawn (break_glass.py)
 
 
-def parse_approval(event: Any, group: str) -> Approval:
-    """The approval in ``event``; :class:`Ignored` or :class:`Malformed` with a one-line reason otherwise."""
+def parse_approval(event: Any, groups: Collection[str]) -> Approval:
+    """The approval in ``event`` of one of ``groups`` (the projects this function serves); :class:`Ignored` or
+    :class:`Malformed` with a one-line reason otherwise."""
     if not isinstance(event, dict):
         raise Malformed(f"event is {type(event).__name__}, expected an EventBridge event object")
     if event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
@@ -47,9 +49,9 @@ def parse_approval(event: Any, group: str) -> Approval:
     for required in ("ModelPackageGroupName", "ModelApprovalStatus", "ModelPackageArn"):
         if not isinstance(detail.get(required), str) or not detail[required]:
             raise Malformed(f"detail.{required} is {detail.get(required)!r}, expected a non-empty string")
-    event_group = detail["ModelPackageGroupName"]
-    if event_group != group:
-        raise Ignored(f"package of group {event_group!r}, this promotion serves {group!r}")
+    group = detail["ModelPackageGroupName"]
+    if group not in groups:
+        raise Ignored(f"package of group {group!r}, which is no project of this road ({', '.join(sorted(groups))})")
     status = detail["ModelApprovalStatus"]
     if status not in ACTED_ON:
         raise Ignored(

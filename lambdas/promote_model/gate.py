@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 METRIC = "rmse_log"
+# The serving stack's output that holds its project's gate in that stage (JSON of :class:`Gate`'s fields; the
+# stack writes it from the config's ``promotion_gate``).
+GATE_OUTPUT = "PromotionGate"
+
+
+class UnreadableGate(ValueError):
+    """The serving stack's gate is missing or not what the stack writes: nothing is promoted on a guess."""
 
 
 @dataclass(frozen=True)
@@ -21,12 +28,20 @@ class Gate:
     max_regression_pct: float | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> Gate:
-        def number(name: str) -> float | None:
-            text = env.get(name, "")
-            return float(text) if text else None
-
-        return cls(number("GATE_RMSE_LOG_MAX"), number("GATE_MAX_REGRESSION_PCT"))
+    def from_output(cls, text: str | None) -> Gate:
+        """The gate as the serving stack's :data:`GATE_OUTPUT` states it; :class:`UnreadableGate` otherwise."""
+        if text is None:
+            raise UnreadableGate(f"no {GATE_OUTPUT} output")
+        try:
+            values = json.loads(text)
+        except ValueError:
+            raise UnreadableGate(f"{GATE_OUTPUT} is not JSON: {text[:80]!r}") from None
+        if not isinstance(values, dict) or set(values) != {"rmse_log_max", "max_regression_pct"}:
+            raise UnreadableGate(f"{GATE_OUTPUT} is {text[:80]!r}, expected rmse_log_max and max_regression_pct")
+        for name, value in values.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise UnreadableGate(f"{GATE_OUTPUT}.{name} is {value!r}, expected a number or null")
+        return cls(values["rmse_log_max"], values["max_regression_pct"])
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@
 - A rejection in this account through its break-glass role withdraws the package from serving (break_glass.py).
 
 The events arrive through the stage's FIFO work queue, one message group per model package group, so a project's
-events are taken one at a time and in order. Events that are not Roadway's (another group, not approved, another
-account) are logged and ignored. Everything else that goes wrong raises: the message returns to the queue, is
-tried again, and after the last try moves to the work dead-letter queue, which pages.
+events are taken one at a time and in order, and projects in parallel. One function serves every project of the
+stage: the event's group selects the project's serving stack, reader role and deployer role. Events that are not
+Roadway's (a group that is no project, not approved, another account) are logged and ignored. Everything else
+that goes wrong raises: the message returns to the queue, is tried again, and after the last try moves to the work
+dead-letter queue, which pages.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def take(event: Any) -> dict[str, Any]:
     """One EventBridge event: seal, pull or withdraw, or ignore it with the reason."""
     settings = settings_from_env()
     try:
-        approval = parse_approval(event, settings.group)
+        approval = parse_approval(event, settings.projects)
+        settings = settings.for_group(approval.group)  # the event's project: its stack, reader and deployer
         action = route(approval, settings)
     except Ignored as reason:
         log("ignored", reason=str(reason))

@@ -45,7 +45,7 @@ from promote_model.artifacts import (
 from promote_model.digests import sha256_of
 from promote_model.entry_point import Unreadable, declared_problem, missing_code
 from promote_model.events import Approval
-from promote_model.gate import Verdict, judge, rmse_log, statistics_uri
+from promote_model.gate import GATE_OUTPUT, Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
 from promote_model.identity import CREATED_BY_KEY, FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
@@ -305,15 +305,20 @@ class Promotion:
     def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
         s3 = self.own.client("s3")
         candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        try:
+            gate = Gate.from_output(outputs.get(GATE_OUTPUT))  # the project's gate in this stage
+        except UnreadableGate as error:
+            raise PromotionError("gate", f"{self.settings.serving_stack}: {error}") from None
         served_arn = parameters_of(stack).get(PACKAGE_PARAMETER, "")
         served = None
-        if served_arn and self.settings.gate.max_regression_pct is not None:
+        if served_arn and gate.max_regression_pct is not None:
             try:
                 described = self.own.client("sagemaker").describe_model_package(ModelPackageName=served_arn)
             except ClientError as error:
                 raise PromotionError("gate", f"served package {served_arn}: {_error(error)}") from None
             served = self._metric(s3, statistics_uri(described), "served")
-        self.verdict = judge(self.settings.gate, candidate, served, serving=bool(served_arn))
+        self.verdict = judge(gate, candidate, served, serving=bool(served_arn))
         log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
         return self.verdict
 

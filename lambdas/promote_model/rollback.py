@@ -21,8 +21,9 @@ DETAIL_TYPE = "CloudFormation Stack Status Change"
 ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
-def _stack_event(event: Any, settings: Settings) -> dict[str, str] | None:
-    """The rollback this event reports, or None (with a log line) when it is not one of ours."""
+def _stack_event(event: Any, settings: Settings) -> tuple[dict[str, str], Settings] | None:
+    """The rollback this event reports and the settings of the project whose serving stack rolled back, or None
+    (with a log line) when it is not one of ours."""
     if not isinstance(event, dict) or event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
         log("ignored", reason="not a CloudFormation stack status change")
         return None
@@ -30,22 +31,26 @@ def _stack_event(event: Any, settings: Settings) -> dict[str, str] | None:
     stack_id = str(detail.get("stack-id", ""))
     status = (detail.get("status-details") or {}).get("status")
     parts = stack_id.split(":")
-    if len(parts) < 6 or parts[4] != settings.account or not parts[5].startswith(f"stack/{settings.serving_stack}/"):
-        log("ignored", reason=f"stack {stack_id!r} is not {settings.serving_stack} in {settings.account}")
+    name = parts[5].split("/")[1] if len(parts) >= 6 and parts[5].count("/") >= 2 else ""
+    project = settings.for_stack(name) if len(parts) >= 6 and parts[4] == settings.account else None
+    if project is None:
+        log("ignored", reason=f"stack {stack_id!r} is no project's serving stack in {settings.account}")
         return None
     if status != ROLLED_BACK:
         log("ignored", reason=f"status {status!r} is not {ROLLED_BACK}")
         return None
-    return {"stack_id": stack_id, "why": str((detail.get("status-details") or {}).get("status-reason") or "")}
+    return {"stack_id": stack_id, "why": str((detail.get("status-details") or {}).get("status-reason") or "")}, project
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     settings = settings_from_env()
-    if settings.source is None or not settings.serving_stack:
+    if settings.source is None or not any(settings.projects.values()):
         raise PromotionError("configuration", f"{settings.stage} has no serving stack whose rollbacks to record")
-    rollback = _stack_event(event, settings)
-    if rollback is None:
+    found = _stack_event(event, settings)
+    if found is None:
         return {"status": "ignored"}
+    rollback, settings = found
+    assert settings.source is not None  # checked above; for_stack keeps it
     own = boto3.session.Session()
     try:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
@@ -78,7 +83,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     )
     own.client("sns").publish(
         TopicArn=settings.alarm_topic_arn,
-        Subject=f"Roadway: {settings.stage} rolled back, still serving v{served_version}"[:100],
+        Subject=f"Roadway: {settings.group} in {settings.stage} rolled back, still serving v{served_version}"[:100],
         Message=reason,
     )
     log("rolled-back", stack=settings.serving_stack, served=served, reason=reason)

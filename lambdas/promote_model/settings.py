@@ -10,16 +10,15 @@ its own registry and serving stack. Only such a stage has the ``SOURCE_*`` and s
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
-
-from promote_model.gate import Gate
+from dataclasses import dataclass, field, replace
 
 
 class Env:
     """Names of the environment variables (stdlib only: the CDK app imports this too)."""
 
-    GROUP = "MODEL_PACKAGE_GROUP_NAME"
+    PROJECTS = "PROJECTS"  # JSON: each model package group this function serves -> its serving stack here ("" in dev)
     STAGE = "STAGE"
     ACCOUNT = "ACCOUNT_ID"
     LEDGER_TABLE = "LEDGER_TABLE_NAME"
@@ -27,35 +26,34 @@ class Env:
     # Receiving stages only.
     SOURCE_STAGE = "SOURCE_STAGE"
     SOURCE_ACCOUNT = "SOURCE_ACCOUNT_ID"
-    SOURCE_READER_ROLE = "SOURCE_READER_ROLE_ARN"
+    SOURCE_READER_ROLE = "SOURCE_READER_ROLE_ARN"  # with {group} where the event's group goes
     SOURCE_PROMOTION_STACK = "SOURCE_PROMOTION_STACK"
-    SERVING_STACK = "SERVING_STACK_NAME"
     SERVING_DEPLOY_ROLE = "SERVING_DEPLOY_ROLE_ARN"
     ARRIVAL_STATUS = "ARRIVAL_STATUS"
     APPROVER_ROLE = "APPROVER_ROLE_NAME"
     REGISTRAR_ROLE = "REGISTRAR_ROLE_NAME"
     IMAGE_ACCOUNTS = "IMAGE_ACCOUNTS"
     BREAK_GLASS_ROLE = "BREAK_GLASS_ROLE_NAME"
-    GATE_RMSE_LOG_MAX = "GATE_RMSE_LOG_MAX"
-    GATE_MAX_REGRESSION_PCT = "GATE_MAX_REGRESSION_PCT"
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
 
-    EVERY_STAGE = (GROUP, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
+    EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
     RECEIVING = (
         SOURCE_STAGE,
         SOURCE_ACCOUNT,
         SOURCE_READER_ROLE,
         SOURCE_PROMOTION_STACK,
-        SERVING_STACK,
         SERVING_DEPLOY_ROLE,
         ARRIVAL_STATUS,
         APPROVER_ROLE,
         REGISTRAR_ROLE,
         IMAGE_ACCOUNTS,
         BREAK_GLASS_ROLE,
-        GATE_RMSE_LOG_MAX,
-        GATE_MAX_REGRESSION_PCT,
     )
+
+
+# Placeholders the stack writes into patterns (through roadway/naming.py) and :meth:`Settings.for_group` fills in.
+GROUP_PLACEHOLDER = "{group}"  # in SOURCE_READER_ROLE
+STACK_PLACEHOLDER = "{stack}"  # in SERVING_DEPLOY_ROLE
 
 
 class ConfigurationError(Exception):
@@ -76,19 +74,36 @@ class Source:
 
 @dataclass(frozen=True)
 class Settings:
-    group: str
+    """The function's settings; ``group``, ``serving_stack`` and the source's reader role are one project's, set by
+    :meth:`for_group` once the event names its group (``projects`` maps every group served to its stack)."""
+
     stage: str
     account: str
     ledger_table: str
     alarm_topic_arn: str
+    projects: dict[str, str] = field(default_factory=dict)
+    group: str = ""
     source: Source | None = None
     serving_stack: str = ""
     deploy_role_arn: str = ""
     arrival_status: str = "PendingManualApproval"
     image_accounts: frozenset[str] = frozenset()
     break_glass_role_name: str = ""  # a rejection through this role withdraws the served package
-    gate: Gate = field(default_factory=Gate)
     multipart_threshold: int = 64 * 1024 * 1024
+
+    def for_group(self, group: str) -> Settings:
+        """This function's settings for one project; KeyError when it serves no such group."""
+        stack = self.projects[group]
+        source = self.source
+        if source is not None:
+            source = replace(source, reader_role_arn=source.reader_role_arn.replace(GROUP_PLACEHOLDER, group))
+        deployer = self.deploy_role_arn.replace(STACK_PLACEHOLDER, stack) if stack else ""
+        return replace(self, group=group, serving_stack=stack, source=source, deploy_role_arn=deployer)
+
+    def for_stack(self, stack_name: str) -> Settings | None:
+        """The settings of the project whose serving stack is ``stack_name``; None when it is no project's."""
+        group = next((group for group, stack in self.projects.items() if stack and stack == stack_name), None)
+        return None if group is None else self.for_group(group)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -104,22 +119,29 @@ class Settings:
                     approver_role_name=env[Env.APPROVER_ROLE],
                     registrar_role_name=env[Env.REGISTRAR_ROLE],
                 )
+            projects = json.loads(env[Env.PROJECTS])
+            if (
+                not isinstance(projects, dict)
+                or not projects
+                or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in projects.items())
+            ):
+                raise ConfigurationError(f"{Env.PROJECTS} is not a JSON object of model package groups to stacks")
             return cls(
-                group=env[Env.GROUP],
                 stage=env[Env.STAGE],
                 account=env[Env.ACCOUNT],
                 ledger_table=env[Env.LEDGER_TABLE],
                 alarm_topic_arn=env[Env.ALARM_TOPIC],
+                projects=projects,
                 source=source,
-                serving_stack=env[Env.SERVING_STACK] if source else "",
                 deploy_role_arn=env[Env.SERVING_DEPLOY_ROLE] if source else "",
                 arrival_status=env[Env.ARRIVAL_STATUS] if source else "PendingManualApproval",
                 image_accounts=frozenset(a for a in env.get(Env.IMAGE_ACCOUNTS, "").split(",") if a),
                 break_glass_role_name=env[Env.BREAK_GLASS_ROLE] if source else "",
-                gate=Gate.from_env(env),
                 multipart_threshold=int(env.get(Env.MULTIPART_THRESHOLD) or 64 * 1024 * 1024),
             )
         except KeyError as missing:
             raise ConfigurationError(f"environment variable {missing.args[0]} is not set") from None
+        except json.JSONDecodeError:
+            raise ConfigurationError(f"{Env.PROJECTS} is not JSON") from None
         except ValueError as error:
-            raise ConfigurationError(f"a GATE_ or size variable is not a number: {error}") from None
+            raise ConfigurationError(f"a size variable is not a number: {error}") from None

@@ -64,7 +64,7 @@ class ApproverRole(Construct):
         policy = iam.ManagedPolicy(
             self,
             "Policy",
-            description="Roadway: decide on packages of this stage's group, nothing else",
+            description="Roadway: decide on packages of this stage's projects, nothing else",
             roles=[self.role],
             statements=[
                 iam.PolicyStatement(
@@ -87,9 +87,12 @@ class ApproverRole(Construct):
         acknowledge(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of this stage's group only; the version to decide on is numbered at registration."
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
+                    "The groups of this account's projects (the account holds only the road's), and their versions: "
+                    "approvers decide for every project of the stage; versions are numbered at registration."
                 )
+                for arn in (group_arn, packages_arn)
+                if "*" in arn
             },
         )
 

@@ -51,8 +51,9 @@ class DataQualityMonitor(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.schedule_name = schedule_name
-        captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
-        reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/*")
+        # Its own endpoint's captures and reports: another project's captures are not its to read.
+        captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
+        reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/{endpoint_name}/*")
         baselines = artifact_bucket.arn_for_objects("*")
         self.role = SageMakerRole(
             self,

@@ -103,7 +103,7 @@ class EvidencePipeline(Construct):
                     resources=[self.job_role.role_arn],
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 ),
-                register_for_approval_only(group_arn, packages_arn),
+                register_for_approval_only([group_arn, packages_arn]),
                 iam.PolicyStatement(
                     sid="ReadStepOutputs",  # property files (evaluation.json) the condition step reads
                     actions=["s3:GetObject"],
@@ -136,9 +136,14 @@ class EvidencePipeline(Construct):
                     )
                     for job in jobs
                 },
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of the project's group, as pending only; the version is assigned at registration."
-                ),
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
+                        "Every project's group, as pending only (one pipeline role serves every team until pipelines "
+                        "are per project); the version is assigned at registration."
+                    )
+                    for arn in {group_arn, packages_arn}
+                    if "*" in arn
+                },
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, evidence)}]": (
                     "Read-only, the evidence prefix: the condition step reads the run's evaluation.json."
                 ),

@@ -62,7 +62,7 @@ class ModelEndpoint(Construct):
             artifact_bucket.arn_for_objects("*"): "Model artifacts of this account's registry, copied in by promotion."
         }
         if capture:
-            captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
+            captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")  # SageMaker adds the name
             statements += [
                 iam.PolicyStatement(sid="WriteCapturedData", actions=["s3:PutObject"], resources=[captures]),
                 iam.PolicyStatement(

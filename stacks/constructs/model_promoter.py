@@ -3,6 +3,7 @@ approvals; the parts each stage needs are added by PromotionSource and Promotion
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +40,28 @@ STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
 ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
-def package_state_change(account: str, group_name: str, status: str) -> events.EventPattern:
-    """A package of ``group_name`` in ``account``'s registry reaching ``status``: registrations (sealed),
-    approvals (announced, pulled) and rejections (break-glass) all match on these three, nothing less."""
+def package_state_change(account: str, group_name: str | Sequence[str], status: str) -> events.EventPattern:
+    """A package of ``group_name`` (or of any of several groups) in ``account``'s registry reaching ``status``:
+    registrations (sealed), approvals (announced, pulled) and rejections (break-glass) all match on these three,
+    nothing less."""
+    groups = [group_name] if isinstance(group_name, str) else list(group_name)
     return events.EventPattern(
         source=["aws.sagemaker"],
         account=[account],
         detail_type=[APPROVAL_EVENT],
-        detail={"ModelPackageGroupName": [group_name], "ModelApprovalStatus": [status]},
+        detail={"ModelPackageGroupName": groups, "ModelApprovalStatus": [status]},
     )
 
 
-def serving_rollback(region: str, account: str, stack_name: str) -> events.EventPattern:
-    """This account's serving stack's finished rollback (only this account's events, whatever reaches the bus)."""
+def serving_rollback(region: str, account: str, stack_prefix: str) -> events.EventPattern:
+    """A finished rollback of this account's stacks named ``stack_prefix``... (only this account's events, whatever
+    reaches the bus); the recorder keeps the serving stacks' and ignores the rest."""
     return events.EventPattern(
         source=["aws.cloudformation"],
         detail_type=[STACK_STATUS_EVENT],
         account=[account],
         detail={
-            "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/"}],
+            "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_prefix}"}],
             "status-details": {"status": [ROLLED_BACK]},
         },
     )
@@ -119,6 +123,24 @@ class ModelPromoter(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=WORK_ATTEMPTS, queue=self.work_dead_letters),
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+        # Every rule of the stage puts what it cannot deliver here. CDK would add one queue-policy statement per
+        # rule, and SQS allows 20 statements (8 KB) per policy: a road of projects has more rules than that. One
+        # statement admits EventBridge rules of this account; the rules see the queue as imported (no grant).
+        stack = Stack.of(self)
+        self.dead_letters.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="RulesOfThisAccountReportUndeliveredEvents",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letters.queue_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:events:{stack.region}:{stack.account}:rule/*"},
+                },
+            )
+        )
+        self.rule_dead_letters = sqs.Queue.from_queue_arn(self, "RuleDeadLetters", self.dead_letters.queue_arn)
 
         self.security_group = HttpsEgressSecurityGroup(
             self,
@@ -218,10 +240,15 @@ class ModelPromoter(Construct):
         self.alarms = [failed, gave_up, errors]
 
     def seal_registrations(
-        self, *, group_name: str, packages_arn: str, artifact_bucket: s3.IBucket, artifact_key: kms.IKey
+        self,
+        *,
+        packages_arn: str,
+        artifact_bucket: s3.IBucket,
+        artifact_key: kms.IKey,
+        groups: Sequence[tuple[str, str]],
     ) -> None:
         """A stage with a next stage seals each package registered here (versions and digests, in its ledger),
-        so the next stage copies exactly what was evaluated."""
+        so the next stage copies exactly what was evaluated. ``groups``: (group, construct id of its rule)."""
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="ReadRegisteredPackages", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
@@ -242,24 +269,29 @@ class ModelPromoter(Construct):
             self.policy,
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Any version of the project's own group: which version is registered is only known at run time."
+                    "Read-only, any version of the projects' groups here: which version is registered is only known "
+                    "at run time."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": (
                     "Read-only, this account's artifact bucket: a package's artifacts may lie under any key."
                 ),
             },
         )
-        self.registrations = events.Rule(
-            self,
-            "RegistrationRule",
-            description=f"Registrations in {group_name} here are sealed",
-            # This account's own registry only.
-            event_pattern=package_state_change(Stack.of(self).account, group_name, "PendingManualApproval"),
-            targets=[self.work_for(group_name)],
-        )
+        # One rule per project: its events go to the queue in the project's own message group.
+        self.registrations = [
+            events.Rule(
+                self,
+                construct_id,
+                description=f"Registrations in {group_name} here are sealed",
+                # This account's own registry only.
+                event_pattern=package_state_change(Stack.of(self).account, group_name, "PendingManualApproval"),
+                targets=[self.work_for(group_name)],
+            )
+            for group_name, construct_id in groups
+        ]
 
-    def record_rollbacks(self, serving_stack_name: str) -> None:
-        """A stage that serves records its serving stack's rollbacks in its own ledger and pages its topic."""
+    def record_rollbacks(self, stack_prefix: str) -> None:
+        """A stage that serves records its serving stacks' rollbacks in its own ledger and pages its topic."""
         log_group = self._log_group("RollbackLogs")
         self.policy.add_statements(vpc_lambda.write_logs("WriteRollbackLogs", log_group))
         self.rollback_function = self._function(
@@ -276,8 +308,8 @@ class ModelPromoter(Construct):
         self.rollback_rule = events.Rule(
             self,
             "RollbackRule",
-            description=f"{serving_stack_name} rolled back: record it and tell the alarm topic",
-            event_pattern=serving_rollback(stack.region, stack.account, serving_stack_name),
+            description="A serving stack here rolled back: record it and tell the alarm topic",
+            event_pattern=serving_rollback(stack.region, stack.account, stack_prefix),
             targets=[self.delivery(self.rollback_function)],
         )
 
@@ -287,7 +319,7 @@ class ModelPromoter(Construct):
         return targets.SqsQueue(
             self.work,
             message_group_id=group_name,
-            dead_letter_queue=self.dead_letters,
+            dead_letter_queue=self.rule_dead_letters,
             retry_attempts=4,
             max_event_age=Duration.hours(2),
         )
@@ -295,7 +327,7 @@ class ModelPromoter(Construct):
     def delivery(self, function: lambda_.IFunction) -> targets.LambdaFunction:
         """EventBridge's side of delivery: retried for two hours, then into the dead-letter queue."""
         return targets.LambdaFunction(
-            function, dead_letter_queue=self.dead_letters, retry_attempts=4, max_event_age=Duration.hours(2)
+            function, dead_letter_queue=self.rule_dead_letters, retry_attempts=4, max_event_age=Duration.hours(2)
         )
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:

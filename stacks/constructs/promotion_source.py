@@ -7,6 +7,8 @@ that made a package, the seal in this account's ledger) and read on the artifact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -33,19 +35,17 @@ READER_ACTIONS = (
 
 
 class PromotionSource(Construct):
-    """The reader role the next account's promoter assumes, and the rule that announces approvals to it."""
+    """Per project, the reader role the next account's promoter assumes; for the stage, the rule that announces
+    approvals of every project to it."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        reader_role_name: str,
         next_account: str,
         next_promoter_role_arn: str,
-        group_name: str,
-        group_arn: str,
-        packages_arn: str,
+        group_names: Sequence[str],
         pipeline_executions_arn: str,
         ledger: dynamodb.ITable,
         ops_key: kms.IKey,
@@ -54,64 +54,12 @@ class PromotionSource(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
-
-        self.reader = iam.Role(
-            self,
-            "Reader",
-            role_name=reader_role_name,  # a contract: the next account's promoter assumes it by this name
-            # The account is the principal and its role a condition, so this trust is valid before that role
-            # exists (deploy order between accounts does not matter).
-            assumed_by=iam.AccountPrincipal(next_account).with_conditions(
-                {"ArnEquals": {"aws:PrincipalArn": next_promoter_role_arn}}
-            ),
-            description=f"Roadway: the next account reads {group_name} packages and their seals here, nothing else",
-            max_session_duration=Duration.hours(1),
-        )
-        promotion_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{stack.stack_name}/*"
-        policy = iam.ManagedPolicy(
-            self,
-            "ReaderPolicy",
-            description=f"Roadway: read-only, {group_name} and its seals",
-            roles=[self.reader],
-            statements=[
-                iam.PolicyStatement(
-                    sid="ReadTheGroup",
-                    actions=list(READER_ACTIONS[:3]),
-                    resources=[group_arn, packages_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
-                    actions=["sagemaker:DescribePipelineExecution"],
-                    resources=[pipeline_executions_arn],
-                ),
-                iam.PolicyStatement(sid="ReadTheSeal", actions=["dynamodb:GetItem"], resources=[ledger.table_arn]),
-                iam.PolicyStatement(
-                    sid="DecryptTheSealThroughDynamoDb",
-                    actions=["kms:Decrypt"],
-                    resources=[ops_key.key_arn],
-                    conditions=through("dynamodb", self),
-                ),
-                iam.PolicyStatement(
-                    sid="FindTheLedger",  # its LedgerTableName output; the table's name is generated
-                    actions=["cloudformation:DescribeStacks"],
-                    resources=[promotion_stack],
-                ),
-            ],
-        )
-        acknowledge(
-            policy,
-            {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Read-only, any version of the project's own group: the approved version is known at run time."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": (
-                    "Read-only, executions of the project's pipelines; execution ids are generated per run."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promotion_stack)}]": (
-                    "This promotion stack only; its ARN ends in a generated stack id."
-                ),
-            },
-        )
+        self._next_account = next_account
+        self._next_promoter_role_arn = next_promoter_role_arn
+        self._pipeline_executions_arn = pipeline_executions_arn
+        self._ledger = ledger
+        self._ops_key = ops_key
+        self.readers: dict[str, iam.Role] = {}
 
         # The announcement: this account's approvals go to the next account's default bus, where its promoter
         # decides whether to take them. PutEvents on that bus is the only thing this account does there.
@@ -134,8 +82,8 @@ class PromotionSource(Construct):
         self.announcement = events.Rule(
             self,
             "AnnounceApprovals",
-            description=f"Approvals in {group_name} here are announced to {next_account}, which pulls them",
-            event_pattern=package_state_change(account, group_name, "Approved"),
+            description=f"Approvals of the road's projects here are announced to {next_account}, which pulls them",
+            event_pattern=package_state_change(account, sorted(group_names), "Approved"),
             targets=[
                 targets.EventBus(
                     events.EventBus.from_event_bus_arn(self, "NextStageBus", next_bus),
@@ -144,3 +92,71 @@ class PromotionSource(Construct):
                 )
             ],
         )
+
+    def add_reader(
+        self, scope: Construct, *, role_name: str, group_name: str, group_arn: str, packages_arn: str
+    ) -> iam.Role:
+        """The read-only role through which the next account reads ``group_name``'s packages and their seals:
+        one per project, so a reader of one group reads nothing of another's."""
+        stack = Stack.of(self)
+        reader = iam.Role(
+            scope,
+            "Reader",
+            role_name=role_name,  # a contract: the next account's promoter assumes it by this name
+            # The account is the principal and its role a condition, so this trust is valid before that role
+            # exists (deploy order between accounts does not matter).
+            assumed_by=iam.AccountPrincipal(self._next_account).with_conditions(
+                {"ArnEquals": {"aws:PrincipalArn": self._next_promoter_role_arn}}
+            ),
+            description=f"Roadway: the next account reads {group_name} packages and their seals here, nothing else",
+            max_session_duration=Duration.hours(1),
+        )
+        promotion_stack = f"arn:aws:cloudformation:{stack.region}:{stack.account}:stack/{stack.stack_name}/*"
+        policy = iam.ManagedPolicy(
+            scope,
+            "ReaderPolicy",
+            description=f"Roadway: read-only, {group_name} and its seals",
+            roles=[reader],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadTheGroup",
+                    actions=list(READER_ACTIONS[:3]),
+                    resources=[group_arn, packages_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
+                    actions=["sagemaker:DescribePipelineExecution"],
+                    resources=[self._pipeline_executions_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadTheSeal", actions=["dynamodb:GetItem"], resources=[self._ledger.table_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptTheSealThroughDynamoDb",
+                    actions=["kms:Decrypt"],
+                    resources=[self._ops_key.key_arn],
+                    conditions=through("dynamodb", self),
+                ),
+                iam.PolicyStatement(
+                    sid="FindTheLedger",  # its LedgerTableName output; the table's name is generated
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[promotion_stack],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Read-only, any version of the project's own group: the approved version is known at run time."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, self._pipeline_executions_arn)}]": (
+                    "Read-only, executions of the project's pipelines; execution ids are generated per run."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promotion_stack)}]": (
+                    "This promotion stack only; its ARN ends in a generated stack id."
+                ),
+            },
+        )
+        self.readers[group_name] = reader
+        return reader

@@ -25,10 +25,12 @@ from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, pack
 
 class PromotionTarget(Construct):
     """The promoter may read the previous account's artifacts, write this account's bucket under ``promoted/``,
-    register in its group, and update its serving stack; approvals of the previous account reach it by bus.
+    register in its projects' groups, and update their serving stacks; approvals of the previous account reach it
+    by bus.
 
-    The stack update goes through a CloudFormation service role scoped to the serving resources, so the
-    promoter can change the endpoint only the way the serving template allows.
+    Each project's stack update goes through its own CloudFormation service role (:meth:`add_project`), scoped
+    to that project's serving resources, so the promoter can change an endpoint only the way its serving template
+    allows, and a promotion of one project touches no other's endpoint.
     """
 
     def __init__(
@@ -37,30 +39,183 @@ class PromotionTarget(Construct):
         construct_id: str,
         *,
         promoter: ModelPromoter,
-        deployer_role_name: str,
         source_account: str,
-        source_reader_role_arn: str,
-        group_name: str,
-        group_arn: str,
+        source_readers_arn: str,
+        groups_arn: str,
         packages_arn: str,
-        serving_stack_name: str,
-        endpoint_name: str,
+        serving_stacks: str,
+        deployers: str,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
-        data_key: kms.IKey,
-        hardened: IsolatedNetwork | None,
         arrival_status: str,
-        drift_role_arn: str | None = None,
     ) -> None:
-        """``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
-        instance-backed stage must use; None for a serverless stage, which SageMaker cannot isolate.
-        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline."""
+        """Patterns cover every project of the stage (the policy stays one size however many there are):
+        ``source_readers_arn`` their reader roles in the source account, ``groups_arn`` and ``packages_arn`` their
+        groups here, ``serving_stacks`` and ``deployers`` (names) their serving stacks and deployer roles."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
+        self._promoter = promoter
+        self._source_account = source_account
 
-        self.deployer = iam.Role(
+        source_objects = "arn:aws:s3:::*/*"
+        source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
+        promoted = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
+        serving_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stacks}/*"
+        deployer_roles = f"arn:aws:iam::{account}:role/{deployers}"
+        policy = iam.ManagedPolicy(
             self,
+            "ReceivePolicy",
+            description="Roadway: what this account's promoter may do to take in the previous stage's packages",
+            roles=[promoter.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="AssumeThePreviousStagesReader",
+                    actions=["sts:AssumeRole"],
+                    resources=[source_readers_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="CopyFromThePreviousStagesBuckets",
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
+                    resources=[source_objects],
+                    conditions={"StringEquals": {"s3:ResourceAccount": source_account}},
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptThePreviousStagesArtifacts",
+                    actions=["kms:Decrypt", "kms:DescribeKey"],
+                    resources=[source_keys],
+                    conditions=through("s3", self),
+                ),
+                iam.PolicyStatement(
+                    sid="WritePromotedArtifacts",
+                    actions=[
+                        "s3:PutObject",
+                        "s3:GetObject",
+                        "s3:GetObjectAttributes",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    resources=[promoted],
+                ),
+                iam.PolicyStatement(
+                    sid="FindPromotedArtifacts", actions=["s3:ListBucket"], resources=[artifact_bucket.bucket_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptPromotedArtifacts",
+                    actions=["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+                    resources=[artifact_key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="RegisterOnlyWithTheArrivalStatus",  # pending where someone approves next, else Approved
+                    actions=["sagemaker:CreateModelPackage"],
+                    resources=[groups_arn, packages_arn],
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": arrival_status}},
+                ),
+                iam.PolicyStatement(
+                    sid="RegisterInTheProjectsGroups",
+                    actions=[
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:ListModelPackages",
+                        "sagemaker:DeleteModelPackage",
+                        "sagemaker:DescribeModelPackageGroup",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=[groups_arn, packages_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadServingStacks", actions=["cloudformation:DescribeStacks"], resources=[serving_stack]
+                ),
+                iam.PolicyStatement(
+                    sid="UpdateServingStacksThroughTheirRoles",
+                    actions=["cloudformation:UpdateStack"],
+                    resources=[serving_stack],
+                    conditions={"ArnLike": {"cloudformation:RoleArn": deployer_roles}},
+                ),
+                iam.PolicyStatement(
+                    sid="HandTheDeployerRolesToCloudFormation",
+                    actions=["iam:PassRole"],
+                    resources=[deployer_roles],
+                    conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{source_objects}]": (
+                    "The previous stage's bucket name is generated in another account; s3:ResourceAccount limits "
+                    "reads to buckets that account owns, and its bucket policy admits this role only "
+                    "(test_next_stage_may_read_artifacts_and_nothing_else)."
+                ),
+                f"AwsSolutions-IAM5[Resource::{source_keys}]": (
+                    "The previous stage's key lives in another account; decryption only through S3 (kms:ViaService)."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promoted)}]": (
+                    "Promoted artifacts only, under the promoted/ prefix of this account's artifact bucket."
+                ),
+                f"AwsSolutions-IAM5[Resource::{source_readers_arn}]": (
+                    "The projects' read-only reader roles in the previous account (one per project, named by "
+                    "roadway/naming.py); each reads its own group only."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, groups_arn)}]": (
+                    "The groups of this account's projects (the account holds only the road's); the function takes "
+                    "in only the groups it is configured with."
+                ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                    "Versions of this account's projects' groups; the version number is assigned at registration."
+                ),
+                f"AwsSolutions-IAM5[Resource::{serving_stack}]": (
+                    "The projects' serving stacks (named by roadway/naming.py); a stack's ARN ends in a generated id."
+                ),
+                f"AwsSolutions-IAM5[Resource::{deployer_roles}]": (
+                    "The serving stacks' deployer roles, handed only to CloudFormation; each may change only its own "
+                    "project's serving resources."
+                ),
+            },
+        )
+
+        # The previous account announces its approvals on this account's default bus: PutEvents of SageMaker
+        # package state changes is all it may do here, and only the rules of add_project act on them.
+        events.CfnEventBusPolicy(
+            self,
+            "AcceptApprovals",
+            statement_id=f"roadway-approvals-from-{source_account}",
+            statement={
+                "Sid": f"roadway-approvals-from-{source_account}",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{source_account}:root"},
+                "Action": "events:PutEvents",
+                "Resource": f"arn:aws:events:{region}:{account}:event-bus/default",
+                "Condition": {"StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": APPROVAL_EVENT}},
+            },
+        )
+        # Every serving stack of the stage (its name starts with the pattern's part before the wildcard).
+        promoter.record_rollbacks(serving_stacks.split("*", 1)[0])
+
+    def add_project(
+        self,
+        scope: Construct,
+        *,
+        group_name: str,
+        packages_arn: str,
+        deployer_role_name: str,
+        serving_stack_name: str,
+        endpoint_name: str,
+        data_key: kms.IKey,
+        hardened: IsolatedNetwork | None,
+        drift_role_arn: str | None = None,
+    ) -> iam.Role:
+        """One project's deployer role and its two rules (approvals pulled, break-glass rejections withdrawn), in
+        ``scope``.
+
+        ``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
+        instance-backed project must use; None for a serverless one, which SageMaker cannot isolate.
+        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline."""
+        stack = Stack.of(self)
+        region, account = stack.region, stack.account
+        deployer = iam.Role(
+            scope,
             "ServingDeployer",
             role_name=deployer_role_name,
             assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com"),
@@ -71,11 +226,12 @@ class PromotionTarget(Construct):
             return f"arn:aws:sagemaker:{region}:{account}:{resource}"
 
         serving_roles = f"arn:aws:iam::{account}:role/{serving_stack_name}-*"
+        schedules = sm(f"monitoring-schedule/{endpoint_name}-*")
         deployer_policy = iam.ManagedPolicy(
-            self,
+            scope,
             "ServingDeployerPolicy",
             description="Roadway: only the resources of the serving stack",
-            roles=[self.deployer],
+            roles=[deployer],
             statements=[
                 iam.PolicyStatement(
                     sid="ServingResources",
@@ -105,7 +261,7 @@ class PromotionTarget(Construct):
                         sm("endpoint-config/*"),
                         sm(f"endpoint/{endpoint_name}"),
                         sm("data-quality-job-definition/*"),
-                        sm(f"monitoring-schedule/{endpoint_name}-*"),
+                        schedules,
                     ],
                 ),
                 *self._hardened_creation(sm, hardened, data_key),
@@ -154,11 +310,11 @@ class PromotionTarget(Construct):
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, sm(r))}]": generated
                     for r in ("model/*", "endpoint-config/*", "data-quality-job-definition/*")
                 },
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, sm(f'monitoring-schedule/{endpoint_name}-*'))}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, schedules)}]": (
                     "The endpoint's own monitoring schedule only."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of this account's group: a model is created from whichever version is promoted."
+                    "Versions of the project's group here: a model is created from whichever version is promoted."
                 ),
                 **self._drift_job_reasons(region, account, serving_stack_name, drift_role_arn),
                 f"AwsSolutions-IAM5[Resource::{serving_roles}]": (
@@ -170,143 +326,24 @@ class PromotionTarget(Construct):
                 ),
             },
         )
-
-        source_objects = "arn:aws:s3:::*/*"
-        source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
-        promoted = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
-        serving_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stack_name}/*"
-        policy = iam.ManagedPolicy(
-            self,
-            "ReceivePolicy",
-            description="Roadway: what this account's promoter may do to take in the previous stage's packages",
-            roles=[promoter.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="AssumeThePreviousStagesReader",
-                    actions=["sts:AssumeRole"],
-                    resources=[source_reader_role_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="CopyFromThePreviousStagesBuckets",
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectTagging"],
-                    resources=[source_objects],
-                    conditions={"StringEquals": {"s3:ResourceAccount": source_account}},
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptThePreviousStagesArtifacts",
-                    actions=["kms:Decrypt", "kms:DescribeKey"],
-                    resources=[source_keys],
-                    conditions=through("s3", self),
-                ),
-                iam.PolicyStatement(
-                    sid="WritePromotedArtifacts",
-                    actions=[
-                        "s3:PutObject",
-                        "s3:GetObject",
-                        "s3:GetObjectAttributes",
-                        "s3:DeleteObject",
-                        "s3:AbortMultipartUpload",
-                        "s3:ListMultipartUploadParts",
-                    ],
-                    resources=[promoted],
-                ),
-                iam.PolicyStatement(
-                    sid="FindPromotedArtifacts", actions=["s3:ListBucket"], resources=[artifact_bucket.bucket_arn]
-                ),
-                iam.PolicyStatement(
-                    sid="EncryptPromotedArtifacts",
-                    actions=["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
-                    resources=[artifact_key.key_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="RegisterOnlyWithTheArrivalStatus",  # pending where someone approves next, else Approved
-                    actions=["sagemaker:CreateModelPackage"],
-                    resources=[group_arn, packages_arn],
-                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": arrival_status}},
-                ),
-                iam.PolicyStatement(
-                    sid="RegisterInThisGroup",
-                    actions=[
-                        "sagemaker:DescribeModelPackage",
-                        "sagemaker:ListModelPackages",
-                        "sagemaker:DeleteModelPackage",
-                        "sagemaker:DescribeModelPackageGroup",
-                        "sagemaker:AddTags",
-                    ],
-                    resources=[group_arn, packages_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadServingStack", actions=["cloudformation:DescribeStacks"], resources=[serving_stack]
-                ),
-                iam.PolicyStatement(
-                    sid="UpdateServingStackThroughItsRole",
-                    actions=["cloudformation:UpdateStack"],
-                    resources=[serving_stack],
-                    conditions={"StringEquals": {"cloudformation:RoleArn": self.deployer.role_arn}},
-                ),
-                iam.PolicyStatement(
-                    sid="HandTheDeployerRoleToCloudFormation",
-                    actions=["iam:PassRole"],
-                    resources=[self.deployer.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
-                ),
-            ],
-        )
-        acknowledge(
-            policy,
-            {
-                f"AwsSolutions-IAM5[Resource::{source_objects}]": (
-                    "The previous stage's bucket name is generated in another account; s3:ResourceAccount limits "
-                    "reads to buckets that account owns, and its bucket policy admits this role only "
-                    "(test_next_stage_may_read_artifacts_and_nothing_else)."
-                ),
-                f"AwsSolutions-IAM5[Resource::{source_keys}]": (
-                    "The previous stage's key lives in another account; decryption only through S3 (kms:ViaService)."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promoted)}]": (
-                    "Promoted artifacts only, under the promoted/ prefix of this account's artifact bucket."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of this account's group only; the version number is assigned at registration."
-                ),
-                f"AwsSolutions-IAM5[Resource::{serving_stack}]": (
-                    "The serving stack's ARN ends in a generated stack id; the name is fixed."
-                ),
-            },
-        )
-
-        # The previous account announces its approvals on this account's default bus: PutEvents of SageMaker
-        # package state changes is all it may do here, and only the rule below acts on them.
-        events.CfnEventBusPolicy(
-            self,
-            "AcceptApprovals",
-            statement_id=f"roadway-approvals-from-{source_account}",
-            statement={
-                "Sid": f"roadway-approvals-from-{source_account}",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{source_account}:root"},
-                "Action": "events:PutEvents",
-                "Resource": f"arn:aws:events:{region}:{account}:event-bus/default",
-                "Condition": {"StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": APPROVAL_EVENT}},
-            },
-        )
-        self.approvals = events.Rule(
-            self,
+        work = self._promoter.work_for(group_name)
+        events.Rule(
+            scope,
             "PullApprovals",
-            description=f"Approvals in {group_name} of {source_account}: this account's promoter pulls them",
-            event_pattern=package_state_change(source_account, group_name, "Approved"),
-            targets=[promoter.work_for(group_name)],
+            description=f"Approvals in {group_name} of {self._source_account}: this account's promoter pulls them",
+            event_pattern=package_state_change(self._source_account, group_name, "Approved"),
+            targets=[work],
         )
         # Break-glass: a rejection in this account's registry (the break-glass role may set nothing else) makes
         # the promoter withdraw that package from serving, record who did it and page.
-        self.withdrawals = events.Rule(
-            self,
+        events.Rule(
+            scope,
             "BreakGlassWithdrawals",
             description=f"Rejections in {group_name} here: the promoter withdraws the package if it is served",
             event_pattern=package_state_change(account, group_name, "Rejected"),
-            targets=[promoter.work_for(group_name)],
+            targets=[self._promoter.work_for(group_name)],
         )
-        promoter.record_rollbacks(serving_stack_name)
+        return deployer
 
     @staticmethod
     def _drift_resources(region: str, account: str, stack_name: str) -> tuple[str, str, str]:

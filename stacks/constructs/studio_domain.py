@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -16,6 +16,7 @@ from roadway.compliance import acknowledge, nag_resource
 from roadway.config import Team
 from roadway.naming import TEAM_TAG
 from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
@@ -83,12 +84,13 @@ def list_buckets_and_use_keys(buckets: Sequence[s3.IBucket], keys: Sequence[kms.
     ]
 
 
-def register_for_approval_only(group_arn: str, packages_arn: str) -> iam.PolicyStatement:
-    """CreateModelPackage only when the request says PendingManualApproval (authors and their pipeline)."""
+def register_for_approval_only(groups: Sequence[str]) -> iam.PolicyStatement:
+    """CreateModelPackage only when the request says PendingManualApproval (authors and their pipeline), into
+    ``groups`` (group and package ARNs)."""
     return iam.PolicyStatement(
         sid="RegisterForApprovalOnly",
         actions=["sagemaker:CreateModelPackage"],
-        resources=[group_arn, packages_arn],
+        resources=list(groups),
         conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": AUTHOR_STATUS}},
     )
 
@@ -127,12 +129,12 @@ class StudioDomain(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
-        model_package_group_arn: str,
-        model_packages_arn: str,
         project: str,
         idle_shutdown_minutes: int,
         teams: Sequence[Team],
+        registries: Mapping[str, Sequence[ModelRegistry]],
     ) -> None:
+        """``registries``: each team's projects' groups, the only ones its members register into and read."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -158,8 +160,6 @@ class StudioDomain(Construct):
             data_bucket,
             artifact_bucket,
             artifact_key,
-            model_package_group_arn,
-            model_packages_arn,
             project,
         )
         # Shared spaces run as this role, whoever opens them: it belongs to no team, so it starts nothing a team's
@@ -233,7 +233,7 @@ class StudioDomain(Construct):
         self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
 
         # Each team's limits, attached to each member's role beside the shared policy.
-        self.team_policies = {team.name: self._team_policy(team) for team in teams}
+        self.team_policies = {team.name: self._team_policy(team, registries.get(team.name, ())) for team in teams}
 
     def _data_scientist_policy(
         self,
@@ -244,11 +244,9 @@ class StudioDomain(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
-        group_arn: str,
-        packages_arn: str,
         project: str,
     ) -> iam.ManagedPolicy:
-        """What every data scientist may do: the project's data, keys, jobs in the VPC and its registry."""
+        """What every data scientist may do: the road's data, keys and jobs in the VPC (registries are per team)."""
 
         def arn(resource: str, name: str) -> str:
             return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
@@ -273,7 +271,6 @@ class StudioDomain(Construct):
                 "(test_jobs_only_isolated_with_studios_subnets_security_group_and_key).",
             ),
             **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
-            packages_arn: "Versions of the project's model package group only, numbered as they are registered.",
             "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",
             **dict.fromkeys(images, IMAGE_REASON),
             job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
@@ -296,18 +293,6 @@ class StudioDomain(Construct):
                 actions=["kms:CreateGrant"],
                 resources=[storage_key.key_arn, artifact_key.key_arn],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-            # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
-            # approval status), and CreateModelPackage only when the request says PendingManualApproval.
-            register_for_approval_only(group_arn, packages_arn),
-            iam.PolicyStatement(
-                sid="ReadProjectGroup",
-                actions=[
-                    "sagemaker:DescribeModelPackage",
-                    "sagemaker:DescribeModelPackageGroup",
-                    "sagemaker:ListModelPackages",
-                ],
-                resources=[group_arn, packages_arn],
             ),
             *isolated_jobs(jobs, subnet_ids, security_group.security_group_id, storage_key.key_arn),
             iam.PolicyStatement(
@@ -364,10 +349,30 @@ class StudioDomain(Construct):
         )
         return policy
 
-    def _team_policy(self, team: Team) -> iam.ManagedPolicy:
-        """A team's limits beyond the shared policy: its instance types, and its tag on every job its members
-        start (what the team's budget counts; the tag's value is the team, never another's)."""
+    def _team_policy(self, team: Team, registries: Sequence[ModelRegistry]) -> iam.ManagedPolicy:
+        """A team's limits beyond the shared policy: its projects' groups (by ARN: a package carries no tag of its
+        own), its instance types, and its tag on every job its members start (what the team's budget counts; the
+        tag's value is the team, never another's)."""
         jobs = job_arns(Stack.of(self))
+        groups = [arn for registry in registries for arn in (registry.group_arn, registry.packages_arn)]
+        registering = (
+            [
+                # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
+                # approval status), and CreateModelPackage only when the request says PendingManualApproval.
+                register_for_approval_only(groups),
+                iam.PolicyStatement(
+                    sid="ReadTheTeamsGroups",
+                    actions=[
+                        "sagemaker:DescribeModelPackage",
+                        "sagemaker:DescribeModelPackageGroup",
+                        "sagemaker:ListModelPackages",
+                    ],
+                    resources=groups,
+                ),
+            ]
+            if groups
+            else []
+        )
         tag = f"aws:RequestTag/{TEAM_TAG}"
         creates = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"]
         policy = iam.ManagedPolicy(
@@ -375,6 +380,7 @@ class StudioDomain(Construct):
             f"Team-{team.name}",
             description=f"Roadway Studio: limits of team {team.name}",
             statements=[
+                *registering,
                 instance_types_only(team.instance_types),
                 iam.PolicyStatement(
                     sid="JobsCarryATeamTag",
@@ -405,10 +411,18 @@ class StudioDomain(Construct):
         acknowledge(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
-                    "Job names are generated per run; tags only, and only this team's tag value."
-                )
-                for job in jobs
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                        "Job names are generated per run; tags only, and only this team's tag value."
+                    )
+                    for job in jobs
+                },
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, registry.packages_arn)}]": (
+                        f"Versions of {registry.group_name}, a project of team {team.name}; numbered as registered."
+                    )
+                    for registry in registries
+                },
             },
         )
         return policy

@@ -84,11 +84,12 @@ def assert_typed(document: Any) -> None:
 def test_status_prints_a_table_for_people(promoted: dict[str, Any]) -> None:
     code, (printed,) = run("status")
     header, rule, dev, test, prod = printed.splitlines()
-    assert code == 0 and header.split()[:6] == ["stage", "account", "approved", "served", "endpoint", "monitoring"]
+    assert code == 0
+    assert header.split()[:7] == ["project", "stage", "account", "approved", "served", "endpoint", "monitoring"]
     assert set(rule.replace(" ", "")) == {"-"}
-    assert dev.split()[:3] == ["dev", ACCOUNTS["dev"], "v2"] and "no endpoint (dev)" in dev
-    assert test.split()[:4] == ["test", ACCOUNTS["test"], "v1", "v1"] and "refused dev v2 at " in test
-    assert prod.split()[:5] == ["prod", ACCOUNTS["prod"], "v1", "v1", "InService"]
+    assert dev.split()[:4] == ["house-price", "dev", ACCOUNTS["dev"], "v2"] and "no endpoint (dev)" in dev
+    assert test.split()[:5] == ["house-price", "test", ACCOUNTS["test"], "v1", "v1"] and "refused dev v2 at " in test
+    assert prod.split()[:6] == ["house-price", "prod", ACCOUNTS["prod"], "v1", "v1", "InService"]
     assert "promoted test v1 as prod v1 at 20" in prod
 
 
@@ -100,7 +101,7 @@ def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(promoted
     # The drift job's first hourly run after the promotion, with the environment CloudFormation gives it: the
     # promoted package's baseline, and an hour without requests.
     template = road.synth.templates["roadway-prod-serving"]
-    settings = Settings.from_environment(drift_environment(road.sessions["prod"], template, "prod"))
+    settings = Settings.from_environment(drift_environment(road.sessions["prod"], template, "roadway-prod-serving"))
     assert settings.served_package == promoted["prod"]
     assert settings.baseline_statistics.startswith(f"s3://{road.buckets['prod']}/promoted/")
     s3, cloudwatch = (road.sessions["prod"].client(name) for name in ("s3", "cloudwatch"))
@@ -277,3 +278,22 @@ def test_trace_without_access_to_the_next_account_says_what_it_could_not_read(
     (dev,) = json.loads(printed)
     assert code == 0 and ("test", "unreadable") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]
     assert ("dev", "sealed") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]
+
+
+def test_status_of_one_project_and_an_unknown_project_is_one_line(
+    promoted: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, (printed,) = run("status", "--project", "house-price", "--json")
+    assert code == 0 and {row["project"] for row in json.loads(printed)} == {"house-price"}
+    assert run("status", "--project", "fraud") == (2, [])
+    assert capsys.readouterr().err == (
+        "roadway: --project 'fraud' is not a project of this road; expected one of house-price\n"
+    )
+
+
+def test_a_stage_version_on_a_road_of_several_projects_needs_the_project(two_projects_config: Any) -> None:
+    two = cli.Road(two_projects_config)
+    with pytest.raises(cli.CliError, match=r"prod:3: which project's\? name one with --project \(house-price, churn\)"):
+        cli.resolve(two, "prod:3")
+    assert cli.resolve(two, "prod:3", "churn") == "arn:aws:sagemaker:eu-west-1:333333333333:model-package/churn/3"
+    assert cli.group_of(cli.resolve(two, "test:1", "house-price")) == "house-price"

@@ -111,3 +111,16 @@ def test_a_roles_managed_policies_and_a_functions_environment_are_counted() -> N
     # A value CloudFormation fills in counts at its generous length.
     (over,) = excesses("s", {"Resources": {"F": function({"A": "x" * 4000, "T": {"Ref": "Topic"}})}}, 10)
     assert over.count == 1 + 4000 + 1 + 100
+
+
+def test_a_queue_policy_is_held_to_sqs_twenty_statements_and_8_kb() -> None:
+    """CDK adds a queue-policy statement for every rule that targets a queue; SQS refuses the 21st."""
+
+    def queue(statements: int) -> dict[str, Any]:
+        return {"Q": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"PolicyDocument": _policy(statements)}}}
+
+    assert excesses("s", {"Resources": queue(20)}, 1000) == []
+    (over,) = excesses("s", {"Resources": queue(21)}, 1000)
+    assert over.line() == "stack s, queue policy Q: 21 statements, SQS allows 20"
+    assert "queue policy Q" in excesses("s", {"Resources": queue(200)}, 1000)[0].where
+    assert {e.what for e in excesses("s", {"Resources": queue(200)}, 1000)} == {"characters", "statements"}

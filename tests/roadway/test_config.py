@@ -157,32 +157,44 @@ def test_synth_with_bad_config_prints_one_line_and_no_trace(raw: dict[str, Any],
         (
             "test",
             {"endpoint": {"kind": "serverless", "instance_count": 2}},
-            "stages.test.serving.endpoint: instance_count applies only to kind: instances",
+            "projects[0].stages.test.serving.endpoint: instance_count applies only to kind: instances",
         ),
-        ("prod", {"data_capture_percent": 101}, "stages.prod.serving.data_capture_percent: Input should be less than"),
+        (
+            "prod",
+            {"data_capture_percent": 101},
+            "projects[0].stages.prod.serving.data_capture_percent: Input should be less than",
+        ),
         (
             "prod",
             {"endpoint": {"kind": "instances", "min_capacity": 4, "max_capacity": 2, "instance_count": 2}},
-            "stages.prod.serving.endpoint: min_capacity (4) must not exceed max_capacity (2)",
+            "projects[0].stages.prod.serving.endpoint: min_capacity (4) must not exceed max_capacity (2)",
         ),
         (
             "test",
             {"data_capture_percent": 10},
-            "stages.test.serving: serverless endpoints cannot capture data: set data_capture_percent: 0",
+            "projects[0].stages.test.serving: serverless endpoints cannot capture data: set data_capture_percent: 0",
         ),
-        ("prod", {"data_capture_percent": 0}, "stages.prod.serving: monitoring needs data_capture_percent above 0"),
-        ("prod", {"endpoint": {"kind": "gpu"}}, "stages.prod.serving.endpoint: expected kind: serverless or kind"),
+        (
+            "prod",
+            {"data_capture_percent": 0},
+            "projects[0].stages.prod.serving: monitoring needs data_capture_percent above 0",
+        ),
+        (
+            "prod",
+            {"endpoint": {"kind": "gpu"}},
+            "projects[0].stages.prod.serving.endpoint: expected kind: serverless or kind",
+        ),
     ],
 )
 def test_bad_serving_config(raw: dict[str, Any], stage: str, change: dict[str, Any], expected: str) -> None:
-    raw["stages"][stage]["serving"].update(change)
+    raw["projects"][0]["stages"][stage]["serving"].update(change)
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
 def test_model_monitor_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) -> None:
     raw["region"] = "af-south-1"
     raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
-    raw["stages"]["prod"]["serving"]["monitoring"]["engine"] = "model-monitor"
+    raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"]["engine"] = "model-monitor"
     assert "Model Monitor's analyzer image is not listed for region af-south-1" in error_of(raw)
 
 
@@ -192,7 +204,7 @@ def test_roadways_drift_job_needs_no_model_monitor_image(raw: dict[str, Any]) ->
     for stage in raw["stages"].values():
         stage["approvers"] = [a.replace("eu-west-1", "af-south-1") for a in stage.get("approvers", [])]
     config = parse_config(raw, "roadway.yaml")
-    assert config.stages.prod.serving.monitoring.engine == "roadway"  # type: ignore[union-attr]
+    assert config.projects[0].stages.prod.serving.monitoring.engine == "roadway"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -200,48 +212,65 @@ def test_roadways_drift_job_needs_no_model_monitor_image(raw: dict[str, Any]) ->
     [
         (
             {"engine": "cloudwatch"},
-            "stages.prod.serving.monitoring.engine: Input should be 'roadway' or 'model-monitor'",
+            "projects[0].stages.prod.serving.monitoring.engine: Input should be 'roadway' or 'model-monitor'",
         ),
         (
             {"drift_threshold": 1.5},
-            "stages.prod.serving.monitoring.drift_threshold: Input should be less than or equal",
+            "projects[0].stages.prod.serving.monitoring.drift_threshold: Input should be less than or equal",
         ),
     ],
 )
 def test_bad_monitoring(raw: dict[str, Any], monitoring: dict[str, Any], expected: str) -> None:
-    raw["stages"]["prod"]["serving"]["monitoring"].update(monitoring)
+    raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"].update(monitoring)
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
 @pytest.mark.parametrize(
     ("serving", "expected"),
     [
-        ({"capture_retention_days": 0}, "stages.prod.serving.capture_retention_days: Input should be greater than"),
-        ({"capture_readers": ["pricing-team"]}, "stages.prod.serving.capture_readers: expected IAM role or user ARNs"),
+        (
+            {"capture_retention_days": 0},
+            "projects[0].stages.prod.serving.capture_retention_days: Input should be greater than",
+        ),
+        (
+            {"capture_readers": ["pricing-team"]},
+            "projects[0].stages.prod.serving.capture_readers: expected IAM role or user ARNs",
+        ),
     ],
 )
 def test_bad_capture_settings(raw: dict[str, Any], serving: dict[str, Any], expected: str) -> None:
-    raw["stages"]["prod"]["serving"].update(serving)
+    raw["projects"][0]["stages"]["prod"]["serving"].update(serving)
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
 @pytest.mark.parametrize(
     ("stage", "gate", "expected"),
     [
-        ("dev", {"rmse_log_max": 0.1}, "stages: nothing is promoted into dev: expected 'promotion_gate' only under"),
-        ("prod", {"rmse_log_max": 0}, "stages.prod.promotion_gate.rmse_log_max: Input should be greater than 0"),
-        ("prod", {"max_regression_pct": 150}, "stages.prod.promotion_gate.max_regression_pct: Input should be less"),
-        ("test", {"rmse_max": 0.1}, "stages.test.promotion_gate.rmse_max: unknown key"),
+        ("prod", {"rmse_log_max": 0}, "projects[0].stages.prod.promotion_gate.rmse_log_max: Input should be greater"),
+        (
+            "prod",
+            {"max_regression_pct": 150},
+            "projects[0].stages.prod.promotion_gate.max_regression_pct: Input should be less",
+        ),
+        ("test", {"rmse_max": 0.1}, "projects[0].stages.test.promotion_gate.rmse_max: unknown key"),
     ],
 )
 def test_bad_promotion_gate(raw: dict[str, Any], stage: str, gate: dict[str, Any], expected: str) -> None:
-    raw["stages"][stage]["promotion_gate"] = gate
+    raw["projects"][0]["stages"][stage]["promotion_gate"] = gate
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
+def test_nothing_is_served_in_or_promoted_into_dev(raw: dict[str, Any]) -> None:
+    raw["projects"][0]["stages"]["dev"] = {"serving": raw["projects"][0]["stages"]["test"]["serving"]}
+    assert (
+        error_of(raw)
+        == "roadway.yaml: projects[0].stages.dev: unknown key; check its spelling against config/README.md"
+    )
+
+
 def test_a_stage_without_a_gate_still_refuses_packages_without_metrics(raw: dict[str, Any]) -> None:
-    del raw["stages"]["prod"]["promotion_gate"]
-    gate = parse_config(raw).stages.prod.promotion_gate
+    del raw["projects"][0]["stages"]["prod"]["promotion_gate"]
+    gate = parse_config(raw).projects[0].stages.prod.promotion_gate
     assert (gate.rmse_log_max, gate.max_regression_pct) == (None, None)
 
 
@@ -317,8 +346,8 @@ def test_prefix_lists_refused(raw: dict[str, Any], prefix_lists: Any, expected: 
 
 def test_a_region_without_a_known_sklearn_image_account(raw: dict[str, Any]) -> None:
     raw["region"], raw["availability_zones"] = "us-gov-west-1", ["us-gov-west-1a", "us-gov-west-1b"]
-    del raw["stages"]["prod"]["serving"]["monitoring"]
-    raw["stages"]["prod"]["serving"]["data_capture_percent"] = 0
+    del raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"]
+    raw["projects"][0]["stages"]["prod"]["serving"]["data_capture_percent"] = 0
     assert "SageMaker's scikit-learn image is not listed there" in error_of(raw)
 
 
@@ -361,15 +390,68 @@ def test_a_team_budget_mails_at_most_ten(raw: dict[str, Any]) -> None:
 
 
 def test_idle_alarm_and_people_stacks_bounds(raw: dict[str, Any]) -> None:
-    raw["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"] = 24
+    raw["projects"][0]["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"] = 24
     assert error_of(raw) == (
-        "roadway.yaml: stages.test.serving.endpoint: idle_alarm_hours applies only to kind: instances; "
+        "roadway.yaml: projects[0].stages.test.serving.endpoint: idle_alarm_hours applies only to kind: instances; "
         "serverless scales by max_concurrency"
     )
-    del raw["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"]
-    raw["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = 169
-    assert "stages.prod.serving.endpoint.idle_alarm_hours: Input should be less than or equal to 168" in error_of(raw)
-    raw["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = None
-    assert parse_config(raw).stages.prod.serving.endpoint.idle_alarm_hours is None  # type: ignore[union-attr]
+    del raw["projects"][0]["stages"]["test"]["serving"]["endpoint"]["idle_alarm_hours"]
+    raw["projects"][0]["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = 169
+    assert (
+        "projects[0].stages.prod.serving.endpoint.idle_alarm_hours: Input should be less than or equal to 168"
+        in error_of(raw)
+    )
+    raw["projects"][0]["stages"]["prod"]["serving"]["endpoint"]["idle_alarm_hours"] = None
+    assert parse_config(raw).projects[0].stages.prod.serving.endpoint.idle_alarm_hours is None  # type: ignore[union-attr]
     raw["studio"]["people_stacks"] = 0
     assert "studio.people_stacks: Input should be greater than or equal to 1" in error_of(raw)
+
+
+def second_project(raw: dict[str, Any], name: str = "churn", team: str = "pricing") -> dict[str, Any]:
+    project = copy.deepcopy(raw["projects"][0])
+    project.update(name=name, team=team)
+    project.pop("original", None)
+    raw["projects"].append(project)
+    return project
+
+
+def test_a_second_project_is_one_entry(raw: dict[str, Any]) -> None:
+    second_project(raw)
+    config = parse_config(raw)
+    assert [p.name for p in config.projects] == ["house-price", "churn"]
+    assert [p.name for p in config.projects_of("pricing")] == ["house-price", "churn"]
+    assert config.project_named("churn").stage("dev") is None, "nothing is served in dev"
+    assert config.project_named("churn").stage("prod").promotion_gate.max_regression_pct == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda raw: second_project(raw, name="house-price"), "projects: house-price listed twice"),
+        (lambda raw: second_project(raw, team="forecasting"), "projects[1].team: 'forecasting' is not a team"),
+        (lambda raw: second_project(raw).update(original=True), "projects: house-price, churn are all original"),
+        (lambda raw: second_project(raw, name="Churn"), "projects[1].name: expected 2-32 lower-case letters"),
+        (lambda raw: raw.update(projects=[]), "projects: List should have at least 1 item"),
+        (lambda raw: raw.pop("projects"), "projects: required but missing"),
+        (lambda raw: raw["projects"][0]["stages"].pop("prod"), "projects[0].stages.prod: required but missing"),
+    ],
+)
+def test_bad_projects(raw: dict[str, Any], change: Any, expected: str) -> None:
+    change(raw)
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}")
+
+
+def test_a_config_from_before_projects_says_where_each_key_went(raw: dict[str, Any]) -> None:
+    """An upgrading road's config names the new place of what moved, in one line, instead of 'unknown key'."""
+    old = copy.deepcopy(raw)
+    old["model_package_group"] = "house-price"
+    assert "model_package_group: moved: name it as a project" in error_of(old)
+    old = copy.deepcopy(raw)
+    old["stages"]["prod"]["serving"] = raw["projects"][0]["stages"]["prod"]["serving"]
+    assert error_of(old) == (
+        "roadway.yaml: stages.prod.serving: moved under projects[].stages.prod.serving (each project has its own); "
+        "see CHANGELOG.md, issue 15"
+    )
+    old = copy.deepcopy(raw)
+    old["stages"]["test"]["promotion_gate"] = {"rmse_log_max": 0.1}
+    assert "stages.test.promotion_gate: moved under projects[].stages.test.promotion_gate" in error_of(old)

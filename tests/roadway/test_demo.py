@@ -40,8 +40,8 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     # One run of the real drift job on prod's captured hour: a third of the houses are bigger.
     assert result["monitoring"]["verdict"] == "drift" and "area" in result["monitoring"]["drifted"]
     status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
-    prod = next(line for line in status.splitlines() if line.startswith("prod "))
-    assert prod.split()[:5] == ["prod", "333333333333", "v1", "v1", "InService"]
+    prod = next(line for line in status.splitlines() if line.startswith("house-price  prod "))
+    assert prod.split()[:6] == ["house-price", "prod", "333333333333", "v1", "v1", "InService"]
     assert "drift (area) to " in prod and "refused test v2 at " in prod
     assert not any(line.startswith("{") for line in printed.splitlines()), "no job's raw output"
     trace = printed[printed.index("==> roadway trace") :]

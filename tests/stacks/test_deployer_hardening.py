@@ -17,7 +17,8 @@ from tests.conftest import Synth
 
 def deployer(synth: Synth, config: RoadwayConfig, stage: str) -> list[dict[str, Any]]:
     template = synth.templates[f"roadway-{stage}-promotion"]
-    return iam.role_statements(template, iam.role_named(template, Names.of(config).serving_deploy_role(stage)))  # type: ignore[arg-type]
+    role = Names.of(config).model(config.projects[0]).serving_deploy_role(stage)  # type: ignore[arg-type]
+    return iam.role_statements(template, iam.role_named(template, role))
 
 
 def serving(synth: Synth, type_: str) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def test_prods_monitoring_job_stays_isolated_encrypted_and_in_the_vpc(
 def test_a_serverless_stage_cannot_be_hardened_and_says_so(synth: Synth, config: RoadwayConfig, action: str) -> None:
     """SageMaker offers serverless endpoints no VPC, isolation or volume key: test's deployer has no such keys to
     demand. docs/threat-model.md names that exposure."""
-    assert config.stages.test.serving is not None and config.stages.test.serving.serverless
+    assert config.projects[0].stages.test.serving.serverless
     statements = deployer(synth, config, "test")
     target = f"arn:aws:sagemaker:{config.region}:{config.stages.test.account}:model/x"
     assert iam.allowed(

@@ -11,7 +11,7 @@ import pytest
 from drift_monitor.settings import METRIC_NAMESPACE, Env
 
 from roadway.config import RoadwayConfig
-from roadway.naming import Names
+from roadway.naming import ModelNames, Names
 from stacks.constructs.drift_monitor import LAYER_DIR, LAYER_PLATFORM, REQUIREMENTS
 from tests import iam
 from tests.conftest import Synth
@@ -23,6 +23,10 @@ ARTIFACTS = "roadway-prod-platform-artifact-bucket-arn"
 CAPTURES = "data-capture/roadway-prod-house-price/AllTraffic/2026/11/26/10/x.jsonl"
 
 
+def model_names(config: RoadwayConfig) -> ModelNames:
+    return Names.of(config).model(config.projects[0])
+
+
 def function(synth: Synth) -> dict[str, Any]:
     (made,) = synth.resources(PROD, "AWS::Lambda::Function").values()
     return dict(made["Properties"])
@@ -30,11 +34,11 @@ def function(synth: Synth) -> dict[str, Any]:
 
 def drift_role(synth: Synth, config: RoadwayConfig) -> list[dict[str, Any]]:
     template = synth.templates[PROD]
-    return iam.role_statements(template, iam.role_named(template, Names.of(config).drift_role("prod")))
+    return iam.role_statements(template, iam.role_named(template, model_names(config).drift_role("prod")))
 
 
 def test_prod_is_watched_by_roadways_drift_job_not_model_monitor(synth: Synth, config: RoadwayConfig) -> None:
-    assert config.stages.prod.serving.monitoring.engine == "roadway"  # type: ignore[union-attr]
+    assert config.projects[0].stages.prod.serving.monitoring.engine == "roadway"
     assert not synth.resources(PROD, "AWS::SageMaker::MonitoringSchedule")
     assert not synth.resources(PROD, "AWS::SageMaker::DataQualityJobDefinition")
     props = function(synth)
@@ -57,7 +61,7 @@ def test_the_function_gets_exactly_the_variables_the_job_reads(synth: Synth, con
     assert variables[Env.SERVED_PACKAGE] == {"Ref": "ModelPackageArn"}
     assert variables[Env.BASELINE_STATISTICS] == {"Ref": "BaselineStatisticsUri"}
     assert variables[Env.BASELINE_CONSTRAINTS] == {"Ref": "BaselineConstraintsUri"}
-    monitoring = config.stages.prod.serving.monitoring  # type: ignore[union-attr]
+    monitoring = config.projects[0].stages.prod.serving.monitoring
     assert variables[Env.WATCHED].split(",") == monitoring.watched_features
     assert float(variables[Env.THRESHOLD]) == monitoring.drift_threshold and variables[Env.WINDOW_MINUTES] == "60"
     assert variables[Env.NAMESPACE] == METRIC_NAMESPACE
@@ -113,17 +117,18 @@ def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_t
     synth: Synth, config: RoadwayConfig
 ) -> None:
     (bucket,) = [r for k, r in synth.resources(PLATFORM, "AWS::S3::Bucket").items() if k.startswith("DataBucket")]
-    (rule,) = [r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "data-capture/"]
-    serving = config.stages.prod.serving
-    assert serving is not None and serving.capture_readers
-    assert (rule["Prefix"], rule["ExpirationInDays"]) == ("data-capture/", serving.capture_retention_days)
+    prefix = "data-capture/roadway-prod-house-price/"  # SageMaker writes under the endpoint's name
+    (rule,) = [r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == prefix]
+    serving = config.projects[0].stages.prod.serving
+    assert serving.capture_readers
+    assert rule["ExpirationInDays"] == serving.capture_retention_days
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}  # versions of an erased record go too
     (policy,) = [r for k, r in synth.resources(PLATFORM, "AWS::S3::BucketPolicy").items() if k.startswith("DataBucket")]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    names, account = Names.of(config), config.stages.prod.account
+    names, model, account = Names.of(config), model_names(config), config.stages.prod.account
     drift, endpoint = (
-        names.role_arn(account, names.drift_role("prod")),
-        names.role_arn(account, names.serving_role("prod")),
+        names.role_arn(account, model.drift_role("prod")),
+        names.role_arn(account, model.serving_role("prod")),
     )
     team = serving.capture_readers[0].replace("*", "a1b2c3")
     admin = f"arn:aws:iam::{account}:role/Admin"
@@ -138,13 +143,13 @@ def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_t
 
 def test_a_promotion_may_repoint_the_drift_job_but_not_change_its_code(synth: Synth, config: RoadwayConfig) -> None:
     template = synth.templates[PROMOTION]
-    names = Names.of(config)
-    deployer = iam.role_statements(template, iam.role_named(template, names.serving_deploy_role("prod")))
+    names, model = Names.of(config), model_names(config)
+    deployer = iam.role_statements(template, iam.role_named(template, model.serving_deploy_role("prod")))
     account, region = config.stages.prod.account, config.region
     function_arn = f"arn:aws:lambda:{region}:{account}:function:roadway-prod-serving-DriftMonitorFunction4E3-abc"
     rule_arn = f"arn:aws:events:{region}:{account}:rule/roadway-prod-serving-DriftMonitorSchedule-abc"
-    layer = f"arn:aws:lambda:{region}:{account}:layer:{names.drift_layer('prod')}:3"
-    drift = names.role_arn(account, names.drift_role("prod"))
+    layer = f"arn:aws:lambda:{region}:{account}:layer:{model.drift_layer('prod')}:3"
+    drift = names.role_arn(account, model.drift_role("prod"))
     lambda_service = {"iam:PassedToService": "lambda.amazonaws.com"}
     assert iam.allowed(deployer, "lambda:UpdateFunctionConfiguration", function_arn, {})
     assert iam.allowed(deployer, "events:PutRule", rule_arn, {})
@@ -153,16 +158,16 @@ def test_a_promotion_may_repoint_the_drift_job_but_not_change_its_code(synth: Sy
     for action in ("lambda:UpdateFunctionCode", "lambda:CreateFunction", "lambda:PublishLayerVersion"):
         assert not iam.allowed(deployer, action, function_arn, {}), action
     # The endpoint's named role is the serving stack's too: the deployer passes it to SageMaker on a promotion.
-    endpoint = names.role_arn(account, names.serving_role("prod"))
+    endpoint = names.role_arn(account, model.serving_role("prod"))
     assert iam.allowed(deployer, "iam:PassRole", endpoint, {"iam:PassedToService": "sagemaker.amazonaws.com"})
 
 
 def test_named_serving_resources_lie_under_the_serving_stacks_prefix_and_fit(config: RoadwayConfig) -> None:
-    names = Names.of(config)
+    model = model_names(config)
     for stage in ("test", "prod"):
-        for name in (names.serving_role(stage), names.drift_role(stage), names.monitor_role(stage)):
-            assert name.startswith(f"{names.serving_stack(stage)}-") and len(name) <= 64  # IAM's limit
-        assert len(names.drift_layer(stage)) <= 140  # Lambda's layer-name limit
+        for name in (model.serving_role(stage), model.drift_role(stage), model.monitor_role(stage)):
+            assert name.startswith(f"{model.serving_stack(stage)}-") and len(name) <= 64  # IAM's limit
+        assert len(model.drift_layer(stage)) <= 140  # Lambda's layer-name limit
 
 
 def test_the_layer_is_built_for_the_platform_the_construct_declares() -> None:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from promote_model.settings import Env
+from promote_model.gate import GATE_OUTPUT, Gate
+from promote_model.settings import Env, Settings
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
@@ -150,7 +151,8 @@ def test_this_account_pulls_the_previous_accounts_approvals(synth: Synth, stage:
         "StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": "SageMaker Model Package State Change"}
     }
     assume = statements_of(synth, stack)["AssumeThePreviousStagesReader"]
-    assert assume["Resource"] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
+    # Every project's reader there (one role per project: roadway-<stage>-<project>-reader).
+    assert assume["Resource"] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-*-reader"
 
 
 @pytest.mark.parametrize("stage", ["test", "prod"])
@@ -191,12 +193,16 @@ def test_the_receiving_side_is_configured_with_its_own_stack_and_the_sources_nam
         "Variables"
     ]
     assert env[Env.SOURCE_STAGE] == previous and env[Env.SOURCE_ACCOUNT] == ACCOUNTS[previous]
+    settings = Settings.from_env(env).for_group("house-price")  # what the function makes of it for one project
+    assert settings.source is not None
     assert (
-        env[Env.SOURCE_READER_ROLE] == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
+        settings.source.reader_role_arn
+        == f"arn:aws:iam::{ACCOUNTS[previous]}:role/roadway-{previous}-house-price-reader"
     )
     assert env[Env.SOURCE_PROMOTION_STACK] == f"roadway-{previous}-promotion"
-    assert env[Env.SERVING_STACK] == f"roadway-{stage}-serving"
-    assert env[Env.SERVING_DEPLOY_ROLE] == f"arn:aws:iam::{ACCOUNTS[stage]}:role/roadway-{stage}-serving-deployer"
+    assert json.loads(env[Env.PROJECTS]) == {"house-price": f"roadway-{stage}-serving"}
+    assert settings.serving_stack == f"roadway-{stage}-serving"
+    assert settings.deploy_role_arn == f"arn:aws:iam::{ACCOUNTS[stage]}:role/roadway-{stage}-serving-deployer"
     assert env[Env.ARRIVAL_STATUS] == ("PendingManualApproval" if stage == "test" else "Approved")
     assert env[Env.APPROVER_ROLE] == f"roadway-{previous}-approver"
     assert env[Env.REGISTRAR_ROLE] == f"roadway-{previous}-promoter"
@@ -219,9 +225,11 @@ def test_failures_are_kept_encrypted_and_page(synth: Synth, stage: str) -> None:
 @pytest.mark.parametrize("stage", ["test", "prod"])
 def test_the_promoter_updates_its_own_serving_stack_only_through_its_deployer(synth: Synth, stage: str) -> None:
     statements = statements_of(synth, f"roadway-{stage}-promotion")
-    update = statements["UpdateServingStackThroughItsRole"]
-    assert update["Resource"] == f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-serving/*"
-    assert "cloudformation:RoleArn" in update["Condition"]["StringEquals"]
+    update = statements["UpdateServingStacksThroughTheirRoles"]
+    assert update["Resource"] == f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-*serving/*"
+    assert update["Condition"] == {
+        "ArnLike": {"cloudformation:RoleArn": f"arn:aws:iam::{ACCOUNTS[stage]}:role/roadway-{stage}-*serving-deployer"}
+    }
     copy = statements["CopyFromThePreviousStagesBuckets"]
     assert copy["Condition"] == {"StringEquals": {"s3:ResourceAccount": ACCOUNTS[PREVIOUS[stage]]}}
     assert all(a.startswith("s3:Get") for a in copy["Action"])
@@ -254,21 +262,18 @@ def test_the_ledger_is_encrypted_recoverable_and_kept(synth: Synth, stage: str) 
     assert outputs["LedgerTableName"]["Value"] == {"Ref": logical_id}
 
 
-def test_gate_thresholds_come_from_the_receiving_stages_config(synth: Synth) -> None:
-    gates = {
-        stage: {
-            k: v
-            for k, v in function_with(synth, f"roadway-{stage}-promotion", "promote_model.handler.handler")[
-                "Environment"
-            ]["Variables"].items()
-            if k.startswith("GATE_")
-        }
-        for stage in ("test", "prod")
-    }
-    assert gates == {
-        "test": {"GATE_RMSE_LOG_MAX": "0.125", "GATE_MAX_REGRESSION_PCT": ""},
-        "prod": {"GATE_RMSE_LOG_MAX": "0.12", "GATE_MAX_REGRESSION_PCT": "2.0"},
-    }
+def test_gate_thresholds_come_from_the_receiving_stages_config(synth: Synth, config: RoadwayConfig) -> None:
+    """Each project's gate in each stage is its serving stack's output, as the config states it, and the function
+    reads the same values from it (one spelling: the config's field names are the runtime's)."""
+    for stage in ("test", "prod"):
+        variables = function_with(synth, f"roadway-{stage}-promotion", "promote_model.handler.handler")["Environment"]
+        assert not [k for k in variables["Variables"] if k.startswith("GATE_")], "no stage-wide gate any more"
+        output = synth.templates[f"roadway-{stage}-serving"]["Outputs"][GATE_OUTPUT]["Value"]
+        stated = config.projects[0].stages.test.promotion_gate if stage == "test" else None
+        stated = stated or config.projects[0].stages.prod.promotion_gate
+        assert Gate.from_output(output) == Gate(stated.rmse_log_max, stated.max_regression_pct)
+    assert Gate.from_output(synth.templates["roadway-prod-serving"]["Outputs"][GATE_OUTPUT]["Value"]) == Gate(0.12, 2)
+    assert Gate.from_output(synth.templates["roadway-test-serving"]["Outputs"][GATE_OUTPUT]["Value"]) == Gate(0.125)
 
 
 @pytest.mark.parametrize("stage", list(ACCOUNTS))
@@ -295,9 +300,7 @@ def test_rollbacks_of_this_serving_stack_are_recorded_here(synth: Synth, stage: 
     assert rule["EventPattern"] == {
         "account": [ACCOUNTS[stage]],
         "detail": {
-            "stack-id": [
-                {"prefix": f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-serving/"}
-            ],
+            "stack-id": [{"prefix": f"arn:aws:cloudformation:eu-west-1:{ACCOUNTS[stage]}:stack/roadway-{stage}-"}],
             "status-details": {"status": ["UPDATE_ROLLBACK_COMPLETE"]},
         },
         "detail-type": ["CloudFormation Stack Status Change"],
@@ -361,7 +364,7 @@ def test_a_source_grants_the_next_account_reads_and_nothing_else(synth: Synth, s
 @pytest.mark.parametrize("stage", ["dev", "test"])
 def test_the_reader_role_can_read_and_cannot_write(synth: Synth, config: RoadwayConfig, stage: str) -> None:
     template = synth.templates[f"roadway-{stage}-promotion"]
-    names = Names.of(config)
+    names = Names.of(config).model(config.projects[0])
     statements = iam.role_statements(template, iam.role_named(template, names.reader_role(stage)))  # type: ignore[arg-type]
     assert {a for s in statements for a in _actions(s)} <= set(READER_ACTIONS)
     package = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:model-package/house-price/7"

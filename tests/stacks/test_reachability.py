@@ -161,7 +161,7 @@ def test_outside_any_vpc_and_why(synth: Synth, config: RoadwayConfig) -> None:
         for r in synth.resources("roadway-test-serving", "AWS::SageMaker::EndpointConfig").values()
         if "ServerlessConfig" in r["Properties"]["ProductionVariants"][0]
     ]
-    assert config.stages.test.serving is not None and config.stages.test.serving.serverless == bool(serverless), (
+    assert config.projects[0].stages.test.serving.serverless == bool(serverless), (
         "test's serverless endpoint has no VPC by SageMaker's design; docs/threat-model.md says what that means"
     )
 

@@ -18,7 +18,7 @@ STUDIO, DEV_PLATFORM = "roadway-dev-studio", "roadway-dev-platform"
 
 def package(config: RoadwayConfig, stage: str, version: int = 7) -> str:
     account = config.stage(stage).account  # type: ignore[arg-type]
-    return f"arn:aws:sagemaker:{config.region}:{account}:model-package/{config.model_package_group}/{version}"
+    return f"arn:aws:sagemaker:{config.region}:{account}:model-package/{config.projects[0].name}/{version}"
 
 
 def data_scientist_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:

@@ -190,7 +190,7 @@ def test_an_idle_instance_endpoint_pages_and_missing_data_counts_as_idle(synth: 
     from roadway.config import load_config
     from tests.conftest import CONFIG_PATH
 
-    endpoint = load_config(CONFIG_PATH).stages.prod.serving.endpoint  # type: ignore[union-attr]
+    endpoint = load_config(CONFIG_PATH).projects[0].stages.prod.serving.endpoint
     (idle,) = [
         a for lid, a in synth.resources(PROD, "AWS::CloudWatch::Alarm").items() if lid.startswith("EndpointIdleAlarm")
     ]

@@ -71,7 +71,10 @@ def test_shared_policy_is_scoped_to_the_project(synth: Synth) -> None:
     assert "FullAccess" not in text
     actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert not [a for a in actions if a.endswith(":*")], "no service-wide action wildcards"
-    registry = next(s for s in statements if "sagemaker:CreateModelPackage" in s["Action"])
+    assert not [s for s in statements if "sagemaker:CreateModelPackage" in s["Action"]], "registries are per team"
+    registry = next(
+        s for s in statements_of(synth, "StudioTeampricing") if "sagemaker:CreateModelPackage" in s["Action"]
+    )
     assert registry["Resource"] == [
         "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/house-price",
         "arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/*",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import gzip
@@ -72,6 +73,7 @@ class Road:
         sealed: bool = True,
         environment: dict[str, str] | None = None,
         code: str | None = ENTRY_POINT,
+        group: str = GROUP,
         **extra: Any,
     ) -> str:
         """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
@@ -94,7 +96,7 @@ class Road:
         for name, document in baseline().items():
             s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/baseline/{name}.json", Body=document)
         request: dict[str, Any] = {
-            "ModelPackageGroupName": GROUP,
+            "ModelPackageGroupName": group,
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
                 "Containers": [
@@ -154,9 +156,9 @@ class Road:
         account = ACCOUNTS[stage]
         record_identities(arn, last_modified_by=role_session(account, role or f"roadway-{stage}-approver", person))
 
-    def packages(self, stage: str) -> list[dict[str, Any]]:
+    def packages(self, stage: str, group: str = GROUP) -> list[dict[str, Any]]:
         sm = self.sessions[stage].client("sagemaker")
-        summaries = sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
+        summaries = sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
         return [sm.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
 
     def approve(self, stage: str, arn: str, approver: str | None = None) -> None:
@@ -239,23 +241,30 @@ def _delete_model_package(self: Any) -> Any:
     return "{}"
 
 
-@pytest.fixture()
-def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
+@contextlib.contextmanager
+def open_road(synth: Synth, monkeypatch: pytest.MonkeyPatch, serving: dict[str, str] | None = None) -> Iterator[Road]:
+    """Three moto accounts with ``synth``'s real serving stacks in test and prod, a group per project in each
+    account, and the promotion ledgers. ``serving``: each project's serving stack name by ``{stage}`` pattern
+    (default: the original project alone)."""
     from moto.sagemaker.responses import SageMakerResponse
 
+    serving = serving or {GROUP: "roadway-{stage}-serving"}
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setattr(SageMakerResponse, "delete_model_package", _delete_model_package, raising=False)
     with mock_aws():
         sessions = {stage: session_in(account) for stage, account in ACCOUNTS.items()}
         buckets: dict[str, str] = {}
         for stage in ("test", "prod"):
-            buckets[stage] = deploy_serving(sessions[stage], stage, synth.templates[f"roadway-{stage}-serving"])
+            for stack in serving.values():
+                name = stack.format(stage=stage)
+                buckets[stage] = deploy_serving(sessions[stage], stage, synth.templates[name], name)
         buckets["dev"] = "roadway-dev-artifacts"
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": REGION})
         dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
         for session in sessions.values():
-            session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+            for group in serving:
+                session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
         deployed = {
             stage: deploy_promotion(
                 sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"], buckets[stage]
@@ -263,3 +272,9 @@ def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
             for stage in ("dev", "test", "prod")
         }
         yield Road(sessions, buckets, deployed, synth, monkeypatch)
+
+
+@pytest.fixture()
+def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
+    with open_road(synth, monkeypatch) as opened:
+        yield opened

@@ -231,7 +231,7 @@ def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
     assert record["target_arn"] == second["target_arn"] and record["served_version"] == "1"
     assert record["reason"].startswith("roadway-test-serving rolled back from v2; still serving v1")
     (message,) = alarms()
-    assert message["Subject"] == "Roadway: test rolled back, still serving v1"
+    assert message["Subject"] == "Roadway: house-price in test rolled back, still serving v1"
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,10 @@ def _queue_properties(road: Road) -> dict[str, Any]:
     return work
 
 
-def make_queues(road: Road) -> tuple[Any, str, str]:
-    """The work queue and its dead letters in dev's moto account, with the template's FIFO and redrive settings."""
-    sqs = road.sessions["dev"].client("sqs")
+def make_queues(road: Road, stage: str = "dev") -> tuple[Any, str, str]:
+    """The work queue and its dead letters in the stage's moto account, with the template's FIFO and redrive
+    settings."""
+    sqs = road.sessions[stage].client("sqs")
     work = _queue_properties(road)
     dead = sqs.create_queue(QueueName="work-dead-letters.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

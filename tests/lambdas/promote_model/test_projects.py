@@ -1,0 +1,184 @@
+"""One promotion function per stage serves every project: the event's group picks the project's serving stack,
+reader and deployer; each project's gate is its serving stack's; one project's failing event never holds up
+another's promotion (moto, two projects of two teams, the FIFO queue as the template makes it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from promote_model import rollback
+from promote_model.events import Ignored, parse_approval
+from promote_model.gate import GATE_OUTPUT, Gate, UnreadableGate
+from promote_model.handler import handler
+from promote_model.promotion import PromotionError
+from promote_model.settings import ConfigurationError, Env, Settings
+
+from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of
+from tests.conftest import Synth
+from tests.lambdas.promote_model.conftest import Road, open_road
+from tests.lambdas.promote_model.test_work_queue import deliver, make_queues, receive, settle
+
+SERVING = {"house-price": "roadway-{stage}-serving", "churn": "roadway-{stage}-churn-serving"}
+
+
+@pytest.fixture()
+def two_roads(two_projects_synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
+    with open_road(two_projects_synth, monkeypatch, SERVING) as road:
+        yield road
+
+
+def base_env(**changes: str) -> dict[str, str]:
+    env = {
+        Env.PROJECTS: json.dumps({"house-price": "roadway-test-serving", "churn": "roadway-test-churn-serving"}),
+        Env.STAGE: "test",
+        Env.ACCOUNT: ACCOUNTS["test"],
+        Env.LEDGER_TABLE: "ledger",
+        Env.ALARM_TOPIC: "topic",
+        Env.SOURCE_STAGE: "dev",
+        Env.SOURCE_ACCOUNT: ACCOUNTS["dev"],
+        Env.SOURCE_READER_ROLE: "arn:aws:iam::111111111111:role/roadway-dev-{group}-reader",
+        Env.SOURCE_PROMOTION_STACK: "roadway-dev-promotion",
+        Env.SERVING_DEPLOY_ROLE: "arn:aws:iam::222222222222:role/{stack}-deployer",
+        Env.ARRIVAL_STATUS: "PendingManualApproval",
+        Env.APPROVER_ROLE: "roadway-dev-approver",
+        Env.REGISTRAR_ROLE: "roadway-dev-promoter",
+        Env.BREAK_GLASS_ROLE: "roadway-test-break-glass",
+    }
+    return {**env, **changes}
+
+
+def test_the_settings_of_a_project_are_its_stack_reader_and_deployer() -> None:
+    settings = Settings.from_env(base_env())
+    churn = settings.for_group("churn")
+    assert (churn.group, churn.serving_stack) == ("churn", "roadway-test-churn-serving")
+    assert churn.deploy_role_arn == "arn:aws:iam::222222222222:role/roadway-test-churn-serving-deployer"
+    assert churn.source is not None and churn.source.reader_role_arn.endswith(":role/roadway-dev-churn-reader")
+    assert settings.for_stack("roadway-test-serving") == settings.for_group("house-price")
+    assert settings.for_stack("roadway-test-platform") is None, "a stack that is no project's"
+    with pytest.raises(KeyError):
+        settings.for_group("fraud")
+
+
+@pytest.mark.parametrize(
+    ("projects", "expected"),
+    [
+        ("[]", "PROJECTS is not a JSON object of model package groups to stacks"),
+        ("{}", "PROJECTS is not a JSON object of model package groups to stacks"),
+        ('{"churn": 3}', "PROJECTS is not a JSON object of model package groups to stacks"),
+        ("{churn", "PROJECTS is not JSON"),
+    ],
+)
+def test_an_unreadable_projects_variable_is_one_line(projects: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError, match=expected):
+        Settings.from_env(base_env(**{Env.PROJECTS: projects}))
+    env = base_env()
+    del env[Env.PROJECTS]
+    with pytest.raises(ConfigurationError, match="environment variable PROJECTS is not set"):
+        Settings.from_env(env)
+
+
+def test_an_event_of_a_group_that_is_no_project_is_ignored_with_the_projects_named() -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:model-package/fraud/1"
+    with pytest.raises(Ignored, match=r"group 'fraud', which is no project of this road \(churn, house-price\)"):
+        parse_approval(approval_event(arn), {"house-price": "", "churn": ""})
+    assert parse_approval(approval_event(arn.replace("fraud", "churn")), {"churn": ""}).group == "churn"
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        (None, "no PromotionGate output"),
+        ("0.12", "PromotionGate is '0.12', expected rmse_log_max and max_regression_pct"),
+        ('{"rmse_log_max": 0.1}', "expected rmse_log_max and max_regression_pct"),
+        ('{"rmse_log_max": "0.1", "max_regression_pct": null}', "PromotionGate.rmse_log_max is '0.1'"),
+        ('{"rmse_log_max": true, "max_regression_pct": null}', "PromotionGate.rmse_log_max is True"),
+        ("{not json", "PromotionGate is not JSON"),
+    ],
+)
+def test_a_gate_the_stack_does_not_state_is_unreadable_never_open(output: str | None, reason: str) -> None:
+    with pytest.raises(UnreadableGate, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        Gate.from_output(output)
+    assert Gate.from_output('{"rmse_log_max": 0.12, "max_regression_pct": 2}') == Gate(0.12, 2)
+    assert Gate.from_output('{"rmse_log_max": null, "max_regression_pct": null}') == Gate()
+
+
+def test_a_serving_stack_without_its_gate_promotes_nothing(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stack from before projects (or edited by hand) states no gate: the promotion fails, it does not guess."""
+    templates = json.loads(json.dumps(synth.templates))
+    del templates["roadway-test-serving"]["Outputs"][GATE_OUTPUT]
+    without_gate = Synth(synth.outdir, templates, synth.report)
+    with open_road(without_gate, monkeypatch) as road:
+        promote_without_a_gate(road)
+
+
+def promote_without_a_gate(road: Road) -> None:
+    source = road.register("dev")
+    road.act_as("test")
+    with pytest.raises(PromotionError) as failed:
+        handler(approval_event(source))
+    assert failed.value.step == "gate" and "no PromotionGate output" in str(failed.value)
+    assert road.packages("test") == [] and road.keys("test") == []
+    (record,) = road.ledger("test")
+    assert record["outcome"] == "failed" and record["step"] == "gate"
+
+
+def test_one_projects_failing_event_never_holds_up_anothers_promotion(two_roads: Road) -> None:
+    """house-price's event fails (its package cannot be read in dev) and is retried; churn's, in its own message
+    group, is promoted meanwhile into churn's own serving stack. Neither touches the other's stack."""
+    road = two_roads
+    churn = road.register("dev", group="churn")
+    road.act_as("test")
+    sqs, url, _ = make_queues(road, "test")
+    missing = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:model-package/house-price/99"
+    deliver(sqs, url, approval_event(missing), "house-price")
+    deliver(sqs, url, approval_event(churn), "churn")
+
+    failing = receive(sqs, url)
+    assert failing is not None and json.loads(failing["Body"])["detail"]["ModelPackageArn"] == missing
+    promoting = receive(sqs, url)
+    assert promoting is not None, "churn is not held up by house-price's event in flight"
+    assert settle(sqs, url, promoting) == ("done", "promoted")
+    assert settle(sqs, url, failing) == ("failed", "read-source")
+
+    test = road.sessions["test"]
+    (promoted,) = road.packages("test", group="churn")
+    assert parameters_of(test, "roadway-test-churn-serving")["ModelPackageArn"] == promoted["ModelPackageArn"]
+    assert parameters_of(test, "roadway-test-serving")["ModelPackageArn"] == "", "house-price's stack untouched"
+    assert road.packages("test") == []
+    assert {(r["source_arn"], r["outcome"]) for r in road.ledger("test")} == {(churn, "promoted"), (missing, "failed")}
+    assert [r["target_stack"] for r in road.ledger("test") if r["outcome"] == "promoted"] == [
+        "roadway-test-churn-serving"
+    ]
+
+
+def stack_event(stack: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
+    account = ACCOUNTS["test"]
+    return {
+        "detail-type": "CloudFormation Stack Status Change",
+        "source": "aws.cloudformation",
+        "account": account,
+        "detail": {
+            "stack-id": f"arn:aws:cloudformation:{REGION}:{account}:stack/{stack}/0a1b2c3d",
+            "status-details": {"status": status, "status-reason": "alarms"},
+        },
+    }
+
+
+def test_a_rollback_is_recorded_against_the_project_whose_stack_rolled_back(two_roads: Road) -> None:
+    road = two_roads
+    churn = road.register("dev", group="churn")
+    road.act_as("test")
+    assert handler(approval_event(churn))["status"] == "promoted"
+    # The rule hears every stack of the stage; only the projects' serving stacks are recorded.
+    assert rollback.handler(stack_event("roadway-test-platform")) == {"status": "ignored"}
+    alarms = road.listen("test")
+    outcome = rollback.handler(stack_event("roadway-test-churn-serving"))
+    assert outcome["status"] == "rolled-back"
+    record = road.ledger("test")[-1]
+    assert (record["outcome"], record["target_stack"]) == ("rolled-back", "roadway-test-churn-serving")
+    assert record["served_arn"] == road.packages("test", group="churn")[0]["ModelPackageArn"]
+    (message,) = alarms()
+    assert message["Subject"].startswith("Roadway: churn in test rolled back")
