@@ -26,7 +26,7 @@ help:
 	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
 	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
-	@echo "make bench   synth time and stack sizes from 2 to 500 people (bench/README.md); not part of make test"
+	@echo "make bench   synth time and stack sizes up to 40 projects and 500 people (bench/README.md); not in make test"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
 	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
