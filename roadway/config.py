@@ -87,7 +87,8 @@ class Team(_Strict):
     instance_types: Annotated[list[str], Field(min_length=1, max_length=50)] = list(DEFAULT_INSTANCE_TYPES)
     """The only SageMaker instance types the team's notebooks and jobs may run on (an IAM condition)."""
     monthly_budget_usd: Annotated[float, Field(gt=0)] | None = None
-    """A monthly AWS Budgets budget of the team's tagged spend in each account of the road; empty: none."""
+    """A monthly AWS Budgets budget of the team's tagged spend: in dev, and in test and prod where the team owns a
+    project; empty: none."""
     budget_emails: Annotated[list[str], Field(max_length=BUDGET_EMAILS)] = Field(default_factory=list)
     """Who hears of the team's forecast and actual spend (AWS Budgets e-mails at most 10 per alert);
     empty: the team's members' e-mails."""
@@ -386,8 +387,10 @@ class Project(_Strict):
     monitoring in test and prod. Onboarding a model is adding one of these."""
 
     name: str
-    """Lower-case letters, digits, hyphens (2-32): the model package group in every account; endpoint, stack and
-    role names are derived from it (roadway/naming.py), each checked against its AWS limit at synth."""
+    """Lower-case letters, digits, hyphens (2-32), not the word ``serving``: the model package group in every
+    account; endpoint, stack and role names are derived from it (roadway/naming.py), each checked against its AWS
+    limit at synth. The ``original`` project keeps the group it had (SageMaker's rule: 1-63 letters, digits,
+    hyphens)."""
     team: str
     """The team (a name from ``teams``) whose members register into this project's group."""
     stages: ProjectStages
@@ -399,11 +402,7 @@ class Project(_Strict):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not _TEAM_NAME.match(value):
-            raise ValueError(
-                f"expected 2-32 lower-case letters, digits or hyphens, starting with a letter, got {value!r}"
-            )
-        return value
+        return _sagemaker_name(value)  # the stricter rule for new projects needs `original` (RoadwayConfig)
 
     def stage(self, name: StageName) -> ProjectStage | None:
         """The project in a receiving stage; None in dev, where nothing is served."""
@@ -537,7 +536,8 @@ class RoadwayConfig(_Strict):
                 if isinstance(settings, dict) and key in settings:
                     raise ValueError(
                         f"stages.{stage}.{key}: moved under projects[].stages.{stage}.{key} (each project has its "
-                        "own); see CHANGELOG.md, issue 15"
+                        "own; a road's model from before projects is one project with original: true); see "
+                        "CHANGELOG.md, issue 15"
                     )
         return data
 
@@ -585,6 +585,20 @@ class RoadwayConfig(_Strict):
             if user.team not in teams:
                 raise ValueError(
                     f"data_scientists[{index}].team: {user.team!r} is not a team; expected one of {', '.join(teams)}"
+                )
+        for index, project in enumerate(self.projects):
+            if project.original:
+                continue  # it keeps the group it had
+            if not _TEAM_NAME.match(project.name):
+                raise ValueError(
+                    f"projects[{index}].name: expected 2-32 lower-case letters, digits or hyphens, starting with a "
+                    f"letter, got {project.name!r} (only the original project keeps a group name outside this rule)"
+                )
+            if "serving" in project.name.split("-"):
+                raise ValueError(
+                    f"projects[{index}].name: {project.name!r} holds the word serving, which would make another "
+                    "project's serving stack name begin its own (and policies that name one by prefix reach the "
+                    "other); choose another name"
                 )
         projects = [project.name for project in self.projects]
         twice = sorted({name for name in projects if projects.count(name) > 1})

@@ -80,9 +80,7 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
                 )
                 for serving in sorted(json.loads(env["PROJECTS"]).values()):
                     deployer = env["SERVING_DEPLOY_ROLE_ARN"].split("/")[-1].replace("{stack}", serving)
-                    out.append(
-                        f'  "{stack}" -> "{serving}" [label="update ModelPackageArn\\n(via {deployer})"];'
-                    )
+                    out.append(f'  "{stack}" -> "{serving}" [label="update ModelPackageArn\\n(via {deployer})"];')
     for stack in templates:
         if stack.endswith("-studio"):
             out.append(f'  "{stack}" -> "{stack.replace("-studio", "-platform")}" [label="train, register"];')

@@ -204,7 +204,11 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
             ("people stack", names.people_stack(index), STACK_NAME, "CloudFormation")
             for index in range(config.studio.people_stacks)
         ),
-        *(("team budget", names.budget("dev", team.name), BUDGET_NAME, "AWS Budgets") for team in config.teams),
+        *(
+            ("team budget", names.budget(stage, team.name), BUDGET_NAME, "AWS Budgets")
+            for team in config.teams
+            for stage in STAGE_NAMES
+        ),
     ]
     for stage in STAGE_NAMES:
         found += [

@@ -114,12 +114,13 @@ class PlatformStack(Stack):
         )
         for email in stage_config.alarm_emails:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
-        # Spend: the account's, and in dev (where the teams' notebooks and jobs run) each team's.
-        team_budgets = (
-            [(team, config.budget_emails(team.name)) for team in config.teams if team.monthly_budget_usd]
-            if stage == "dev"
-            else []
-        )
+        # Spend: the account's, and each team's where it spends: in dev (its notebooks and jobs), and in test and
+        # prod where it owns a project (its serving stacks carry its tag).
+        team_budgets = [
+            (team, config.budget_emails(team.name))
+            for team in config.teams
+            if team.monthly_budget_usd and (stage == "dev" or config.projects_of(team.name))
+        ]
         if stage_config.monthly_budget_usd or team_budgets:
             self.spend = SpendAlerts(
                 self,
@@ -247,18 +248,19 @@ class PlatformStack(Stack):
         (or Model Monitor's job) and the owning team read or delete them; a bucket-policy Deny binds everyone else,
         administrators included.
 
-        Each endpoint captures under ``data-capture/<endpoint>/``. The Roadway roles are named by pattern (every
-        project's; each role's own policy holds it to its endpoint's prefix), so the policy stays one size however
-        many projects capture; a team's readers are held to their own projects' prefixes by a Deny of their own."""
-        every = names.every_model()
+        Each endpoint captures under ``data-capture/<endpoint>/``. The Deny names each capturing project's endpoint
+        and watching roles exactly (a pattern would admit a role an administrator creates to match it; each role's
+        own policy holds it to its endpoint's prefix); a team's readers are held to their own projects' prefixes
+        by a Deny of their own."""
         readers = sorted({reader for _, serving in capturing for reader in serving.capture_readers})
-        # The watching jobs of the engines in use here (each job's own policy holds it to its endpoint's prefix).
-        engines = {serving.monitoring.engine for _, serving in capturing if serving.monitoring is not None}
-        jobs = [
-            names.role_arn(self.account, role)
-            for engine, role in (("roadway", every.drift_role(stage)), ("model-monitor", every.monitor_role(stage)))
-            if engine in engines
-        ]
+        jobs, endpoints = [], []
+        for project, serving in capturing:
+            model = names.model(project)
+            endpoints.append(names.role_arn(self.account, model.serving_role(stage)))
+            if serving.monitoring is not None:
+                engine = serving.monitoring.engine
+                job = model.monitor_role(stage) if engine == "model-monitor" else model.drift_role(stage)
+                jobs.append(names.role_arn(self.account, job))
         for project, serving in capturing:
             endpoint = names.model(project).endpoint(stage)
             self.data_bucket.add_lifecycle_rule(
@@ -269,9 +271,9 @@ class PlatformStack(Stack):
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )
         captures = self.data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
-        writers = [names.role_arn(self.account, every.serving_role(stage)), *readers]
+        writers = [*endpoints, *readers]
         self.data_bucket.add_to_resource_policy(
-            deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, [*jobs, *readers], "ArnNotLike")
+            deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, [*jobs, *readers])
         )
         self.data_bucket.add_to_resource_policy(
             deny_all_but("OnlyTheEndpointAndTheTeamWriteCaptures", ["s3:PutObject"], captures, writers)

@@ -11,8 +11,8 @@ from constructs import Construct
 from promote_model.artifacts import evidence_prefix
 from promote_model.settings import GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
 
-from roadway.config import Project, RoadwayConfig, StageName
-from roadway.naming import Names, serving_deployer
+from roadway.config import Project, ProjectStage, RoadwayConfig, StageName
+from roadway.naming import ModelNames, Names, serving_deployer
 from roadway.sagemaker_images import image_accounts
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
@@ -70,6 +70,14 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         # A rejection here through this role is an emergency withdrawal of the served package.
         Env.BREAK_GLASS_ROLE: names.break_glass_role(stage),
     }
+
+
+def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -> list[str]:
+    """The roles a project's serving stack passes to SageMaker: the endpoint's, and Model Monitor's where it
+    watches."""
+    monitoring = at.serving.monitoring
+    watched = monitoring is not None and monitoring.engine == "model-monitor"
+    return [model.serving_role(stage), *([model.monitor_role(stage)] if watched else [])]
 
 
 def drift_role_arn(config: RoadwayConfig, stage: StageName, project: Project) -> str | None:
@@ -188,6 +196,8 @@ class PromotionStack(Stack):
                     deployer_role_name=model.serving_deploy_role(stage),
                     serving_stack_name=model.serving_stack(stage),
                     endpoint_name=model.endpoint(stage),
+                    schedule_name=model.monitoring_schedule(stage),
+                    serving_roles=[names.role_arn(account, role) for role in handed_to_sagemaker(model, stage, at)],
                     data_key=shared.data_key,
                     hardened=None if at.serving.serverless else platform.network,
                     drift_role_arn=drift_role_arn(config, stage, project),

@@ -39,9 +39,17 @@ class Gate:
         if not isinstance(values, dict) or set(values) != {"rmse_log_max", "max_regression_pct"}:
             raise UnreadableGate(f"{GATE_OUTPUT} is {text[:80]!r}, expected rmse_log_max and max_regression_pct")
         for name, value in values.items():
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise UnreadableGate(f"{GATE_OUTPUT}.{name} is {value!r}, expected a number or null")
-        return cls(values["rmse_log_max"], values["max_regression_pct"])
+            # NaN and Infinity parse as numbers but compare false with everything: they would open the gate.
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
+                raise UnreadableGate(f"{GATE_OUTPUT}.{name} is {value!r}, expected a finite number or null")
+        rmse_log_max, max_regression_pct = values["rmse_log_max"], values["max_regression_pct"]
+        if rmse_log_max is not None and rmse_log_max <= 0:
+            raise UnreadableGate(f"{GATE_OUTPUT}.rmse_log_max is {rmse_log_max!r}, expected above 0")
+        if max_regression_pct is not None and not 0 <= max_regression_pct <= 100:
+            raise UnreadableGate(f"{GATE_OUTPUT}.max_regression_pct is {max_regression_pct!r}, expected 0 to 100")
+        return cls(rmse_log_max, max_regression_pct)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,10 @@ class PromotionSource(Construct):
                     resources=[self._pipeline_executions_arn],
                 ),
                 iam.PolicyStatement(
-                    sid="ReadTheSeal", actions=["dynamodb:GetItem"], resources=[self._ledger.table_arn]
+                    sid="ReadTheSeal",  # of this group's packages only: the ledger is keyed by package ARN
+                    actions=["dynamodb:GetItem"],
+                    resources=[self._ledger.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [packages_arn]}},
                 ),
                 iam.PolicyStatement(
                     sid="DecryptTheSealThroughDynamoDb",

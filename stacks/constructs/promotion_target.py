@@ -202,6 +202,8 @@ class PromotionTarget(Construct):
         deployer_role_name: str,
         serving_stack_name: str,
         endpoint_name: str,
+        schedule_name: str,
+        serving_roles: list[str],
         data_key: kms.IKey,
         hardened: IsolatedNetwork | None,
         drift_role_arn: str | None = None,
@@ -211,7 +213,13 @@ class PromotionTarget(Construct):
 
         ``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
         instance-backed project must use; None for a serverless one, which SageMaker cannot isolate.
-        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline."""
+        ``serving_roles``: the ARNs of the roles the serving stack hands SageMaker (the endpoint's, Model Monitor's).
+        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline.
+
+        Every name here is the project's exactly, but for what CloudFormation generates: models, endpoint configs
+        and job definitions (``*``, shared by every project's deployer, which only CloudFormation assumes, only
+        through the promoter, only with the stack's own template), and the drift job's function, schedule and
+        layer (``<serving stack>-*``; no project's serving stack name begins another's, roadway/config.py)."""
         stack = Stack.of(self)
         region, account = stack.region, stack.account
         deployer = iam.Role(
@@ -225,8 +233,7 @@ class PromotionTarget(Construct):
         def sm(resource: str) -> str:
             return f"arn:aws:sagemaker:{region}:{account}:{resource}"
 
-        serving_roles = f"arn:aws:iam::{account}:role/{serving_stack_name}-*"
-        schedules = sm(f"monitoring-schedule/{endpoint_name}-*")
+        schedules = sm(f"monitoring-schedule/{schedule_name}")
         deployer_policy = iam.ManagedPolicy(
             scope,
             "ServingDeployerPolicy",
@@ -271,7 +278,7 @@ class PromotionTarget(Construct):
                 iam.PolicyStatement(
                     sid="PassServingRoles",
                     actions=["iam:PassRole"],
-                    resources=[serving_roles],
+                    resources=serving_roles,
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 ),
                 *self._drift_job(region, account, serving_stack_name, drift_role_arn),
@@ -310,17 +317,10 @@ class PromotionTarget(Construct):
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, sm(r))}]": generated
                     for r in ("model/*", "endpoint-config/*", "data-quality-job-definition/*")
                 },
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, schedules)}]": (
-                    "The endpoint's own monitoring schedule only."
-                ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Versions of the project's group here: a model is created from whichever version is promoted."
                 ),
                 **self._drift_job_reasons(region, account, serving_stack_name, drift_role_arn),
-                f"AwsSolutions-IAM5[Resource::{serving_roles}]": (
-                    "Roles of the serving stack only (CloudFormation prefixes generated role names with the stack "
-                    "name), passed to SageMaker only."
-                ),
                 "AwsSolutions-IAM5[Resource::*]": (
                     "Application Auto Scaling, alarm and VPC describe actions support no resource scope."
                 ),

@@ -431,6 +431,9 @@ def test_a_second_project_is_one_entry(raw: dict[str, Any]) -> None:
         (lambda raw: second_project(raw, team="forecasting"), "projects[1].team: 'forecasting' is not a team"),
         (lambda raw: second_project(raw).update(original=True), "projects: house-price, churn are all original"),
         (lambda raw: second_project(raw, name="Churn"), "projects[1].name: expected 2-32 lower-case letters"),
+        (lambda raw: second_project(raw, name="a-serving-b"), "projects[1].name: 'a-serving-b' holds the word serving"),
+        (lambda raw: second_project(raw, name="serving"), "projects[1].name: 'serving' holds the word serving"),
+        (lambda raw: second_project(raw, name="has space"), "projects[1].name: expected 1-63 letters, digits"),
         (lambda raw: raw.update(projects=[]), "projects: List should have at least 1 item"),
         (lambda raw: raw.pop("projects"), "projects: required but missing"),
         (lambda raw: raw["projects"][0]["stages"].pop("prod"), "projects[0].stages.prod: required but missing"),
@@ -449,9 +452,19 @@ def test_a_config_from_before_projects_says_where_each_key_went(raw: dict[str, A
     old = copy.deepcopy(raw)
     old["stages"]["prod"]["serving"] = raw["projects"][0]["stages"]["prod"]["serving"]
     assert error_of(old) == (
-        "roadway.yaml: stages.prod.serving: moved under projects[].stages.prod.serving (each project has its own); "
-        "see CHANGELOG.md, issue 15"
+        "roadway.yaml: stages.prod.serving: moved under projects[].stages.prod.serving (each project has its own; a "
+        "road's model from before projects is one project with original: true); see CHANGELOG.md, issue 15"
     )
     old = copy.deepcopy(raw)
     old["stages"]["test"]["promotion_gate"] = {"rmse_log_max": 0.1}
     assert "stages.test.promotion_gate: moved under projects[].stages.test.promotion_gate" in error_of(old)
+
+
+def test_the_original_project_keeps_the_group_name_it_had(raw: dict[str, Any]) -> None:
+    """A road from before projects may have named its group by SageMaker's rule alone (upper case, up to 63): as
+    the original project it keeps that name, and so its group and endpoint; a new project may not."""
+    raw["projects"][0]["name"] = "HousePrice"
+    assert parse_config(raw).projects[0].name == "HousePrice"
+    del raw["projects"][0]["original"]
+    assert error_of(raw).startswith("roadway.yaml: projects[0].name: expected 2-32 lower-case letters")
+    assert "only the original project keeps a group name outside this rule" in error_of(raw)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
-from roadway.config import STAGE_NAMES, RoadwayConfig
+from roadway.config import STAGE_NAMES, RoadwayConfig, parse_config
 from tests.conftest import Synth
 
 PLATFORMS = [f"roadway-{stage}-platform" for stage in STAGE_NAMES]
@@ -204,21 +205,30 @@ def test_the_account_budget_alerts_the_alarm_topic_which_budgets_may_use(
     assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": config.stage(stage).account}}
 
 
-def test_each_team_has_a_budget_of_its_tagged_spend_in_dev(synth: Synth, config: RoadwayConfig) -> None:
-    budgets = {
-        b["Properties"]["Budget"]["BudgetName"]: b["Properties"]
-        for b in synth.resources("roadway-dev-platform", "AWS::Budgets::Budget").values()
-    }
-    for team in config.teams:
-        budget = budgets[f"roadway-dev-team-{team.name}"]
-        assert budget["Budget"]["CostFilters"] == {"TagKeyValue": [f"user:roadway:team${team.name}"]}
-        assert budget["Budget"]["BudgetLimit"]["Amount"] == team.monthly_budget_usd
-        for n in budget["NotificationsWithSubscribers"]:
-            emails = [s["Address"] for s in n["Subscribers"] if s["SubscriptionType"] == "EMAIL"]
-            assert emails == config.budget_emails(team.name) and emails
-    for stage in ("test", "prod"):  # no team's resources carry its tag there yet
+def test_each_team_has_a_budget_of_its_tagged_spend_where_it_spends(synth: Synth, config: RoadwayConfig) -> None:
+    """In dev, every team with a budget (its notebooks and jobs); in test and prod, the teams that own a project
+    there (its serving stacks carry the team's tag)."""
+    for stage in ("dev", "test", "prod"):
+        budgets = {
+            b["Properties"]["Budget"]["BudgetName"]: b["Properties"]
+            for b in synth.resources(f"roadway-{stage}-platform", "AWS::Budgets::Budget").values()
+        }
+        for team in config.teams:
+            budget = budgets[f"roadway-{stage}-team-{team.name}"]
+            assert budget["Budget"]["CostFilters"] == {"TagKeyValue": [f"user:roadway:team${team.name}"]}
+            assert budget["Budget"]["BudgetLimit"]["Amount"] == team.monthly_budget_usd
+            for n in budget["NotificationsWithSubscribers"]:
+                emails = [s["Address"] for s in n["Subscribers"] if s["SubscriptionType"] == "EMAIL"]
+                assert emails == config.budget_emails(team.name) and emails
+
+
+def test_a_team_that_owns_no_project_has_no_budget_in_test_or_prod(synth_with: Any, config: RoadwayConfig) -> None:
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    raw["teams"].append({"name": "research", "monthly_budget_usd": 100})
+    variant = synth_with(parse_config(raw))
+    for stage, expected in (("dev", True), ("test", False), ("prod", False)):
         names = [
             b["Properties"]["Budget"]["BudgetName"]
-            for b in synth.resources(f"roadway-{stage}-platform", "AWS::Budgets::Budget").values()
+            for b in variant.resources(f"roadway-{stage}-platform", "AWS::Budgets::Budget").values()
         ]
-        assert names == [f"roadway-{stage}-account"]
+        assert (f"roadway-{stage}-team-research" in names) is expected, stage

@@ -5,6 +5,7 @@ routes by project, and each project's people and roles reach only their own proj
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from promote_model.settings import Settings
@@ -121,6 +122,11 @@ def test_each_projects_deployer_changes_only_its_own_endpoint(
         assert iam.allowed(statements, "iam:PassRole", role(mine), to_sagemaker)
         assert not iam.allowed(statements, "iam:PassRole", role(theirs), to_sagemaker)
         assert not iam.allowed(statements, "sagemaker:DescribeModelPackage", package(PROD, theirs.model_package_group))
+        schedule = lambda name: f"arn:aws:sagemaker:eu-west-1:{PROD}:monitoring-schedule/{name}"  # noqa: E731
+        assert iam.allowed(statements, "sagemaker:UpdateMonitoringSchedule", schedule(mine.monitoring_schedule("prod")))
+        # Another project's schedule, even one whose endpoint name begins with this one's (house-price-eu).
+        for other_schedule in (theirs.monitoring_schedule("prod"), f"{mine.endpoint('prod')}-eu-data-quality"):
+            assert not iam.allowed(statements, "sagemaker:DeleteMonitoringSchedule", schedule(other_schedule))
 
 
 def test_each_projects_reader_reads_only_its_own_group(
@@ -133,6 +139,11 @@ def test_each_projects_reader_reads_only_its_own_group(
         statements = iam.role_statements(template, iam.role_named(template, reader))
         assert iam.allowed(statements, "sagemaker:DescribeModelPackage", package(DEV, mine))
         assert not iam.allowed(statements, "sagemaker:DescribeModelPackage", package(DEV, theirs))
+        # Its own packages' seals in the ledger (keyed by package ARN), not another project's.
+        ledger = "<LedgerTable9343E4AA.Arn>"
+        seal_of = lambda group: {"dynamodb:LeadingKeys": [package(DEV, group)]}  # noqa: E731
+        assert iam.allowed(statements, "dynamodb:GetItem", ledger, seal_of(mine))
+        assert not iam.allowed(statements, "dynamodb:GetItem", ledger, seal_of(theirs))
 
 
 def test_a_teams_reader_touches_only_its_own_projects_captures(two_projects_synth: Synth) -> None:
@@ -200,3 +211,37 @@ def test_the_announcement_names_every_project_and_nothing_else(two_projects_synt
     ]
     assert rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"] == ["churn", "house-price"]
     assert json.dumps(rule["Properties"]["EventPattern"]["account"]) == json.dumps([DEV])
+
+
+def registry_schema(type_name: str, region: str = "eu-west-1") -> dict[str, Any]:
+    """CloudFormation's resource schema of ``type_name`` as cfn-lint ships it (the registry's own description of
+    which properties an update may change in place)."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    digest = json.loads((schemas / "providers" / f"{region}.json").read_text())[type_name]
+    return dict(json.loads((schemas / "resources" / f"{digest}.json").read_text()))
+
+
+def test_retagging_the_original_projects_serving_stacks_replaces_nothing(
+    synth: Synth, model_monitor_synth: Synth
+) -> None:
+    """The upgrade gives the original project's serving stacks the tags roadway:project=<model> and roadway:team;
+    CloudFormation applies stack tags to every taggable resource. Each resource type there takes a tag change in
+    place, but for Model Monitor's job definition, whose tags are create-only and which every promotion replaces
+    anyway (its baseline URIs are create-only too)."""
+    types = {
+        resource["Type"]
+        for templates in (synth.templates, model_monitor_synth.templates)
+        for stack in ("roadway-test-serving", "roadway-prod-serving")
+        for resource in templates[stack]["Resources"].values()
+        if resource["Type"].startswith("AWS::")
+    }
+    replaced_by_tags = set()
+    for type_name in sorted(types):
+        tagging = registry_schema(type_name).get("tagging") or {}
+        if tagging.get("taggable", True) and tagging.get("tagUpdatable") is False:
+            replaced_by_tags.add(type_name)
+    assert replaced_by_tags == {"AWS::SageMaker::DataQualityJobDefinition"}
+    job = registry_schema("AWS::SageMaker::DataQualityJobDefinition")
+    assert "/properties/DataQualityBaselineConfig" in job["createOnlyProperties"], "a promotion replaces it anyway"

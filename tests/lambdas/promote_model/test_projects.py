@@ -93,9 +93,14 @@ def test_an_event_of_a_group_that_is_no_project_is_ignored_with_the_projects_nam
         (None, "no PromotionGate output"),
         ("0.12", "PromotionGate is '0.12', expected rmse_log_max and max_regression_pct"),
         ('{"rmse_log_max": 0.1}', "expected rmse_log_max and max_regression_pct"),
-        ('{"rmse_log_max": "0.1", "max_regression_pct": null}', "PromotionGate.rmse_log_max is '0.1'"),
+        ('{"rmse_log_max": "0.1", "max_regression_pct": null}', "PromotionGate.rmse_log_max is '0.1', expected a"),
         ('{"rmse_log_max": true, "max_regression_pct": null}', "PromotionGate.rmse_log_max is True"),
         ("{not json", "PromotionGate is not JSON"),
+        # NaN and Infinity are JSON to Python, and compare false with every metric: they would open the gate.
+        ('{"rmse_log_max": NaN, "max_regression_pct": null}', "PromotionGate.rmse_log_max is nan, expected a finite"),
+        ('{"rmse_log_max": 0.1, "max_regression_pct": Infinity}', "max_regression_pct is inf, expected a finite"),
+        ('{"rmse_log_max": -1, "max_regression_pct": null}', "PromotionGate.rmse_log_max is -1, expected above 0"),
+        ('{"rmse_log_max": 0.1, "max_regression_pct": 101}', "max_regression_pct is 101, expected 0 to 100"),
     ],
 )
 def test_a_gate_the_stack_does_not_state_is_unreadable_never_open(output: str | None, reason: str) -> None:
