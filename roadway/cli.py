@@ -32,6 +32,7 @@ from botocore.exceptions import (
 )
 from drift_monitor.settings import LATEST_REPORT
 from promote_model.artifacts import artifact_name
+from promote_model.events import package_group
 from promote_model.ledger import Ledger
 from promote_model.promotion import DIGEST_KEY
 from promote_model.seal import SEALED
@@ -187,12 +188,6 @@ def projects(road: Road, name: str | None) -> list[Project]:
     return [road.config.project_named(name)]
 
 
-def group_of(arn: str) -> str:
-    """The (lower-case) group of a package ARN: ``...:model-package/<group>/<version>``."""
-    parts = arn.split(":model-package/", 1)
-    return parts[1].split("/", 1)[0] if len(parts) == 2 else ""
-
-
 def status(road: Road, project_name: str | None = None) -> list[dict[str, Any]]:
     """One row per project and stage (all projects, or ``project_name``'s)."""
     rows = []
@@ -225,7 +220,7 @@ def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
             for e in road.ledger(stage)
             if e.get("target_stage") == stage
             and e.get("outcome") != "sealed"
-            and group_of(str(e.get("source_arn", ""))) == project.name.lower()
+            and package_group(str(e.get("source_arn", ""))) == project.name.lower()
         ]
         if into:
             last = into[-1]
@@ -404,7 +399,7 @@ def resolve(road: Road, reference: str, project_name: str | None = None) -> str:
                 f"({', '.join(project.name for project in chosen)})"
             )
         account = road.config.stage(stage).account  # type: ignore[arg-type]
-        return road.names.model(chosen[0]).model_packages_arn(account).replace("*", match["version"])
+        return road.names.model(chosen[0]).model_package_arn(account, match["version"])
     if reference.startswith("arn:aws") and ":model-package/" in reference:
         return reference
     raise CliError(f"expected a model package ARN or stage:version (like prod:3), got {reference!r}")

@@ -170,6 +170,10 @@ class ModelNames:
         """Model Monitor's job role (``engine: model-monitor``): it reads captured requests too."""
         return f"{self.serving_stack(stage)}-model-monitor"
 
+    def watch_role(self, stage: StageName, engine: str) -> str:
+        """The role of the job that watches the endpoint under ``engine``: Model Monitor's, or Roadway's drift job."""
+        return self.monitor_role(stage) if engine == "model-monitor" else self.drift_role(stage)
+
     def endpoint(self, stage: StageName) -> str:
         """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
         return f"{self.project}-{stage}-{self.model_package_group}"
@@ -181,9 +185,13 @@ class ModelNames:
     def model_package_group_arn(self, account: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
 
+    def model_package_arn(self, account: str, version: int | str) -> str:
+        """One version in the group (SageMaker lower-cases the group name in package ARNs)."""
+        return f"arn:aws:sagemaker:{self.region}:{account}:model-package/{self.model_package_group.lower()}/{version}"
+
     def model_packages_arn(self, account: str) -> str:
-        """Every version in the group (SageMaker lower-cases the group name in package ARNs)."""
-        return f"arn:aws:sagemaker:{self.region}:{account}:model-package/{self.model_package_group.lower()}/*"
+        """Every version in the group."""
+        return self.model_package_arn(account, "*")
 
 
 def people_stack_index(user_name: str, stacks: int) -> int:

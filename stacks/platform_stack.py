@@ -253,16 +253,11 @@ class PlatformStack(Stack):
         own policy holds it to its endpoint's prefix); a team's readers are held to their own projects' prefixes
         by a Deny of their own."""
         readers = sorted({reader for _, serving in capturing for reader in serving.capture_readers})
-        jobs, endpoints = [], []
+        jobs, endpoint_roles = [], []
+        endpoints_of: dict[str, list[str]] = {}  # a team's reader -> the endpoints of its projects
         for project, serving in capturing:
             model = names.model(project)
-            endpoints.append(names.role_arn(self.account, model.serving_role(stage)))
-            if serving.monitoring is not None:
-                engine = serving.monitoring.engine
-                job = model.monitor_role(stage) if engine == "model-monitor" else model.drift_role(stage)
-                jobs.append(names.role_arn(self.account, job))
-        for project, serving in capturing:
-            endpoint = names.model(project).endpoint(stage)
+            endpoint = model.endpoint(stage)
             self.data_bucket.add_lifecycle_rule(
                 id="CapturedRequestsExpire" if project.original else f"CapturedRequestsExpire-{project.name}",
                 prefix=f"{CAPTURE_PREFIX}/{endpoint}/",
@@ -270,34 +265,37 @@ class PlatformStack(Stack):
                 noncurrent_version_expiration=Duration.days(1),
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )
+            endpoint_roles.append(names.role_arn(self.account, model.serving_role(stage)))
+            if serving.monitoring is not None:
+                jobs.append(names.role_arn(self.account, model.watch_role(stage, serving.monitoring.engine)))
+            for reader in serving.capture_readers:
+                endpoints_of.setdefault(reader, []).append(endpoint)
         captures = self.data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/*")
-        writers = [*endpoints, *readers]
         self.data_bucket.add_to_resource_policy(
             deny_all_but("OnlyTheWatchAndTheTeamReadCaptures", CAPTURE_READS, captures, [*jobs, *readers])
         )
         self.data_bucket.add_to_resource_policy(
-            deny_all_but("OnlyTheEndpointAndTheTeamWriteCaptures", ["s3:PutObject"], captures, writers)
+            deny_all_but(
+                "OnlyTheEndpointAndTheTeamWriteCaptures", ["s3:PutObject"], captures, [*endpoint_roles, *readers]
+            )
         )
-        # A team's reader touches, in this bucket (captures and drift reports), only its own projects' objects.
-        own: dict[str, list[str]] = {}
-        for project, serving in capturing:
-            endpoint = names.model(project).endpoint(stage)
-            for reader in serving.capture_readers:
-                own.setdefault(reader, []).extend(
-                    self.data_bucket.arn_for_objects(f"{prefix}/{endpoint}/*")
-                    for prefix in (CAPTURE_PREFIX, REPORTS_PREFIX)
-                )
-        by_prefixes: dict[tuple[str, ...], list[str]] = {}
-        for reader, prefixes in own.items():
-            by_prefixes.setdefault(tuple(prefixes), []).append(reader)
-        for index, (prefixes, principals) in enumerate(sorted(by_prefixes.items())):
+        # A team's reader touches, in this bucket (captures and drift reports), only its own projects' objects:
+        # one Deny per set of projects, naming the readers that share it.
+        readers_of: dict[tuple[str, ...], list[str]] = {}
+        for reader, endpoints in endpoints_of.items():
+            readers_of.setdefault(tuple(endpoints), []).append(reader)
+        for index, (endpoints, principals) in enumerate(sorted(readers_of.items())):
             self.data_bucket.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"ReadersTouchOnlyTheirProjectsObjects{index}",
                     effect=iam.Effect.DENY,
                     principals=[iam.AnyPrincipal()],
                     actions=[*CAPTURE_READS, "s3:PutObject"],
-                    not_resources=list(prefixes),
+                    not_resources=[
+                        self.data_bucket.arn_for_objects(f"{prefix}/{endpoint}/*")
+                        for endpoint in endpoints
+                        for prefix in (CAPTURE_PREFIX, REPORTS_PREFIX)
+                    ],
                     conditions={"ArnLike": {"aws:PrincipalArn": principals if len(principals) > 1 else principals[0]}},
                 )
             )

@@ -75,18 +75,14 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
 def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -> list[str]:
     """The roles a project's serving stack passes to SageMaker: the endpoint's, and Model Monitor's where it
     watches."""
-    monitoring = at.serving.monitoring
-    watched = monitoring is not None and monitoring.engine == "model-monitor"
-    return [model.serving_role(stage), *([model.monitor_role(stage)] if watched else [])]
+    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
+    return [model.serving_role(stage), *([model.watch_role(stage, engine)] if engine == "model-monitor" else [])]
 
 
-def drift_role_arn(config: RoadwayConfig, stage: StageName, project: Project) -> str | None:
+def drift_role(model: ModelNames, stage: StageName, at: ProjectStage) -> str | None:
     """The drift job's role where Roadway's engine watches the project's endpoint: promotions update that job."""
-    at = project.stage(stage)
-    if at is None or at.serving.monitoring is None or at.serving.monitoring.engine != "roadway":
-        return None
-    names = Names.of(config)
-    return names.role_arn(config.stage(stage).account, names.model(project).drift_role(stage))
+    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
+    return model.watch_role(stage, engine) if engine == "roadway" else None
 
 
 class PromotionStack(Stack):
@@ -189,6 +185,7 @@ class PromotionStack(Stack):
                 model = names.model(project)
                 at = project.stage(stage)
                 assert at is not None  # every receiving stage serves every project
+                drift = drift_role(model, stage, at)
                 self.target.add_project(
                     project_scope(self.target, project),
                     group_name=model.model_package_group,
@@ -200,7 +197,7 @@ class PromotionStack(Stack):
                     serving_roles=[names.role_arn(account, role) for role in handed_to_sagemaker(model, stage, at)],
                     data_key=shared.data_key,
                     hardened=None if at.serving.serverless else platform.network,
-                    drift_role_arn=drift_role_arn(config, stage, project),
+                    drift_role_arn=names.role_arn(account, drift) if drift else None,
                 )
 
 

@@ -131,7 +131,7 @@ class ServingStack(Stack):
                     self,
                     "Monitor",
                     region=config.region,
-                    role_name=model.monitor_role(stage),
+                    role_name=model.watch_role(stage, monitoring.engine),
                     schedule_name=model.monitoring_schedule(stage),
                     **common,
                 )
@@ -139,7 +139,7 @@ class ServingStack(Stack):
                 self.monitor = DriftMonitor(
                     self,
                     "DriftMonitor",
-                    role_name=model.drift_role(stage),
+                    role_name=model.watch_role(stage, monitoring.engine),
                     layer_name=model.drift_layer(stage),
                     package_arn=package.value_as_string,
                     ops_key=ops_key,

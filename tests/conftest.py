@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
     raw = config.model_dump(mode="json", exclude_unset=True)
     raw["teams"].append({"name": "retention", "monthly_budget_usd": 300, "budget_emails": ["retention@example.com"]})
     raw["data_scientists"].append({"user_name": "chen-wei", "team": "retention", "email": "chen.wei@example.com"})
-    churn = json.loads(json.dumps(raw["projects"][0]))
+    churn = copy.deepcopy(raw["projects"][0])
     churn.update(name="churn", team="retention")
     churn.pop("original", None)
     churn["stages"]["prod"]["serving"]["capture_readers"] = [SECOND_TEAM_READER]

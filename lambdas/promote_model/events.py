@@ -24,6 +24,12 @@ class Malformed(Exception):
     """An event that claims to be an approval but cannot be read; it goes to the dead-letter queue."""
 
 
+def package_group(arn: str) -> str | None:
+    """The (lower-case) group of a versioned model package ARN; None for anything else."""
+    match = _PACKAGE_ARN.match(arn)
+    return match.group(3) if match else None
+
+
 @dataclass(frozen=True)
 class Approval:
     """What the event claims. Who approved is read from the registry, never from here (see identity.py)."""

@@ -341,7 +341,7 @@ class PromotionTarget(Construct):
             "BreakGlassWithdrawals",
             description=f"Rejections in {group_name} here: the promoter withdraws the package if it is served",
             event_pattern=package_state_change(account, group_name, "Rejected"),
-            targets=[self._promoter.work_for(group_name)],
+            targets=[work],
         )
         return deployer
 

@@ -10,6 +10,7 @@ import pytest
 from drift_monitor import job
 from drift_monitor.job import Window
 from drift_monitor.settings import Settings
+from promote_model.events import package_group
 from promote_model.handler import handler
 
 from roadway import cli
@@ -296,4 +297,4 @@ def test_a_stage_version_on_a_road_of_several_projects_needs_the_project(two_pro
     with pytest.raises(cli.CliError, match=r"prod:3: which project's\? name one with --project \(house-price, churn\)"):
         cli.resolve(two, "prod:3")
     assert cli.resolve(two, "prod:3", "churn") == "arn:aws:sagemaker:eu-west-1:333333333333:model-package/churn/3"
-    assert cli.group_of(cli.resolve(two, "test:1", "house-price")) == "house-price"
+    assert package_group(cli.resolve(two, "test:1", "house-price")) == "house-price"
