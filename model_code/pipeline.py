@@ -1,15 +1,19 @@
 """The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, check the metric, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
-    python -m model_code.pipeline upsert --role-arn ARN --job-role-arn ARN --bucket BUCKET --subnet ID [--subnet ID] \
-        --security-group ID --volume-kms-key KEY_ARN
-    python -m model_code.pipeline start
+    python -m model_code.pipeline upsert --group GROUP --team TEAM --role-arn ARN --job-role-arn ARN \
+        --bucket BUCKET --subnet ID [--subnet ID] --security-group ID --volume-kms-key KEY_ARN
+    python -m model_code.pipeline start --group GROUP --team TEAM ...
 
-Every job runs inside the dev VPC's subnets (the Studio roles may create no other), so ``upsert`` wants the
-``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s outputs, and its two roles
-(``PipelineRoleArn``, ``PipelineJobRoleArn``): Pipelines runs as the first, every step's job as the second, the
-only principal that may write ``pipelines/`` in the artifact bucket. Each execution writes its outputs under
-``pipelines/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such folder.
+One pipeline per project (``--group``, its model package group), named ``roadway-<group>``, which only the
+project's team may create, run and follow. Every job runs inside the dev VPC's subnets (the Studio roles may
+create no other), so ``upsert`` wants the ``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s
+outputs, and the project's two roles (outputs ``PipelineRoleArn<Project>``, ``PipelineJobRoleArn<Project>``):
+Pipelines runs as the first, every step's job as the second, the only principal that may write the project's
+evidence folder ``pipelines/<group>/`` in the artifact bucket. Each execution writes its outputs under
+``pipelines/<group>/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such
+folder of its own project. Every job carries the team's ``roadway:team`` tag (the pipeline role may start no
+other), and the code the SDK uploads goes to the team's folder, ``teams/<team>/``.
 
 The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
 runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
@@ -35,6 +39,10 @@ PROFILER_DIR = HERE.parent / "lambdas" / "drift_monitor"
 ENGINES = ("roadway", "model-monitor")
 # The artifact bucket's evidence prefix (lambdas/promote_model/artifacts.py PIPELINE_PREFIX; a test holds them equal).
 EVIDENCE_PREFIX = "pipelines"
+# A team's folder in the buckets, and the tags its jobs carry (roadway/naming.py; a test holds them equal).
+TEAMS_PREFIX = "teams"
+TEAM_TAG = "roadway:team"
+PROJECT_TAG = "roadway:project"
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class PipelineSettings:
     job_role_arn: str = "arn:aws:iam::111111111111:role/roadway-dev-pipeline-jobs"
     bucket: str = "roadway-dev-pipeline"
     group: str = "house-price"
-    name: str = "roadway-house-price"
+    team: str = "pricing"
+    road: str = "roadway"
     instance_type: str = "ml.m5.large"
     subnets: list[str] = field(default_factory=list)
     security_groups: list[str] = field(default_factory=list)
@@ -53,6 +62,26 @@ class PipelineSettings:
     monitoring_engine: str = "roadway"
     """Who computes the drift baseline: Roadway's profiler (every account), or Model Monitor's analyzer (only
     accounts that have Model Monitor). Match prod's ``serving.monitoring.engine``."""
+
+    @property
+    def name(self) -> str:
+        """The project's pipeline, the one name its team may create and run (roadway/naming.py, ModelNames)."""
+        return f"{self.road}-{self.group}".lower()
+
+    @property
+    def evidence_prefix(self) -> str:
+        """The project's evidence folder: only its job role writes there."""
+        return f"{EVIDENCE_PREFIX}/{self.group}"
+
+    @property
+    def team_folder(self) -> str:
+        """The team's folder: its data, and the code the SDK uploads; the job role reads it."""
+        return f"{TEAMS_PREFIX}/{self.team}"
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        """On every job: the team's tag is what its budget counts and what its members follow and stop jobs by."""
+        return [{"Key": TEAM_TAG, "Value": self.team}, {"Key": PROJECT_TAG, "Value": self.group}]
 
 
 def build(settings: PipelineSettings) -> Any:
@@ -79,12 +108,18 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
     from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.train.configs import Compute, InputData, Networking, OutputDataConfig, SourceCode
+    from sagemaker.train.configs import Compute, InputData, Networking, OutputDataConfig, SourceCode, Tag
     from sagemaker.train.model_trainer import ModelTrainer
 
-    session = PipelineSession(boto_session=boto3.Session(region_name=settings.region), default_bucket=settings.bucket)
+    session = PipelineSession(
+        boto_session=boto3.Session(region_name=settings.region),
+        default_bucket=settings.bucket,
+        default_bucket_prefix=settings.team_folder,  # the code the SDK uploads: the team's folder
+    )
     image = registration.serving_image(settings.region)
-    train_data = ParameterString("TrainData", default_value=f"s3://{settings.bucket}/datasets/ames/")
+    train_data = ParameterString(
+        "TrainData", default_value=f"s3://{settings.bucket}/{settings.team_folder}/datasets/ames/"
+    )
     max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
     in_vpc = bool(settings.subnets)
@@ -102,8 +137,8 @@ def build(settings: PipelineSettings) -> Any:
     )
 
     def output(name: str) -> Any:
-        """Where a step writes: this execution's own folder of the evidence prefix."""
-        root = f"s3://{settings.bucket}/{EVIDENCE_PREFIX}"
+        """Where a step writes: this execution's own folder of the project's evidence folder."""
+        root = f"s3://{settings.bucket}/{settings.evidence_prefix}"
         return Join(on="/", values=[root, ExecutionVariables.PIPELINE_EXECUTION_ID, name])
 
     processor = FrameworkProcessor(
@@ -114,6 +149,7 @@ def build(settings: PipelineSettings) -> Any:
         instance_type=settings.instance_type,
         sagemaker_session=session,
         base_job_name="house-price",
+        tags=settings.tags,
         network_config=network,
         volume_kms_key=settings.volume_kms_key,
     )
@@ -165,6 +201,7 @@ def build(settings: PipelineSettings) -> Any:
                 network_config=network,
                 volume_kms_key=settings.volume_kms_key,
                 base_job_name="house-price-baseline",
+                tags=settings.tags,
             ),
             skip_check=True,
             register_new_baseline=True,
@@ -187,6 +224,7 @@ def build(settings: PipelineSettings) -> Any:
         else None,
         hyperparameters={"model": model_kind},
         base_job_name="house-price-train",
+        tags=[Tag(key=tag["Key"], value=tag["Value"]) for tag in settings.tags],
     )
     train = TrainingStep(
         name="Train",
@@ -341,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         "--job-role-arn", default=PipelineSettings.job_role_arn, help="PipelineJobRoleArn (roadway-dev-studio)"
     )
     parser.add_argument("--bucket", default=PipelineSettings.bucket)
-    parser.add_argument("--group", default="house-price")
+    parser.add_argument("--group", default=PipelineSettings.group, help="the project: its model package group")
+    parser.add_argument("--team", default=PipelineSettings.team, help="the project's team (config projects[].team)")
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
     parser.add_argument("--security-group", action="append", default=[], help="the Studio security group (repeat)")
     parser.add_argument("--volume-kms-key", help="the dev data key ARN (export roadway-dev-platform-data-key-arn)")
@@ -363,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         job_role_arn=args.job_role_arn,
         bucket=args.bucket,
         group=args.group,
+        team=args.team,
         subnets=args.subnet,
         security_groups=args.security_group,
         volume_kms_key=args.volume_kms_key,

@@ -22,6 +22,8 @@ from roadway.sagemaker_images import SKLEARN_REGISTRIES
 STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
 
+# SageMaker's pattern for a Studio code repository's URL (RepositoryUrl, at most 1,024 characters).
+_REPOSITORY_URL = re.compile(r"^https://[.\-_a-zA-Z0-9]+(/\S*)?$")
 # SageMaker's pattern for domain, user profile and model package group names.
 _SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$")
@@ -92,6 +94,17 @@ class Team(_Strict):
     budget_emails: Annotated[list[str], Field(max_length=BUDGET_EMAILS)] = Field(default_factory=list)
     """Who hears of the team's forecast and actual spend (AWS Budgets e-mails at most 10 per alert);
     empty: the team's members' e-mails."""
+    code_repository: str | None = None
+    """The team's Git repository (``https://...``), cloned into every member's JupyterLab spaces; empty: none.
+    Roadway creates no repository (CodeCommit is closed to new AWS customers): name one your Git host serves
+    where Studio's VPC reaches it (docs/platform-engineer.md, "A team's code repository")."""
+
+    @field_validator("code_repository")
+    @classmethod
+    def _check_repository(cls, value: str | None) -> str | None:
+        if value is not None and (not _REPOSITORY_URL.match(value) or len(value) > 1024):
+            raise ValueError(f"expected an https:// Git URL like https://git.example.com/pricing.git, got {value!r}")
+        return value
 
     @field_validator("name")
     @classmethod

@@ -201,7 +201,7 @@ def _run(port: int) -> dict[str, Any]:
             with tarfile.open(archive, "w:gz") as tar:
                 for item in model_dir.iterdir():
                     tar.add(item, arcname=item.name)
-            prefix = f"pipelines/{run_name}"
+            prefix = f"{model_names.evidence_prefix()}/{run_name}"
             # The pipeline's Baseline step: Roadway's profiler on the training inputs and the model's answers.
             with quietly():
                 profile.main(["--input", str(model_dir / "baseline.csv"), "--output", str(out_dir / "baseline")])

@@ -24,6 +24,7 @@ SAGEMAKER_NAME = 63  # endpoints, monitoring schedules, domains, model package g
 STACK_NAME = 128
 BUDGET_NAME = 100
 LAYER_NAME = 140
+PIPELINE_NAME = 256
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,6 @@ class Names:
         trust this name, and packages it registers are recognised by it."""
         return f"{self.project}-{stage}-promoter"
 
-    def pipeline_role(self) -> str:
-        """The role SageMaker Pipelines runs the project's pipeline with (dev); data scientists may pass it."""
-        return f"{self.project}-dev-pipeline"
-
-    def pipeline_job_role(self) -> str:
-        """The role of the pipeline's jobs: the only principal that may write the evidence prefix of dev's
-        artifact bucket. Only the pipeline role may pass it."""
-        return f"{self.project}-dev-pipeline-jobs"
-
     def approver_role(self, stage: StageName) -> str:
         """The only role that may approve packages in ``stage``; the promotion checks approvals came through it."""
         return f"{self.project}-{stage}-approver"
@@ -108,12 +100,21 @@ class Names:
     def role_arn(self, account: str, role_name: str) -> str:
         return f"arn:aws:iam::{account}:role/{role_name}"
 
-    def pipeline_executions_arn(self, account: str) -> str:
-        """Executions of the project's pipelines (the Studio policy lets data scientists run ``{project}-*``)."""
-        return f"arn:aws:sagemaker:{self.region}:{account}:pipeline/{self.project}-*/execution/*"
+    def stage_roles_arn(self, account: str, stage: StageName) -> str:
+        """Every role of the road in ``stage``'s account: the ones named here, and the ones CloudFormation names
+        after the road's stacks (a person's Studio role among them)."""
+        return self.role_arn(account, self.stack_name(stage, WILDCARD))
+
+    def team_prefix(self, team: str) -> str:
+        """A team's own folder in dev's data and artifact buckets: its members read and write there, and nobody
+        else (the folder is the team's shared workspace: datasets, code, notebooks' outputs)."""
+        return f"{TEAMS_PREFIX}/{team}"
 
 
 WILDCARD = "*"
+TEAMS_PREFIX = "teams"
+# The evidence prefix of dev's artifact bucket (lambdas/promote_model/artifacts.py; a test holds them equal).
+PIPELINES_PREFIX = "pipelines"
 
 
 def serving_deployer(serving_stack: str) -> str:
@@ -135,12 +136,8 @@ class ModelNames:
     def serving_stack(self, stage: StageName) -> str:
         """The stack promotion updates; its name is the promotion's contract. The ``original`` project keeps the
         name it had before the road had projects."""
-        if self.original:
-            middle = ""
-        elif self.model_package_group == WILDCARD:
-            middle = WILDCARD  # matches the original's name too
-        else:
-            middle = f"{self.model_package_group}-"
+        # The wildcard matches the original's name too.
+        middle = WILDCARD if self.model_package_group == WILDCARD else self._middle()
         return f"{self.project}-{stage}-{middle}serving"
 
     def serving_deploy_role(self, stage: StageName) -> str:
@@ -182,6 +179,36 @@ class ModelNames:
         """Model Monitor's schedule of the endpoint (``engine: model-monitor``)."""
         return f"{self.endpoint(stage)}-data-quality"
 
+    # The project's pipeline in dev: its name, the role Pipelines runs it with, its jobs' role and where they
+    # write. The ``original`` project keeps the roles every team shared before pipelines were per project.
+
+    def pipeline(self) -> str:
+        """The project's SageMaker pipeline (lower case: SageMaker lower-cases names in pipeline ARNs)."""
+        return f"{self.project}-{self.model_package_group}".lower()
+
+    def pipeline_role(self) -> str:
+        """The role SageMaker Pipelines runs the project's pipeline with; only the owning team may pass it."""
+        return f"{self.project}-dev-{self._middle()}pipeline"
+
+    def pipeline_job_role(self) -> str:
+        """The role of the pipeline's jobs: the one writer of the project's evidence prefix. Only the pipeline
+        role may pass it."""
+        return f"{self.pipeline_role()}-jobs"
+
+    def evidence_prefix(self) -> str:
+        """Where the project's pipeline jobs write in dev's artifact bucket, one folder per execution: the only
+        place a package's artifacts may come from."""
+        return f"{PIPELINES_PREFIX}/{self.model_package_group}"
+
+    def pipeline_arn(self, account: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{account}:pipeline/{self.pipeline()}"
+
+    def pipeline_executions_arn(self, account: str) -> str:
+        return f"{self.pipeline_arn(account)}/execution/*"
+
+    def _middle(self) -> str:
+        return "" if self.original else f"{self.model_package_group}-"
+
     def model_package_group_arn(self, account: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{account}:model-package-group/{self.model_package_group}"
 
@@ -206,8 +233,6 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
     names = Names.of(config)
     found: list[tuple[str, str, int, str]] = [
         ("Studio domain name", names.studio_domain(), SAGEMAKER_NAME, "SageMaker"),
-        ("pipeline role", names.pipeline_role(), IAM_ROLE_NAME, "IAM"),
-        ("pipeline job role", names.pipeline_job_role(), IAM_ROLE_NAME, "IAM"),
         *(
             ("people stack", names.people_stack(index), STACK_NAME, "CloudFormation")
             for index in range(config.studio.people_stacks)
@@ -231,7 +256,12 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
         ]
     for project in config.projects:
         model = names.model(project)
-        found.append(("model package group", model.model_package_group, SAGEMAKER_NAME, "SageMaker"))
+        found += [
+            ("model package group", model.model_package_group, SAGEMAKER_NAME, "SageMaker"),
+            ("pipeline role", model.pipeline_role(), IAM_ROLE_NAME, "IAM"),
+            ("pipeline job role", model.pipeline_job_role(), IAM_ROLE_NAME, "IAM"),
+            ("pipeline name", model.pipeline(), PIPELINE_NAME, "SageMaker"),
+        ]
         for stage in STAGE_NAMES:
             found.append(("reader role", model.reader_role(stage), IAM_ROLE_NAME, "IAM"))
             if stage == "dev":

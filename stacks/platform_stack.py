@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 from drift_monitor.settings import REPORTS_PREFIX
-from promote_model.artifacts import evidence_prefix
+from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX
 
 from roadway.config import Project, RoadwayConfig, ServingConfig, StageName
 from roadway.naming import Names
@@ -189,12 +189,16 @@ class PlatformStack(Stack):
             for project in config.projects
         }
         every = names.every_model()
-        # Evidence: one role alone writes this bucket's evidence prefix (dev: the pipeline's jobs; later stages:
-        # their own promoter, which writes the copies it takes in).
+        # Evidence: one role alone writes each project's evidence (dev: the project's pipeline jobs, each under its
+        # own folder; later stages: their own promoter, which writes the copies it takes in).
         first = config.previous_stage(stage) is None
-        self.evidence_prefix = evidence_prefix(first)
-        writer = names.pipeline_job_role() if first else names.promoter_role(stage)
-        self._only_one_writer_of_evidence(names.role_arn(self.account, writer))
+        self.evidence_prefix = PIPELINE_PREFIX if first else PROMOTED_PREFIX
+        writers = (
+            [names.model(project).pipeline_job_role() for project in config.projects]
+            if first
+            else [names.promoter_role(stage)]
+        )
+        self._only_writers_of_evidence([names.role_arn(self.account, writer) for writer in writers])
         if next_stage:
             # The next account's promoter copies the sealed artifacts with its own credentials (it pulls).
             next_account = config.stage(next_stage).account
@@ -300,12 +304,13 @@ class PlatformStack(Stack):
                 )
             )
 
-    def _only_one_writer_of_evidence(self, writer_arn: str) -> None:
-        """Nobody but ``writer_arn`` writes or deletes under the evidence prefix: not a data scientist, not an
-        approver, not an administrator of this account (a bucket-policy Deny binds them all)."""
+    def _only_writers_of_evidence(self, writer_arns: list[str]) -> None:
+        """Nobody but ``writer_arns`` writes or deletes under the evidence prefix: not a data scientist, not an
+        approver, not an administrator of this account (a bucket-policy Deny binds them all). Each writer's own
+        policy holds it to its project's folder."""
         evidence = self.artifact_bucket.arn_for_objects(f"{self.evidence_prefix}/*")
         self.artifact_bucket.add_to_resource_policy(
-            deny_all_but("OnlyOneWriterOfEvidence", EVIDENCE_WRITES, evidence, [writer_arn], "ArnNotEquals")
+            deny_all_but("OnlyOneWriterOfEvidence", EVIDENCE_WRITES, evidence, writer_arns, "ArnNotEquals")
         )
 
     def _let_next_stage_read_artifacts(self, account: str, role_arn: str) -> None:

@@ -148,7 +148,6 @@ class PromotionStack(Stack):
                 next_account=next_account,
                 next_promoter_role_arn=names.role_arn(next_account, names.promoter_role(next_stage)),
                 group_names=[project.name for project in config.projects],
-                pipeline_executions_arn=names.pipeline_executions_arn(account),
                 ledger=self.ledger.table,
                 ops_key=shared.ops_key,
                 dead_letters=self.promoter.rule_dead_letters,
@@ -161,6 +160,7 @@ class PromotionStack(Stack):
                     group_name=model.model_package_group,
                     group_arn=model.model_package_group_arn(account),
                     packages_arn=model.model_packages_arn(account),
+                    pipeline_executions_arn=model.pipeline_executions_arn(account),
                 )
 
         self.target: PromotionTarget | None = None

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from roadway.config import RoadwayConfig
+from roadway.config import Project, RoadwayConfig
 from roadway.naming import Names, people_stack_index
 from stacks.constructs.data_scientist import DataScientistProfile, StudioAccess
-from stacks.constructs.evidence_pipeline import EvidencePipeline
-from stacks.constructs.studio_domain import StudioDomain
+from stacks.constructs.evidence_pipeline import EvidencePipeline, PipelineStorage
+from stacks.constructs.studio_domain import StudioDomain, TeamProject, TeamWork
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
@@ -28,7 +27,7 @@ def add_people(scope: Construct, studio: StudioAccess, config: RoadwayConfig, in
 
 
 class StudioStack(Stack):
-    """The domain, the shared and team policies, the pipeline's roles, and the people of people stack 0.
+    """The domain, the shared and team policies, each project's pipeline roles, and the people of people stack 0.
 
     Onboarding a data scientist changes their people stack only: one profile, one role, one policy."""
 
@@ -43,11 +42,22 @@ class StudioStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = Names.of(config)
-        every = names.every_model()
         # Buckets and keys come in by named export (see PlatformStack), the VPC by reference.
         self.add_stack_dependency(platform)
 
         shared = PlatformImports.of(self, names, "dev")
+        account = platform.account
+
+        def reached(project: Project) -> TeamProject:
+            model = names.model(project)
+            return TeamProject(
+                registry=platform.registries[project.name],
+                pipeline_arn=model.pipeline_arn(account),
+                pipeline_executions_arn=model.pipeline_executions_arn(account),
+                pipeline_role_arn=names.role_arn(account, model.pipeline_role()),
+                evidence_prefix=model.evidence_prefix(),
+            )
+
         self.studio = StudioDomain(
             self,
             "Studio",
@@ -57,47 +67,47 @@ class StudioStack(Stack):
             data_bucket=shared.data_bucket,
             artifact_bucket=shared.artifact_bucket,
             artifact_key=shared.artifact_key,
-            project=config.project,
             idle_shutdown_minutes=config.studio.idle_shutdown_minutes,
-            teams=config.teams,
-            registries={
-                team.name: [platform.registries[project.name] for project in config.projects_of(team.name)]
+            teams=[
+                TeamWork(team, names.team_prefix(team.name), [reached(p) for p in config.projects_of(team.name)])
                 for team in config.teams
-            },
+            ],
         )
         access = StudioAccess.of(self.studio)
         self.people = add_people(self.studio, access, config, 0)
         if config.studio.people_stacks > 1:
             access.export_from(self, names)
-        self.pipeline = EvidencePipeline(
-            self,
-            "Pipeline",
-            pipeline_role_name=names.pipeline_role(),
-            job_role_name=names.pipeline_job_role(),
-            subnet_ids=platform.network.subnet_ids,
-            security_group_id=self.studio.security_group.security_group_id,
-            data_key=shared.data_key,
-            data_bucket=shared.data_bucket,
-            artifact_bucket=shared.artifact_bucket,
-            artifact_key=shared.artifact_key,
-            # Every project's group until pipelines are per project (one pipeline role serves every team).
-            group_arn=every.model_package_group_arn(platform.account),
-            packages_arn=every.model_packages_arn(platform.account),
-            # Whoever starts the pipeline, its jobs run on a type some team may use (a team's own list binds its
-            # members' notebooks and jobs; the pipeline's is the union until pipelines are per project).
-            instance_types=sorted({t for team in config.teams for t in team.instance_types}),
-        )
-        # Data scientists hand the pipeline role to SageMaker Pipelines; never the job role, which writes evidence.
-        self.studio.policy.add_statements(
-            iam.PolicyStatement(
-                sid="PassThePipelineRoleToPipelines",
-                actions=["iam:PassRole"],
-                resources=[self.pipeline.pipeline_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        storage = PipelineStorage(shared.data_bucket, shared.artifact_bucket, shared.data_key, shared.artifact_key)
+        # Each project's pipeline roles; the original project's keep the logical IDs and names they had when one
+        # pair served every team.
+        self.pipelines = {
+            project.name: EvidencePipeline(
+                self,
+                "Pipeline" if project.original else f"Pipeline-{project.name}",
+                project=project.name,
+                team=config.team(project.team),
+                pipeline_role_name=names.model(project).pipeline_role(),
+                job_role_name=names.model(project).pipeline_job_role(),
+                evidence_prefix=names.model(project).evidence_prefix(),
+                team_prefix=names.team_prefix(project.team),
+                subnet_ids=platform.network.subnet_ids,
+                security_group_id=self.studio.security_group.security_group_id,
+                storage=storage,
+                group_arn=names.model(project).model_package_group_arn(account),
+                packages_arn=names.model(project).model_packages_arn(account),
             )
-        )
+            for project in config.projects
+        }
         CfnOutput(self, "DomainId", value=self.studio.domain.attr_domain_id)
-        # model_code/pipeline.py's --role-arn and --job-role-arn.
-        CfnOutput(self, "PipelineRoleArn", value=self.pipeline.pipeline_role.role_arn)
-        CfnOutput(self, "PipelineJobRoleArn", value=self.pipeline.job_role.role_arn)
+        # model_code/pipeline.py's --role-arn and --job-role-arn, per project (the original's keep their names).
+        for project in config.projects:
+            pipeline = self.pipelines[project.name]
+            suffix = "" if project.original else output_suffix(project.name)
+            CfnOutput(self, f"PipelineRoleArn{suffix}", value=pipeline.pipeline_role.role_arn)
+            CfnOutput(self, f"PipelineJobRoleArn{suffix}", value=pipeline.job_role.role_arn)
         CfnOutput(self, "StudioSecurityGroupId", value=self.studio.security_group.security_group_id)
+
+
+def output_suffix(name: str) -> str:
+    """A project's name in an output's logical ID (letters and digits only): ``fraud-score`` -> ``FraudScore``."""
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

@@ -102,11 +102,21 @@ SECOND_TEAM_READER = (
 )
 
 
+TEAM_REPOSITORY = "https://git.example.com/retention/models.git"
+
+
 def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
-    """The road with a second project, ``churn``, of a second team, ``retention`` (one member, chen-wei), as an
-    adopter onboards them: entries added to the config, validated like the file."""
+    """The road with a second project, ``churn``, of a second team, ``retention`` (one member, chen-wei, and a
+    code repository), as an adopter onboards them: entries added to the config, validated like the file."""
     raw = config.model_dump(mode="json", exclude_unset=True)
-    raw["teams"].append({"name": "retention", "monthly_budget_usd": 300, "budget_emails": ["retention@example.com"]})
+    raw["teams"].append(
+        {
+            "name": "retention",
+            "monthly_budget_usd": 300,
+            "budget_emails": ["retention@example.com"],
+            "code_repository": TEAM_REPOSITORY,
+        }
+    )
     raw["data_scientists"].append({"user_name": "chen-wei", "team": "retention", "email": "chen.wei@example.com"})
     churn = copy.deepcopy(raw["projects"][0])
     churn.update(name="churn", team="retention")

@@ -38,6 +38,7 @@ from promote_model.artifacts import (
     PROMOTED_PREFIX,
     S3Object,
     artifact_name,
+    evidence_of,
     outside_evidence,
     rewrite_uris,
     target_key,
@@ -221,7 +222,8 @@ class Promotion:
     # Step 2c: evidence only from where one role alone writes it (the source's pipeline jobs, or its promoter).
     def check_evidence(self, package: dict[str, Any]) -> str:
         outputs = self.source_outputs()
-        reason = outside_evidence(artifacts(package), outputs["ArtifactBucketName"], outputs["EvidencePrefix"])
+        prefix = evidence_of(outputs["EvidencePrefix"], self.settings.group)
+        reason = outside_evidence(artifacts(package), outputs["ArtifactBucketName"], prefix)
         log("evidence", inside=not reason, reason=reason)
         return reason
 

@@ -24,12 +24,17 @@ class StudioAccess:
     security_group_id: str
     shared_policy: iam.IManagedPolicy
     team_policies: Mapping[str, iam.IManagedPolicy]
+    teams: Mapping[str, Team]
 
     @classmethod
     def of(cls, studio: StudioDomain) -> StudioAccess:
         """In the Studio stack itself: direct references."""
         return cls(
-            studio.domain.attr_domain_id, studio.security_group.security_group_id, studio.policy, studio.team_policies
+            studio.domain.attr_domain_id,
+            studio.security_group.security_group_id,
+            studio.policy,
+            studio.team_policies,
+            studio.teams,
         )
 
     @classmethod
@@ -47,6 +52,7 @@ class StudioAccess:
             value("security-group-id"),
             policy("SharedPolicy", "policy-arn"),
             {team.name: policy(f"Team-{team.name}", f"team-{team.name}-policy-arn") for team in teams},
+            {team.name: team for team in teams},
         )
 
     def export_from(self, scope: Construct, names: Names) -> None:
@@ -127,6 +133,7 @@ class DataScientistProfile(Construct):
                 ),
             },
         )
+        repository = studio.teams[user.team].code_repository
         tags = [CfnTag(key=USER_TAG, value=user.user_name), CfnTag(key=TEAM_TAG, value=user.team)]
         if user.email:
             tags.append(CfnTag(key="roadway:email", value=user.email))
@@ -138,6 +145,13 @@ class DataScientistProfile(Construct):
             user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
                 execution_role=self.role.role_arn,
                 security_groups=[studio.security_group_id],
+                # The team's repository, cloned into every JupyterLab space the person opens (idle shutdown stays
+                # the domain's: a profile's JupyterLab settings hold no lifecycle of their own).
+                jupyter_lab_app_settings=sagemaker.CfnUserProfile.JupyterLabAppSettingsProperty(
+                    code_repositories=[sagemaker.CfnUserProfile.CodeRepositoryProperty(repository_url=repository)]
+                )
+                if repository
+                else None,
             ),
             tags=tags,
         )

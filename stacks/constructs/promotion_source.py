@@ -46,7 +46,6 @@ class PromotionSource(Construct):
         next_account: str,
         next_promoter_role_arn: str,
         group_names: Sequence[str],
-        pipeline_executions_arn: str,
         ledger: dynamodb.ITable,
         ops_key: kms.IKey,
         dead_letters: sqs.IQueue,
@@ -56,7 +55,6 @@ class PromotionSource(Construct):
         region, account = stack.region, stack.account
         self._next_account = next_account
         self._next_promoter_role_arn = next_promoter_role_arn
-        self._pipeline_executions_arn = pipeline_executions_arn
         self._ledger = ledger
         self._ops_key = ops_key
         self.readers: dict[str, iam.Role] = {}
@@ -94,7 +92,14 @@ class PromotionSource(Construct):
         )
 
     def add_reader(
-        self, scope: Construct, *, role_name: str, group_name: str, group_arn: str, packages_arn: str
+        self,
+        scope: Construct,
+        *,
+        role_name: str,
+        group_name: str,
+        group_arn: str,
+        packages_arn: str,
+        pipeline_executions_arn: str,
     ) -> iam.Role:
         """The read-only role through which the next account reads ``group_name``'s packages and their seals:
         one per project, so a reader of one group reads nothing of another's."""
@@ -126,7 +131,7 @@ class PromotionSource(Construct):
                 iam.PolicyStatement(
                     sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
                     actions=["sagemaker:DescribePipelineExecution"],
-                    resources=[self._pipeline_executions_arn],
+                    resources=[pipeline_executions_arn],
                 ),
                 iam.PolicyStatement(
                     sid="ReadTheSeal",  # of this group's packages only: the ledger is keyed by package ARN
@@ -153,8 +158,8 @@ class PromotionSource(Construct):
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Read-only, any version of the project's own group: the approved version is known at run time."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, self._pipeline_executions_arn)}]": (
-                    "Read-only, executions of the project's pipelines; execution ids are generated per run."
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": (
+                    "Read-only, executions of the project's own pipeline; execution ids are generated per run."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, promotion_stack)}]": (
                     "This promotion stack only; its ARN ends in a generated stack id."

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -23,6 +24,30 @@ from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
 AUTHOR_STATUS = "PendingManualApproval"
 # What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
 # CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
+JOB_CREATES = ("sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob")
+FOLLOW_JOBS = tuple(
+    f"sagemaker:{verb}{kind}Job" for kind in ("Training", "Processing") for verb in ("Describe", "Stop")
+)
+# What a team does with its projects' pipelines (by the pipeline's name: executions carry no tags to scope by).
+PIPELINE_ACTIONS = (
+    "sagemaker:CreatePipeline",
+    "sagemaker:UpdatePipeline",
+    "sagemaker:DescribePipeline",
+    "sagemaker:StartPipelineExecution",
+)
+EXECUTION_ACTIONS = (
+    "sagemaker:DescribePipelineExecution",
+    "sagemaker:ListPipelineExecutionSteps",
+    "sagemaker:StopPipelineExecution",
+)
+# A team's folder: its members read, write and delete there.
+FOLDER_ACTIONS = (
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:GetObjectVersion",
+    "s3:AbortMultipartUpload",
+)
 INSTANCE_ACTIONS = (
     "sagemaker:CreateApp",
     "sagemaker:CreateSpace",
@@ -37,8 +62,8 @@ def isolated_jobs(
 ) -> list[iam.PolicyStatement]:
     """Create training and processing jobs only in the dev VPC's subnets, with Studio's security group (HTTPS to the
     endpoints and gateways, nothing else), volumes under the platform's data key, and containers network-isolated
-    (code and data come in as channels, nothing goes out but through S3); then follow and stop them. ``tagging``:
-    the pipeline tags the jobs it starts."""
+    (code and data come in as channels, nothing goes out but through S3). ``tagging``: a pipeline's role, which
+    also follows, stops and tags the jobs its steps start (SageMaker adds its own tags to them)."""
     conditions = {
         "Null": {
             "sagemaker:VpcSubnets": "false",
@@ -52,36 +77,61 @@ def isolated_jobs(
             "sagemaker:VpcSecurityGroupIds": [security_group_id],
         },
     }
-    follow = [f"sagemaker:{verb}{kind}Job" for kind in ("Training", "Processing") for verb in ("Describe", "Stop")]
+    create = iam.PolicyStatement(
+        sid="JobsOnlyInsideTheVpc",
+        actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
+        resources=list(jobs),
+        conditions=conditions,
+    )
+    if not tagging:
+        return [create]
+    follow = iam.PolicyStatement(sid="FollowJobs", actions=[*FOLLOW_JOBS, "sagemaker:AddTags"], resources=list(jobs))
+    return [create, follow]
+
+
+def jobs_carry_the_team(team: str) -> list[iam.PolicyStatement]:
+    """Deny a training or processing job that does not carry ``roadway:team=<team>``: what the team's budget
+    counts, and what its members see and stop by."""
+    tag = f"aws:RequestTag/{TEAM_TAG}"
     return [
         iam.PolicyStatement(
-            sid="JobsOnlyInsideTheVpc",
-            actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
-            resources=list(jobs),
-            conditions=conditions,
+            sid="JobsCarryATeamTag",
+            effect=iam.Effect.DENY,
+            actions=[*JOB_CREATES],
+            resources=["*"],
+            conditions={"Null": {tag: "true"}},
         ),
         iam.PolicyStatement(
-            sid="FollowJobs",
-            actions=[*follow, *(["sagemaker:AddTags"] if tagging else [])],
-            resources=list(jobs),
+            sid="JobsCarryThisTeamsTag",
+            effect=iam.Effect.DENY,
+            actions=[*JOB_CREATES],
+            resources=["*"],
+            conditions={"StringNotEquals": {tag: team}},
         ),
     ]
+
+
+def list_buckets(buckets: Sequence[s3.IBucket], prefixes: Sequence[str] | None = None) -> iam.PolicyStatement:
+    """List the road's buckets; with ``prefixes``, only keys under them (another team's keys stay unlisted)."""
+    return iam.PolicyStatement(
+        sid="ListProjectBuckets",
+        actions=["s3:ListBucket", *([] if prefixes else ["s3:GetBucketLocation"])],
+        resources=[b.bucket_arn for b in buckets],
+        conditions={"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in prefixes]}} if prefixes else None,
+    )
+
+
+def use_keys(keys: Sequence[kms.IKey]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="ProjectKeys",
+        actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        resources=[k.key_arn for k in keys],
+    )
 
 
 def list_buckets_and_use_keys(buckets: Sequence[s3.IBucket], keys: Sequence[kms.IKey]) -> list[iam.PolicyStatement]:
     """List the project's buckets and use its keys: what every role that reads and writes its data needs."""
-    return [
-        iam.PolicyStatement(
-            sid="ListProjectBuckets",
-            actions=["s3:ListBucket", "s3:GetBucketLocation"],
-            resources=[b.bucket_arn for b in buckets],
-        ),
-        iam.PolicyStatement(
-            sid="ProjectKeys",
-            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            resources=[k.key_arn for k in keys],
-        ),
-    ]
+    return [list_buckets(buckets), use_keys(keys)]
 
 
 def register_for_approval_only(groups: Sequence[str]) -> iam.PolicyStatement:
@@ -115,6 +165,26 @@ def instance_types_only(instance_types: Sequence[str]) -> iam.PolicyStatement:
     )
 
 
+@dataclass(frozen=True)
+class TeamProject:
+    """One of a team's projects, as its members reach it: its group, its pipeline and its evidence folder."""
+
+    registry: ModelRegistry
+    pipeline_arn: str
+    pipeline_executions_arn: str
+    pipeline_role_arn: str
+    evidence_prefix: str
+
+
+@dataclass(frozen=True)
+class TeamWork:
+    """What a team's policy grants: its folder in the buckets and its projects."""
+
+    team: Team
+    folder: str
+    projects: Sequence[TeamProject]
+
+
 class StudioDomain(Construct):
     """Studio without internet: IAM auth, KMS on its storage, idle JupyterLab shut down."""
 
@@ -129,12 +199,10 @@ class StudioDomain(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
-        project: str,
         idle_shutdown_minutes: int,
-        teams: Sequence[Team],
-        registries: Mapping[str, Sequence[ModelRegistry]],
+        teams: Sequence[TeamWork],
     ) -> None:
-        """``registries``: each team's projects' groups, the only ones its members register into and read."""
+        """``teams``: each team's folder and projects, the only ones its members reach."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -152,15 +220,9 @@ class StudioDomain(Construct):
         network.allow_https_to_aws(self.security_group)
         self.security_group.add_egress_rule(ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(2049), "EFS home directories")
 
+        self._buckets = (data_bucket, artifact_bucket)
         self.policy = self._data_scientist_policy(
-            stack,
-            network.subnet_ids,
-            self.security_group,
-            storage_key,
-            data_bucket,
-            artifact_bucket,
-            artifact_key,
-            project,
+            stack, network.subnet_ids, self.security_group, storage_key, data_bucket, artifact_bucket, artifact_key
         )
         # Shared spaces run as this role, whoever opens them: it belongs to no team, so it starts nothing a team's
         # limits would bind (no jobs, no pipelines, no role to pass). Work that costs starts from one's own space.
@@ -233,7 +295,8 @@ class StudioDomain(Construct):
         self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
 
         # Each team's limits, attached to each member's role beside the shared policy.
-        self.team_policies = {team.name: self._team_policy(team, registries.get(team.name, ())) for team in teams}
+        self.team_policies = {work.team.name: self._team_policy(work) for work in teams}
+        self.teams = {work.team.name: work.team for work in teams}
 
     def _data_scientist_policy(
         self,
@@ -244,16 +307,11 @@ class StudioDomain(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         artifact_key: kms.IKey,
-        project: str,
     ) -> iam.ManagedPolicy:
-        """What every data scientist may do: the road's data, keys and jobs in the VPC (registries are per team)."""
-
-        def arn(resource: str, name: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
-
+        """What every data scientist may do: the road's keys, jobs in the VPC, images and logs. Data, registries,
+        pipelines and the following of jobs are per team (:meth:`_team_policy`); so a shared space, which runs as
+        the domain's default role with this policy alone, reads no team's data."""
         jobs = job_arns(stack)
-        pipelines = [arn("pipeline", f"{project}-*"), arn("pipeline", f"{project}-*/execution/*")]
-        objects = [data_bucket.arn_for_objects("*"), artifact_bucket.arn_for_objects("*")]
         images = image_repositories(stack)
         job_logs = stack.format_arn(
             service="logs",
@@ -263,31 +321,23 @@ class StudioDomain(Construct):
         )
         # Each wildcard resource, with the reason an auditor reads next to its finding.
         wildcards: dict[str, str] = {
-            **dict.fromkeys(objects, "Objects of the project's own buckets only; keys differ per dataset and run."),
             **dict.fromkeys(
                 jobs,
                 "Job names are generated per run; creating one requires network isolation, the project's subnets, "
                 "Studio's security group and the data key "
                 "(test_jobs_only_isolated_with_studios_subnets_security_group_and_key).",
             ),
-            **dict.fromkeys(pipelines, "Only pipelines named with the project prefix, and their executions."),
             "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",
             **dict.fromkeys(images, IMAGE_REASON),
             job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
         }
         statements = [
             iam.PolicyStatement(
-                sid="ProjectBuckets",
-                actions=[
-                    "s3:GetObject",
-                    "s3:PutObject",
-                    "s3:DeleteObject",
-                    "s3:GetObjectVersion",
-                    "s3:AbortMultipartUpload",
-                ],
-                resources=objects,
+                sid="FindTheBuckets",
+                actions=["s3:GetBucketLocation"],
+                resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
             ),
-            *list_buckets_and_use_keys([data_bucket, artifact_bucket], [storage_key, artifact_key]),
+            use_keys([storage_key, artifact_key]),
             iam.PolicyStatement(
                 sid="GrantsOnlyForSageMakerResources",  # SageMaker's jobs take grants on the keys, people do not
                 actions=["kms:CreateGrant"],
@@ -295,19 +345,6 @@ class StudioDomain(Construct):
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
             *isolated_jobs(jobs, subnet_ids, security_group.security_group_id, storage_key.key_arn),
-            iam.PolicyStatement(
-                sid="ProjectPipelines",
-                actions=[
-                    "sagemaker:CreatePipeline",
-                    "sagemaker:UpdatePipeline",
-                    "sagemaker:DescribePipeline",
-                    "sagemaker:StartPipelineExecution",
-                    "sagemaker:DescribePipelineExecution",
-                    "sagemaker:ListPipelineExecutionSteps",
-                    "sagemaker:StopPipelineExecution",
-                ],
-                resources=pipelines,
-            ),
             iam.PolicyStatement(
                 sid="ListAndSearchHaveNoResourceScope",
                 actions=[
@@ -349,14 +386,41 @@ class StudioDomain(Construct):
         )
         return policy
 
-    def _team_policy(self, team: Team, registries: Sequence[ModelRegistry]) -> iam.ManagedPolicy:
-        """A team's limits beyond the shared policy: its projects' groups (by ARN: a package carries no tag of its
-        own), its instance types, and its tag on every job its members start (what the team's budget counts; the
-        tag's value is the team, never another's)."""
+    def _team_policy(self, work: TeamWork) -> iam.ManagedPolicy:
+        """A team's limits beyond the shared policy: its folder in the buckets, its projects' groups (by ARN: a
+        package carries no tag of its own), pipelines (by name: executions carry no tags) and evidence, its
+        instance types, and its tag on every job its members start, which is also what they follow and stop jobs
+        by (the tag's value is the team, never another's)."""
+        team, projects = work.team, work.projects
         jobs = job_arns(Stack.of(self))
-        groups = [arn for registry in registries for arn in (registry.group_arn, registry.packages_arn)]
-        registering = (
-            [
+        folders = [bucket.arn_for_objects(f"{work.folder}/*") for bucket in self._buckets]
+        evidence = [self._buckets[1].arn_for_objects(f"{p.evidence_prefix}/*") for p in projects]
+        groups = [arn for p in projects for arn in (p.registry.group_arn, p.registry.packages_arn)]
+        tag = f"aws:RequestTag/{TEAM_TAG}"
+        statements = [
+            iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_ACTIONS], resources=folders),
+            list_buckets(self._buckets, [work.folder, *(p.evidence_prefix for p in projects)]),
+            instance_types_only(team.instance_types),
+            *jobs_carry_the_team(team.name),
+            iam.PolicyStatement(
+                # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
+                sid="TagJobsWithThisTeam",
+                actions=["sagemaker:AddTags"],
+                resources=jobs,
+                conditions={
+                    "StringEquals": {tag: team.name},
+                    "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
+                },
+            ),
+            iam.PolicyStatement(
+                sid="FollowAndStopTheTeamsJobs",
+                actions=[*FOLLOW_JOBS],
+                resources=jobs,
+                conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team.name}},
+            ),
+        ]
+        if projects:
+            statements += [
                 # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the
                 # approval status), and CreateModelPackage only when the request says PendingManualApproval.
                 register_for_approval_only(groups),
@@ -369,59 +433,64 @@ class StudioDomain(Construct):
                     ],
                     resources=groups,
                 ),
+                iam.PolicyStatement(
+                    sid="ReadTheTeamsEvidence", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=evidence
+                ),
+                iam.PolicyStatement(
+                    sid="TheTeamsPipelines", actions=[*PIPELINE_ACTIONS], resources=[p.pipeline_arn for p in projects]
+                ),
+                iam.PolicyStatement(
+                    sid="TheTeamsPipelineRuns",
+                    actions=[*EXECUTION_ACTIONS],
+                    resources=[p.pipeline_executions_arn for p in projects],
+                ),
+                iam.PolicyStatement(
+                    # Hand a project's pipeline role to SageMaker Pipelines; never a job role, which writes evidence.
+                    sid="PassTheTeamsPipelineRoles",
+                    actions=["iam:PassRole"],
+                    resources=[p.pipeline_role_arn for p in projects],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
             ]
-            if groups
-            else []
-        )
-        tag = f"aws:RequestTag/{TEAM_TAG}"
-        creates = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"]
         policy = iam.ManagedPolicy(
             self,
             f"Team-{team.name}",
             description=f"Roadway Studio: limits of team {team.name}",
-            statements=[
-                *registering,
-                instance_types_only(team.instance_types),
-                iam.PolicyStatement(
-                    sid="JobsCarryATeamTag",
-                    effect=iam.Effect.DENY,
-                    actions=creates,
-                    resources=["*"],
-                    conditions={"Null": {tag: "true"}},
-                ),
-                iam.PolicyStatement(
-                    sid="JobsCarryThisTeamsTag",
-                    effect=iam.Effect.DENY,
-                    actions=creates,
-                    resources=["*"],
-                    conditions={"StringNotEquals": {tag: team.name}},
-                ),
-                iam.PolicyStatement(
-                    # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
-                    sid="TagJobsWithThisTeam",
-                    actions=["sagemaker:AddTags"],
-                    resources=jobs,
-                    conditions={
-                        "StringEquals": {tag: team.name},
-                        "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
-                    },
-                ),
-            ],
+            statements=statements,
         )
         acknowledge(
             policy,
             {
                 **{
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
-                        "Job names are generated per run; tags only, and only this team's tag value."
+                        "Job names are generated per run; only jobs carrying this team's tag, and only its tag value."
                     )
                     for job in jobs
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, registry.packages_arn)}]": (
-                        f"Versions of {registry.group_name}, a project of team {team.name}; numbered as registered."
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
+                        f"Team {team.name}'s own folder, its shared workspace; keys differ per dataset and run."
                     )
-                    for registry in registries
+                    for folder in folders
+                },
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
+                        f"Read-only, the evidence folder of a project of team {team.name}; one folder per run."
+                    )
+                    for arn in evidence
+                },
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.registry.packages_arn)}]": (
+                        f"Versions of {p.registry.group_name}, a project of team {team.name}; numbered as registered."
+                    )
+                    for p in projects
+                },
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.pipeline_executions_arn)}]": (
+                        f"Runs of the pipeline of {p.registry.group_name}, a project of team {team.name}; run ids "
+                        "are generated."
+                    )
+                    for p in projects
                 },
             },
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -53,7 +54,7 @@ def test_prepare_train_evaluate_baseline_check_register(pipeline: dict[str, Any]
         "RmseTooHigh": "Fail",
     }
     assert {p["Name"]: p["DefaultValue"] for p in pipeline["Parameters"]} == {
-        "TrainData": "s3://roadway-dev-pipeline/datasets/ames/",
+        "TrainData": "s3://roadway-dev-pipeline/teams/pricing/datasets/ames/",
         "MaxRmseLog": 0.125,
         "ModelKind": "ridge",
     }
@@ -227,8 +228,8 @@ def test_prepare_writes_training_rows_and_the_monitor_baseline(tmp_path: Path) -
 
 
 def test_every_step_runs_as_the_job_role_and_writes_into_its_executions_folder(pipeline: dict[str, Any]) -> None:
-    """Only the job role may write ``pipelines/`` (the artifact bucket's policy), and one execution's outputs
-    share one folder: the promotion takes a package only when all its artifacts do."""
+    """Only the project's job role may write ``pipelines/<group>/`` (the artifact bucket's policy and the role's),
+    and one execution's outputs share one folder: the promotion takes a package only when all its artifacts do."""
     steps = steps_by_name(pipeline["Steps"])
     jobs = {n: s["Arguments"] for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
     assert {n: a["RoleArn"] for n, a in jobs.items()} == dict.fromkeys(
@@ -240,4 +241,25 @@ def test_every_step_runs_as_the_job_role_and_writes_into_its_executions_folder(p
     outputs.append(jobs["Train"]["OutputDataConfig"]["S3OutputPath"])
     for uri in outputs:
         values = uri["Std:Join"]["Values"]
-        assert values[:2] == ["s3://roadway-dev-pipeline/pipelines", {"Get": "Execution.PipelineExecutionId"}], uri
+        assert values[:2] == [
+            "s3://roadway-dev-pipeline/pipelines/house-price",
+            {"Get": "Execution.PipelineExecutionId"},
+        ], uri
+
+
+def test_the_pipeline_reads_only_the_teams_folder_and_tags_every_job_with_the_team() -> None:
+    """Another project's pipeline: its code and data come from its team's folder (the only one its job role reads,
+    tests/stacks/test_projects.py), its outputs go to its own evidence folder, every job carries the team's tag
+    (the pipeline role starts no other), and its name is the one its team may run."""
+    settings = PipelineSettings(group="churn", team="retention")
+    document = definition(settings)
+    literals = re.findall(r"s3://[^\"]+", json.dumps(document))
+    assert literals
+    for uri in literals:
+        key = uri.removeprefix("s3://roadway-dev-pipeline/")
+        assert key.startswith(("teams/retention/", "pipelines/churn")), uri
+    jobs = [s for s in steps_by_name(document["Steps"]).values() if s["Type"] in ("Processing", "Training")]
+    assert jobs
+    for step in jobs:
+        assert {"Key": "roadway:team", "Value": "retention"} in step["Arguments"]["Tags"], step["Name"]
+    assert settings.name == "roadway-churn"

@@ -468,3 +468,15 @@ def test_the_original_project_keeps_the_group_name_it_had(raw: dict[str, Any]) -
     del raw["projects"][0]["original"]
     assert error_of(raw).startswith("roadway.yaml: projects[0].name: expected 2-32 lower-case letters")
     assert "only the original project keeps a group name outside this rule" in error_of(raw)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://git.example.com/pricing.git", "git@git.example.com:pricing.git", "https://", "https://a b"]
+)
+def test_a_teams_code_repository_is_an_https_url(raw: dict[str, Any], url: str) -> None:
+    raw["teams"][0]["code_repository"] = url
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert str(caught.value).startswith("config: teams[0].code_repository: expected an https:// Git URL")
+    raw["teams"][0]["code_repository"] = "https://git.example.com/pricing/models.git"
+    assert parse_config(raw).teams[0].code_repository == "https://git.example.com/pricing/models.git"

@@ -66,14 +66,14 @@ def test_the_issues_57_character_group_is_refused(config: RoadwayConfig) -> None
     with pytest.raises(ConfigError, match=r"projects\[0\]\.name: expected 2-32 lower-case letters"):
         parse_config(raw_config)
     kinds = {kind for kind, *_ in too_long(named_project(config, "g" * 57))}
-    assert {"endpoint name", "monitoring schedule name", "reader role"} <= kinds
+    assert {"endpoint name", "monitoring schedule name", "reader role", "pipeline role"} <= kinds
 
 
 @pytest.mark.parametrize(
     ("group", "kind", "limit"),
     [
-        ("g" * 57, "reader role", 64),  # roadway-dev-<57>-reader is 76: the first name checked that is too long
-        ("g" * 40, "serving deployer role", 64),  # roadway-test-<40>-serving-deployer is 70
+        ("g" * 57, "pipeline role", 64),  # roadway-dev-<57>-pipeline is 78: the first name checked that is too long
+        ("g" * 40, "pipeline job role", 64),  # roadway-dev-<40>-pipeline-jobs is 66
     ],
 )
 def test_a_name_too_long_for_aws_is_refused_in_one_line(

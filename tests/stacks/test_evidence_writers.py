@@ -1,7 +1,8 @@
 """Who may write the evidence a gate trusts: one role per account, and nobody else — proven from the templates.
 
-dev: only the pipeline's job role writes ``pipelines/`` of the artifact bucket, and only the pipeline role may pass
-it; data scientists may pass the pipeline role, never the job role. test, prod: only the stage's own promoter
+dev: only the projects' pipeline job roles write ``pipelines/`` of the artifact bucket (each its own project's
+folder, ``pipelines/<group>/``), and only the project's pipeline role may pass its job role; the owning team's data
+scientists may pass the pipeline role, never the job role. test, prod: only the stage's own promoter
 writes ``promoted/``. The bucket policy's Deny binds every principal of the account, administrators included.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX
+from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_of, evidence_prefix
 
 from model_code import pipeline
 from roadway.config import RoadwayConfig
-from roadway.naming import Names
+from roadway.naming import PIPELINES_PREFIX, ModelNames, Names
 from tests import iam
 from tests.conftest import Synth
 
@@ -45,6 +46,11 @@ def artifact_object(synth: Synth, stage: str, key: str) -> str:
     return f"{bucket}/{key}"
 
 
+def house_price(config: RoadwayConfig) -> ModelNames:
+    """The shipped road's one project (the original: its pipeline roles keep their names from before projects)."""
+    return Names.of(config).model(config.projects[0])
+
+
 def role(config: RoadwayConfig, stage: str, name: str) -> str:
     return f"arn:aws:iam::{config.stage(stage).account}:role/{name}"  # type: ignore[arg-type]
 
@@ -55,29 +61,29 @@ def role(config: RoadwayConfig, stage: str, name: str) -> str:
 def test_one_role_alone_writes_the_evidence_prefix(
     synth: Synth, config: RoadwayConfig, stage: str, prefix: str
 ) -> None:
-    names = Names.of(config)
-    writer = names.pipeline_job_role() if stage == "dev" else names.promoter_role(stage)  # type: ignore[arg-type]
+    names, model = Names.of(config), house_price(config)
+    writer = model.pipeline_job_role() if stage == "dev" else names.promoter_role(stage)  # type: ignore[arg-type]
     statements = bucket_statements(synth, stage)
-    evidence = artifact_object(synth, stage, f"{prefix}/run-1/evaluation.json")
+    evidence = artifact_object(synth, stage, f"{prefix}/house-price/run-1/evaluation.json")
     others = [
         role(config, stage, "Admin"),
         role(config, stage, names.approver_role(stage)),  # type: ignore[arg-type]
         role(config, stage, "roadway-dev-studio-StudioUseranagarciaExecutionRole1A2B3C"),
-        role(config, stage, names.pipeline_role()),
+        role(config, stage, model.pipeline_role()),
     ]
     if stage != "dev":
-        others.append(role(config, stage, names.pipeline_job_role()))
+        others.append(role(config, stage, model.pipeline_job_role()))
     for action in PIPELINE_WRITES:
         assert not iam.bucket_policy_denies(statements, action, evidence, role(config, stage, writer)), action
         for other in others:
             assert iam.bucket_policy_denies(statements, action, evidence, other), (action, other)
-    # Outside the prefix the Deny does not apply: a data scientist's scratch space stays theirs.
-    scratch = artifact_object(synth, stage, "scratch/notes.json")
+    # Outside the prefix the Deny does not apply: a team's folder stays its members'.
+    scratch = artifact_object(synth, stage, "teams/pricing/notes.json")
     assert not iam.bucket_policy_denies(statements, "s3:PutObject", scratch, others[0])
 
 
 def test_data_scientists_pass_the_pipeline_role_and_never_the_job_role(synth: Synth, config: RoadwayConfig) -> None:
-    names = Names.of(config)
+    model = house_price(config)
     template = synth.templates["roadway-dev-studio"]
     (profile_role,) = [
         k
@@ -86,15 +92,16 @@ def test_data_scientists_pass_the_pipeline_role_and_never_the_job_role(synth: Sy
     ]
     statements = iam.role_statements(template, profile_role)
     to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
-    pipeline_arn, job_arn = (render_role(template, n) for n in (names.pipeline_role(), names.pipeline_job_role()))
-    assert iam.allowed(statements, "iam:PassRole", pipeline_arn, to_sagemaker)
+    job_arn = render_role(template, model.pipeline_job_role())
     assert not iam.allowed(statements, "iam:PassRole", job_arn, to_sagemaker)
-    assert not iam.allowed(statements, "iam:PassRole", role(config, "dev", names.pipeline_job_role()), to_sagemaker)
+    assert not iam.allowed(statements, "iam:PassRole", role(config, "dev", model.pipeline_job_role()), to_sagemaker)
+    # The team policy names the pipeline role by its contract name, the same role.
+    assert iam.allowed(statements, "iam:PassRole", role(config, "dev", model.pipeline_role()), to_sagemaker)
 
-    pipeline_role = iam.role_named(template, names.pipeline_role())
+    pipeline_role = iam.role_named(template, model.pipeline_role())
     pipeline_statements = iam.role_statements(template, pipeline_role)
     assert iam.allowed(
-        pipeline_statements, "iam:PassRole", render_role(template, names.pipeline_job_role()), to_sagemaker
+        pipeline_statements, "iam:PassRole", render_role(template, model.pipeline_job_role()), to_sagemaker
     )
     evidence = "arn:aws:s3:::any-bucket/pipelines/x"
     assert not [s for s in pipeline_statements if "s3:PutObject" in iam._listed(s["Action"])], (
@@ -110,10 +117,11 @@ def render_role(template: dict[str, Any], name: str) -> str:
 
 def test_the_job_role_writes_the_evidence_prefix_and_nothing_else(synth: Synth, config: RoadwayConfig) -> None:
     template = synth.templates["roadway-dev-studio"]
-    statements = iam.role_statements(template, iam.role_named(template, Names.of(config).pipeline_job_role()))
+    model = house_price(config)
+    statements = iam.role_statements(template, iam.role_named(template, model.pipeline_job_role()))
     writes = [s for s in statements if {"s3:PutObject"} & set(iam._listed(s["Action"]))]
     (write,) = writes
-    assert iam.render(write["Resource"]).endswith(f"/{PIPELINE_PREFIX}/*")
+    assert iam.render(write["Resource"]).endswith(f"/{PIPELINE_PREFIX}/house-price/*")
 
 
 def test_the_next_stage_may_read_only_the_evidence(synth: Synth) -> None:
@@ -122,10 +130,14 @@ def test_the_next_stage_may_read_only_the_evidence(synth: Synth) -> None:
         assert iam.render(grant["Resource"]).endswith(f"/{prefix}/*")
 
 
-def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth) -> None:
+def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: RoadwayConfig) -> None:
     """One spelling across the boundary: the pipeline's prefix, the promotion stack's output and the runtime's."""
-    assert pipeline.EVIDENCE_PREFIX == PIPELINE_PREFIX
+    assert pipeline.EVIDENCE_PREFIX == PIPELINE_PREFIX == PIPELINES_PREFIX
     outputs = {s: synth.templates[f"roadway-{s}-promotion"]["Outputs"]["EvidencePrefix"]["Value"] for s in ACCOUNTS}
-    assert outputs == {"dev": PIPELINE_PREFIX, "test": PROMOTED_PREFIX, "prod": PROMOTED_PREFIX}
+    assert outputs == {"dev": evidence_prefix(True), "test": PROMOTED_PREFIX, "prod": PROMOTED_PREFIX}
+    # The stacks' per-project folder is the one the runtime looks in for the project's group.
+    model = house_price(config)
+    assert evidence_of(outputs["dev"], model.model_package_group) == model.evidence_prefix() == "pipelines/house-price"
+    assert pipeline.PipelineSettings().evidence_prefix == model.evidence_prefix()
     assert pipeline.PipelineSettings.role_arn.endswith("/roadway-dev-pipeline")
     assert pipeline.PipelineSettings.job_role_arn.endswith("/roadway-dev-pipeline-jobs")

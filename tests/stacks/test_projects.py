@@ -11,9 +11,9 @@ from typing import Any
 from promote_model.settings import Settings
 
 from roadway.config import RoadwayConfig
-from roadway.naming import Names
+from roadway.naming import ModelNames, Names
 from tests import iam
-from tests.conftest import SECOND_TEAM_READER, Synth
+from tests.conftest import SECOND_TEAM_READER, TEAM_REPOSITORY, Synth
 
 DEV, TEST, PROD = "111111111111", "222222222222", "333333333333"
 STUDIO = "roadway-dev-studio"
@@ -62,8 +62,15 @@ def test_a_project_is_onboarded_by_its_own_resources_and_the_routing_that_names_
         "TargetProjectchurnServingDeployer",
         "TargetProjectchurnServingDeployerPolicy",
     }
+    # Its pipeline in dev: a pipeline role and a job role of its own.
+    assert {k.rstrip("0123456789ABCDEF") for k in changes[STUDIO]["added"] if k.startswith("Pipeline")} == {
+        "PipelinechurnJobRole",
+        "PipelinechurnJobRolePolicy",
+        "PipelinechurnPipelineRole",
+        "PipelinechurnPipelinePolicy",
+    }
     # What changes of the shared plumbing: only what routes by project (the function's map of projects, the
-    # announcement's list of groups), never a policy, a role or a queue.
+    # announcement's list of groups) and what names its writers, never a role or a queue.
     shared = {k.rstrip("0123456789ABCDEF") for stack, c in changes.items() for k in c["changed"]}
     assert shared == {
         "PromoterFunction",
@@ -71,6 +78,7 @@ def test_a_project_is_onboarded_by_its_own_resources_and_the_routing_that_names_
         "SourceAnnounceApprovals",
         "DataBucket",  # prod: the new endpoint's captures expire (a lifecycle rule)
         "DataBucketPolicy",  # prod: the second team's reader, held to churn's captures
+        "ArtifactBucketPolicy",  # dev: churn's job role writes its evidence folder
     }
     # The second team's Studio people and policy are new; no one of the first team changes.
     assert not changes[STUDIO]["changed"]
@@ -245,3 +253,140 @@ def test_retagging_the_original_projects_serving_stacks_replaces_nothing(
     assert replaced_by_tags == {"AWS::SageMaker::DataQualityJobDefinition"}
     job = registry_schema("AWS::SageMaker::DataQualityJobDefinition")
     assert "/properties/DataQualityBaselineConfig" in job["createOnlyProperties"], "a promotion replaces it anyway"
+
+
+def bucket(name: str) -> str:
+    """A dev bucket's ARN as the renderer writes the Studio stack's import of it."""
+    return iam.render({"Fn::ImportValue": f"roadway-dev-platform-{name}-bucket-arn"})
+
+
+def objects_of(key: str) -> list[str]:
+    return [f"{bucket(name)}/{key}" for name in ("data", "artifact")]
+
+
+TEAMS = (("ana-garcia", "pricing", "house-price"), ("chen-wei", "retention", "churn"))
+
+
+def model(project: str) -> ModelNames:
+    """A project's names on the two-project road (house-price is its original project)."""
+    return ModelNames("roadway", "eu-west-1", project, original=project == "house-price")
+
+
+def test_a_member_reads_and_writes_only_their_teams_folder_and_reads_only_its_projects_evidence(
+    two_projects_synth: Synth,
+) -> None:
+    for (user, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
+        statements = member_statements(two_projects_synth, user)
+        for obj in objects_of(f"teams/{team}/datasets/ames/train.csv"):
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+                assert iam.allowed(statements, action, obj), (user, action, obj)
+        for obj in [*objects_of(f"teams/{other_team}/datasets/x.csv"), *objects_of("scratch/x.csv")]:
+            assert not iam.allowed(statements, "s3:GetObject", obj), (user, obj)
+            assert not iam.allowed(statements, "s3:PutObject", obj), (user, obj)
+        own_run, other_run = (
+            f"{bucket('artifact')}/pipelines/{p}/run-1/evaluation.json" for p in (project, other_project)
+        )
+        assert iam.allowed(statements, "s3:GetObject", own_run)
+        assert not iam.allowed(statements, "s3:PutObject", own_run), "evidence is written by the job role alone"
+        assert not iam.allowed(statements, "s3:GetObject", other_run), (user, other_run)
+        # Listing: the keys of the team's folder and its projects' evidence, not another team's.
+        for name in ("data", "artifact"):
+            assert iam.allowed(statements, "s3:ListBucket", bucket(name), {"s3:prefix": f"teams/{team}/"})
+            assert not iam.allowed(statements, "s3:ListBucket", bucket(name), {"s3:prefix": f"teams/{other_team}/"})
+            assert not iam.allowed(statements, "s3:ListBucket", bucket(name)), "the whole bucket's keys"
+        assert iam.allowed(statements, "s3:ListBucket", bucket("artifact"), {"s3:prefix": f"pipelines/{project}/"})
+
+
+def test_a_member_runs_and_follows_only_their_teams_pipelines_and_jobs(two_projects_synth: Synth) -> None:
+    to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    for (user, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
+        statements = member_statements(two_projects_synth, user)
+        own, other = (model(p) for p in (project, other_project))
+        for action in ("sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:StartPipelineExecution"):
+            assert iam.allowed(statements, action, own.pipeline_arn(DEV)), (user, action)
+            assert not iam.allowed(statements, action, other.pipeline_arn(DEV)), (user, action)
+        run = "/execution/abc123"
+        assert iam.allowed(statements, "sagemaker:StopPipelineExecution", own.pipeline_arn(DEV) + run)
+        assert not iam.allowed(statements, "sagemaker:StopPipelineExecution", other.pipeline_arn(DEV) + run)
+        assert not iam.allowed(statements, "sagemaker:DescribePipelineExecution", other.pipeline_arn(DEV) + run)
+        # The project's pipeline role, never another team's, and never a job role (it writes evidence).
+        own_role, other_role = (f"arn:aws:iam::{DEV}:role/{model(p).pipeline_role()}" for p in (project, other_project))
+        assert iam.allowed(statements, "iam:PassRole", own_role, to_sagemaker)
+        assert not iam.allowed(statements, "iam:PassRole", other_role, to_sagemaker)
+        assert not iam.allowed(
+            statements, "iam:PassRole", f"arn:aws:iam::{DEV}:role/{own.pipeline_job_role()}", to_sagemaker
+        )
+        # Jobs: followed and stopped by the team's tag (the pipeline's jobs carry it too).
+        job = f"arn:aws:sagemaker:eu-west-1:{DEV}:training-job/pipelines-abc123-Train-x"
+        for action in ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"):
+            assert iam.allowed(statements, action, job, {"aws:ResourceTag/roadway:team": team}), (user, action)
+            assert not iam.allowed(statements, action, job, {"aws:ResourceTag/roadway:team": other_team})
+            assert not iam.allowed(statements, action, job), "an untagged job belongs to no team"
+
+
+def test_a_projects_pipeline_registers_reads_and_writes_only_its_own(two_projects_synth: Synth) -> None:
+    template = two_projects_synth.templates[STUDIO]
+    pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    for (_, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
+        names = model(project)
+        pipeline = iam.role_statements(template, iam.role_named(template, names.pipeline_role()))
+        assert iam.allowed(pipeline, "sagemaker:CreateModelPackage", package(DEV, project), pending)
+        assert not iam.allowed(pipeline, "sagemaker:CreateModelPackage", package(DEV, other_project), pending)
+        assert not iam.allowed(pipeline, "sagemaker:CreateModelPackage", group_arn(DEV, other_project), pending)
+        jobs = iam.role_statements(template, iam.role_named(template, names.pipeline_job_role()))
+        own_evidence = f"{bucket('artifact')}/pipelines/{project}/run-1/model.tar.gz"
+        assert iam.allowed(jobs, "s3:PutObject", own_evidence)
+        assert not iam.allowed(jobs, "s3:PutObject", f"{bucket('artifact')}/pipelines/{other_project}/run-1/m")
+        assert not iam.allowed(jobs, "s3:PutObject", f"{bucket('artifact')}/teams/{team}/m"), "inputs are read only"
+        for obj in objects_of(f"teams/{team}/datasets/ames/train.csv"):
+            assert iam.allowed(jobs, "s3:GetObject", obj)
+        for obj in objects_of(f"teams/{other_team}/datasets/x.csv"):
+            assert not iam.allowed(jobs, "s3:GetObject", obj), (project, obj)
+        assert not iam.allowed(jobs, "s3:GetObject", f"{bucket('artifact')}/pipelines/{other_project}/run-1/m")
+
+
+def test_the_evidence_folders_are_written_only_by_their_projects_job_roles(two_projects_synth: Synth) -> None:
+    template = two_projects_synth.templates["roadway-dev-platform"]
+    (policy,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+        and any(s.get("Sid") == "OnlyOneWriterOfEvidence" for s in r["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [s for s in statements if s.get("Sid") == "OnlyOneWriterOfEvidence"]
+    evidence = iam.render(deny["Resource"]).removesuffix("*") + "churn/run-1/model.tar.gz"
+    writers = {f"arn:aws:iam::{DEV}:role/{n}" for n in ("roadway-dev-pipeline-jobs", "roadway-dev-churn-pipeline-jobs")}
+    for writer in writers:
+        assert not iam.bucket_policy_denies(statements, "s3:PutObject", evidence, writer)
+    for other in ("roadway-dev-churn-pipeline", "roadway-dev-studio-StudioUserchenweiExecutionRole1A2B", "Admin"):
+        assert iam.bucket_policy_denies(statements, "s3:PutObject", evidence, f"arn:aws:iam::{DEV}:role/{other}")
+
+
+def test_a_shared_space_reads_no_teams_data(two_projects_synth: Synth) -> None:
+    """Shared spaces run as the domain's one default role, whoever opens them: it holds no team's policy, so it
+    reads no team's folder and no project's evidence (and starts nothing: test_studio_stack)."""
+    template = two_projects_synth.templates[STUDIO]
+    (domain,) = two_projects_synth.resources(STUDIO, "AWS::SageMaker::Domain").values()
+    statements = iam.role_statements(
+        template, domain["Properties"]["DefaultSpaceSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+    )
+    for _, team, project in TEAMS:
+        for obj in [*objects_of(f"teams/{team}/datasets/x.csv"), f"{bucket('artifact')}/pipelines/{project}/r/m"]:
+            assert not iam.allowed(statements, "s3:GetObject", obj), obj
+        assert not iam.allowed(statements, "s3:ListBucket", bucket("data"), {"s3:prefix": f"teams/{team}/"})
+        assert not iam.allowed(statements, "sagemaker:DescribeModelPackage", package(DEV, project))
+
+
+def test_a_teams_code_repository_is_in_every_members_spaces(
+    two_projects_synth: Synth,
+) -> None:
+    profiles = {
+        p["Properties"]["UserProfileName"]: p["Properties"]["UserSettings"]
+        for p in two_projects_synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
+    }
+    # Only the repository: a profile's JupyterLab settings hold no idle shutdown (CloudFormation's schema refuses
+    # one), so the domain's stays in force.
+    assert profiles["chen-wei"]["JupyterLabAppSettings"] == {"CodeRepositories": [{"RepositoryUrl": TEAM_REPOSITORY}]}
+    # A team without a repository: its members' profiles are what they were.
+    assert "JupyterLabAppSettings" not in profiles["ana-garcia"]

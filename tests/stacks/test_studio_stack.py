@@ -314,19 +314,23 @@ def _inside_the_vpc(statements: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def test_the_pipelines_jobs_run_only_on_a_type_some_team_may_use(synth: Synth, config: RoadwayConfig) -> None:
+def test_a_projects_pipeline_runs_jobs_only_on_its_teams_types_and_with_its_teams_tag(
+    synth: Synth, config: RoadwayConfig
+) -> None:
     from tests import iam
 
     template = synth.templates[STUDIO]
     statements = iam.role_statements(template, iam.role_named(template, "roadway-dev-pipeline"))
     job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/pipelines-x-Train"
-    inside = _inside_the_vpc(statements)
-    some_teams = sorted({t for team in config.teams for t in team.instance_types})[0]
-    assert iam.allowed(
-        statements, "sagemaker:CreateTrainingJob", job, {**inside, "sagemaker:InstanceTypes": [some_teams]}
-    )
-    gpu = {**inside, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
-    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, gpu), "no team may use it"
+    team = config.team(config.projects[0].team)
+    inside = {**_inside_the_vpc(statements), "sagemaker:InstanceTypes": [team.instance_types[0]]}
+    tagged = {**inside, "aws:RequestTag/roadway:team": team.name}
+    assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, tagged)
+    gpu = {**tagged, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, gpu), "not a type of the team's"
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside), "an untagged job"
+    other = {**inside, "aws:RequestTag/roadway:team": "forecasting"}
+    assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, other), "another team's tag"
 
 
 def test_a_shared_space_belongs_to_no_team_and_starts_nothing(synth: Synth, config: RoadwayConfig) -> None:

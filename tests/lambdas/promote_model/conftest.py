@@ -77,8 +77,8 @@ class Road:
         **extra: Any,
     ) -> str:
         """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
-        all in one run's folder of the evidence prefix (``pipelines/<run>/``; on AWS only the pipeline's jobs
-        write there).
+        all in one run's folder of the project's evidence folder (``pipelines/<group>/<run>/`` in dev; on AWS only
+        the project's pipeline jobs write there).
 
         ``rmse_log`` None registers metrics without it (what the gate must refuse). The container's environment
         is model_code/registration.py's unless ``environment`` is given; ``code`` is the file model.tar.gz
@@ -86,6 +86,8 @@ class Road:
         """
         s3 = self.sessions[stage].client("s3")
         bucket = self.buckets[stage]
+        # dev: the project's evidence folder, where its pipeline's jobs write (ModelNames.evidence_prefix).
+        run = f"{group}/{run}" if stage == "dev" else run
         s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/model.tar.gz", Body=model_tarball(model_size, code))
         metrics = {"r2": {"value": 0.9}} if rmse_log is None else {"rmse_log": {"value": rmse_log}}
         s3.put_object(

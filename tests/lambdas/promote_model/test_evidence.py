@@ -34,7 +34,9 @@ def test_metrics_written_by_hand_outside_the_evidence_prefix_are_refused(road: R
     s3.put_object(Bucket=road.buckets["dev"], Key="scratch/evaluation.json", Body=body)
     uri = f"s3://{road.buckets['dev']}/scratch/evaluation.json"
     source = road.register("dev", ModelMetrics=metrics_at(uri))
-    refused(road, source, f"evaluation.json ({uri}) is not under s3://{road.buckets['dev']}/pipelines/<run>/")
+    refused(
+        road, source, f"evaluation.json ({uri}) is not under s3://{road.buckets['dev']}/pipelines/house-price/<run>/"
+    )
 
 
 def test_evidence_in_another_bucket_of_the_source_account_is_refused(road: Road) -> None:
@@ -42,12 +44,12 @@ def test_evidence_in_another_bucket_of_the_source_account_is_refused(road: Road)
     s3.create_bucket(Bucket="roadway-dev-data", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket="roadway-dev-data", Key="pipelines/run-1/evaluation.json", Body=b"{}")
     source = road.register("dev", ModelMetrics=metrics_at("s3://roadway-dev-data/pipelines/run-1/evaluation.json"))
-    refused(road, source, "is not under s3://roadway-dev-artifacts/pipelines/<run>/")
+    refused(road, source, "is not under s3://roadway-dev-artifacts/pipelines/house-price/<run>/")
 
 
 def test_one_runs_metrics_cannot_vouch_for_another_runs_model(road: Road) -> None:
     road.register("dev", run="run-2", approved=False, sealed=False)  # a good run's evaluation.json exists
-    good = f"s3://{road.buckets['dev']}/pipelines/run-2/evaluation.json"
+    good = f"s3://{road.buckets['dev']}/pipelines/house-price/run-2/evaluation.json"
     source = road.register("dev", run="run-1", ModelMetrics=metrics_at(good))
     refused(road, source, "the artifacts come from 2 different runs (run-1, run-2)")
 

@@ -28,7 +28,9 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
     (package,) = road.packages("test")
     lineage = package["CustomerMetadataProperties"]
     dev_model = (
-        road.sessions["dev"].client("s3").get_object(Bucket=road.buckets["dev"], Key="pipelines/run-1/model.tar.gz")
+        road.sessions["dev"]
+        .client("s3")
+        .get_object(Bucket=road.buckets["dev"], Key="pipelines/house-price/run-1/model.tar.gz")
     )
     assert lineage["roadway:sha256:model.tar.gz"] == hashlib.sha256(dev_model["Body"].read()).hexdigest()
     assert {k for k in lineage if k.startswith("roadway:sha256:")} == {

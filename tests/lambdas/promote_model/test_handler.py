@@ -50,7 +50,7 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     metrics = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     for uri in (model_url, baseline, metrics):
         assert uri.startswith(f"s3://{road.buckets['test']}/promoted/{ACCOUNTS['dev']}/{GROUP}/v1/")
-    source_model = f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz"
+    source_model = f"s3://{road.buckets['dev']}/pipelines/house-price/run-1/model.tar.gz"
     assert sha256(road, "test", model_url) == sha256(road, "dev", source_model)
     assert len(road.keys("test")) == 4
 
@@ -257,7 +257,7 @@ def test_large_artifacts_take_the_multipart_copy_path(road: Road, monkeypatch: p
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert outcome["status"] == "promoted"
     assert sorted(parts) == [1, 2], "a 6 MiB model with a 5 MiB threshold is copied in two server-side parts"
-    source_model = f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz"
+    source_model = f"s3://{road.buckets['dev']}/pipelines/house-price/run-1/model.tar.gz"
     assert sha256(road, "test", model_url) == sha256(road, "dev", source_model)
 
 

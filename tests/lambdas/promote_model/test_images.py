@@ -16,7 +16,7 @@ def spec(road: Road, image: str) -> dict[str, object]:
         "Containers": [
             {
                 "Image": image,
-                "ModelDataUrl": f"s3://{road.buckets['dev']}/pipelines/run-1/model.tar.gz",
+                "ModelDataUrl": f"s3://{road.buckets['dev']}/pipelines/house-price/run-1/model.tar.gz",
                 "Environment": CONTAINER_ENVIRONMENT,
             }
         ],

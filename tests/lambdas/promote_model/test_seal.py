@@ -31,11 +31,11 @@ def test_registration_seals_every_artifact_once(road: Road) -> None:
         "statistics.json",
     ]
     s3 = road.sessions["dev"].client("s3")
-    model = f"s3://{bucket}/pipelines/run-1/model.tar.gz"
-    body = s3.get_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz")
+    model = f"s3://{bucket}/pipelines/house-price/run-1/model.tar.gz"
+    body = s3.get_object(Bucket=bucket, Key="pipelines/house-price/run-1/model.tar.gz")
     assert seal[model] == {"version_id": body["VersionId"], "sha256": hashlib.sha256(body["Body"].read()).hexdigest()}
 
-    s3.put_object(Bucket=bucket, Key="pipelines/run-1/model.tar.gz", Body=b"something else")
+    s3.put_object(Bucket=bucket, Key="pipelines/house-price/run-1/model.tar.gz", Body=b"something else")
     assert road.seal("dev", source)["status"] == "already-sealed"
     assert seal_of(road, "dev", source) == seal, "the first seal stands: a second one would bless the change"
 
@@ -46,13 +46,16 @@ def test_an_artifact_changed_after_sealing_is_refused_by_name(road: Road, artifa
     source = road.register("dev")
     bucket = road.buckets["dev"]
     better = json.dumps({"regression_metrics": {"rmse_log": {"value": 0.01}}}).encode()
-    road.sessions["dev"].client("s3").put_object(Bucket=bucket, Key=f"pipelines/run-1/{artifact}", Body=better)
+    road.sessions["dev"].client("s3").put_object(
+        Bucket=bucket, Key=f"pipelines/house-price/run-1/{artifact}", Body=better
+    )
     received = road.listen("test")
     road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused"
     assert outcome["reason"] == (
-        f"{artifact} (s3://{bucket}/pipelines/run-1/{artifact}) changed after the package was sealed at registration"
+        f"{artifact} (s3://{bucket}/pipelines/house-price/run-1/{artifact}) changed after the package was sealed "
+        "at registration"
     )
     assert [r["outcome"] for r in road.ledger("test")] == ["refused"]
     assert artifact in received()[0]["Message"]
@@ -61,7 +64,7 @@ def test_an_artifact_changed_after_sealing_is_refused_by_name(road: Road, artifa
 
 def test_a_deleted_sealed_version_is_refused(road: Road) -> None:
     source = road.register("dev")
-    bucket, key = road.buckets["dev"], "pipelines/run-1/model.tar.gz"
+    bucket, key = road.buckets["dev"], "pipelines/house-price/run-1/model.tar.gz"
     s3 = road.sessions["dev"].client("s3")
     s3.delete_object(Bucket=bucket, Key=key, VersionId=s3.head_object(Bucket=bucket, Key=key)["VersionId"])
     road.act_as("test")
