@@ -1,10 +1,13 @@
 """`make demo`: drive the whole road on this machine, with moto_server playing the three accounts.
 
-It synthesizes the app, deploys the real test and prod serving stacks (and the promotion ledgers), trains the
+It synthesizes the app for two projects of two teams (the shipped house-price of team pricing, and rent-price of a
+second team, rentals), deploys the real test and prod serving stacks (and the promotion ledgers), trains the
 house-price model, registers it in dev, approves it, and runs the real promotion function as EventBridge would
-deliver the approval, twice (dev -> test, then test -> prod). A model trained on too little data is then
-refused at test's metric gate. Prod then serves an hour of traffic (held-out sales, a third of them bigger
-houses in a neighbourhood never seen), captured as SageMaker captures it, and the real drift job gives its verdict.
+deliver the approval, twice (dev -> test, then test -> prod). The second team's project takes the same road to its
+own endpoints; that team's pipeline registering into house-price's group is never sealed, so test refuses it. A
+model trained on too little data is then refused at a metric gate. Prod then serves an hour of traffic (held-out
+sales, a third of them bigger houses in a neighbourhood never seen), captured as SageMaker captures it, and the real
+drift job gives its verdict.
 It ends with `roadway status` and `roadway trace` for the prod package, prints each step, and stops the server it
 started.
 
@@ -29,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-AUTHOR = "ana-garcia"  # the data scientist who trains and registers
+AUTHOR = "ana-garcia"  # the data scientist who trains and registers house-price (team pricing)
+SECOND_TEAM, SECOND_PROJECT, SECOND_AUTHOR = "rentals", "rent-price", "chen-wei"  # a second team's project
 DEV_BUCKET = "roadway-demo-dev-artifacts"
 APPROVERS = {"dev": "maria-lopez", "test": "li-wei"}  # a distinct person per stage
 
@@ -126,6 +130,34 @@ def scoped_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def with_second_team(config: Any) -> Any:
+    """The shipped road plus a second team (one member) and its own project, as an adopter onboards them: two
+    projects of two teams on one road."""
+    import copy
+
+    from roadway.config import parse_config
+
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    raw["teams"].append({"name": SECOND_TEAM, "monthly_budget_usd": 300, "budget_emails": ["rentals@example.com"]})
+    raw["data_scientists"].append({"user_name": SECOND_AUTHOR, "team": SECOND_TEAM})
+    second = copy.deepcopy(raw["projects"][0])
+    second.update(name=SECOND_PROJECT, team=SECOND_TEAM)
+    second.pop("original", None)
+    raw["projects"].append(second)
+    return parse_config(raw)
+
+
+def registers_into(template: dict[str, Any], team: str) -> list[str]:
+    """The groups a team's members may register into, as its policy in the template says (what IAM enforces)."""
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and r["Properties"].get("Description", "").endswith(f"team {team}")
+    ]
+    (statement,) = [s for s in policy["Statement"] if s.get("Sid") == "RegisterForApprovalOnly"]
+    return [r for r in statement["Resource"] if "model-package-group/" in r]
+
+
 def run(port: int) -> dict[str, Any]:
     with scoped_environment():
         return _run(port)
@@ -141,8 +173,8 @@ def _run(port: int) -> dict[str, Any]:
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
     from roadway.naming import Names
 
-    config = load_config(ROOT / DEFAULT_CONFIG_PATH)
-    project = config.projects[0]  # the house-price model
+    config = with_second_team(load_config(ROOT / DEFAULT_CONFIG_PATH))
+    project, second = config.projects  # house-price of team pricing, rent-price of team rentals
     region, group = config.region, project.name
     model_names = Names.of(config).model(project)
     work = Path(tempfile.mkdtemp(prefix="roadway-demo-"))
@@ -165,10 +197,16 @@ def _run(port: int) -> dict[str, Any]:
         sessions = {name: road.session_in(account, "roadway-demo") for name, account in accounts.items()}
 
         buckets = {}
-        serving = {stage: model_names.serving_stack(stage) for stage in ("test", "prod")}  # type: ignore[arg-type]
-        for stage, stack in serving.items():
-            buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[stack], stack)
-            say(f"Deployed {stack} (real template)", "ModelPackageArn is empty: no endpoint yet")
+        stages = ("test", "prod")
+        serving_of = {p.name: {s: Names.of(config).model(p).serving_stack(s) for s in stages} for p in config.projects}  # type: ignore[arg-type]
+        serving = serving_of[group]
+        for stage in stages:
+            for stacks in serving_of.values():
+                buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[stacks[stage]], stacks[stage])
+            say(
+                f"Deployed {' and '.join(stacks[stage] for stacks in serving_of.values())} (real templates)",
+                "ModelPackageArn is empty: no endpoint yet",
+            )
         deployed = {
             stage: road.deploy_promotion(
                 sessions[stage], stage, templates[f"roadway-{stage}-promotion"], buckets.get(stage, DEV_BUCKET)
@@ -180,7 +218,8 @@ def _run(port: int) -> dict[str, Any]:
             "each account records what it decided: its seals, and the promotions into it",
         )
         for session in sessions.values():
-            session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+            for each in config.projects:
+                session.client("sagemaker").create_model_package_group(ModelPackageGroupName=each.name)
         buckets["dev"] = DEV_BUCKET
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": region})
@@ -190,7 +229,13 @@ def _run(port: int) -> dict[str, Any]:
 
         from model_code import registration, train
 
-        def train_and_register(run_name: str, sample: int = 0) -> tuple[str, dict[str, float]]:
+        def train_and_register(
+            run_name: str,
+            sample: int = 0,
+            into: str = group,
+            created_by: dict[str, Any] | None = None,
+            evidence: str = model_names.evidence_prefix(),
+        ) -> tuple[str, dict[str, float]]:
             model_dir, out_dir = work / run_name / "model", work / run_name / "out"
             with quietly():
                 metrics = train.main(
@@ -201,7 +246,7 @@ def _run(port: int) -> dict[str, Any]:
             with tarfile.open(archive, "w:gz") as tar:
                 for item in model_dir.iterdir():
                     tar.add(item, arcname=item.name)
-            prefix = f"{model_names.evidence_prefix()}/{run_name}"
+            prefix = f"{evidence}/{run_name}"
             # The pipeline's Baseline step: Roadway's profiler on the training inputs and the model's answers.
             with quietly():
                 profile.main(["--input", str(model_dir / "baseline.csv"), "--output", str(out_dir / "baseline")])
@@ -218,21 +263,22 @@ def _run(port: int) -> dict[str, Any]:
 
             # The same description of a package as the pipeline's Register step (model_code/registration.py).
             request = registration.package_request(
-                group=group,
+                group=into,
                 image=registration.serving_image(region),
                 model_data_url=at("model.tar.gz"),
                 evaluation_uri=at("evaluation.json"),
                 statistics_uri=at("data-quality-baseline/statistics.json"),
                 constraints_uri=at("data-quality-baseline/constraints.json"),
                 training_data="data/ames.csv",
-                description=f"house-price ridge, rmse_log {metrics['rmse_log']:.4f}",
+                description=f"{into} ridge, rmse_log {metrics['rmse_log']:.4f}",
             )
             arn = sessions["dev"].client("sagemaker").create_model_package(**request)["ModelPackageArn"]
             # What SageMaker records when ana-garcia registers from her Studio profile (moto records no caller).
-            road.record_identities(arn, created_by=road.studio_user(accounts["dev"], AUTHOR))
+            road.record_identities(arn, created_by=created_by or road.studio_user(accounts["dev"], AUTHOR))
             return str(arn), metrics
 
         sys.path.insert(0, str(ROOT / "lambdas"))
+        from promote_model.events import package_group
         from promote_model.handler import handler
 
         names = Names.of(config)
@@ -243,7 +289,10 @@ def _run(port: int) -> dict[str, Any]:
             return handler(event)
 
         def seal(stage: str, arn: str) -> None:
-            sealed = deliver(stage, road.approval_event(arn, group=group, status="PendingManualApproval"))
+            sealed = deliver(stage, road.approval_event(arn, status="PendingManualApproval"))
+            if sealed["status"] == "seal-refused":
+                say(f"{stage}'s promotion function refused to seal it", sealed["reason"])
+                return
             say(
                 f"Sealed at registration by {names.promoter_role(stage)}",  # type: ignore[arg-type]
                 f"{sealed['artifacts']} artifacts: S3 version and SHA-256 of each, in {stage}'s ledger",
@@ -256,6 +305,9 @@ def _run(port: int) -> dict[str, Any]:
 
         def promote(stage: str, arn: str, approver: str | None = None) -> dict[str, Any]:
             person = approver or APPROVERS[stage]
+            of = package_group(arn)
+            each = next(p for p in config.projects if p.name.lower() == of)
+            serving = serving_of[each.name]
             target = config.next_stage(stage)  # type: ignore[arg-type]
             if stage != "dev":  # registered here by this stage's own promoter when it pulled the package in
                 registrar = names.promoter_role(stage)  # type: ignore[arg-type]
@@ -264,11 +316,18 @@ def _run(port: int) -> dict[str, Any]:
             say(
                 f"{person} approved in {stage} through {names.approver_role(stage)}",  # type: ignore[arg-type]
                 f"EventBridge announces it to {target}'s bus; {names.promoter_role(target)} pulls it "  # type: ignore[arg-type]
-                f"through {model_names.reader_role(stage)} (read-only)",  # type: ignore[arg-type]
+                f"through {Names.of(config).model(each).reader_role(stage)} (read-only)",  # type: ignore[arg-type]
             )
-            outcome = deliver(target, road.approval_event(arn, group=group, approved_by=person))
+            outcome = deliver(target, road.approval_event(arn, group=each.name, approved_by=person))
             if outcome["status"] == "refused":
-                which = "four-eyes check" if "approve" in outcome["reason"] else "metric gate"
+                reason = outcome["reason"]
+                which = (
+                    "seal check"
+                    if "refused to seal" in reason
+                    else "four-eyes check"
+                    if "approve" in reason
+                    else "metric gate"
+                )
                 say(f"Refused at {target}'s {which}: nothing copied, nothing registered", outcome["reason"])
                 return outcome
             # The stack's parameter, not the endpoint: moto re-creates the model on a second update but leaves the
@@ -306,6 +365,38 @@ def _run(port: int) -> dict[str, Any]:
             "Prod's endpoint serves it" if served == in_prod["target_arn"] else "Prod's endpoint does NOT serve it",
             str(served),
         )
+        second_names = Names.of(config).model(second)
+        say(
+            f"Team {SECOND_TEAM} onboards {SECOND_PROJECT}: one config entry; its own group, pipeline, endpoints, gate",
+            f"{SECOND_AUTHOR} trains and registers it in dev",
+        )
+        second_arn, second_metrics = train_and_register(
+            "rent-run",
+            into=SECOND_PROJECT,
+            created_by=road.studio_user(accounts["dev"], SECOND_AUTHOR),
+            evidence=second_names.evidence_prefix(),
+        )
+        say("Registered in dev", f"{second_arn}  (rmse_log {second_metrics['rmse_log']:.4f})")
+        seal("dev", second_arn)
+        second_in_test = promote("dev", second_arn)
+        second_in_prod = promote("test", second_in_test["target_arn"])
+        second_serves = road.parameters_of(sessions["prod"], serving_of[SECOND_PROJECT]["prod"])["ModelPackageArn"]
+
+        say(
+            f"Team {SECOND_TEAM} reaches for {group}, team {project.team}'s group",
+            f"IAM refuses its members: roadway-dev-studio's policy of team {SECOND_TEAM} lets them register into "
+            f"{', '.join(registers_into(templates['roadway-dev-studio'], SECOND_TEAM))} only. moto checks no IAM, "
+            f"so here {second_names.pipeline_role()} registers into {group} as if a policy let it",
+        )
+        foreign_arn, _ = train_and_register(
+            "foreign-run",
+            into=group,
+            created_by=road.role_session(accounts["dev"], second_names.pipeline_role()),
+        )
+        say("Registered in dev", foreign_arn)
+        seal("dev", foreign_arn)
+        foreign = promote("dev", foreign_arn)
+
         say("A second model, trained on 150 sales only, is registered and approved in dev")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # a small sample leaves some columns empty
@@ -319,13 +410,20 @@ def _run(port: int) -> dict[str, Any]:
 
         verdict = watch(sessions["prod"], templates[serving["prod"]], work / "demo-run" / "model", serving["prod"])
 
+        import yaml
+
         from roadway import cli
 
-        where = ["--endpoint-url", endpoint, "--role-name", "roadway-demo"]
+        road_file = work / "road.yaml"  # the two-project road, as the CLI reads a road
+        road_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
+        where = ["--config", str(road_file), "--endpoint-url", endpoint, "--role-name", "roadway-demo"]
         say("roadway status")
         cli.main([*where, "status"])
-        say(f"roadway trace prod:{in_prod['target_arn'].rsplit('/', 1)[-1]}")
-        cli.main([*where, "trace", f"prod:{in_prod['target_arn'].rsplit('/', 1)[-1]}"])
+        for package in (in_prod["target_arn"], foreign_arn):
+            stage = next(name for name, account in accounts.items() if f":{account}:" in package)
+            which = f"{stage}:{package.rsplit('/', 1)[-1]}"
+            say(f"roadway trace {which} --project {group}")
+            cli.main([*where, "trace", which, "--project", group])
     say("Stopped moto_server")
     return {
         "dev": dev_arn,
@@ -336,6 +434,9 @@ def _run(port: int) -> dict[str, Any]:
         "status": prod_package["ModelApprovalStatus"],
         "refused": refused,
         "self_approved": self_approved,
+        "second": second_in_prod.get("target_arn", ""),
+        "second_serves": second_serves,
+        "foreign": foreign,
         "monitoring": verdict,
     }
 
@@ -395,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     took = time.monotonic() - started
     within = "within" if took <= BUDGET_SECONDS else "OVER"
     say(f"Done in {took:.0f} s, {within} the demo's budget of {BUDGET_SECONDS} s")
-    refused = result["refused"]["status"] == result["self_approved"]["status"] == "refused"
+    refused = result["refused"]["status"] == result["self_approved"]["status"] == result["foreign"]["status"]
+    refused = refused == "refused" and result["second_serves"] == result["second"] != ""
     watched = result["monitoring"]["verdict"] == "drift"
     return 0 if result["prod_serves"] == result["prod"] and refused and watched else 1
 

@@ -46,7 +46,9 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
     }
     previous = config.previous_stage(stage)
     if previous is None:
-        return environment
+        # Where packages are first registered: each project's own pipeline role (another's is not sealed).
+        pipeline_roles = {project.name: names.model(project).pipeline_role() for project in config.projects}
+        return {**environment, Env.PIPELINE_ROLES: json.dumps(pipeline_roles, separators=(",", ":"), sort_keys=True)}
     source_account = config.stage(previous).account
     return {
         **environment,

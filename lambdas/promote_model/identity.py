@@ -58,6 +58,26 @@ def _role_session(account: str, role_name: str) -> re.Pattern[str]:
     return re.compile(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/{re.escape(role_name)}/[^/]+$")
 
 
+def role_of(context: Any, account: str) -> str | None:
+    """The role whose session ``context`` names, in ``account``; None when it names no role session there."""
+    match = re.match(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/([^/]+)/[^/]+$", session_arn(context))
+    return match.group(1) if match else None
+
+
+def another_projects_pipeline(package: dict[str, Any], account: str, group: str, pipeline_roles: dict[str, str]) -> str:
+    """Why ``package`` is not its project's own work (one line), or "": it was registered by the pipeline role of
+    another project of the road. A project's packages come from its own pipeline, or from a member of its team
+    (whom IAM alone lets register into its group: the team policy)."""
+    role = role_of(package.get("CreatedBy"), account)
+    own = pipeline_roles.get(group)
+    if role is None or role == own:
+        return ""
+    owner = next((g for g, r in sorted(pipeline_roles.items()) if r == role), None)
+    if owner is None:
+        return ""
+    return f"registered in {group} by {role}, the pipeline of project {owner}; {group}'s packages come from {own}"
+
+
 def through_role(context: Any, account: str, role_name: str) -> str | None:
     """The person behind ``context`` if it is a session of ``role_name`` in ``account`` carrying their name."""
     if not _role_session(account, role_name).match(session_arn(context)):

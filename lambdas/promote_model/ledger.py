@@ -13,8 +13,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-# "sealed": the first seal stands, a second would bless a change; "break-glass": a rejection is withdrawn once.
-ONCE = ("promoted", "refused", "sealed", "break-glass")
+# "sealed": the first seal stands, a second would bless a change; "seal-refused": a package its registration made
+# unpromotable; "break-glass": a rejection is withdrawn once.
+ONCE = ("promoted", "refused", "sealed", "seal-refused", "break-glass")
 _WRITE, _READ = TypeSerializer(), TypeDeserializer()  # every value Roadway writes is text, or a map of text
 # DynamoDB refuses items over 400 KB. No field may grow a record toward that (an error message, a name): a
 # record that cannot be written would make every retry fail the same way.

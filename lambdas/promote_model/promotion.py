@@ -47,11 +47,11 @@ from promote_model.digests import sha256_of
 from promote_model.entry_point import Unreadable, declared_problem, missing_code
 from promote_model.events import Approval
 from promote_model.gate import GATE_OUTPUT, Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
-from promote_model.identity import CREATED_BY_KEY, FourEyes
+from promote_model.identity import CREATED_BY_KEY, FourEyes, another_projects_pipeline
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
-from promote_model.seal import SEALED, Sealed, artifacts, broken, from_record, take
+from promote_model.seal import SEAL_REFUSED, SEALED, Sealed, artifacts, broken, from_record, take
 from promote_model.settings import ConfigurationError, Settings, Source
 
 logger = logging.getLogger("roadway.promotion")
@@ -229,18 +229,23 @@ class Promotion:
 
     # Step 2a: the seal the source took at registration, in its own ledger (with the author, for packages its
     # promotion registered); everything after reads and copies exactly the sealed versions.
-    def read_seal(self) -> dict[str, Any]:
+    def read_seal(self) -> str:
+        """Read the seal; "" when there is one, why not when the source refused to seal the package."""
         table = self.source_outputs()["LedgerTableName"]
+        ledger = Ledger(self.source.client("dynamodb"), table)
         try:
-            record = Ledger(self.source.client("dynamodb"), table).get(self.approval.package_arn, SEALED)
+            record = ledger.get(self.approval.package_arn, SEALED)
+            refused = None if record is not None else ledger.get(self.approval.package_arn, SEAL_REFUSED)
         except ClientError as error:
             raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
+        if refused is not None:
+            return f"{self.origin.stage} refused to seal it at registration: {refused.get('reason') or 'no reason'}"
         if record is None:
             # Registration and approval events can arrive out of order: fail (and retry), never promote unsealed.
             raise PromotionError("seal", f"{self.approval.package_arn} has no seal yet (sealed at registration)")
         self._seal_record = record
         self.seal = from_record(record)
-        return record
+        return ""
 
     # Step 2d: every sealed artifact still at its sealed version.
     def check_seal(self, package: dict[str, Any]) -> str:
@@ -546,7 +551,9 @@ class Promotion:
     def _attempt(self) -> Outcome:
         self.assume_reader()
         package = self.read_source()
-        self.read_seal()
+        unsealed = self.read_seal()
+        if unsealed:
+            return self.refuse(unsealed)
         identities = self.check_identities(package)
         if not identities.passed:
             return self.refuse(identities.reason)
@@ -648,14 +655,17 @@ def seal(
 ) -> dict[str, Any]:
     """Seal a newly registered package of this account: its artifacts' versions and digests, once."""
     session = session_factory()
+    ledger = Ledger(session.client("dynamodb"), settings.ledger_table)
     try:
         package = session.client("sagemaker").describe_model_package(ModelPackageName=approval.package_arn)
+        foreign = another_projects_pipeline(package, settings.account, settings.group, settings.pipeline_roles)
+        if foreign:
+            return refuse_seal(session, ledger, approval, settings, foreign)
         sealed = take(session.client("s3"), package)
     except ClientError as error:
         raise PromotionError("seal", f"{approval.package_arn}: {_error(error)}") from None
     except ValueError as error:  # an artifact URI that is not S3
         raise PromotionError("seal", f"{approval.package_arn}: {error}") from None
-    ledger = Ledger(session.client("dynamodb"), settings.ledger_table)
     record = {uri: s.as_record() for uri, s in sealed.items()}
     first = ledger.record(
         approval.package_arn,
@@ -668,4 +678,28 @@ def seal(
         "status": "sealed" if first else "already-sealed",
         "source_arn": approval.package_arn,
         "artifacts": len(record),
+    }
+
+
+def refuse_seal(
+    session: boto3.session.Session, ledger: Ledger, approval: Approval, settings: Settings, reason: str
+) -> dict[str, Any]:
+    """Record that ``approval``'s package is never sealed, and why (the next stage refuses it with this reason);
+    tell the people who watch this stage, once."""
+    first = ledger.record(
+        approval.package_arn,
+        SEAL_REFUSED,
+        source_stage=settings.stage,
+        source_version=str(approval.version),
+        reason=reason,
+    )
+    if first:
+        subject = f"Roadway: {settings.group} v{approval.version} not sealed in {settings.stage}"
+        message = f"{approval.package_arn} will not be promoted: {reason}."
+        session.client("sns").publish(TopicArn=settings.alarm_topic_arn, Subject=subject[:100], Message=message)
+    log(SEAL_REFUSED, source=approval.package_arn, reason=reason)
+    return {
+        "status": SEAL_REFUSED if first else f"already-{SEAL_REFUSED}",
+        "source_arn": approval.package_arn,
+        "reason": reason,
     }

@@ -23,6 +23,9 @@ class Env:
     ACCOUNT = "ACCOUNT_ID"
     LEDGER_TABLE = "LEDGER_TABLE_NAME"
     ALARM_TOPIC = "ALARM_TOPIC_ARN"
+    # The first stage only: JSON, each group -> its project's pipeline role (a package registered by another
+    # project's pipeline is not sealed).
+    PIPELINE_ROLES = "PIPELINE_ROLES"
     # Receiving stages only.
     SOURCE_STAGE = "SOURCE_STAGE"
     SOURCE_ACCOUNT = "SOURCE_ACCOUNT_ID"
@@ -37,6 +40,7 @@ class Env:
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
 
     EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
+    FIRST = (PIPELINE_ROLES,)
     RECEIVING = (
         SOURCE_STAGE,
         SOURCE_ACCOUNT,
@@ -90,6 +94,7 @@ class Settings:
     image_accounts: frozenset[str] = frozenset()
     break_glass_role_name: str = ""  # a rejection through this role withdraws the served package
     multipart_threshold: int = 64 * 1024 * 1024
+    pipeline_roles: dict[str, str] = field(default_factory=dict)  # the first stage: each group's pipeline role
 
     def for_group(self, group: str) -> Settings:
         """This function's settings for one project; KeyError when it serves no such group."""
@@ -119,13 +124,10 @@ class Settings:
                     approver_role_name=env[Env.APPROVER_ROLE],
                     registrar_role_name=env[Env.REGISTRAR_ROLE],
                 )
-            projects = json.loads(env[Env.PROJECTS])
-            if (
-                not isinstance(projects, dict)
-                or not projects
-                or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in projects.items())
-            ):
-                raise ConfigurationError(f"{Env.PROJECTS} is not a JSON object of model package groups to stacks")
+            projects = _groups_to_names(env, Env.PROJECTS, "stacks")
+            pipeline_roles = (
+                _groups_to_names(env, Env.PIPELINE_ROLES, "pipeline roles") if Env.PIPELINE_ROLES in env else {}
+            )
             return cls(
                 stage=env[Env.STAGE],
                 account=env[Env.ACCOUNT],
@@ -138,10 +140,24 @@ class Settings:
                 image_accounts=frozenset(a for a in env.get(Env.IMAGE_ACCOUNTS, "").split(",") if a),
                 break_glass_role_name=env[Env.BREAK_GLASS_ROLE] if source else "",
                 multipart_threshold=int(env.get(Env.MULTIPART_THRESHOLD) or 64 * 1024 * 1024),
+                pipeline_roles=pipeline_roles,
             )
         except KeyError as missing:
             raise ConfigurationError(f"environment variable {missing.args[0]} is not set") from None
-        except json.JSONDecodeError:
-            raise ConfigurationError(f"{Env.PROJECTS} is not JSON") from None
         except ValueError as error:
             raise ConfigurationError(f"a size variable is not a number: {error}") from None
+
+
+def _groups_to_names(env: dict[str, str], variable: str, what: str) -> dict[str, str]:
+    """A JSON object of model package groups to names (``what``), or ConfigurationError naming ``variable``."""
+    try:
+        value = json.loads(env[variable])
+    except json.JSONDecodeError:
+        raise ConfigurationError(f"{variable} is not JSON") from None
+    if (
+        not isinstance(value, dict)
+        or not value
+        or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in value.items())
+    ):
+        raise ConfigurationError(f"{variable} is not a JSON object of model package groups to {what}")
+    return value

@@ -22,6 +22,14 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     assert lineage["roadway:sha256:model.tar.gz"] and float(lineage["roadway:rmse-log"]) < 0.12
     refused = result["refused"]
     assert refused["status"] == "refused" and "worse than the served version's" in refused["reason"]
+    # The second team's project takes the road to its own prod endpoint; its pipeline registering into house-price
+    # is never sealed in dev, so test refuses the approved package.
+    assert result["second_serves"] == result["second"] and "/rent-price/" in result["second"]
+    foreign = result["foreign"]
+    assert foreign["status"] == "refused"
+    assert foreign["reason"].startswith(
+        "dev refused to seal it at registration: registered in house-price by roadway-dev-rent-price-pipeline"
+    )
     printed = capsys.readouterr().out
     for step in (
         "Training the house-price model",
@@ -33,7 +41,12 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
         "Prod served 117 requests in the hour to",
         "The drift job's verdict on that hour: drift",
         "==> roadway status",
-        "==> roadway trace prod:1",
+        "==> roadway trace prod:1 --project house-price",
+        "Team rentals onboards rent-price",
+        "IAM refuses its members: roadway-dev-studio's policy of team rentals lets them register into "
+        "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/rent-price only",
+        "dev's promotion function refused to seal it",
+        "Refused at test's seal check: nothing copied, nothing registered",
         "Stopped moto_server",
     ):
         assert step in printed
@@ -44,8 +57,17 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     assert prod.split()[:6] == ["house-price", "prod", "333333333333", "v1", "v1", "InService"]
     assert "drift (area) to " in prod and "refused test v2 at " in prod
     assert not any(line.startswith("{") for line in printed.splitlines()), "no job's raw output"
-    trace = printed[printed.index("==> roadway trace") :]
+    assert next(line for line in status.splitlines() if line.startswith("rent-price   prod ")).split()[:5] == [
+        "rent-price",
+        "prod",
+        "333333333333",
+        "v1",
+        "v1",
+    ]
+    trace = printed[printed.index("==> roadway trace prod:1") : printed.index("==> roadway trace dev:2")]
     # model, metrics and the data-quality baseline's two files, for every hop (dev's from its seal)
     assert trace.count("    sha256      ") == 12 and "dev v1  Approved" in trace
     assert "ledger      test refused at " in trace, "the self-approval refusal, on dev v1's hop"
     assert "statistics.json" in trace and "constraints.json" in trace
+    refusal = printed[printed.index("==> roadway trace dev:2") :]
+    assert "ledger      dev seal-refused at " in refusal and "ledger      test refused at " in refusal

@@ -176,7 +176,7 @@ def test_prod_receives_from_test_only_and_sends_nowhere(synth: Synth) -> None:
 @pytest.mark.parametrize("stage", list(ACCOUNTS))
 def test_the_stack_writes_exactly_what_the_function_reads(synth: Synth, stage: str) -> None:
     stack = f"roadway-{stage}-promotion"
-    expected = set(Env.EVERY_STAGE) | (set(Env.RECEIVING) if stage in PREVIOUS else set())
+    expected = set(Env.EVERY_STAGE) | (set(Env.RECEIVING) if stage in PREVIOUS else set(Env.FIRST))
     for handler in ("promote_model.handler.handler", "promote_model.rollback.handler"):
         if handler.endswith("rollback.handler") and stage not in PREVIOUS:
             continue

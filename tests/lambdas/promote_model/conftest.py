@@ -74,6 +74,7 @@ class Road:
         environment: dict[str, str] | None = None,
         code: str | None = ENTRY_POINT,
         group: str = GROUP,
+        created_by: dict[str, Any] | None = None,
         **extra: Any,
     ) -> str:
         """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
@@ -82,7 +83,8 @@ class Road:
 
         ``rmse_log`` None registers metrics without it (what the gate must refuse). The container's environment
         is model_code/registration.py's unless ``environment`` is given; ``code`` is the file model.tar.gz
-        carries under code/ (None: no code).
+        carries under code/ (None: no code). ``created_by``: who SageMaker says registered it (default: the
+        ``author``'s Studio profile).
         """
         s3 = self.sessions[stage].client("s3")
         bucket = self.buckets[stage]
@@ -132,7 +134,7 @@ class Road:
         }
         sm = self.sessions[stage].client("sagemaker")
         arn = str(sm.create_model_package(**request)["ModelPackageArn"])
-        record_identities(arn, created_by=studio_user(ACCOUNTS[stage], author))
+        record_identities(arn, created_by=created_by or studio_user(ACCOUNTS[stage], author))
         if sealed:
             self.seal(stage, arn)
         if approved:

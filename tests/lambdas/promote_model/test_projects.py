@@ -16,7 +16,7 @@ from promote_model.handler import handler
 from promote_model.promotion import PromotionError
 from promote_model.settings import ConfigurationError, Env, Settings
 
-from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of
+from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, role_session
 from tests.conftest import Synth
 from tests.lambdas.promote_model.conftest import Road, open_road
 from tests.lambdas.promote_model.test_work_queue import deliver, make_queues, receive, settle
@@ -187,3 +187,44 @@ def test_a_rollback_is_recorded_against_the_project_whose_stack_rolled_back(two_
     assert record["served_arn"] == road.packages("test", group="churn")[0]["ModelPackageArn"]
     (message,) = alarms()
     assert message["Subject"].startswith("Roadway: churn in test rolled back")
+
+
+def test_a_package_registered_by_another_projects_pipeline_is_never_sealed_nor_promoted(two_roads: Road) -> None:
+    """churn's pipeline role registering into house-price (IAM forbids it: the role's policy names churn's group;
+    this holds should a policy ever say otherwise): dev records why it refused to seal it and pages once; test
+    refuses the approved package with that reason, and copies nothing."""
+    alarms = two_roads.listen("dev")
+    churns_pipeline = role_session(ACCOUNTS["dev"], "roadway-dev-churn-pipeline")
+    source = two_roads.register("dev", created_by=churns_pipeline)
+    (refusal,) = [e for e in two_roads.ledger("dev", seals=True) if e["source_arn"] == source]
+    reason = (
+        "registered in house-price by roadway-dev-churn-pipeline, the pipeline of project churn; house-price's "
+        "packages come from roadway-dev-pipeline"
+    )
+    assert (refusal["outcome"], refusal["reason"]) == ("seal-refused", reason)
+    (alarm,) = alarms()
+    assert alarm["Subject"] == "Roadway: house-price v1 not sealed in dev" and reason in alarm["Message"]
+    assert two_roads.seal("dev", source)["status"] == "already-seal-refused", "told once"
+    assert alarms() == []
+
+    two_roads.act_as("test")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == f"dev refused to seal it at registration: {reason}"
+    assert two_roads.packages("test") == [] and two_roads.keys("test") == []
+
+
+def test_a_projects_own_pipeline_and_its_teams_members_have_their_packages_sealed(two_roads: Road) -> None:
+    own = two_roads.register(
+        "dev", group="churn", approved=False, created_by=role_session(ACCOUNTS["dev"], "roadway-dev-churn-pipeline")
+    )
+    person = two_roads.register("dev", group="churn", approved=False, run="run-2", author="chen-wei")
+    sealed = {e["source_arn"]: e["outcome"] for e in two_roads.ledger("dev", seals=True)}
+    assert sealed == {own: "sealed", person: "sealed"}
+
+
+def test_an_unreadable_pipeline_roles_variable_is_one_line() -> None:
+    for value, expected in (('{"churn": 7}', "is not a JSON object of model package groups to"), ("{", "is not JSON")):
+        with pytest.raises(ConfigurationError) as caught:
+            Settings.from_env(base_env(**{Env.PIPELINE_ROLES: value}))
+        assert str(caught.value).startswith(f"PIPELINE_ROLES {expected}"), caught.value
