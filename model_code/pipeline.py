@@ -8,7 +8,9 @@
 One pipeline per project (``--group``, its model package group), named ``roadway-<group>``, which only the
 project's team may create, run and follow. Every job runs inside the dev VPC's subnets (the Studio roles may
 create no other), so ``upsert`` wants the ``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s
-outputs, and the project's two roles (outputs ``PipelineRoleArn<Project>``, ``PipelineJobRoleArn<Project>``):
+outputs, and the project's two roles (outputs ``PipelineRoleArn``/``PipelineJobRoleArn`` of ``roadway-dev-studio``
+for the road's original project, ``PipelineRoleArn<Project>``/``PipelineJobRoleArn<Project>`` of
+``roadway-dev-pipelines`` for the others):
 Pipelines runs as the first, every step's job as the second, the only principal that may write the project's
 evidence folder ``pipelines/<group>/`` in the artifact bucket. Each execution writes its outputs under
 ``pipelines/<group>/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such

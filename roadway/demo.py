@@ -149,12 +149,13 @@ def with_second_team(config: Any) -> Any:
 
 def registers_into(template: dict[str, Any], team: str) -> list[str]:
     """The groups a team's members may register into, as its policy in the template says (what IAM enforces)."""
-    (policy,) = [
-        r["Properties"]["PolicyDocument"]
+    (statement,) = [
+        s
         for r in template["Resources"].values()
         if r["Type"] == "AWS::IAM::ManagedPolicy" and r["Properties"].get("Description", "").endswith(f"team {team}")
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "RegisterForApprovalOnly"
     ]
-    (statement,) = [s for s in policy["Statement"] if s.get("Sid") == "RegisterForApprovalOnly"]
     return [r for r in statement["Resource"] if "model-package-group/" in r]
 
 

@@ -233,6 +233,7 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
     names = Names.of(config)
     found: list[tuple[str, str, int, str]] = [
         ("Studio domain name", names.studio_domain(), SAGEMAKER_NAME, "SageMaker"),
+        ("pipelines stack", names.stack_name("dev", "pipelines"), STACK_NAME, "CloudFormation"),
         *(
             ("people stack", names.people_stack(index), STACK_NAME, "CloudFormation")
             for index in range(config.studio.people_stacks)

@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from promote_model.artifacts import evidence_prefix
-from promote_model.settings import GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
+from promote_model.settings import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
 
 from roadway.config import Project, ProjectStage, RoadwayConfig, StageName
 from roadway.naming import ModelNames, Names, serving_deployer
@@ -46,9 +46,19 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
     }
     previous = config.previous_stage(stage)
     if previous is None:
-        # Where packages are first registered: each project's own pipeline role (another's is not sealed).
-        pipeline_roles = {project.name: names.model(project).pipeline_role() for project in config.projects}
-        return {**environment, Env.PIPELINE_ROLES: json.dumps(pipeline_roles, separators=(",", ":"), sort_keys=True)}
+        # Where packages are first registered: each project's own pipeline role (another's is not sealed), as a
+        # pattern and the original project's exception, so the environment does not grow by a name per project.
+        pattern = names.model_named(GROUP_PLACEHOLDER).pipeline_role()
+        pipeline_roles = {EVERY_GROUP: pattern} | {
+            project.name: names.model(project).pipeline_role()
+            for project in config.projects
+            if names.model(project).pipeline_role() != pattern.replace(GROUP_PLACEHOLDER, project.name)
+        }
+        return {
+            **environment,
+            Env.PIPELINE_ROLES: json.dumps(pipeline_roles, separators=(",", ":"), sort_keys=True),
+            Env.PIPELINE_NAME: names.model_named(GROUP_PLACEHOLDER).pipeline(),
+        }
     source_account = config.stage(previous).account
     return {
         **environment,

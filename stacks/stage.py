@@ -8,6 +8,7 @@ from constructs import Construct
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG, Names
 from stacks.people_stack import PeopleStack
+from stacks.pipelines_stack import PipelinesStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
 from stacks.serving_stack import ServingStack
@@ -39,6 +40,7 @@ class RoadwayStage(Stage):
         )
         self.studio: StudioStack | None = None
         self.people: list[PeopleStack] = []
+        self.pipelines: PipelinesStack | None = None
         if stage == "dev":
             self.studio = StudioStack(
                 self,
@@ -64,6 +66,17 @@ class RoadwayStage(Stage):
                 )
                 for index in range(1, config.studio.people_stacks)
             ]
+            self.pipelines = PipelinesStack(
+                self,
+                "Pipelines",
+                config=config,
+                platform=self.platform,
+                studio=self.studio,
+                stack_name=names.stack_name(stage, "pipelines"),
+                description="Roadway dev: the pipeline roles of every model project but the original's",
+                termination_protection=True,
+                tags=tags,
+            )
         # One serving stack per project in test and prod: promotions of one project update only its own stack.
         self.serving: dict[str, ServingStack] = {}
         for project in config.projects if stage != "dev" else ():

@@ -77,35 +77,59 @@ class StudioStack(Stack):
         self.people = add_people(self.studio, access, config, 0)
         if config.studio.people_stacks > 1:
             access.export_from(self, names)
-        storage = PipelineStorage(shared.data_bucket, shared.artifact_bucket, shared.data_key, shared.artifact_key)
-        # Each project's pipeline roles; the original project's keep the logical IDs and names they had when one
-        # pair served every team.
+        # The original project's pipeline roles stay here, with the logical IDs and names they had when one pair
+        # served every team; every other project's are in the pipelines stack (PipelinesStack).
         self.pipelines = {
-            project.name: EvidencePipeline(
-                self,
-                "Pipeline" if project.original else f"Pipeline-{project.name}",
-                project=project.name,
-                team=config.team(project.team),
-                pipeline_role_name=names.model(project).pipeline_role(),
-                job_role_name=names.model(project).pipeline_job_role(),
-                evidence_prefix=names.model(project).evidence_prefix(),
-                team_prefix=names.team_prefix(project.team),
-                subnet_ids=platform.network.subnet_ids,
-                security_group_id=self.studio.security_group.security_group_id,
-                storage=storage,
-                group_arn=names.model(project).model_package_group_arn(account),
-                packages_arn=names.model(project).model_packages_arn(account),
+            project.name: project_pipeline(
+                self, config, project, platform, shared, self.studio.security_group.security_group_id
             )
             for project in config.projects
+            if project.original
         }
         CfnOutput(self, "DomainId", value=self.studio.domain.attr_domain_id)
-        # model_code/pipeline.py's --role-arn and --job-role-arn, per project (the original's keep their names).
-        for project in config.projects:
-            pipeline = self.pipelines[project.name]
-            suffix = "" if project.original else output_suffix(project.name)
-            CfnOutput(self, f"PipelineRoleArn{suffix}", value=pipeline.pipeline_role.role_arn)
-            CfnOutput(self, f"PipelineJobRoleArn{suffix}", value=pipeline.job_role.role_arn)
+        # The pipelines stack's security group for its jobs: by name, so it stays when that stack's last project
+        # leaves (with people stacks, StudioAccess.export_from exports the same name).
+        if config.studio.people_stacks == 1:
+            CfnOutput(
+                self,
+                "Export-security-group-id",
+                value=self.studio.security_group.security_group_id,
+                export_name=names.studio_export("security-group-id"),
+            )
         CfnOutput(self, "StudioSecurityGroupId", value=self.studio.security_group.security_group_id)
+
+
+def project_pipeline(
+    scope: Stack,
+    config: RoadwayConfig,
+    project: Project,
+    platform: PlatformStack,
+    shared: PlatformImports,
+    security_group_id: str,
+) -> EvidencePipeline:
+    """A project's pipeline roles in ``scope``, and their outputs (model_code/pipeline.py's --role-arn and
+    --job-role-arn); the original project's keep the construct ID and output names they had."""
+    names = Names.of(config)
+    model = names.model(project)
+    pipeline = EvidencePipeline(
+        scope,
+        "Pipeline" if project.original else f"Pipeline-{project.name}",
+        project=project.name,
+        team=config.team(project.team),
+        pipeline_role_name=model.pipeline_role(),
+        job_role_name=model.pipeline_job_role(),
+        evidence_prefix=model.evidence_prefix(),
+        team_prefix=names.team_prefix(project.team),
+        subnet_ids=platform.network.subnet_ids,
+        security_group_id=security_group_id,
+        storage=PipelineStorage(shared.data_bucket, shared.artifact_bucket, shared.data_key, shared.artifact_key),
+        group_arn=model.model_package_group_arn(platform.account),
+        packages_arn=model.model_packages_arn(platform.account),
+    )
+    suffix = "" if project.original else output_suffix(project.name)
+    CfnOutput(scope, f"PipelineRoleArn{suffix}", value=pipeline.pipeline_role.role_arn)
+    CfnOutput(scope, f"PipelineJobRoleArn{suffix}", value=pipeline.job_role.role_arn)
+    return pipeline
 
 
 def output_suffix(name: str) -> str:

@@ -64,18 +64,28 @@ def role_of(context: Any, account: str) -> str | None:
     return match.group(1) if match else None
 
 
-def another_projects_pipeline(package: dict[str, Any], account: str, group: str, pipeline_roles: dict[str, str]) -> str:
-    """Why ``package`` is not its project's own work (one line), or "": it was registered by the pipeline role of
-    another project of the road. A project's packages come from its own pipeline, or from a member of its team
-    (whom IAM alone lets register into its group: the team policy)."""
+def another_projects_pipeline(
+    package: dict[str, Any], account: str, group: str, pipeline_roles: dict[str, str], pipelines: dict[str, str]
+) -> str:
+    """Why ``package`` is not its project's own work (one line), or "": another project's pipeline role registered
+    it, or it says another pipeline generated it. A project's packages come from its own pipeline, or from a member
+    of its team (whom IAM alone lets register into its group: the team policy)."""
     role = role_of(package.get("CreatedBy"), account)
-    own = pipeline_roles.get(group)
-    if role is None or role == own:
-        return ""
-    owner = next((g for g, r in sorted(pipeline_roles.items()) if r == role), None)
-    if owner is None:
-        return ""
-    return f"registered in {group} by {role}, the pipeline of project {owner}; {group}'s packages come from {own}"
+    own_role = pipeline_roles.get(group)
+    if role is not None and role != own_role:
+        owner = next((g for g, r in sorted(pipeline_roles.items()) if r == role), None)
+        if owner is not None:
+            own = f"{group}'s packages come from {own_role}"
+            return f"registered in {group} by {role}, the pipeline of project {owner}; {own}"
+    generated = (package.get("MetadataProperties") or {}).get("GeneratedBy")
+    own = pipelines.get(group)
+    if own and isinstance(generated, str) and _PIPELINE_EXECUTION.match(generated):
+        name = generated.split(":pipeline/", 1)[1].split("/", 1)[0]
+        if name != own:
+            owner = next((g for g, p in sorted(pipelines.items()) if p == name), None)
+            whose = f", the pipeline of project {owner}" if owner else ""
+            return f"registered in {group} from a run of {name}{whose}; {group}'s packages come from {own}"
+    return ""
 
 
 def through_role(context: Any, account: str, role_name: str) -> str | None:

@@ -658,7 +658,9 @@ def seal(
     ledger = Ledger(session.client("dynamodb"), settings.ledger_table)
     try:
         package = session.client("sagemaker").describe_model_package(ModelPackageName=approval.package_arn)
-        foreign = another_projects_pipeline(package, settings.account, settings.group, settings.pipeline_roles)
+        foreign = another_projects_pipeline(
+            package, settings.account, settings.group, settings.pipeline_role_of(), settings.pipelines_of()
+        )
         if foreign:
             return refuse_seal(session, ledger, approval, settings, foreign)
         sealed = take(session.client("s3"), package)
@@ -685,18 +687,21 @@ def refuse_seal(
     session: boto3.session.Session, ledger: Ledger, approval: Approval, settings: Settings, reason: str
 ) -> dict[str, Any]:
     """Record that ``approval``'s package is never sealed, and why (the next stage refuses it with this reason);
-    tell the people who watch this stage, once."""
-    first = ledger.record(
-        approval.package_arn,
-        SEAL_REFUSED,
-        source_stage=settings.stage,
-        source_version=str(approval.version),
-        reason=reason,
-    )
-    if first:
+    tell the people who watch this stage (once, unless a retry comes between telling and recording)."""
+    if ledger.recorded(approval.package_arn, SEAL_REFUSED):
+        first = False
+    else:
+        # Told before it is recorded: a failed publish is retried with the event, never lost behind the record.
         subject = f"Roadway: {settings.group} v{approval.version} not sealed in {settings.stage}"
         message = f"{approval.package_arn} will not be promoted: {reason}."
         session.client("sns").publish(TopicArn=settings.alarm_topic_arn, Subject=subject[:100], Message=message)
+        first = ledger.record(
+            approval.package_arn,
+            SEAL_REFUSED,
+            source_stage=settings.stage,
+            source_version=str(approval.version),
+            reason=reason,
+        )
     log(SEAL_REFUSED, source=approval.package_arn, reason=reason)
     return {
         "status": SEAL_REFUSED if first else f"already-{SEAL_REFUSED}",

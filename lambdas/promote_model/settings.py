@@ -23,9 +23,11 @@ class Env:
     ACCOUNT = "ACCOUNT_ID"
     LEDGER_TABLE = "LEDGER_TABLE_NAME"
     ALARM_TOPIC = "ALARM_TOPIC_ARN"
-    # The first stage only: JSON, each group -> its project's pipeline role (a package registered by another
-    # project's pipeline is not sealed).
+    # The first stage only: JSON, "*" -> the pattern of a project's pipeline role (with {group}), and any group
+    # whose role the pattern does not name -> its role (a package registered by another project's pipeline is not
+    # sealed).
     PIPELINE_ROLES = "PIPELINE_ROLES"
+    PIPELINE_NAME = "PIPELINE_NAME"  # the first stage only: a project's pipeline, with {group}
     # Receiving stages only.
     SOURCE_STAGE = "SOURCE_STAGE"
     SOURCE_ACCOUNT = "SOURCE_ACCOUNT_ID"
@@ -40,7 +42,7 @@ class Env:
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
 
     EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
-    FIRST = (PIPELINE_ROLES,)
+    FIRST = (PIPELINE_ROLES, PIPELINE_NAME)
     RECEIVING = (
         SOURCE_STAGE,
         SOURCE_ACCOUNT,
@@ -56,7 +58,8 @@ class Env:
 
 
 # Placeholders the stack writes into patterns (through roadway/naming.py) and :meth:`Settings.for_group` fills in.
-GROUP_PLACEHOLDER = "{group}"  # in SOURCE_READER_ROLE
+GROUP_PLACEHOLDER = "{group}"  # in SOURCE_READER_ROLE and PIPELINE_ROLES
+EVERY_GROUP = "*"  # in PIPELINE_ROLES: the pattern that names every project's pipeline role but exceptions
 STACK_PLACEHOLDER = "{stack}"  # in SERVING_DEPLOY_ROLE
 
 
@@ -94,7 +97,21 @@ class Settings:
     image_accounts: frozenset[str] = frozenset()
     break_glass_role_name: str = ""  # a rejection through this role withdraws the served package
     multipart_threshold: int = 64 * 1024 * 1024
-    pipeline_roles: dict[str, str] = field(default_factory=dict)  # the first stage: each group's pipeline role
+    pipeline_roles: dict[str, str] = field(default_factory=dict)  # the first stage: see Env.PIPELINE_ROLES
+    pipeline_name: str = ""  # the first stage: see Env.PIPELINE_NAME
+
+    def pipelines_of(self) -> dict[str, str]:
+        """Each project's pipeline (the first stage only; empty elsewhere). SageMaker lower-cases pipeline ARNs."""
+        if not self.pipeline_name:
+            return {}
+        return {g: self.pipeline_name.replace(GROUP_PLACEHOLDER, g).lower() for g in self.projects}
+
+    def pipeline_role_of(self) -> dict[str, str]:
+        """Each project's pipeline role (the first stage only; empty elsewhere)."""
+        if not self.pipeline_roles:
+            return {}
+        pattern = self.pipeline_roles.get(EVERY_GROUP, "")
+        return {g: self.pipeline_roles.get(g) or pattern.replace(GROUP_PLACEHOLDER, g) for g in self.projects}
 
     def for_group(self, group: str) -> Settings:
         """This function's settings for one project; KeyError when it serves no such group."""
@@ -141,6 +158,7 @@ class Settings:
                 break_glass_role_name=env[Env.BREAK_GLASS_ROLE] if source else "",
                 multipart_threshold=int(env.get(Env.MULTIPART_THRESHOLD) or 64 * 1024 * 1024),
                 pipeline_roles=pipeline_roles,
+                pipeline_name=env.get(Env.PIPELINE_NAME, ""),
             )
         except KeyError as missing:
             raise ConfigurationError(f"environment variable {missing.args[0]} is not set") from None

@@ -23,7 +23,7 @@ class StudioAccess:
     domain_id: str
     security_group_id: str
     shared_policy: iam.IManagedPolicy
-    team_policies: Mapping[str, iam.IManagedPolicy]
+    team_policies: Mapping[str, Sequence[iam.IManagedPolicy]]  # each team's limits and work
     teams: Mapping[str, Team]
 
     @classmethod
@@ -51,7 +51,13 @@ class StudioAccess:
             value("domain-id"),
             value("security-group-id"),
             policy("SharedPolicy", "policy-arn"),
-            {team.name: policy(f"Team-{team.name}", f"team-{team.name}-policy-arn") for team in teams},
+            {
+                team.name: [
+                    policy(f"Team-{team.name}", f"team-{team.name}-policy-arn"),
+                    policy(f"Team-{team.name}-work", f"team-{team.name}-work-policy-arn"),
+                ]
+                for team in teams
+            },
             {team.name: team for team in teams},
         )
 
@@ -61,7 +67,11 @@ class StudioAccess:
             "domain-id": self.domain_id,
             "security-group-id": self.security_group_id,
             "policy-arn": self.shared_policy.managed_policy_arn,
-            **{f"team-{team}-policy-arn": p.managed_policy_arn for team, p in self.team_policies.items()},
+            **{
+                f"team-{team}-{kind}policy-arn": p.managed_policy_arn
+                for team, (limits, work) in self.team_policies.items()
+                for kind, p in (("", limits), ("work-", work))
+            },
         }
         for what, value in values.items():
             CfnOutput(scope, f"Export-{what}", value=value, export_name=names.studio_export(what))
@@ -82,7 +92,7 @@ class DataScientistProfile(Construct):
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Roadway Studio: execution role of {user.user_name}",
-            managed_policies=[studio.shared_policy, studio.team_policies[user.team]],
+            managed_policies=[studio.shared_policy, *studio.team_policies[user.team]],
         )
         # Who's who: principal tags, for IAM conditions and for reading CloudTrail (roles are not billed, so
         # these are not what a team's budget counts; its jobs' tags are).

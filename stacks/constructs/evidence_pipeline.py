@@ -6,9 +6,11 @@ so a team's pipeline registers into its own project's group only, starts jobs on
 tags every job with the team (what the team's budget counts), and reads only the team's folder. Pipelines runs
 each step with the job role, which only the pipeline role may pass. The job role is the only principal that may
 write the project's evidence folder, ``pipelines/<group>/`` of dev's artifact bucket (PlatformStack's bucket
-policy), so the metrics, baselines and model there come from a recorded execution of that project's pipeline,
-never from a hand-written object. A data scientist who passes the pipeline role to a job of their own gets a job
-that writes nothing there.
+policy), so the metrics, baselines and model there come from a recorded execution of that project's pipeline.
+The pipeline's code is the team's own: what a run writes is what the team's code wrote (a step could copy a file
+from the team's folder), so the evidence binds a package to a run, and the run to the team, not to honest code;
+the approver, who is not the author, reviews the run. A data scientist who passes the pipeline role to a job of
+their own gets a job that writes nothing there.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from stacks.constructs.studio_domain import (
     isolated_jobs,
     job_arns,
     jobs_carry_the_team,
-    list_buckets_and_use_keys,
+    list_buckets,
     register_for_approval_only,
+    use_keys,
 )
 
 
@@ -90,9 +93,14 @@ class EvidencePipeline(Construct):
                     actions=["s3:PutObject", "s3:AbortMultipartUpload"],
                     resources=[evidence],
                 ),
-                *list_buckets_and_use_keys(
-                    [storage.data_bucket, storage.artifact_bucket], [storage.data_key, storage.artifact_key]
+                # SageMaker lists an S3Prefix channel as this role: the team's folder and the project's evidence only.
+                list_buckets([storage.data_bucket, storage.artifact_bucket], [team_prefix, evidence_prefix]),
+                iam.PolicyStatement(
+                    sid="FindTheBuckets",
+                    actions=["s3:GetBucketLocation"],
+                    resources=[storage.data_bucket.bucket_arn, storage.artifact_bucket.bucket_arn],
                 ),
+                use_keys([storage.data_key, storage.artifact_key]),
             ],
             wildcards={
                 **dict.fromkeys(inputs, f"Read-only, team {team.name}'s folder: inputs and code differ per run."),
@@ -110,7 +118,7 @@ class EvidencePipeline(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Roadway: SageMaker Pipelines runs {project}'s pipeline with this role",
         )
-        # Who registered a package, when SageMaker says a pipeline did: the promotion reads the team here.
+        # Whose role this is, for people reading CloudTrail and for the team's budget (roles are not billed).
         Tags.of(self.pipeline_role).add(TEAM_TAG, team.name)
         Tags.of(self.pipeline_role).add(PROJECT_TAG, project)
         policy = iam.ManagedPolicy(
@@ -119,7 +127,7 @@ class EvidencePipeline(Construct):
             description=f"Roadway: start {project}'s jobs (isolated, in the VPC, team {team.name}'s) and register",
             roles=[self.pipeline_role],
             statements=[
-                *isolated_jobs(jobs, subnet_ids, security_group_id, storage.data_key.key_arn, tagging=True),
+                *isolated_jobs(jobs, subnet_ids, security_group_id, storage.data_key.key_arn, tagging=team.name),
                 instance_types_only(team.instance_types),
                 *jobs_carry_the_team(team.name),
                 iam.PolicyStatement(

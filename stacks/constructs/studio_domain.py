@@ -34,9 +34,11 @@ PIPELINE_ACTIONS = (
     "sagemaker:UpdatePipeline",
     "sagemaker:DescribePipeline",
     "sagemaker:StartPipelineExecution",
+    "sagemaker:ListPipelineExecutions",
 )
 EXECUTION_ACTIONS = (
     "sagemaker:DescribePipelineExecution",
+    "sagemaker:DescribePipelineDefinitionForExecution",
     "sagemaker:ListPipelineExecutionSteps",
     "sagemaker:StopPipelineExecution",
 )
@@ -58,12 +60,12 @@ INSTANCE_ACTIONS = (
 
 
 def isolated_jobs(
-    jobs: Sequence[str], subnet_ids: Sequence[str], security_group_id: str, key_arn: str, *, tagging: bool = False
+    jobs: Sequence[str], subnet_ids: Sequence[str], security_group_id: str, key_arn: str, *, tagging: str = ""
 ) -> list[iam.PolicyStatement]:
     """Create training and processing jobs only in the dev VPC's subnets, with Studio's security group (HTTPS to the
     endpoints and gateways, nothing else), volumes under the platform's data key, and containers network-isolated
-    (code and data come in as channels, nothing goes out but through S3). ``tagging``: a pipeline's role, which
-    also follows, stops and tags the jobs its steps start (SageMaker adds its own tags to them)."""
+    (code and data come in as channels, nothing goes out but through S3). ``tagging``: the team of a pipeline's
+    role, which also follows and stops its team's jobs and tags the jobs its steps start."""
     conditions = {
         "Null": {
             "sagemaker:VpcSubnets": "false",
@@ -85,8 +87,15 @@ def isolated_jobs(
     )
     if not tagging:
         return [create]
-    follow = iam.PolicyStatement(sid="FollowJobs", actions=[*FOLLOW_JOBS, "sagemaker:AddTags"], resources=list(jobs))
-    return [create, follow]
+    follow = iam.PolicyStatement(
+        sid="FollowJobs",
+        actions=[*FOLLOW_JOBS],
+        resources=list(jobs),
+        conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": tagging}},
+    )
+    # SageMaker Pipelines adds its own tags (the execution, the step) to the jobs it starts, as this role.
+    tag = iam.PolicyStatement(sid="TagTheStepsJobs", actions=["sagemaker:AddTags"], resources=list(jobs))
+    return [create, follow, tag]
 
 
 def jobs_carry_the_team(team: str) -> list[iam.PolicyStatement]:
@@ -117,7 +126,10 @@ def list_buckets(buckets: Sequence[s3.IBucket], prefixes: Sequence[str] | None =
         sid="ListProjectBuckets",
         actions=["s3:ListBucket", *([] if prefixes else ["s3:GetBucketLocation"])],
         resources=[b.bucket_arn for b in buckets],
-        conditions={"StringLike": {"s3:prefix": [f"{prefix}/*" for prefix in prefixes]}} if prefixes else None,
+        # Both forms: the SDK lists a prefix without its trailing slash before it uploads (a bare "teams/pricing").
+        conditions={"StringLike": {"s3:prefix": [form for p in prefixes for form in (p, f"{p}/*")]}}
+        if prefixes
+        else None,
     )
 
 
@@ -127,11 +139,6 @@ def use_keys(keys: Sequence[kms.IKey]) -> iam.PolicyStatement:
         actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
         resources=[k.key_arn for k in keys],
     )
-
-
-def list_buckets_and_use_keys(buckets: Sequence[s3.IBucket], keys: Sequence[kms.IKey]) -> list[iam.PolicyStatement]:
-    """List the project's buckets and use its keys: what every role that reads and writes its data needs."""
-    return [list_buckets(buckets), use_keys(keys)]
 
 
 def register_for_approval_only(groups: Sequence[str]) -> iam.PolicyStatement:
@@ -295,7 +302,7 @@ class StudioDomain(Construct):
         self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
 
         # Each team's limits, attached to each member's role beside the shared policy.
-        self.team_policies = {work.team.name: self._team_policy(work) for work in teams}
+        self.team_policies = {work.team.name: self._team_policies(work) for work in teams}
         self.teams = {work.team.name: work.team for work in teams}
 
     def _data_scientist_policy(
@@ -309,7 +316,7 @@ class StudioDomain(Construct):
         artifact_key: kms.IKey,
     ) -> iam.ManagedPolicy:
         """What every data scientist may do: the road's keys, jobs in the VPC, images and logs. Data, registries,
-        pipelines and the following of jobs are per team (:meth:`_team_policy`); so a shared space, which runs as
+        pipelines and the following of jobs are per team (:meth:`_team_policies`); so a shared space, which runs as
         the domain's default role with this policy alone, reads no team's data."""
         jobs = job_arns(stack)
         images = image_repositories(stack)
@@ -386,38 +393,62 @@ class StudioDomain(Construct):
         )
         return policy
 
-    def _team_policy(self, work: TeamWork) -> iam.ManagedPolicy:
-        """A team's limits beyond the shared policy: its folder in the buckets, its projects' groups (by ARN: a
-        package carries no tag of its own), pipelines (by name: executions carry no tags) and evidence, its
-        instance types, and its tag on every job its members start, which is also what they follow and stop jobs
-        by (the tag's value is the team, never another's)."""
-        team, projects = work.team, work.projects
+    def _team_policies(self, work: TeamWork) -> list[iam.ManagedPolicy]:
+        """A team's two policies beyond the shared one: its limits, and its work. Two, so that a team's projects
+        have a policy's whole 6,144 characters (about seven projects of 20-character names)."""
+        return [self._team_limits(work.team), self._team_work(work)]
+
+    def _team_limits(self, team: Team) -> iam.ManagedPolicy:
+        """Its instance types, and its tag on every job its members start, which is also what they follow and stop
+        jobs by (the tag's value is the team, never another's)."""
         jobs = job_arns(Stack.of(self))
+        tag = f"aws:RequestTag/{TEAM_TAG}"
+        policy = iam.ManagedPolicy(
+            self,
+            f"Team-{team.name}",
+            description=f"Roadway Studio: limits of team {team.name}",
+            statements=[
+                instance_types_only(team.instance_types),
+                *jobs_carry_the_team(team.name),
+                iam.PolicyStatement(
+                    # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
+                    sid="TagJobsWithThisTeam",
+                    actions=["sagemaker:AddTags"],
+                    resources=jobs,
+                    conditions={
+                        "StringEquals": {tag: team.name},
+                        "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="FollowAndStopTheTeamsJobs",
+                    actions=[*FOLLOW_JOBS],
+                    resources=jobs,
+                    conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team.name}},
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                    "Job names are generated per run; only jobs carrying this team's tag, and only its tag value."
+                )
+                for job in jobs
+            },
+        )
+        return policy
+
+    def _team_work(self, work: TeamWork) -> iam.ManagedPolicy:
+        """Its folder in the buckets, and its projects: their groups (by ARN: a package carries no tag of its own),
+        evidence, pipelines (by name: executions carry no tags) and pipeline roles."""
+        team, projects = work.team, work.projects
         folders = [bucket.arn_for_objects(f"{work.folder}/*") for bucket in self._buckets]
         evidence = [self._buckets[1].arn_for_objects(f"{p.evidence_prefix}/*") for p in projects]
         groups = [arn for p in projects for arn in (p.registry.group_arn, p.registry.packages_arn)]
-        tag = f"aws:RequestTag/{TEAM_TAG}"
         statements = [
             iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_ACTIONS], resources=folders),
             list_buckets(self._buckets, [work.folder, *(p.evidence_prefix for p in projects)]),
-            instance_types_only(team.instance_types),
-            *jobs_carry_the_team(team.name),
-            iam.PolicyStatement(
-                # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
-                sid="TagJobsWithThisTeam",
-                actions=["sagemaker:AddTags"],
-                resources=jobs,
-                conditions={
-                    "StringEquals": {tag: team.name},
-                    "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
-                },
-            ),
-            iam.PolicyStatement(
-                sid="FollowAndStopTheTeamsJobs",
-                actions=[*FOLLOW_JOBS],
-                resources=jobs,
-                conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team.name}},
-            ),
         ]
         if projects:
             statements += [
@@ -437,12 +468,11 @@ class StudioDomain(Construct):
                     sid="ReadTheTeamsEvidence", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=evidence
                 ),
                 iam.PolicyStatement(
-                    sid="TheTeamsPipelines", actions=[*PIPELINE_ACTIONS], resources=[p.pipeline_arn for p in projects]
-                ),
-                iam.PolicyStatement(
-                    sid="TheTeamsPipelineRuns",
-                    actions=[*EXECUTION_ACTIONS],
-                    resources=[p.pipeline_executions_arn for p in projects],
+                    # Executions carry no tags: the pipeline's own name scopes them, actions of either kind apply
+                    # only to their own kind of ARN.
+                    sid="TheTeamsPipelines",
+                    actions=[*PIPELINE_ACTIONS, *EXECUTION_ACTIONS],
+                    resources=[arn for p in projects for arn in (p.pipeline_arn, p.pipeline_executions_arn)],
                 ),
                 iam.PolicyStatement(
                     # Hand a project's pipeline role to SageMaker Pipelines; never a job role, which writes evidence.
@@ -454,19 +484,13 @@ class StudioDomain(Construct):
             ]
         policy = iam.ManagedPolicy(
             self,
-            f"Team-{team.name}",
-            description=f"Roadway Studio: limits of team {team.name}",
+            f"Team-{team.name}-work",
+            description=f"Roadway Studio: folder and projects of team {team.name}",
             statements=statements,
         )
         acknowledge(
             policy,
             {
-                **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
-                        "Job names are generated per run; only jobs carrying this team's tag, and only its tag value."
-                    )
-                    for job in jobs
-                },
                 **{
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
                         f"Team {team.name}'s own folder, its shared workspace; keys differ per dataset and run."

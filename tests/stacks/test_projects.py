@@ -45,7 +45,8 @@ def test_a_project_is_onboarded_by_its_own_resources_and_the_routing_that_names_
     synth: Synth, two_projects_synth: Synth
 ) -> None:
     changes = diff(synth, two_projects_synth)
-    assert not any(c["removed"] for c in changes.values()), "onboarding removes nothing"
+    removed = {stack: c["removed"] for stack, c in changes.items() if c["removed"]}
+    assert removed == {"roadway-dev-pipelines": {"NoProjectYet"}}, "onboarding removes nothing but a placeholder"
     # Its own stacks: an endpoint (and in prod its watch) of its own, in test and prod.
     assert changes["roadway-test-churn-serving"]["added"] and changes["roadway-prod-churn-serving"]["added"]
     # Its group in every account, its reader where packages leave, its deployer and rules where they arrive.
@@ -62,8 +63,8 @@ def test_a_project_is_onboarded_by_its_own_resources_and_the_routing_that_names_
         "TargetProjectchurnServingDeployer",
         "TargetProjectchurnServingDeployerPolicy",
     }
-    # Its pipeline in dev: a pipeline role and a job role of its own.
-    assert {k.rstrip("0123456789ABCDEF") for k in changes[STUDIO]["added"] if k.startswith("Pipeline")} == {
+    # Its pipeline in dev: a pipeline role and a job role of its own, in the pipelines stack.
+    assert {k.rstrip("0123456789ABCDEF") for k in changes["roadway-dev-pipelines"]["added"]} == {
         "PipelinechurnJobRole",
         "PipelinechurnJobRolePolicy",
         "PipelinechurnPipelineRole",
@@ -183,16 +184,41 @@ def test_a_teams_reader_touches_only_its_own_projects_captures(two_projects_synt
     assert denied("s3:GetObject", "roadway-prod-churn", f"arn:aws:iam::{PROD}:role/Admin")
 
 
+def promoter_settings(synth: Synth, stage: str) -> Settings:
+    """What the stage's promotion function reads from the environment its template gives it."""
+    (function,) = [
+        f
+        for f in synth.resources(f"roadway-{stage}-promotion", "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "promote_model.handler.handler"
+    ]
+    variables = {k: v for k, v in function["Properties"]["Environment"]["Variables"].items() if isinstance(v, str)}
+    return Settings.from_env({**variables, "LEDGER_TABLE_NAME": "t", "ALARM_TOPIC_ARN": "a"})
+
+
+def test_the_first_stage_knows_each_projects_pipeline_role_by_the_stacks_names(
+    two_projects_synth: Synth, two_projects_config: RoadwayConfig
+) -> None:
+    """One spelling: the role the dev function expects to register a project's packages is the role the Studio and
+    pipelines stacks create for that project, and the later stages expect none."""
+    names = Names.of(two_projects_config)
+    expected = {p.name: names.model(p).pipeline_role() for p in two_projects_config.projects}
+    assert promoter_settings(two_projects_synth, "dev").pipeline_role_of() == expected
+    pipelines = {p.name: names.model(p).pipeline() for p in two_projects_config.projects}
+    assert promoter_settings(two_projects_synth, "dev").pipelines_of() == pipelines
+    created = {
+        r["Properties"]["RoleName"]
+        for stack in (STUDIO, "roadway-dev-pipelines")
+        for r in two_projects_synth.resources(stack, "AWS::IAM::Role").values()
+        if "RoleName" in r["Properties"]
+    }
+    assert set(expected.values()) <= created
+    assert promoter_settings(two_projects_synth, "test").pipeline_role_of() == {}
+
+
 def test_the_functions_route_by_project_and_the_rules_keep_one_queue_statement(two_projects_synth: Synth) -> None:
     for stage in ("test", "prod"):
         stack = f"roadway-{stage}-promotion"
-        (function,) = [
-            f
-            for f in two_projects_synth.resources(stack, "AWS::Lambda::Function").values()
-            if f["Properties"]["Handler"] == "promote_model.handler.handler"
-        ]
-        variables = {k: v for k, v in function["Properties"]["Environment"]["Variables"].items() if isinstance(v, str)}
-        settings = Settings.from_env({**variables, "LEDGER_TABLE_NAME": "t", "ALARM_TOPIC_ARN": "a"})
+        settings = promoter_settings(two_projects_synth, stage)
         churn = settings.for_group("churn")
         assert churn.serving_stack == f"roadway-{stage}-churn-serving"
         assert churn.deploy_role_arn.endswith(f":role/roadway-{stage}-churn-serving-deployer")
@@ -292,6 +318,8 @@ def test_a_member_reads_and_writes_only_their_teams_folder_and_reads_only_its_pr
         # Listing: the keys of the team's folder and its projects' evidence, not another team's.
         for name in ("data", "artifact"):
             assert iam.allowed(statements, "s3:ListBucket", bucket(name), {"s3:prefix": f"teams/{team}/"})
+            # The SDK's probe before it uploads code names the folder without its slash.
+            assert iam.allowed(statements, "s3:ListBucket", bucket(name), {"s3:prefix": f"teams/{team}"})
             assert not iam.allowed(statements, "s3:ListBucket", bucket(name), {"s3:prefix": f"teams/{other_team}/"})
             assert not iam.allowed(statements, "s3:ListBucket", bucket(name)), "the whole bucket's keys"
         assert iam.allowed(statements, "s3:ListBucket", bucket("artifact"), {"s3:prefix": f"pipelines/{project}/"})
@@ -325,9 +353,10 @@ def test_a_member_runs_and_follows_only_their_teams_pipelines_and_jobs(two_proje
 
 
 def test_a_projects_pipeline_registers_reads_and_writes_only_its_own(two_projects_synth: Synth) -> None:
-    template = two_projects_synth.templates[STUDIO]
     pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
     for (_, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
+        # The original project's roles stay in the Studio stack; every other project's are in the pipelines stack.
+        template = two_projects_synth.templates[STUDIO if project == "house-price" else "roadway-dev-pipelines"]
         names = model(project)
         pipeline = iam.role_statements(template, iam.role_named(template, names.pipeline_role()))
         assert iam.allowed(pipeline, "sagemaker:CreateModelPackage", package(DEV, project), pending)
@@ -343,6 +372,14 @@ def test_a_projects_pipeline_registers_reads_and_writes_only_its_own(two_project
         for obj in objects_of(f"teams/{other_team}/datasets/x.csv"):
             assert not iam.allowed(jobs, "s3:GetObject", obj), (project, obj)
         assert not iam.allowed(jobs, "s3:GetObject", f"{bucket('artifact')}/pipelines/{other_project}/run-1/m")
+        # SageMaker lists an input channel as the job role: the team's folder, never the whole bucket.
+        assert iam.allowed(jobs, "s3:ListBucket", bucket("data"), {"s3:prefix": f"teams/{team}/datasets/ames/"})
+        assert not iam.allowed(jobs, "s3:ListBucket", bucket("data"), {"s3:prefix": f"teams/{other_team}/"})
+        assert not iam.allowed(jobs, "s3:ListBucket", bucket("data"))
+        # The pipeline follows and stops its team's jobs, not another team's.
+        job = f"arn:aws:sagemaker:eu-west-1:{DEV}:training-job/pipelines-abc123-Train-x"
+        assert iam.allowed(pipeline, "sagemaker:StopTrainingJob", job, {"aws:ResourceTag/roadway:team": team})
+        assert not iam.allowed(pipeline, "sagemaker:StopTrainingJob", job, {"aws:ResourceTag/roadway:team": other_team})
 
 
 def test_the_evidence_folders_are_written_only_by_their_projects_job_roles(two_projects_synth: Synth) -> None:

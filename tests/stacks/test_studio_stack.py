@@ -158,7 +158,7 @@ def test_removing_a_team_removes_its_policy_and_budget_only(
         old, new = with_team.resources(stack), without.resources(stack)
         removed = sorted(old[lid]["Type"] for lid in set(old) - set(new))
         expected = {
-            STUDIO: ["AWS::IAM::ManagedPolicy"],
+            STUDIO: ["AWS::IAM::ManagedPolicy"] * 2,  # its limits and its work
             "roadway-dev-platform": ["AWS::Budgets::Budget"],
         }.get(stack, [])
         assert removed == expected, stack
@@ -179,7 +179,7 @@ def test_onboarding_a_team_adds_its_policy_and_its_budget_only(
         assert not set(old) - set(new), "nothing is removed"
         assert {lid: old[lid] for lid in old} == {lid: new[lid] for lid in old}, "nothing else changes"
     added = {lid: r["Type"] for lid, r in after.resources(STUDIO).items() if lid not in before.resources(STUDIO)}
-    assert list(added.values()) == ["AWS::IAM::ManagedPolicy"] and all("forecasting" in lid for lid in added)
+    assert list(added.values()) == ["AWS::IAM::ManagedPolicy"] * 2 and all("forecasting" in lid for lid in added)
     platform = after.resources("roadway-dev-platform")
     budget = [lid for lid in platform if lid not in before.resources("roadway-dev-platform")]
     assert [platform[lid]["Type"] for lid in budget] == ["AWS::Budgets::Budget"]
@@ -283,21 +283,21 @@ def test_a_team_runs_only_its_instance_types_and_tags_every_job_with_itself(
     )
 
 
-def test_each_member_carries_their_team_and_a_team_policy_per_team(synth: Synth, config: RoadwayConfig) -> None:
+def test_each_member_carries_their_team_and_their_teams_policies(synth: Synth, config: RoadwayConfig) -> None:
     roles = synth.resources(STUDIO, "AWS::IAM::Role")
     teams = {
         lid: p["Properties"]["PolicyDocument"]
         for lid, p in synth.resources(STUDIO, "AWS::IAM::ManagedPolicy").items()
         if lid.startswith("StudioTeam")
     }
-    assert len(teams) == len(config.teams)
+    assert len(teams) == 2 * len(config.teams), "each team's limits and work"
     for user in config.data_scientists:
         (role,) = [r for lid, r in roles.items() if lid.startswith(f"StudioUser{user.user_name.replace('-', '')}")]
         tags = {t["Key"]: t["Value"] for t in role["Properties"]["Tags"]}
         assert tags["roadway:team"] == user.team and tags["roadway:user"] == user.user_name
         attached = [a["Ref"] for a in role["Properties"]["ManagedPolicyArns"]]
-        (team_policy,) = [a for a in attached if a in teams]
-        assert team_policy.startswith(f"StudioTeam{user.team}")
+        team_policies = [a for a in attached if a in teams]
+        assert len(team_policies) == 2 and all(p.startswith(f"StudioTeam{user.team}") for p in team_policies)
 
 
 def _inside_the_vpc(statements: list[dict[str, Any]]) -> dict[str, Any]:

@@ -214,6 +214,24 @@ def test_a_package_registered_by_another_projects_pipeline_is_never_sealed_nor_p
     assert two_roads.packages("test") == [] and two_roads.keys("test") == []
 
 
+def test_a_package_from_a_run_of_another_projects_pipeline_is_never_sealed(two_roads: Road) -> None:
+    """house-price's pipeline role handed to churn's pipeline by a member of a team owning both (IAM cannot pair a
+    role with its pipeline): the package names churn's run as its origin, and dev does not seal it."""
+    run = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:pipeline/roadway-churn/execution/abc123"
+    source = two_roads.register(
+        "dev",
+        approved=False,
+        created_by=role_session(ACCOUNTS["dev"], "roadway-dev-pipeline"),
+        MetadataProperties={"GeneratedBy": run},
+    )
+    (refusal,) = [e for e in two_roads.ledger("dev", seals=True) if e["source_arn"] == source]
+    assert refusal["outcome"] == "seal-refused"
+    assert refusal["reason"] == (
+        "registered in house-price from a run of roadway-churn, the pipeline of project churn; house-price's "
+        "packages come from roadway-house-price"
+    )
+
+
 def test_a_projects_own_pipeline_and_its_teams_members_have_their_packages_sealed(two_roads: Road) -> None:
     own = two_roads.register(
         "dev", group="churn", approved=False, created_by=role_session(ACCOUNTS["dev"], "roadway-dev-churn-pipeline")
