@@ -497,10 +497,14 @@ def main(argv: list[str] | None = None) -> int:
     took = time.monotonic() - started
     within = "within" if took <= BUDGET_SECONDS else "OVER"
     say(f"Done in {took:.0f} s, {within} the demo's budget of {BUDGET_SECONDS} s")
-    refused = result["refused"]["status"] == result["self_approved"]["status"] == result["foreign"]["status"]
-    refused = refused == "refused" and result["second_serves"] == result["second"] != ""
-    watched = result["monitoring"]["verdict"] == "drift"
-    return 0 if result["prod_serves"] == result["prod"] and refused and watched else 1
+    return 0 if succeeded(result) else 1
+
+
+def succeeded(result: dict[str, Any]) -> bool:
+    """What `make demo` exits 0 on: both projects served in prod, every refusal it stages refused, drift seen."""
+    refusals = {result[key]["status"] for key in ("refused", "self_approved", "foreign")}
+    served = result["prod_serves"] == result["prod"] and result["second_serves"] == result["second"] != ""
+    return served and refusals == {"refused"} and result["monitoring"]["verdict"] == "drift"
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from roadway import demo
 
 def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixture[str]) -> None:
     result = demo.run(demo.free_port())
+    assert demo.succeeded(result), "make demo exits 0 on this run"
+    assert not demo.succeeded({**result, "foreign": {"status": "promoted"}}), "and 1 when a refusal did not hold"
     assert result["prod_serves"] == result["prod"], "prod's endpoint serves the promoted package"
     assert result["status"] == "Approved"
     lineage = result["lineage"]
