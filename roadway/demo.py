@@ -130,21 +130,35 @@ def scoped_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def with_second_team(config: Any) -> Any:
-    """The shipped road plus a second team (one member) and its own project, as an adopter onboards them: two
-    projects of two teams on one road."""
+def with_team_and_project(
+    config: Any,
+    *,
+    team: dict[str, Any],
+    member: dict[str, Any],
+    project: str,
+    prod_serving: dict[str, Any] | None = None,
+) -> Any:
+    """``config`` plus a team (one ``member``) and its own ``project``, served like the road's first project (with
+    ``prod_serving``'s settings on top), as an adopter onboards them: entries added, validated like the file."""
     import copy
 
     from roadway.config import parse_config
 
     raw = config.model_dump(mode="json", exclude_unset=True)
-    raw["teams"].append({"name": SECOND_TEAM, "monthly_budget_usd": 300, "budget_emails": ["rentals@example.com"]})
-    raw["data_scientists"].append({"user_name": SECOND_AUTHOR, "team": SECOND_TEAM})
-    second = copy.deepcopy(raw["projects"][0])
-    second.update(name=SECOND_PROJECT, team=SECOND_TEAM)
-    second.pop("original", None)
-    raw["projects"].append(second)
+    raw["teams"].append(team)
+    raw["data_scientists"].append({**member, "team": team["name"]})
+    added = copy.deepcopy(raw["projects"][0])
+    added.update(name=project, team=team["name"])
+    added.pop("original", None)
+    added["stages"]["prod"]["serving"].update(prod_serving or {})
+    raw["projects"].append(added)
     return parse_config(raw)
+
+
+def with_second_team(config: Any) -> Any:
+    """The shipped road with the demo's second team and its project: two projects of two teams on one road."""
+    team = {"name": SECOND_TEAM, "monthly_budget_usd": 300, "budget_emails": ["rentals@example.com"]}
+    return with_team_and_project(config, team=team, member={"user_name": SECOND_AUTHOR}, project=SECOND_PROJECT)
 
 
 def registers_into(template: dict[str, Any], team: str) -> list[str]:

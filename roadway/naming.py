@@ -100,11 +100,6 @@ class Names:
     def role_arn(self, account: str, role_name: str) -> str:
         return f"arn:aws:iam::{account}:role/{role_name}"
 
-    def stage_roles_arn(self, account: str, stage: StageName) -> str:
-        """Every role of the road in ``stage``'s account: the ones named here, and the ones CloudFormation names
-        after the road's stacks (a person's Studio role among them)."""
-        return self.role_arn(account, self.stack_name(stage, WILDCARD))
-
     def team_prefix(self, team: str) -> str:
         """A team's own folder in dev's data and artifact buckets: its members read and write there, and nobody
         else (the folder is the team's shared workspace: datasets, code, notebooks' outputs)."""

@@ -49,10 +49,9 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         # Where packages are first registered: each project's own pipeline role (another's is not sealed), as a
         # pattern and the original project's exception, so the environment does not grow by a name per project.
         pattern = names.model_named(GROUP_PLACEHOLDER).pipeline_role()
+        roles = {project.name: names.model(project).pipeline_role() for project in config.projects}
         pipeline_roles = {EVERY_GROUP: pattern} | {
-            project.name: names.model(project).pipeline_role()
-            for project in config.projects
-            if names.model(project).pipeline_role() != pattern.replace(GROUP_PLACEHOLDER, project.name)
+            group: role for group, role in roles.items() if role != pattern.replace(GROUP_PLACEHOLDER, group)
         }
         return {
             **environment,

@@ -10,7 +10,7 @@ from constructs import Construct
 from roadway.config import Project, RoadwayConfig
 from roadway.naming import Names, people_stack_index
 from stacks.constructs.data_scientist import DataScientistProfile, StudioAccess
-from stacks.constructs.evidence_pipeline import EvidencePipeline, PipelineStorage
+from stacks.constructs.evidence_pipeline import EvidencePipeline
 from stacks.constructs.studio_domain import StudioDomain, TeamProject, TeamWork
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
@@ -75,8 +75,7 @@ class StudioStack(Stack):
         )
         access = StudioAccess.of(self.studio)
         self.people = add_people(self.studio, access, config, 0)
-        if config.studio.people_stacks > 1:
-            access.export_from(self, names)
+        access.export_from(self, names, people_stacks=config.studio.people_stacks > 1)
         # The original project's pipeline roles stay here, with the logical IDs and names they had when one pair
         # served every team; every other project's are in the pipelines stack (PipelinesStack).
         self.pipelines = {
@@ -87,15 +86,6 @@ class StudioStack(Stack):
             if project.original
         }
         CfnOutput(self, "DomainId", value=self.studio.domain.attr_domain_id)
-        # The pipelines stack's security group for its jobs: by name, so it stays when that stack's last project
-        # leaves (with people stacks, StudioAccess.export_from exports the same name).
-        if config.studio.people_stacks == 1:
-            CfnOutput(
-                self,
-                "Export-security-group-id",
-                value=self.studio.security_group.security_group_id,
-                export_name=names.studio_export("security-group-id"),
-            )
         CfnOutput(self, "StudioSecurityGroupId", value=self.studio.security_group.security_group_id)
 
 
@@ -110,21 +100,15 @@ def project_pipeline(
     """A project's pipeline roles in ``scope``, and their outputs (model_code/pipeline.py's --role-arn and
     --job-role-arn); the original project's keep the construct ID and output names they had."""
     names = Names.of(config)
-    model = names.model(project)
     pipeline = EvidencePipeline(
         scope,
         "Pipeline" if project.original else f"Pipeline-{project.name}",
-        project=project.name,
+        model=names.model(project),
         team=config.team(project.team),
-        pipeline_role_name=model.pipeline_role(),
-        job_role_name=model.pipeline_job_role(),
-        evidence_prefix=model.evidence_prefix(),
-        team_prefix=names.team_prefix(project.team),
+        team_folder=names.team_prefix(project.team),
         subnet_ids=platform.network.subnet_ids,
         security_group_id=security_group_id,
-        storage=PipelineStorage(shared.data_bucket, shared.artifact_bucket, shared.data_key, shared.artifact_key),
-        group_arn=model.model_package_group_arn(platform.account),
-        packages_arn=model.model_packages_arn(platform.account),
+        platform=shared,
     )
     suffix = "" if project.original else output_suffix(project.name)
     CfnOutput(scope, f"PipelineRoleArn{suffix}", value=pipeline.pipeline_role.role_arn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 from aws_cdk import App  # noqa: E402
 
 from roadway.cdk_app import build_app, write_provenance  # noqa: E402
-from roadway.config import RoadwayConfig, load_config, parse_config  # noqa: E402
+from roadway.config import RoadwayConfig, load_config  # noqa: E402
+from roadway.demo import with_team_and_project  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
@@ -108,22 +108,19 @@ TEAM_REPOSITORY = "https://git.example.com/retention/models.git"
 def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
     """The road with a second project, ``churn``, of a second team, ``retention`` (one member, chen-wei, and a
     code repository), as an adopter onboards them: entries added to the config, validated like the file."""
-    raw = config.model_dump(mode="json", exclude_unset=True)
-    raw["teams"].append(
-        {
-            "name": "retention",
-            "monthly_budget_usd": 300,
-            "budget_emails": ["retention@example.com"],
-            "code_repository": TEAM_REPOSITORY,
-        }
+    team = {
+        "name": "retention",
+        "monthly_budget_usd": 300,
+        "budget_emails": ["retention@example.com"],
+        "code_repository": TEAM_REPOSITORY,
+    }
+    return with_team_and_project(
+        config,
+        team=team,
+        member={"user_name": "chen-wei", "email": "chen.wei@example.com"},
+        project="churn",
+        prod_serving={"capture_readers": [SECOND_TEAM_READER]},
     )
-    raw["data_scientists"].append({"user_name": "chen-wei", "team": "retention", "email": "chen.wei@example.com"})
-    churn = copy.deepcopy(raw["projects"][0])
-    churn.update(name="churn", team="retention")
-    churn.pop("original", None)
-    churn["stages"]["prod"]["serving"]["capture_readers"] = [SECOND_TEAM_READER]
-    raw["projects"].append(churn)
-    return parse_config(raw)
 
 
 @pytest.fixture(scope="session")

@@ -54,10 +54,6 @@ class FourEyes:
         return not self.reason
 
 
-def _role_session(account: str, role_name: str) -> re.Pattern[str]:
-    return re.compile(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/{re.escape(role_name)}/[^/]+$")
-
-
 def role_of(context: Any, account: str) -> str | None:
     """The role whose session ``context`` names, in ``account``; None when it names no role session there."""
     match = re.match(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/([^/]+)/[^/]+$", session_arn(context))
@@ -90,7 +86,7 @@ def another_projects_pipeline(
 
 def through_role(context: Any, account: str, role_name: str) -> str | None:
     """The person behind ``context`` if it is a session of ``role_name`` in ``account`` carrying their name."""
-    if not _role_session(account, role_name).match(session_arn(context)):
+    if role_of(context, account) != role_name:
         return None
     return person(context)
 
@@ -117,16 +113,15 @@ def check(
     generated_by = (package.get("MetadataProperties") or {}).get("GeneratedBy")
     if author is None and isinstance(generated_by, str) and _PIPELINE_EXECUTION.match(generated_by):
         author = person(pipeline_starter(generated_by))
-    if author is None and _role_session(account, registrar_role_name).match(session_arn(created_by)):
+    if author is None and role_of(created_by, account) == registrar_role_name:
         author = bounded(sealed_author) if sealed_author and sealed_author.strip() else None
     approved_by = package.get("LastModifiedBy")
     approver = person(approved_by)
-    role_session = _role_session(account, approver_role_name)
     if author is None:
         return FourEyes(None, approver, "the package's author is unknown (no user profile or source identity)")
     if approver is None:
         return FourEyes(author, None, "the approver is unknown (no user profile or source identity)")
-    if not role_session.match(session_arn(approved_by)):
+    if role_of(approved_by, account) != approver_role_name:
         where = session_arn(approved_by) or f"user profile {approver}"
         return FourEyes(author, approver, f"approved outside the approver role {approver_role_name} (by {where})")
     if author.casefold() == approver.casefold():

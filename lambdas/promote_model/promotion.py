@@ -659,7 +659,7 @@ def seal(
     try:
         package = session.client("sagemaker").describe_model_package(ModelPackageName=approval.package_arn)
         foreign = another_projects_pipeline(
-            package, settings.account, settings.group, settings.pipeline_role_of(), settings.pipelines_of()
+            package, settings.account, settings.group, settings.pipeline_roles_by_group(), settings.pipelines_by_group()
         )
         if foreign:
             return refuse_seal(session, ledger, approval, settings, foreign)

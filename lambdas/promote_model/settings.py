@@ -100,13 +100,13 @@ class Settings:
     pipeline_roles: dict[str, str] = field(default_factory=dict)  # the first stage: see Env.PIPELINE_ROLES
     pipeline_name: str = ""  # the first stage: see Env.PIPELINE_NAME
 
-    def pipelines_of(self) -> dict[str, str]:
+    def pipelines_by_group(self) -> dict[str, str]:
         """Each project's pipeline (the first stage only; empty elsewhere). SageMaker lower-cases pipeline ARNs."""
         if not self.pipeline_name:
             return {}
         return {g: self.pipeline_name.replace(GROUP_PLACEHOLDER, g).lower() for g in self.projects}
 
-    def pipeline_role_of(self) -> dict[str, str]:
+    def pipeline_roles_by_group(self) -> dict[str, str]:
         """Each project's pipeline role (the first stage only; empty elsewhere)."""
         if not self.pipeline_roles:
             return {}

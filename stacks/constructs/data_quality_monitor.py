@@ -16,6 +16,7 @@ from drift_monitor.settings import REPORTS_PREFIX
 from roadway.compliance import acknowledge
 from roadway.config import MonitoringConfig
 from roadway.model_monitor_images import analyzer_image
+from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX
@@ -69,12 +70,7 @@ class DataQualityMonitor(Construct):
                     actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"],
                     resources=[data_key.key_arn, artifact_key.key_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="GrantsOnlyForAwsResources",
-                    actions=["kms:CreateGrant"],
-                    resources=[data_key.key_arn, artifact_key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
+                grants_for_aws_resources("GrantsOnlyForAwsResources", [data_key, artifact_key]),
             ],
             wildcards={
                 captures: "Captured requests, one object per batch, under the data-capture prefix only.",

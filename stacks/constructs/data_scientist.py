@@ -13,6 +13,7 @@ from constructs import Construct
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
+from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.constructs.studio_domain import StudioDomain
 
 
@@ -61,18 +62,21 @@ class StudioAccess:
             {team.name: team for team in teams},
         )
 
-    def export_from(self, scope: Construct, names: Names) -> None:
-        """Export what :meth:`imported` reads, whether or not a people stack uses it today."""
-        values = {
-            "domain-id": self.domain_id,
-            "security-group-id": self.security_group_id,
-            "policy-arn": self.shared_policy.managed_policy_arn,
-            **{
-                f"team-{team}-{kind}policy-arn": p.managed_policy_arn
-                for team, (limits, work) in self.team_policies.items()
-                for kind, p in (("", limits), ("work-", work))
-            },
-        }
+    def export_from(self, scope: Construct, names: Names, *, people_stacks: bool) -> None:
+        """Export what :meth:`imported` reads (``people_stacks``: the road has them, whether or not one uses it
+        today), and always the security group, which the pipelines stack's jobs run with. By name: these stay when
+        their last importer leaves (CDK's own would vanish)."""
+        values = {"security-group-id": self.security_group_id}
+        if people_stacks:
+            values |= {
+                "domain-id": self.domain_id,
+                "policy-arn": self.shared_policy.managed_policy_arn,
+                **{
+                    f"team-{team}-{kind}policy-arn": p.managed_policy_arn
+                    for team, (limits, work) in self.team_policies.items()
+                    for kind, p in (("", limits), ("work-", work))
+                },
+            }
         for what, value in values.items():
             CfnOutput(scope, f"Export-{what}", value=value, export_name=names.studio_export(what))
 
@@ -109,12 +113,7 @@ class DataScientistProfile(Construct):
             description=f"Roadway Studio: what only {user.user_name} may do",
             roles=[self.role],
             statements=[
-                iam.PolicyStatement(
-                    sid="PassOwnRoleToSageMakerJobs",
-                    actions=["iam:PassRole"],
-                    resources=[self.role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                pass_to_sagemaker("PassOwnRoleToSageMakerJobs", [self.role.role_arn]),
                 iam.PolicyStatement(
                     sid="ManageOwnSpacesAndApps",
                     actions=[

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+
+def grants_for_aws_resources(sid: str, keys: Sequence[kms.IKey]) -> iam.PolicyStatement:
+    """CreateGrant on ``keys`` only for an AWS resource (a job's volume, an endpoint's storage), never a person."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["kms:CreateGrant"],
+        resources=[key.key_arn for key in keys],
+        conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    )
 
 
 def through(service: str, scope: Construct) -> dict[str, dict[str, str]]:

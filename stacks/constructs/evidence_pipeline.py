@@ -16,42 +16,29 @@ their own gets a job that writes nothing there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import Stack, Tags
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import Team
-from roadway.naming import PROJECT_TAG, TEAM_TAG
-from stacks.constructs.encryption_key import through
-from stacks.constructs.sagemaker_role import SageMakerRole
+from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames
+from stacks.constructs.encryption_key import grants_for_aws_resources, through
+from stacks.constructs.sagemaker_role import SageMakerRole, pass_to_sagemaker
 from stacks.constructs.studio_domain import (
+    find_buckets,
+    folder_objects,
     instance_types_only,
-    isolated_jobs,
     job_arns,
     jobs_carry_the_team,
+    jobs_inside_the_vpc,
     list_buckets,
     register_for_approval_only,
+    the_teams_jobs,
     use_keys,
 )
-
-
-@dataclass(frozen=True)
-class PipelineStorage:
-    """Dev's buckets and keys, as a project's pipeline sees them."""
-
-    data_bucket: s3.IBucket
-    artifact_bucket: s3.IBucket
-    data_key: kms.IKey
-    artifact_key: kms.IKey
-
-    def objects(self, prefix: str) -> list[str]:
-        """``prefix``'s objects in both buckets."""
-        return [bucket.arn_for_objects(f"{prefix}/*") for bucket in (self.data_bucket, self.artifact_bucket)]
+from stacks.platform_imports import PlatformImports
 
 
 class EvidencePipeline(Construct):
@@ -62,22 +49,21 @@ class EvidencePipeline(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        project: str,
+        model: ModelNames,
         team: Team,
-        pipeline_role_name: str,
-        job_role_name: str,
-        evidence_prefix: str,
-        team_prefix: str,
+        team_folder: str,
         subnet_ids: Sequence[str],
         security_group_id: str,
-        storage: PipelineStorage,
-        group_arn: str,
-        packages_arn: str,
+        platform: PlatformImports,
     ) -> None:
+        """``model``: the project's names (its roles, evidence folder and group); ``team_folder``: where its team's
+        inputs and code lie in dev's buckets."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        evidence = storage.artifact_bucket.arn_for_objects(f"{evidence_prefix}/*")
-        inputs = storage.objects(team_prefix)
+        project = model.model_package_group
+        buckets = [platform.data_bucket, platform.artifact_bucket]
+        evidence = platform.artifact_bucket.arn_for_objects(f"{model.evidence_prefix()}/*")
+        inputs = folder_objects(buckets, team_folder)
         self.job_role = SageMakerRole(
             self,
             "JobRole",
@@ -94,27 +80,24 @@ class EvidencePipeline(Construct):
                     resources=[evidence],
                 ),
                 # SageMaker lists an S3Prefix channel as this role: the team's folder and the project's evidence only.
-                list_buckets([storage.data_bucket, storage.artifact_bucket], [team_prefix, evidence_prefix]),
-                iam.PolicyStatement(
-                    sid="FindTheBuckets",
-                    actions=["s3:GetBucketLocation"],
-                    resources=[storage.data_bucket.bucket_arn, storage.artifact_bucket.bucket_arn],
-                ),
-                use_keys([storage.data_key, storage.artifact_key]),
+                list_buckets(buckets, [team_folder, model.evidence_prefix()]),
+                find_buckets(buckets),
+                use_keys([platform.data_key, platform.artifact_key]),
             ],
             wildcards={
                 **dict.fromkeys(inputs, f"Read-only, team {team.name}'s folder: inputs and code differ per run."),
                 evidence: f"{project}'s evidence folder only; one folder per pipeline execution.",
             },
             in_vpc=True,
-            role_name=job_role_name,  # a contract: the artifact bucket's policy names it an evidence writer
+            role_name=model.pipeline_job_role(),  # a contract: the artifact bucket's policy names it an evidence writer
         )
 
         jobs = job_arns(stack)
+        group_arn, packages_arn = model.model_package_group_arn(stack.account), model.model_packages_arn(stack.account)
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
-            role_name=pipeline_role_name,  # a contract: the team's members pass it by this name
+            role_name=model.pipeline_role(),  # a contract: the team's members pass it by this name
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Roadway: SageMaker Pipelines runs {project}'s pipeline with this role",
         )
@@ -127,15 +110,13 @@ class EvidencePipeline(Construct):
             description=f"Roadway: start {project}'s jobs (isolated, in the VPC, team {team.name}'s) and register",
             roles=[self.pipeline_role],
             statements=[
-                *isolated_jobs(jobs, subnet_ids, security_group_id, storage.data_key.key_arn, tagging=team.name),
+                jobs_inside_the_vpc(jobs, subnet_ids, security_group_id, platform.data_key.key_arn),
+                the_teams_jobs(team.name, jobs),
+                # SageMaker Pipelines adds its own tags (the execution, the step) to the jobs it starts, as this role.
+                iam.PolicyStatement(sid="TagTheStepsJobs", actions=["sagemaker:AddTags"], resources=jobs),
                 instance_types_only(team.instance_types),
                 *jobs_carry_the_team(team.name),
-                iam.PolicyStatement(
-                    sid="PassTheJobRole",
-                    actions=["iam:PassRole"],
-                    resources=[self.job_role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                pass_to_sagemaker("PassTheJobRole", [self.job_role.role_arn]),
                 register_for_approval_only([group_arn, packages_arn]),
                 iam.PolicyStatement(
                     sid="ReadStepOutputs",  # property files (evaluation.json) the condition step reads
@@ -145,17 +126,12 @@ class EvidencePipeline(Construct):
                 iam.PolicyStatement(
                     sid="DecryptStepOutputsThroughS3",
                     actions=["kms:Decrypt"],
-                    resources=[storage.artifact_key.key_arn],
+                    resources=[platform.artifact_key.key_arn],
                     conditions=through("s3", self),
                 ),
+                grants_for_aws_resources("GrantsOnlyForJobVolumes", [platform.data_key]),
                 iam.PolicyStatement(
-                    sid="GrantsOnlyForJobVolumes",
-                    actions=["kms:CreateGrant"],
-                    resources=[storage.data_key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
-                iam.PolicyStatement(
-                    sid="DescribeTheVolumeKey", actions=["kms:DescribeKey"], resources=[storage.data_key.key_arn]
+                    sid="DescribeTheVolumeKey", actions=["kms:DescribeKey"], resources=[platform.data_key.key_arn]
                 ),
             ],
         )

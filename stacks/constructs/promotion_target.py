@@ -18,9 +18,10 @@ from constructs import Construct
 from promote_model.artifacts import PROMOTED_PREFIX
 
 from roadway.compliance import acknowledge, nag_resource
-from stacks.constructs.encryption_key import through
+from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, package_state_change
+from stacks.constructs.sagemaker_role import pass_to_sagemaker
 
 
 class PromotionTarget(Construct):
@@ -275,19 +276,9 @@ class PromotionTarget(Construct):
                 iam.PolicyStatement(
                     sid="ModelFromPackage", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
                 ),
-                iam.PolicyStatement(
-                    sid="PassServingRoles",
-                    actions=["iam:PassRole"],
-                    resources=serving_roles,
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                pass_to_sagemaker("PassServingRoles", serving_roles),
                 *self._drift_job(region, account, serving_stack_name, drift_role_arn),
-                iam.PolicyStatement(
-                    sid="EncryptedEndpointStorage",
-                    actions=["kms:CreateGrant"],
-                    resources=[data_key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
+                grants_for_aws_resources("EncryptedEndpointStorage", [data_key]),
                 iam.PolicyStatement(
                     sid="DescribeStorageKey", actions=["kms:DescribeKey"], resources=[data_key.key_arn]
                 ),

@@ -17,6 +17,16 @@ IMAGE_REASON = (
 )
 
 
+def pass_to_sagemaker(sid: str, role_arns: Sequence[str]) -> iam.PolicyStatement:
+    """iam:PassRole of ``role_arns`` to SageMaker alone (a job, a pipeline, an endpoint), no other service."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["iam:PassRole"],
+        resources=list(role_arns),
+        conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    )
+
+
 def image_repositories(stack: Stack) -> list[str]:
     """The only ECR repositories Roadway's roles may pull from: SageMaker's images for the region, and our own."""
     accounts = [*image_accounts(stack.region), stack.account]

@@ -16,14 +16,13 @@ from constructs import Construct
 from roadway.compliance import acknowledge, nag_resource
 from roadway.config import Team
 from roadway.naming import TEAM_TAG
+from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry
-from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories
+from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories, pass_to_sagemaker
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
-# What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
-# CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
 JOB_CREATES = ("sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob")
 FOLLOW_JOBS = tuple(
     f"sagemaker:{verb}{kind}Job" for kind in ("Training", "Processing") for verb in ("Describe", "Stop")
@@ -50,22 +49,17 @@ FOLDER_ACTIONS = (
     "s3:GetObjectVersion",
     "s3:AbortMultipartUpload",
 )
-INSTANCE_ACTIONS = (
-    "sagemaker:CreateApp",
-    "sagemaker:CreateSpace",
-    "sagemaker:UpdateSpace",
-    "sagemaker:CreateTrainingJob",
-    "sagemaker:CreateProcessingJob",
-)
+# What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
+# CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
+INSTANCE_ACTIONS = ("sagemaker:CreateApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace", *JOB_CREATES)
 
 
-def isolated_jobs(
-    jobs: Sequence[str], subnet_ids: Sequence[str], security_group_id: str, key_arn: str, *, tagging: str = ""
-) -> list[iam.PolicyStatement]:
+def jobs_inside_the_vpc(
+    jobs: Sequence[str], subnet_ids: Sequence[str], security_group_id: str, key_arn: str
+) -> iam.PolicyStatement:
     """Create training and processing jobs only in the dev VPC's subnets, with Studio's security group (HTTPS to the
     endpoints and gateways, nothing else), volumes under the platform's data key, and containers network-isolated
-    (code and data come in as channels, nothing goes out but through S3). ``tagging``: the team of a pipeline's
-    role, which also follows and stops its team's jobs and tags the jobs its steps start."""
+    (code and data come in as channels, nothing goes out but through S3)."""
     conditions = {
         "Null": {
             "sagemaker:VpcSubnets": "false",
@@ -79,23 +73,19 @@ def isolated_jobs(
             "sagemaker:VpcSecurityGroupIds": [security_group_id],
         },
     }
-    create = iam.PolicyStatement(
-        sid="JobsOnlyInsideTheVpc",
-        actions=["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"],
-        resources=list(jobs),
-        conditions=conditions,
+    return iam.PolicyStatement(
+        sid="JobsOnlyInsideTheVpc", actions=[*JOB_CREATES], resources=list(jobs), conditions=conditions
     )
-    if not tagging:
-        return [create]
-    follow = iam.PolicyStatement(
-        sid="FollowJobs",
+
+
+def the_teams_jobs(team: str, jobs: Sequence[str]) -> iam.PolicyStatement:
+    """Describe and stop only jobs tagged ``roadway:team=<team>`` (its members' and its pipelines' alike)."""
+    return iam.PolicyStatement(
+        sid="FollowAndStopTheTeamsJobs",
         actions=[*FOLLOW_JOBS],
         resources=list(jobs),
-        conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": tagging}},
+        conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team}},
     )
-    # SageMaker Pipelines adds its own tags (the execution, the step) to the jobs it starts, as this role.
-    tag = iam.PolicyStatement(sid="TagTheStepsJobs", actions=["sagemaker:AddTags"], resources=list(jobs))
-    return [create, follow, tag]
 
 
 def jobs_carry_the_team(team: str) -> list[iam.PolicyStatement]:
@@ -120,17 +110,26 @@ def jobs_carry_the_team(team: str) -> list[iam.PolicyStatement]:
     ]
 
 
-def list_buckets(buckets: Sequence[s3.IBucket], prefixes: Sequence[str] | None = None) -> iam.PolicyStatement:
-    """List the road's buckets; with ``prefixes``, only keys under them (another team's keys stay unlisted)."""
+def list_buckets(buckets: Sequence[s3.IBucket], prefixes: Sequence[str]) -> iam.PolicyStatement:
+    """List the buckets' keys under ``prefixes`` only (another team's keys stay unlisted)."""
     return iam.PolicyStatement(
         sid="ListProjectBuckets",
-        actions=["s3:ListBucket", *([] if prefixes else ["s3:GetBucketLocation"])],
+        actions=["s3:ListBucket"],
         resources=[b.bucket_arn for b in buckets],
         # Both forms: the SDK lists a prefix without its trailing slash before it uploads (a bare "teams/pricing").
-        conditions={"StringLike": {"s3:prefix": [form for p in prefixes for form in (p, f"{p}/*")]}}
-        if prefixes
-        else None,
+        conditions={"StringLike": {"s3:prefix": [form for p in prefixes for form in (p, f"{p}/*")]}},
     )
+
+
+def find_buckets(buckets: Sequence[s3.IBucket]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="FindTheBuckets", actions=["s3:GetBucketLocation"], resources=[b.bucket_arn for b in buckets]
+    )
+
+
+def folder_objects(buckets: Sequence[s3.IBucket], folder: str) -> list[str]:
+    """A folder's objects in each of ``buckets``."""
+    return [bucket.arn_for_objects(f"{folder}/*") for bucket in buckets]
 
 
 def use_keys(keys: Sequence[kms.IKey]) -> iam.PolicyStatement:
@@ -227,7 +226,7 @@ class StudioDomain(Construct):
         network.allow_https_to_aws(self.security_group)
         self.security_group.add_egress_rule(ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(2049), "EFS home directories")
 
-        self._buckets = (data_bucket, artifact_bucket)
+        self._buckets, self._artifact_bucket = (data_bucket, artifact_bucket), artifact_bucket
         self.policy = self._data_scientist_policy(
             stack, network.subnet_ids, self.security_group, storage_key, data_bucket, artifact_bucket, artifact_key
         )
@@ -339,19 +338,11 @@ class StudioDomain(Construct):
             job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
         }
         statements = [
-            iam.PolicyStatement(
-                sid="FindTheBuckets",
-                actions=["s3:GetBucketLocation"],
-                resources=[data_bucket.bucket_arn, artifact_bucket.bucket_arn],
-            ),
+            find_buckets([data_bucket, artifact_bucket]),
             use_keys([storage_key, artifact_key]),
-            iam.PolicyStatement(
-                sid="GrantsOnlyForSageMakerResources",  # SageMaker's jobs take grants on the keys, people do not
-                actions=["kms:CreateGrant"],
-                resources=[storage_key.key_arn, artifact_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-            *isolated_jobs(jobs, subnet_ids, security_group.security_group_id, storage_key.key_arn),
+            # SageMaker's jobs take grants on the keys, people do not.
+            grants_for_aws_resources("GrantsOnlyForSageMakerResources", [storage_key, artifact_key]),
+            jobs_inside_the_vpc(jobs, subnet_ids, security_group.security_group_id, storage_key.key_arn),
             iam.PolicyStatement(
                 sid="ListAndSearchHaveNoResourceScope",
                 actions=[
@@ -395,7 +386,7 @@ class StudioDomain(Construct):
 
     def _team_policies(self, work: TeamWork) -> list[iam.ManagedPolicy]:
         """A team's two policies beyond the shared one: its limits, and its work. Two, so that a team's projects
-        have a policy's whole 6,144 characters (about seven projects of 20-character names)."""
+        have a policy's whole 6,144 characters (about 840 a project: some 6 projects of 17-character names)."""
         return [self._team_limits(work.team), self._team_work(work)]
 
     def _team_limits(self, team: Team) -> iam.ManagedPolicy:
@@ -420,12 +411,7 @@ class StudioDomain(Construct):
                         "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
                     },
                 ),
-                iam.PolicyStatement(
-                    sid="FollowAndStopTheTeamsJobs",
-                    actions=[*FOLLOW_JOBS],
-                    resources=jobs,
-                    conditions={"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team.name}},
-                ),
+                the_teams_jobs(team.name, jobs),
             ],
         )
         acknowledge(
@@ -443,8 +429,8 @@ class StudioDomain(Construct):
         """Its folder in the buckets, and its projects: their groups (by ARN: a package carries no tag of its own),
         evidence, pipelines (by name: executions carry no tags) and pipeline roles."""
         team, projects = work.team, work.projects
-        folders = [bucket.arn_for_objects(f"{work.folder}/*") for bucket in self._buckets]
-        evidence = [self._buckets[1].arn_for_objects(f"{p.evidence_prefix}/*") for p in projects]
+        folders = folder_objects(self._buckets, work.folder)
+        evidence = [self._artifact_bucket.arn_for_objects(f"{p.evidence_prefix}/*") for p in projects]
         groups = [arn for p in projects for arn in (p.registry.group_arn, p.registry.packages_arn)]
         statements = [
             iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_ACTIONS], resources=folders),
@@ -474,13 +460,8 @@ class StudioDomain(Construct):
                     actions=[*PIPELINE_ACTIONS, *EXECUTION_ACTIONS],
                     resources=[arn for p in projects for arn in (p.pipeline_arn, p.pipeline_executions_arn)],
                 ),
-                iam.PolicyStatement(
-                    # Hand a project's pipeline role to SageMaker Pipelines; never a job role, which writes evidence.
-                    sid="PassTheTeamsPipelineRoles",
-                    actions=["iam:PassRole"],
-                    resources=[p.pipeline_role_arn for p in projects],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
+                # Hand a project's pipeline role to SageMaker Pipelines; never a job role, which writes evidence.
+                pass_to_sagemaker("PassTheTeamsPipelineRoles", [p.pipeline_role_arn for p in projects]),
             ]
         policy = iam.ManagedPolicy(
             self,

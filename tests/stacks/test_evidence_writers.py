@@ -15,7 +15,7 @@ from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_o
 
 from model_code import pipeline
 from roadway.config import RoadwayConfig
-from roadway.naming import PIPELINES_PREFIX, ModelNames, Names
+from roadway.naming import PIPELINES_PREFIX, PROJECT_TAG, TEAM_TAG, ModelNames, Names
 from tests import iam
 from tests.conftest import Synth
 
@@ -139,5 +139,10 @@ def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: Roa
     model = house_price(config)
     assert evidence_of(outputs["dev"], model.model_package_group) == model.evidence_prefix() == "pipelines/house-price"
     assert pipeline.PipelineSettings().evidence_prefix == model.evidence_prefix()
+    # And the team's folder, the tags and the pipeline's name, which model_code spells without importing roadway.
+    settings = pipeline.PipelineSettings(group="churn", team="retention")
+    assert settings.team_folder == Names.of(config).team_prefix("retention") == "teams/retention"
+    assert (pipeline.TEAM_TAG, pipeline.PROJECT_TAG) == (TEAM_TAG, PROJECT_TAG)
+    assert settings.name == Names.of(config).model_named("churn").pipeline()
     assert pipeline.PipelineSettings.role_arn.endswith("/roadway-dev-pipeline")
     assert pipeline.PipelineSettings.job_role_arn.endswith("/roadway-dev-pipeline-jobs")

@@ -202,9 +202,9 @@ def test_the_first_stage_knows_each_projects_pipeline_role_by_the_stacks_names(
     pipelines stacks create for that project, and the later stages expect none."""
     names = Names.of(two_projects_config)
     expected = {p.name: names.model(p).pipeline_role() for p in two_projects_config.projects}
-    assert promoter_settings(two_projects_synth, "dev").pipeline_role_of() == expected
+    assert promoter_settings(two_projects_synth, "dev").pipeline_roles_by_group() == expected
     pipelines = {p.name: names.model(p).pipeline() for p in two_projects_config.projects}
-    assert promoter_settings(two_projects_synth, "dev").pipelines_of() == pipelines
+    assert promoter_settings(two_projects_synth, "dev").pipelines_by_group() == pipelines
     created = {
         r["Properties"]["RoleName"]
         for stack in (STUDIO, "roadway-dev-pipelines")
@@ -212,7 +212,7 @@ def test_the_first_stage_knows_each_projects_pipeline_role_by_the_stacks_names(
         if "RoleName" in r["Properties"]
     }
     assert set(expected.values()) <= created
-    assert promoter_settings(two_projects_synth, "test").pipeline_role_of() == {}
+    assert promoter_settings(two_projects_synth, "test").pipeline_roles_by_group() == {}
 
 
 def test_the_functions_route_by_project_and_the_rules_keep_one_queue_statement(two_projects_synth: Synth) -> None:
