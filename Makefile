@@ -30,7 +30,7 @@ help:
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
 	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
-	@echo "make lint    ruff on the project"
+	@echo "make lint    ruff, and the import rules between the layers (import-linter)"
 	@echo "make lock    re-lock requirements*.txt after changing a pin in pyproject.toml"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
@@ -73,18 +73,18 @@ deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed $(SERVING_VE
 synth: deps
 	rm -rf cdk.out
 	npx cdk synth --quiet -c config='$(CONFIG)' '**'; status=$$?; \
-	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m roadway.compliance_report cdk.out; fi; \
+	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m stacks.compliance.report cdk.out; fi; \
 	  exit $$status
 
 # diff and deploy read the assembly `make synth` wrote (--app cdk.out), never a second synth from another
-# config; roadway.provenance refuses when the config changed since, or when CONFIG names a different one.
+# config; stacks.provenance refuses when the config changed since, or when CONFIG names a different one.
 STAGE ?=
 PROFILE ?=
 CDK_PROFILE := $(if $(PROFILE),--profile $(PROFILE))
 GIVEN_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG))
 define check_assembly
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
-	$(PY) -m roadway.provenance check cdk.out '$(GIVEN_CONFIG)'
+	$(PY) -m stacks.provenance check cdk.out '$(GIVEN_CONFIG)'
 endef
 
 # Only what diff and deploy run: the CLI and the check (not the layer or the serving venv).
@@ -107,10 +107,10 @@ bench: deps
 	$(PY) bench/synth_scale.py
 
 demo: deps
-	$(PY) -m roadway.demo
+	$(PY) -m devtools.demo
 
 diagram: deps
-	$(PY) -m roadway.diagram docs/architecture
+	$(PY) -m devtools.diagram docs/architecture
 
 # A picture of the auditor's report in headless Chromium; `make test` also drives the page in it (tests/browser.py).
 report-png: synth
@@ -120,8 +120,11 @@ report-png: synth
 	  --window-size=1400,1800 --screenshot=cdk.out/compliance/index.png "file://$(CURDIR)/cdk.out/compliance/index.html" 2>/dev/null
 	@test -s cdk.out/compliance/index.png && echo "Rendered cdk.out/compliance/index.png"
 
+# ruff, and the architecture's import rules (pyproject.toml [tool.importlinter]; tests/test_architecture.py runs
+# them in make test too, and proves each one fails when broken).
 lint: deps
 	$(VENV)/bin/ruff check .
+	PYTHONPATH=.:lambdas $(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache build

@@ -3,11 +3,11 @@
 
 import sys
 
-from roadway.quiet_jsii import quiet_jsii
+from stacks.quiet_jsii import quiet_jsii
 
 quiet_jsii()  # before the CDK is imported: its Node process reads these once, at start
 
-from roadway.cdk_app import main  # noqa: E402
+from stacks.app import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

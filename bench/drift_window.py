@@ -38,8 +38,8 @@ def prepare(work: Path, records: int) -> Path:
 
     from drift_monitor import capture, profile
 
+    from devtools import traffic
     from model_code import inference, train
-    from roadway import traffic
 
     train.main(["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work)])
     profile.main(["--input", str(work / "model" / "baseline.csv"), "--output", str(work / "baseline")])
@@ -74,8 +74,9 @@ def prepare(work: Path, records: int) -> Path:
 
 def measure(work: Path) -> dict[str, float]:
     from drift_monitor.compare import Thresholds  # noqa: F401 - imported before the clock, as in a warm Lambda
+    from drift_monitor.contract import Env
     from drift_monitor.job import Tally, Window, assess
-    from drift_monitor.settings import Env, Settings
+    from drift_monitor.settings import Settings
 
     where = {Env.CAPTURE_BUCKET: "b", Env.CAPTURE_PREFIX: "data-capture/e/AllTraffic", Env.REPORT_BUCKET: "b"}
     settings = Settings.from_environment(

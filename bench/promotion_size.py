@@ -31,8 +31,7 @@ def free_port() -> int:
 def setup(size_mib: int, workdir: Path) -> dict[str, object]:
     """Deploy test's real serving stack and both ledgers, and register an approved package of ``size_mib`` in dev."""
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    from roadway.config import load_config
-    from roadway.moto_accounts import (
+    from devtools.moto_accounts import (
         ACCOUNTS,
         REGION,
         approval_event,
@@ -44,6 +43,7 @@ def setup(size_mib: int, workdir: Path) -> dict[str, object]:
         session_in,
         studio_user,
     )
+    from roadway.config import load_config
     from tests.conftest import CONFIG_PATH, synthesize
     from tests.lambdas.promote_model.conftest import GROUP, IMAGE
 
@@ -138,7 +138,7 @@ def high_water_mib() -> float:
 
 
 def main(sizes: list[int]) -> None:
-    from roadway.demo import moto_server  # in a thread of this process: setup() records who approved
+    from devtools.demo import moto_server  # in a thread of this process: setup() records who approved
 
     with moto_server(free_port()) as endpoint:
         env = {

@@ -76,8 +76,8 @@ from pathlib import Path
 sys.path.insert(0, ".")
 start = time.perf_counter()
 from tests.conftest import synthesize
-from roadway.cdk_app import check_limits
-from roadway.cloudformation_limits import policy_size, resolved_length
+from stacks.app import check_limits
+from stacks.cloudformation_limits import policy_size, resolved_length
 from roadway.config import load_config
 from aws_cdk import cx_api
 synth = synthesize(load_config(sys.argv[1]), Path(sys.argv[2]), config_path=Path(sys.argv[1]))

@@ -67,15 +67,15 @@ def main(
     from pathlib import Path
 
     import joblib
-    from sklearn.model_selection import train_test_split
 
     archive = Path(model_dir) / "model.tar.gz"
     if archive.exists():
         with tarfile.open(archive) as tar:
             tar.extractall(model_dir, filter="data")
-    model = joblib.load(Path(model_dir) / "model.joblib")["pipeline"]
+    bundle = joblib.load(Path(model_dir) / "model.joblib")
+    model = bundle["pipeline"]
     raw = features.training_rows(features.read_channel(data_dir))
-    trained_on, held_out = train_test_split(raw, test_size=0.2, random_state=0)
+    trained_on, held_out = features.split(raw, bundle["split"])  # as training split them
     report = as_model_metrics(regression_metrics(model, held_out))
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     (Path(output_dir) / "evaluation.json").write_text(json.dumps(report, indent=2))

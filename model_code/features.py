@@ -124,6 +124,17 @@ def training_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["area"] <= OUTLIER_AREA].reset_index(drop=True)
 
 
+def split(rows: pd.DataFrame, how: dict[str, float | int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows a model trains on and the rows held out from it. ``how`` (``test_size``, ``seed``, ``sample``) is
+    what training chose; it travels in model.joblib, so evaluation splits exactly as training did."""
+    from sklearn.model_selection import train_test_split  # training and evaluation only, not serving
+
+    if how["sample"]:
+        rows = rows.sample(n=min(int(how["sample"]), len(rows)), random_state=int(how["seed"])).reset_index(drop=True)
+    trained_on, held_out = train_test_split(rows, test_size=float(how["test_size"]), random_state=int(how["seed"]))
+    return trained_on, held_out
+
+
 def schema(features: pd.DataFrame) -> dict[str, list[str]]:
     """Which input columns are numeric and which categorical: saved with the model, checked at serving."""
     numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]

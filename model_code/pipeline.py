@@ -1,4 +1,4 @@
-"""The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, check the metric, register.
+"""The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
     python -m model_code.pipeline upsert --group GROUP --team TEAM --role-arn ARN --job-role-arn ARN \
@@ -7,10 +7,10 @@
 
 One pipeline per project (``--group``, its model package group), named ``roadway-<group>``, which only the
 project's team may create, run and follow. Every job runs inside the dev VPC's subnets (the Studio roles may
-create no other), so ``upsert`` wants the ``--subnet`` and ``--security-group`` values of ``roadway-dev-studio``'s
-outputs, and the project's two roles (outputs ``PipelineRoleArn``/``PipelineJobRoleArn`` of ``roadway-dev-studio``
-for the road's original project, ``PipelineRoleArn<Project>``/``PipelineJobRoleArn<Project>`` of
-``roadway-dev-pipelines`` for the others):
+create no other), so ``upsert`` wants the ``--subnet`` values of ``roadway-dev-platform``'s ``JobSubnetIds``
+output, the ``--security-group`` of ``roadway-dev-studio``'s ``StudioSecurityGroupId``, and the project's two
+roles (outputs ``PipelineRoleArn``/``PipelineJobRoleArn`` of ``roadway-dev-studio`` for the road's original
+project, ``PipelineRoleArn<Project>``/``PipelineJobRoleArn<Project>`` of ``roadway-dev-pipelines`` for the others):
 Pipelines runs as the first, every step's job as the second, the only principal that may write the project's
 evidence folder ``pipelines/<group>/`` in the artifact bucket. Each execution writes its outputs under
 ``pipelines/<group>/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such
@@ -96,15 +96,11 @@ def build(settings: PipelineSettings) -> Any:
     from sagemaker.core.network import NetworkConfig
     from sagemaker.core.processing import FrameworkProcessor
     from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
-    from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
-    from sagemaker.core.workflow.functions import Join, JsonGet
-    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.parameters import ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
-    from sagemaker.core.workflow.properties import PropertyFile
     from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
     from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.mlops.workflow.pipeline import Pipeline
     from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
@@ -122,7 +118,6 @@ def build(settings: PipelineSettings) -> Any:
     train_data = ParameterString(
         "TrainData", default_value=f"s3://{settings.bucket}/{settings.team_folder}/datasets/ames/"
     )
-    max_rmse = ParameterFloat("MaxRmseLog", default_value=0.125)
     model_kind = ParameterString("ModelKind", default_value="ridge")
     in_vpc = bool(settings.subnets)
     if settings.monitoring_engine not in ENGINES:
@@ -234,7 +229,6 @@ def build(settings: PipelineSettings) -> Any:
     )
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
 
-    evaluation = PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
     evaluate = ProcessingStep(
         name="Evaluate",
         step_args=processor.run(
@@ -246,7 +240,6 @@ def build(settings: PipelineSettings) -> Any:
             ],
             outputs=[s3_output("evaluation"), s3_output("predicted-baseline")],
         ),
-        property_files=[evaluation],
     )
     metrics_uri = output_uri(evaluate, "evaluation")
 
@@ -306,28 +299,17 @@ def build(settings: PipelineSettings) -> Any:
             drift_check_baselines=DriftCheckBaselines(
                 model_data_statistics=drift_statistics, model_data_constraints=drift_constraints
             ),
-            description="house-price: trained, evaluated, baselined and checked by the roadway pipeline",
+            description="house-price: trained, evaluated and baselined by the roadway pipeline",
         ),
     )
-    check = ConditionStep(
-        name="CheckRmse",
-        conditions=[
-            ConditionLessThanOrEqualTo(
-                left=JsonGet(
-                    step_name=evaluate.name, property_file=evaluation, json_path="regression_metrics.rmse_log.value"
-                ),
-                right=max_rmse,
-            )
-        ],
-        if_steps=[register],
-        else_steps=[FailStep(name="RmseTooHigh", error_message="rmse_log above MaxRmseLog: not registered")],
-    )
+    # No metric condition here: the gate is the promotion's (config's promotion_gate), applied where the author
+    # of a model cannot change it. Every run registers for approval; what falls short stops at the next stage.
     return Pipeline(
         name=settings.name,
-        parameters=[train_data, max_rmse, model_kind],
-        steps=[prepare, baseline, train, evaluate, check]
+        parameters=[train_data, model_kind],
+        steps=[prepare, baseline, train, evaluate, register]
         if model_monitor
-        else [prepare, train, evaluate, baseline, check],
+        else [prepare, train, evaluate, baseline, register],
         sagemaker_session=session,
     )
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 try:  # as a package (python -m model_code.train) or as the container's entry-point script
     from model_code import evaluate, features
@@ -45,9 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parse_args(argv)
     raw = features.training_rows(features.read_channel(args.train))
-    if args.sample:
-        raw = raw.sample(n=min(args.sample, len(raw)), random_state=args.seed).reset_index(drop=True)
-    train, held_out = train_test_split(raw, test_size=args.test_size, random_state=args.seed)
+    how = {"test_size": args.test_size, "seed": args.seed, "sample": args.sample}
+    train, held_out = features.split(raw, how)
     inputs = features.inputs_of(raw)
     engineered = features.engineer(train)
     columns = features.schema(engineered)
@@ -63,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     output_dir.mkdir(parents=True, exist_ok=True)
     numeric_inputs = [c for c in inputs if c in columns["numeric"] and c not in features.QUALITY_COLUMNS]
     joblib.dump(
-        {"pipeline": model, "inputs": inputs, "numeric_inputs": numeric_inputs, "kind": args.model},
+        {"pipeline": model, "inputs": inputs, "numeric_inputs": numeric_inputs, "kind": args.model, "split": how},
         model_dir / "model.joblib",
     )
     # The serving code travels inside model.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code).

@@ -30,12 +30,12 @@ from botocore.exceptions import (
     NoCredentialsError,
     ProfileNotFound,
 )
-from drift_monitor.settings import LATEST_REPORT
+from drift_monitor.contract import LATEST_REPORT
 from promote_model.artifacts import artifact_name
+from promote_model.contract import LedgerOutcome, Lineage, Output, Parameter
 from promote_model.events import package_group
+from promote_model.gate import rmse_log, statistics_uri
 from promote_model.ledger import Ledger
-from promote_model.promotion import DIGEST_KEY
-from promote_model.seal import SEALED
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, RoadwayConfig, load_config
 from roadway.naming import Names
@@ -146,7 +146,7 @@ class Road:
     def _read_ledger(self, stage: str) -> list[dict[str, Any]]:
         stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-        table = outputs.get("LedgerTableName")
+        table = outputs.get(Output.LEDGER_TABLE)
         if not table:
             return []
         try:
@@ -219,7 +219,7 @@ def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
             e
             for e in road.ledger(stage)
             if e.get("target_stage") == stage
-            and e.get("outcome") != "sealed"
+            and e.get("outcome") != LedgerOutcome.SEALED
             and package_group(str(e.get("source_arn", ""))) == project.name.lower()
         ]
         if into:
@@ -252,7 +252,7 @@ def _served(road: Road, stage: str, project: Project) -> tuple[int | None, str]:
     if stack is None:
         return None, "not-deployed"
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-    served = parameters.get("ModelPackageArn", "")
+    served = parameters.get(Parameter.MODEL_PACKAGE, "")
     if not served:
         return None, "no-package"
     resources = road.call(stage, "cloudformation", "list_stack_resources", StackName=name)["StackResourceSummaries"]
@@ -291,7 +291,7 @@ def _watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
         return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
     stack = road.stack(stage, model.serving_stack(stage))  # type: ignore[arg-type]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-    reports = outputs.get("DriftReports", "")
+    reports = outputs.get(Output.DRIFT_REPORTS, "")
     if not reports.startswith("s3://"):
         return {"engine": engine, "verdict": "not-deployed"}
     bucket, _, prefix = reports[len("s3://") :].partition("/")
@@ -421,11 +421,11 @@ def trace(road: Road, reference: str, project_name: str | None = None) -> list[d
         except BotoCoreError as error:
             raise failure(stage, "sagemaker describe_model_package", error) from None
         lineage = package.get("CustomerMetadataProperties") or {}
-        source = lineage.get("roadway:source-arn", "")
+        source = lineage.get(Lineage.SOURCE_ARN, "")
         records = _ledger_of(road, stage, arn)
-        digests = {k[len(DIGEST_KEY) :]: v for k, v in sorted(lineage.items()) if k.startswith(DIGEST_KEY)}
+        digests = {k[len(Lineage.DIGEST) :]: v for k, v in sorted(lineage.items()) if k.startswith(Lineage.DIGEST)}
         if not digests:  # a dev package carries no lineage: its seal has what it was registered with
-            seal = next((r for r in records if r["outcome"] == SEALED), None)
+            seal = next((r for r in records if r["outcome"] == LedgerOutcome.SEALED), None)
             digests = dict(
                 sorted((artifact_name(uri), e["sha256"]) for uri, e in ((seal or {}).get("seal") or {}).items())
             )
@@ -436,11 +436,11 @@ def trace(road: Road, reference: str, project_name: str | None = None) -> list[d
             "status": package.get("ModelApprovalStatus"),
             "created": iso_utc(package.get("CreationTime")),
             "from": source or None,
-            "approved_by": lineage.get("roadway:approved-by"),
-            "approved_at": iso_utc(lineage.get("roadway:approved-at")),
+            "approved_by": lineage.get(Lineage.APPROVED_BY),
+            "approved_at": iso_utc(lineage.get(Lineage.APPROVED_AT)),
             "digests": digests,
-            "rmse_log": _float(lineage.get("roadway:rmse-log") or _registered_rmse(road, stage, package)),
-            "training_data": lineage.get("roadway:training-data"),
+            "rmse_log": _float(lineage.get(Lineage.RMSE_LOG) or _registered_rmse(road, stage, package)),
+            "training_data": lineage.get(Lineage.TRAINING_DATA),
             "model_data": next(
                 (c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])), None
             ),
@@ -479,18 +479,17 @@ def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
 
 
 def _registered_rmse(road: Road, stage: str, package: dict[str, Any]) -> str | None:
-    """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage)."""
-    statistics = ((package.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
-    uri = statistics.get("S3Uri", "")
+    """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage), read as
+    the promotion's gate reads it."""
+    uri = statistics_uri(package) or ""
     if not uri.startswith("s3://"):
         return None
     bucket, _, key = uri[len("s3://") :].partition("/")
     try:
-        report = json.loads(road.client(stage, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-        value = report["regression_metrics"]["rmse_log"]["value"]
-    except (ClientError, BotoCoreError, ValueError, KeyError, TypeError):
+        value = rmse_log(road.client(stage, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    except (ClientError, BotoCoreError):
         return None
-    return f"{float(value):.6f}"
+    return None if value is None else f"{value:.6f}"
 
 
 def trace_text(hops: list[dict[str, Any]]) -> str:

@@ -16,8 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from roadway.model_monitor_images import ANALYZER_REGISTRIES
-from roadway.sagemaker_images import SKLEARN_REGISTRIES
+from roadway.images import ANALYZER_REGISTRIES, SKLEARN_REGISTRIES
 
 STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
@@ -316,7 +315,8 @@ class StageConfig(_Strict):
     account: str
     vpc_cidr: str
     aws_profile: str | None = None
-    """Named profile for `cdk deploy` and the roadway CLI (defaults to the stage name)."""
+    """The AWS CLI profile the `roadway` CLI uses for this stage (unset: boto3's default credential chain).
+    `make diff` and `make deploy` take theirs from PROFILE=, not from here."""
     alarm_emails: list[str] = Field(default_factory=list)
     """Who is told when this stage's alarms fire (promotion failures, rollbacks, drift)."""
     approvers: list[str] = Field(default_factory=list)
@@ -571,7 +571,7 @@ class RoadwayConfig(_Strict):
         if self.region not in SKLEARN_REGISTRIES:
             raise ValueError(
                 f"region {self.region}: SageMaker's scikit-learn image is not listed there; add it to "
-                "roadway/sagemaker_images.py"
+                "roadway/images.py"
             )
         for index, project in enumerate(self.projects):
             for name in ("test", "prod"):
@@ -583,7 +583,7 @@ class RoadwayConfig(_Strict):
                 ):
                     raise ValueError(
                         f"projects[{index}].stages.{name}.serving.monitoring: Model Monitor's analyzer image is not "
-                        f"listed for region {self.region}; add it to roadway/model_monitor_images.py or remove "
+                        f"listed for region {self.region}; add it to roadway/images.py or remove "
                         "monitoring"
                     )
         names = [user.user_name for user in self.data_scientists]

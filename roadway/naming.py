@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from promote_model.contract import PIPELINE_PREFIX
+
 from roadway.config import STAGE_NAMES, ConfigError, Project, RoadwayConfig, StageName
 
 # Cost-allocation and access tags: one spelling for the stacks, the policies that test them and the budgets that
@@ -108,8 +110,6 @@ class Names:
 
 WILDCARD = "*"
 TEAMS_PREFIX = "teams"
-# The evidence prefix of dev's artifact bucket (lambdas/promote_model/artifacts.py; a test holds them equal).
-PIPELINES_PREFIX = "pipelines"
 
 
 def serving_deployer(serving_stack: str) -> str:
@@ -193,7 +193,7 @@ class ModelNames:
     def evidence_prefix(self) -> str:
         """Where the project's pipeline jobs write in dev's artifact bucket, one folder per execution: the only
         place a package's artifacts may come from."""
-        return f"{PIPELINES_PREFIX}/{self.model_package_group}"
+        return f"{PIPELINE_PREFIX}/{self.model_package_group}"
 
     def pipeline_arn(self, account: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{account}:pipeline/{self.pipeline()}"

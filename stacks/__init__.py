@@ -1,1 +1,3 @@
-"""Roadway's stacks, and the constructs they compose (in ``stacks.constructs``)."""
+"""The CDK app: its wiring (``app``), stages, stacks, the constructs they compose (``constructs``) and the
+compliance gate (``compliance``). It imports the contract (``roadway``) and the runtime's name modules, never the
+CLI or the development tools."""

@@ -9,12 +9,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-from drift_monitor.settings import REPORTS_PREFIX
-from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX
+from drift_monitor.contract import REPORTS_PREFIX
+from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX
 
 from roadway.config import Project, RoadwayConfig, ServingConfig, StageName
+from roadway.images import image_accounts
 from roadway.naming import Names
-from roadway.sagemaker_images import image_accounts
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey, through
 from stacks.constructs.isolated_network import IsolatedNetwork

@@ -8,12 +8,11 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-from promote_model.artifacts import evidence_prefix
-from promote_model.settings import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
+from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env, Output, evidence_prefix
 
 from roadway.config import Project, ProjectStage, RoadwayConfig, StageName
+from roadway.images import image_accounts
 from roadway.naming import ModelNames, Names, serving_deployer
-from roadway.sagemaker_images import image_accounts
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
 from stacks.constructs.promotion_source import PromotionSource
@@ -132,12 +131,12 @@ class PromotionStack(Stack):
         CfnOutput(self, "WorkDeadLetterQueueUrl", value=self.promoter.work_dead_letters.queue_url)
         # `roadway status` and `roadway trace` find the ledger through this output, and so does the next
         # stage's promoter (through this stage's reader role) when it looks for a seal.
-        CfnOutput(self, "LedgerTableName", value=self.ledger.table.table_name)
+        CfnOutput(self, Output.LEDGER_TABLE, value=self.ledger.table.table_name)
         CfnOutput(self, "PromoterFunctionName", value=self.promoter.function.function_name)
         # The next stage's promoter reads these through the reader role: only packages whose artifacts all lie
         # in this bucket, under this prefix (written by one role alone), are taken in.
-        CfnOutput(self, "ArtifactBucketName", value=shared.artifact_bucket.bucket_name)
-        CfnOutput(self, "EvidencePrefix", value=evidence_prefix(config.previous_stage(stage) is None))
+        CfnOutput(self, Output.ARTIFACT_BUCKET, value=shared.artifact_bucket.bucket_name)
+        CfnOutput(self, Output.EVIDENCE_PREFIX, value=evidence_prefix(config.previous_stage(stage) is None))
 
         self.source: PromotionSource | None = None
         every = names.every_model()

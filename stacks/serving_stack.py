@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
 from constructs import Construct
-from promote_model.gate import GATE_OUTPUT
+from promote_model.contract import Output, Parameter
 
 from roadway.config import Project, RoadwayConfig, StageName
 from roadway.naming import Names
@@ -16,9 +16,6 @@ from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 
-MODEL_PACKAGE_PARAMETER = "ModelPackageArn"
-BASELINE_CONSTRAINTS_PARAMETER = "BaselineConstraintsUri"
-BASELINE_STATISTICS_PARAMETER = "BaselineStatisticsUri"
 _S3_URI = r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
 
 
@@ -56,7 +53,7 @@ class ServingStack(Stack):
 
         package = CfnParameter(
             self,
-            MODEL_PACKAGE_PARAMETER,
+            Parameter.MODEL_PACKAGE,
             type="String",
             default="",
             allowed_pattern=(
@@ -90,7 +87,7 @@ class ServingStack(Stack):
         if monitoring is not None:
             constraints = CfnParameter(
                 self,
-                BASELINE_CONSTRAINTS_PARAMETER,
+                Parameter.BASELINE_CONSTRAINTS,
                 type="String",
                 default="",
                 allowed_pattern=_S3_URI,
@@ -98,7 +95,7 @@ class ServingStack(Stack):
             )
             statistics = CfnParameter(
                 self,
-                BASELINE_STATISTICS_PARAMETER,
+                Parameter.BASELINE_STATISTICS,
                 type="String",
                 default="",
                 allowed_pattern=_S3_URI,
@@ -147,10 +144,10 @@ class ServingStack(Stack):
                 )
 
         # The promotion reads these from the stack it updates (the stack name is its contract).
-        CfnOutput(self, "ArtifactBucketName", value=artifact_bucket.bucket_name)
+        CfnOutput(self, Output.ARTIFACT_BUCKET, value=artifact_bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=endpoint_name)
         # The project's gate in this stage: the promotion reads it here, before anything is copied.
-        CfnOutput(self, GATE_OUTPUT, value=at.promotion_gate.model_dump_json())
+        CfnOutput(self, Output.GATE, value=at.promotion_gate.model_dump_json())
         if isinstance(self.monitor, DriftMonitor):
             # `roadway status` reads the last verdict from here (latest.json).
-            CfnOutput(self, "DriftReports", value=self.monitor.reports_uri)
+            CfnOutput(self, Output.DRIFT_REPORTS, value=self.monitor.reports_uri)

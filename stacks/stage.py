@@ -26,7 +26,6 @@ class RoadwayStage(Stage):
             names.stage_id(stage),
             env=Environment(account=stage_config.account, region=config.region),
         )
-        self.stage_name_ = stage
         tags = {PROJECT_TAG: config.project, STAGE_TAG: stage}
         self.platform = PlatformStack(
             self,

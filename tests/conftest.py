@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from roadway.quiet_jsii import quiet_jsii
+from stacks.quiet_jsii import quiet_jsii
 
 quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process starts
 
 from aws_cdk import App  # noqa: E402
 
-from roadway.cdk_app import build_app, write_provenance  # noqa: E402
+from devtools.demo import with_team_and_project  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
-from roadway.demo import with_team_and_project  # noqa: E402
+from stacks.app import build_app, write_provenance  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"

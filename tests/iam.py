@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from roadway.compliance import render_resolved
+from stacks.compliance import render_resolved
 
 Context = Mapping[str, str | list[str] | bool]
 

@@ -17,15 +17,9 @@ from urllib.parse import urlparse
 
 from drift_monitor import capture
 from drift_monitor.compare import FeatureResult, Thresholds, compare
+from drift_monitor.contract import FEATURE_METRIC, LATEST_REPORT, REQUESTS_METRIC, VERDICT_METRIC, VIOLATIONS_METRIC
 from drift_monitor.profile import NUMERIC, PREDICTION, Column, statistics
-from drift_monitor.settings import (
-    FEATURE_METRIC,
-    LATEST_REPORT,
-    REQUESTS_METRIC,
-    VERDICT_METRIC,
-    VIOLATIONS_METRIC,
-    Settings,
-)
+from drift_monitor.settings import Settings
 
 DRIFT, NO_DRIFT, NO_TRAFFIC, NO_BASELINE = "drift", "no-drift", "no-traffic", "no-baseline"
 REPORT, SUMMARY = "report.json", "summary.md"

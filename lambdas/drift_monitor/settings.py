@@ -1,7 +1,7 @@
-"""The drift job's settings, and the one spelling of every environment variable that carries them.
+"""The drift job's settings, read from the environment variables contract.py names.
 
-The CDK construct (stacks/constructs/drift_monitor.py) writes these variables and this module reads them; a test
-checks that the function's template sets exactly what is read.
+The CDK construct (stacks/constructs/drift_monitor.py) writes these variables and this module reads them, both by
+the names in contract.py; a test checks that the function's template sets exactly what is read.
 """
 
 from __future__ import annotations
@@ -9,52 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-
-class Env:
-    """Names of the environment variables (stdlib only: the CDK app imports this too)."""
-
-    ENDPOINT = "ENDPOINT_NAME"
-    SERVED_PACKAGE = "SERVED_PACKAGE_ARN"
-    CAPTURE_BUCKET = "CAPTURE_BUCKET_NAME"
-    CAPTURE_PREFIX = "CAPTURE_PREFIX"
-    BASELINE_STATISTICS = "BASELINE_STATISTICS_URI"
-    BASELINE_CONSTRAINTS = "BASELINE_CONSTRAINTS_URI"
-    REPORT_BUCKET = "REPORT_BUCKET_NAME"
-    REPORT_PREFIX = "REPORT_PREFIX"
-    REPORT_KEY = "REPORT_KEY_ARN"
-    NAMESPACE = "METRIC_NAMESPACE"
-    WATCHED = "WATCHED_FEATURES"
-    THRESHOLD = "DRIFT_THRESHOLD"
-    WINDOW_MINUTES = "WINDOW_MINUTES"
-
-    ALL = (
-        ENDPOINT,
-        SERVED_PACKAGE,
-        CAPTURE_BUCKET,
-        CAPTURE_PREFIX,
-        BASELINE_STATISTICS,
-        BASELINE_CONSTRAINTS,
-        REPORT_BUCKET,
-        REPORT_PREFIX,
-        REPORT_KEY,
-        NAMESPACE,
-        WATCHED,
-        THRESHOLD,
-        WINDOW_MINUTES,
-    )
-
-
-REPORTS_PREFIX = "monitoring-reports"
-"""Where a serving stage's data bucket keeps monitoring reports, a folder per endpoint (both engines)."""
-LATEST_REPORT = "latest.json"
-"""In the endpoint's report folder: the last run's verdict, window and report (what `roadway status` reads)."""
-METRIC_NAMESPACE = "Roadway/DataQuality"
-"""Where every endpoint's drift metrics go, told apart by the Endpoint dimension."""
-# Metric names (the alarm in the CDK construct and the job agree through these).
-VERDICT_METRIC = "Drift"
-REQUESTS_METRIC = "Requests"
-FEATURE_METRIC = "FeatureDrift"
-VIOLATIONS_METRIC = "Violations"
+from drift_monitor.contract import METRIC_NAMESPACE, Env
 
 
 class ConfigurationError(ValueError):

@@ -12,20 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from promote_model.settings import GROUP_PLACEHOLDER
+from promote_model.contract import GROUP_PLACEHOLDER, PROMOTED_PREFIX
 
 URI_FIELDS = ("ModelDataUrl", "S3Uri")
-# Evidence: the prefixes of an artifact bucket that one role alone may write (the bucket policy denies everyone
-# else). In the first stage each project's pipeline jobs write under ``pipelines/<group>/<run>/``; in every later
-# stage its own promoter writes the copies under ``promoted/<source account>/...``. The stacks import these names.
-PIPELINE_PREFIX = "pipelines"
-PROMOTED_PREFIX = "promoted"
-
-
-def evidence_prefix(first_stage: bool) -> str:
-    """The prefix a stage announces (its promotion stack's EvidencePrefix output); the first stage's names the
-    group by :data:`GROUP_PLACEHOLDER`, which :func:`evidence_of` fills in."""
-    return f"{PIPELINE_PREFIX}/{GROUP_PLACEHOLDER}" if first_stage else PROMOTED_PREFIX
 
 
 def evidence_of(prefix: str, group: str) -> str:

@@ -20,13 +20,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from promote_model.contract import LedgerOutcome, Parameter
 from promote_model.events import REJECTED, Approval
 from promote_model.identity import through_role
 from promote_model.ledger import Ledger
-from promote_model.promotion import PACKAGE_PARAMETER, PromotionError, _error, log, parameters_of, serve
+from promote_model.promotion import PromotionError, _error, log, parameters_of, serve
 from promote_model.settings import Settings
-
-BREAK_GLASS = "break-glass"
 
 
 def _version(arn: str) -> str:
@@ -54,7 +53,7 @@ def withdraw(
         return {"status": "ignored", "reason": reason}
 
     ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
-    served = parameters_of(stack).get(PACKAGE_PARAMETER, "")
+    served = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
     serving_it = served == approval.package_arn
     after = _fallback(sm, ledger, settings, approval.package_arn) if serving_it else served
     what = (
@@ -66,7 +65,7 @@ def withdraw(
     reason = f"{person} withdrew {withdrawn} through {settings.break_glass_role_name}: {what}"
     first = ledger.record(
         approval.package_arn,
-        BREAK_GLASS,
+        LedgerOutcome.BREAK_GLASS,
         source_stage=settings.stage,
         target_stage=settings.stage,
         target_stack=settings.serving_stack,
@@ -88,7 +87,14 @@ def withdraw(
             )
         except ClientError as error:
             raise PromotionError("notify", _error(error)) from None
-    log(BREAK_GLASS, by=person, source=approval.package_arn, served_before=served, served_after=after, first=first)
+    log(
+        LedgerOutcome.BREAK_GLASS,
+        by=person,
+        source=approval.package_arn,
+        served_before=served,
+        served_after=after,
+        first=first,
+    )
     status = "withdrawn" if first or changed else "already-withdrawn"
     return {"status": status, "by": person, "served": after, "reason": reason}
 

@@ -7,8 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-EVENT_SOURCE = "aws.sagemaker"
-DETAIL_TYPE = "SageMaker Model Package State Change"
+from promote_model.contract import Event
+
 _PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):model-package/([^/]+)/(\d+)$")
 
 
@@ -47,7 +47,7 @@ def parse_approval(event: Any, groups: Collection[str]) -> Approval:
     :class:`Malformed` with a one-line reason otherwise."""
     if not isinstance(event, dict):
         raise Malformed(f"event is {type(event).__name__}, expected an EventBridge event object")
-    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
+    if event.get("source") != Event.SAGEMAKER or event.get("detail-type") != Event.PACKAGE_STATE_CHANGE:
         raise Ignored(f"not a model package state change (source={event.get('source')!r})")
     detail = event.get("detail")
     if not isinstance(detail, dict):

@@ -12,10 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from promote_model.contract import Output
+
 METRIC = "rmse_log"
-# The serving stack's output that holds its project's gate in that stage (JSON of :class:`Gate`'s fields; the
-# stack writes it from the config's ``promotion_gate``).
-GATE_OUTPUT = "PromotionGate"
 
 
 class UnreadableGate(ValueError):
@@ -29,26 +28,26 @@ class Gate:
 
     @classmethod
     def from_output(cls, text: str | None) -> Gate:
-        """The gate as the serving stack's :data:`GATE_OUTPUT` states it; :class:`UnreadableGate` otherwise."""
+        """The gate as the serving stack's :data:`Output.GATE` states it; :class:`UnreadableGate` otherwise."""
         if text is None:
-            raise UnreadableGate(f"no {GATE_OUTPUT} output")
+            raise UnreadableGate(f"no {Output.GATE} output")
         try:
             values = json.loads(text)
         except ValueError:
-            raise UnreadableGate(f"{GATE_OUTPUT} is not JSON: {text[:80]!r}") from None
+            raise UnreadableGate(f"{Output.GATE} is not JSON: {text[:80]!r}") from None
         if not isinstance(values, dict) or set(values) != {"rmse_log_max", "max_regression_pct"}:
-            raise UnreadableGate(f"{GATE_OUTPUT} is {text[:80]!r}, expected rmse_log_max and max_regression_pct")
+            raise UnreadableGate(f"{Output.GATE} is {text[:80]!r}, expected rmse_log_max and max_regression_pct")
         for name, value in values.items():
             # NaN and Infinity parse as numbers but compare false with everything: they would open the gate.
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
             ):
-                raise UnreadableGate(f"{GATE_OUTPUT}.{name} is {value!r}, expected a finite number or null")
+                raise UnreadableGate(f"{Output.GATE}.{name} is {value!r}, expected a finite number or null")
         rmse_log_max, max_regression_pct = values["rmse_log_max"], values["max_regression_pct"]
         if rmse_log_max is not None and rmse_log_max <= 0:
-            raise UnreadableGate(f"{GATE_OUTPUT}.rmse_log_max is {rmse_log_max!r}, expected above 0")
+            raise UnreadableGate(f"{Output.GATE}.rmse_log_max is {rmse_log_max!r}, expected above 0")
         if max_regression_pct is not None and not 0 <= max_regression_pct <= 100:
-            raise UnreadableGate(f"{GATE_OUTPUT}.max_regression_pct is {max_regression_pct!r}, expected 0 to 100")
+            raise UnreadableGate(f"{Output.GATE}.max_regression_pct is {max_regression_pct!r}, expected 0 to 100")
         return cls(rmse_log_max, max_regression_pct)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-CREATED_BY_KEY = "roadway:created-by"  # lineage: the model's author, for people (the seal holds it for checks)
 MAX_NAME = 128  # a name is evidence, not payload: the ledger and lineage carry at most this much of it
 _PIPELINE_EXECUTION = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[^/]+/execution/[^/]+$")
 

@@ -13,9 +13,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-# "sealed": the first seal stands, a second would bless a change; "seal-refused": a package its registration made
-# unpromotable; "break-glass": a rejection is withdrawn once.
-ONCE = ("promoted", "refused", "sealed", "seal-refused", "break-glass")
+from promote_model.contract import LedgerOutcome
+
 _WRITE, _READ = TypeSerializer(), TypeDeserializer()  # every value Roadway writes is text, or a map of text
 # DynamoDB refuses items over 400 KB. No field may grow a record toward that (an error message, a name): a
 # record that cannot be written would make every retry fail the same way.
@@ -42,13 +41,13 @@ class Ledger:
     def record(self, source_arn: str, outcome: str, **fields: Any) -> bool:
         """Write one record; False when a once-only outcome was already recorded (nothing written)."""
         at = now()
-        entry = outcome if outcome in ONCE else f"{outcome}#{at}"
+        entry = outcome if outcome in LedgerOutcome.ONCE else f"{outcome}#{at}"
         item = {"source_arn": source_arn, "entry": entry, "outcome": outcome, "at": at, **_bounded(fields)}
         request: dict[str, Any] = {
             "TableName": self.table,
             "Item": {k: _WRITE.serialize(v) for k, v in item.items() if v is not None and v != "" and v != {}},
         }
-        if outcome in ONCE:
+        if outcome in LedgerOutcome.ONCE:
             request["ConditionExpression"] = "attribute_not_exists(source_arn)"
         try:
             self.client.put_item(**request)
@@ -76,7 +75,7 @@ class Ledger:
         return [
             e
             for e in self.entries()
-            if e.get("outcome") == "promoted" and e.get("target_stack") == stack and e.get("target_arn")
+            if e.get("outcome") == LedgerOutcome.PROMOTED and e.get("target_stack") == stack and e.get("target_arn")
         ]
 
     def entries(self) -> list[dict[str, Any]]:

@@ -35,7 +35,6 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from promote_model.artifacts import (
-    PROMOTED_PREFIX,
     S3Object,
     artifact_name,
     evidence_of,
@@ -43,27 +42,28 @@ from promote_model.artifacts import (
     rewrite_uris,
     target_key,
 )
+from promote_model.contract import (
+    BASELINE_PARAMETERS,
+    PROMOTED_MARKER,
+    PROMOTED_PREFIX,
+    SOURCE_OUTPUTS,
+    LedgerOutcome,
+    Lineage,
+    Output,
+    Parameter,
+)
 from promote_model.digests import sha256_of
 from promote_model.entry_point import Unreadable, declared_problem, missing_code
 from promote_model.events import Approval
-from promote_model.gate import GATE_OUTPUT, Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
-from promote_model.identity import CREATED_BY_KEY, FourEyes, another_projects_pipeline
+from promote_model.gate import Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
+from promote_model.identity import FourEyes, another_projects_pipeline
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
-from promote_model.seal import SEAL_REFUSED, SEALED, Sealed, artifacts, broken, from_record, take
+from promote_model.seal import Sealed, artifacts, broken, from_record, take
 from promote_model.settings import ConfigurationError, Settings, Source
 
 logger = logging.getLogger("roadway.promotion")
-MARKER = "roadway:promoted-from "
-DIGEST_KEY = "roadway:sha256:"
-PACKAGE_PARAMETER = "ModelPackageArn"
-# What the receiving function reads from the source's promotion stack (through the reader role).
-SOURCE_OUTPUTS = ("LedgerTableName", "ArtifactBucketName", "EvidencePrefix")
-BASELINE_PARAMETERS = {
-    "BaselineConstraintsUri": ("ModelDataQuality", "Constraints"),
-    "BaselineStatisticsUri": ("ModelDataQuality", "Statistics"),
-}
 # Fields of the source package carried over as they are (after URIs are rewritten).
 _CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task", "SamplePayloadUrl")
 
@@ -222,8 +222,8 @@ class Promotion:
     # Step 2c: evidence only from where one role alone writes it (the source's pipeline jobs, or its promoter).
     def check_evidence(self, package: dict[str, Any]) -> str:
         outputs = self.source_outputs()
-        prefix = evidence_of(outputs["EvidencePrefix"], self.settings.group)
-        reason = outside_evidence(artifacts(package), outputs["ArtifactBucketName"], prefix)
+        prefix = evidence_of(outputs[Output.EVIDENCE_PREFIX], self.settings.group)
+        reason = outside_evidence(artifacts(package), outputs[Output.ARTIFACT_BUCKET], prefix)
         log("evidence", inside=not reason, reason=reason)
         return reason
 
@@ -231,11 +231,11 @@ class Promotion:
     # promotion registered); everything after reads and copies exactly the sealed versions.
     def read_seal(self) -> str:
         """Read the seal; "" when there is one, why not when the source refused to seal the package."""
-        table = self.source_outputs()["LedgerTableName"]
+        table = self.source_outputs()[Output.LEDGER_TABLE]
         ledger = Ledger(self.source.client("dynamodb"), table)
         try:
-            record = ledger.get(self.approval.package_arn, SEALED)
-            refused = None if record is not None else ledger.get(self.approval.package_arn, SEAL_REFUSED)
+            record = ledger.get(self.approval.package_arn, LedgerOutcome.SEALED)
+            refused = None if record is not None else ledger.get(self.approval.package_arn, LedgerOutcome.SEAL_REFUSED)
         except ClientError as error:
             raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
         if refused is not None:
@@ -286,15 +286,15 @@ class Promotion:
         except ClientError as error:
             raise PromotionError("read-serving-stack", _error(error)) from None
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        if "ArtifactBucketName" not in outputs:
+        if Output.ARTIFACT_BUCKET not in outputs:
             raise PromotionError(
-                "read-serving-stack", f"{self.settings.serving_stack} has no ArtifactBucketName output"
+                "read-serving-stack", f"{self.settings.serving_stack} has no {Output.ARTIFACT_BUCKET} output"
             )
         return stack
 
     def find_promoted(self) -> str | None:
         """A package an earlier delivery of this approval already registered in the target."""
-        marker = MARKER + self.approval.package_arn
+        marker = PROMOTED_MARKER + self.approval.package_arn
         client = self.own.client("sagemaker")
         try:
             pages = client.get_paginator("list_model_packages").paginate(
@@ -314,10 +314,10 @@ class Promotion:
         candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         try:
-            gate = Gate.from_output(outputs.get(GATE_OUTPUT))  # the project's gate in this stage
+            gate = Gate.from_output(outputs.get(Output.GATE))  # the project's gate in this stage
         except UnreadableGate as error:
             raise PromotionError("gate", f"{self.settings.serving_stack}: {error}") from None
-        served_arn = parameters_of(stack).get(PACKAGE_PARAMETER, "")
+        served_arn = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
         served = None
         if served_arn and gate.max_regression_pct is not None:
             try:
@@ -344,7 +344,7 @@ class Promotion:
 
     def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""
-        if not self._record("refused", reason=reason):
+        if not self._record(LedgerOutcome.REFUSED, reason=reason):
             log("already-refused", source=self.approval.package_arn, reason=reason)
             return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
         subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.stage}"
@@ -405,7 +405,7 @@ class Promotion:
             sealed = self.seal.get(uri)
             if sealed is not None and sealed.sha256 != digest:
                 raise PromotionError("verify", f"{uri}: sha256 {digest}, sealed at registration as {sealed.sha256}")
-            recorded = (package.get("CustomerMetadataProperties") or {}).get(DIGEST_KEY + name)
+            recorded = (package.get("CustomerMetadataProperties") or {}).get(Lineage.DIGEST + name)
             if recorded and recorded != digest:
                 raise PromotionError("verify", f"{uri}: sha256 {digest} differs from {recorded} recorded upstream")
             try:
@@ -442,21 +442,21 @@ class Promotion:
         origin = package.get("CustomerMetadataProperties", {}) or {}
         lineage = {
             **origin,
-            "roadway:origin-arn": origin.get("roadway:origin-arn", self.approval.package_arn),
-            "roadway:source-arn": self.approval.package_arn,
-            "roadway:source-account": self.approval.account,
-            "roadway:source-stage": self.origin.stage,
-            "roadway:source-version": str(self.approval.version),
-            "roadway:approved-by": self.approved_by,
-            CREATED_BY_KEY: self.created_by or "unknown",
-            "roadway:approved-at": str(package.get("LastModifiedTime", "")),
-            **{DIGEST_KEY + name: digest for name, digest in self.digests.items()},
+            Lineage.ORIGIN_ARN: origin.get(Lineage.ORIGIN_ARN, self.approval.package_arn),
+            Lineage.SOURCE_ARN: self.approval.package_arn,
+            Lineage.SOURCE_ACCOUNT: self.approval.account,
+            Lineage.SOURCE_STAGE: self.origin.stage,
+            Lineage.SOURCE_VERSION: str(self.approval.version),
+            Lineage.APPROVED_BY: self.approved_by,
+            Lineage.CREATED_BY: self.created_by or "unknown",
+            Lineage.APPROVED_AT: str(package.get("LastModifiedTime", "")),
+            **{Lineage.DIGEST + name: digest for name, digest in self.digests.items()},
         }
         if self.verdict is not None and self.verdict.candidate is not None:
-            lineage["roadway:rmse-log"] = f"{self.verdict.candidate:.6f}"
+            lineage[Lineage.RMSE_LOG] = f"{self.verdict.candidate:.6f}"
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.settings.group,
-            "ModelPackageDescription": MARKER + self.approval.package_arn,
+            "ModelPackageDescription": PROMOTED_MARKER + self.approval.package_arn,
             # SageMaker's own idempotency token: the same source package never registers twice.
             "ClientToken": str(uuid.uuid5(uuid.NAMESPACE_URL, self.approval.package_arn)),
             "ModelApprovalStatus": self.settings.arrival_status,
@@ -478,7 +478,7 @@ class Promotion:
         try:
             self.ledger.record(
                 arn,
-                SEALED,
+                LedgerOutcome.SEALED,
                 source_stage=self.settings.stage,
                 source_version=arn.rsplit("/", 1)[-1],
                 seal={uri: sealed.as_record() for uri, sealed in self._copies.items()},
@@ -497,9 +497,9 @@ class Promotion:
         described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
         finished = self.ledger.recorded(self.approval.package_arn, "promoted")
         lineage = described.get("CustomerMetadataProperties") or {}
-        self.digests = {k[len(DIGEST_KEY) :]: v for k, v in lineage.items() if k.startswith(DIGEST_KEY)}
-        if "roadway:rmse-log" in lineage:
-            self.verdict = Verdict(True, float(lineage["roadway:rmse-log"]), None, ())
+        self.digests = {k[len(Lineage.DIGEST) :]: v for k, v in lineage.items() if k.startswith(Lineage.DIGEST)}
+        if Lineage.RMSE_LOG in lineage:
+            self.verdict = Verdict(True, float(lineage[Lineage.RMSE_LOG]), None, ())
         if finished:
             log("adopted-finished", target=package_arn)
             return
@@ -540,7 +540,7 @@ class Promotion:
             # the error reaches the dead-letter queue and a retry finds the package, the stack already serving
             # it, and writes the record.
             try:
-                self._record("promoted", target_arn=outcome.target_arn)
+                self._record(LedgerOutcome.PROMOTED, target_arn=outcome.target_arn)
             except Exception as error:
                 log("ledger-failed", step="ledger", reason=_error(error), target=outcome.target_arn)
                 raise PromotionError(
@@ -574,7 +574,7 @@ class Promotion:
             return self.refuse(unservable)
         stack = self.read_serving_stack()
         existing = self.find_promoted()
-        bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ArtifactBucketName"]
+        bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}[Output.ARTIFACT_BUCKET]
         if existing is not None:
             # An earlier delivery registered it; finish its rollout if that is what was left undone. Should
             # that fail again, it is removed like a package of this attempt: a package stays once it is served.
@@ -592,7 +592,7 @@ class Promotion:
 
     def _record_failure(self, step: str, reason: str) -> None:
         try:
-            self._record("failed", step=step, reason=reason)
+            self._record(LedgerOutcome.FAILED, step=step, reason=reason)
         except Exception as error:  # the failure itself is what must reach the dead-letter queue
             log("ledger-failed", reason=_error(error))
 
@@ -612,7 +612,7 @@ def serve(
     the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already serves it."""
     mapping = mapping or {}
     current = parameters_of(stack)
-    wanted = {PACKAGE_PARAMETER: package_arn}
+    wanted = {Parameter.MODEL_PACKAGE: package_arn}
     described = None
     for parameter, (kind, part) in BASELINE_PARAMETERS.items():
         if parameter in current:
@@ -671,7 +671,7 @@ def seal(
     record = {uri: s.as_record() for uri, s in sealed.items()}
     first = ledger.record(
         approval.package_arn,
-        SEALED,
+        LedgerOutcome.SEALED,
         source_stage=settings.stage,
         source_version=str(approval.version),
         seal=record,
@@ -688,7 +688,7 @@ def refuse_seal(
 ) -> dict[str, Any]:
     """Record that ``approval``'s package is never sealed, and why (the next stage refuses it with this reason);
     tell the people who watch this stage (once, unless a retry comes between telling and recording)."""
-    if ledger.recorded(approval.package_arn, SEAL_REFUSED):
+    if ledger.recorded(approval.package_arn, LedgerOutcome.SEAL_REFUSED):
         first = False
     else:
         # Told before it is recorded: a failed publish is retried with the event, never lost behind the record.
@@ -697,14 +697,14 @@ def refuse_seal(
         session.client("sns").publish(TopicArn=settings.alarm_topic_arn, Subject=subject[:100], Message=message)
         first = ledger.record(
             approval.package_arn,
-            SEAL_REFUSED,
+            LedgerOutcome.SEAL_REFUSED,
             source_stage=settings.stage,
             source_version=str(approval.version),
             reason=reason,
         )
-    log(SEAL_REFUSED, source=approval.package_arn, reason=reason)
+    log(LedgerOutcome.SEAL_REFUSED, source=approval.package_arn, reason=reason)
     return {
-        "status": SEAL_REFUSED if first else f"already-{SEAL_REFUSED}",
+        "status": LedgerOutcome.SEAL_REFUSED if first else f"already-{LedgerOutcome.SEAL_REFUSED}",
         "source_arn": approval.package_arn,
         "reason": reason,
     }

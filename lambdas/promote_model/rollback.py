@@ -12,19 +12,20 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from promote_model.contract import Event, LedgerOutcome, Parameter
 from promote_model.ledger import Ledger
-from promote_model.promotion import PACKAGE_PARAMETER, PromotionError, _error, log, parameters_of, settings_from_env
+from promote_model.promotion import PromotionError, _error, log, parameters_of, settings_from_env
 from promote_model.settings import Settings
-
-EVENT_SOURCE = "aws.cloudformation"
-DETAIL_TYPE = "CloudFormation Stack Status Change"
-ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
 def _stack_event(event: Any, settings: Settings) -> tuple[dict[str, str], Settings] | None:
     """The rollback this event reports and the settings of the project whose serving stack rolled back, or None
     (with a log line) when it is not one of ours."""
-    if not isinstance(event, dict) or event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
+    if (
+        not isinstance(event, dict)
+        or event.get("source") != Event.CLOUDFORMATION
+        or event.get("detail-type") != Event.STACK_STATUS_CHANGE
+    ):
         log("ignored", reason="not a CloudFormation stack status change")
         return None
     detail = event.get("detail") or {}
@@ -36,8 +37,8 @@ def _stack_event(event: Any, settings: Settings) -> tuple[dict[str, str], Settin
     if project is None:
         log("ignored", reason=f"stack {stack_id!r} is no project's serving stack in {settings.account}")
         return None
-    if status != ROLLED_BACK:
-        log("ignored", reason=f"status {status!r} is not {ROLLED_BACK}")
+    if status != Event.ROLLED_BACK:
+        log("ignored", reason=f"status {status!r} is not {Event.ROLLED_BACK}")
         return None
     return {"stack_id": stack_id, "why": str((detail.get("status-details") or {}).get("status-reason") or "")}, project
 
@@ -56,7 +57,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
         raise PromotionError("read-target-stack", _error(error)) from None
-    served = parameters_of(stack).get(PACKAGE_PARAMETER, "")
+    served = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
     served_version = served.rsplit("/", 1)[-1] if served else "none"
     ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
     attempted = ledger.promotions_into(settings.serving_stack)
@@ -70,7 +71,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     )
     ledger.record(
         source_arn,
-        "rolled-back",
+        LedgerOutcome.ROLLED_BACK,
         source_stage=settings.source.stage,
         target_stage=settings.stage,
         source_version=failed.get("source_version", "") if failed else "",

@@ -18,8 +18,6 @@ from botocore.exceptions import ClientError
 from promote_model.artifacts import S3Object, artifact_name, artifact_uris
 from promote_model.digests import sha256_of
 
-SEALED = "sealed"
-SEAL_REFUSED = "seal-refused"  # no seal, ever: the next stage refuses the package with this record's reason
 # Fields of a package that name artifacts: the same ones the promotion carries to the next stage.
 ARTIFACT_FIELDS = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines")
 

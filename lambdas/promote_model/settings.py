@@ -1,7 +1,7 @@
-"""The promotion function's settings, and the one spelling of every environment variable that carries them.
+"""The promotion function's settings, read from the environment variables contract.py names.
 
-The CDK stack writes these variables (stacks/promotion_stack.py imports :class:`Env`) and this module reads them:
-one declaration serves both sides, and a test checks that the function's template sets exactly what is read.
+The CDK stack writes these variables and this module reads them, both by the names in contract.py (:class:`Env`);
+a test checks that the function's template sets exactly what is read.
 
 Every stage's function keeps its own ledger and seals its own registrations. A stage with a previous stage also
 *receives*: it takes approved packages from the previous account, through a read-only reader role there, into
@@ -14,53 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 
-
-class Env:
-    """Names of the environment variables (stdlib only: the CDK app imports this too)."""
-
-    PROJECTS = "PROJECTS"  # JSON: each model package group this function serves -> its serving stack here ("" in dev)
-    STAGE = "STAGE"
-    ACCOUNT = "ACCOUNT_ID"
-    LEDGER_TABLE = "LEDGER_TABLE_NAME"
-    ALARM_TOPIC = "ALARM_TOPIC_ARN"
-    # The first stage only: JSON, "*" -> the pattern of a project's pipeline role (with {group}), and any group
-    # whose role the pattern does not name -> its role (a package registered by another project's pipeline is not
-    # sealed).
-    PIPELINE_ROLES = "PIPELINE_ROLES"
-    PIPELINE_NAME = "PIPELINE_NAME"  # the first stage only: a project's pipeline, with {group}
-    # Receiving stages only.
-    SOURCE_STAGE = "SOURCE_STAGE"
-    SOURCE_ACCOUNT = "SOURCE_ACCOUNT_ID"
-    SOURCE_READER_ROLE = "SOURCE_READER_ROLE_ARN"  # with {group} where the event's group goes
-    SOURCE_PROMOTION_STACK = "SOURCE_PROMOTION_STACK"
-    SERVING_DEPLOY_ROLE = "SERVING_DEPLOY_ROLE_ARN"
-    ARRIVAL_STATUS = "ARRIVAL_STATUS"
-    APPROVER_ROLE = "APPROVER_ROLE_NAME"
-    REGISTRAR_ROLE = "REGISTRAR_ROLE_NAME"
-    IMAGE_ACCOUNTS = "IMAGE_ACCOUNTS"
-    BREAK_GLASS_ROLE = "BREAK_GLASS_ROLE_NAME"
-    MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
-
-    EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
-    FIRST = (PIPELINE_ROLES, PIPELINE_NAME)
-    RECEIVING = (
-        SOURCE_STAGE,
-        SOURCE_ACCOUNT,
-        SOURCE_READER_ROLE,
-        SOURCE_PROMOTION_STACK,
-        SERVING_DEPLOY_ROLE,
-        ARRIVAL_STATUS,
-        APPROVER_ROLE,
-        REGISTRAR_ROLE,
-        IMAGE_ACCOUNTS,
-        BREAK_GLASS_ROLE,
-    )
-
-
-# Placeholders the stack writes into patterns (through roadway/naming.py) and :meth:`Settings.for_group` fills in.
-GROUP_PLACEHOLDER = "{group}"  # in SOURCE_READER_ROLE and PIPELINE_ROLES
-EVERY_GROUP = "*"  # in PIPELINE_ROLES: the pattern that names every project's pipeline role but exceptions
-STACK_PLACEHOLDER = "{stack}"  # in SERVING_DEPLOY_ROLE
+from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
 
 
 class ConfigurationError(Exception):

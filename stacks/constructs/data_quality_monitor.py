@@ -11,11 +11,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from drift_monitor.settings import REPORTS_PREFIX
+from drift_monitor.contract import REPORTS_PREFIX
 
-from roadway.compliance import acknowledge
 from roadway.config import MonitoringConfig
-from roadway.model_monitor_images import analyzer_image
+from roadway.images import analyzer_image
+from stacks.compliance import acknowledge
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork

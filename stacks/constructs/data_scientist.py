@@ -10,9 +10,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from roadway.compliance import acknowledge, nag_resource
 from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
+from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.constructs.studio_domain import StudioDomain
 

@@ -20,11 +20,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-from drift_monitor.settings import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
-from promote_model.artifacts import PROMOTED_PREFIX
+from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
+from promote_model.contract import PROMOTED_PREFIX
 
-from roadway.compliance import acknowledge, nag_resource
 from roadway.config import MonitoringConfig
+from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup

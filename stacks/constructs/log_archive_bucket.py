@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from roadway.compliance import acknowledge
+from stacks.compliance import acknowledge
 
 
 class LogArchiveBucket(s3.Bucket):

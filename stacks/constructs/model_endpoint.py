@@ -13,8 +13,8 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from roadway.compliance import acknowledge
 from roadway.config import InstanceServing, ServerlessServing, ServingConfig
+from stacks.compliance import acknowledge
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole

@@ -22,22 +22,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from promote_model.contract import Event
 
-from roadway.compliance import acknowledge, nag_resource
+from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
-APPROVAL_EVENT = "SageMaker Model Package State Change"
 # A message is taken this many times before it moves to the work dead letters; each try may run the function's
 # full 15 minutes, so the message stays invisible a little longer than that.
 WORK_ATTEMPTS = 3
 WORK_VISIBILITY = Duration.minutes(20)
 WORK_CONCURRENCY = 5
-STACK_STATUS_EVENT = "CloudFormation Stack Status Change"
-ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
 def package_state_change(account: str, group_name: str | Sequence[str], status: str) -> events.EventPattern:
@@ -46,9 +44,9 @@ def package_state_change(account: str, group_name: str | Sequence[str], status: 
     nothing less."""
     groups = [group_name] if isinstance(group_name, str) else list(group_name)
     return events.EventPattern(
-        source=["aws.sagemaker"],
+        source=[Event.SAGEMAKER],
         account=[account],
-        detail_type=[APPROVAL_EVENT],
+        detail_type=[Event.PACKAGE_STATE_CHANGE],
         detail={"ModelPackageGroupName": groups, "ModelApprovalStatus": [status]},
     )
 
@@ -57,12 +55,12 @@ def serving_rollback(region: str, account: str, stack_prefix: str) -> events.Eve
     """A finished rollback of this account's stacks named ``stack_prefix``... (only this account's events, whatever
     reaches the bus); the recorder keeps the serving stacks' and ignores the rest."""
     return events.EventPattern(
-        source=["aws.cloudformation"],
-        detail_type=[STACK_STATUS_EVENT],
+        source=[Event.CLOUDFORMATION],
+        detail_type=[Event.STACK_STATUS_CHANGE],
         account=[account],
         detail={
             "stack-id": [{"prefix": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_prefix}"}],
-            "status-details": {"status": [ROLLED_BACK]},
+            "status-details": {"status": [Event.ROLLED_BACK]},
         },
     )
 

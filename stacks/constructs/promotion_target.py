@@ -15,12 +15,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from promote_model.artifacts import PROMOTED_PREFIX
+from promote_model.contract import PROMOTED_PREFIX, Event
 
-from roadway.compliance import acknowledge, nag_resource
+from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.model_promoter import APPROVAL_EVENT, ModelPromoter, package_state_change
+from stacks.constructs.model_promoter import ModelPromoter, package_state_change
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 
 
@@ -188,7 +188,9 @@ class PromotionTarget(Construct):
                 "Principal": {"AWS": f"arn:aws:iam::{source_account}:root"},
                 "Action": "events:PutEvents",
                 "Resource": f"arn:aws:events:{region}:{account}:event-bus/default",
-                "Condition": {"StringEquals": {"events:source": "aws.sagemaker", "events:detail-type": APPROVAL_EVENT}},
+                "Condition": {
+                    "StringEquals": {"events:source": Event.SAGEMAKER, "events:detail-type": Event.PACKAGE_STATE_CHANGE}
+                },
             },
         )
         # Every serving stack of the stage (its name starts with the pattern's part before the wildcard).

@@ -8,11 +8,11 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from roadway.compliance import acknowledge, nag_resource
-from roadway.sagemaker_images import image_accounts
+from roadway.images import image_accounts
+from stacks.compliance import acknowledge, nag_resource
 
 IMAGE_REASON = (
-    "Repositories of the region's SageMaker image accounts and of this account only (roadway/sagemaker_images.py); "
+    "Repositories of the region's SageMaker image accounts and of this account only (roadway/images.py); "
     "repository names are chosen by the image owner."
 )
 

@@ -7,7 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from roadway.compliance import acknowledge
+from stacks.compliance import acknowledge
 
 
 class SecureBucket(s3.Bucket):

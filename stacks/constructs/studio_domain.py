@@ -13,9 +13,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from roadway.compliance import acknowledge, nag_resource
 from roadway.config import Team
 from roadway.naming import TEAM_TAG
+from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry

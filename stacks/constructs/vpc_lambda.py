@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from roadway.compliance import acknowledge
+from stacks.compliance import acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
 
 ENI_REASON = "Lambda's VPC network-interface actions support no resource scope."

@@ -13,8 +13,8 @@ from drift_monitor.settings import Settings
 from promote_model.events import package_group
 from promote_model.handler import handler
 
+from devtools.moto_accounts import ACCOUNTS, approval_event, drift_environment
 from roadway import cli
-from roadway.moto_accounts import ACCOUNTS, approval_event, drift_environment
 from tests.conftest import CONFIG_PATH
 from tests.lambdas.promote_model.conftest import Road, road  # noqa: F401 - the three-account fixture
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roadway.config import RoadwayConfig
-from roadway.sagemaker_images import image_accounts
+from roadway.images import image_accounts
 from tests import iam
 
 Templates = Mapping[str, Mapping[str, Any]]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drift_monitor.settings import METRIC_NAMESPACE, Env
+from drift_monitor.contract import METRIC_NAMESPACE, Env
 
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
@@ -230,7 +230,7 @@ def test_synth_without_the_built_layer_says_how_to_build_it_in_one_line(tmp_path
     program = (
         "import sys, pathlib; import stacks.constructs.drift_monitor as d; "
         f"d.ROOT = pathlib.Path({str(tmp_path)!r}); d.LAYER_DIR = d.ROOT / 'build' / 'layers' / 'drift-statistics'; "
-        "from roadway.cdk_app import main; sys.exit(main())"
+        "from stacks.app import main; sys.exit(main())"
     )
     result = subprocess.run(
         [sys.executable, "-c", program],

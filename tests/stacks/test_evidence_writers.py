@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from promote_model.artifacts import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_of, evidence_prefix
+from promote_model.artifacts import evidence_of
+from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_prefix
 
 from model_code import pipeline
 from roadway.config import RoadwayConfig
-from roadway.naming import PIPELINES_PREFIX, PROJECT_TAG, TEAM_TAG, ModelNames, Names
+from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames, Names
 from tests import iam
 from tests.conftest import Synth
 
@@ -132,7 +133,7 @@ def test_the_next_stage_may_read_only_the_evidence(synth: Synth) -> None:
 
 def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: RoadwayConfig) -> None:
     """One spelling across the boundary: the pipeline's prefix, the promotion stack's output and the runtime's."""
-    assert pipeline.EVIDENCE_PREFIX == PIPELINE_PREFIX == PIPELINES_PREFIX
+    assert pipeline.EVIDENCE_PREFIX == PIPELINE_PREFIX
     outputs = {s: synth.templates[f"roadway-{s}-promotion"]["Outputs"]["EvidencePrefix"]["Value"] for s in ACCOUNTS}
     assert outputs == {"dev": evidence_prefix(True), "test": PROMOTED_PREFIX, "prod": PROMOTED_PREFIX}
     # The stacks' per-project folder is the one the runtime looks in for the project's group.

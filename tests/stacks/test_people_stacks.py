@@ -8,9 +8,9 @@ from typing import Any
 
 from aws_cdk import App
 
-from roadway.cdk_app import build_app, check_limits
 from roadway.config import DataScientist, RoadwayConfig
 from roadway.naming import Names, people_stack_index
+from stacks.app import build_app, check_limits
 from tests.conftest import cdk_json_context
 
 Templates = dict[str, dict[str, Any]]

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from promote_model.gate import GATE_OUTPUT, Gate
-from promote_model.settings import Env, Settings
+from promote_model.contract import Env, Output
+from promote_model.gate import Gate
+from promote_model.settings import Settings
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
@@ -268,12 +269,12 @@ def test_gate_thresholds_come_from_the_receiving_stages_config(synth: Synth, con
     for stage in ("test", "prod"):
         variables = function_with(synth, f"roadway-{stage}-promotion", "promote_model.handler.handler")["Environment"]
         assert not [k for k in variables["Variables"] if k.startswith("GATE_")], "no stage-wide gate any more"
-        output = synth.templates[f"roadway-{stage}-serving"]["Outputs"][GATE_OUTPUT]["Value"]
+        output = synth.templates[f"roadway-{stage}-serving"]["Outputs"][Output.GATE]["Value"]
         stated = config.projects[0].stages.test.promotion_gate if stage == "test" else None
         stated = stated or config.projects[0].stages.prod.promotion_gate
         assert Gate.from_output(output) == Gate(stated.rmse_log_max, stated.max_regression_pct)
-    assert Gate.from_output(synth.templates["roadway-prod-serving"]["Outputs"][GATE_OUTPUT]["Value"]) == Gate(0.12, 2)
-    assert Gate.from_output(synth.templates["roadway-test-serving"]["Outputs"][GATE_OUTPUT]["Value"]) == Gate(0.125)
+    assert Gate.from_output(synth.templates["roadway-prod-serving"]["Outputs"][Output.GATE]["Value"]) == Gate(0.12, 2)
+    assert Gate.from_output(synth.templates["roadway-test-serving"]["Outputs"][Output.GATE]["Value"]) == Gate(0.125)
 
 
 @pytest.mark.parametrize("stage", list(ACCOUNTS))

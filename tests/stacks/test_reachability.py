@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from devtools.moto_accounts import function_with
 from roadway.config import RoadwayConfig
-from roadway.moto_accounts import function_with
 from tests.conftest import Synth
 from tests.stacks import reachability
 from tests.stacks.reachability import Workload
@@ -124,7 +124,7 @@ def test_an_account_outside_the_road_is_kept_out_by_every_endpoint(synth: Synth,
 
 
 def test_images_come_only_from_sagemaker_and_the_road(synth: Synth, config: RoadwayConfig) -> None:
-    from roadway.sagemaker_images import image_accounts
+    from roadway.images import image_accounts
     from tests import iam
 
     inside = {"aws:PrincipalAccount": config.stages.prod.account}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from moto import mock_aws
 
-from roadway.moto_accounts import ACCOUNTS, deploy_serving, endpoint_model_package, parameters_of, session_in
+from devtools.moto_accounts import ACCOUNTS, deploy_serving, endpoint_model_package, parameters_of, session_in
 from tests.conftest import Synth
 
 

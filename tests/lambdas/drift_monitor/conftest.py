@@ -1,9 +1,9 @@
-"""The drift job's world: moto's S3 and CloudWatch, a served model's baseline, and real traffic (roadway/traffic.py).
+"""The drift job's world: moto's S3 and CloudWatch, a served model's baseline, and real traffic (devtools/traffic.py).
 
 The baseline is what the pipeline's Baseline step writes: Roadway's profiler on train.py's baseline.csv (the
 training split's inputs and the model's answers). Windows come from the held-out split train.py kept aside, never
 from the baseline's rows. Window size (an hour of traffic, the held-out split) and thresholds (the shipped config's
-0.1, the profiler's constraints) are fixed here and in roadway/traffic.py, before any test looks at a result.
+0.1, the profiler's constraints) are fixed here and in devtools/traffic.py, before any test looks at a result.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import boto3
 import pandas as pd
 import pytest
 from drift_monitor import profile
+from drift_monitor.contract import Env
 from drift_monitor.job import Window
-from drift_monitor.settings import Env, Settings
+from drift_monitor.settings import Settings
 from moto import mock_aws
 
+from devtools import traffic
+from devtools.moto_accounts import REGION
 from model_code import inference, train
-from roadway import traffic
-from roadway.moto_accounts import REGION
 
 ROOT = Path(__file__).resolve().parents[3]
 ENDPOINT = "roadway-prod-house-price"

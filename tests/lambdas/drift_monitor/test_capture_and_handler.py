@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from drift_monitor import capture, handler
+from drift_monitor.contract import Env
 from drift_monitor.job import Window
-from drift_monitor.settings import ConfigurationError, Env, Settings
+from drift_monitor.settings import ConfigurationError, Settings
 
 from tests.lambdas.drift_monitor.conftest import environment
 

@@ -10,7 +10,7 @@ from drift_monitor import job
 from drift_monitor.job import DRIFT, NO_DRIFT, NO_TRAFFIC, Window
 from drift_monitor.profile import PREDICTION
 
-from roadway.traffic import BIGGER, shifted
+from devtools.traffic import BIGGER, shifted
 from tests.lambdas.drift_monitor.conftest import WINDOW, Served, World
 
 NOW = WINDOW.end + timedelta(minutes=15)  # the hourly schedule's run for WINDOW

@@ -20,8 +20,7 @@ import pytest
 from drift_monitor import profile
 from moto import mock_aws
 
-from model_code.registration import CONTAINER_ENVIRONMENT, ENTRY_POINT
-from roadway.moto_accounts import (
+from devtools.moto_accounts import (
     ACCOUNTS,
     REGION,
     approval_event,
@@ -33,6 +32,7 @@ from roadway.moto_accounts import (
     session_in,
     studio_user,
 )
+from model_code.registration import CONTAINER_ENVIRONMENT, ENTRY_POINT
 from tests.conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[3]

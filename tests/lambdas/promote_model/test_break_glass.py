@@ -8,7 +8,7 @@ from typing import Any
 
 from promote_model import handler as handler_module
 
-from roadway.moto_accounts import ACCOUNTS, approval_event, parameters_of, record_identities, role_session
+from devtools.moto_accounts import ACCOUNTS, approval_event, parameters_of, record_identities, role_session
 from tests.lambdas.promote_model.conftest import Road
 
 handler = handler_module.handler

@@ -11,8 +11,8 @@ import pytest
 from promote_model import entry_point
 from promote_model.handler import handler
 
+from devtools.moto_accounts import approval_event
 from model_code import registration
-from roadway.moto_accounts import approval_event
 from tests.lambdas.promote_model.conftest import IMAGE, Road, model_tarball
 from tests.lambdas.promote_model.test_guardrails import assert_refused
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from promote_model import handler as handler_module
 
-from roadway.moto_accounts import REGION, approval_event
+from devtools.moto_accounts import REGION, approval_event
 from tests.lambdas.promote_model.conftest import Road
 
 handler = handler_module.handler

@@ -16,7 +16,7 @@ import pytest
 from promote_model.handler import handler
 from promote_model.promotion import PromotionError
 
-from roadway.moto_accounts import ACCOUNTS, approval_event, record_identities, role_session, studio_user
+from devtools.moto_accounts import ACCOUNTS, approval_event, record_identities, role_session, studio_user
 from tests.lambdas.promote_model.conftest import Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
 

@@ -10,7 +10,7 @@ from promote_model import handler as handler_module
 from promote_model import rollback
 from promote_model.promotion import Promotion, PromotionError
 
-from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
+from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
 from tests.lambdas.promote_model.conftest import Road, model_tarball
 
 handler = handler_module.handler

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from promote_model import handler as handler_module
-from promote_model.promotion import MARKER, Promotion, PromotionError
+from promote_model.contract import PROMOTED_MARKER
+from promote_model.promotion import Promotion, PromotionError
 
-from roadway.moto_accounts import ACCOUNTS, approval_event, endpoint_model_package, parameters_of
+from devtools.moto_accounts import ACCOUNTS, approval_event, endpoint_model_package, parameters_of
 from tests.lambdas.promote_model.conftest import GROUP, Road
 
 handler = handler_module.handler
@@ -37,7 +38,7 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     (package,) = road.packages("test")
     assert package["ModelPackageArn"] == outcome["target_arn"]
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert package["ModelPackageDescription"] == MARKER + source
+    assert package["ModelPackageDescription"] == PROMOTED_MARKER + source
     lineage = package["CustomerMetadataProperties"]
     assert lineage["roadway:source-arn"] == lineage["roadway:origin-arn"] == source
     assert lineage["roadway:source-account"] == ACCOUNTS["dev"]

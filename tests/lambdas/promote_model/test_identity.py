@@ -7,7 +7,7 @@ from typing import Any
 
 from promote_model.identity import MAX_NAME, check, person
 
-from roadway.moto_accounts import role_session, studio_user
+from devtools.moto_accounts import role_session, studio_user
 
 DEV = "111111111111"
 ARN = f"arn:aws:sagemaker:eu-west-1:{DEV}:model-package/house-price/3"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from promote_model.handler import handler
 
+from devtools.moto_accounts import ACCOUNTS, approval_event
 from model_code.registration import CONTAINER_ENVIRONMENT
-from roadway.moto_accounts import ACCOUNTS, approval_event
 from tests.lambdas.promote_model.conftest import IMAGE, Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
 

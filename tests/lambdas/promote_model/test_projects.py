@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from promote_model import rollback
+from promote_model.contract import Env, Output
 from promote_model.events import Ignored, parse_approval
-from promote_model.gate import GATE_OUTPUT, Gate, UnreadableGate
+from promote_model.gate import Gate, UnreadableGate
 from promote_model.handler import handler
 from promote_model.promotion import PromotionError
-from promote_model.settings import ConfigurationError, Env, Settings
+from promote_model.settings import ConfigurationError, Settings
 
-from roadway.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, role_session
+from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, role_session
 from tests.conftest import Synth
 from tests.lambdas.promote_model.conftest import Road, open_road
 from tests.lambdas.promote_model.test_work_queue import deliver, make_queues, receive, settle
@@ -113,7 +114,7 @@ def test_a_gate_the_stack_does_not_state_is_unreadable_never_open(output: str | 
 def test_a_serving_stack_without_its_gate_promotes_nothing(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stack from before projects (or edited by hand) states no gate: the promotion fails, it does not guess."""
     templates = json.loads(json.dumps(synth.templates))
-    del templates["roadway-test-serving"]["Outputs"][GATE_OUTPUT]
+    del templates["roadway-test-serving"]["Outputs"][Output.GATE]
     without_gate = Synth(synth.outdir, templates, synth.report)
     with open_road(without_gate, monkeypatch) as road:
         promote_without_a_gate(road)

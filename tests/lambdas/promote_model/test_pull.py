@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from promote_model import handler as handler_module
 
-from roadway.moto_accounts import ACCOUNTS, approval_event, parameters_of
+from devtools.moto_accounts import ACCOUNTS, approval_event, parameters_of
 from tests.lambdas.promote_model.conftest import GROUP, Road
 
 handler = handler_module.handler

@@ -11,7 +11,7 @@ from promote_model.handler import handler
 from promote_model.ledger import Ledger
 from promote_model.promotion import Promotion, PromotionError
 
-from roadway.moto_accounts import approval_event, parameters_of
+from devtools.moto_accounts import approval_event, parameters_of
 from tests.lambdas.promote_model.conftest import Road
 
 

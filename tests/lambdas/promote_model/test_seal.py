@@ -10,7 +10,7 @@ import pytest
 from promote_model.handler import handler
 from promote_model.promotion import PromotionError
 
-from roadway.moto_accounts import approval_event
+from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.conftest import Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
 

@@ -15,7 +15,7 @@ import pytest
 from promote_model.handler import handler
 from promote_model.promotion import PromotionError
 
-from roadway.moto_accounts import approval_event
+from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.conftest import GROUP, Road
 
 STACK = "roadway-dev-promotion"

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from roadway.compliance_report import CFN_VALIDATE, COVERAGE_NOTE, PACKS, cited_controls, summary_of, write_report
+from stacks.compliance.report import CFN_VALIDATE, COVERAGE_NOTE, PACKS, cited_controls, summary_of, write_report
 from tests.browser import browser, console_errors  # noqa: F401 - the session fixture
 from tests.conftest import ROOT, Synth
-from tests.stacks.test_compliance import acknowledgements
+from tests.stacks.compliance.test_gate import acknowledgements
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -124,7 +124,7 @@ def test_a_failed_gate_still_gets_a_report_that_says_so(tmp_path: Path) -> None:
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
 
-    from roadway.compliance import add_compliance_gate
+    from stacks.compliance import add_compliance_gate
     from tests.conftest import cdk_json_context
 
     app = App(outdir=str(tmp_path), context=cdk_json_context())

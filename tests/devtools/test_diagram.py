@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roadway.diagram import dot
+from devtools.diagram import dot
 from tests.conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from aws_cdk import Acknowledgment, App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks
 from constructs import IConstruct
 
-from roadway.compliance_packs import RULE_PACKS
-from roadway.provenance import display_path
+from stacks.compliance.packs import RULE_PACKS
+from stacks.provenance import display_path
 
 
 class AcknowledgementError(ValueError):
@@ -30,7 +30,9 @@ _MIN_REASON = 20
 
 def rule_packs(app: App) -> list[NagPack]:
     """The packs Roadway answers to; suppressions are written to templates for the auditor's report."""
-    from roadway.ml_rules import RoadwayChecks  # Roadway's own ML rules (model isolation, images, approval, KMS)
+    from stacks.compliance.ml_rules import (
+        RoadwayChecks,  # Roadway's own ML rules (model isolation, images, approval, KMS)
+    )
 
     props = {"verbose": True, "write_suppressions_to_cloud_formation": True}
     return [

@@ -12,8 +12,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
-from roadway.compliance import add_compliance_gate
-from roadway.ml_rules import RoadwayChecks
+from stacks.compliance import add_compliance_gate
+from stacks.compliance.ml_rules import RoadwayChecks
 from tests.conftest import cdk_json_context
 
 ROLE = "arn:aws:iam::111111111111:role/x"

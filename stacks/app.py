@@ -7,11 +7,11 @@ from pathlib import Path
 
 from aws_cdk import App, cx_api
 
-from roadway import provenance
-from roadway.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
-from roadway.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, StageName, load_config
 from roadway.naming import check_names
+from stacks import provenance
+from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
+from stacks.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from stacks.constructs.drift_monitor import LayerMissing
 from stacks.stage import RoadwayStage
 
@@ -41,7 +41,7 @@ def build_app(
 
 
 def check_limits(assembly: cx_api.CloudAssembly) -> list[Excess]:
-    """Every CloudFormation or IAM limit a synthesized stack exceeds (see roadway.cloudformation_limits)."""
+    """Every CloudFormation or IAM limit a synthesized stack exceeds (see stacks.cloudformation_limits)."""
     found: list[Excess] = []
     for stage in assembly.nested_assemblies:
         for stack in stage.nested_assembly.stacks:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import boto3
+from promote_model.contract import Env, Event, Output
 
 REGION = "eu-west-1"
 ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
@@ -123,7 +124,7 @@ def deploy_serving(
         cfn.create_stack(StackName=platform, TemplateBody=json.dumps(platform_exports_template(imports_of(template))))
     cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
     (stack,) = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "ArtifactBucketName")
+    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == Output.ARTIFACT_BUCKET)
     # The platform's buckets are versioned (seals name versions); moto's CloudFormation ignores
     # VersioningConfiguration, so it is switched on here.
     session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -231,17 +232,17 @@ def deploy_promotion(
                     "AlarmTopic": {"Type": "AWS::SNS::Topic"},
                 },
                 "Outputs": {
-                    "LedgerTableName": {"Value": {"Ref": "LedgerTable"}},
-                    "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
-                    "ArtifactBucketName": {"Value": artifact_bucket},
-                    "EvidencePrefix": {"Value": template["Outputs"]["EvidencePrefix"]["Value"]},
+                    Output.LEDGER_TABLE: {"Value": {"Ref": "LedgerTable"}},
+                    Output.ALARM_TOPIC: {"Value": {"Ref": "AlarmTopic"}},
+                    Output.ARTIFACT_BUCKET: {"Value": artifact_bucket},
+                    Output.EVIDENCE_PREFIX: {"Value": template["Outputs"][Output.EVIDENCE_PREFIX]["Value"]},
                 },
             }
         ),
     )
     (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    return {"LEDGER_TABLE_NAME": outputs["LedgerTableName"], "ALARM_TOPIC_ARN": outputs["AlarmTopicArn"]}
+    return {Env.LEDGER_TABLE: outputs[Output.LEDGER_TABLE], Env.ALARM_TOPIC: outputs[Output.ALARM_TOPIC]}
 
 
 def studio_user(account: str, name: str, domain_id: str = "d-roadway") -> dict[str, str]:
@@ -295,8 +296,8 @@ def approval_event(
     return {
         "version": "0",
         "id": "5d6c1f2e-0000-4000-8000-000000000000",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
+        "detail-type": Event.PACKAGE_STATE_CHANGE,
+        "source": Event.SAGEMAKER,
         "account": account,
         "region": REGION,
         "resources": [package_arn],

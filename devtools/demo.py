@@ -11,7 +11,7 @@ drift job gives its verdict.
 It ends with `roadway status` and `roadway trace` for the prod package, prints each step, and stops the server it
 started.
 
-    python -m roadway.demo [--port N]
+    python -m devtools.demo [--port N]
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from promote_model.contract import Parameter
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTHOR = "ana-garcia"  # the data scientist who trains and registers house-price (team pricing)
@@ -67,8 +69,8 @@ def moto_server(port: int) -> Iterator[str]:
 
     from moto.server import ThreadedMotoServer
 
-    # One line per request, and moto's notes on resource types its CloudFormation skips (alarms, scaling; see
-    # TOOLCHAIN.md), are not the demo's story; a subprocess server kept them out of sight the same way.
+    # One line per request, and moto's notes on resource types its CloudFormation skips (moto 5.2.5 parses no
+    # alarms, monitoring schedules or scaling policies), are not the demo's story.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
@@ -98,7 +100,7 @@ def free_port() -> int:
 
 def approve(session: Any, arn: str, approver_role: str, person: str) -> None:
     """Approve as ``person`` through the stage's approver role (its trust demands their name as source identity)."""
-    from roadway.moto_accounts import record_identities, role_session
+    from devtools.moto_accounts import record_identities, role_session
 
     sm = session.client("sagemaker")
     lineage = sm.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties")
@@ -179,14 +181,14 @@ def run(port: int) -> dict[str, Any]:
 
 
 def _run(port: int) -> dict[str, Any]:
-    from roadway.quiet_jsii import quiet_jsii
+    from stacks.quiet_jsii import quiet_jsii
 
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
     from aws_cdk import App
 
-    from roadway.cdk_app import build_app
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
     from roadway.naming import Names
+    from stacks.app import build_app
 
     config = with_second_team(load_config(ROOT / DEFAULT_CONFIG_PATH))
     project, second = config.projects  # house-price of team pricing, rent-price of team rentals
@@ -205,7 +207,7 @@ def _run(port: int) -> dict[str, Any]:
         os.environ.update(
             AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION=region, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo"
         )
-        from roadway import moto_accounts as road
+        from devtools import moto_accounts as road
 
         accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
         say(f"moto_server on {endpoint} plays three accounts", ", ".join(f"{k} {v}" for k, v in accounts.items()))
@@ -345,9 +347,9 @@ def _run(port: int) -> dict[str, Any]:
                 )
                 say(f"Refused at {target}'s {which}: nothing copied, nothing registered", outcome["reason"])
                 return outcome
-            # The stack's parameter, not the endpoint: moto re-creates the model on a second update but leaves the
-            # endpoint on the first (TOOLCHAIN.md); the end of the demo checks prod's endpoint itself.
-            served = road.parameters_of(sessions[target], serving[target])["ModelPackageArn"]
+            # The stack's parameter, not the endpoint: moto 5.2.5 re-creates the model on a second stack update but
+            # leaves the endpoint on the first; the end of the demo checks prod's endpoint itself.
+            served = road.parameters_of(sessions[target], serving[target])[Parameter.MODEL_PACKAGE]
             say(
                 f"Promoted to {target}: {outcome['target_arn']}",
                 f"{len(outcome['copied'])} artifacts copied, SHA-256 verified; {serving[target]} now has "
@@ -395,7 +397,9 @@ def _run(port: int) -> dict[str, Any]:
         seal("dev", second_arn)
         second_in_test = promote("dev", second_arn)
         second_in_prod = promote("test", second_in_test["target_arn"])
-        second_serves = road.parameters_of(sessions["prod"], serving_of[SECOND_PROJECT]["prod"])["ModelPackageArn"]
+        second_serves = road.parameters_of(sessions["prod"], serving_of[SECOND_PROJECT]["prod"])[
+            Parameter.MODEL_PACKAGE
+        ]
 
         say(
             f"Team {SECOND_TEAM} reaches for {group}, team {project.team}'s group",
@@ -462,12 +466,12 @@ def watch(prod: Any, template: dict[str, Any], model_dir: Path, stack: str) -> d
 
     import pandas
     from drift_monitor import handler as drift
+    from drift_monitor.contract import Env
     from drift_monitor.job import Window
-    from drift_monitor.settings import Env
 
+    from devtools import moto_accounts as road
+    from devtools import traffic
     from model_code import inference
-    from roadway import moto_accounts as road
-    from roadway import traffic
 
     environment = road.drift_environment(prod, template, stack)
     act_as(prod, environment)

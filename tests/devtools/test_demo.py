@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roadway import demo
+from devtools import demo
 
 
 def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from roadway.cdk_app import limits_line
-from roadway.cloudformation_limits import (
+from stacks.app import limits_line
+from stacks.cloudformation_limits import (
     MAX_BUCKET_POLICY,
     MAX_MANAGED_POLICY,
     MAX_RESOURCES,

@@ -1,4 +1,5 @@
-"""Which AWS-owned ECR registries serve the SageMaker images Roadway runs, per region.
+"""Which AWS-owned ECR registries serve the SageMaker images Roadway runs, per region (part of the contract:
+config refuses a region missing here, and the stacks and the promotion admit these accounts only).
 
 Public AWS data, copied from the SageMaker Python SDK 3.27.0 (``sagemaker/core/image_uri_config/sklearn.json``;
 every scikit-learn version and scope there uses one account per region). Kept here so synth needs neither the
@@ -7,8 +8,6 @@ the road's own, nothing else.
 """
 
 from __future__ import annotations
-
-from roadway.model_monitor_images import ANALYZER_REGISTRIES
 
 SKLEARN_REGISTRIES: dict[str, str] = {
     "af-south-1": "510948584623",
@@ -42,6 +41,29 @@ SKLEARN_REGISTRIES: dict[str, str] = {
     "us-west-2": "246618743249",
 }
 
+# Registry account of the sagemaker-model-monitor-analyzer image per region (public AWS data, as listed in
+# the SageMaker Python SDK's image_uri_config/model-monitor.json). Kept here so synth never needs the SDK.
+ANALYZER_REGISTRIES: dict[str, str] = {
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
+    "ca-central-1": "536280801234",
+    "sa-east-1": "539772159869",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "eu-central-1": "048819808253",
+    "eu-north-1": "895015795356",
+    "me-south-1": "607024016150",
+    "ap-south-1": "126357580389",
+    "ap-east-1": "001633400207",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+}
+
 
 def image_accounts(region: str) -> list[str]:
     """The AWS accounts whose ECR images Roadway's roles may pull in ``region`` (sorted, without duplicates)."""
@@ -49,3 +71,8 @@ def image_accounts(region: str) -> list[str]:
     if region in ANALYZER_REGISTRIES:
         accounts.add(ANALYZER_REGISTRIES[region])
     return sorted(accounts)
+
+
+def analyzer_image(region: str) -> str:
+    """The image URI; config validation has already refused regions missing here."""
+    return f"{ANALYZER_REGISTRIES[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from roadway import provenance
+from stacks import provenance
 from tests.conftest import ROOT, Synth
 
 # The two recommended flags Roadway does not take, and why (see cdk.json and CHANGELOG.md).
@@ -104,7 +104,7 @@ def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_a
             text=True,
             check=True,
         ).stdout.splitlines()
-        check = next(i for i, line in enumerate(plan) if "-m roadway.provenance check cdk.out" in line)
+        check = next(i for i, line in enumerate(plan) if "-m stacks.provenance check cdk.out" in line)
         assert plan[check].split("check cdk.out")[1].strip().strip("'") == config_arg
         run = next(i for i, line in enumerate(plan) if line.startswith("npx cdk "))
         assert check < run and plan[run].strip() == f"npx cdk {verb} --app cdk.out 'Prod/*'"
@@ -136,7 +136,7 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api(tmp_path: Path) -> None:
     deprecated API in our code fails the build here."""
     script = (
         "from aws_cdk import App\n"
-        "from roadway.cdk_app import build_app\n"
+        "from stacks.app import build_app\n"
         "from roadway.config import load_config\n"
         "from tests.conftest import cdk_json_context\n"
         f"app = App(outdir={str(tmp_path)!r}, context=cdk_json_context())\n"

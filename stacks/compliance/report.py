@@ -1,12 +1,12 @@
 """The auditor's compliance report, built from the cloud assembly after every synth.
 
 CDK's ``validation-report.json`` holds, per rule pack, the open findings (``violations``) and the acknowledged
-ones with their reasons (``suppressedViolations``); ``roadway-provenance.json`` (see :mod:`roadway.provenance`)
+ones with their reasons (``suppressedViolations``); ``roadway-provenance.json`` (see :mod:`stacks.provenance`)
 says what the assembly was made from and where in the source each acknowledgement was made. This turns both
 into one report per synth, under ``cdk.out/compliance/``: ``index.html`` (self-contained, grouped by stage and
 pack, filterable), ``report.md``, ``report.json`` and ``report.csv``.
 
-    python -m roadway.compliance_report cdk.out
+    python -m stacks.compliance.report cdk.out
 
 cdk-nag 3 reports no list of the rules a pack evaluated, so the report cannot show which rules passed; it shows
 every rule with a finding, also by the NIST 800-53 and HIPAA controls the rule's text cites, and says so.
@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from roadway import provenance as provenance_record
-from roadway.compliance_packs import RULE_PACKS
+from stacks import provenance as provenance_record
+from stacks.compliance.packs import RULE_PACKS
 
 STAGES = ("Dev", "Test", "Prod")
 # CDK's own CloudFormation checks (cfn-lint) run beside the packs; their findings are reported too.

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
-from roadway.compliance import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
+from stacks.compliance import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
 from tests.conftest import Synth, cdk_json_context
 
 
@@ -95,7 +95,8 @@ def test_acknowledge_refuses_weak_reasons_and_unknown_packs() -> None:
     stack = Stack(App(), "S")
     with pytest.raises(ValueError, match="needs a reason"):
         acknowledge(stack, {"AwsSolutions-S1": "ok"})
-    with pytest.raises(AcknowledgementError, match=r"^tests/stacks/test_compliance\.py:\d+: acknowledgement of AwsS"):
+    where = r"^tests/stacks/compliance/test_gate\.py:\d+: acknowledgement of AwsS"
+    with pytest.raises(AcknowledgementError, match=where):
         acknowledge(stack, {"AwsSolutions-S1": "ok"})  # synth prints this one line, naming where to look
     with pytest.raises(ValueError, match="unknown rule pack"):
         acknowledge(stack, {"Custom-X1": "a perfectly long reason for it"})

@@ -1,6 +1,6 @@
 """The architecture picture, drawn from the synthesized app itself (so it cannot drift from the code).
 
-    python -m roadway.diagram docs/architecture      # writes architecture.dot and, with Graphviz, .png
+    python -m devtools.diagram docs/architecture      # writes architecture.dot and, with Graphviz, .png
 
 Each account is a cluster of its stacks; each stack shows the resources that matter to a reader; the arrows
 between accounts come from the promotion functions' settings in the templates.
@@ -89,15 +89,15 @@ def dot(templates: dict[str, dict[str, Any]], accounts: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from roadway.quiet_jsii import quiet_jsii
+    from stacks.quiet_jsii import quiet_jsii
 
     quiet_jsii(announce=False)
     import tempfile
 
     from aws_cdk import App
 
-    from roadway.cdk_app import build_app
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
+    from stacks.app import build_app
 
     target = Path((argv or sys.argv[1:] or ["docs/architecture"])[0])
     config = load_config(ROOT / DEFAULT_CONFIG_PATH)

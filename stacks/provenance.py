@@ -6,7 +6,7 @@ cdk-nag and the CDK CLI, the time, and where in the source every compliance ackn
 ``make diff`` and ``make deploy`` deploy that assembly (``cdk deploy --app cdk.out``, no second synth) after
 :func:`check` confirms the config has not changed since; the auditor's report prints the same record.
 
-    python -m roadway.provenance check cdk.out [CONFIG]
+    python -m stacks.provenance check cdk.out [CONFIG]
 
 Imports nothing of the CDK: the check runs before every deploy and must stay quick.
 """
@@ -135,7 +135,7 @@ def check(outdir: Path, config: Path | None = None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] != "check" or len(args) > 3:
-        print("usage: python -m roadway.provenance check CDK_OUT [CONFIG]", file=sys.stderr)
+        print("usage: python -m stacks.provenance check CDK_OUT [CONFIG]", file=sys.stderr)
         return 2
     outdir = Path(args[1] if len(args) > 1 else "cdk.out")
     try:

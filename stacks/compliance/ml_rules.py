@@ -157,7 +157,7 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
     "SM2": (
         _POLICIES,
         "The policy lets images be pulled from any ECR account.",
-        "Name the region's SageMaker image accounts and the road's own (roadway/sagemaker_images.py).",
+        "Name the region's SageMaker image accounts and the road's own (roadway/images.py).",
         images_named,
     ),
     "SM3": (
@@ -190,7 +190,7 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
 
 
 class RoadwayChecks(NagPack):
-    """The pack; registered beside the standard ones by :func:`roadway.compliance.rule_packs`."""
+    """The pack; registered beside the standard ones by :func:`stacks.compliance.rule_packs`."""
 
     def __init__(self, scope: Any = None, *, verbose: bool = True) -> None:
         super().__init__(scope, verbose=verbose)

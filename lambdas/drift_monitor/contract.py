@@ -1,0 +1,54 @@
+"""Every name the drift job shares with another part of the road, declared once (stdlib only).
+
+The CDK construct writes the job's environment, its report folder's policy and the alarm on its metrics; the
+operator's CLI reads the latest verdict. Each side imports its names from here (see promote_model/contract.py).
+"""
+
+from __future__ import annotations
+
+
+class Env:
+    """Names of the environment variables (stdlib only: the CDK app imports this too)."""
+
+    ENDPOINT = "ENDPOINT_NAME"
+    SERVED_PACKAGE = "SERVED_PACKAGE_ARN"
+    CAPTURE_BUCKET = "CAPTURE_BUCKET_NAME"
+    CAPTURE_PREFIX = "CAPTURE_PREFIX"
+    BASELINE_STATISTICS = "BASELINE_STATISTICS_URI"
+    BASELINE_CONSTRAINTS = "BASELINE_CONSTRAINTS_URI"
+    REPORT_BUCKET = "REPORT_BUCKET_NAME"
+    REPORT_PREFIX = "REPORT_PREFIX"
+    REPORT_KEY = "REPORT_KEY_ARN"
+    NAMESPACE = "METRIC_NAMESPACE"
+    WATCHED = "WATCHED_FEATURES"
+    THRESHOLD = "DRIFT_THRESHOLD"
+    WINDOW_MINUTES = "WINDOW_MINUTES"
+
+    ALL = (
+        ENDPOINT,
+        SERVED_PACKAGE,
+        CAPTURE_BUCKET,
+        CAPTURE_PREFIX,
+        BASELINE_STATISTICS,
+        BASELINE_CONSTRAINTS,
+        REPORT_BUCKET,
+        REPORT_PREFIX,
+        REPORT_KEY,
+        NAMESPACE,
+        WATCHED,
+        THRESHOLD,
+        WINDOW_MINUTES,
+    )
+
+
+REPORTS_PREFIX = "monitoring-reports"
+"""Where a serving stage's data bucket keeps monitoring reports, a folder per endpoint (both engines)."""
+LATEST_REPORT = "latest.json"
+"""In the endpoint's report folder: the last run's verdict, window and report (what `roadway status` reads)."""
+METRIC_NAMESPACE = "Roadway/DataQuality"
+"""Where every endpoint's drift metrics go, told apart by the Endpoint dimension."""
+# Metric names (the alarm in the CDK construct and the job agree through these).
+VERDICT_METRIC = "Drift"
+REQUESTS_METRIC = "Requests"
+FEATURE_METRIC = "FeatureDrift"
+VIOLATIONS_METRIC = "Violations"
