@@ -233,7 +233,7 @@ def deploy_promotion(
                 },
                 "Outputs": {
                     Output.LEDGER_TABLE: {"Value": {"Ref": "LedgerTable"}},
-                    Output.ALARM_TOPIC: {"Value": {"Ref": "AlarmTopic"}},
+                    "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},  # the platform's topic, in its place
                     Output.ARTIFACT_BUCKET: {"Value": artifact_bucket},
                     Output.EVIDENCE_PREFIX: {"Value": template["Outputs"][Output.EVIDENCE_PREFIX]["Value"]},
                 },
@@ -242,7 +242,7 @@ def deploy_promotion(
     )
     (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    return {Env.LEDGER_TABLE: outputs[Output.LEDGER_TABLE], Env.ALARM_TOPIC: outputs[Output.ALARM_TOPIC]}
+    return {Env.LEDGER_TABLE: outputs[Output.LEDGER_TABLE], Env.ALARM_TOPIC: outputs["AlarmTopicArn"]}
 
 
 def studio_user(account: str, name: str, domain_id: str = "d-roadway") -> dict[str, str]:

@@ -289,7 +289,7 @@ def build(settings: PipelineSettings) -> Any:
             approval_status="PendingManualApproval",
             content_types=registration.CONTENT_TYPES,
             response_types=registration.RESPONSE_TYPES,
-            customer_metadata_properties={"roadway:training-data": train_data},
+            customer_metadata_properties={registration.TRAINING_DATA: train_data},
             model_metrics=ModelMetrics(
                 model_statistics=json_at(Join(on="/", values=[metrics_uri, "evaluation.json"])),
                 model_data_statistics=statistics,

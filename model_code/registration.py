@@ -47,6 +47,11 @@ def serving_image(region: str) -> str:
     return str(image_uris.retrieve(FRAMEWORK, region=region, version=IMAGE_VERSION))
 
 
+# The lineage key naming the data a package was trained on (promote_model/contract.py Lineage.TRAINING_DATA; model
+# code imports nothing of ours, so tests/test_contract.py holds the two equal).
+TRAINING_DATA = "roadway:training-data"
+
+
 def package_request(
     *,
     group: str,
@@ -74,7 +79,7 @@ def package_request(
             "SupportedResponseMIMETypes": RESPONSE_TYPES,
         },
         "ModelMetrics": {"ModelQuality": {"Statistics": as_json(evaluation_uri)}},
-        "CustomerMetadataProperties": {"roadway:training-data": training_data},
+        "CustomerMetadataProperties": {TRAINING_DATA: training_data},
     }
     if description:
         request["ModelPackageDescription"] = description

@@ -89,7 +89,6 @@ class Output:
     LEDGER_TABLE = "LedgerTableName"  # the promotion stack's; a receiving stage reads its source's
     ARTIFACT_BUCKET = "ArtifactBucketName"  # the promotion and serving stacks'
     EVIDENCE_PREFIX = "EvidencePrefix"  # the promotion stack's: where its stage's evidence lies (see below)
-    ALARM_TOPIC = "AlarmTopicArn"  # the promotion stack's
     GATE = "PromotionGate"  # the serving stack's: its project's gate in that stage (JSON of gate.Gate's fields)
     DRIFT_REPORTS = "DriftReports"  # the serving stack's, when Roadway's drift job watches it
 

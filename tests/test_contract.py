@@ -1,0 +1,75 @@
+"""The runtime's name modules against what the other side writes or reads: the synthesized templates (parameters,
+outputs, rules), the model code that registers packages, and the CLI (which reads only through these names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promote_model.contract import (
+    BASELINE_PARAMETERS,
+    SOURCE_OUTPUTS,
+    Event,
+    Lineage,
+    Output,
+    Parameter,
+    evidence_prefix,
+)
+
+from model_code import pipeline, registration
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
+from tests.conftest import Synth
+
+
+def _of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_promotion_sets_exactly_the_serving_stacks_parameters(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    for stage in ("test", "prod"):
+        template = synth.templates[names.stack_name(stage, "serving")]
+        parameters = set(template["Parameters"]) - {"BootstrapVersion"}
+        # The baselines only where drift is watched (prod here): promotion sets those a stack has.
+        watched = config.projects[0].stage(stage).serving.monitoring is not None  # type: ignore[union-attr]
+        assert parameters == {Parameter.MODEL_PACKAGE, *(BASELINE_PARAMETERS if watched else ())}, stage
+        assert {Output.ARTIFACT_BUCKET, Output.GATE} <= set(template["Outputs"]), stage
+        assert (Output.DRIFT_REPORTS in template["Outputs"]) == watched, stage
+
+
+def test_every_stage_announces_what_the_next_reads(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    for stage in ("dev", "test", "prod"):
+        outputs = synth.templates[names.stack_name(stage, "promotion")]["Outputs"]
+        assert set(SOURCE_OUTPUTS) <= set(outputs), stage
+        assert outputs[Output.EVIDENCE_PREFIX]["Value"] == evidence_prefix(stage == "dev")
+
+
+def test_the_rules_match_the_events_the_function_reads(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    patterns = [
+        rule["EventPattern"]
+        for stage in ("dev", "test", "prod")
+        for rule in _of_type(synth.templates[names.stack_name(stage, "promotion")], "AWS::Events::Rule")
+        if "EventPattern" in rule
+    ]
+    kinds = {(p["source"][0], p["detail-type"][0]) for p in patterns}
+    assert kinds == {
+        (Event.SAGEMAKER, Event.PACKAGE_STATE_CHANGE),
+        (Event.CLOUDFORMATION, Event.STACK_STATUS_CHANGE),
+    }
+    rollbacks = [p for p in patterns if p["source"] == [Event.CLOUDFORMATION]]
+    assert rollbacks and all(p["detail"]["status-details"]["status"] == [Event.ROLLED_BACK] for p in rollbacks)
+
+
+def test_the_model_code_spells_the_lineage_and_evidence_as_the_promotion_reads_them() -> None:
+    """model_code imports nothing of ours (it runs in SageMaker's containers): its spellings are held here."""
+    request = registration.package_request(
+        group="g",
+        image="i",
+        model_data_url="s3://b/pipelines/g/r/model.tar.gz",
+        evaluation_uri="s3://b/pipelines/g/r/evaluation.json",
+        training_data="s3://b/teams/t/datasets/",
+    )
+    assert set(request["CustomerMetadataProperties"]) == {Lineage.TRAINING_DATA}
+    assert evidence_prefix(True).split("/")[0] == pipeline.EVIDENCE_PREFIX
