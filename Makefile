@@ -14,10 +14,10 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# The drift job's statistics layer: numpy and scipy for Lambda's python3.14 on ARM64, from PyPI's wheels (no
-# Docker). Its platform is stacks/constructs/drift_monitor.py LAYER_PLATFORM; their own test suites are left out.
-LAYER := build/layers/drift-statistics
-LAYER_REQUIREMENTS := lambdas/layers/drift-statistics.txt
+# The functions' layers (stacks/constructs/pinned_layer.py): each lambdas/layers/<name>.txt installed for Lambda's
+# python3.14 on ARM64 from PyPI's wheels (no Docker): numpy and scipy for the drift job, Powertools for the
+# promotion. Their platform is pinned_layer.PLATFORM; packages' own test suites are left out.
+LAYERS := $(patsubst lambdas/layers/%.txt,build/layers/%.installed,$(wildcard lambdas/layers/*.txt))
 
 .PHONY: help deps lock layers synth diff deploy test bench demo diagram report-png lint clean
 
@@ -57,16 +57,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(LAYER).installed: $(LAYER_REQUIREMENTS) $(VENV)/.installed
-	rm -rf $(LAYER)
+build/layers/%.installed: lambdas/layers/%.txt $(VENV)/.installed
+	rm -rf build/layers/$*
 	$(PY) -m pip install --quiet --no-deps --no-compile --only-binary=:all: --platform manylinux_2_28_aarch64 \
-	  --implementation cp --python-version 3.14 --target $(LAYER)/python -r $(LAYER_REQUIREMENTS)
-	find $(LAYER)/python -depth -type d -name tests -exec rm -rf {} +
+	  --implementation cp --python-version 3.14 --target build/layers/$*/python -r $<
+	find build/layers/$*/python -depth -type d -name tests -exec rm -rf {} +
 	touch $@
 
-layers: $(LAYER).installed
+layers: $(LAYERS)
 
-deps: $(VENV)/.installed node_modules/.installed $(LAYER).installed $(SERVING_VENV)/.installed
+deps: $(VENV)/.installed node_modules/.installed $(LAYERS) $(SERVING_VENV)/.installed
 
 # The report is written even when the gate fails, so the open findings can be read; synth's status is kept.
 # '**' names every stage's stacks, so the CLI lists them instead of "Supply a stack id ()".

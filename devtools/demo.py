@@ -17,6 +17,7 @@ started.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import socket
@@ -297,13 +298,20 @@ def _run(port: int) -> dict[str, Any]:
         sys.path.insert(0, str(ROOT / "lambdas"))
         from promote_model.events import package_group
         from promote_model.handler import handler
+        from promote_model.observe import logger
 
         names = Names.of(config)
 
         def deliver(stage: str, event: dict[str, Any]) -> dict[str, Any]:
             """Run the stage's promotion function on an event, as EventBridge would: its account, its settings."""
             act_as(sessions[stage], road.function_environment(templates, stage, deployed[stage]))
-            return handler(event)
+            # The function's own JSON lines (its logs, its metrics) are CloudWatch's to keep; the demo says them.
+            kept, logger.registered_handler.stream = logger.registered_handler.stream, io.StringIO()
+            try:
+                with quietly():
+                    return handler(event)
+            finally:
+                logger.registered_handler.stream = kept
 
         def seal(stage: str, arn: str) -> None:
             sealed = deliver(stage, road.approval_event(arn, status="PendingManualApproval"))

@@ -12,7 +12,7 @@ from roadway.naming import check_names
 from stacks import provenance
 from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
 from stacks.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
-from stacks.constructs.drift_monitor import LayerMissing
+from stacks.constructs.pinned_layer import LayerMissing
 from stacks.stage import RoadwayStage
 
 

@@ -21,10 +21,12 @@ import boto3
 from botocore.exceptions import ClientError
 
 from promote_model.contract import LedgerOutcome, Parameter
+from promote_model.errors import PromotionError, error_text
 from promote_model.events import REJECTED, Approval
 from promote_model.identity import through_role
 from promote_model.ledger import Ledger
-from promote_model.promotion import PromotionError, _error, log, parameters_of, serve
+from promote_model.observe import log
+from promote_model.serving import parameters_of, serve
 from promote_model.settings import Settings
 
 
@@ -41,7 +43,7 @@ def withdraw(
         package = sm.describe_model_package(ModelPackageName=approval.package_arn)
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
-        raise PromotionError("break-glass", _error(error)) from None
+        raise PromotionError("break-glass", error_text(error)) from None
     if package.get("ModelApprovalStatus") != REJECTED:
         reason = f"{approval.package_arn} is {package.get('ModelApprovalStatus')}, not Rejected"
         log("ignored", reason=reason)
@@ -86,7 +88,7 @@ def withdraw(
                 Message=reason,
             )
         except ClientError as error:
-            raise PromotionError("notify", _error(error)) from None
+            raise PromotionError("notify", error_text(error)) from None
     log(
         LedgerOutcome.BREAK_GLASS,
         by=person,

@@ -142,3 +142,19 @@ class LedgerOutcome:
 
     # Once per package: a second "sealed" would bless a change, a re-delivered event adds no second "promoted".
     ONCE = (PROMOTED, REFUSED, SEALED, SEAL_REFUSED, BREAK_GLASS)
+
+
+# The function's logs and metrics (Powertools): the service on every log line and metric, the metrics' namespace,
+# and the one dimension besides the service that every metric carries (low cardinality: alarms name it).
+SERVICE = "roadway-promotion"
+METRICS_NAMESPACE = "Roadway/Promotion"
+STAGE_DIMENSION = "Stage"
+
+
+class Metric:
+    """One count per outcome, by stage: what a dashboard shows and an alarm watches."""
+
+    PROMOTED = "Promoted"
+    REFUSED = "Refused"
+    FAILED = "Failed"
+    ROLLED_BACK = "RolledBack"

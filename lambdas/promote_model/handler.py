@@ -17,18 +17,19 @@ dead-letter queue, which pages.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict
 from typing import Any
 
 import boto3
 
 from promote_model.break_glass import withdraw
+from promote_model.contract import Metric
+from promote_model.errors import PromotionError, settings_from_env
 from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed, parse_approval
-from promote_model.promotion import PromotionError, log, promote, seal, settings_from_env
+from promote_model.observe import about, count, log, taking
+from promote_model.promotion import promote
+from promote_model.registrations import seal
 from promote_model.settings import Settings
-
-logging.getLogger("roadway").setLevel(logging.INFO)
 
 
 def route(approval: Approval, settings: Settings) -> str:
@@ -74,10 +75,17 @@ def _body(record: dict[str, Any]) -> Any:
 
 def take(event: Any) -> dict[str, Any]:
     """One EventBridge event: seal, pull or withdraw, or ignore it with the reason."""
+    with taking(event):
+        return _take(event)
+
+
+def _take(event: Any) -> dict[str, Any]:
     settings = settings_from_env()
+    about(stage=settings.stage)
     try:
         approval = parse_approval(event, settings.projects)
         settings = settings.for_group(approval.group)  # the event's project: its stack, reader and deployer
+        about(group=approval.group)
         action = route(approval, settings)
     except Ignored as reason:
         log("ignored", reason=str(reason))
@@ -96,4 +104,10 @@ def take(event: Any) -> dict[str, Any]:
     log("promoting", source=approval.package_arn, target_stage=settings.stage)
     outcome = promote(approval, settings, boto3.session.Session)
     log(outcome.status, **asdict(outcome))
+    if outcome.status in OUTCOME_METRICS:
+        count(OUTCOME_METRICS[outcome.status])
     return asdict(outcome)
+
+
+# A promotion's outcomes that count (a retry that finds its work done, "already-promoted", counts nothing again).
+OUTCOME_METRICS = {"promoted": Metric.PROMOTED, "refused": Metric.REFUSED}

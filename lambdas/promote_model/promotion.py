@@ -23,8 +23,6 @@ record in the ledger (ledger.py), written only after the outcome is final.
 
 from __future__ import annotations
 
-import json
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +41,6 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.contract import (
-    BASELINE_PARAMETERS,
     PROMOTED_MARKER,
     PROMOTED_PREFIX,
     SOURCE_OUTPUTS,
@@ -54,40 +51,20 @@ from promote_model.contract import (
 )
 from promote_model.digests import sha256_of
 from promote_model.entry_point import Unreadable, declared_problem, missing_code
+from promote_model.errors import PromotionError, error_text
 from promote_model.events import Approval
 from promote_model.gate import Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
-from promote_model.identity import FourEyes, another_projects_pipeline
+from promote_model.identity import FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
-from promote_model.seal import Sealed, artifacts, broken, from_record, take
-from promote_model.settings import ConfigurationError, Settings, Source
+from promote_model.observe import log
+from promote_model.seal import Sealed, artifacts, broken, from_record
+from promote_model.serving import parameters_of, serve
+from promote_model.settings import Settings, Source
 
-logger = logging.getLogger("roadway.promotion")
 # Fields of the source package carried over as they are (after URIs are rewritten).
 _CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task", "SamplePayloadUrl")
-
-
-class PromotionError(Exception):
-    """A failed step; the message names it, and it reaches the dead-letter queue as ErrorMessage."""
-
-    def __init__(self, step: str, reason: str) -> None:
-        super().__init__(f"promotion failed at {step}: {reason}")
-        self.step = step
-        self.reason = reason
-
-
-def log(event: str, **fields: Any) -> None:
-    logger.info(json.dumps({"event": event, **fields}, default=str, sort_keys=True))
-
-
-def settings_from_env() -> Settings:
-    """The function's settings; a deployment fault is one failed step with the variable named."""
-    try:
-        return Settings.from_env()
-    except ConfigurationError as error:
-        log("failed", step="configuration", reason=str(error))
-        raise PromotionError("configuration", str(error)) from None
 
 
 @dataclass
@@ -100,18 +77,12 @@ class Outcome:
     reason: str = ""
 
 
-def _error(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}"
-    return f"{type(error).__name__}: {error}"
-
-
 def assume(own: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
     """A session in the previous account through its read-only reader role."""
     try:
         credentials = own.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
     except ClientError as error:
-        raise PromotionError("assume-reader", f"{role_arn}: {_error(error)}") from None
+        raise PromotionError("assume-reader", f"{role_arn}: {error_text(error)}") from None
     return boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -159,7 +130,7 @@ class Promotion:
         try:
             package = self.source.client("sagemaker").describe_model_package(ModelPackageName=self.approval.package_arn)
         except ClientError as error:
-            raise PromotionError("read-source", _error(error)) from None
+            raise PromotionError("read-source", error_text(error)) from None
         if package.get("ModelApprovalStatus") != "Approved":
             raise PromotionError(
                 "read-source", f"{self.approval.package_arn} is {package.get('ModelApprovalStatus')}, not Approved"
@@ -177,7 +148,7 @@ class Promotion:
                     PipelineExecutionArn=execution_arn
                 )
             except ClientError as error:
-                raise PromotionError("identity", f"pipeline execution {execution_arn}: {_error(error)}") from None
+                raise PromotionError("identity", f"pipeline execution {execution_arn}: {error_text(error)}") from None
             return described.get("CreatedBy")
 
         self.identities = four_eyes(
@@ -212,7 +183,7 @@ class Promotion:
                     "Stacks"
                 ]
             except ClientError as error:
-                raise PromotionError("read-source", f"{self.origin.promotion_stack}: {_error(error)}") from None
+                raise PromotionError("read-source", f"{self.origin.promotion_stack}: {error_text(error)}") from None
             self._source_outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         missing = [k for k in SOURCE_OUTPUTS if not self._source_outputs.get(k)]
         if missing:
@@ -237,7 +208,7 @@ class Promotion:
             record = ledger.get(self.approval.package_arn, LedgerOutcome.SEALED)
             refused = None if record is not None else ledger.get(self.approval.package_arn, LedgerOutcome.SEAL_REFUSED)
         except ClientError as error:
-            raise PromotionError("seal", f"reading the seal: {_error(error)}") from None
+            raise PromotionError("seal", f"reading the seal: {error_text(error)}") from None
         if refused is not None:
             return f"{self.origin.stage} refused to seal it at registration: {refused.get('reason') or 'no reason'}"
         if record is None:
@@ -264,7 +235,7 @@ class Promotion:
             try:
                 return s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"]
             except ClientError as error:
-                raise PromotionError("entry-point", f"{uri}: {_error(error)}") from None
+                raise PromotionError("entry-point", f"{uri}: {error_text(error)}") from None
 
         try:
             reason = missing_code(package, open_model)
@@ -284,7 +255,7 @@ class Promotion:
                 "Stacks"
             ]
         except ClientError as error:
-            raise PromotionError("read-serving-stack", _error(error)) from None
+            raise PromotionError("read-serving-stack", error_text(error)) from None
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if Output.ARTIFACT_BUCKET not in outputs:
             raise PromotionError(
@@ -305,7 +276,7 @@ class Promotion:
                     if summary.get("ModelPackageDescription") == marker:
                         return str(summary["ModelPackageArn"])
         except ClientError as error:
-            raise PromotionError("read-target-registry", _error(error)) from None
+            raise PromotionError("read-target-registry", error_text(error)) from None
         return None
 
     # Step 4: the metric gate, before anything is copied.
@@ -323,7 +294,7 @@ class Promotion:
             try:
                 described = self.own.client("sagemaker").describe_model_package(ModelPackageName=served_arn)
             except ClientError as error:
-                raise PromotionError("gate", f"served package {served_arn}: {_error(error)}") from None
+                raise PromotionError("gate", f"served package {served_arn}: {error_text(error)}") from None
             served = self._metric(s3, statistics_uri(described), "served")
         self.verdict = judge(gate, candidate, served, serving=bool(served_arn))
         log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
@@ -340,7 +311,7 @@ class Promotion:
         except ValueError:
             return None
         except ClientError as error:
-            raise PromotionError("gate", f"{which} metrics {uri}: {_error(error)}") from None
+            raise PromotionError("gate", f"{which} metrics {uri}: {error_text(error)}") from None
 
     def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""
@@ -357,7 +328,7 @@ class Promotion:
                 TopicArn=self.settings.alarm_topic_arn, Subject=subject[:100], Message=message
             )
         except ClientError as error:
-            raise PromotionError("notify", _error(error)) from None
+            raise PromotionError("notify", error_text(error)) from None
         log("refused", source=self.approval.package_arn, reason=reason)
         return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
 
@@ -401,7 +372,7 @@ class Promotion:
             try:
                 digest = sha256_of(s3, source.bucket, source.key, version)
             except ClientError as error:
-                raise PromotionError("digest", f"{uri}: {_error(error)}") from None
+                raise PromotionError("digest", f"{uri}: {error_text(error)}") from None
             sealed = self.seal.get(uri)
             if sealed is not None and sealed.sha256 != digest:
                 raise PromotionError("verify", f"{uri}: sha256 {digest}, sealed at registration as {sealed.sha256}")
@@ -411,18 +382,18 @@ class Promotion:
             try:
                 self.copy_object(s3, source, copy, config, version)
             except ClientError as error:
-                raise PromotionError("copy", f"{uri}: {_error(error)}") from None
+                raise PromotionError("copy", f"{uri}: {error_text(error)}") from None
             self._copied.append(copy)
             try:
                 copied = sha256_of(s3, copy.bucket, copy.key)
             except ClientError as error:
-                raise PromotionError("verify", f"{copy.uri}: {_error(error)}") from None
+                raise PromotionError("verify", f"{copy.uri}: {error_text(error)}") from None
             if copied != digest:
                 raise PromotionError("verify", f"{copy.uri}: sha256 {copied} after the copy, {digest} at the source")
             try:
                 version = s3.head_object(Bucket=copy.bucket, Key=copy.key).get("VersionId") or "null"
             except ClientError as error:
-                raise PromotionError("verify", f"{copy.uri}: {_error(error)}") from None
+                raise PromotionError("verify", f"{copy.uri}: {error_text(error)}") from None
             self._copies[copy.uri] = Sealed(copy.uri, version, digest)
             self.digests[name] = digest
             mapping[uri] = copy.uri
@@ -466,7 +437,7 @@ class Promotion:
         try:
             arn = str(self.own.client("sagemaker").create_model_package(**request)["ModelPackageArn"])
         except ClientError as error:
-            raise PromotionError("register", _error(error)) from None
+            raise PromotionError("register", error_text(error)) from None
         self._created_package = arn
         log("registered", target=arn, status=self.settings.arrival_status)
         self.seal_registered(arn)
@@ -485,7 +456,7 @@ class Promotion:
                 created_by=self.created_by,
             )
         except ClientError as error:
-            raise PromotionError("seal", f"sealing {arn}: {_error(error)}") from None
+            raise PromotionError("seal", f"sealing {arn}: {error_text(error)}") from None
 
     # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
     def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
@@ -516,13 +487,13 @@ class Promotion:
                 target.client("sagemaker").delete_model_package(ModelPackageName=self._created_package)
                 log("undone", removed=self._created_package)
             except Exception as error:
-                log("undo-failed", package=self._created_package, reason=_error(error))
+                log("undo-failed", package=self._created_package, reason=error_text(error))
         s3 = target.client("s3")
         for copy in self._copied:
             try:
                 s3.delete_object(Bucket=copy.bucket, Key=copy.key)
             except Exception as error:
-                log("undo-failed", object=copy.uri, reason=_error(error))
+                log("undo-failed", object=copy.uri, reason=error_text(error))
         if self._copied:
             log("undone", objects=len(self._copied))
 
@@ -542,9 +513,9 @@ class Promotion:
             try:
                 self._record(LedgerOutcome.PROMOTED, target_arn=outcome.target_arn)
             except Exception as error:
-                log("ledger-failed", step="ledger", reason=_error(error), target=outcome.target_arn)
+                log("ledger-failed", step="ledger", reason=error_text(error), target=outcome.target_arn)
                 raise PromotionError(
-                    "ledger", f"{outcome.target_arn} is served, its record failed: {_error(error)}"
+                    "ledger", f"{outcome.target_arn} is served, its record failed: {error_text(error)}"
                 ) from None
         return outcome
 
@@ -594,117 +565,10 @@ class Promotion:
         try:
             self._record(LedgerOutcome.FAILED, step=step, reason=reason)
         except Exception as error:  # the failure itself is what must reach the dead-letter queue
-            log("ledger-failed", reason=_error(error))
-
-
-def parameters_of(stack: dict[str, Any]) -> dict[str, str]:
-    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-
-
-def serve(
-    own: boto3.session.Session,
-    settings: Settings,
-    stack: dict[str, Any],
-    package_arn: str,
-    mapping: dict[str, str] | None = None,
-) -> bool:
-    """Set the serving stack's package (and its drift baselines) through the deployer role; CloudFormation rolls
-    the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already serves it."""
-    mapping = mapping or {}
-    current = parameters_of(stack)
-    wanted = {Parameter.MODEL_PACKAGE: package_arn}
-    described = None
-    for parameter, (kind, part) in BASELINE_PARAMETERS.items():
-        if parameter in current:
-            if package_arn and described is None:
-                described = own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-            baselines = (described or {}).get("DriftCheckBaselines") or {}
-            uri = (((baselines.get(kind) or {}).get(part)) or {}).get("S3Uri")
-            wanted[parameter] = mapping.get(uri, uri) if uri else ""
-    if all(current.get(k) == v for k, v in wanted.items()):
-        log("stack-already-current", stack=settings.serving_stack, package=package_arn)
-        return False
-    parameters = [
-        {"ParameterKey": key, "ParameterValue": wanted[key]}
-        if key in wanted
-        else {"ParameterKey": key, "UsePreviousValue": True}
-        for key in current
-    ]
-    request: dict[str, Any] = {
-        "StackName": settings.serving_stack,
-        "UsePreviousTemplate": True,
-        "Parameters": parameters,
-        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    }
-    if settings.deploy_role_arn:
-        request["RoleARN"] = settings.deploy_role_arn
-    try:
-        own.client("cloudformation").update_stack(**request)
-    except ClientError as error:
-        raise PromotionError("update-stack", _error(error)) from None
-    log("stack-updated", stack=settings.serving_stack, package=package_arn)
-    return True
+            log("ledger-failed", reason=error_text(error))
 
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:
     return Promotion(approval, settings, session_factory()).run()
 
 
-def seal(
-    approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]
-) -> dict[str, Any]:
-    """Seal a newly registered package of this account: its artifacts' versions and digests, once."""
-    session = session_factory()
-    ledger = Ledger(session.client("dynamodb"), settings.ledger_table)
-    try:
-        package = session.client("sagemaker").describe_model_package(ModelPackageName=approval.package_arn)
-        foreign = another_projects_pipeline(
-            package, settings.account, settings.group, settings.pipeline_roles_by_group(), settings.pipelines_by_group()
-        )
-        if foreign:
-            return refuse_seal(session, ledger, approval, settings, foreign)
-        sealed = take(session.client("s3"), package)
-    except ClientError as error:
-        raise PromotionError("seal", f"{approval.package_arn}: {_error(error)}") from None
-    except ValueError as error:  # an artifact URI that is not S3
-        raise PromotionError("seal", f"{approval.package_arn}: {error}") from None
-    record = {uri: s.as_record() for uri, s in sealed.items()}
-    first = ledger.record(
-        approval.package_arn,
-        LedgerOutcome.SEALED,
-        source_stage=settings.stage,
-        source_version=str(approval.version),
-        seal=record,
-    )
-    return {
-        "status": "sealed" if first else "already-sealed",
-        "source_arn": approval.package_arn,
-        "artifacts": len(record),
-    }
-
-
-def refuse_seal(
-    session: boto3.session.Session, ledger: Ledger, approval: Approval, settings: Settings, reason: str
-) -> dict[str, Any]:
-    """Record that ``approval``'s package is never sealed, and why (the next stage refuses it with this reason);
-    tell the people who watch this stage (once, unless a retry comes between telling and recording)."""
-    if ledger.recorded(approval.package_arn, LedgerOutcome.SEAL_REFUSED):
-        first = False
-    else:
-        # Told before it is recorded: a failed publish is retried with the event, never lost behind the record.
-        subject = f"Roadway: {settings.group} v{approval.version} not sealed in {settings.stage}"
-        message = f"{approval.package_arn} will not be promoted: {reason}."
-        session.client("sns").publish(TopicArn=settings.alarm_topic_arn, Subject=subject[:100], Message=message)
-        first = ledger.record(
-            approval.package_arn,
-            LedgerOutcome.SEAL_REFUSED,
-            source_stage=settings.stage,
-            source_version=str(approval.version),
-            reason=reason,
-        )
-    log(LedgerOutcome.SEAL_REFUSED, source=approval.package_arn, reason=reason)
-    return {
-        "status": LedgerOutcome.SEAL_REFUSED if first else f"already-{LedgerOutcome.SEAL_REFUSED}",
-        "source_arn": approval.package_arn,
-        "reason": reason,
-    }

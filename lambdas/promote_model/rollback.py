@@ -12,9 +12,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from promote_model.contract import Event, LedgerOutcome, Parameter
+from promote_model.contract import Event, LedgerOutcome, Metric, Parameter
+from promote_model.errors import PromotionError, error_text, settings_from_env
 from promote_model.ledger import Ledger
-from promote_model.promotion import PromotionError, _error, log, parameters_of, settings_from_env
+from promote_model.observe import about, count, log, taking
+from promote_model.serving import parameters_of
 from promote_model.settings import Settings
 
 
@@ -44,19 +46,26 @@ def _stack_event(event: Any, settings: Settings) -> tuple[dict[str, str], Settin
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    with taking(event):
+        return _record(event)
+
+
+def _record(event: Any) -> dict[str, Any]:
     settings = settings_from_env()
+    about(stage=settings.stage)
     if settings.source is None or not any(settings.projects.values()):
         raise PromotionError("configuration", f"{settings.stage} has no serving stack whose rollbacks to record")
     found = _stack_event(event, settings)
     if found is None:
         return {"status": "ignored"}
     rollback, settings = found
+    about(group=settings.group)
     assert settings.source is not None  # checked above; for_stack keeps it
     own = boto3.session.Session()
     try:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
-        raise PromotionError("read-target-stack", _error(error)) from None
+        raise PromotionError("read-target-stack", error_text(error)) from None
     served = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
     served_version = served.rsplit("/", 1)[-1] if served else "none"
     ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
@@ -88,4 +97,5 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         Message=reason,
     )
     log("rolled-back", stack=settings.serving_stack, served=served, reason=reason)
+    count(Metric.ROLLED_BACK)
     return {"status": "rolled-back", "served": served, "reason": reason}

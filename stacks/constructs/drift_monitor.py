@@ -6,10 +6,9 @@ in the stage's VPC on a schedule, reading the capture bucket, writing a report p
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from aws_cdk import AssetHashType, CfnCondition, Duration, Fn, RemovalPolicy
+from aws_cdk import CfnCondition, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -30,43 +29,13 @@ from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT
+from stacks.constructs.pinned_layer import STATISTICS
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ROOT = ROOT / "lambdas"
-# Outside the function's folder: the pipeline's Baseline step ships that folder to a processing job, whose start
-# script would pip-install a requirements.txt found there (these pins are for Lambda's Python, not the job's).
-REQUIREMENTS = LAMBDA_ROOT / "layers" / "drift-statistics.txt"
-LAYER_DIR = ROOT / "build" / "layers" / "drift-statistics"
-"""Built by ``make layers`` (``make synth`` and ``make test`` run it): numpy and scipy for Lambda's ARM64 Python."""
-LAYER_PLATFORM = "manylinux_2_28_aarch64 cp314"  # the Makefile's pip --platform/--python-version (a test agrees)
 # After the hour (or day) closes, so that the files SageMaker writes for its last minutes have landed.
 SCHEDULES = {"hourly": events.Schedule.cron(minute="15"), "daily": events.Schedule.cron(minute="30", hour="0")}
 WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
-
-
-class LayerMissing(RuntimeError):
-    """The statistics layer was not built; one line says how to build it."""
-
-
-def statistics_layer(scope: Construct, construct_id: str, name: str) -> lambda_.LayerVersion:
-    """numpy and scipy, pinned in requirements.txt, installed for the runtime's platform by pip (no Docker).
-
-    The asset's hash is the pins' and the platform's, not the files': the same pins give the same template on
-    every machine, whatever pip's installation wrote beside them.
-    """
-    if not (LAYER_DIR / "python" / "scipy").is_dir():
-        raise LayerMissing(f"{LAYER_DIR.relative_to(ROOT)} is missing: run `make layers` (make synth and test do)")
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + LAYER_PLATFORM.encode()).hexdigest()
-    return lambda_.LayerVersion(
-        scope,
-        construct_id,
-        layer_version_name=name,
-        code=lambda_.Code.from_asset(str(LAYER_DIR), asset_hash=digest, asset_hash_type=AssetHashType.CUSTOM),
-        compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
-        compatible_architectures=[lambda_.Architecture.ARM_64],
-        description="Roadway drift job: numpy and scipy (lambdas/layers/drift-statistics.txt)",
-        removal_policy=RemovalPolicy.RETAIN,
-    )
 
 
 class DriftMonitor(Construct):
@@ -187,7 +156,7 @@ class DriftMonitor(Construct):
             code=lambda_.Code.from_asset(
                 str(LAMBDA_ROOT), exclude=["*", "!drift_monitor", "!drift_monitor/**", "**/__pycache__", "**/*.pyc"]
             ),
-            layers=[statistics_layer(self, "Statistics", layer_name)],
+            layers=[STATISTICS.build(self, "Statistics", layer_name)],
             role=self.role.without_policy_updates(),
             description=f"Roadway: drift of {endpoint_name}'s captured requests from the served baseline",
             environment={

@@ -29,6 +29,7 @@ from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.pinned_layer import POWERTOOLS
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 # A message is taken this many times before it moves to the work dead letters; each try may run the function's
@@ -91,8 +92,11 @@ class ModelPromoter(Construct):
         self._environment = environment
         self._ops_key = ops_key
         self._code = lambda_.Code.from_asset(
-            str(LAMBDA_ROOT), exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor"]
+            str(LAMBDA_ROOT),
+            exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor", "layers"],
         )
+        # Powertools (structured logs, metrics), pinned and built from PyPI like the rest of the road's code.
+        self._layers = [POWERTOOLS.build(self, "Powertools")]
         self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
         # The promoter's work: one FIFO message group per model package group, so each project's events are taken
         # one at a time and in order, projects in parallel, and one project's failing event (retried, then moved
@@ -349,6 +353,7 @@ class ModelPromoter(Construct):
             max_event_age=Duration.hours(6),
             # After the retries, the event lands here with ErrorMessage/ErrorCode message attributes.
             dead_letter_queue=self.dead_letters,
+            layers=self._layers,
             **vpc_lambda.in_the_vpc(self._network, self.security_group, logs_to),
             **extra,
         )

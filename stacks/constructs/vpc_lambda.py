@@ -18,6 +18,7 @@ from constructs import Construct
 
 from stacks.compliance import acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.pinned_layer import ARCHITECTURE, RUNTIME
 
 ENI_REASON = "Lambda's VPC network-interface actions support no resource scope."
 NO_RESERVATION = (
@@ -87,8 +88,8 @@ def in_the_vpc(network: IsolatedNetwork, security_group: ec2.ISecurityGroup, log
     """``lambda_.Function`` settings every Roadway function shares: Python 3.14 on ARM64, in the isolated
     subnets behind its HTTPS-to-endpoints group, logging JSON to its own encrypted group."""
     return {
-        "runtime": lambda_.Runtime.PYTHON_3_14,
-        "architecture": lambda_.Architecture.ARM_64,
+        "runtime": RUNTIME,
+        "architecture": ARCHITECTURE,
         "vpc": network.vpc,
         "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         "security_groups": [security_group],

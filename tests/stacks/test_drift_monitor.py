@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ from drift_monitor.contract import METRIC_NAMESPACE, Env
 
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
-from stacks.constructs.drift_monitor import LAYER_DIR, LAYER_PLATFORM, REQUIREMENTS
 from tests import iam
 from tests.conftest import Synth
 
@@ -170,13 +168,6 @@ def test_named_serving_resources_lie_under_the_serving_stacks_prefix_and_fit(con
         assert len(model.drift_layer(stage)) <= 140  # Lambda's layer-name limit
 
 
-def test_the_layer_is_built_for_the_platform_the_construct_declares() -> None:
-    makefile = (ROOT / "Makefile").read_text()
-    layer = re.search(r"--platform (\S+)\s.*?--python-version (\S+)", makefile, re.DOTALL)
-    assert layer, "the layer's pip install names a platform and a Python version"
-    assert f"{layer.group(1)} cp{layer.group(2).replace('.', '')}" == LAYER_PLATFORM
-
-
 @pytest.mark.parametrize("engine", ["model-monitor"])
 def test_with_model_monitor_its_role_reads_captures_instead(model_monitor_synth: Synth, engine: str) -> None:
     (policy,) = [
@@ -191,63 +182,3 @@ def test_with_model_monitor_its_role_reads_captures_instead(model_monitor_synth:
     assert iam.bucket_policy_denies(
         statements, "s3:GetObject", capture, "arn:aws:iam::333333333333:role/roadway-prod-serving-drift"
     )
-
-
-def test_the_built_layer_is_what_the_function_runs(synth: Synth) -> None:
-    """moto runs no Lambda: that numpy and scipy will load is read from the layer pip built and the template.
-    Every package is a wheel for the function's Python and architecture, on a glibc Lambda's runtime has
-    (Amazon Linux 2023: 2.34), and exactly the pinned versions."""
-    props = function(synth)
-    runtime, (architecture,) = props["Runtime"], props["Architectures"]
-    python = "cp" + runtime.removeprefix("python").replace(".", "")
-    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[architecture]
-    pins = dict(line.split("==") for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#"))
-    found = {}
-    for wheel in sorted((LAYER_DIR / "python").glob("*.dist-info/WHEEL")):
-        name, version = wheel.parent.name.removesuffix(".dist-info").rsplit("-", 1)
-        found[name] = version
-        tags = [line.split(": ")[1] for line in wheel.read_text().splitlines() if line.startswith("Tag: ")]
-        usable = [
-            t
-            for t in tags
-            if t.startswith(f"{python}-{python}-manylinux_")
-            and t.endswith(f"_{machine}")
-            and tuple(int(n) for n in t.split("manylinux_")[1].split("_")[:2]) <= (2, 34)
-        ]
-        assert usable, f"{name} {version}: {tags} do not run on {runtime} {architecture}"
-    assert found == pins
-
-
-def test_synth_without_the_built_layer_says_how_to_build_it_in_one_line(tmp_path: Path) -> None:
-    """What `cdk synth` shows a user who skipped `make`: one line and exit code 2 (the app runs in a process of its
-    own, as under the CLI, with the layer's folder pointed somewhere empty)."""
-    import json
-    import subprocess
-    import sys
-
-    from tests.conftest import cdk_json_context
-
-    program = (
-        "import sys, pathlib; import stacks.constructs.drift_monitor as d; "
-        f"d.ROOT = pathlib.Path({str(tmp_path)!r}); d.LAYER_DIR = d.ROOT / 'build' / 'layers' / 'drift-statistics'; "
-        "from stacks.app import main; sys.exit(main())"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        cwd=ROOT,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-            "CDK_CONTEXT_JSON": json.dumps(cdk_json_context()),
-            "CDK_OUTDIR": str(tmp_path / "out"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2, result.stderr
-    assert [line for line in result.stderr.splitlines() if line.startswith("roadway:")] == [
-        "roadway: build/layers/drift-statistics is missing: run `make layers` (make synth and test do)"
-    ]
-    assert "Traceback" not in result.stderr

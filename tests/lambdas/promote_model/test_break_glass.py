@@ -131,7 +131,7 @@ def test_a_withdrawal_whose_rollout_failed_is_finished_by_the_retry(road: Road) 
     record already says what was served, and the retry rolls back and pages."""
     import pytest
     from promote_model import break_glass
-    from promote_model.promotion import PromotionError
+    from promote_model.errors import PromotionError
 
     v1 = serve_in_prod(road, "run-1")
     v2 = serve_in_prod(road, "run-2")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from promote_model import handler as handler_module
 from promote_model import rollback
-from promote_model.promotion import Promotion, PromotionError
+from promote_model.errors import PromotionError
+from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
 from tests.lambdas.promote_model.conftest import Road, model_tarball

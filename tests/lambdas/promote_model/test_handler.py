@@ -9,7 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 from promote_model import handler as handler_module
 from promote_model.contract import PROMOTED_MARKER
-from promote_model.promotion import Promotion, PromotionError
+from promote_model.errors import PromotionError
+from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import ACCOUNTS, approval_event, endpoint_model_package, parameters_of
 from tests.lambdas.promote_model.conftest import GROUP, Road

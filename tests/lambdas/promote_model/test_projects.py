@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from promote_model import rollback
 from promote_model.contract import Env, Output
+from promote_model.errors import PromotionError
 from promote_model.events import Ignored, parse_approval
 from promote_model.gate import Gate, UnreadableGate
 from promote_model.handler import handler
-from promote_model.promotion import PromotionError
 from promote_model.settings import ConfigurationError, Settings
 
 from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, role_session

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from promote_model.errors import PromotionError
 from promote_model.handler import handler
 from promote_model.ledger import Ledger
-from promote_model.promotion import Promotion, PromotionError
+from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event, parameters_of
 from tests.lambdas.promote_model.conftest import Road

@@ -7,8 +7,8 @@ import hashlib
 import json
 
 import pytest
+from promote_model.errors import PromotionError
 from promote_model.handler import handler
-from promote_model.promotion import PromotionError
 
 from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.conftest import Road

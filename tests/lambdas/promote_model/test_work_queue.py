@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 import pytest
+from promote_model.errors import PromotionError
 from promote_model.handler import handler
-from promote_model.promotion import PromotionError
 
 from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.conftest import GROUP, Road

@@ -1,0 +1,62 @@
+"""The serving stack as promotion changes it: its parameters, and pointing it at a package (or at none)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from promote_model.contract import BASELINE_PARAMETERS, Parameter
+from promote_model.errors import PromotionError, error_text
+from promote_model.observe import log
+from promote_model.settings import Settings
+
+
+def parameters_of(stack: dict[str, Any]) -> dict[str, str]:
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+
+
+def serve(
+    own: boto3.session.Session,
+    settings: Settings,
+    stack: dict[str, Any],
+    package_arn: str,
+    mapping: dict[str, str] | None = None,
+) -> bool:
+    """Set the serving stack's package (and its drift baselines) through the deployer role; CloudFormation rolls
+    the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already serves it."""
+    mapping = mapping or {}
+    current = parameters_of(stack)
+    wanted = {Parameter.MODEL_PACKAGE: package_arn}
+    described = None
+    for parameter, (kind, part) in BASELINE_PARAMETERS.items():
+        if parameter in current:
+            if package_arn and described is None:
+                described = own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+            baselines = (described or {}).get("DriftCheckBaselines") or {}
+            uri = (((baselines.get(kind) or {}).get(part)) or {}).get("S3Uri")
+            wanted[parameter] = mapping.get(uri, uri) if uri else ""
+    if all(current.get(k) == v for k, v in wanted.items()):
+        log("stack-already-current", stack=settings.serving_stack, package=package_arn)
+        return False
+    parameters = [
+        {"ParameterKey": key, "ParameterValue": wanted[key]}
+        if key in wanted
+        else {"ParameterKey": key, "UsePreviousValue": True}
+        for key in current
+    ]
+    request: dict[str, Any] = {
+        "StackName": settings.serving_stack,
+        "UsePreviousTemplate": True,
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    }
+    if settings.deploy_role_arn:
+        request["RoleARN"] = settings.deploy_role_arn
+    try:
+        own.client("cloudformation").update_stack(**request)
+    except ClientError as error:
+        raise PromotionError("update-stack", error_text(error)) from None
+    log("stack-updated", stack=settings.serving_stack, package=package_arn)
+    return True
