@@ -107,7 +107,7 @@ bench: deps
 	$(PY) bench/synth_scale.py
 
 demo: deps
-	$(PY) -m devtools.demo
+	$(PY) -m devtools.demo --config '$(CONFIG)'
 
 diagram: deps
 	$(PY) -m devtools.diagram docs/architecture

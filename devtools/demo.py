@@ -164,6 +164,37 @@ def with_second_team(config: Any) -> Any:
     return with_team_and_project(config, team=team, member={"user_name": SECOND_AUTHOR}, project=SECOND_PROJECT)
 
 
+def written(config: Any, path: Path) -> Path:
+    """``config`` as a road file at ``path`` (what the CLI reads), validated back as it is read."""
+    import yaml
+
+    from roadway.config import load_config
+
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
+    assert load_config(path) == config
+    return path
+
+
+def somewhere_else(config: Any) -> Any:
+    """``config`` as another adopter would have it: another road name (``project``), another region and other
+    account IDs. The moto tests and a run of the demo use it, so anything named outside roadway/naming.py breaks."""
+    import json as json_module
+
+    from roadway.config import parse_config
+
+    text = json_module.dumps(config.model_dump(mode="json", exclude_unset=True))
+    moved = {config.region: "us-east-2", **{config.stage(s).account: account for s, account in ELSEWHERE.items()}}
+    for old, new in moved.items():
+        text = text.replace(old, new)
+    raw = json_module.loads(text)
+    raw["project"] = "harbor"
+    return parse_config(raw)
+
+
+# The other adopter's accounts (somewhere_else).
+ELSEWHERE = {"dev": "444444444444", "test": "555555555555", "prod": "666666666666"}
+
+
 def registers_into(template: dict[str, Any], team: str) -> list[str]:
     """The groups a team's members may register into, as its policy in the template says (what IAM enforces)."""
     (statement,) = [
@@ -176,12 +207,13 @@ def registers_into(template: dict[str, Any], team: str) -> list[str]:
     return [r for r in statement["Resource"] if "model-package-group/" in r]
 
 
-def run(port: int) -> dict[str, Any]:
+def run(port: int, road: Any = None) -> dict[str, Any]:
+    """The demo on ``road`` (a config; default: the shipped config/roadway.yaml), with the second team added."""
     with scoped_environment():
-        return _run(port)
+        return _run(port, road)
 
 
-def _run(port: int) -> dict[str, Any]:
+def _run(port: int, road_config: Any) -> dict[str, Any]:
     from stacks.quiet_jsii import quiet_jsii
 
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
@@ -191,10 +223,11 @@ def _run(port: int) -> dict[str, Any]:
     from roadway.naming import Names
     from stacks.app import build_app
 
-    config = with_second_team(load_config(ROOT / DEFAULT_CONFIG_PATH))
+    config = with_second_team(road_config or load_config(ROOT / DEFAULT_CONFIG_PATH))
     project, second = config.projects  # house-price of team pricing, rent-price of team rentals
     region, group = config.region, project.name
-    model_names = Names.of(config).model(project)
+    names = Names.of(config)
+    model_names = names.model(project)
     work = Path(tempfile.mkdtemp(prefix="roadway-demo-"))
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
@@ -212,7 +245,7 @@ def _run(port: int) -> dict[str, Any]:
 
         accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
         say(f"moto_server on {endpoint} plays three accounts", ", ".join(f"{k} {v}" for k, v in accounts.items()))
-        sessions = {name: road.session_in(account, "roadway-demo") for name, account in accounts.items()}
+        sessions = {name: road.session_in(account, region, "roadway-demo") for name, account in accounts.items()}
 
         buckets = {}
         stages = ("test", "prod")
@@ -220,14 +253,19 @@ def _run(port: int) -> dict[str, Any]:
         serving = serving_of[group]
         for stage in stages:
             for stacks in serving_of.values():
-                buckets[stage] = road.deploy_serving(sessions[stage], stage, templates[stacks[stage]], stacks[stage])
+                buckets[stage] = road.deploy_serving(
+                    sessions[stage], templates[stacks[stage]], stacks[stage], names.stack_name(stage, "platform")
+                )
             say(
                 f"Deployed {' and '.join(stacks[stage] for stacks in serving_of.values())} (real templates)",
                 "ModelPackageArn is empty: no endpoint yet",
             )
         deployed = {
             stage: road.deploy_promotion(
-                sessions[stage], stage, templates[f"roadway-{stage}-promotion"], buckets.get(stage, DEV_BUCKET)
+                sessions[stage],
+                names.stack_name(stage, "promotion"),
+                templates[names.stack_name(stage, "promotion")],
+                buckets.get(stage, DEV_BUCKET),
             )
             for stage in ("dev", "test", "prod")
         }
@@ -253,6 +291,7 @@ def _run(port: int) -> dict[str, Any]:
             into: str = group,
             created_by: dict[str, Any] | None = None,
             evidence: str = model_names.evidence_prefix(),
+            author: str = AUTHOR,
         ) -> tuple[str, dict[str, float]]:
             model_dir, out_dir = work / run_name / "model", work / run_name / "out"
             with quietly():
@@ -292,7 +331,7 @@ def _run(port: int) -> dict[str, Any]:
             )
             arn = sessions["dev"].client("sagemaker").create_model_package(**request)["ModelPackageArn"]
             # What SageMaker records when ana-garcia registers from her Studio profile (moto records no caller).
-            road.record_identities(arn, created_by=created_by or road.studio_user(accounts["dev"], AUTHOR))
+            road.record_identities(arn, created_by=created_by or road.studio_user(arn, author))
             return str(arn), metrics
 
         sys.path.insert(0, str(ROOT / "lambdas"))
@@ -300,11 +339,12 @@ def _run(port: int) -> dict[str, Any]:
         from promote_model.handler import handler
         from promote_model.observe import logger
 
-        names = Names.of(config)
-
         def deliver(stage: str, event: dict[str, Any]) -> dict[str, Any]:
             """Run the stage's promotion function on an event, as EventBridge would: its account, its settings."""
-            act_as(sessions[stage], road.function_environment(templates, stage, deployed[stage]))
+            act_as(
+                sessions[stage],
+                road.function_environment(templates[names.stack_name(stage, "promotion")], deployed[stage]),
+            )
             # The function's own JSON lines (its logs, its metrics) are CloudWatch's to keep; the demo says them.
             kept, logger.registered_handler.stream = logger.registered_handler.stream, io.StringIO()
             try:
@@ -398,7 +438,7 @@ def _run(port: int) -> dict[str, Any]:
         second_arn, second_metrics = train_and_register(
             "rent-run",
             into=SECOND_PROJECT,
-            created_by=road.studio_user(accounts["dev"], SECOND_AUTHOR),
+            author=SECOND_AUTHOR,
             evidence=second_names.evidence_prefix(),
         )
         say("Registered in dev", f"{second_arn}  (rmse_log {second_metrics['rmse_log']:.4f})")
@@ -409,10 +449,11 @@ def _run(port: int) -> dict[str, Any]:
             Parameter.MODEL_PACKAGE
         ]
 
+        studio = names.people_stack(0)  # the Studio stack, where the teams' policies are
         say(
             f"Team {SECOND_TEAM} reaches for {group}, team {project.team}'s group",
-            f"IAM refuses its members: roadway-dev-studio's policy of team {SECOND_TEAM} lets them register into "
-            f"{', '.join(registers_into(templates['roadway-dev-studio'], SECOND_TEAM))} only. moto checks no IAM, "
+            f"IAM refuses its members: {studio}'s policy of team {SECOND_TEAM} lets them register into "
+            f"{', '.join(registers_into(templates[studio], SECOND_TEAM))} only. moto checks no IAM, "
             f"so here {second_names.pipeline_role()} registers into {group} as if a policy let it",
         )
         foreign_arn, _ = train_and_register(
@@ -437,12 +478,10 @@ def _run(port: int) -> dict[str, Any]:
 
         verdict = watch(sessions["prod"], templates[serving["prod"]], work / "demo-run" / "model", serving["prod"])
 
-        import yaml
 
         from roadway import cli
 
-        road_file = work / "road.yaml"  # the two-project road, as the CLI reads a road
-        road_file.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))
+        road_file = written(config, work / "road.yaml")  # the two-project road, as the CLI reads a road
         where = ["--config", str(road_file), "--endpoint-url", endpoint, "--role-name", "roadway-demo"]
         say("roadway status")
         cli.main([*where, "status"])
@@ -517,9 +556,17 @@ def watch(prod: Any, template: dict[str, Any], model_dir: Path, stack: str) -> d
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Drive the road dev -> test -> prod on moto_server.")
     parser.add_argument("--port", type=int, default=0, help="moto_server port (default: a free one)")
+    parser.add_argument("--config", type=Path, default=None, help="the road (default: config/roadway.yaml)")
     args = parser.parse_args(argv)
+    from roadway.config import ConfigError, load_config
+
+    try:
+        road = load_config(args.config) if args.config else None
+    except ConfigError as error:
+        print(f"roadway: config error: {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
-    result = run(args.port or free_port())
+    result = run(args.port or free_port(), road)
     took = time.monotonic() - started
     within = "within" if took <= BUDGET_SECONDS else "OVER"
     say(f"Done in {took:.0f} s, {within} the demo's budget of {BUDGET_SECONDS} s")

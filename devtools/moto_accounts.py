@@ -14,19 +14,17 @@ from typing import Any
 import boto3
 from promote_model.contract import Env, Event, Output
 
-REGION = "eu-west-1"
-ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
 
-
-def session_in(account: str, name: str = "roadway-tests") -> boto3.session.Session:
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
+def session_in(account: str, region: str, name: str = "roadway-tests") -> boto3.session.Session:
+    """A session acting in ``account`` (moto switches account by the assumed role's credentials)."""
+    credentials = boto3.client("sts", region_name=region).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName=name
     )["Credentials"]
     return boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
+        region_name=region,
     )
 
 
@@ -110,16 +108,11 @@ def without_asset_code(template: dict[str, Any]) -> dict[str, Any]:
     return {**template, "Resources": resources}
 
 
-def deploy_serving(
-    session: boto3.session.Session, stage: str, template: dict[str, Any], stack_name: str | None = None
-) -> str:
-    """Deploy the stage's platform exports (once per account) and a real serving template (less its Lambda code,
-    see :func:`without_asset_code`) as ``stack_name`` (default: the original project's); return the artifact
-    bucket."""
+def deploy_serving(session: boto3.session.Session, template: dict[str, Any], stack_name: str, platform: str) -> str:
+    """Deploy the stage's platform exports as stack ``platform`` (once per account) and a real serving template
+    (less its Lambda code, see :func:`without_asset_code`) as ``stack_name``; return the artifact bucket."""
     template = without_asset_code(template)
-    stack_name = stack_name or f"roadway-{stage}-serving"
     cfn = session.client("cloudformation")
-    platform = f"roadway-{stage}-platform"
     if not any(s["StackName"] == platform for s in cfn.list_stacks()["StackSummaries"]):
         cfn.create_stack(StackName=platform, TemplateBody=json.dumps(platform_exports_template(imports_of(template))))
     cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
@@ -162,15 +155,14 @@ def function_with(template: dict[str, Any], handler: str) -> dict[str, Any]:
     return dict(function)
 
 
-def function_environment(
-    templates: dict[str, dict[str, Any]], stage: str, deployed: dict[str, str] | None = None
-) -> dict[str, str]:
-    """The environment CDK gives the promotion function of ``stage``: the contract under test.
+def function_environment(template: dict[str, Any], deployed: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment CDK gives the promotion function of a stage (its promotion stack's ``template``): the
+    contract under test.
 
     Values that CloudFormation resolves at deploy time (the ledger's name, the imported topic ARN) come from
     ``deployed`` (see :func:`deploy_promotion`); every other value is the template's own.
     """
-    function = function_with(templates[f"roadway-{stage}-promotion"], "promote_model.handler.handler")
+    function = function_with(template, "promote_model.handler.handler")
     variables = dict(function["Properties"]["Environment"]["Variables"])
     resolved = {**variables, **(deployed or {})}
     unresolved = sorted(k for k, v in resolved.items() if not isinstance(v, str))
@@ -210,7 +202,7 @@ def drift_environment(session: boto3.session.Session, template: dict[str, Any], 
 
 
 def deploy_promotion(
-    session: boto3.session.Session, stage: str, template: dict[str, Any], artifact_bucket: str
+    session: boto3.session.Session, stack_name: str, template: dict[str, Any], artifact_bucket: str
 ) -> dict[str, str]:
     """The promotion stack as far as moto can hold it: its ledger table (keys and billing from the real
     template), the stage's alarm topic, and the outputs the `roadway` CLI and the next stage's promoter read
@@ -221,7 +213,7 @@ def deploy_promotion(
     """
     (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     kept = {k: table["Properties"][k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}
-    name = f"roadway-{stage}-promotion"
+    name = stack_name
     cfn = session.client("cloudformation")
     cfn.create_stack(
         StackName=name,
@@ -245,10 +237,12 @@ def deploy_promotion(
     return {Env.LEDGER_TABLE: outputs[Output.LEDGER_TABLE], Env.ALARM_TOPIC: outputs["AlarmTopicArn"]}
 
 
-def studio_user(account: str, name: str, domain_id: str = "d-roadway") -> dict[str, str]:
-    """SageMaker's ``UserContext`` for a Studio user (what ``CreatedBy`` says when a data scientist registers)."""
+def studio_user(package_arn: str, name: str, domain_id: str = "d-roadway") -> dict[str, str]:
+    """SageMaker's ``UserContext`` for a Studio user of the package's account (what ``CreatedBy`` says when a data
+    scientist registers it)."""
+    _, _, _, region, account, _ = package_arn.split(":", 5)
     return {
-        "UserProfileArn": f"arn:aws:sagemaker:{REGION}:{account}:user-profile/{domain_id}/{name}",
+        "UserProfileArn": f"arn:aws:sagemaker:{region}:{account}:user-profile/{domain_id}/{name}",
         "UserProfileName": name,
         "DomainId": domain_id,
     }
@@ -291,7 +285,7 @@ def approval_event(
 ) -> dict[str, Any]:
     """The event EventBridge delivers for an approval (shape of 'SageMaker Model Package State Change'); the group
     is the package's own unless ``group`` says otherwise."""
-    account = package_arn.split(":")[4]
+    _, _, _, region, account, _ = package_arn.split(":", 5)
     group = group or package_arn.rsplit("/", 2)[-2]
     return {
         "version": "0",
@@ -299,7 +293,7 @@ def approval_event(
         "detail-type": Event.PACKAGE_STATE_CHANGE,
         "source": Event.SAGEMAKER,
         "account": account,
-        "region": REGION,
+        "region": region,
         "resources": [package_arn],
         "detail": {
             "ModelPackageGroupName": group,

@@ -5,12 +5,13 @@
         --bucket BUCKET --subnet ID [--subnet ID] --security-group ID --volume-kms-key KEY_ARN
     python -m model_code.pipeline start --group GROUP --team TEAM ...
 
-One pipeline per project (``--group``, its model package group), named ``roadway-<group>``, which only the
-project's team may create, run and follow. Every job runs inside the dev VPC's subnets (the Studio roles may
-create no other), so ``upsert`` wants the ``--subnet`` values of ``roadway-dev-platform``'s ``JobSubnetIds``
-output, the ``--security-group`` of ``roadway-dev-studio``'s ``StudioSecurityGroupId``, and the project's two
-roles (outputs ``PipelineRoleArn``/``PipelineJobRoleArn`` of ``roadway-dev-studio`` for the road's original
-project, ``PipelineRoleArn<Project>``/``PipelineJobRoleArn<Project>`` of ``roadway-dev-pipelines`` for the others):
+One pipeline per project (``--group``, its model package group), named ``<road>-<group>`` (``--road``: the
+config's ``project``, ``roadway`` by default), which only the project's team may create, run and follow. Every job
+runs inside the dev VPC's subnets (the Studio roles may create no other), so ``upsert`` wants the ``--subnet``
+values of ``roadway-dev-platform``'s ``JobSubnetIds`` output, the ``--security-group`` of ``roadway-dev-studio``'s
+``StudioSecurityGroupId``, and the project's two roles (outputs ``PipelineRoleArn``/``PipelineJobRoleArn`` of
+``roadway-dev-studio`` for the road's original project, ``PipelineRoleArn<Project>``/``PipelineJobRoleArn<Project>``
+of ``roadway-dev-pipelines`` for the others):
 Pipelines runs as the first, every step's job as the second, the only principal that may write the project's
 evidence folder ``pipelines/<group>/`` in the artifact bucket. Each execution writes its outputs under
 ``pipelines/<group>/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such
@@ -365,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", default=PipelineSettings.bucket)
     parser.add_argument("--group", default=PipelineSettings.group, help="the project: its model package group")
     parser.add_argument("--team", default=PipelineSettings.team, help="the project's team (config projects[].team)")
+    parser.add_argument(
+        "--road", default=PipelineSettings.road, help="the road's name (config project): the pipeline is <road>-<group>"
+    )
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
     parser.add_argument("--security-group", action="append", default=[], help="the Studio security group (repeat)")
     parser.add_argument("--volume-kms-key", help="the dev data key ARN (export roadway-dev-platform-data-key-arn)")
@@ -387,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         bucket=args.bucket,
         group=args.group,
         team=args.team,
+        road=args.road,
         subnets=args.subnet,
         security_groups=args.security_group,
         volume_kms_key=args.volume_kms_key,

@@ -22,6 +22,8 @@ from stacks.app import build_app, write_provenance  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
+# The moto road (three accounts, the real serving stacks, the ledgers) for every test folder that drives it.
+pytest_plugins = ["tests.moto_road"]
 
 
 def cdk_json_context() -> dict[str, Any]:

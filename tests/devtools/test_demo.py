@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 
 from devtools import demo
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
 
 
-def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixture[str]) -> None:
-    result = demo.run(demo.free_port())
+def test_demo_drives_a_trained_model_from_dev_to_prod(
+    capsys: pytest.CaptureFixture[str], config: RoadwayConfig
+) -> None:
+    """On another adopter's road (another name, region and accounts than the shipped config, which `make demo`
+    runs): nothing of the demo, the moto world or the road is named outside roadway/naming.py."""
+    road = demo.somewhere_else(config)
+    names, accounts = Names.of(road), {stage: road.stage(stage).account for stage in ("dev", "test", "prod")}
+    result = demo.run(demo.free_port(), road)
     assert demo.succeeded(result), "make demo exits 0 on this run"
     assert not demo.succeeded({**result, "foreign": {"status": "promoted"}}), "and 1 when a refusal did not hold"
     assert result["prod_serves"] == result["prod"], "prod's endpoint serves the promoted package"
@@ -30,13 +38,14 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     foreign = result["foreign"]
     assert foreign["status"] == "refused"
     assert foreign["reason"].startswith(
-        "dev refused to seal it at registration: registered in house-price by roadway-dev-rent-price-pipeline"
+        "dev refused to seal it at registration: registered in house-price by "
+        + names.model_named("rent-price").pipeline_role()
     )
     printed = capsys.readouterr().out
     for step in (
         "Training the house-price model",
         "Refused at test's four-eyes check: nothing copied, nothing registered",
-        "maria-lopez approved in dev through roadway-dev-approver",
+        f"maria-lopez approved in dev through {names.approver_role('dev')}",
         "Promoted to test",
         "Promoted to prod",
         "Refused at prod's metric gate: nothing copied, nothing registered",
@@ -45,8 +54,8 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
         "==> roadway status",
         "==> roadway trace prod:1 --project house-price",
         "Team rentals onboards rent-price",
-        "IAM refuses its members: roadway-dev-studio's policy of team rentals lets them register into "
-        "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/rent-price only",
+        f"IAM refuses its members: {names.people_stack(0)}'s policy of team rentals lets them register into "
+        f"arn:aws:sagemaker:{road.region}:{accounts['dev']}:model-package-group/rent-price only",
         "dev's promotion function refused to seal it",
         "Refused at test's seal check: nothing copied, nothing registered",
         "Stopped moto_server",
@@ -56,13 +65,13 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(capsys: pytest.CaptureFixt
     assert result["monitoring"]["verdict"] == "drift" and "area" in result["monitoring"]["drifted"]
     status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
     prod = next(line for line in status.splitlines() if line.startswith("house-price  prod "))
-    assert prod.split()[:6] == ["house-price", "prod", "333333333333", "v1", "v1", "InService"]
+    assert prod.split()[:6] == ["house-price", "prod", accounts["prod"], "v1", "v1", "InService"]
     assert "drift (area) to " in prod and "refused test v2 at " in prod
     assert not any(line.startswith("{") for line in printed.splitlines()), "no job's raw output"
     assert next(line for line in status.splitlines() if line.startswith("rent-price   prod ")).split()[:5] == [
         "rent-price",
         "prod",
-        "333333333333",
+        accounts["prod"],
         "v1",
         "v1",
     ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,20 +16,29 @@ from drift_monitor.settings import Settings
 from promote_model.events import package_group
 from promote_model.handler import handler
 
-from devtools.moto_accounts import ACCOUNTS, approval_event, drift_environment
+from devtools.moto_accounts import approval_event, drift_environment
 from roadway import cli
 from tests.conftest import CONFIG_PATH
-from tests.lambdas.promote_model.conftest import Road, road  # noqa: F401 - the three-account fixture
+from tests.moto_road import Road
 
 
-def run(*argv: str) -> tuple[int, list[str]]:
+def run(*argv: str, config: Path = CONFIG_PATH) -> tuple[int, list[str]]:
     printed: list[str] = []
-    code = cli.main(["--config", str(CONFIG_PATH), "--role-name", "roadway-cli", *argv], out=printed.append)
+    code = cli.main(["--config", str(config), "--role-name", "roadway-cli", *argv], out=printed.append)
     return code, printed
 
 
+Run = Callable[..., tuple[int, list[str]]]
+
+
 @pytest.fixture()
-def promoted(road: Road) -> dict[str, Any]:  # noqa: F811
+def on_road(road: Road) -> Run:
+    """The CLI on the moto road, reading the road's config as an operator's file."""
+    return functools.partial(run, config=road.config_path)
+
+
+@pytest.fixture()
+def promoted(road: Road) -> dict[str, Any]:
     """v1 promoted dev -> test -> prod; then a worse v2 refused at test's gate."""
     source = road.register("dev", rmse_log=0.11)
     road.act_as("test")
@@ -41,8 +53,8 @@ def promoted(road: Road) -> dict[str, Any]:  # noqa: F811
     return {"dev": source, "test": in_test["target_arn"], "prod": in_prod["target_arn"], "worse": worse}
 
 
-def test_status_shows_each_stage_and_the_last_promotion_into_it(promoted: dict[str, Any]) -> None:
-    code, (printed,) = run("status", "--json")
+def test_status_shows_each_stage_and_the_last_promotion_into_it(on_road: Run, promoted: dict[str, Any]) -> None:
+    code, (printed,) = on_road("status", "--json")
     assert code == 0
     rows = {row["stage"]: row for row in json.loads(printed)}
     assert rows["dev"]["approved_version"] == 2 and rows["dev"]["served_version"] is None
@@ -82,43 +94,47 @@ def assert_typed(document: Any) -> None:
     walk(document)
 
 
-def test_status_prints_a_table_for_people(promoted: dict[str, Any]) -> None:
-    code, (printed,) = run("status")
+def test_status_prints_a_table_for_people(on_road: Run, promoted: dict[str, Any], road: Road) -> None:
+    accounts = road.accounts
+    code, (printed,) = on_road("status")
     header, rule, dev, test, prod = printed.splitlines()
     assert code == 0
     assert header.split()[:7] == ["project", "stage", "account", "approved", "served", "endpoint", "monitoring"]
     assert set(rule.replace(" ", "")) == {"-"}
-    assert dev.split()[:4] == ["house-price", "dev", ACCOUNTS["dev"], "v2"] and "no endpoint (dev)" in dev
-    assert test.split()[:5] == ["house-price", "test", ACCOUNTS["test"], "v1", "v1"] and "refused dev v2 at " in test
-    assert prod.split()[:6] == ["house-price", "prod", ACCOUNTS["prod"], "v1", "v1", "InService"]
+    assert dev.split()[:4] == ["house-price", "dev", accounts["dev"], "v2"] and "no endpoint (dev)" in dev
+    assert test.split()[:5] == ["house-price", "test", accounts["test"], "v1", "v1"] and "refused dev v2 at " in test
+    assert prod.split()[:6] == ["house-price", "prod", accounts["prod"], "v1", "v1", "InService"]
     assert "promoted test v1 as prod v1 at 20" in prod
 
 
-def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(promoted: dict[str, Any], road: Road) -> None:  # noqa: F811
-    _, (before,) = run("status", "--json")
+def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(
+    on_road: Run, promoted: dict[str, Any], road: Road
+) -> None:
+    _, (before,) = on_road("status", "--json")
     rows = {row["stage"]: row for row in json.loads(before)}
     assert rows["dev"]["monitoring"] is None and rows["test"]["monitoring"] is None  # test serves serverless
     assert rows["prod"]["monitoring"] == {"engine": "roadway", "verdict": "no-run-yet"}
     # The drift job's first hourly run after the promotion, with the environment CloudFormation gives it: the
     # promoted package's baseline, and an hour without requests.
-    template = road.synth.templates["roadway-prod-serving"]
-    settings = Settings.from_environment(drift_environment(road.sessions["prod"], template, "roadway-prod-serving"))
+    stack = road.serving_stack("prod")
+    settings = Settings.from_environment(drift_environment(road.sessions["prod"], road.synth.templates[stack], stack))
     assert settings.served_package == promoted["prod"]
     assert settings.baseline_statistics.startswith(f"s3://{road.buckets['prod']}/promoted/")
     s3, cloudwatch = (road.sessions["prod"].client(name) for name in ("s3", "cloudwatch"))
     now = datetime(2026, 11, 26, 11, 15, tzinfo=UTC)
     job.run(s3, cloudwatch, settings, [Window.ending(now, settings.window_minutes)], now)
-    _, (after,) = run("status", "--json")
+    _, (after,) = on_road("status", "--json")
     watch = {row["stage"]: row for row in json.loads(after)}["prod"]["monitoring"]
     assert (watch["engine"], watch["verdict"]) == ("roadway", "no-traffic")
-    assert watch["report"].endswith("/monitoring-reports/roadway-prod-house-price/2026/11/26/10/report.json")
+    endpoint = road.model("house-price").endpoint("prod")
+    assert watch["report"].endswith(f"/monitoring-reports/{endpoint}/2026/11/26/10/report.json")
     assert watch["window"] == {"start": "2026-11-26T10:00:00Z", "end": "2026-11-26T11:00:00Z"}
-    _, (table,) = run("status")
+    _, (table,) = on_road("status")
     assert "no-traffic to 2026-11-26T11:00:00Z" in table.splitlines()[-1]
 
 
-def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
-    code, (printed,) = run("trace", "prod:1", "--json")
+def test_trace_walks_from_prod_back_to_dev(on_road: Run, promoted: dict[str, Any]) -> None:
+    code, (printed,) = on_road("trace", "prod:1", "--json")
     assert code == 0
     prod, test, dev = json.loads(printed)
     assert [h["arn"] for h in (prod, test, dev)] == [promoted["prod"], promoted["test"], promoted["dev"]]
@@ -133,18 +149,18 @@ def test_trace_walks_from_prod_back_to_dev(promoted: dict[str, Any]) -> None:
     assert_typed([prod, test, dev])
 
 
-def test_trace_shows_every_outcome_including_a_refusal_downstream(promoted: dict[str, Any]) -> None:
-    code, (printed,) = run("trace", "dev:2", "--json")
+def test_trace_shows_every_outcome_including_a_refusal_downstream(on_road: Run, promoted: dict[str, Any]) -> None:
+    code, (printed,) = on_road("trace", "dev:2", "--json")
     (dev,) = json.loads(printed)
     assert code == 0 and dev["arn"] == promoted["worse"]
     refused = [r for r in dev["ledger"] if r["outcome"] == "refused"]
     assert refused and refused[0]["stage"] == "test" and "above rmse_log_max" in refused[0]["reason"]
-    _, (text,) = run("trace", "dev:2")
+    _, (text,) = on_road("trace", "dev:2")
     assert "ledger      test refused at 20" in text and "rmse_log 0.2000 is above rmse_log_max" in text
 
 
-def test_trace_by_arn_prints_the_chain(promoted: dict[str, Any]) -> None:
-    code, (printed,) = run("trace", promoted["test"])
+def test_trace_by_arn_prints_the_chain(on_road: Run, promoted: dict[str, Any]) -> None:
+    code, (printed,) = on_road("trace", promoted["test"])
     assert code == 0
     assert f"test v1  Approved  {promoted['test']}" in printed and f"dev v1  Approved  {promoted['dev']}" in printed
     assert "ledger      prod promoted as prod v1 at 20" in printed and "sha256      " in printed
@@ -167,12 +183,12 @@ def test_bad_references_are_one_line(capsys: pytest.CaptureFixture[str], argv: t
     assert code == 2 and printed == [] and error.startswith(message) and error.count("\n") == 1
 
 
-def test_an_unknown_package_is_one_line(road: Road, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_an_unknown_package_is_one_line(on_road: Run, road: Road, capsys: pytest.CaptureFixture[str]) -> None:
     road.act_as("test")
-    code, printed = run("trace", "prod:9")
+    code, printed = on_road("trace", "prod:9")
     error = capsys.readouterr().err
     assert code == 2 and printed == [] and error.count("\n") == 1
-    assert error.startswith("roadway: no model package arn:aws:sagemaker:eu-west-1:333333333333:model-package/")
+    assert error.startswith(f"roadway: no model package arn:aws:sagemaker:{road.region}:{road.accounts['prod']}:")
 
 
 def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,7 +266,7 @@ def test_the_command_is_installed_with_the_project() -> None:
     assert result.returncode == 2 and result.stderr == "roadway: unknown stage 'qa': expected dev, test, prod\n"
 
 
-def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(road: Road) -> None:  # noqa: F811
+def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(on_road: Run, road: Road) -> None:
     from tests.lambdas.promote_model.test_break_glass import reject, serve_in_prod
 
     serve_in_prod(road, "run-1")
@@ -258,13 +274,13 @@ def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(road: Roa
     reject(road, "prod", v2)
     road.act_as("prod")
     assert handler(approval_event(v2, status="Rejected"))["status"] == "withdrawn"
-    code, (printed,) = run("trace", "prod:2", "--json")
+    code, (printed,) = on_road("trace", "prod:2", "--json")
     prod = json.loads(printed)[0]
     assert code == 0 and ("prod", "break-glass") in [(r["stage"], r["outcome"]) for r in prod["ledger"]]
 
 
 def test_trace_without_access_to_the_next_account_says_what_it_could_not_read(
-    promoted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    on_road: Run, promoted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Someone with dev access only still traces a dev package, and is told that test's ledger was not read."""
     read = cli.Road._read_ledger
@@ -275,18 +291,18 @@ def test_trace_without_access_to_the_next_account_says_what_it_could_not_read(
         return read(self, stage)
 
     monkeypatch.setattr(cli.Road, "_read_ledger", denied)
-    code, (printed,) = run("trace", "dev:1", "--json")
+    code, (printed,) = on_road("trace", "dev:1", "--json")
     (dev,) = json.loads(printed)
     assert code == 0 and ("test", "unreadable") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]
     assert ("dev", "sealed") in [(r["stage"], r["outcome"]) for r in dev["ledger"]]
 
 
 def test_status_of_one_project_and_an_unknown_project_is_one_line(
-    promoted: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    on_road: Run, promoted: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, (printed,) = run("status", "--project", "house-price", "--json")
+    code, (printed,) = on_road("status", "--project", "house-price", "--json")
     assert code == 0 and {row["project"] for row in json.loads(printed)} == {"house-price"}
-    assert run("status", "--project", "fraud") == (2, [])
+    assert on_road("status", "--project", "fraud") == (2, [])
     assert capsys.readouterr().err == (
         "roadway: --project 'fraud' is not a project of this road; expected one of house-price\n"
     )

@@ -14,6 +14,7 @@ import pytest
 from promote_model.artifacts import evidence_of
 from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_prefix
 
+from devtools.demo import somewhere_else
 from model_code import pipeline
 from roadway.config import RoadwayConfig
 from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames, Names
@@ -145,5 +146,8 @@ def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: Roa
     assert settings.team_folder == Names.of(config).team_prefix("retention") == "teams/retention"
     assert (pipeline.TEAM_TAG, pipeline.PROJECT_TAG) == (TEAM_TAG, PROJECT_TAG)
     assert settings.name == Names.of(config).model_named("churn").pipeline()
+    elsewhere = somewhere_else(config)  # another road's name: the pipeline follows --road
+    harbor = pipeline.PipelineSettings(group="churn", team="retention", road=elsewhere.project)
+    assert harbor.name == Names.of(elsewhere).model_named("churn").pipeline() != settings.name
     assert pipeline.PipelineSettings.role_arn.endswith("/roadway-dev-pipeline")
     assert pipeline.PipelineSettings.job_role_arn.endswith("/roadway-dev-pipeline-jobs")

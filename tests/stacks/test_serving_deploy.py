@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from moto import mock_aws
 
-from devtools.moto_accounts import ACCOUNTS, deploy_serving, endpoint_model_package, parameters_of, session_in
+from devtools.moto_accounts import deploy_serving, endpoint_model_package, parameters_of, session_in
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
 from tests.conftest import Synth
 
 
 @mock_aws
-def test_test_stage_serves_nothing_then_the_promoted_package(synth: Synth) -> None:
-    template = synth.templates["roadway-test-serving"]
+def test_test_stage_serves_nothing_then_the_promoted_package(synth: Synth, config: RoadwayConfig) -> None:
+    names = Names.of(config)
+    serving = names.stack_name("test", "serving")
+    template = synth.templates[serving]
     assert set(template["Parameters"]) == {"ModelPackageArn"}, "promotion owns every parameter of this stack"
-    test = session_in(ACCOUNTS["test"])
-    bucket = deploy_serving(test, "test", template)
+    test = session_in(config.stage("test").account, config.region)
+    bucket = deploy_serving(test, template, serving, names.stack_name("test", "platform"))
     cfn, sm = test.client("cloudformation"), test.client("sagemaker")
-    (stack,) = cfn.describe_stacks(StackName="roadway-test-serving")["Stacks"]
+    (stack,) = cfn.describe_stacks(StackName=serving)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert sm.list_endpoints()["Endpoints"] == [], "no endpoint while the package parameter is empty"
     assert sm.list_models()["Models"] == []
@@ -45,17 +49,17 @@ def test_test_stage_serves_nothing_then_the_promoted_package(synth: Synth) -> No
     # What promotion does: keep the template and every other parameter, set the package.
     others = [
         {"ParameterKey": key, "UsePreviousValue": True}
-        for key in parameters_of(test, "roadway-test-serving")
+        for key in parameters_of(test, serving)
         if key != "ModelPackageArn"
     ]
     cfn.update_stack(
-        StackName="roadway-test-serving",
+        StackName=serving,
         UsePreviousTemplate=True,
         Parameters=[{"ParameterKey": "ModelPackageArn", "ParameterValue": package}, *others],
         Capabilities=["CAPABILITY_IAM"],
     )
-    assert parameters_of(test, "roadway-test-serving")["ModelPackageArn"] == package
-    assert endpoint_model_package(test, "roadway-test-serving") == package
+    assert parameters_of(test, serving)["ModelPackageArn"] == package
+    assert endpoint_model_package(test, serving) == package
     (endpoint,) = sm.list_endpoints()["Endpoints"]
     assert endpoint["EndpointStatus"] == "InService"
     config = sm.describe_endpoint_config(

@@ -8,8 +8,8 @@ from typing import Any
 
 from promote_model import handler as handler_module
 
-from devtools.moto_accounts import ACCOUNTS, approval_event, parameters_of, record_identities, role_session
-from tests.lambdas.promote_model.conftest import Road
+from devtools.moto_accounts import approval_event, parameters_of, record_identities, role_session
+from tests.moto_road import Road
 
 handler = handler_module.handler
 
@@ -34,12 +34,12 @@ def reject(road: Road, stage: str, arn: str, *, role: str | None = None, person:
     extra = {"CustomerMetadataProperties": lineage} if lineage else {}
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected", **extra)
     record_identities(
-        arn, last_modified_by=role_session(ACCOUNTS[stage], role or f"roadway-{stage}-break-glass", person)
+        arn, last_modified_by=role_session(road.accounts[stage], role or road.names.break_glass_role(stage), person)
     )
 
 
 def served(road: Road, stage: str) -> str:
-    return parameters_of(road.sessions[stage], f"roadway-{stage}-serving")["ModelPackageArn"]
+    return parameters_of(road.sessions[stage], road.serving_stack(stage))["ModelPackageArn"]
 
 
 def withdrawals(road: Road, stage: str) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ def test_break_glass_withdraws_the_served_version_back_to_the_one_before(road: R
 
     assert (outcome["status"], outcome["by"], outcome["served"]) == ("withdrawn", "lee-oncall", v1)
     assert served(road, "prod") == v1
-    baseline = parameters_of(road.sessions["prod"], "roadway-prod-serving")["BaselineStatisticsUri"]
+    baseline = parameters_of(road.sessions["prod"], road.serving_stack("prod"))["BaselineStatisticsUri"]
     v1_package = road.sessions["prod"].client("sagemaker").describe_model_package(ModelPackageName=v1)
     assert baseline == v1_package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"]
     (record,) = withdrawals(road, "prod")
@@ -69,7 +69,7 @@ def test_break_glass_withdraws_the_served_version_back_to_the_one_before(road: R
     )
     (message,) = alarms()
     assert message["Subject"] == "Roadway: BREAK-GLASS in prod: v2 withdrawn"
-    assert "lee-oncall withdrew house-price v2 through roadway-prod-break-glass" in message["Message"]
+    assert f"lee-oncall withdrew house-price v2 through {road.names.break_glass_role('prod')}" in message["Message"]
 
 
 def test_withdrawing_the_only_served_version_takes_the_endpoint_down(road: Road) -> None:
@@ -99,7 +99,8 @@ def test_a_rejection_outside_the_break_glass_role_changes_nothing(road: Road) ->
     reject(road, "prod", v1, role="Admin", person="someone")
     road.act_as("prod")
     outcome = handler(approval_event(v1, status="Rejected"))
-    assert outcome["status"] == "ignored" and "rejected outside roadway-prod-break-glass" in outcome["reason"]
+    assert outcome["status"] == "ignored"
+    assert f"rejected outside {road.names.break_glass_role('prod')}" in outcome["reason"]
     assert served(road, "prod") == v1 and withdrawals(road, "prod") == [] and alarms() == []
 
 
@@ -110,7 +111,7 @@ def test_a_withdrawal_without_a_person_changes_nothing(road: Road) -> None:
     sm = road.sessions["prod"].client("sagemaker")
     lineage = sm.describe_model_package(ModelPackageName=v1)["CustomerMetadataProperties"]
     sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Rejected", CustomerMetadataProperties=lineage)
-    record_identities(v1, last_modified_by=role_session(ACCOUNTS["prod"], "roadway-prod-break-glass"))
+    record_identities(v1, last_modified_by=role_session(road.accounts["prod"], road.names.break_glass_role("prod")))
     road.act_as("prod")
     assert handler(approval_event(v1, status="Rejected"))["status"] == "ignored"
     assert served(road, "prod") == v1
@@ -156,7 +157,7 @@ def test_a_withdrawal_whose_rollout_failed_is_finished_by_the_retry(road: Road) 
 
 def test_only_this_accounts_rejections_of_a_serving_stage_are_withdrawals(road: Road) -> None:
     in_dev = road.register("dev")
-    reject(road, "dev", in_dev, role="roadway-dev-approver", person="maria-lopez")  # a decision in dev
+    reject(road, "dev", in_dev, role=road.names.approver_role("dev"), person="maria-lopez")  # a decision in dev
     for stage in ("dev", "test", "prod"):
         road.act_as(stage)
         outcome = handler(approval_event(in_dev, status="Rejected"))

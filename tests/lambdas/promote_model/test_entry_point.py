@@ -13,8 +13,10 @@ from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
 from model_code import registration
-from tests.lambdas.promote_model.conftest import IMAGE, Road, model_tarball
 from tests.lambdas.promote_model.test_guardrails import assert_refused
+from tests.moto_road import Road, model_tarball
+
+IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"  # unit tests only
 
 
 def package(**environment: str) -> dict[str, Any]:

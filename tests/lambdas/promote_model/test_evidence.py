@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from promote_model import handler as handler_module
 
-from devtools.moto_accounts import REGION, approval_event
-from tests.lambdas.promote_model.conftest import Road
+from devtools.moto_accounts import approval_event
+from tests.moto_road import Road
 
 handler = handler_module.handler
 
@@ -41,10 +41,11 @@ def test_metrics_written_by_hand_outside_the_evidence_prefix_are_refused(road: R
 
 def test_evidence_in_another_bucket_of_the_source_account_is_refused(road: Road) -> None:
     s3 = road.sessions["dev"].client("s3")
-    s3.create_bucket(Bucket="roadway-dev-data", CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_object(Bucket="roadway-dev-data", Key="pipelines/run-1/evaluation.json", Body=b"{}")
-    source = road.register("dev", ModelMetrics=metrics_at("s3://roadway-dev-data/pipelines/run-1/evaluation.json"))
-    refused(road, source, "is not under s3://roadway-dev-artifacts/pipelines/house-price/<run>/")
+    data = f"{road.config.project}-dev-data"
+    s3.create_bucket(Bucket=data, CreateBucketConfiguration={"LocationConstraint": road.region})
+    s3.put_object(Bucket=data, Key="pipelines/run-1/evaluation.json", Body=b"{}")
+    source = road.register("dev", ModelMetrics=metrics_at(f"s3://{data}/pipelines/run-1/evaluation.json"))
+    refused(road, source, f"is not under s3://{road.buckets['dev']}/pipelines/house-price/<run>/")
 
 
 def test_one_runs_metrics_cannot_vouch_for_another_runs_model(road: Road) -> None:
@@ -64,10 +65,11 @@ def test_a_source_that_does_not_say_where_its_evidence_is_is_a_clear_failure(roa
     """A source promotion stack of an older Roadway has no EvidencePrefix output: fail, name it, retry later."""
     source = road.register("dev")
     cfn = road.sessions["dev"].client("cloudformation")
-    template = json.loads(json.dumps(cfn.get_template(StackName="roadway-dev-promotion")["TemplateBody"]))
+    stack = road.names.stack_name("dev", "promotion")
+    template = json.loads(json.dumps(cfn.get_template(StackName=stack)["TemplateBody"]))
     del template["Outputs"]["EvidencePrefix"]
-    cfn.update_stack(StackName="roadway-dev-promotion", TemplateBody=json.dumps(template))
+    cfn.update_stack(StackName=stack, TemplateBody=json.dumps(template))
     road.act_as("test")
-    with pytest.raises(handler_module.PromotionError, match="roadway-dev-promotion has no EvidencePrefix output"):
+    with pytest.raises(handler_module.PromotionError, match=f"{stack} has no EvidencePrefix output"):
         handler(approval_event(source))
     assert road.packages("test") == []

@@ -16,9 +16,9 @@ import pytest
 from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
-from devtools.moto_accounts import ACCOUNTS, approval_event, record_identities, role_session, studio_user
-from tests.lambdas.promote_model.conftest import Road
+from devtools.moto_accounts import approval_event, record_identities, role_session, studio_user
 from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.moto_road import Road
 
 
 def refused_with(road: Road, stage: str, source: str, reason: str, received: Any) -> None:
@@ -53,13 +53,13 @@ def test_an_approval_outside_the_approver_role_is_refused(road: Road) -> None:
     road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused"
-    assert "approved outside the approver role roadway-dev-approver" in outcome["reason"]
+    assert f"approved outside the approver role {road.names.approver_role('dev')}" in outcome["reason"]
     assert_untouched(road, "test")
 
 
 def test_an_approval_by_a_studio_user_is_refused(road: Road) -> None:
     source = road.register("dev")
-    record_identities(source, last_modified_by=studio_user(ACCOUNTS["dev"], "ben-okafor"))
+    record_identities(source, last_modified_by=studio_user(source, "ben-okafor"))
     road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused" and "by user profile ben-okafor" in outcome["reason"]
@@ -77,7 +77,7 @@ def test_an_unknown_person_is_refused(road: Road, created_by: Any, approver: str
     source = road.register("dev")
     record_identities(source, created_by=created_by or {})
     if approver is None:
-        record_identities(source, last_modified_by=role_session(ACCOUNTS["dev"], "roadway-dev-approver"))
+        record_identities(source, last_modified_by=role_session(road.accounts["dev"], road.names.approver_role("dev")))
     road.act_as("test")
     outcome = handler(approval_event(source))
     assert outcome["status"] == "refused" and reason in outcome["reason"]
@@ -174,9 +174,9 @@ def test_an_event_with_an_empty_detail_is_malformed_not_ignored(road: Road) -> N
 
 def test_an_event_from_another_account_than_its_package_is_malformed(road: Road) -> None:
     event = approval_event(road.register("dev"))
-    event["account"] = ACCOUNTS["test"]
+    event["account"] = road.accounts["test"]
     road.act_as("test")
-    with pytest.raises(PromotionError, match="event account '222222222222' is not the package's account"):
+    with pytest.raises(PromotionError, match=f"event account '{road.accounts['test']}' is not the package's account"):
         handler(event)
     assert_untouched(road, "test")
 

@@ -11,8 +11,8 @@ from promote_model import rollback
 from promote_model.errors import PromotionError
 from promote_model.promotion import Promotion
 
-from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, record_identities, studio_user
-from tests.lambdas.promote_model.conftest import Road, model_tarball
+from devtools.moto_accounts import approval_event, parameters_of, record_identities, studio_user
+from tests.moto_road import Road, model_tarball
 
 handler = handler_module.handler
 
@@ -108,7 +108,7 @@ def test_prod_refuses_a_model_worse_than_the_one_it_serves(road: Road) -> None:
     assert second["status"] == "refused"
     assert "rmse_log 0.1040 is 4.0% worse than the served version's 0.1000 (max_regression_pct 2)" in second["reason"]
     assert [p["ModelPackageArn"] for p in road.packages("prod")] == [first["target_arn"]]
-    assert parameters_of(road.sessions["prod"], "roadway-prod-serving")["ModelPackageArn"] == first["target_arn"]
+    assert parameters_of(road.sessions["prod"], road.serving_stack("prod"))["ModelPackageArn"] == first["target_arn"]
     outcomes = [r["outcome"] for r in road.ledger("prod")]
     assert outcomes == ["promoted", "refused"]
 
@@ -171,7 +171,7 @@ def test_an_artifact_changed_before_a_late_seal_is_still_caught_by_its_upstream_
         Key={"source_arn": {"S": in_test}, "entry": {"S": "sealed"}},
     )
     sm = road.sessions["test"].client("sagemaker")
-    record_identities(in_test, created_by=studio_user(ACCOUNTS["test"], "ana-garcia"))  # a person: four eyes pass
+    record_identities(in_test, created_by=studio_user(in_test, "ana-garcia"))  # a person: four eyes pass
     lineage = sm.describe_model_package(ModelPackageName=in_test)["CustomerMetadataProperties"]
     road.seal("test", in_test)
     sm.update_model_package(ModelPackageArn=in_test, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
@@ -190,17 +190,17 @@ def test_a_redelivered_event_adds_no_second_promoted_record(road: Road) -> None:
     assert record["outcome"] == "promoted" and record["digests"]
 
 
-def rollback_event(stage: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
+def rollback_event(road: Road, stage: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
     """What the serving account forwards: CloudFormation's stack status change for its serving stack."""
-    account = ACCOUNTS[stage]
+    account = road.accounts[stage]
     return {
         "version": "0",
         "detail-type": "CloudFormation Stack Status Change",
         "source": "aws.cloudformation",
         "account": account,
-        "region": REGION,
+        "region": road.region,
         "detail": {
-            "stack-id": f"arn:aws:cloudformation:{REGION}:{account}:stack/roadway-{stage}-serving/0a1b2c3d",
+            "stack-id": f"arn:aws:cloudformation:{road.region}:{account}:stack/{road.serving_stack(stage)}/0a1b2c3d",
             "status-details": {"status": status, "status-reason": "Endpoint update failed its alarms"},
         },
     }
@@ -212,9 +212,9 @@ def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
     assert second["status"] == "promoted"
     # The endpoint's blue/green deployment failed its alarms; CloudFormation put the previous package back.
     stack = road.sessions["test"].client("cloudformation")
-    current = parameters_of(road.sessions["test"], "roadway-test-serving")
+    current = parameters_of(road.sessions["test"], road.serving_stack("test"))
     stack.update_stack(
-        StackName="roadway-test-serving",
+        StackName=road.serving_stack("test"),
         UsePreviousTemplate=True,
         Parameters=[
             {"ParameterKey": k, "ParameterValue": first["target_arn"]}
@@ -226,28 +226,28 @@ def test_a_rolled_back_rollout_is_recorded_and_announced(road: Road) -> None:
     )
     alarms = road.listen("test")
     road.act_as("test")
-    result = rollback.handler(rollback_event("test"))
+    result = rollback.handler(rollback_event(road, "test"))
 
     assert result["status"] == "rolled-back" and result["served"] == first["target_arn"]
     record = road.ledger("test")[-1]
     assert record["outcome"] == "rolled-back" and record["source_arn"] == second["source_arn"]
     assert record["target_arn"] == second["target_arn"] and record["served_version"] == "1"
-    assert record["reason"].startswith("roadway-test-serving rolled back from v2; still serving v1")
+    assert record["reason"].startswith(f"{road.serving_stack('test')} rolled back from v2; still serving v1")
     (message,) = alarms()
     assert message["Subject"] == "Roadway: house-price in test rolled back, still serving v1"
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        rollback_event("test", status="UPDATE_COMPLETE"),
-        rollback_event("prod"),  # another account's stack
-        {"source": "aws.sagemaker", "detail-type": "x"},
-    ],
-)
-def test_the_rollback_recorder_ignores_what_is_not_a_rollback_of_its_stack(road: Road, event: Any) -> None:
+NOT_A_ROLLBACK = {
+    "not-rolled-back": lambda road: rollback_event(road, "test", status="UPDATE_COMPLETE"),
+    "another-accounts-stack": lambda road: rollback_event(road, "prod"),
+    "not-cloudformation": lambda road: {"source": "aws.sagemaker", "detail-type": "x"},
+}
+
+
+@pytest.mark.parametrize("kind", NOT_A_ROLLBACK)
+def test_the_rollback_recorder_ignores_what_is_not_a_rollback_of_its_stack(road: Road, kind: str) -> None:
     road.act_as("test")
-    assert rollback.handler(event) == {"status": "ignored"}
+    assert rollback.handler(NOT_A_ROLLBACK[kind](road)) == {"status": "ignored"}
     assert road.ledger("test") == []
 
 

@@ -12,8 +12,8 @@ from promote_model.contract import PROMOTED_MARKER
 from promote_model.errors import PromotionError
 from promote_model.promotion import Promotion
 
-from devtools.moto_accounts import ACCOUNTS, approval_event, endpoint_model_package, parameters_of
-from tests.lambdas.promote_model.conftest import GROUP, Road
+from devtools.moto_accounts import approval_event, endpoint_model_package, parameters_of
+from tests.moto_road import GROUP, Road
 
 handler = handler_module.handler
 
@@ -27,7 +27,7 @@ def sha256(road: Road, stage: str, uri: str) -> str:
 def assert_untouched(road: Road, stage: str) -> None:
     assert road.packages(stage) == []
     assert road.keys(stage) == []
-    assert parameters_of(road.sessions[stage], f"roadway-{stage}-serving")["ModelPackageArn"] == ""
+    assert parameters_of(road.sessions[stage], road.serving_stack(stage))["ModelPackageArn"] == ""
 
 
 def test_dev_to_test_arrives_whole(road: Road) -> None:
@@ -42,7 +42,7 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     assert package["ModelPackageDescription"] == PROMOTED_MARKER + source
     lineage = package["CustomerMetadataProperties"]
     assert lineage["roadway:source-arn"] == lineage["roadway:origin-arn"] == source
-    assert lineage["roadway:source-account"] == ACCOUNTS["dev"]
+    assert lineage["roadway:source-account"] == road.accounts["dev"]
     assert (lineage["roadway:source-stage"], lineage["roadway:source-version"]) == ("dev", "1")
     assert lineage["roadway:approved-by"] == "mlops-dev", "the approver as the registry names them"
     assert lineage["roadway:created-by"] == "ana-garcia"
@@ -51,14 +51,14 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     baseline = package["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]["S3Uri"]
     metrics = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     for uri in (model_url, baseline, metrics):
-        assert uri.startswith(f"s3://{road.buckets['test']}/promoted/{ACCOUNTS['dev']}/{GROUP}/v1/")
+        assert uri.startswith(f"s3://{road.buckets['test']}/promoted/{road.accounts['dev']}/{GROUP}/v1/")
     source_model = f"s3://{road.buckets['dev']}/pipelines/house-price/run-1/model.tar.gz"
     assert sha256(road, "test", model_url) == sha256(road, "dev", source_model)
     assert len(road.keys("test")) == 4
 
     serving = road.sessions["test"]
-    assert parameters_of(serving, "roadway-test-serving")["ModelPackageArn"] == package["ModelPackageArn"]
-    assert endpoint_model_package(serving, "roadway-test-serving") == package["ModelPackageArn"]
+    assert parameters_of(serving, road.serving_stack("test"))["ModelPackageArn"] == package["ModelPackageArn"]
+    assert endpoint_model_package(serving, road.serving_stack("test")) == package["ModelPackageArn"]
 
 
 def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> None:
@@ -73,11 +73,11 @@ def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> 
     assert package["ModelApprovalStatus"] == "Approved", "the last stage has no one left to approve"
     assert package["CustomerMetadataProperties"]["roadway:origin-arn"] == source
     assert package["CustomerMetadataProperties"]["roadway:source-arn"] == in_test
-    parameters = parameters_of(road.sessions["prod"], "roadway-prod-serving")
+    parameters = parameters_of(road.sessions["prod"], road.serving_stack("prod"))
     assert parameters["ModelPackageArn"] == outcome["target_arn"]
     constraints = package["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]["S3Uri"]
     assert parameters["BaselineConstraintsUri"] == constraints
-    assert constraints.startswith(f"s3://{road.buckets['prod']}/promoted/{ACCOUNTS['test']}/")
+    assert constraints.startswith(f"s3://{road.buckets['prod']}/promoted/{road.accounts['test']}/")
 
 
 def test_the_same_event_twice_gives_one_package_and_one_stack_update(road: Road) -> None:
@@ -123,7 +123,7 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
     outcome = handler(approval_event(source))
     assert outcome["status"] == "promoted"
     assert len(road.packages("test")) == 1
-    assert parameters_of(road.sessions["test"], "roadway-test-serving")["ModelPackageArn"] == outcome["target_arn"]
+    assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
 
 
 def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:
@@ -147,7 +147,7 @@ def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None
     outcome = handler(approval_event(source))
     assert outcome["status"] == "already-promoted" and outcome["stack_updated"] is True
     assert len(road.packages("test")) == 1
-    assert parameters_of(road.sessions["test"], "roadway-test-serving")["ModelPackageArn"] == outcome["target_arn"]
+    assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_a_package_without_artifacts_is_refused(road: Road) -> None:
         "dev",
         InferenceSpecification={
             "Containers": [
-                {"Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"}
+                {"Image": road.image}
             ],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
@@ -230,11 +230,12 @@ def test_a_missing_or_refusing_reader_role_is_a_clear_failure(road: Road) -> Non
             stub.activate()
         return made
 
+    reader = f"{road.accounts['dev']}:role/{road.model(GROUP).reader_role('dev')}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(handler_module.boto3.session.Session, "client", client)
         with pytest.raises(
             PromotionError,
-            match=r"failed at assume-reader: .*:111111111111:role/roadway-dev-house-price-reader: AccessDenied",
+            match=rf"failed at assume-reader: .*:{reader}: AccessDenied",
         ):
             handler(approval_event(source))
     assert_untouched(road, "test")

@@ -42,12 +42,12 @@ def test_a_pipeline_package_is_the_work_of_whoever_started_the_execution() -> No
         "MetadataProperties": {"GeneratedBy": EXECUTION},
         "LastModifiedBy": approved_by("maria-lopez"),
     }
-    verdict, asked = judged(package, studio_user(DEV, "ana-garcia"))
+    verdict, asked = judged(package, studio_user(ARN, "ana-garcia"))
     assert verdict.passed and (verdict.author, verdict.approver) == ("ana-garcia", "maria-lopez")
     assert asked == [EXECUTION]
 
     package["LastModifiedBy"] = approved_by("ana-garcia")
-    verdict, _ = judged(package, studio_user(DEV, "ana-garcia"))
+    verdict, _ = judged(package, studio_user(ARN, "ana-garcia"))
     assert verdict.reason == "approved by its own author ana-garcia; a second person must approve"
 
 
@@ -64,13 +64,13 @@ def test_generated_by_that_is_not_a_pipeline_execution_is_not_followed() -> None
         "MetadataProperties": {"GeneratedBy": "arn:aws:sagemaker:eu-west-1:999999999999:training-job/x"},
         "LastModifiedBy": approved_by("maria-lopez"),
     }
-    verdict, asked = judged(package, studio_user(DEV, "ana-garcia"))
+    verdict, asked = judged(package, studio_user(ARN, "ana-garcia"))
     assert asked == [] and "author is unknown" in verdict.reason
 
 
 def test_an_approver_session_of_another_account_does_not_count() -> None:
     package = {
-        "CreatedBy": studio_user(DEV, "ana-garcia"),
+        "CreatedBy": studio_user(ARN, "ana-garcia"),
         "LastModifiedBy": role_session("222222222222", "roadway-dev-approver", "maria-lopez"),
     }
     verdict, _ = judged(package)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from promote_model.handler import handler
 
-from devtools.moto_accounts import ACCOUNTS, approval_event
+from devtools.moto_accounts import approval_event
 from model_code.registration import CONTAINER_ENVIRONMENT
-from tests.lambdas.promote_model.conftest import IMAGE, Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.moto_road import Road
 
 
 def spec(road: Road, image: str) -> dict[str, object]:
@@ -25,15 +25,20 @@ def spec(road: Road, image: str) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        "999999999999.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",  # a look-alike repository
-        "141502667606.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",  # another region
-        "docker.io/library/python:3.12",
-    ],
-)
-def test_a_package_with_a_foreign_image_is_refused(road: Road, image: str) -> None:
+FOREIGN = {
+    "look-alike": lambda road: f"999999999999.dkr.ecr.{road.region}.amazonaws.com/sagemaker-scikit-learn:1.2-1",
+    "another-region": lambda road: road.image.replace(f".{road.region}.", ".ap-south-1."),
+    "docker-hub": lambda road: "docker.io/library/python:3.12",
+}
+OURS = {
+    "sagemaker": lambda road: road.image,
+    "the-roads-own": lambda road: f"{road.accounts['dev']}.dkr.ecr.{road.region}.amazonaws.com/house-price:7",
+}
+
+
+@pytest.mark.parametrize("kind", FOREIGN)
+def test_a_package_with_a_foreign_image_is_refused(road: Road, kind: str) -> None:
+    image = FOREIGN[kind](road)
     source = road.register("dev", InferenceSpecification=spec(road, image))
     road.act_as("test")
     outcome = handler(approval_event(source))
@@ -45,8 +50,9 @@ def test_a_package_with_a_foreign_image_is_refused(road: Road, image: str) -> No
     assert_untouched(road, "test")
 
 
-@pytest.mark.parametrize("image", [IMAGE, f"{ACCOUNTS['dev']}.dkr.ecr.eu-west-1.amazonaws.com/house-price:7"])
-def test_sagemaker_and_road_images_pass(road: Road, image: str) -> None:
+@pytest.mark.parametrize("kind", OURS)
+def test_sagemaker_and_road_images_pass(road: Road, kind: str) -> None:
+    image = OURS[kind](road)
     source = road.register("dev", InferenceSpecification=spec(road, image))
     road.act_as("test")
     assert handler(approval_event(source))["status"] == "promoted"

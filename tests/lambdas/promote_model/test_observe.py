@@ -16,7 +16,7 @@ from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
-from tests.lambdas.promote_model.conftest import Road
+from tests.moto_road import Road
 
 
 @pytest.fixture()

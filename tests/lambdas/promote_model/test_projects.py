@@ -17,17 +17,23 @@ from promote_model.gate import Gate, UnreadableGate
 from promote_model.handler import handler
 from promote_model.settings import ConfigurationError, Settings
 
-from devtools.moto_accounts import ACCOUNTS, REGION, approval_event, parameters_of, role_session
+from devtools.moto_accounts import approval_event, parameters_of, role_session
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
 from tests.conftest import Synth
-from tests.lambdas.promote_model.conftest import Road, open_road
 from tests.lambdas.promote_model.test_work_queue import deliver, make_queues, receive, settle
+from tests.moto_road import Road, open_road
 
-SERVING = {"house-price": "roadway-{stage}-serving", "churn": "roadway-{stage}-churn-serving"}
+# The unit tests' hypothetical environment (the moto tests use their road's names).
+DEV, TEST, REGION = "111111111111", "222222222222", "eu-west-1"
 
 
 @pytest.fixture()
-def two_roads(two_projects_synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
-    with open_road(two_projects_synth, monkeypatch, SERVING) as road:
+def two_roads(
+    two_projects_moto_config: RoadwayConfig, two_projects_moto_synth: Synth, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Road]:
+    groups = ("house-price", "churn")
+    with open_road(two_projects_moto_config, two_projects_moto_synth, monkeypatch, groups) as road:
         yield road
 
 
@@ -35,11 +41,11 @@ def base_env(**changes: str) -> dict[str, str]:
     env = {
         Env.PROJECTS: json.dumps({"house-price": "roadway-test-serving", "churn": "roadway-test-churn-serving"}),
         Env.STAGE: "test",
-        Env.ACCOUNT: ACCOUNTS["test"],
+        Env.ACCOUNT: TEST,
         Env.LEDGER_TABLE: "ledger",
         Env.ALARM_TOPIC: "topic",
         Env.SOURCE_STAGE: "dev",
-        Env.SOURCE_ACCOUNT: ACCOUNTS["dev"],
+        Env.SOURCE_ACCOUNT: DEV,
         Env.SOURCE_READER_ROLE: "arn:aws:iam::111111111111:role/roadway-dev-{group}-reader",
         Env.SOURCE_PROMOTION_STACK: "roadway-dev-promotion",
         Env.SERVING_DEPLOY_ROLE: "arn:aws:iam::222222222222:role/{stack}-deployer",
@@ -82,7 +88,7 @@ def test_an_unreadable_projects_variable_is_one_line(projects: str, expected: st
 
 
 def test_an_event_of_a_group_that_is_no_project_is_ignored_with_the_projects_named() -> None:
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:model-package/fraud/1"
+    arn = f"arn:aws:sagemaker:{REGION}:{DEV}:model-package/fraud/1"
     with pytest.raises(Ignored, match=r"group 'fraud', which is no project of this road \(churn, house-price\)"):
         parse_approval(approval_event(arn), {"house-price": "", "churn": ""})
     assert parse_approval(approval_event(arn.replace("fraud", "churn")), {"churn": ""}).group == "churn"
@@ -111,12 +117,14 @@ def test_a_gate_the_stack_does_not_state_is_unreadable_never_open(output: str | 
     assert Gate.from_output('{"rmse_log_max": null, "max_regression_pct": null}') == Gate()
 
 
-def test_a_serving_stack_without_its_gate_promotes_nothing(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_serving_stack_without_its_gate_promotes_nothing(
+    moto_config: RoadwayConfig, moto_synth: Synth, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A stack from before projects (or edited by hand) states no gate: the promotion fails, it does not guess."""
-    templates = json.loads(json.dumps(synth.templates))
-    del templates["roadway-test-serving"]["Outputs"][Output.GATE]
-    without_gate = Synth(synth.outdir, templates, synth.report)
-    with open_road(without_gate, monkeypatch) as road:
+    templates = json.loads(json.dumps(moto_synth.templates))
+    del templates[Names.of(moto_config).stack_name("test", "serving")]["Outputs"][Output.GATE]
+    without_gate = Synth(moto_synth.outdir, templates, moto_synth.report)
+    with open_road(moto_config, without_gate, monkeypatch) as road:
         promote_without_a_gate(road)
 
 
@@ -138,7 +146,7 @@ def test_one_projects_failing_event_never_holds_up_anothers_promotion(two_roads:
     churn = road.register("dev", group="churn")
     road.act_as("test")
     sqs, url, _ = make_queues(road, "test")
-    missing = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:model-package/house-price/99"
+    missing = f"arn:aws:sagemaker:{road.region}:{road.accounts['dev']}:model-package/house-price/99"
     deliver(sqs, url, approval_event(missing), "house-price")
     deliver(sqs, url, approval_event(churn), "churn")
 
@@ -151,23 +159,23 @@ def test_one_projects_failing_event_never_holds_up_anothers_promotion(two_roads:
 
     test = road.sessions["test"]
     (promoted,) = road.packages("test", group="churn")
-    assert parameters_of(test, "roadway-test-churn-serving")["ModelPackageArn"] == promoted["ModelPackageArn"]
-    assert parameters_of(test, "roadway-test-serving")["ModelPackageArn"] == "", "house-price's stack untouched"
+    assert parameters_of(test, road.serving_stack("test", "churn"))["ModelPackageArn"] == promoted["ModelPackageArn"]
+    assert parameters_of(test, road.serving_stack("test"))["ModelPackageArn"] == "", "house-price's stack untouched"
     assert road.packages("test") == []
     assert {(r["source_arn"], r["outcome"]) for r in road.ledger("test")} == {(churn, "promoted"), (missing, "failed")}
     assert [r["target_stack"] for r in road.ledger("test") if r["outcome"] == "promoted"] == [
-        "roadway-test-churn-serving"
+        road.serving_stack("test", "churn")
     ]
 
 
-def stack_event(stack: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
-    account = ACCOUNTS["test"]
+def stack_event(road: Road, stack: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> dict[str, Any]:
+    account = road.accounts["test"]
     return {
         "detail-type": "CloudFormation Stack Status Change",
         "source": "aws.cloudformation",
         "account": account,
         "detail": {
-            "stack-id": f"arn:aws:cloudformation:{REGION}:{account}:stack/{stack}/0a1b2c3d",
+            "stack-id": f"arn:aws:cloudformation:{road.region}:{account}:stack/{stack}/0a1b2c3d",
             "status-details": {"status": status, "status-reason": "alarms"},
         },
     }
@@ -179,12 +187,12 @@ def test_a_rollback_is_recorded_against_the_project_whose_stack_rolled_back(two_
     road.act_as("test")
     assert handler(approval_event(churn))["status"] == "promoted"
     # The rule hears every stack of the stage; only the projects' serving stacks are recorded.
-    assert rollback.handler(stack_event("roadway-test-platform")) == {"status": "ignored"}
+    assert rollback.handler(stack_event(road, road.names.stack_name("test", "platform"))) == {"status": "ignored"}
     alarms = road.listen("test")
-    outcome = rollback.handler(stack_event("roadway-test-churn-serving"))
+    outcome = rollback.handler(stack_event(road, road.serving_stack("test", "churn")))
     assert outcome["status"] == "rolled-back"
     record = road.ledger("test")[-1]
-    assert (record["outcome"], record["target_stack"]) == ("rolled-back", "roadway-test-churn-serving")
+    assert (record["outcome"], record["target_stack"]) == ("rolled-back", road.serving_stack("test", "churn"))
     assert record["served_arn"] == road.packages("test", group="churn")[0]["ModelPackageArn"]
     (message,) = alarms()
     assert message["Subject"].startswith("Roadway: churn in test rolled back")
@@ -195,12 +203,14 @@ def test_a_package_registered_by_another_projects_pipeline_is_never_sealed_nor_p
     this holds should a policy ever say otherwise): dev records why it refused to seal it and pages once; test
     refuses the approved package with that reason, and copies nothing."""
     alarms = two_roads.listen("dev")
-    churns_pipeline = role_session(ACCOUNTS["dev"], "roadway-dev-churn-pipeline")
+    churns_role = two_roads.model("churn").pipeline_role()
+    churns_pipeline = role_session(two_roads.accounts["dev"], churns_role)
     source = two_roads.register("dev", created_by=churns_pipeline)
     (refusal,) = [e for e in two_roads.ledger("dev", seals=True) if e["source_arn"] == source]
+    own_role = two_roads.model("house-price").pipeline_role()
     reason = (
-        "registered in house-price by roadway-dev-churn-pipeline, the pipeline of project churn; house-price's "
-        "packages come from roadway-dev-pipeline"
+        f"registered in house-price by {churns_role}, the pipeline of project churn; house-price's "
+        f"packages come from {own_role}"
     )
     assert (refusal["outcome"], refusal["reason"]) == ("seal-refused", reason)
     (alarm,) = alarms()
@@ -218,24 +228,28 @@ def test_a_package_registered_by_another_projects_pipeline_is_never_sealed_nor_p
 def test_a_package_from_a_run_of_another_projects_pipeline_is_never_sealed(two_roads: Road) -> None:
     """house-price's pipeline role handed to churn's pipeline by a member of a team owning both (IAM cannot pair a
     role with its pipeline): the package names churn's run as its origin, and dev does not seal it."""
-    run = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['dev']}:pipeline/roadway-churn/execution/abc123"
+    churns, own = two_roads.model("churn").pipeline(), two_roads.model("house-price").pipeline()
+    run = f"arn:aws:sagemaker:{two_roads.region}:{two_roads.accounts['dev']}:pipeline/{churns}/execution/abc123"
     source = two_roads.register(
         "dev",
         approved=False,
-        created_by=role_session(ACCOUNTS["dev"], "roadway-dev-pipeline"),
+        created_by=role_session(two_roads.accounts["dev"], two_roads.model("house-price").pipeline_role()),
         MetadataProperties={"GeneratedBy": run},
     )
     (refusal,) = [e for e in two_roads.ledger("dev", seals=True) if e["source_arn"] == source]
     assert refusal["outcome"] == "seal-refused"
     assert refusal["reason"] == (
-        "registered in house-price from a run of roadway-churn, the pipeline of project churn; house-price's "
-        "packages come from roadway-house-price"
+        f"registered in house-price from a run of {churns}, the pipeline of project churn; house-price's "
+        f"packages come from {own}"
     )
 
 
 def test_a_projects_own_pipeline_and_its_teams_members_have_their_packages_sealed(two_roads: Road) -> None:
     own = two_roads.register(
-        "dev", group="churn", approved=False, created_by=role_session(ACCOUNTS["dev"], "roadway-dev-churn-pipeline")
+        "dev",
+        group="churn",
+        approved=False,
+        created_by=role_session(two_roads.accounts["dev"], two_roads.model("churn").pipeline_role()),
     )
     person = two_roads.register("dev", group="churn", approved=False, run="run-2", author="chen-wei")
     sealed = {e["source_arn"]: e["outcome"] for e in two_roads.ledger("dev", seals=True)}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from promote_model import handler as handler_module
 
-from devtools.moto_accounts import ACCOUNTS, approval_event, parameters_of
-from tests.lambdas.promote_model.conftest import GROUP, Road
+from devtools.moto_accounts import approval_event, parameters_of
+from tests.moto_road import GROUP, Road
 
 handler = handler_module.handler
 
@@ -40,7 +40,7 @@ def test_a_pull_reads_the_source_and_changes_only_the_receiving_account(road: Ro
     assert outcome["status"] == "promoted"
     assert state_of(road, "dev") == before, "the source account is only read"
     assert [r["outcome"] for r in road.ledger("test")] == ["promoted"], "the decision is recorded where it was made"
-    assert parameters_of(road.sessions["test"], "roadway-test-serving")["ModelPackageArn"] == outcome["target_arn"]
+    assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
 
 
 def test_a_refusal_is_recorded_and_announced_in_the_receiving_account(road: Road) -> None:
@@ -57,24 +57,24 @@ def test_a_refusal_is_recorded_and_announced_in_the_receiving_account(road: Road
     ("stage", "registered_in", "status", "reason"),
     [
         # prod takes packages only from test: a dev approval that reaches prod's bus is not its business.
-        ("prod", "dev", "Approved", "prod receives from 222222222222"),
+        ("prod", "dev", "Approved", "prod receives from {test}"),
         # test's own approvals are prod's to pull; test's function does not push them.
-        ("test", "test", "Approved", "test receives from 111111111111"),
+        ("test", "test", "Approved", "test receives from {dev}"),
         # dev receives from nobody.
         ("dev", "dev", "Approved", "dev receives from no stage"),
         # a registration is sealed only by its own account's function.
-        ("test", "dev", "PendingManualApproval", "this function seals 222222222222's"),
+        ("test", "dev", "PendingManualApproval", "this function seals {test}'s"),
     ],
 )
 def test_only_the_previous_accounts_approvals_and_own_registrations_are_acted_on(
     road: Road, stage: str, registered_in: str, status: str, reason: str
 ) -> None:
     arn = road.register(registered_in, approved=status == "Approved")
-    before = {s: state_of(road, s) for s in ACCOUNTS}
+    before = {s: state_of(road, s) for s in road.accounts}
     road.act_as(stage)
     outcome = handler(approval_event(arn, status=status))
-    assert outcome["status"] == "ignored" and reason in outcome["reason"]
-    assert {s: state_of(road, s) for s in ACCOUNTS} == before, "nothing changed anywhere"
+    assert outcome["status"] == "ignored" and reason.format(**road.accounts) in outcome["reason"]
+    assert {s: state_of(road, s) for s in road.accounts} == before, "nothing changed anywhere"
 
 
 def test_the_seal_is_read_from_the_sources_ledger_not_the_receivers(road: Road) -> None:

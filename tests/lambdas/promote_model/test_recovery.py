@@ -13,11 +13,11 @@ from promote_model.ledger import Ledger
 from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event, parameters_of
-from tests.lambdas.promote_model.conftest import Road
+from tests.moto_road import Road
 
 
 def serving(road: Road, stage: str) -> str:
-    return parameters_of(road.sessions[stage], f"roadway-{stage}-serving")["ModelPackageArn"]
+    return parameters_of(road.sessions[stage], road.serving_stack(stage))["ModelPackageArn"]
 
 
 def test_a_failed_rollout_of_a_re_approved_served_version_keeps_that_version(road: Road) -> None:

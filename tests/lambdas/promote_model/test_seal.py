@@ -11,8 +11,8 @@ from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
-from tests.lambdas.promote_model.conftest import Road
 from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.moto_road import Road
 
 
 def seal_of(road: Road, stage: str, arn: str) -> dict[str, dict[str, str]]:

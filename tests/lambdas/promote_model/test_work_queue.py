@@ -16,13 +16,11 @@ from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
-from tests.lambdas.promote_model.conftest import GROUP, Road
-
-STACK = "roadway-dev-promotion"
+from tests.moto_road import GROUP, Road
 
 
 def _queue_properties(road: Road) -> dict[str, Any]:
-    queues = road.synth.resources(STACK, "AWS::SQS::Queue")
+    queues = road.synth.resources(road.names.stack_name("dev", "promotion"), "AWS::SQS::Queue")
     (work,) = [q["Properties"] for k, q in queues.items() if k.startswith("PromoterWork") and "Dead" not in k]
     return work
 

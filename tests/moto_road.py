@@ -1,4 +1,5 @@
-"""Three moto accounts, the real serving stacks of test and prod, and an approved package in dev."""
+"""The moto road: three moto accounts, the real serving stacks of test and prod, the promotion ledgers, and
+packages registered as the pipeline registers them (a pytest plugin of tests/conftest.py: every folder may use it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import json
 import random
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +22,8 @@ import pytest
 from drift_monitor import profile
 from moto import mock_aws
 
+from devtools.demo import somewhere_else, written
 from devtools.moto_accounts import (
-    ACCOUNTS,
-    REGION,
     approval_event,
     deploy_promotion,
     deploy_serving,
@@ -33,20 +34,78 @@ from devtools.moto_accounts import (
     studio_user,
 )
 from model_code.registration import CONTAINER_ENVIRONMENT, ENTRY_POINT
-from tests.conftest import Synth
+from roadway.config import RoadwayConfig
+from roadway.images import SKLEARN_REGISTRIES
+from roadway.naming import ModelNames, Names
+from tests.conftest import Synth, synthesize, with_second_project
 
-ROOT = Path(__file__).resolve().parents[3]
-GROUP = "house-price"
-IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+ROOT = Path(__file__).resolve().parents[1]
+GROUP = "house-price"  # the road's first project (somewhere_else keeps the projects, moves the road)
+
+
+@pytest.fixture(scope="session")
+def moto_config(config: RoadwayConfig) -> RoadwayConfig:
+    """The road the moto tests run: another adopter's name, region and accounts than config/roadway.yaml, so a
+    name spelled outside roadway/naming.py fails here."""
+    return somewhere_else(config)
+
+
+@pytest.fixture(scope="session")
+def moto_synth(moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(moto_config, tmp_path_factory.mktemp("moto-road"), compliance=False)
+
+
+@pytest.fixture(scope="session")
+def two_projects_moto_config(moto_config: RoadwayConfig) -> RoadwayConfig:
+    return with_second_project(moto_config)
+
+
+@pytest.fixture(scope="session")
+def two_projects_moto_synth(two_projects_moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(two_projects_moto_config, tmp_path_factory.mktemp("moto-two"), compliance=False)
 
 
 @dataclass
 class Road:
+    config: RoadwayConfig
     sessions: dict[str, boto3.session.Session]
     buckets: dict[str, str]
     deployed: dict[str, dict[str, str]]  # per stage: its ledger table and alarm topic
     synth: Synth
     monkeypatch: pytest.MonkeyPatch
+
+    @functools.cached_property
+    def config_path(self) -> Path:
+        """The road's config as the operator's file, for the CLI."""
+        return written(self.config, Path(tempfile.mkdtemp(prefix="road-")) / "road.yaml")
+
+    @property
+    def names(self) -> Names:
+        return Names.of(self.config)
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    @property
+    def accounts(self) -> dict[str, str]:
+        return {stage: self.config.stage(stage).account for stage in ("dev", "test", "prod")}  # type: ignore[arg-type]
+
+    @property
+    def image(self) -> str:
+        """SageMaker's scikit-learn serving image of the road's region."""
+        registry = SKLEARN_REGISTRIES[self.region]
+        return f"{registry}.dkr.ecr.{self.region}.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+
+    def model(self, group: str = GROUP) -> ModelNames:
+        """The names of the road's project ``group`` (its pipeline, roles, stacks)."""
+        return self.names.model(next(p for p in self.config.projects if p.name == group))
+
+    def serving_stack(self, stage: str, group: str = GROUP) -> str:
+        return self.model(group).serving_stack(stage)  # type: ignore[arg-type]
+
+    def template(self, stage: str, kind: str = "promotion") -> dict[str, Any]:
+        return self.synth.templates[self.names.stack_name(stage, kind)]  # type: ignore[arg-type]
 
     def act_as(self, stage: str, **overrides: str) -> None:
         """Run the handler as the promotion function of ``stage`` would: its account, its environment. A
@@ -56,7 +115,7 @@ class Road:
         self.monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
         self.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
         self.monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
-        environment = function_environment(self.synth.templates, stage, self.deployed[stage])
+        environment = function_environment(self.template(stage), self.deployed[stage])
         for key, value in {**environment, **overrides}.items():
             self.monkeypatch.setenv(key, value)
 
@@ -105,7 +164,7 @@ class Road:
             "InferenceSpecification": {
                 "Containers": [
                     {
-                        "Image": IMAGE,
+                        "Image": self.image,
                         "ModelDataUrl": f"s3://{bucket}/pipelines/{run}/model.tar.gz",
                         "Environment": dict(CONTAINER_ENVIRONMENT if environment is None else environment),
                     }
@@ -134,7 +193,7 @@ class Road:
         }
         sm = self.sessions[stage].client("sagemaker")
         arn = str(sm.create_model_package(**request)["ModelPackageArn"])
-        record_identities(arn, created_by=created_by or studio_user(ACCOUNTS[stage], author))
+        record_identities(arn, created_by=created_by or studio_user(arn, author))
         if sealed:
             self.seal(stage, arn)
         if approved:
@@ -157,8 +216,8 @@ class Road:
     def approved_by(self, stage: str, arn: str, person: str, role: str | None = None) -> None:
         """Record the approval's caller as SageMaker would (moto records none): a session of the stage's
         approver role, carrying the person as its source identity."""
-        account = ACCOUNTS[stage]
-        record_identities(arn, last_modified_by=role_session(account, role or f"roadway-{stage}-approver", person))
+        account = self.accounts[stage]
+        record_identities(arn, last_modified_by=role_session(account, role or self.names.approver_role(stage), person))
 
     def packages(self, stage: str, group: str = GROUP) -> list[dict[str, Any]]:
         sm = self.sessions[stage].client("sagemaker")
@@ -171,7 +230,7 @@ class Road:
         was created by this stage's own promoter role when it pulled the package in (no person on it)."""
         sm = self.sessions[stage].client("sagemaker")
         lineage = sm.describe_model_package(ModelPackageName=arn)["CustomerMetadataProperties"]
-        record_identities(arn, created_by=role_session(ACCOUNTS[stage], f"roadway-{stage}-promoter"))
+        record_identities(arn, created_by=role_session(self.accounts[stage], self.names.promoter_role(stage)))
         self.seal(stage, arn)
         sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
         self.approved_by(stage, arn, approver or f"mlops-{stage}")
@@ -246,39 +305,39 @@ def _delete_model_package(self: Any) -> Any:
 
 
 @contextlib.contextmanager
-def open_road(synth: Synth, monkeypatch: pytest.MonkeyPatch, serving: dict[str, str] | None = None) -> Iterator[Road]:
-    """Three moto accounts with ``synth``'s real serving stacks in test and prod, a group per project in each
-    account, and the promotion ledgers. ``serving``: each project's serving stack name by ``{stage}`` pattern
-    (default: the original project alone)."""
+def open_road(
+    config: RoadwayConfig, synth: Synth, monkeypatch: pytest.MonkeyPatch, groups: tuple[str, ...] = (GROUP,)
+) -> Iterator[Road]:
+    """Three moto accounts with ``synth``'s real serving stacks of ``groups`` (projects of ``config``) in test and
+    prod, a group per project in each account, and the promotion ledgers."""
     from moto.sagemaker.responses import SageMakerResponse
 
-    serving = serving or {GROUP: "roadway-{stage}-serving"}
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    names = Names.of(config)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", config.region)
     monkeypatch.setattr(SageMakerResponse, "delete_model_package", _delete_model_package, raising=False)
     with mock_aws():
-        sessions = {stage: session_in(account) for stage, account in ACCOUNTS.items()}
-        buckets: dict[str, str] = {}
+        sessions = {stage: session_in(config.stage(stage).account, config.region) for stage in ("dev", "test", "prod")}
+        road = Road(config, sessions, {}, {}, synth, monkeypatch)
         for stage in ("test", "prod"):
-            for stack in serving.values():
-                name = stack.format(stage=stage)
-                buckets[stage] = deploy_serving(sessions[stage], stage, synth.templates[name], name)
-        buckets["dev"] = "roadway-dev-artifacts"
+            for group in groups:
+                name = road.serving_stack(stage, group)
+                platform = names.stack_name(stage, "platform")  # type: ignore[arg-type]
+                road.buckets[stage] = deploy_serving(sessions[stage], synth.templates[name], name, platform)
+        road.buckets["dev"] = f"{config.project}-dev-artifacts"
         dev_s3 = sessions["dev"].client("s3")
-        dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": REGION})
-        dev_s3.put_bucket_versioning(Bucket=buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
+        where = {"LocationConstraint": config.region}
+        dev_s3.create_bucket(Bucket=road.buckets["dev"], CreateBucketConfiguration=where)
+        dev_s3.put_bucket_versioning(Bucket=road.buckets["dev"], VersioningConfiguration={"Status": "Enabled"})
         for session in sessions.values():
-            for group in serving:
+            for group in groups:
                 session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
-        deployed = {
-            stage: deploy_promotion(
-                sessions[stage], stage, synth.templates[f"roadway-{stage}-promotion"], buckets[stage]
-            )
-            for stage in ("dev", "test", "prod")
-        }
-        yield Road(sessions, buckets, deployed, synth, monkeypatch)
+        for stage in ("dev", "test", "prod"):
+            name = names.stack_name(stage, "promotion")  # type: ignore[arg-type]
+            road.deployed[stage] = deploy_promotion(sessions[stage], name, road.template(stage), road.buckets[stage])
+        yield road
 
 
 @pytest.fixture()
-def road(synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
-    with open_road(synth, monkeypatch) as opened:
+def road(moto_config: RoadwayConfig, moto_synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
+    with open_road(moto_config, moto_synth, monkeypatch) as opened:
         yield opened
