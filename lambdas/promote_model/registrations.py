@@ -38,13 +38,7 @@ def seal(
     except ValueError as error:  # an artifact URI that is not S3
         raise PromotionError("seal", f"{approval.package_arn}: {error}") from None
     record = {uri: s.as_record() for uri, s in sealed.items()}
-    first = ledger.record(
-        approval.package_arn,
-        LedgerOutcome.SEALED,
-        source_stage=settings.stage,
-        source_version=str(approval.version),
-        seal=record,
-    )
+    first = _record(ledger, approval, settings, LedgerOutcome.SEALED, seal=record)
     return {
         "status": "sealed" if first else "already-sealed",
         "source_arn": approval.package_arn,
@@ -64,16 +58,17 @@ def refuse_seal(
         subject = f"Roadway: {settings.group} v{approval.version} not sealed in {settings.stage}"
         message = f"{approval.package_arn} will not be promoted: {reason}."
         session.client("sns").publish(TopicArn=settings.alarm_topic_arn, Subject=subject[:100], Message=message)
-        first = ledger.record(
-            approval.package_arn,
-            LedgerOutcome.SEAL_REFUSED,
-            source_stage=settings.stage,
-            source_version=str(approval.version),
-            reason=reason,
-        )
+        first = _record(ledger, approval, settings, LedgerOutcome.SEAL_REFUSED, reason=reason)
     log(LedgerOutcome.SEAL_REFUSED, source=approval.package_arn, reason=reason)
     return {
         "status": LedgerOutcome.SEAL_REFUSED if first else f"already-{LedgerOutcome.SEAL_REFUSED}",
         "source_arn": approval.package_arn,
         "reason": reason,
     }
+
+
+def _record(ledger: Ledger, approval: Approval, settings: Settings, outcome: str, **fields: Any) -> bool:
+    """A registration's record, in this stage's ledger; False when it was already there (nothing written)."""
+    return ledger.record(
+        approval.package_arn, outcome, source_stage=settings.stage, source_version=str(approval.version), **fields
+    )
