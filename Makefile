@@ -96,11 +96,10 @@ deploy: $(VENV)/.installed node_modules/.installed
 	$(call check_assembly,deploy)
 	npx cdk deploy --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
 
-# Two workers: the suite is bound by moto set-ups and synths, not I/O. Then the model's own tests again, under
-# the serving image's library versions (no CDK there, so without the suite's conftest).
+# Two workers: the suite is bound by moto set-ups and synths, not I/O. It runs the model's own tests again under
+# the serving image's library versions too (tests/model_code/test_serving_image.py, in .venv-serving).
 test: deps
 	$(PY) -m pytest -n 2
-	$(SERVING_VENV)/bin/python -m pytest --noconftest -p no:xdist tests/model_code/test_model.py tests/model_code/test_serve.py
 
 # Figures, not checks: how synth grows with teams and people, and whether the largest road stays inside the limits.
 bench: deps

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Two workers on two cores: the numeric libraries' own thread pools (OpenMP, BLAS) would only fight the other
+# worker for them (a 0.6 s gradient-boosting test took 11 s). Set before anything imports numpy.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from stacks.quiet_jsii import quiet_jsii
 
@@ -17,6 +23,7 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 from aws_cdk import App  # noqa: E402
 
 from devtools.demo import with_team_and_project  # noqa: E402
+from devtools.moto_accounts import share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from stacks.app import build_app, write_provenance  # noqa: E402
 
@@ -24,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
 # The moto road (three accounts, the real serving stacks, the ledgers) for every test folder that drives it.
 pytest_plugins = ["tests.moto_road"]
+share_service_models()  # botocore's models parsed once per worker, not once per session the tests make
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -80,10 +88,14 @@ def synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Sy
 def synth_with(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[RoadwayConfig], Synth]:
-    """Synthesize a variant config without the packs (for diffs between configs)."""
+    """Synthesize a variant config without the packs (for diffs between configs); each variant once per session."""
+    made: dict[str, Synth] = {}
 
     def run(variant: RoadwayConfig) -> Synth:
-        return synthesize(variant, tmp_path_factory.mktemp("variant"), compliance=False)
+        key = variant.model_dump_json()
+        if key not in made:
+            made[key] = synthesize(variant, tmp_path_factory.mktemp("variant"), compliance=False)
+        return made[key]
 
     return run
 
@@ -145,3 +157,15 @@ def model_monitor_config(config: RoadwayConfig) -> RoadwayConfig:
 def model_monitor_synth(model_monitor_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The app for an account that has Model Monitor (``engine: model-monitor``), compliance gate included."""
     return synthesize(model_monitor_config, tmp_path_factory.mktemp("model-monitor"))
+
+
+# Started first, so that no worker is left running one of them alone at the end.
+SLOW_FIRST = (
+    "tests/devtools/test_demo.py::",
+    "tests/stacks/test_provenance.py::test_roadways_own_code_uses_no_deprecated_cdk_api",
+    "tests/model_code/test_serving_image.py::test_the_models_tests_pass_under_the_serving_images_libraries",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))

@@ -3,6 +3,7 @@ virtual environment that `make test` runs the model's tests in)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,24 @@ def test_the_serving_environment_holds_exactly_the_locked_versions() -> None:
     ).stdout
     installed = pins_in(listed)
     assert installed == pins(ROOT / "requirements-serving.txt")
+
+
+def test_the_models_tests_pass_under_the_serving_images_libraries() -> None:
+    """test_model.py and test_serve.py again, under the serving image's library versions (the serving venv): what
+    the container will import. In a process of its own, without the suite's conftest (no CDK there)."""
+    python = ROOT / ".venv-serving" / "bin" / "python"
+    if not python.exists():
+        if os.environ.get("CI"):
+            pytest.fail(".venv-serving is missing: `make deps` builds it")
+        pytest.skip(".venv-serving is missing: `make deps` builds it")
+    tests = ["tests/model_code/test_model.py", "tests/model_code/test_serve.py"]
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "--noconftest", "-p", "no:xdist", *tests],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " failed" not in result.stdout
