@@ -12,7 +12,7 @@ from constructs import Construct
 from drift_monitor.contract import REPORTS_PREFIX
 from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX
 
-from roadway.config import Project, RoadwayConfig, ServingConfig, StageName
+from roadway.config import Project, ServingConfig, StageName
 from roadway.images import image_accounts
 from roadway.naming import Names
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
@@ -23,6 +23,7 @@ from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.secure_bucket import SecureBucket
 from stacks.constructs.spend_alerts import SpendAlerts
+from stacks.stage_view import StageView
 
 # Reading or removing a captured request, or any version of it.
 CAPTURE_READS = [
@@ -71,14 +72,11 @@ class PlatformStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
-        stage: StageName,
+        view: StageView,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        names = Names.of(config)
-        stage_config = config.stage(stage)
-        next_stage = config.next_stage(stage)
+        config, stage, names, stage_config, next_stage = view.config, view.stage, view.names, view.settings, view.next
 
         self.data_key = EncryptionKey(self, "DataKey", purpose=f"data, Studio storage and captures of {stage}")
         self.artifact_key = EncryptionKey(self, "ArtifactKey", purpose=f"model artifacts of {stage}")
@@ -144,11 +142,7 @@ class PlatformStack(Stack):
             prefix_lists=config.prefix_lists,
             # This account and its neighbours on the road: the only accounts whose principals act here and
             # whose buckets and tables are written from here (dev never names prod).
-            road_accounts=[
-                config.stage(name).account
-                for name in (config.previous_stage(stage), stage, next_stage)
-                if name is not None
-            ],
+            road_accounts=view.neighbourhood_accounts,
             image_accounts=image_accounts(config.region),
         )
 
@@ -191,7 +185,7 @@ class PlatformStack(Stack):
         every = names.every_model()
         # Evidence: one role alone writes each project's evidence (dev: the project's pipeline jobs, each under its
         # own folder; later stages: their own promoter, which writes the copies it takes in).
-        first = config.previous_stage(stage) is None
+        first = view.first
         self.evidence_prefix = PIPELINE_PREFIX if first else PROMOTED_PREFIX
         writers = (
             [names.model(project).pipeline_job_role() for project in config.projects]
@@ -201,7 +195,8 @@ class PlatformStack(Stack):
         self._only_writers_of_evidence([names.role_arn(self.account, writer) for writer in writers])
         if next_stage:
             # The next account's promoter copies the sealed artifacts with its own credentials (it pulls).
-            next_account = config.stage(next_stage).account
+            next_account = view.next_account
+            assert next_account is not None
             self._let_next_stage_read_artifacts(
                 next_account, names.role_arn(next_account, names.promoter_role(next_stage))
             )

@@ -10,29 +10,29 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env, Output, evidence_prefix
 
-from roadway.config import Project, ProjectStage, RoadwayConfig, StageName
+from roadway.config import Project, ProjectStage, StageName
 from roadway.images import image_accounts
-from roadway.naming import ModelNames, Names, serving_deployer
+from roadway.naming import ModelNames, serving_deployer
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
 from stacks.constructs.promotion_source import PromotionSource
 from stacks.constructs.promotion_target import PromotionTarget
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
+from stacks.stage_view import StageView
 
 
-def arrival_status(config: RoadwayConfig, stage: StageName) -> str:
-    """How a promoted package arrives in ``stage``: pending where someone approves it on, Approved at the end."""
-    return "PendingManualApproval" if config.next_stage(stage) else "Approved"
+def arrival_status(view: StageView) -> str:
+    """How a promoted package arrives in the stage: pending where someone approves it on, Approved at the end."""
+    return "PendingManualApproval" if view.next else "Approved"
 
 
-def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str, alarm_topic: str) -> dict[str, str]:
+def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> dict[str, str]:
     """What the function of ``stage`` reads (lambdas/promote_model/settings.py): the names are the runtime's.
 
     Per-project names travel as one JSON map (group to serving stack) and two patterns, so the environment stays
     inside Lambda's 4 KB for a road of many projects; each project's gate is its serving stack's output."""
-    names = Names.of(config)
-    account = config.stage(stage).account
+    config, stage, names, account = view.config, view.stage, view.names, view.account
     projects = {
         project.name: names.model(project).serving_stack(stage) if stage != "dev" else "" for project in config.projects
     }
@@ -43,8 +43,8 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         Env.LEDGER_TABLE: ledger,
         Env.ALARM_TOPIC: alarm_topic,
     }
-    previous = config.previous_stage(stage)
-    if previous is None:
+    previous, source_account = view.previous, view.previous_account
+    if previous is None or source_account is None:
         # Where packages are first registered: each project's own pipeline role (another's is not sealed), as a
         # pattern and the original project's exception, so the environment does not grow by a name per project.
         pattern = names.model_named(GROUP_PLACEHOLDER).pipeline_role()
@@ -57,7 +57,6 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
             Env.PIPELINE_ROLES: json.dumps(pipeline_roles, separators=(",", ":"), sort_keys=True),
             Env.PIPELINE_NAME: names.model_named(GROUP_PLACEHOLDER).pipeline(),
         }
-    source_account = config.stage(previous).account
     return {
         **environment,
         Env.SOURCE_STAGE: previous,
@@ -70,7 +69,7 @@ def promoter_environment(config: RoadwayConfig, stage: StageName, *, ledger: str
         # The project's serving stack fills the placeholder: each has its own deployer role.
         Env.SERVING_DEPLOY_ROLE: names.role_arn(account, serving_deployer(STACK_PLACEHOLDER)),
         # The last stage has no one left to approve for; its package arrives approved.
-        Env.ARRIVAL_STATUS: arrival_status(config, stage),
+        Env.ARRIVAL_STATUS: arrival_status(view),
         # Approvals count only through the source's approver role, and never by the package's author.
         Env.APPROVER_ROLE: names.approver_role(previous),
         # Packages the source's promoter registered came from the stage before; their author is in the lineage.
@@ -103,16 +102,14 @@ class PromotionStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
-        stage: StageName,
+        view: StageView,
         platform: PlatformStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        names = Names.of(config)
+        config, stage, names, account = view.config, view.stage, view.names, view.account
         self.add_stack_dependency(platform)
         shared = PlatformImports.of(self, names, stage)
-        account = config.stage(stage).account
 
         self.ledger = PromotionLedger(self, "Ledger", key=shared.ops_key)
         self.promoter = ModelPromoter(
@@ -120,7 +117,7 @@ class PromotionStack(Stack):
             "Promoter",
             role_name=names.promoter_role(stage),
             environment=promoter_environment(
-                config, stage, ledger=self.ledger.table.table_name, alarm_topic=shared.alarm_topic.topic_arn
+                view, ledger=self.ledger.table.table_name, alarm_topic=shared.alarm_topic.topic_arn
             ),
             network=platform.network,
             ops_key=shared.ops_key,
@@ -136,13 +133,12 @@ class PromotionStack(Stack):
         # The next stage's promoter reads these through the reader role: only packages whose artifacts all lie
         # in this bucket, under this prefix (written by one role alone), are taken in.
         CfnOutput(self, Output.ARTIFACT_BUCKET, value=shared.artifact_bucket.bucket_name)
-        CfnOutput(self, Output.EVIDENCE_PREFIX, value=evidence_prefix(config.previous_stage(stage) is None))
+        CfnOutput(self, Output.EVIDENCE_PREFIX, value=evidence_prefix(view.first))
 
         self.source: PromotionSource | None = None
         every = names.every_model()
-        next_stage = config.next_stage(stage)
-        if next_stage is not None:
-            next_account = config.stage(next_stage).account
+        next_stage, next_account = view.next, view.next_account
+        if next_stage is not None and next_account is not None:
             self.promoter.seal_registrations(
                 packages_arn=every.model_packages_arn(account),
                 artifact_bucket=shared.artifact_bucket,
@@ -174,9 +170,8 @@ class PromotionStack(Stack):
                 )
 
         self.target: PromotionTarget | None = None
-        previous = config.previous_stage(stage)
-        if previous is not None:
-            source_account = config.stage(previous).account
+        previous, source_account = view.previous, view.previous_account
+        if previous is not None and source_account is not None:
             self.target = PromotionTarget(
                 self,
                 "Target",
@@ -189,7 +184,7 @@ class PromotionStack(Stack):
                 deployers=every.serving_deploy_role(stage),
                 artifact_bucket=shared.artifact_bucket,
                 artifact_key=shared.artifact_key,
-                arrival_status=arrival_status(config, stage),
+                arrival_status=arrival_status(view),
             )
             for project in config.projects:
                 model = names.model(project)

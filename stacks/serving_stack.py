@@ -8,13 +8,13 @@ from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
 from constructs import Construct
 from promote_model.contract import Output, Parameter
 
-from roadway.config import Project, RoadwayConfig, StageName
-from roadway.naming import Names
+from roadway.config import Project
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
 from stacks.constructs.drift_monitor import DriftMonitor
 from stacks.constructs.model_endpoint import ModelEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
+from stacks.stage_view import StageView
 
 _S3_URI = r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
 
@@ -31,14 +31,13 @@ class ServingStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
-        stage: StageName,
+        view: StageView,
         project: Project,
         platform: PlatformStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        names = Names.of(config)
+        stage, names = view.stage, view.names
         model = names.model(project)
         at = project.stage(stage)
         if at is None:
@@ -57,7 +56,7 @@ class ServingStack(Stack):
             type="String",
             default="",
             allowed_pattern=(
-                rf"^$|^arn:aws[a-z-]*:sagemaker:{config.region}:{config.stage(stage).account}"
+                rf"^$|^arn:aws[a-z-]*:sagemaker:{view.region}:{view.account}"
                 rf":model-package/{model.model_package_group.lower()}/\d+$"
             ),
             constraint_description="empty, or a version of this account's model package group",
@@ -127,7 +126,7 @@ class ServingStack(Stack):
                 self.monitor = DataQualityMonitor(
                     self,
                     "Monitor",
-                    region=config.region,
+                    region=view.region,
                     role_name=model.watch_role(stage, monitoring.engine),
                     schedule_name=model.monitoring_schedule(stage),
                     **common,

@@ -6,12 +6,13 @@ from aws_cdk import DefaultStackSynthesizer, Environment, Stage
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
-from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG, Names
+from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG
 from stacks.people_stack import PeopleStack
 from stacks.pipelines_stack import PipelinesStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
 from stacks.serving_stack import ServingStack
+from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack
 
 
@@ -19,19 +20,14 @@ class RoadwayStage(Stage):
     """Deployed with ``cdk deploy '<Stage>/*'`` against that stage's account."""
 
     def __init__(self, scope: Construct, *, config: RoadwayConfig, stage: StageName) -> None:
-        names = Names.of(config)
-        stage_config = config.stage(stage)
-        super().__init__(
-            scope,
-            names.stage_id(stage),
-            env=Environment(account=stage_config.account, region=config.region),
-        )
+        view = StageView.of(config, stage)  # the stage's account, names and neighbours, once for its stacks
+        names = view.names
+        super().__init__(scope, names.stage_id(stage), env=Environment(account=view.account, region=view.region))
         tags = {PROJECT_TAG: config.project, STAGE_TAG: stage}
         self.platform = PlatformStack(
             self,
             "Platform",
-            config=config,
-            stage=stage,
+            view=view,
             stack_name=names.stack_name(stage, "platform"),
             description=f"Roadway {stage}: network, keys, buckets and model registry",
             termination_protection=True,
@@ -83,8 +79,7 @@ class RoadwayStage(Stage):
             self.serving[project.name] = ServingStack(
                 self,
                 "Serving" if project.original else f"Serving-{project.name}",
-                config=config,
-                stage=stage,
+                view=view,
                 project=project,
                 platform=self.platform,
                 stack_name=model.serving_stack(stage),
@@ -99,8 +94,7 @@ class RoadwayStage(Stage):
         self.promotion = PromotionStack(
             self,
             "Promotion",
-            config=config,
-            stage=stage,
+            view=view,
             platform=self.platform,
             stack_name=names.stack_name(stage, "promotion"),
             description=f"Roadway {stage}: promotion of approved model packages, and the roles that receive them",
