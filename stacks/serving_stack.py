@@ -11,7 +11,7 @@ from promote_model.contract import Output, Parameter
 from roadway.config import Project
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
 from stacks.constructs.drift_monitor import DriftMonitor
-from stacks.constructs.model_endpoint import ModelEndpoint
+from stacks.constructs.model_endpoint import ModelEndpoint, WatchedEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 from stacks.stage_view import StageView
@@ -46,9 +46,7 @@ class ServingStack(Stack):
         self.add_stack_dependency(platform)
 
         shared = PlatformImports.of(self, names, stage)
-        artifact_bucket, data_bucket = shared.artifact_bucket, shared.data_bucket
-        artifact_key, data_key, alarm_topic = shared.artifact_key, shared.data_key, shared.alarm_topic
-        ops_key = shared.ops_key
+        artifact_bucket = shared.artifact_bucket
 
         package = CfnParameter(
             self,
@@ -74,11 +72,7 @@ class ServingStack(Stack):
             serving=serving,
             role_name=model.serving_role(stage),
             network=platform.network,
-            artifact_bucket=artifact_bucket,
-            artifact_key=artifact_key,
-            data_bucket=data_bucket,
-            data_key=data_key,
-            alarm_topic=alarm_topic,
+            platform=shared,
         )
 
         self.monitor: DataQualityMonitor | DriftMonitor | None = None
@@ -109,19 +103,10 @@ class ServingStack(Stack):
                     Fn.condition_not(Fn.condition_equals(statistics, "")),
                 ),
             )
-            common = {
-                "endpoint_name": endpoint_name,
-                "constraints_uri": constraints.value_as_string,
-                "statistics_uri": statistics.value_as_string,
-                "has_monitoring": has_monitoring,
-                "monitoring": monitoring,
-                "network": platform.network,
-                "artifact_bucket": artifact_bucket,
-                "artifact_key": artifact_key,
-                "data_bucket": data_bucket,
-                "data_key": data_key,
-                "alarm_topic": alarm_topic,
-            }
+            watched = WatchedEndpoint(
+                endpoint_name, statistics.value_as_string, constraints.value_as_string, has_monitoring, monitoring
+            )
+            common = {"watched": watched, "network": platform.network, "platform": shared}
             if monitoring.engine == "model-monitor":
                 self.monitor = DataQualityMonitor(
                     self,
@@ -138,7 +123,6 @@ class ServingStack(Stack):
                     role_name=model.watch_role(stage, monitoring.engine),
                     layer_name=model.drift_layer(stage),
                     package_arn=package.value_as_string,
-                    ops_key=ops_key,
                     **common,
                 )
 

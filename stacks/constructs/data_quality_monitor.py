@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, Duration, Fn
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 from drift_monitor.contract import REPORTS_PREFIX
 
-from roadway.config import MonitoringConfig
 from roadway.images import analyzer_image
 from stacks.compliance import acknowledge
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.model_endpoint import CAPTURE_PREFIX
+from stacks.constructs.model_endpoint import CAPTURE_PREFIX, WatchedEndpoint
 from stacks.constructs.sagemaker_role import SageMakerRole
+from stacks.platform_imports import PlatformImports
 
 _SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
 # Where the built-in analyzer publishes one drift metric per feature (feature_baseline_drift_<name>).
@@ -35,22 +32,18 @@ class DataQualityMonitor(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
-        constraints_uri: str,
-        statistics_uri: str,
-        has_monitoring: CfnCondition,
-        monitoring: MonitoringConfig,
-        region: str,
+        watched: WatchedEndpoint,
         network: IsolatedNetwork,
-        artifact_bucket: s3.IBucket,
-        artifact_key: kms.IKey,
-        data_bucket: s3.IBucket,
-        data_key: kms.IKey,
-        alarm_topic: sns.ITopic,
+        platform: PlatformImports,
+        region: str,
         schedule_name: str,
         role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        endpoint_name, monitoring, has_monitoring = watched.name, watched.monitoring, watched.has_monitoring
+        statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
+        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
         self.schedule_name = schedule_name
         # Its own endpoint's captures and reports: another project's captures are not its to read.
         captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")

@@ -8,28 +8,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnCondition, Duration, Fn
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
 from promote_model.contract import PROMOTED_PREFIX
 
-from roadway.config import MonitoringConfig
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT
+from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT, WatchedEndpoint
 from stacks.constructs.pinned_layer import STATISTICS
+from stacks.platform_imports import PlatformImports
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ROOT = ROOT / "lambdas"
@@ -50,23 +47,19 @@ class DriftMonitor(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        watched: WatchedEndpoint,
+        network: IsolatedNetwork,
+        platform: PlatformImports,
         role_name: str,
         layer_name: str,
         package_arn: str,
-        statistics_uri: str,
-        constraints_uri: str,
-        has_monitoring: CfnCondition,
-        monitoring: MonitoringConfig,
-        network: IsolatedNetwork,
-        artifact_bucket: s3.IBucket,
-        artifact_key: kms.IKey,
-        data_bucket: s3.IBucket,
-        data_key: kms.IKey,
-        ops_key: kms.IKey,
-        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
+        endpoint_name, monitoring, has_monitoring = watched.name, watched.monitoring, watched.has_monitoring
+        statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
+        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
+        ops_key = platform.ops_key
         via_s3 = through("s3", self)
         capture_prefix = f"{CAPTURE_PREFIX}/{endpoint_name}/{VARIANT}"
         report_prefix = f"{REPORTS_PREFIX}/{endpoint_name}"

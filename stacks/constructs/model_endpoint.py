@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import CfnCondition, Duration
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from roadway.config import InstanceServing, ServerlessServing, ServingConfig
+from roadway.config import InstanceServing, MonitoringConfig, ServerlessServing, ServingConfig
 from stacks.compliance import acknowledge
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole
+from stacks.platform_imports import PlatformImports
 
 VARIANT = "AllTraffic"
 CAPTURE_PREFIX = "data-capture"
+
+
+@dataclass(frozen=True)
+class WatchedEndpoint:
+    """What a watch of an endpoint is given: the endpoint, the served package's data-quality baseline (the serving
+    stack's parameters, set by promotion), when a watch may run, and how the config says to watch."""
+
+    name: str
+    statistics_uri: str
+    constraints_uri: str
+    has_monitoring: CfnCondition
+    monitoring: MonitoringConfig
 
 
 class ModelEndpoint(Construct):
@@ -40,14 +53,12 @@ class ModelEndpoint(Construct):
         endpoint_name: str,
         serving: ServingConfig,
         network: IsolatedNetwork,
+        platform: PlatformImports,
         role_name: str | None = None,
-        artifact_bucket: s3.IBucket,
-        artifact_key: kms.IKey,
-        data_bucket: s3.IBucket,
-        data_key: kms.IKey,
-        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
+        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
         self.endpoint_name = endpoint_name
         in_vpc = not serving.serverless
         capture = serving.data_capture_percent > 0
