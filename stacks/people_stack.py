@@ -8,9 +8,8 @@ from typing import Any
 from aws_cdk import CfnWaitConditionHandle, Stack
 from constructs import Construct
 
-from roadway.config import RoadwayConfig
-from roadway.naming import Names
 from stacks.constructs.data_scientist import StudioAccess
+from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack, add_people
 
 
@@ -25,7 +24,7 @@ class PeopleStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
+        view: StageView,
         studio: StudioStack,
         index: int,
         **kwargs: Any,
@@ -33,8 +32,8 @@ class PeopleStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.add_stack_dependency(studio)
         # By the Studio stack's named exports, which stay when this stack's last person leaves.
-        access = StudioAccess.imported(Construct(self, "Imports"), Names.of(config), config.teams)
-        self.people = add_people(Construct(self, "Studio"), access, config, index)
+        access = StudioAccess.imported(Construct(self, "Imports"), view.names, view.config.teams)
+        self.people = add_people(Construct(self, "Studio"), access, view.config, index)
         if not self.people:
             # CloudFormation refuses a template without resources; the stack stays, so the road's stacks are
             # the same for any number of people and removing a stack's last person is an ordinary update.

@@ -8,10 +8,9 @@ from typing import Any
 from aws_cdk import CfnWaitConditionHandle, Fn, Stack
 from constructs import Construct
 
-from roadway.config import RoadwayConfig
-from roadway.naming import Names
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
+from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack, project_pipeline
 
 
@@ -24,21 +23,21 @@ class PipelinesStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
+        view: StageView,
         platform: PlatformStack,
         studio: StudioStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        names = Names.of(config)
+        names = view.names
         self.add_stack_dependency(platform)
         self.add_stack_dependency(studio)
         shared = PlatformImports.of(self, names, "dev")
         # Studio's security group by its named export, which stays when this stack's last project leaves.
         security_group_id = Fn.import_value(names.studio_export("security-group-id"))
         self.pipelines = {
-            project.name: project_pipeline(self, config, project, platform, shared, security_group_id)
-            for project in config.projects
+            project.name: project_pipeline(self, view, project, platform, shared, security_group_id)
+            for project in view.config.projects
             if not project.original
         }
         if not self.pipelines:

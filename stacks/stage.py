@@ -40,7 +40,7 @@ class RoadwayStage(Stage):
             self.studio = StudioStack(
                 self,
                 "Studio",
-                config=config,
+                view=view,
                 platform=self.platform,
                 stack_name=names.people_stack(0),
                 description="Roadway dev: SageMaker Studio domain and data scientists",
@@ -51,7 +51,7 @@ class RoadwayStage(Stage):
                 PeopleStack(
                     self,
                     f"People{index}",
-                    config=config,
+                    view=view,
                     studio=self.studio,
                     index=index,
                     stack_name=names.people_stack(index),
@@ -64,7 +64,7 @@ class RoadwayStage(Stage):
             self.pipelines = PipelinesStack(
                 self,
                 "Pipelines",
-                config=config,
+                view=view,
                 platform=self.platform,
                 studio=self.studio,
                 stack_name=names.stack_name(stage, "pipelines"),

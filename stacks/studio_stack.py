@@ -8,12 +8,13 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from roadway.config import Project, RoadwayConfig
-from roadway.naming import Names, people_stack_index
+from roadway.naming import people_stack_index
 from stacks.constructs.data_scientist import DataScientistProfile, StudioAccess
 from stacks.constructs.evidence_pipeline import EvidencePipeline
 from stacks.constructs.studio_domain import StudioDomain, TeamProject, TeamWork
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
+from stacks.stage_view import StageView
 
 
 def add_people(scope: Construct, studio: StudioAccess, config: RoadwayConfig, index: int) -> list[DataScientistProfile]:
@@ -36,12 +37,12 @@ class StudioStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: RoadwayConfig,
+        view: StageView,
         platform: PlatformStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        names = Names.of(config)
+        config, names = view.config, view.names
         # Buckets and keys come in by named export (see PlatformStack), the VPC by reference.
         self.add_stack_dependency(platform)
 
@@ -80,7 +81,7 @@ class StudioStack(Stack):
         # served every team; every other project's are in the pipelines stack (PipelinesStack).
         self.pipelines = {
             project.name: project_pipeline(
-                self, config, project, platform, shared, self.studio.security_group.security_group_id
+                self, view, project, platform, shared, self.studio.security_group.security_group_id
             )
             for project in config.projects
             if project.original
@@ -91,7 +92,7 @@ class StudioStack(Stack):
 
 def project_pipeline(
     scope: Stack,
-    config: RoadwayConfig,
+    view: StageView,
     project: Project,
     platform: PlatformStack,
     shared: PlatformImports,
@@ -99,12 +100,12 @@ def project_pipeline(
 ) -> EvidencePipeline:
     """A project's pipeline roles in ``scope``, and their outputs (model_code/pipeline.py's --role-arn and
     --job-role-arn); the original project's keep the construct ID and output names they had."""
-    names = Names.of(config)
+    names = view.names
     pipeline = EvidencePipeline(
         scope,
         "Pipeline" if project.original else f"Pipeline-{project.name}",
         model=names.model(project),
-        team=config.team(project.team),
+        team=view.config.team(project.team),
         team_folder=names.team_prefix(project.team),
         subnet_ids=platform.network.subnet_ids,
         security_group_id=security_group_id,
