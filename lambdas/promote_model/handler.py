@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 
 from promote_model.break_glass import withdraw
-from promote_model.contract import Metric
+from promote_model.contract import LedgerOutcome, Metric
 from promote_model.errors import PromotionError, settings_from_env
 from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed, parse_approval
 from promote_model.observe import about, count, log, taking
@@ -110,4 +110,4 @@ def _take(event: Any) -> dict[str, Any]:
 
 
 # A promotion's outcomes that count (a retry that finds its work done, "already-promoted", counts nothing again).
-OUTCOME_METRICS = {"promoted": Metric.PROMOTED, "refused": Metric.REFUSED}
+OUTCOME_METRICS = {LedgerOutcome.PROMOTED: Metric.PROMOTED, LedgerOutcome.REFUSED: Metric.REFUSED}

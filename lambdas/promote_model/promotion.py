@@ -69,7 +69,7 @@ _CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Do
 
 @dataclass
 class Outcome:
-    status: str  # "promoted", "already-promoted" or "refused"
+    status: str  # the ledger's "promoted" or "refused", or "already-promoted" (a retry that found it done)
     source_arn: str
     target_arn: str
     stack_updated: bool
@@ -317,7 +317,7 @@ class Promotion:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""
         if not self._record(LedgerOutcome.REFUSED, reason=reason):
             log("already-refused", source=self.approval.package_arn, reason=reason)
-            return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
+            return Outcome(LedgerOutcome.REFUSED, self.approval.package_arn, "", False, reason=reason)
         subject = f"Roadway: {self.settings.group} v{self.approval.version} refused for {self.settings.stage}"
         message = (
             f"{self.approval.package_arn} (approved by {self.approved_by}) was not promoted to "
@@ -329,8 +329,8 @@ class Promotion:
             )
         except ClientError as error:
             raise PromotionError("notify", error_text(error)) from None
-        log("refused", source=self.approval.package_arn, reason=reason)
-        return Outcome("refused", self.approval.package_arn, "", False, reason=reason)
+        log(LedgerOutcome.REFUSED, source=self.approval.package_arn, reason=reason)
+        return Outcome(LedgerOutcome.REFUSED, self.approval.package_arn, "", False, reason=reason)
 
     def _record(self, outcome: str, **fields: Any) -> bool:
         target_arn = fields.pop("target_arn", "") or ""
@@ -466,7 +466,7 @@ class Promotion:
         """Take over a package an earlier delivery registered. Its undo is this attempt's only if no attempt ever
         finished with it: a package that was promoted (served) once stays, whatever happens now."""
         described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-        finished = self.ledger.recorded(self.approval.package_arn, "promoted")
+        finished = self.ledger.recorded(self.approval.package_arn, LedgerOutcome.PROMOTED)
         lineage = described.get("CustomerMetadataProperties") or {}
         self.digests = {k[len(Lineage.DIGEST) :]: v for k, v in lineage.items() if k.startswith(Lineage.DIGEST)}
         if Lineage.RMSE_LOG in lineage:
@@ -506,7 +506,7 @@ class Promotion:
             self.undo()
             self._record_failure(step, str(error))
             raise
-        if outcome.status != "refused":
+        if outcome.status != LedgerOutcome.REFUSED:
             # Written once the outcome is final. The rollout stands whatever happens here: if this write fails,
             # the error reaches the dead-letter queue and a retry finds the package, the stack already serving
             # it, and writes the record.
@@ -559,7 +559,7 @@ class Promotion:
         mapping = self.copy_artifacts(package, bucket)
         arn = self.register(package, mapping)
         updated = self.update_stack(stack, arn, mapping)
-        return Outcome("promoted", self.approval.package_arn, arn, updated, sorted(mapping.values()))
+        return Outcome(LedgerOutcome.PROMOTED, self.approval.package_arn, arn, updated, sorted(mapping.values()))
 
     def _record_failure(self, step: str, reason: str) -> None:
         try:
@@ -570,5 +570,3 @@ class Promotion:
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:
     return Promotion(approval, settings, session_factory()).run()
-
-
