@@ -15,6 +15,9 @@ import pytest
 # worker for them (a 0.6 s gradient-boosting test took 11 s). Set before anything imports numpy.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# No test starts an instance: moto's 1,300 default AMIs per account and region would only be built, and copied
+# with every restored moto road (tests/moto_road.py).
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 from stacks.quiet_jsii import quiet_jsii
 
@@ -169,3 +172,4 @@ SLOW_FIRST = (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
