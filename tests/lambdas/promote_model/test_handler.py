@@ -198,9 +198,7 @@ def test_a_package_without_artifacts_is_refused(road: Road) -> None:
     source = road.register(
         "dev",
         InferenceSpecification={
-            "Containers": [
-                {"Image": road.image}
-            ],
+            "Containers": [{"Image": road.image}],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
