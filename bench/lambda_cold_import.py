@@ -17,8 +17,7 @@ from pathlib import Path
 LAMBDAS = Path(__file__).resolve().parents[1] / "lambdas"
 HEAVY = "print(int(any(m.split('.')[0] in ('sagemaker', 'pandas', 'numpy', 'aws_cdk') for m in sys.modules)))"
 HANDLER = (
-    "import time, sys; t = time.perf_counter(); import promote_model.handler; "
-    f"print(time.perf_counter() - t); {HEAVY}"
+    f"import time, sys; t = time.perf_counter(); import promote_model.handler; print(time.perf_counter() - t); {HEAVY}"
 )
 FLOOR = (
     "import time, sys; t = time.perf_counter(); import boto3; "

@@ -479,7 +479,6 @@ def _run(port: int, road_config: Any) -> dict[str, Any]:
 
         verdict = watch(sessions["prod"], templates[serving["prod"]], work / "demo-run" / "model", serving["prod"])
 
-
         from roadway import cli
 
         road_file = written(config, work / "road.yaml")  # the two-project road, as the CLI reads a road

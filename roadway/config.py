@@ -570,8 +570,7 @@ class RoadwayConfig(_Strict):
                 raise ValueError(f"expected zones of region {self.region} like {self.region}a, got {zone!r}")
         if self.region not in SKLEARN_REGISTRIES:
             raise ValueError(
-                f"region {self.region}: SageMaker's scikit-learn image is not listed there; add it to "
-                "roadway/images.py"
+                f"region {self.region}: SageMaker's scikit-learn image is not listed there; add it to roadway/images.py"
             )
         for index, project in enumerate(self.projects):
             for name in ("test", "prod"):
