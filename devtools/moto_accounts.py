@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 from promote_model.contract import Env, Event, Output
+from promote_model.sessions import Session
 
 
 def share_service_models() -> None:
@@ -38,11 +39,12 @@ def share_service_models() -> None:
 
 
 def session_in(account: str, region: str, name: str = "roadway-tests") -> boto3.session.Session:
-    """A session acting in ``account`` (moto switches account by the assumed role's credentials)."""
+    """A session acting in ``account`` (moto switches account by the assumed role's credentials), making each
+    service's client once, as the promotion's own sessions do."""
     credentials = boto3.client("sts", region_name=region).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName=name
     )["Credentials"]
-    return boto3.session.Session(
+    return Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

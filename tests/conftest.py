@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -76,6 +78,25 @@ def synthesize(
     return Synth(outdir=outdir, templates=templates, report=report)
 
 
+def shared_synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory, *, compliance: bool = True) -> Synth:
+    """One synth of each config per run, by whichever worker needs it first: the other waits for it and reads its
+    assembly (xdist's workers share the run's base temporary folder). Without xdist, a synth of this session."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return synthesize(config, tmp_path_factory.mktemp("synth"), compliance=compliance)
+    root = tmp_path_factory.getbasetemp().parent
+    key = hashlib.sha256(f"{compliance}:{config.model_dump_json()}".encode()).hexdigest()[:16]
+    outdir = root / f"synth-{key}"
+    with (root / f"synth-{key}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        saved = outdir / "roadway-tests-synth.json"
+        if saved.exists():
+            read = json.loads(saved.read_text())
+            return Synth(outdir=outdir, templates=read["templates"], report=read["report"])
+        made = synthesize(config, outdir, compliance=compliance)
+        saved.write_text(json.dumps({"templates": made.templates, "report": made.report}))
+        return made
+
+
 @pytest.fixture(scope="session")
 def config() -> RoadwayConfig:
     return load_config(CONFIG_PATH)
@@ -84,7 +105,7 @@ def config() -> RoadwayConfig:
 @pytest.fixture(scope="session")
 def synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The app exactly as `make synth` builds it, compliance gate included."""
-    return synthesize(config, tmp_path_factory.mktemp("cdk.out"))
+    return shared_synth(config, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +118,7 @@ def synth_with(
     def run(variant: RoadwayConfig) -> Synth:
         key = variant.model_dump_json()
         if key not in made:
-            made[key] = synthesize(variant, tmp_path_factory.mktemp("variant"), compliance=False)
+            made[key] = shared_synth(variant, tmp_path_factory, compliance=False)
         return made[key]
 
     return run
@@ -148,7 +169,7 @@ def two_projects_config(config: RoadwayConfig) -> RoadwayConfig:
 @pytest.fixture(scope="session")
 def two_projects_synth(two_projects_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The road with two projects of two teams, compliance gate included: onboarding adds no finding."""
-    return synthesize(two_projects_config, tmp_path_factory.mktemp("two-projects"))
+    return shared_synth(two_projects_config, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +180,7 @@ def model_monitor_config(config: RoadwayConfig) -> RoadwayConfig:
 @pytest.fixture(scope="session")
 def model_monitor_synth(model_monitor_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The app for an account that has Model Monitor (``engine: model-monitor``), compliance gate included."""
-    return synthesize(model_monitor_config, tmp_path_factory.mktemp("model-monitor"))
+    return shared_synth(model_monitor_config, tmp_path_factory)
 
 
 # Started first, so that no worker is left running one of them alone at the end.

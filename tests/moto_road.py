@@ -41,7 +41,7 @@ from model_code.registration import CONTAINER_ENVIRONMENT, ENTRY_POINT
 from roadway.config import RoadwayConfig
 from roadway.images import SKLEARN_REGISTRIES
 from roadway.naming import ModelNames, Names
-from tests.conftest import Synth, synthesize, with_second_project
+from tests.conftest import Synth, shared_synth, with_second_project
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = "house-price"  # the road's first project (somewhere_else keeps the projects, moves the road)
@@ -56,7 +56,7 @@ def moto_config(config: RoadwayConfig) -> RoadwayConfig:
 
 @pytest.fixture(scope="session")
 def moto_synth(moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(moto_config, tmp_path_factory.mktemp("moto-road"), compliance=False)
+    return shared_synth(moto_config, tmp_path_factory, compliance=False)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +66,7 @@ def two_projects_moto_config(moto_config: RoadwayConfig) -> RoadwayConfig:
 
 @pytest.fixture(scope="session")
 def two_projects_moto_synth(two_projects_moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(two_projects_moto_config, tmp_path_factory.mktemp("moto-two"), compliance=False)
+    return shared_synth(two_projects_moto_config, tmp_path_factory, compliance=False)
 
 
 @dataclass

@@ -20,8 +20,6 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-import boto3
-
 from promote_model.break_glass import withdraw
 from promote_model.contract import LedgerOutcome, Metric
 from promote_model.errors import PromotionError, settings_from_env
@@ -29,6 +27,7 @@ from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed
 from promote_model.observe import about, count, log, taking
 from promote_model.promotion import promote
 from promote_model.registrations import seal
+from promote_model.sessions import Session
 from promote_model.settings import Settings
 
 
@@ -95,14 +94,14 @@ def _take(event: Any) -> dict[str, Any]:
         raise PromotionError("read-event", str(reason)) from None
     if action == "withdraw":
         log("withdrawing", source=approval.package_arn)
-        return withdraw(approval, settings, boto3.session.Session)
+        return withdraw(approval, settings, Session)
     if action == "seal":
         log("sealing", source=approval.package_arn)
-        sealed = seal(approval, settings, boto3.session.Session)
+        sealed = seal(approval, settings, Session)
         log(sealed["status"], **sealed)
         return sealed
     log("promoting", source=approval.package_arn, target_stage=settings.stage)
-    outcome = promote(approval, settings, boto3.session.Session)
+    outcome = promote(approval, settings, Session)
     log(outcome.status, **asdict(outcome))
     if outcome.status in OUTCOME_METRICS:
         count(OUTCOME_METRICS[outcome.status])

@@ -61,6 +61,7 @@ from promote_model.ledger import Ledger
 from promote_model.observe import log
 from promote_model.seal import Sealed, artifacts, broken, from_record
 from promote_model.serving import parameters_of, serve
+from promote_model.sessions import Session
 from promote_model.settings import Settings, Source
 
 # Fields of the source package carried over as they are (after URIs are rewritten).
@@ -83,7 +84,7 @@ def assume(own: boto3.session.Session, role_arn: str, session_name: str) -> boto
         credentials = own.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
     except ClientError as error:
         raise PromotionError("assume-reader", f"{role_arn}: {error_text(error)}") from None
-    return boto3.session.Session(
+    return Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from promote_model.contract import Event, LedgerOutcome, Metric, Parameter
@@ -17,6 +16,7 @@ from promote_model.errors import PromotionError, error_text, settings_from_env
 from promote_model.ledger import Ledger
 from promote_model.observe import about, count, log, taking
 from promote_model.serving import parameters_of
+from promote_model.sessions import Session
 from promote_model.settings import Settings
 
 
@@ -61,7 +61,7 @@ def _record(event: Any) -> dict[str, Any]:
     rollback, settings = found
     about(group=settings.group)
     assert settings.source is not None  # checked above; for_stack keeps it
-    own = boto3.session.Session()
+    own = Session()
     try:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:

@@ -15,8 +15,10 @@ import pytest
 from model_code import evaluate, features, inference, train
 from model_code.inference import BadRequest
 from model_code.scoring import Scorer
+from tests.model_code.serving_venv import in_the_serving_venv
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = in_the_serving_venv
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,10 @@ import pytest
 
 from model_code import inference, serve
 from tests.model_code import test_model
+from tests.model_code.serving_venv import in_the_serving_venv
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = in_the_serving_venv
 # The container Environment pipeline.py registers with the package (ModelBuilder env_vars).
 PACKAGE_ENV = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 

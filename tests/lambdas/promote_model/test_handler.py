@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from promote_model import handler as handler_module
@@ -218,7 +219,7 @@ def test_a_missing_or_refusing_reader_role_is_a_clear_failure(road: Road) -> Non
 
     source = road.register("dev")
     road.act_as("test")
-    real_client = handler_module.boto3.session.Session.client
+    real_client = boto3.session.Session.client
 
     def client(self: Any, service: str, *args: Any, **kwargs: Any) -> Any:
         made = real_client(self, service, *args, **kwargs)
@@ -230,7 +231,7 @@ def test_a_missing_or_refusing_reader_role_is_a_clear_failure(road: Road) -> Non
 
     reader = f"{road.accounts['dev']}:role/{road.model(GROUP).reader_role('dev')}"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(handler_module.boto3.session.Session, "client", client)
+        patch.setattr(boto3.session.Session, "client", client)
         with pytest.raises(
             PromotionError,
             match=rf"failed at assume-reader: .*:{reader}: AccessDenied",
