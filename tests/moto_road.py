@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -44,6 +44,7 @@ from roadway.naming import ModelNames, Names
 from tests.conftest import Synth, shared_synth, with_second_project
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 GROUP = "house-price"  # the road's first project (somewhere_else keeps the projects, moves the road)
 
 
@@ -77,6 +78,7 @@ class Road:
     deployed: dict[str, dict[str, str]]  # per stage: its ledger table and alarm topic
     synth: Synth
     monkeypatch: pytest.MonkeyPatch
+    key: tuple[str, int, tuple[str, ...]] | None = None  # which deployed road this is (ROADS)
 
     @functools.cached_property
     def config_path(self) -> Path:
@@ -110,6 +112,22 @@ class Road:
 
     def template(self, stage: str, kind: str = "promotion") -> dict[str, Any]:
         return self.synth.templates[self.names.stack_name(stage, kind)]  # type: ignore[arg-type]
+
+    def checkpoint(self, name: str, build: Callable[[], T]) -> T:
+        """What ``build`` does to this freshly opened road, done once per worker: a later test restores moto as
+        ``build`` left it, and acts as the function it last acted as, instead of doing it again. ``build`` may
+        change moto and whom the test acts as, nothing else."""
+        assert self.key is not None, "a road opened by open_road"
+        key = (*self.key, name)
+        if key not in CHECKPOINTS:
+            result = build()
+            CHECKPOINTS[key] = (MotoState(), copy.deepcopy(result), getattr(self, "acting", None))
+        else:
+            state, result, acting = CHECKPOINTS[key]
+            state.restore()
+            if acting is not None:
+                self.act_as(acting[0], **acting[1])
+        return copy.deepcopy(result)
 
     def act_as(self, stage: str, **overrides: str) -> None:
         """Run the handler as the promotion function of ``stage`` would: its account, its environment. A
@@ -334,9 +352,10 @@ class MotoState:
             sys.setrecursionlimit(limit)
 
     def restore(self) -> None:
-        """Inside a fresh ``mock_aws`` (which has just reset moto): every backend as taken, each a new copy."""
+        """Every backend as taken, each a new copy; what moto held before is dropped."""
         from moto.core.base_backend import BackendDict
 
+        forget()
         for backend, (accounts, kept) in zip(self.backends, self._copy(self.saved), strict=True):
             backend.clear()
             backend.update(accounts)
@@ -375,6 +394,8 @@ class Laid:
 
 
 ROADS: dict[tuple[str, int, tuple[str, ...]], Laid] = {}
+# Road.checkpoint's: moto as a build left it, what the build returned, whom the test acted as last.
+CHECKPOINTS: dict[tuple[Any, ...], tuple[MotoState, Any, tuple[str, dict[str, str]] | None]] = {}
 
 
 def lay(config: RoadwayConfig, synth: Synth, groups: tuple[str, ...]) -> Laid:
@@ -423,7 +444,7 @@ def open_road(
         laid = ROADS[key]
         deployed = {stage: dict(outputs) for stage, outputs in laid.deployed.items()}
         try:
-            yield Road(config, laid.sessions, dict(laid.buckets), deployed, synth, monkeypatch)
+            yield Road(config, laid.sessions, dict(laid.buckets), deployed, synth, monkeypatch, key)
         finally:
             forget()
 
@@ -432,3 +453,9 @@ def open_road(
 def road(moto_config: RoadwayConfig, moto_synth: Synth, monkeypatch: pytest.MonkeyPatch) -> Iterator[Road]:
     with open_road(moto_config, moto_synth, monkeypatch) as opened:
         yield opened
+
+
+def pytest_unconfigure() -> None:
+    """Free the kept moto states while Python can still run their finalizers (S3 closes its objects' buffers)."""
+    CHECKPOINTS.clear()
+    ROADS.clear()

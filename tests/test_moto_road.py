@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 from moto import mock_aws
+from promote_model.contract import Env
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event, parameters_of
 from roadway.config import RoadwayConfig
 from tests.conftest import Synth
-from tests.moto_road import open_road
+from tests.moto_road import Road, open_road
 
 
 def test_a_road_opened_again_is_as_deployed(
@@ -44,3 +47,25 @@ def test_a_closed_road_leaves_moto_empty_for_the_next_test(
         s3 = boto3.client("s3", region_name=moto_config.region)
         assert s3.list_buckets()["Buckets"] == []
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": moto_config.region})
+
+
+def test_a_checkpoint_is_built_once_and_restored_as_built(
+    moto_config: RoadwayConfig, moto_synth: Synth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+
+    def build(road: Road) -> str:
+        built.append("once")
+        arn = road.register("dev")
+        road.act_as("test")
+        return arn
+
+    with open_road(moto_config, moto_synth, monkeypatch) as road:
+        arn = road.checkpoint("test_moto_road", lambda: build(road))
+        road.register("dev", run="run-2")  # after the checkpoint: not part of it
+    monkeypatch.delenv(Env.STAGE)
+    with open_road(moto_config, moto_synth, monkeypatch) as again:
+        assert again.checkpoint("test_moto_road", lambda: build(again)) == arn
+        assert built == ["once"]
+        assert [p["ModelPackageArn"] for p in again.packages("dev")] == [arn]
+        assert os.environ[Env.STAGE] == "test", "acting as the function the build acted as last"

@@ -39,7 +39,11 @@ def on_road(road: Road) -> Run:
 
 @pytest.fixture()
 def promoted(road: Road) -> dict[str, Any]:
-    """v1 promoted dev -> test -> prod; then a worse v2 refused at test's gate."""
+    """v1 promoted dev -> test -> prod; then a worse v2 refused at test's gate (built once per worker)."""
+    return road.checkpoint("promoted", functools.partial(promote_and_refuse, road))
+
+
+def promote_and_refuse(road: Road) -> dict[str, Any]:
     source = road.register("dev", rmse_log=0.11)
     road.act_as("test")
     in_test = handler(approval_event(source))
