@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,12 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def setup(size_mib: int, workdir: Path) -> dict[str, object]:
@@ -145,7 +138,7 @@ def high_water_mib() -> float:
 
 
 def main(sizes: list[int]) -> None:
-    from devtools.demo import moto_server  # in a thread of this process: setup() records who approved
+    from devtools.demo import free_port, moto_server  # in a thread of this process: setup() records who approved
     from roadway.config import load_config
     from tests.conftest import CONFIG_PATH
 

@@ -78,21 +78,19 @@ class ServingStack(Stack):
         self.monitor: DataQualityMonitor | DriftMonitor | None = None
         monitoring = serving.monitoring
         if monitoring is not None:
-            constraints = CfnParameter(
-                self,
-                Parameter.BASELINE_CONSTRAINTS,
-                type="String",
-                default="",
-                allowed_pattern=_S3_URI,
-                description="constraints.json of the served package's data-quality baseline. Set by promotion.",
-            )
-            statistics = CfnParameter(
-                self,
-                Parameter.BASELINE_STATISTICS,
-                type="String",
-                default="",
-                allowed_pattern=_S3_URI,
-                description="statistics.json of the served package's data-quality baseline. Set by promotion.",
+            constraints, statistics = (
+                CfnParameter(
+                    self,
+                    parameter,
+                    type="String",
+                    default="",
+                    allowed_pattern=_S3_URI,
+                    description=f"{document} of the served package's data-quality baseline. Set by promotion.",
+                )
+                for parameter, document in (
+                    (Parameter.BASELINE_CONSTRAINTS, "constraints.json"),
+                    (Parameter.BASELINE_STATISTICS, "statistics.json"),
+                )
             )
             has_monitoring = CfnCondition(
                 self,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.compliance import acknowledge
+from stacks.constructs.secure_bucket import hardened
 
 
 class LogArchiveBucket(s3.Bucket):
@@ -17,11 +18,7 @@ class LogArchiveBucket(s3.Bucket):
             scope,
             construct_id,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.RETAIN,
+            **hardened(),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=Duration.days(retention_days),

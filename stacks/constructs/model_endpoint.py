@@ -214,42 +214,53 @@ class ModelEndpoint(Construct):
 
     def _alarms(self, serving: ServingConfig, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
         """The alarms a blue/green deployment watches; they also page whoever is on the alarm topic."""
-        dimensions = {"EndpointName": self.endpoint_name, "VariantName": VARIANT}
-        errors = cloudwatch.Alarm(
-            self,
-            "ErrorsAlarm",
-            alarm_description=f"{self.endpoint_name}: model returns 5XX errors (rolls a deployment back)",
-            metric=cloudwatch.Metric(
-                namespace="AWS/SageMaker",
-                metric_name="Invocation5XXErrors",
-                dimensions_map=dimensions,
-                statistic="Sum",
-                period=Duration.minutes(1),
+        rollback = serving.rollback
+        alarms = [
+            self._rollback_alarm(
+                "ErrorsAlarm",
+                "model returns 5XX errors",
+                ("Invocation5XXErrors", "Sum"),
+                rollback.max_5xx_errors,
+                periods=1,
+                at_threshold=True,
             ),
-            threshold=serving.rollback.max_5xx_errors,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        latency = cloudwatch.Alarm(
-            self,
-            "LatencyAlarm",
-            alarm_description=f"{self.endpoint_name}: model latency too high (rolls a deployment back)",
-            metric=cloudwatch.Metric(
-                namespace="AWS/SageMaker",
-                metric_name="ModelLatency",
-                dimensions_map=dimensions,
-                statistic="Average",
-                period=Duration.minutes(1),
+            self._rollback_alarm(
+                "LatencyAlarm",
+                "model latency too high",
+                ("ModelLatency", "Average"),
+                rollback.max_model_latency_ms * 1000,  # ModelLatency is in microseconds
+                periods=2,
+                at_threshold=False,
             ),
-            threshold=serving.rollback.max_model_latency_ms * 1000,  # ModelLatency is in microseconds
-            evaluation_periods=2,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        for alarm in (errors, latency):
+        ]
+        for alarm in alarms:
             alarm.add_alarm_action(actions.SnsAction(topic))
-        return [errors, latency]
+        return alarms
+
+    def _rollback_alarm(
+        self, alarm_id: str, what: str, metric: tuple[str, str], threshold: float, *, periods: int, at_threshold: bool
+    ) -> cloudwatch.Alarm:
+        """One of the endpoint variant's per-minute metrics past its threshold; no data is no breach."""
+        name, statistic = metric
+        operator = cloudwatch.ComparisonOperator
+        return cloudwatch.Alarm(
+            self,
+            alarm_id,
+            alarm_description=f"{self.endpoint_name}: {what} (rolls a deployment back)",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SageMaker",
+                metric_name=name,
+                dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
+                statistic=statistic,
+                period=Duration.minutes(1),
+            ),
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=(
+                operator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD if at_threshold else operator.GREATER_THAN_THRESHOLD
+            ),
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     def _idle_alarm(self, hours: int, has_model: CfnCondition, topic: sns.ITopic) -> cloudwatch.Alarm:
         """Instances cost money whether or not anyone calls them. An endpoint nobody calls emits no Invocations

@@ -33,6 +33,16 @@ def image_repositories(stack: Stack) -> list[str]:
     return [f"arn:aws:ecr:{stack.region}:{account}:repository/*" for account in accounts]
 
 
+def sagemaker_log_groups(stack: Stack) -> str:
+    """The log groups SageMaker's jobs, endpoints and apps write to, and nothing else in the account's logs."""
+    return stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws/sagemaker/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 class SageMakerRole(iam.Role):
     """Managed (not inline) policies only; each wildcard carries its reason to the compliance report."""
 
@@ -56,12 +66,7 @@ class SageMakerRole(iam.Role):
         )
         stack = Stack.of(self)
         images = image_repositories(stack)
-        logs = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        logs = sagemaker_log_groups(stack)
         common = [
             iam.PolicyStatement(
                 sid="PullImages",

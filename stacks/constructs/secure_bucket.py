@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.compliance import acknowledge
+
+
+def hardened() -> dict[str, Any]:
+    """What every Roadway bucket is, whatever it holds: TLS only, versioned, private, owned by its account (no
+    ACLs), and kept when its stack is deleted."""
+    return {
+        "enforce_ssl": True,
+        "versioned": True,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "removal_policy": RemovalPolicy.RETAIN,
+    }
 
 
 class SecureBucket(s3.Bucket):
@@ -29,13 +43,9 @@ class SecureBucket(s3.Bucket):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"{purpose}/",
-            removal_policy=RemovalPolicy.RETAIN,
+            **hardened(),
             # Versioning keeps every overwritten or deleted object; without this rule it is kept, and paid for,
             # forever. Only noncurrent versions expire: a current object (every artifact a registered package
             # names, whose seal requires the sealed version to be current) is never touched by it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,7 +19,7 @@ from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry
-from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories, pass_to_sagemaker
+from stacks.constructs.sagemaker_role import IMAGE_REASON, image_repositories, pass_to_sagemaker, sagemaker_log_groups
 
 # The only approval status an author may register with; deciding is the approver role's (see ApproverRole).
 AUTHOR_STATUS = "PendingManualApproval"
@@ -319,12 +319,7 @@ class StudioDomain(Construct):
         the domain's default role with this policy alone, reads no team's data."""
         jobs = job_arns(stack)
         images = image_repositories(stack)
-        job_logs = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        job_logs = sagemaker_log_groups(stack)
         # Each wildcard resource, with the reason an auditor reads next to its finding.
         wildcards: dict[str, str] = {
             **dict.fromkeys(
