@@ -10,9 +10,9 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env, Output, evidence_prefix
 
-from roadway.config import Project, ProjectStage, StageName
+from roadway.config import Project
 from roadway.images import image_accounts
-from roadway.naming import ModelNames, serving_deployer
+from roadway.naming import serving_deployer
 from stacks.constructs.model_promoter import ModelPromoter
 from stacks.constructs.promotion_ledger import PromotionLedger
 from stacks.constructs.promotion_source import PromotionSource
@@ -20,11 +20,6 @@ from stacks.constructs.promotion_target import PromotionTarget
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 from stacks.stage_view import StageView
-
-
-def arrival_status(view: StageView) -> str:
-    """How a promoted package arrives in the stage: pending where someone approves it on, Approved at the end."""
-    return "PendingManualApproval" if view.next else "Approved"
 
 
 def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> dict[str, str]:
@@ -69,7 +64,7 @@ def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> d
         # The project's serving stack fills the placeholder: each has its own deployer role.
         Env.SERVING_DEPLOY_ROLE: names.role_arn(account, serving_deployer(STACK_PLACEHOLDER)),
         # The last stage has no one left to approve for; its package arrives approved.
-        Env.ARRIVAL_STATUS: arrival_status(view),
+        Env.ARRIVAL_STATUS: view.arrival_status,
         # Approvals count only through the source's approver role, and never by the package's author.
         Env.APPROVER_ROLE: names.approver_role(previous),
         # Packages the source's promoter registered came from the stage before; their author is in the lineage.
@@ -79,19 +74,6 @@ def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> d
         # A rejection here through this role is an emergency withdrawal of the served package.
         Env.BREAK_GLASS_ROLE: names.break_glass_role(stage),
     }
-
-
-def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -> list[str]:
-    """The roles a project's serving stack passes to SageMaker: the endpoint's, and Model Monitor's where it
-    watches."""
-    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
-    return [model.serving_role(stage), *([model.watch_role(stage, engine)] if engine == "model-monitor" else [])]
-
-
-def drift_role(model: ModelNames, stage: StageName, at: ProjectStage) -> str | None:
-    """The drift job's role where Roadway's engine watches the project's endpoint: promotions update that job."""
-    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
-    return model.watch_role(stage, engine) if engine == "roadway" else None
 
 
 class PromotionStack(Stack):
@@ -120,8 +102,7 @@ class PromotionStack(Stack):
                 view, ledger=self.ledger.table.table_name, alarm_topic=shared.alarm_topic.topic_arn
             ),
             network=platform.network,
-            ops_key=shared.ops_key,
-            alarm_topic=shared.alarm_topic,
+            platform=shared,
             ledger=self.ledger.table,
         )
         CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
@@ -173,37 +154,10 @@ class PromotionStack(Stack):
         previous, source_account = view.previous, view.previous_account
         if previous is not None and source_account is not None:
             self.target = PromotionTarget(
-                self,
-                "Target",
-                promoter=self.promoter,
-                source_account=source_account,
-                source_readers_arn=names.role_arn(source_account, every.reader_role(previous)),
-                groups_arn=every.model_package_group_arn(account),
-                packages_arn=every.model_packages_arn(account),
-                serving_stacks=every.serving_stack(stage),
-                deployers=every.serving_deploy_role(stage),
-                artifact_bucket=shared.artifact_bucket,
-                artifact_key=shared.artifact_key,
-                arrival_status=arrival_status(view),
+                self, "Target", promoter=self.promoter, view=view, platform=shared, network=platform.network
             )
             for project in config.projects:
-                model = names.model(project)
-                at = project.stage(stage)
-                assert at is not None  # every receiving stage serves every project
-                drift = drift_role(model, stage, at)
-                self.target.add_project(
-                    project_scope(self.target, project),
-                    group_name=model.model_package_group,
-                    packages_arn=model.model_packages_arn(account),
-                    deployer_role_name=model.serving_deploy_role(stage),
-                    serving_stack_name=model.serving_stack(stage),
-                    endpoint_name=model.endpoint(stage),
-                    schedule_name=model.monitoring_schedule(stage),
-                    serving_roles=[names.role_arn(account, role) for role in handed_to_sagemaker(model, stage, at)],
-                    data_key=shared.data_key,
-                    hardened=None if at.serving.serverless else platform.network,
-                    drift_role_arn=names.role_arn(account, drift) if drift else None,
-                )
+                self.target.add_project(project_scope(self.target, project), project)
 
 
 def project_scope(parent: Construct, project: Project) -> Construct:

@@ -58,6 +58,11 @@ class StageView:
         return None if self.next is None else self.config.stage(self.next).account
 
     @property
+    def arrival_status(self) -> str:
+        """How a promoted package arrives here: pending where someone approves it on, Approved at the end."""
+        return "PendingManualApproval" if self.next else "Approved"
+
+    @property
     def neighbourhood_accounts(self) -> list[str]:
         """This stage's account and its neighbours', in road order."""
         return [a for a in (self.previous_account, self.account, self.next_account) if a is not None]

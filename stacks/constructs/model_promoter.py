@@ -30,6 +30,7 @@ from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.pinned_layer import POWERTOOLS
+from stacks.platform_imports import PlatformImports
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 # A message is taken this many times before it moves to the work dead letters; each try may run the function's
@@ -83,52 +84,86 @@ class ModelPromoter(Construct):
         role_name: str,
         environment: dict[str, str],
         network: IsolatedNetwork,
-        ops_key: kms.IKey,
-        alarm_topic: sns.ITopic,
+        platform: PlatformImports,
         ledger: dynamodb.ITable,
     ) -> None:
+        """``role_name``: the previous account's reader role and bucket policy trust this exact name."""
         super().__init__(scope, construct_id)
         self._network = network
         self._environment = environment
-        self._ops_key = ops_key
+        self._ops_key = platform.ops_key
         self._code = lambda_.Code.from_asset(
             str(LAMBDA_ROOT),
             exclude=["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "drift_monitor", "layers"],
         )
         # Powertools (structured logs, metrics), pinned and built from PyPI like the rest of the road's code.
         self._layers = [POWERTOOLS.build(self, "Powertools")]
-        self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
-        # The promoter's work: one FIFO message group per model package group, so each project's events are taken
-        # one at a time and in order, projects in parallel, and one project's failing event (retried, then moved
-        # to its own dead letters) never holds up another's. Reserved concurrency did the serialising before; new
-        # AWS accounts (a concurrency quota of 10) refuse any reservation.
-        self.work_dead_letters = sqs.Queue(
+        self.dead_letters = vpc_lambda.dead_letter_queue(self, self._ops_key)
+        self.work_dead_letters, self.work = self._work_queues()
+        self.rule_dead_letters = self._rules_report_here()
+        self.security_group = HttpsEgressSecurityGroup(
             self,
-            "WorkDeadLetters",
-            fifo=True,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=ops_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
+            "SecurityGroup",
+            network=network,
+            description="Promotion Lambda: HTTPS to VPC endpoints only",
         )
-        self.work = sqs.Queue(
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Roadway: seals this account's registrations and takes in the previous account's approvals",
+        )
+        log_group = self._log_group("Logs")
+        self.policy = self._policy(log_group, ledger, platform.alarm_topic)
+        self.function = self._function(
+            "Function",
+            "promote_model.handler.handler",
+            "Roadway: seal registrations; take approved packages from the previous account into this one",
+            log_group,
+        )
+        # One message at a time per project (the FIFO group); a failure returns it to the queue for another try.
+        # At most WORK_CONCURRENCY projects at once, so promotions never take a new account's whole quota of 10.
+        self.function.add_event_source(
+            lambda_event_sources.SqsEventSource(self.work, batch_size=1, max_concurrency=WORK_CONCURRENCY)
+        )
+        vpc_lambda.acknowledge_no_reservation(
+            self.function,
+            f"The FIFO work queue serialises each project's events and its event source runs at most "
+            f"{WORK_CONCURRENCY} at once; nothing else invokes the function.",
+        )
+        self.rollback_function: lambda_.IFunction | None = None
+        self.alarms = self._alarms(platform.alarm_topic)
+
+    def _work_queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """The promoter's work: one FIFO message group per model package group, so each project's events are
+        taken one at a time and in order, projects in parallel, and one project's failing event (retried, then
+        moved to its own dead letters) never holds up another's. Reserved concurrency did the serialising before;
+        new AWS accounts (a concurrency quota of 10) refuse any reservation."""
+        encrypted = {
+            "encryption": sqs.QueueEncryption.KMS,
+            "encryption_master_key": self._ops_key,
+            "enforce_ssl": True,
+            "removal_policy": RemovalPolicy.RETAIN,
+        }
+        dead_letters = sqs.Queue(self, "WorkDeadLetters", fifo=True, retention_period=Duration.days(14), **encrypted)
+        work = sqs.Queue(
             self,
             "Work",
             fifo=True,
             content_based_deduplication=True,  # a re-delivered event (same body) is taken once
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=ops_key,
-            enforce_ssl=True,
             visibility_timeout=WORK_VISIBILITY,
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=WORK_ATTEMPTS, queue=self.work_dead_letters),
-            removal_policy=RemovalPolicy.RETAIN,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=WORK_ATTEMPTS, queue=dead_letters),
+            **encrypted,
         )
+        return dead_letters, work
 
-        # Every rule of the stage puts what it cannot deliver here. CDK would add one queue-policy statement per
-        # rule, and SQS allows 20 statements (8 KB) per policy: a road of projects has more rules than that. One
-        # statement admits EventBridge rules of this account; the rules see the queue as imported (no grant).
+    def _rules_report_here(self) -> sqs.IQueue:
+        """Every rule of the stage puts what it cannot deliver in the dead letters. CDK would add one queue-policy
+        statement per rule, and SQS allows 20 statements (8 KB) per policy: a road of projects has more rules than
+        that. One statement admits EventBridge rules of this account; the rules see the queue as imported (no
+        grant)."""
         stack = Stack.of(self)
         self.dead_letters.add_to_resource_policy(
             iam.PolicyStatement(
@@ -142,24 +177,11 @@ class ModelPromoter(Construct):
                 },
             )
         )
-        self.rule_dead_letters = sqs.Queue.from_queue_arn(self, "RuleDeadLetters", self.dead_letters.queue_arn)
+        return sqs.Queue.from_queue_arn(self, "RuleDeadLetters", self.dead_letters.queue_arn)
 
-        self.security_group = HttpsEgressSecurityGroup(
-            self,
-            "SecurityGroup",
-            network=network,
-            description="Promotion Lambda: HTTPS to VPC endpoints only",
-        )
-
-        self.role = iam.Role(
-            self,
-            "Role",
-            role_name=role_name,  # the previous account's reader role and bucket policy trust this exact name
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Roadway: seals this account's registrations and takes in the previous account's approvals",
-        )
-        log_group = self._log_group("Logs")
-        self.policy = iam.ManagedPolicy(
+    def _policy(self, log_group: logs.ILogGroup, ledger: dynamodb.ITable, alarm_topic: sns.ITopic) -> iam.ManagedPolicy:
+        """What every stage's function needs; sealing, receiving and rollback recording add to it."""
+        policy = iam.ManagedPolicy(
             self,
             "Policy",
             description="Roadway: what the promotion function may do",
@@ -188,31 +210,16 @@ class ModelPromoter(Construct):
                 iam.PolicyStatement(
                     sid="EncryptReportsAndLedger",  # the dead-letter queue, the alarm topic and the ledger
                     actions=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-                    resources=[ops_key.key_arn],
+                    resources=[self._ops_key.key_arn],
                 ),
                 vpc_lambda.attach_to_the_vpc(),
             ],
         )
-        acknowledge(self.policy, {"AwsSolutions-IAM5[Resource::*]": vpc_lambda.ENI_REASON})
+        acknowledge(policy, {"AwsSolutions-IAM5[Resource::*]": vpc_lambda.ENI_REASON})
+        return policy
 
-        self.function = self._function(
-            "Function",
-            "promote_model.handler.handler",
-            "Roadway: seal registrations; take approved packages from the previous account into this one",
-            log_group,
-        )
-        # One message at a time per project (the FIFO group); a failure returns it to the queue for another try.
-        # At most WORK_CONCURRENCY projects at once, so promotions never take a new account's whole quota of 10.
-        self.function.add_event_source(
-            lambda_event_sources.SqsEventSource(self.work, batch_size=1, max_concurrency=WORK_CONCURRENCY)
-        )
-        vpc_lambda.acknowledge_no_reservation(
-            self.function,
-            f"The FIFO work queue serialises each project's events and its event source runs at most "
-            f"{WORK_CONCURRENCY} at once; nothing else invokes the function.",
-        )
-        self.rollback_function: lambda_.IFunction | None = None
-
+    def _alarms(self, alarm_topic: sns.ITopic) -> list[cloudwatch.Alarm]:
+        """A failure of any kind pages: an event in either dead-letter queue, or an error of the function."""
         failed = vpc_lambda.failed_alarm(
             self,
             self.dead_letters,
@@ -237,9 +244,10 @@ class ModelPromoter(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        for alarm in (failed, gave_up, errors):
+        alarms = [failed, gave_up, errors]
+        for alarm in alarms:
             alarm.add_alarm_action(actions.SnsAction(alarm_topic))
-        self.alarms = [failed, gave_up, errors]
+        return alarms
 
     def seal_registrations(
         self,

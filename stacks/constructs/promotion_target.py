@@ -9,19 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from promote_model.contract import PROMOTED_PREFIX, Event
 
+from roadway.config import Project, ProjectStage, StageName
+from roadway.naming import ModelNames
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_promoter import ModelPromoter, package_state_change
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
+from stacks.platform_imports import PlatformImports
+from stacks.stage_view import StageView
+
+
+def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -> list[str]:
+    """The roles a project's serving stack passes to SageMaker: the endpoint's, and Model Monitor's where it
+    watches."""
+    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
+    return [model.serving_role(stage), *([model.watch_role(stage, engine)] if engine == "model-monitor" else [])]
+
+
+def drift_role(model: ModelNames, stage: StageName, at: ProjectStage) -> str | None:
+    """The drift job's role where Roadway's engine watches the project's endpoint: promotions update that job."""
+    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
+    return model.watch_role(stage, engine) if engine == "roadway" else None
 
 
 class PromotionTarget(Construct):
@@ -40,24 +55,28 @@ class PromotionTarget(Construct):
         construct_id: str,
         *,
         promoter: ModelPromoter,
-        source_account: str,
-        source_readers_arn: str,
-        groups_arn: str,
-        packages_arn: str,
-        serving_stacks: str,
-        deployers: str,
-        artifact_bucket: s3.IBucket,
-        artifact_key: kms.IKey,
-        arrival_status: str,
+        view: StageView,
+        platform: PlatformImports,
+        network: IsolatedNetwork,
     ) -> None:
-        """Patterns cover every project of the stage (the policy stays one size however many there are):
-        ``source_readers_arn`` their reader roles in the source account, ``groups_arn`` and ``packages_arn`` their
-        groups here, ``serving_stacks`` and ``deployers`` (names) their serving stacks and deployer roles."""
+        """A receiving stage (one with a previous stage). Its patterns cover every project of the stage, so the
+        policy stays one size however many there are: the projects' reader roles in the source account, their
+        groups here, their serving stacks and deployer roles."""
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        region, account = stack.region, stack.account
+        previous, source_account = view.previous, view.previous_account
+        if previous is None or source_account is None:
+            raise ValueError(f"{view.stage} receives from no stage")
+        region, account, names = view.region, view.account, view.names
+        every = names.every_model()
         self._promoter = promoter
+        self._view = view
+        self._platform = platform
+        self._network = network
         self._source_account = source_account
+        source_readers_arn = names.role_arn(source_account, every.reader_role(previous))
+        groups_arn, packages_arn = every.model_package_group_arn(account), every.model_packages_arn(account)
+        serving_stacks, deployers = every.serving_stack(view.stage), every.serving_deploy_role(view.stage)
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
 
         source_objects = "arn:aws:s3:::*/*"
         source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
@@ -111,7 +130,7 @@ class PromotionTarget(Construct):
                     sid="RegisterOnlyWithTheArrivalStatus",  # pending where someone approves next, else Approved
                     actions=["sagemaker:CreateModelPackage"],
                     resources=[groups_arn, packages_arn],
-                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": arrival_status}},
+                    conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": view.arrival_status}},
                 ),
                 iam.PolicyStatement(
                     sid="RegisterInTheProjectsGroups",
@@ -196,39 +215,36 @@ class PromotionTarget(Construct):
         # Every serving stack of the stage (its name starts with the pattern's part before the wildcard).
         promoter.record_rollbacks(serving_stacks.split("*", 1)[0])
 
-    def add_project(
-        self,
-        scope: Construct,
-        *,
-        group_name: str,
-        packages_arn: str,
-        deployer_role_name: str,
-        serving_stack_name: str,
-        endpoint_name: str,
-        schedule_name: str,
-        serving_roles: list[str],
-        data_key: kms.IKey,
-        hardened: IsolatedNetwork | None,
-        drift_role_arn: str | None = None,
-    ) -> iam.Role:
+    def add_project(self, scope: Construct, project: Project) -> iam.Role:
         """One project's deployer role and its two rules (approvals pulled, break-glass rejections withdrawn), in
         ``scope``.
 
-        ``hardened``: the network whose subnets every model, endpoint config and monitoring job of an
-        instance-backed project must use; None for a serverless one, which SageMaker cannot isolate.
-        ``serving_roles``: the ARNs of the roles the serving stack hands SageMaker (the endpoint's, Model Monitor's).
-        ``drift_role_arn``: Roadway's drift job watches the endpoint; a promotion points it at the new baseline.
+        An instance-backed project's models, endpoint configs and monitoring jobs must use the stage's isolated
+        network; a serverless one's cannot (SageMaker cannot isolate it). The deployer hands SageMaker the roles
+        of :func:`handed_to_sagemaker`; where Roadway's drift job watches the endpoint, a promotion points it at
+        the new baseline (:func:`drift_role`).
 
         Every name here is the project's exactly, but for what CloudFormation generates: models, endpoint configs
         and job definitions (``*``, shared by every project's deployer, which only CloudFormation assumes, only
         through the promoter, only with the stack's own template), and the drift job's function, schedule and
         layer (``<serving stack>-*``; no project's serving stack name begins another's, roadway/config.py)."""
-        stack = Stack.of(self)
-        region, account = stack.region, stack.account
+        view, names, data_key = self._view, self._view.names, self._platform.data_key
+        stage, account = view.stage, view.account
+        model = names.model(project)
+        at = project.stage(stage)
+        assert at is not None  # every receiving stage serves every project
+        group_name, packages_arn = model.model_package_group, model.model_packages_arn(account)
+        serving_stack_name, endpoint_name = model.serving_stack(stage), model.endpoint(stage)
+        schedule_name = model.monitoring_schedule(stage)
+        serving_roles = [names.role_arn(account, role) for role in handed_to_sagemaker(model, stage, at)]
+        drift = drift_role(model, stage, at)
+        drift_role_arn = names.role_arn(account, drift) if drift else None
+        hardened = None if at.serving.serverless else self._network
+        region = view.region
         deployer = iam.Role(
             scope,
             "ServingDeployer",
-            role_name=deployer_role_name,
+            role_name=model.serving_deploy_role(stage),
             assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com"),
             description=f"Roadway: CloudFormation applies promotions to {serving_stack_name} with this role",
         )
