@@ -280,7 +280,7 @@ def build(settings: PipelineSettings) -> Any:
         s3_model_data_url=model_data,
         role_arn=settings.job_role_arn,
         sagemaker_session=session,
-        # train.py packs the serving code (train.SERVING_CODE) under code/ in model.tar.gz.
+        # train.py packs the serving code (registration.SERVING_CODE) under code/ in model.tar.gz.
         env_vars=dict(registration.CONTAINER_ENVIRONMENT),
     )
     register = ModelStep(

@@ -17,13 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-try:  # as a package, or beside train.py in a container
-    from model_code.train import SERVING_CODE
-except ModuleNotFoundError as missing:  # pragma: no cover - the container's layout
-    if missing.name != "model_code":
-        raise  # a library is missing: say which, not "no module named train"
-    from train import SERVING_CODE  # type: ignore[no-redef]
-
+SERVING_CODE = ("inference.py", "features.py", "scoring.py")
+"""What model.tar.gz carries under code/ (train.py packs it), the entry point first. Declared here, with the rest of
+what a package is, so that reading it imports no numeric library."""
 FRAMEWORK = "sklearn"
 IMAGE_VERSION = "1.9-0"
 """The SageMaker scikit-learn image for training, processing and serving: Python 3.12, scikit-learn 1.9.0."""

@@ -21,12 +21,11 @@ import numpy as np
 
 try:  # as a package (python -m model_code.train) or as the container's entry-point script
     from model_code import evaluate, features
-except ImportError:  # pragma: no cover - the container's layout
+    from model_code.registration import SERVING_CODE
+except ImportError:  # pragma: no cover - the container's layout (the whole of model_code/ is its source_dir)
     import evaluate  # type: ignore[no-redef]
     import features  # type: ignore[no-redef]
-
-
-SERVING_CODE = ("inference.py", "features.py", "scoring.py")  # what model.tar.gz carries under code/
+    from registration import SERVING_CODE  # type: ignore[no-redef]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
