@@ -244,6 +244,7 @@ def _run(port: int, road_config: Any) -> dict[str, Any]:
         from devtools import moto_accounts as road
 
         road.share_service_models()  # the demo's many sessions parse botocore's models once
+        road.json_templates_first()
         accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
         say(f"moto_server on {endpoint} plays three accounts", ", ".join(f"{k} {v}" for k, v in accounts.items()))
         sessions = {name: road.session_in(account, region, "roadway-demo") for name, account in accounts.items()}

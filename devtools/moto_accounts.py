@@ -38,6 +38,29 @@ def share_service_models() -> None:
     botocore.session.create_loader = shared  # type: ignore[assignment]
 
 
+def json_templates_first() -> None:
+    """moto parses every stack template with PyYAML's pure-Python loader, JSON ones too, at every create and
+    update: 50 ms for a serving stack, more than the rest of a promotion's stack update. The CDK writes JSON, so
+    read it as JSON first and fall back to moto's own parser (YAML, with its tags) for anything else."""
+    import json as json_module
+
+    from moto.cloudformation.models import Stack as FakeStack
+
+    if getattr(FakeStack.parse_template, "json_first", False):
+        return
+    yaml_first = FakeStack.parse_template
+
+    def parse_template(template: str) -> dict[str, Any]:
+        try:
+            parsed = json_module.loads(template)
+        except ValueError:
+            return yaml_first(template)
+        return parsed if isinstance(parsed, dict) else yaml_first(template)
+
+    parse_template.json_first = True  # type: ignore[attr-defined]
+    FakeStack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign,assignment]
+
+
 def session_in(account: str, region: str, name: str = "roadway-tests") -> boto3.session.Session:
     """A session acting in ``account`` (moto switches account by the assumed role's credentials), making each
     service's client once, as the promotion's own sessions do."""

@@ -28,7 +28,7 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 from aws_cdk import App  # noqa: E402
 
 from devtools.demo import with_team_and_project  # noqa: E402
-from devtools.moto_accounts import share_service_models  # noqa: E402
+from devtools.moto_accounts import json_templates_first, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from stacks.app import build_app, write_provenance  # noqa: E402
 
@@ -37,6 +37,7 @@ CONFIG_PATH = ROOT / "config" / "roadway.yaml"
 # The moto road (three accounts, the real serving stacks, the ledgers) for every test folder that drives it.
 pytest_plugins = ["tests.moto_road"]
 share_service_models()  # botocore's models parsed once per worker, not once per session the tests make
+json_templates_first()  # moto reads the CDK's JSON templates as JSON, not through pure-Python YAML
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -64,8 +65,11 @@ class Synth:
 def synthesize(
     config: RoadwayConfig, outdir: Path, *, compliance: bool = True, config_path: Path = CONFIG_PATH
 ) -> Synth:
-    """As `make synth` does, provenance included; ``config_path`` is what the provenance names."""
-    app = App(outdir=str(outdir), context=cdk_json_context())
+    """As `make synth` does, provenance included; ``config_path`` is what the provenance names. Without the
+    compliance packs (a variant, a moto road), assets are not copied into the assembly: the templates are the
+    same (an asset's hash is of its source), and the drift job's numpy and scipy layer is 150 MB."""
+    context = cdk_json_context() | ({} if compliance else {"aws:cdk:disable-asset-staging": True})
+    app = App(outdir=str(outdir), context=context)
     build_app(app, config, compliance=compliance)
     assembly = app.synth()
     write_provenance(app, config_path)

@@ -69,3 +69,18 @@ def test_a_checkpoint_is_built_once_and_restored_as_built(
         assert built == ["once"]
         assert [p["ModelPackageArn"] for p in again.packages("dev")] == [arn]
         assert os.environ[Env.STAGE] == "test", "acting as the function the build acted as last"
+
+
+def test_moto_reads_json_templates_as_json_and_yaml_as_before(moto_synth: Synth) -> None:
+    """json_templates_first (conftest) changes how fast moto reads a template, never what it reads."""
+    import json
+
+    import yaml
+    from moto.cloudformation.models import Stack as FakeStack
+
+    template = next(iter(moto_synth.templates.values()))
+    assert FakeStack.parse_template(json.dumps(template)) == yaml.load(json.dumps(template), Loader=yaml.Loader)
+    assert FakeStack.parse_template("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n") == {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}
+    }
+    assert FakeStack.parse_template("Value: !Ref Topic\n") == {"Value": {"Ref": "Topic"}}, "moto's YAML tags"

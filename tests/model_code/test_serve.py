@@ -50,7 +50,7 @@ def running(tmp_path: Path) -> Iterator[Any]:
     def run(model: Path, env: dict[str, str]) -> str:
         server = serve.start(model, env, tmp_path / f"scratch{len(servers)}", port=0, log=False)
         servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return server.url
 
     yield run
