@@ -63,12 +63,17 @@ class Synth:
 
 
 def synthesize(
-    config: RoadwayConfig, outdir: Path, *, compliance: bool = True, config_path: Path = CONFIG_PATH
+    config: RoadwayConfig,
+    outdir: Path,
+    *,
+    compliance: bool = True,
+    config_path: Path = CONFIG_PATH,
+    stage_assets: bool = False,
 ) -> Synth:
-    """As `make synth` does, provenance included; ``config_path`` is what the provenance names. Without the
-    compliance packs (a variant, a moto road), assets are not copied into the assembly: the templates are the
-    same (an asset's hash is of its source), and the drift job's numpy and scipy layer is 150 MB."""
-    context = cdk_json_context() | ({} if compliance else {"aws:cdk:disable-asset-staging": True})
+    """As `make synth` does, provenance included; ``config_path`` is what the provenance names. Assets are copied
+    into the assembly only when ``stage_assets`` says so (the shipped road's ``synth``): the templates are the
+    same either way (an asset's hash is of its source), and the drift job's numpy and scipy layer is 150 MB."""
+    context = cdk_json_context() | ({} if stage_assets else {"aws:cdk:disable-asset-staging": True})
     app = App(outdir=str(outdir), context=context)
     build_app(app, config, compliance=compliance)
     assembly = app.synth()
@@ -82,13 +87,19 @@ def synthesize(
     return Synth(outdir=outdir, templates=templates, report=report)
 
 
-def shared_synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory, *, compliance: bool = True) -> Synth:
+def shared_synth(
+    config: RoadwayConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    compliance: bool = True,
+    stage_assets: bool = False,
+) -> Synth:
     """One synth of each config per run, by whichever worker needs it first: the other waits for it and reads its
     assembly (xdist's workers share the run's base temporary folder). Without xdist, a synth of this session."""
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return synthesize(config, tmp_path_factory.mktemp("synth"), compliance=compliance)
+        return synthesize(config, tmp_path_factory.mktemp("synth"), compliance=compliance, stage_assets=stage_assets)
     root = tmp_path_factory.getbasetemp().parent
-    key = hashlib.sha256(f"{compliance}:{config.model_dump_json()}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{compliance}:{stage_assets}:{config.model_dump_json()}".encode()).hexdigest()[:16]
     outdir = root / f"synth-{key}"
     with (root / f"synth-{key}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
@@ -96,7 +107,7 @@ def shared_synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory
         if saved.exists():
             read = json.loads(saved.read_text())
             return Synth(outdir=outdir, templates=read["templates"], report=read["report"])
-        made = synthesize(config, outdir, compliance=compliance)
+        made = synthesize(config, outdir, compliance=compliance, stage_assets=stage_assets)
         saved.write_text(json.dumps({"templates": made.templates, "report": made.report}))
         return made
 
@@ -108,8 +119,8 @@ def config() -> RoadwayConfig:
 
 @pytest.fixture(scope="session")
 def synth(config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The app exactly as `make synth` builds it, compliance gate included."""
-    return shared_synth(config, tmp_path_factory)
+    """The app exactly as `make synth` builds it, compliance gate and staged assets included."""
+    return shared_synth(config, tmp_path_factory, stage_assets=True)
 
 
 @pytest.fixture(scope="session")
