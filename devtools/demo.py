@@ -209,11 +209,12 @@ def registers_into(template: dict[str, Any], team: str) -> list[str]:
 
 def run(port: int, road: Any = None) -> dict[str, Any]:
     """The demo on ``road`` (a config; default: the shipped config/roadway.yaml), with the second team added."""
-    with scoped_environment():
-        return _run(port, road)
+    with scoped_environment(), tempfile.TemporaryDirectory(prefix="roadway-demo-") as scratch:
+        return _run(port, road, Path(scratch))
 
 
-def _run(port: int, road_config: Any) -> dict[str, Any]:
+def _run(port: int, road_config: Any, work: Path) -> dict[str, Any]:
+    """``work``: the assembly, the trained models, the CLI's road file; removed when the demo ends."""
     from stacks.quiet_jsii import quiet_jsii
 
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
@@ -228,10 +229,10 @@ def _run(port: int, road_config: Any) -> dict[str, Any]:
     region, group = config.region, project.name
     names = Names.of(config)
     model_names = names.model(project)
-    work = Path(tempfile.mkdtemp(prefix="roadway-demo-"))
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    # Nothing is deployed from the assembly's assets: they stay where they are (the drift layer is 150 MB).
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:disable-asset-staging": True}
     app = App(outdir=str(work / "cdk.out"), context=context)
     build_app(app, config, compliance=False)
     assembly = app.synth()

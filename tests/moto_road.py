@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import random
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -80,10 +81,13 @@ class Road:
     monkeypatch: pytest.MonkeyPatch
     key: tuple[str, int, tuple[str, ...]] | None = None  # which deployed road this is (ROADS)
 
-    @functools.cached_property
+    @property
     def config_path(self) -> Path:
-        """The road's config as the operator's file, for the CLI."""
-        return written(self.config, Path(tempfile.mkdtemp(prefix="road-")) / "road.yaml")
+        """The road's config as the operator's file, for the CLI (one file per config and worker)."""
+        key = self.config.model_dump_json()
+        if key not in CONFIG_FILES:
+            CONFIG_FILES[key] = written(self.config, Path(tempfile.mkdtemp(prefix="road-")) / "road.yaml")
+        return CONFIG_FILES[key]
 
     @property
     def names(self) -> Names:
@@ -394,6 +398,8 @@ class Laid:
 
 
 ROADS: dict[tuple[str, int, tuple[str, ...]], Laid] = {}
+# Road.config_path's files, removed when the session ends.
+CONFIG_FILES: dict[str, Path] = {}
 # Road.checkpoint's: moto as a build left it, what the build returned, whom the test acted as last.
 CHECKPOINTS: dict[tuple[Any, ...], tuple[MotoState, Any, tuple[str, dict[str, str]] | None]] = {}
 
@@ -456,6 +462,10 @@ def road(moto_config: RoadwayConfig, moto_synth: Synth, monkeypatch: pytest.Monk
 
 
 def pytest_unconfigure() -> None:
-    """Free the kept moto states while Python can still run their finalizers (S3 closes its objects' buffers)."""
+    """Free the kept moto states while Python can still run their finalizers (S3 closes its objects' buffers), and
+    remove the config files written for the CLI."""
     CHECKPOINTS.clear()
     ROADS.clear()
+    for written_file in CONFIG_FILES.values():
+        shutil.rmtree(written_file.parent, ignore_errors=True)
+    CONFIG_FILES.clear()
