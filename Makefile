@@ -99,11 +99,11 @@ deploy: $(VENV)/.installed node_modules/.installed
 # Two workers: the suite is bound by moto set-ups and synths, not I/O. It runs the model's own tests again under
 # the serving image's library versions too (tests/model_code/test_serving_image.py, in .venv-serving).
 # COVERAGE=1 (CI sets it): the same run under coverage, which fails below 90 % of the lines of roadway, stacks and
-# lambdas (pyproject.toml, [tool.coverage]). Python 3.11's tracer makes the run about a fifth slower, so a
+# lambdas (pyproject.toml, [tool.coverage]). Python 3.11's tracer makes the run about a third slower, so a
 # developer's make test leaves it out.
 COVERAGE ?=
 test: deps
-	$(PY) -m pytest -n 2 $(if $(COVERAGE),--cov --cov-report=term)
+	$(PY) -m pytest -n 2 $(if $(filter 1 true yes,$(COVERAGE)),--cov --cov-report=term)
 
 # Figures, not checks: how synth grows with teams and people, and whether the largest road stays inside the limits.
 bench: deps

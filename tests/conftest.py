@@ -31,6 +31,7 @@ from devtools.demo import with_team_and_project  # noqa: E402
 from devtools.moto_accounts import json_templates_first, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from stacks.app import build_app, write_provenance  # noqa: E402
+from stacks.compliance.report import write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_PATH = ROOT / "config" / "roadway.yaml"
@@ -84,6 +85,8 @@ def synthesize(
             templates[stack.stack_name] = stack.template
     report_path = outdir / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else None
+    if report is not None:
+        write_report(outdir)  # as `make synth` does, before any test (or the other worker) reads the assembly
     return Synth(outdir=outdir, templates=templates, report=report)
 
 

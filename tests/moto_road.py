@@ -342,18 +342,21 @@ class MotoState:
     def __init__(self) -> None:
         from moto.core.base_backend import BackendDict
 
-        copyreg.pickle(type(threading.RLock()), lambda _: (threading.RLock, ()))
-        copyreg.pickle(type(threading.Lock()), lambda _: (threading.Lock, ()))
         self.backends = list(BackendDict._instances)
         self.saved = self._copy([(dict(backend), beside(backend)) for backend in self.backends])
 
     def _copy(self, state: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 20_000))  # a stack's parsed template nests deeper than the default allows
+        locks = {type(threading.RLock()): threading.RLock, type(threading.Lock()): threading.Lock}
+        for kind, make in locks.items():  # a new lock for each lock moto holds, for this copy only
+            copyreg.pickle(kind, lambda _, make=make: (make, ()))
         try:
             return copy.deepcopy(state, {id(backend): backend for backend in self.backends})
         finally:
             sys.setrecursionlimit(limit)
+            for kind in locks:
+                copyreg.dispatch_table.pop(kind, None)
 
     def restore(self) -> None:
         """Every backend as taken, each a new copy; what moto held before is dropped."""
@@ -450,7 +453,7 @@ def open_road(
         laid = ROADS[key]
         deployed = {stage: dict(outputs) for stage, outputs in laid.deployed.items()}
         try:
-            yield Road(config, laid.sessions, dict(laid.buckets), deployed, synth, monkeypatch, key)
+            yield Road(config, dict(laid.sessions), dict(laid.buckets), deployed, synth, monkeypatch, key)
         finally:
             forget()
 
