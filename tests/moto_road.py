@@ -26,6 +26,7 @@ import boto3
 import pytest
 from drift_monitor import profile
 from moto import mock_aws
+from promote_model.sessions import forget_own_sessions
 
 from devtools.demo import somewhere_else, written
 from devtools.moto_accounts import (
@@ -445,6 +446,7 @@ def open_road(
     monkeypatch.setenv("AWS_DEFAULT_REGION", config.region)
     monkeypatch.setattr(SageMakerResponse, "delete_model_package", _delete_model_package, raising=False)
     key = (config.model_dump_json(), id(synth), groups)
+    forget_own_sessions()  # each test starts the functions in a new execution environment
     with mock_aws():
         if key in ROADS:
             ROADS[key].state.restore()
@@ -456,6 +458,7 @@ def open_road(
             yield Road(config, dict(laid.sessions), dict(laid.buckets), deployed, synth, monkeypatch, key)
         finally:
             forget()
+            forget_own_sessions()  # a client a test stubbed leaves with it
 
 
 @pytest.fixture()

@@ -27,7 +27,7 @@ from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed
 from promote_model.observe import about, count, log, taking
 from promote_model.promotion import promote
 from promote_model.registrations import seal
-from promote_model.sessions import Session
+from promote_model.sessions import own_session
 from promote_model.settings import Settings
 
 
@@ -94,14 +94,14 @@ def _take(event: Any) -> dict[str, Any]:
         raise PromotionError("read-event", str(reason)) from None
     if action == "withdraw":
         log("withdrawing", source=approval.package_arn)
-        return withdraw(approval, settings, Session)
+        return withdraw(approval, settings, own_session)
     if action == "seal":
         log("sealing", source=approval.package_arn)
-        sealed = seal(approval, settings, Session)
+        sealed = seal(approval, settings, own_session)
         log(sealed["status"], **sealed)
         return sealed
     log("promoting", source=approval.package_arn, target_stage=settings.stage)
-    outcome = promote(approval, settings, Session)
+    outcome = promote(approval, settings, own_session)
     log(outcome.status, **asdict(outcome))
     if outcome.status in OUTCOME_METRICS:
         count(OUTCOME_METRICS[outcome.status])

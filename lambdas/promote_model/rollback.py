@@ -16,7 +16,7 @@ from promote_model.errors import PromotionError, error_text, settings_from_env
 from promote_model.ledger import Ledger
 from promote_model.observe import about, count, log, taking
 from promote_model.serving import parameters_of
-from promote_model.sessions import Session
+from promote_model.sessions import own_session
 from promote_model.settings import Settings
 
 
@@ -61,7 +61,7 @@ def _record(event: Any) -> dict[str, Any]:
     rollback, settings = found
     about(group=settings.group)
     assert settings.source is not None  # checked above; for_stack keeps it
-    own = Session()
+    own = own_session()
     try:
         (stack,) = own.client("cloudformation").describe_stacks(StackName=settings.serving_stack)["Stacks"]
     except ClientError as error:
