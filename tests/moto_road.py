@@ -333,7 +333,7 @@ def _delete_model_package(self: Any) -> Any:
 
 class MotoState:
     """Every account moto holds, as it stood when taken: restored before each test that opens the same road, so a
-    road is deployed once per worker (0.4-0.6 s of CloudFormation in moto) and restored in about 0.08 s.
+    road is deployed once per worker (0.4-0.6 s of CloudFormation in moto) and restored in about 0.01 s.
 
     One deepcopy of every backend moto has made, so references between them (a stack's resources, the buckets
     they name) stay consistent, with what a service keeps beside its accounts (S3's bucket names, global to a
