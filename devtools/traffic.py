@@ -54,15 +54,20 @@ def capture_lines(model: dict[str, Any], frame: pd.DataFrame, start: datetime, *
     Every ``every``-th request is JSON, and every other CSV one's body is captured as BASE64, as SageMaker does for
     content types outside the capture config's lists.
     """
-    inputs = features.inputs_of(frame)
+    # Each request's body is cut from one rendering of the whole frame: rendering batch by batch (a DataFrame per
+    # request, each written to CSV or records) was two thirds of the time, and gives the same text.
+    table = frame[features.inputs_of(frame)]
+    header, *rows = table.to_csv(index=False).split("\n")[:-1]
+    if len(rows) != len(table):
+        raise ValueError("a value spans lines in CSV: the requests cannot be cut from one rendering")
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in table.to_dict("records")]
     lines = []
     for number, first in enumerate(range(0, len(frame), HOUSES_PER_REQUEST)):
-        batch = frame.iloc[first : first + HOUSES_PER_REQUEST][inputs]
+        last = first + HOUSES_PER_REQUEST
         if number % every == 0:
-            rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in batch.to_dict("records")]
-            body, kind = json.dumps(rows, default=float), capture.JSON
+            body, kind = json.dumps(records[first:last], default=float), capture.JSON
         else:
-            body, kind = batch.to_csv(index=False), capture.CSV
+            body, kind = "".join(f"{line}\n" for line in [header, *rows[first:last]]), capture.CSV
         answer, _ = inference.output_fn(inference.predict_fn(inference.input_fn(body, kind), model), capture.JSON)
         lines.append(
             capture.encode(
