@@ -207,36 +207,46 @@ def registers_into(template: dict[str, Any], team: str) -> list[str]:
     return [r for r in statement["Resource"] if "model-package-group/" in r]
 
 
-def run(port: int, road: Any = None) -> dict[str, Any]:
-    """The demo on ``road`` (a config; default: the shipped config/roadway.yaml), with the second team added."""
+def run(port: int, road: Any = None, templates: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The demo on ``road``: a config with two projects of two teams (default: the shipped config/roadway.yaml with
+    the demo's second team; a road of one project gets that team too). ``templates``: the road's synthesized
+    templates by stack name when the caller has them already (the tests share one synth of their road); the demo
+    synthesizes them otherwise."""
+    from roadway.config import DEFAULT_CONFIG_PATH, load_config
+
+    config = road or load_config(ROOT / DEFAULT_CONFIG_PATH)
+    config = config if len(config.projects) > 1 else with_second_team(config)
     with scoped_environment(), tempfile.TemporaryDirectory(prefix="roadway-demo-") as scratch:
-        return _run(port, road, Path(scratch))
+        return _run(port, config, templates or synthesized(config, Path(scratch) / "cdk.out"), Path(scratch))
 
 
-def _run(port: int, road_config: Any, work: Path) -> dict[str, Any]:
-    """``work``: the assembly, the trained models, the CLI's road file; removed when the demo ends."""
+def synthesized(config: Any, outdir: Path) -> dict[str, dict[str, Any]]:
+    """The road's templates, by stack name, from a synth without the packs into ``outdir``."""
     from stacks.quiet_jsii import quiet_jsii
 
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
     from aws_cdk import App
 
-    from roadway.config import DEFAULT_CONFIG_PATH, load_config
-    from roadway.naming import Names
     from stacks.app import build_app
-
-    config = with_second_team(road_config or load_config(ROOT / DEFAULT_CONFIG_PATH))
-    project, second = config.projects  # house-price of team pricing, rent-price of team rentals
-    region, group = config.region, project.name
-    names = Names.of(config)
-    model_names = names.model(project)
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
     # Nothing is deployed from the assembly's assets: they stay where they are (the drift layer is 150 MB).
     context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:disable-asset-staging": True}
-    app = App(outdir=str(work / "cdk.out"), context=context)
+    app = App(outdir=str(outdir), context=context)
     build_app(app, config, compliance=False)
     assembly = app.synth()
-    templates = {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+    return {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+
+
+def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Path) -> dict[str, Any]:
+    """``work``: the trained models, the CLI's road file; removed when the demo ends."""
+    from roadway.naming import Names
+
+    project, second = config.projects[:2]  # house-price of team pricing, and the second team's project
+    second_author = next(p.user_name for p in config.data_scientists if p.team == second.team)
+    region, group = config.region, project.name
+    names = Names.of(config)
+    model_names = names.model(project)
 
     with moto_server(port) as endpoint:
         os.environ.update(
@@ -435,28 +445,26 @@ def _run(port: int, road_config: Any, work: Path) -> dict[str, Any]:
         )
         second_names = Names.of(config).model(second)
         say(
-            f"Team {SECOND_TEAM} onboards {SECOND_PROJECT}: one config entry; its own group, pipeline, endpoints, gate",
-            f"{SECOND_AUTHOR} trains and registers it in dev",
+            f"Team {second.team} onboards {second.name}: one config entry; its own group, pipeline, endpoints, gate",
+            f"{second_author} trains and registers it in dev",
         )
         second_arn, second_metrics = train_and_register(
-            "rent-run",
-            into=SECOND_PROJECT,
-            author=SECOND_AUTHOR,
+            f"{second.name}-run",
+            into=second.name,
+            author=second_author,
             evidence=second_names.evidence_prefix(),
         )
         say("Registered in dev", f"{second_arn}  (rmse_log {second_metrics['rmse_log']:.4f})")
         seal("dev", second_arn)
         second_in_test = promote("dev", second_arn)
         second_in_prod = promote("test", second_in_test["target_arn"])
-        second_serves = road.parameters_of(sessions["prod"], serving_of[SECOND_PROJECT]["prod"])[
-            Parameter.MODEL_PACKAGE
-        ]
+        second_serves = road.parameters_of(sessions["prod"], serving_of[second.name]["prod"])[Parameter.MODEL_PACKAGE]
 
         studio = names.people_stack(0)  # the Studio stack, where the teams' policies are
         say(
-            f"Team {SECOND_TEAM} reaches for {group}, team {project.team}'s group",
-            f"IAM refuses its members: {studio}'s policy of team {SECOND_TEAM} lets them register into "
-            f"{', '.join(registers_into(templates[studio], SECOND_TEAM))} only. moto checks no IAM, "
+            f"Team {second.team} reaches for {group}, team {project.team}'s group",
+            f"IAM refuses its members: {studio}'s policy of team {second.team} lets them register into "
+            f"{', '.join(registers_into(templates[studio], second.team))} only. moto checks no IAM, "
             f"so here {second_names.pipeline_role()} registers into {group} as if a policy let it",
         )
         foreign_arn, _ = train_and_register(

@@ -7,16 +7,19 @@ import pytest
 from devtools import demo
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
+from tests.conftest import Synth
 
 
 def test_demo_drives_a_trained_model_from_dev_to_prod(
-    capsys: pytest.CaptureFixture[str], config: RoadwayConfig
+    capsys: pytest.CaptureFixture[str], two_projects_moto_config: RoadwayConfig, two_projects_moto_synth: Synth
 ) -> None:
     """On another adopter's road (another name, region and accounts than the shipped config, which `make demo`
-    runs): nothing of the demo, the moto world or the road is named outside roadway/naming.py."""
-    road = demo.somewhere_else(config)
+    runs, and another second team): nothing of the demo, the moto world or the road is named outside
+    roadway/naming.py. The demo is given the templates the moto tests synthesized of this road."""
+    road = two_projects_moto_config
+    second = road.projects[1]
     names, accounts = Names.of(road), {stage: road.stage(stage).account for stage in ("dev", "test", "prod")}
-    result = demo.run(demo.free_port(), road)
+    result = demo.run(demo.free_port(), road, two_projects_moto_synth.templates)
     assert demo.succeeded(result), "make demo exits 0 on this run"
     assert not demo.succeeded({**result, "foreign": {"status": "promoted"}}), "and 1 when a refusal did not hold"
     assert result["prod_serves"] == result["prod"], "prod's endpoint serves the promoted package"
@@ -34,12 +37,12 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     assert refused["status"] == "refused" and "worse than the served version's" in refused["reason"]
     # The second team's project takes the road to its own prod endpoint; its pipeline registering into house-price
     # is never sealed in dev, so test refuses the approved package.
-    assert result["second_serves"] == result["second"] and "/rent-price/" in result["second"]
+    assert result["second_serves"] == result["second"] and f"/{second.name}/" in result["second"]
     foreign = result["foreign"]
     assert foreign["status"] == "refused"
     assert foreign["reason"].startswith(
         "dev refused to seal it at registration: registered in house-price by "
-        + names.model_named("rent-price").pipeline_role()
+        + names.model_named(second.name).pipeline_role()
     )
     printed = capsys.readouterr().out
     for step in (
@@ -53,9 +56,9 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
         "The drift job's verdict on that hour: drift",
         "==> roadway status",
         "==> roadway trace prod:1 --project house-price",
-        "Team rentals onboards rent-price",
-        f"IAM refuses its members: {names.people_stack(0)}'s policy of team rentals lets them register into "
-        f"arn:aws:sagemaker:{road.region}:{accounts['dev']}:model-package-group/rent-price only",
+        f"Team {second.team} onboards {second.name}",
+        f"IAM refuses its members: {names.people_stack(0)}'s policy of team {second.team} lets them register into "
+        f"arn:aws:sagemaker:{road.region}:{accounts['dev']}:model-package-group/{second.name} only",
         "dev's promotion function refused to seal it",
         "Refused at test's seal check: nothing copied, nothing registered",
         "Stopped moto_server",
@@ -68,8 +71,8 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     assert prod.split()[:6] == ["house-price", "prod", accounts["prod"], "v1", "v1", "InService"]
     assert "drift (area) to " in prod and "refused test v2 at " in prod
     assert not any(line.startswith("{") for line in printed.splitlines()), "no job's raw output"
-    assert next(line for line in status.splitlines() if line.startswith("rent-price   prod ")).split()[:5] == [
-        "rent-price",
+    assert next(line for line in status.splitlines() if line.split()[:2] == [second.name, "prod"]).split()[:5] == [
+        second.name,
         "prod",
         accounts["prod"],
         "v1",
