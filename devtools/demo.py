@@ -255,6 +255,7 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
         from devtools import moto_accounts as road
 
         road.share_service_models()  # the demo's many sessions parse botocore's models once
+        road.share_client_classes()  # and build each service's client class once
         road.json_templates_first()
         accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
         say(f"moto_server on {endpoint} plays three accounts", ", ".join(f"{k} {v}" for k, v in accounts.items()))

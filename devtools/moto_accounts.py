@@ -38,6 +38,39 @@ def share_service_models() -> None:
     botocore.session.create_loader = shared  # type: ignore[assignment]
 
 
+def share_client_classes() -> None:
+    """One client class per service and set of class-building handlers in this process. botocore builds a new class
+    with a method per operation for every client it makes (400 for SageMaker): measured, a tenth of the promotion
+    tests' time, as each test starts the functions in a new execution environment and each promotion assumes a
+    role. The class depends only on the service's model and the handlers that shape it ('creating-client-class'),
+    the same for every boto3 session here; a session with other handlers gets a class of its own."""
+    import botocore.client
+
+    creator = botocore.client.ClientCreator
+    if getattr(creator._create_client_class, "shared", False):
+        return
+    build = creator._create_client_class
+    made: dict[tuple[Any, ...], type] = {}
+
+    def shared(self: Any, service_name: str, service_model: Any) -> type:
+        emitter = getattr(self._event_emitter, "_emitter", self._event_emitter)  # under boto3's EventAliaser
+        event = f"creating-client-class.{service_model.service_id.hyphenize()}"
+        key = (service_name, service_model.api_version, *map(_shaper, emitter._handlers.prefix_search(event)))
+        if key not in made:
+            made[key] = build(self, service_name, service_model)
+        return made[key]
+
+    shared.shared = True  # type: ignore[attr-defined]
+    creator._create_client_class = shared  # type: ignore[method-assign]
+
+
+def _shaper(handler: Any) -> tuple[str, ...]:
+    """A handler by what it does: where it is defined and what it closes over (boto3 registers some handlers as
+    closures that import their target on first use). Anything without a name is told apart by its identity."""
+    closed = tuple(repr(cell.cell_contents) for cell in getattr(handler, "__closure__", None) or ())
+    return (getattr(handler, "__module__", ""), getattr(handler, "__qualname__", None) or repr(handler), *closed)
+
+
 def json_templates_first() -> None:
     """moto parses every stack template with PyYAML's pure-Python loader, JSON ones too, at every create and
     update: 50 ms for a serving stack, more than the rest of a promotion's stack update. The CDK writes JSON, so

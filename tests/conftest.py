@@ -28,7 +28,7 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 from aws_cdk import App  # noqa: E402
 
 from devtools.demo import with_team_and_project  # noqa: E402
-from devtools.moto_accounts import json_templates_first, share_service_models  # noqa: E402
+from devtools.moto_accounts import json_templates_first, share_client_classes, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from stacks.app import build_app, write_provenance  # noqa: E402
 from stacks.compliance.report import write_report  # noqa: E402
@@ -38,6 +38,7 @@ CONFIG_PATH = ROOT / "config" / "roadway.yaml"
 # The moto road (three accounts, the real serving stacks, the ledgers) for every test folder that drives it.
 pytest_plugins = ["tests.moto_road"]
 share_service_models()  # botocore's models parsed once per worker, not once per session the tests make
+share_client_classes()  # and each service's client class built once, not once per client
 json_templates_first()  # moto reads the CDK's JSON templates as JSON, not through pure-Python YAML
 
 
