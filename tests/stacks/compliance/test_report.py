@@ -152,10 +152,15 @@ def test_the_page_renders_and_filters_in_a_real_browser(synth: Synth, report: di
     total = len(report["findings"])
 
     def shown() -> tuple[int, int]:
-        rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr.finding") if r.is_displayed()]
-        assert int(browser.find_element(By.ID, "shown").text) == len(rows)
-        groups = [g for g in browser.find_elements(By.CSS_SELECTOR, "section.group") if g.is_displayed()]
-        return len(rows), len(groups)
+        """The findings and groups the browser renders, asked of the page in one call (one WebDriver round trip
+        per row took 4 s): the DOM's own checkVisibility, which is false under display:none anywhere above."""
+        rows, groups = browser.execute_script(
+            "const seen = (css) => [...document.querySelectorAll(css)]"
+            "  .filter((e) => e.checkVisibility({visibilityProperty: true})).length;"
+            "return [seen('tr.finding'), seen('section.group')];"
+        )
+        assert int(browser.find_element(By.ID, "shown").text) == rows
+        return rows, groups
 
     assert shown()[0] == total
     box = browser.find_element(By.ID, "filter")
