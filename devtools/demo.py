@@ -207,15 +207,33 @@ def registers_into(template: dict[str, Any], team: str) -> list[str]:
     return [r for r in statement["Resource"] if "model-package-group/" in r]
 
 
-def run(port: int, road: Any = None, templates: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The demo on ``road``: a config with two projects of two teams (default: the shipped config/roadway.yaml with
-    the demo's second team; a road of one project gets that team too). ``templates``: the road's synthesized
-    templates by stack name when the caller has them already (the tests share one synth of their road); the demo
-    synthesizes them otherwise."""
+class NotADemoRoad(ValueError):
+    """A road the demo cannot tell its story on; said in one line."""
+
+
+def road_of(config: Any = None) -> Any:
+    """The road the demo drives: ``config`` (default: the shipped config/roadway.yaml), with the demo's second team
+    and its project added when it has one project. Its first two projects must be of two teams, the second team
+    with a data scientist to register its model; a third project is deployed and left alone."""
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
 
-    config = road or load_config(ROOT / DEFAULT_CONFIG_PATH)
-    config = config if len(config.projects) > 1 else with_second_team(config)
+    road = config or load_config(ROOT / DEFAULT_CONFIG_PATH)
+    road = road if len(road.projects) > 1 else with_second_team(road)
+    first, second = road.projects[:2]
+    if first.team == second.team:
+        raise NotADemoRoad(
+            f"projects {first.name} and {second.name} are both team {first.team}'s: the demo shows one team "
+            "refused another's registry, so its first two projects must be of two teams"
+        )
+    if not any(person.team == second.team for person in road.data_scientists):
+        raise NotADemoRoad(f"team {second.team} has no data scientist to register {second.name}")
+    return road
+
+
+def run(port: int, road: Any = None, templates: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The demo on ``road_of(road)``. ``templates``: that road's synthesized templates by stack name when the caller
+    has them already (the tests share one synth of their road); the demo synthesizes them otherwise."""
+    config = road_of(road)
     with scoped_environment(), tempfile.TemporaryDirectory(prefix="roadway-demo-") as scratch:
         return _run(port, config, templates or synthesized(config, Path(scratch) / "cdk.out"), Path(scratch))
 
@@ -572,9 +590,12 @@ def main(argv: list[str] | None = None) -> int:
     from roadway.config import ConfigError, load_config
 
     try:
-        road = load_config(args.config) if args.config else None
+        road = road_of(load_config(args.config) if args.config else None)
     except ConfigError as error:
         print(f"roadway: config error: {error}", file=sys.stderr)
+        return 2
+    except NotADemoRoad as error:
+        print(f"roadway: not a road the demo can drive: {error}", file=sys.stderr)
         return 2
     started = time.monotonic()
     result = run(args.port or free_port(), road)

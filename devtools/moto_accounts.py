@@ -42,8 +42,10 @@ def share_client_classes() -> None:
     """One client class per service and set of class-building handlers in this process. botocore builds a new class
     with a method per operation for every client it makes (400 for SageMaker): measured, a tenth of the promotion
     tests' time, as each test starts the functions in a new execution environment and each promotion assumes a
-    role. The class depends only on the service's model and the handlers that shape it ('creating-client-class'),
-    the same for every boto3 session here; a session with other handlers gets a class of its own."""
+    role. What a client does depends only on the service's model (one loader serves every session here,
+    share_service_models) and the handlers that shape its class ('creating-client-class'), the same for every boto3
+    session here; a session with other handlers gets a class of its own. The class's methods keep the first
+    session's event emitter for their docstrings, which only help() reads; each client has its own for calls."""
     import botocore.client
 
     creator = botocore.client.ClientCreator

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from devtools import demo
-from roadway.config import RoadwayConfig
+from roadway.config import RoadwayConfig, parse_config
 from roadway.naming import Names
 from tests.conftest import Synth
 
@@ -85,3 +89,59 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     assert "statistics.json" in trace and "constraints.json" in trace
     refusal = printed[printed.index("==> roadway trace dev:2") :]
     assert "ledger      dev seal-refused at " in refusal and "ledger      test refused at " in refusal
+
+
+def test_make_demo_synthesizes_the_templates_the_tests_deploy(
+    two_projects_moto_config: RoadwayConfig, two_projects_moto_synth: Synth, tmp_path: Path
+) -> None:
+    """`make demo` synthesizes its road itself (the test above is given the moto tests' synth of the road)."""
+    assert demo.synthesized(two_projects_moto_config, tmp_path / "cdk.out") == two_projects_moto_synth.templates
+
+
+def test_make_demo_adds_its_second_team_to_a_road_of_one_project(config: RoadwayConfig) -> None:
+    road = demo.road_of(config)
+    assert [(p.name, p.team) for p in road.projects] == [("house-price", "pricing"), ("rent-price", "rentals")]
+    assert [p.user_name for p in road.data_scientists if p.team == "rentals"] == ["chen-wei"]
+    assert demo.road_of(None) == road, "the shipped road by default"
+    assert demo.road_of(road) == road, "a road of two projects of two teams is driven as given"
+
+
+def with_project(config: RoadwayConfig, name: str, team: str, new_team: bool = False) -> RoadwayConfig:
+    """``config`` plus a project served like its first, of ``team`` (a new team without people if ``new_team``)."""
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    added = copy.deepcopy(raw["projects"][0])
+    added.pop("original", None)
+    raw["projects"].append({**added, "name": name, "team": team})
+    if new_team:
+        raw["teams"].append({"name": team, "monthly_budget_usd": 300})
+    return parse_config(raw)
+
+
+def one_team_two_projects(config: RoadwayConfig) -> RoadwayConfig:
+    return with_project(config, "land-price", config.projects[0].team)
+
+
+def team_without_people(config: RoadwayConfig) -> RoadwayConfig:
+    return with_project(config, "rent-price", "rentals", new_team=True)
+
+
+@pytest.mark.parametrize(
+    ("variant", "said"),
+    [
+        (one_team_two_projects, "projects house-price and land-price are both team pricing's: the demo shows one team"),
+        (team_without_people, "team rentals has no data scientist to register rent-price"),
+    ],
+)
+def test_a_road_the_demo_cannot_tell_its_story_on_is_refused_in_one_line(
+    config: RoadwayConfig,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    variant: Callable[[RoadwayConfig], RoadwayConfig],
+    said: str,
+) -> None:
+    road = demo.written(variant(config), tmp_path / "road.yaml")
+    assert demo.main(["--config", str(road)]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "", "nothing started"
+    (line,) = printed.err.splitlines()
+    assert line.startswith(f"roadway: not a road the demo can drive: {said}")

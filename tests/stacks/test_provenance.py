@@ -132,8 +132,17 @@ def test_every_feature_flag_is_set_and_only_the_named_ones_differ_from_the_recom
 
 
 # What would make code of ours run while the app is synthesized rather than built: an aspect, a lazy value, a
-# validation, or a jsii interface the CDK calls back (the compliance rules, which run only with the packs).
-RUNS_AT_SYNTH = ("Aspects.of(", "IAspect", "Lazy.", "add_validation(", "IValidation", "@jsii.implements(")
+# validation, a jsii interface the CDK calls back (the compliance rules, which run only with the packs), or an
+# override of a method the CDK calls at synth (a stack's logical IDs). A new kind of callback needs adding here.
+RUNS_AT_SYNTH = (
+    "Aspects.of(",
+    "IAspect",
+    "Lazy.",
+    "add_validation(",
+    "IValidation",
+    "@jsii.implements(",
+    "def allocate_logical_id(",
+)
 
 
 def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
