@@ -245,12 +245,10 @@ def synthesized(config: Any, outdir: Path) -> dict[str, dict[str, Any]]:
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
     from aws_cdk import App
 
-    from stacks.app import build_app
+    from stacks.app import build_app, cli_context
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
-    # Nothing is deployed from the assembly's assets: they stay where they are (the drift layer is 150 MB).
-    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:disable-asset-staging": True}
-    app = App(outdir=str(outdir), context=context)
+    app = App(outdir=str(outdir), context=cli_context(stage_assets=False))  # nothing deploys the assets here
     build_app(app, config, compliance=False)
     assembly = app.synth()
     return {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}

@@ -97,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     from aws_cdk import App
 
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
-    from stacks.app import build_app
+    from stacks.app import build_app, cli_context
 
     target = Path((argv or sys.argv[1:] or ["docs/architecture"])[0])
     config = load_config(ROOT / DEFAULT_CONFIG_PATH)
     with tempfile.TemporaryDirectory() as work:
-        app = App(outdir=work, context=json.loads((ROOT / "cdk.json").read_text())["context"])
+        app = App(outdir=work, context=cli_context(stage_assets=False))  # the drawing reads templates only
         build_app(app, config, compliance=False)
         assembly = app.synth()
         templates = {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}

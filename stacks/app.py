@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, cx_api
 
@@ -14,6 +16,21 @@ from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, e
 from stacks.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from stacks.constructs.pinned_layer import LayerMissing
 from stacks.stage import RoadwayStage
+
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+
+
+def cli_context(*, stage_assets: bool = True) -> dict[str, Any]:
+    """The context `cdk synth` gives the app (cdk.json's, and the flag the CLI sets itself, which Roadway's gate
+    overrides), for an App made without the CLI: the tests, the demo, the diagram. ``stage_assets`` False reads the
+    assets where they are instead of copying them into the assembly: the templates are the same (an asset's hash is
+    of its source), and the drift job's numpy and scipy layer is 150 MB."""
+    context = json.loads(CDK_JSON.read_text())["context"]
+    return {
+        **context,
+        "@aws-cdk/core:failSynthOnValidationErrors": False,
+        **({} if stage_assets else {"aws:cdk:disable-asset-staging": True}),
+    }
 
 
 def availability_zone_context(config: RoadwayConfig) -> dict[str, list[str]]:

@@ -31,7 +31,7 @@ from aws_cdk import App  # noqa: E402
 from devtools.demo import with_team_and_project  # noqa: E402
 from devtools.moto_accounts import json_templates_first, share_client_classes, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
-from stacks.app import build_app, write_provenance  # noqa: E402
+from stacks.app import build_app, cli_context, write_provenance  # noqa: E402
 from stacks.compliance.report import write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +41,6 @@ pytest_plugins = ["tests.moto_road"]
 share_service_models()  # botocore's models parsed once per worker, not once per session the tests make
 share_client_classes()  # and each service's client class built once, not once per client
 json_templates_first()  # moto reads the CDK's JSON templates as JSON, not through pure-Python YAML
-
-
-def cdk_json_context() -> dict[str, Any]:
-    """The context the CDK CLI passes from cdk.json, plus the flag it sets itself (and Roadway overrides)."""
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    return {**context, "@aws-cdk/core:failSynthOnValidationErrors": False}
 
 
 @dataclass
@@ -74,10 +68,8 @@ def synthesize(
     stage_assets: bool = False,
 ) -> Synth:
     """As `make synth` does, provenance included; ``config_path`` is what the provenance names. Assets are copied
-    into the assembly only when ``stage_assets`` says so (the shipped road's ``synth``): the templates are the
-    same either way (an asset's hash is of its source), and the drift job's numpy and scipy layer is 150 MB."""
-    context = cdk_json_context() | ({} if stage_assets else {"aws:cdk:disable-asset-staging": True})
-    app = App(outdir=str(outdir), context=context)
+    into the assembly only when ``stage_assets`` says so (the shipped road's ``synth``; stacks.app.cli_context)."""
+    app = App(outdir=str(outdir), context=cli_context(stage_assets=stage_assets))
     build_app(app, config, compliance=compliance)
     assembly = app.synth()
     write_provenance(app, config_path)

@@ -10,15 +10,14 @@ from aws_cdk import App
 
 from roadway.config import DataScientist, RoadwayConfig
 from roadway.naming import Names, people_stack_index
-from stacks.app import build_app, check_limits
-from tests.conftest import cdk_json_context
+from stacks.app import build_app, check_limits, cli_context
 
 Templates = dict[str, dict[str, Any]]
 
 
 def dev_only(config: RoadwayConfig, outdir: Path) -> tuple[Templates, Any]:
     """The dev stage alone, without the packs: the only stage people live in."""
-    app = App(outdir=str(outdir), context=cdk_json_context())
+    app = App(outdir=str(outdir), context=cli_context(stage_assets=False))
     build_app(app, config, compliance=False, stages=("dev",))
     assembly = app.synth()
     (stage,) = assembly.nested_assemblies

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from stacks.app import cli_context
 from stacks.constructs.pinned_layer import LAYERS, PLATFORM, PinnedLayer
-from tests.conftest import Synth, cdk_json_context
+from tests.conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
 # The function that runs each layer: its template and handler.
@@ -83,7 +84,7 @@ def test_synth_without_a_built_layer_says_how_to_build_it_in_one_line(tmp_path: 
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": f"{ROOT}:{ROOT / 'lambdas'}",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "CDK_CONTEXT_JSON": json.dumps(cdk_json_context()),
+        "CDK_CONTEXT_JSON": json.dumps(cli_context()),
         "CDK_OUTDIR": str(tmp_path / "out"),
     }
     result = subprocess.run(

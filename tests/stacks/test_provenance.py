@@ -162,13 +162,12 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
     ]
     assert at_synth == [], "code of ours now runs at synth: synthesize the app in the child below as well"
     script = (
-        "import json\n"
         "from aws_cdk import App, Stack, aws_lambda, aws_logs\n"
-        "from stacks.app import build_app\n"
+        "from stacks.app import build_app, cli_context\n"
         "from roadway.config import load_config\n"
         # Assets are not copied (the drift layer is 150 MB); the code that builds them still runs.
-        "context = {**json.load(open('cdk.json'))['context'], 'aws:cdk:disable-asset-staging': True}\n"
-        "build_app(App(context=context), load_config('config/roadway.yaml'), compliance=False)\n"
+        "app = App(context=cli_context(stage_assets=False))\n"
+        "build_app(app, load_config('config/roadway.yaml'), compliance=False)\n"
         "print('built')\n"
         "try:\n"
         "    aws_lambda.Function(Stack(App(), 'Probe'), 'F', runtime=aws_lambda.Runtime.PYTHON_3_12,\n"

@@ -9,8 +9,9 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
+from stacks.app import cli_context
 from stacks.compliance import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
-from tests.conftest import Synth, cdk_json_context
+from tests.conftest import Synth
 
 
 def test_every_pack_ran_and_passed(synth: Synth) -> None:
@@ -62,7 +63,7 @@ def test_every_acknowledgement_excuses_a_real_finding_and_is_reported(synth: Syn
 
 
 def test_an_unacknowledged_finding_fails_synth_even_when_the_cli_says_not_to(tmp_path: Path) -> None:
-    app = App(outdir=str(tmp_path), context=cdk_json_context())  # the CLI's flag is false here
+    app = App(outdir=str(tmp_path), context=cli_context())  # the CLI's flag is false here
     add_compliance_gate(app)
     stack = Stack(app, "Careless")
     s3.Bucket(stack, "PlainBucket")
@@ -72,7 +73,7 @@ def test_an_unacknowledged_finding_fails_synth_even_when_the_cli_says_not_to(tmp
 
 def test_acknowledge_takes_the_id_cdk_prints_in_its_hint(tmp_path: Path) -> None:
     """CDK's hint names a finding with its pack in front; pasting it acknowledges the same finding."""
-    app = App(outdir=str(tmp_path), context=cdk_json_context())
+    app = App(outdir=str(tmp_path), context=cli_context())
     add_compliance_gate(app)
     stack = Stack(app, "Logged")
     bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED)

@@ -12,9 +12,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
+from stacks.app import cli_context
 from stacks.compliance import add_compliance_gate
 from stacks.compliance.ml_rules import RoadwayChecks
-from tests.conftest import cdk_json_context
 
 ROLE = "arn:aws:iam::111111111111:role/x"
 
@@ -115,7 +115,7 @@ def test_vpc1_every_endpoint_has_a_policy() -> None:
 
 
 def test_a_seeded_violation_fails_synth_and_is_named_in_the_report(tmp_path: Path) -> None:
-    app = App(outdir=str(tmp_path), context=cdk_json_context())
+    app = App(outdir=str(tmp_path), context=cli_context())
     add_compliance_gate(app)
     stack = Stack(app, "Seeded", env={"account": "111111111111", "region": "eu-west-1"})
     model(stack, "Open", isolated=False, vpc=True)

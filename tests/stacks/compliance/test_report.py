@@ -126,10 +126,10 @@ def test_a_failed_gate_still_gets_a_report_that_says_so(tmp_path: Path) -> None:
     from aws_cdk import App, Stack
     from aws_cdk import aws_s3 as s3
 
+    from stacks.app import cli_context
     from stacks.compliance import add_compliance_gate
-    from tests.conftest import cdk_json_context
 
-    app = App(outdir=str(tmp_path), context=cdk_json_context())
+    app = App(outdir=str(tmp_path), context=cli_context())
     add_compliance_gate(app)
     s3.Bucket(Stack(app, "Careless"), "PlainBucket")
     with pytest.raises(RuntimeError, match="ValidationFailed"):
