@@ -245,13 +245,13 @@ def synthesized(config: Any, outdir: Path) -> dict[str, dict[str, Any]]:
     quiet_jsii(announce=False)  # the demo runs on whatever Node synth runs on
     from aws_cdk import App
 
-    from stacks.app import build_app, cli_context
+    from stacks.app import build_app, cli_context, templates_by_stack
 
     say("Synthesizing the app (the templates and the promotion function's settings come from here)")
     app = App(outdir=str(outdir), context=cli_context(stage_assets=False))  # nothing deploys the assets here
     build_app(app, config, compliance=False)
     assembly = app.synth()
-    return {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+    return templates_by_stack(assembly)
 
 
 def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Path) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from aws_cdk import App
 
     from roadway.config import DEFAULT_CONFIG_PATH, load_config
-    from stacks.app import build_app, cli_context
+    from stacks.app import build_app, cli_context, templates_by_stack
 
     target = Path((argv or sys.argv[1:] or ["docs/architecture"])[0])
     config = load_config(ROOT / DEFAULT_CONFIG_PATH)
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         app = App(outdir=work, context=cli_context(stage_assets=False))  # the drawing reads templates only
         build_app(app, config, compliance=False)
         assembly = app.synth()
-        templates = {s.stack_name: s.template for a in assembly.nested_assemblies for s in a.nested_assembly.stacks}
+        templates = templates_by_stack(assembly)
     accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}  # type: ignore[arg-type]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.with_suffix(".dot").write_text(dot(templates, accounts))

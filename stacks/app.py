@@ -57,6 +57,11 @@ def build_app(
     return {name: RoadwayStage(app, config=config, stage=name) for name in stages}
 
 
+def templates_by_stack(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
+    """Every stage's templates, by CloudFormation stack name (stack names are unique across the road)."""
+    return {s.stack_name: s.template for stage in assembly.nested_assemblies for s in stage.nested_assembly.stacks}
+
+
 def check_limits(assembly: cx_api.CloudAssembly) -> list[Excess]:
     """Every CloudFormation or IAM limit a synthesized stack exceeds (see stacks.cloudformation_limits)."""
     found: list[Excess] = []

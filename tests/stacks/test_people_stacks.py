@@ -10,7 +10,7 @@ from aws_cdk import App
 
 from roadway.config import DataScientist, RoadwayConfig
 from roadway.naming import Names, people_stack_index
-from stacks.app import build_app, check_limits, cli_context
+from stacks.app import build_app, check_limits, cli_context, templates_by_stack
 
 Templates = dict[str, dict[str, Any]]
 
@@ -20,8 +20,7 @@ def dev_only(config: RoadwayConfig, outdir: Path) -> tuple[Templates, Any]:
     app = App(outdir=str(outdir), context=cli_context(stage_assets=False))
     build_app(app, config, compliance=False, stages=("dev",))
     assembly = app.synth()
-    (stage,) = assembly.nested_assemblies
-    return {s.stack_name: s.template for s in stage.nested_assembly.stacks}, assembly
+    return templates_by_stack(assembly), assembly
 
 
 def with_people(config: RoadwayConfig, count: int, stacks: int) -> RoadwayConfig:
