@@ -72,6 +72,11 @@ def two_projects_moto_synth(two_projects_moto_config: RoadwayConfig, tmp_path_fa
     return shared_synth(two_projects_moto_config, tmp_path_factory, compliance=False)
 
 
+def model_of(config: RoadwayConfig, group: str) -> ModelNames:
+    """The names of the road's project ``group`` (its pipeline, roles, stacks)."""
+    return Names.of(config).model(next(p for p in config.projects if p.name == group))
+
+
 @dataclass
 class Road:
     config: RoadwayConfig
@@ -109,8 +114,7 @@ class Road:
         return f"{registry}.dkr.ecr.{self.region}.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 
     def model(self, group: str = GROUP) -> ModelNames:
-        """The names of the road's project ``group`` (its pipeline, roles, stacks)."""
-        return self.names.model(next(p for p in self.config.projects if p.name == group))
+        return model_of(self.config, group)
 
     def serving_stack(self, stage: str, group: str = GROUP) -> str:
         return self.model(group).serving_stack(stage)  # type: ignore[arg-type]
@@ -416,7 +420,7 @@ def lay(config: RoadwayConfig, synth: Synth, groups: tuple[str, ...]) -> Laid:
     buckets: dict[str, str] = {}
     for stage in ("test", "prod"):
         for group in groups:
-            name = names.model(next(p for p in config.projects if p.name == group)).serving_stack(stage)  # type: ignore[arg-type]
+            name = model_of(config, group).serving_stack(stage)  # type: ignore[arg-type]
             platform = names.stack_name(stage, "platform")  # type: ignore[arg-type]
             buckets[stage] = deploy_serving(sessions[stage], synth.templates[name], name, platform)
     buckets["dev"] = f"{config.project}-dev-artifacts"
