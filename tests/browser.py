@@ -61,7 +61,8 @@ def missing_browser_reason(
 
 
 def require_or_skip(reason: str | None, ci: str | None) -> None:
-    """Skip on a developer's machine without a browser, but fail under CI=true: a skipped browser suite is no signal."""
+    """Skip on a developer's machine without what a test needs (a browser, the serving venv), but fail under
+    CI=true: a skipped suite is no signal."""
     if reason is None:
         return
     if (ci or "").strip().lower() == "true":

@@ -12,6 +12,7 @@ import pytest
 
 from model_code import registration
 from model_code.pipeline import PROFILER_DIR
+from tests.browser import require_or_skip
 from tests.model_code.serving_venv import SERVING_PYTHON
 from tests.test_dependencies import pins, pins_in
 
@@ -75,10 +76,8 @@ def test_the_models_tests_pass_under_the_serving_images_libraries() -> None:
     container will import. In a process of its own, without the suite's conftest (no CDK there). The development
     venv skips them when this runs them (serving_venv.py)."""
     python = SERVING_PYTHON
-    if not python.exists():
-        if os.environ.get("CI"):
-            pytest.fail(".venv-serving is missing: `make deps` builds it")
-        pytest.skip(".venv-serving is missing: `make deps` builds it")
+    missing = None if python.exists() else ".venv-serving is missing: `make deps` builds it"
+    require_or_skip(missing, os.environ.get("CI"))
     tests = ["tests/model_code/test_model.py", "tests/model_code/test_serve.py"]
     result = subprocess.run(
         [str(python), "-m", "pytest", "--noconftest", "-p", "no:xdist", *tests],
