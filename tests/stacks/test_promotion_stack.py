@@ -373,9 +373,8 @@ def test_the_reader_role_can_read_and_cannot_write(synth: Synth, config: Roadway
     assert iam.allowed(statements, "sagemaker:DescribeModelPackage", package)
     assert iam.allowed(statements, "sagemaker:ListModelPackages", group)
     for action in ("UpdateModelPackage", "CreateModelPackage", "DeleteModelPackage", "PutModelPackageGroupPolicy"):
-        assert not iam.allowed(
-            statements, f"sagemaker:{action}", package, {"sagemaker:ModelApprovalStatus": "Approved"}
-        )
+        approving = iam.as_carried(f"sagemaker:{action}", {"sagemaker:ModelApprovalStatus": "Approved"})
+        assert not iam.allowed(statements, f"sagemaker:{action}", package, approving)
     other_group = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stage]}:model-package/other-model/1"
     assert not iam.allowed(statements, "sagemaker:DescribeModelPackage", other_group), "one group's reader"
     for action, resource in (

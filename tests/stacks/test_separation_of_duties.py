@@ -75,7 +75,8 @@ def test_the_approver_role_decides_and_does_nothing_else(synth: Synth, config: R
         statements, "sagemaker:UpdateModelPackage", other_account, {"sagemaker:ModelApprovalStatus": "Approved"}
     )
     for action in ("sagemaker:CreateModelPackage", "sagemaker:DeleteModelPackage", "s3:PutObject"):
-        assert not iam.allowed(statements, action, arn, {"sagemaker:ModelApprovalStatus": "Approved"})
+        approving = iam.as_carried(action, {"sagemaker:ModelApprovalStatus": "Approved"})
+        assert not iam.allowed(statements, action, arn, approving)
 
 
 @pytest.mark.parametrize("stage", ["dev", "test"])
@@ -139,7 +140,8 @@ def test_the_break_glass_role_may_only_withdraw(synth: Synth, config: RoadwayCon
         ("cloudformation:UpdateStack", f"arn:aws:cloudformation:{config.region}:1:stack/roadway-{stage}-serving/x"),
         ("sagemaker:UpdateEndpoint", f"arn:aws:sagemaker:{config.region}:1:endpoint/roadway-{stage}-house-price"),
     ):
-        assert not iam.allowed(statements, action, resource, {"sagemaker:ModelApprovalStatus": "Rejected"}), action
+        rejecting = iam.as_carried(action, {"sagemaker:ModelApprovalStatus": "Rejected"})
+        assert not iam.allowed(statements, action, resource, rejecting), action
 
     trust = iam.trust_statements(template, role)
     account = config.stage(stage).account  # type: ignore[arg-type]
