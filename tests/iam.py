@@ -262,6 +262,22 @@ def may_assume(trust: Iterable[Mapping[str, Any]], principal_arn: str, action: s
     return any(s["Effect"] == "Allow" and applies(s) for s in trust)
 
 
+def service_may_assume(trust: Iterable[Mapping[str, Any]], service: str, action: str) -> bool:
+    """Whether a trust policy lets AWS service ``service`` (``sagemaker.amazonaws.com``) call ``action``: a
+    service principal's request carries no key a condition here could ask about, so any condition refuses."""
+    request(action, {})
+
+    def names(statement: Mapping[str, Any]) -> bool:
+        principal = statement.get("Principal", {})
+        services = _listed(principal.get("Service", [])) if isinstance(principal, dict) else []
+        return _names(statement, action) and (principal == "*" or service in services)
+
+    trust = list(trust)
+    if any(s["Effect"] == "Deny" and names(s) for s in trust):
+        return False
+    return any(s["Effect"] == "Allow" and names(s) and not s.get("Condition") for s in trust)
+
+
 def bucket_policy_denies(
     statements: Iterable[Mapping[str, Any]], action: str, resource: str, principal_arn: str
 ) -> bool:

@@ -14,7 +14,7 @@ from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
-from stacks.constructs.studio_domain import StudioDomain
+from stacks.constructs.studio_domain import StudioDomain, studio_execution_role
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class StudioAccess:
     domain_id: str
     security_group_id: str
     shared_policy: iam.IManagedPolicy
+    ui_policy: iam.IManagedPolicy  # what Studio's own UI calls
     team_policies: Mapping[str, Sequence[iam.IManagedPolicy]]  # each team's limits and work
     teams: Mapping[str, Team]
 
@@ -34,6 +35,7 @@ class StudioAccess:
             studio.domain.attr_domain_id,
             studio.security_group.security_group_id,
             studio.policy,
+            studio.ui_policy,
             studio.team_policies,
             studio.teams,
         )
@@ -52,6 +54,7 @@ class StudioAccess:
             value("domain-id"),
             value("security-group-id"),
             policy("SharedPolicy", "policy-arn"),
+            policy("StudioUiPolicy", "ui-policy-arn"),
             {
                 team.name: [
                     policy(f"Team-{team.name}", f"team-{team.name}-policy-arn"),
@@ -71,6 +74,7 @@ class StudioAccess:
             values |= {
                 "domain-id": self.domain_id,
                 "policy-arn": self.shared_policy.managed_policy_arn,
+                "ui-policy-arn": self.ui_policy.managed_policy_arn,
                 **{
                     f"team-{team}-{kind}policy-arn": p.managed_policy_arn
                     for team, (limits, work) in self.team_policies.items()
@@ -91,12 +95,11 @@ class DataScientistProfile(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         domain_id = studio.domain_id
-        self.role = iam.Role(
+        self.role = studio_execution_role(
             self,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Roadway Studio: execution role of {user.user_name}",
-            managed_policies=[studio.shared_policy, *studio.team_policies[user.team]],
+            f"Roadway Studio: execution role of {user.user_name}",
+            managed_policies=[studio.shared_policy, studio.ui_policy, *studio.team_policies[user.team]],
         )
         # Who's who: principal tags, for IAM conditions and for reading CloudTrail (roles are not billed, so
         # these are not what a team's budget counts; its jobs' tags are).
@@ -122,7 +125,6 @@ class DataScientistProfile(Construct):
                         "sagemaker:DeleteSpace",
                         "sagemaker:CreateApp",
                         "sagemaker:DeleteApp",
-                        "sagemaker:AddTags",
                     ],
                     resources=[space_arn, app_arn],
                     conditions={"ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn}},
@@ -144,8 +146,8 @@ class DataScientistProfile(Construct):
         )
         repository = studio.teams[user.team].code_repository
         tags = [CfnTag(key=USER_TAG, value=user.user_name), CfnTag(key=TEAM_TAG, value=user.team)]
-        if user.email:
-            tags.append(CfnTag(key="roadway:email", value=user.email))
+        # No address among them: the domain propagates a profile's tags into everything it creates, and so into
+        # billing data (docs/threat-model.md); the address stays in config, where budgets read it.
         self.profile = sagemaker.CfnUserProfile(
             self,
             "Profile",

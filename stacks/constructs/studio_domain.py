@@ -171,6 +171,75 @@ def instance_types_only(instance_types: Sequence[str]) -> iam.PolicyStatement:
     )
 
 
+def studio_execution_role(scope: Construct, construct_id: str, description: str, **kwargs: object) -> iam.Role:
+    """An execution role Studio can start apps with. The domain's ``ExecutionRoleIdentityConfig`` is
+    ``USER_PROFILE_NAME``, so SageMaker sets the profile's name as the session's source identity: the role must
+    trust ``sts:SetSourceIdentity`` beside ``sts:AssumeRole`` or no app starts (SageMaker, "Monitoring user
+    resource access from Amazon SageMaker Studio")."""
+    sagemaker_principal = iam.ServicePrincipal("sagemaker.amazonaws.com")
+    role = iam.Role(scope, construct_id, assumed_by=sagemaker_principal, description=description, **kwargs)
+    role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+        iam.PolicyStatement(actions=["sts:SetSourceIdentity"], principals=[sagemaker_principal])
+    )
+    return role
+
+
+# What Studio's own UI lists with a person's role; IAM scopes none of these to a resource.
+STUDIO_UI_LISTS = ("sagemaker:ListApps", "sagemaker:ListDomains", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles")
+
+
+def studio_arns(stack: Stack, domain_id: str) -> dict[str, str]:
+    """The domain and every profile, space and app in it."""
+    return {
+        "domain": stack.format_arn(service="sagemaker", resource="domain", resource_name=domain_id),
+        **{
+            kind: stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{domain_id}/*")
+            for kind in ("user-profile", "space", "app")
+        },
+    }
+
+
+def studio_ui(stack: Stack, domain_id: str) -> list[iam.PolicyStatement]:
+    """What Studio's UI calls with the execution role beyond its lists (SageMaker, "Give your users access to
+    private spaces"): it describes the domain, its profiles, spaces and apps, and tags what it creates. Tagging
+    only as part of a create (``sagemaker:TaggingAction`` is present only then): whether the space or app may be
+    created at all is its own create's question."""
+    arns = studio_arns(stack, domain_id)
+    return [
+        iam.PolicyStatement(
+            sid="StudioUiDescribesTheDomain",
+            actions=[
+                "sagemaker:DescribeDomain",
+                "sagemaker:DescribeUserProfile",
+                "sagemaker:DescribeSpace",
+                "sagemaker:DescribeApp",
+            ],
+            resources=list(arns.values()),
+        ),
+        iam.PolicyStatement(
+            sid="StudioTagsWhatItCreates",
+            actions=["sagemaker:AddTags"],
+            resources=[arns["space"], arns["app"]],
+            conditions={"Null": {"sagemaker:TaggingAction": "false"}},
+        ),
+    ]
+
+
+def acknowledge_studio_ui(scope: Construct, domain_id: str) -> None:
+    """The reasons for :func:`studio_ui`'s wildcards, next to the policy that holds them."""
+    arns = studio_arns(Stack.of(scope), domain_id)
+    acknowledge(
+        scope,
+        {
+            f"AwsSolutions-IAM5[Resource::{nag_resource(scope, arns[kind])}]": (
+                f"Studio's UI describes every {kind} of this one domain (names are chosen in Studio); tagging of "
+                "spaces and apps only as part of their create, which its own grant bounds."
+            )
+            for kind in ("user-profile", "space", "app")
+        },
+    )
+
+
 @dataclass(frozen=True)
 class TeamProject:
     """One of a team's projects, as its members reach it: its group, its pipeline and its evidence folder."""
@@ -251,11 +320,10 @@ class StudioDomain(Construct):
                 )
             ],
         )
-        default_role = iam.Role(
+        default_role = studio_execution_role(
             self,
             "DefaultExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="Roadway Studio: default execution role for shared spaces",
+            "Roadway Studio: default execution role for shared spaces",
             managed_policies=[self.policy, shared_spaces],
         )
 
@@ -290,6 +358,9 @@ class StudioDomain(Construct):
                 security_groups=[self.security_group.security_group_id],
                 jupyter_lab_app_settings=jupyter_lab,
             ),
+            # Studio copies the domain's and a profile's tags (roadway:team, roadway:user) onto the spaces, apps and
+            # jobs it creates: what a team's budget counts.
+            tag_propagation="ENABLED",
             domain_settings=sagemaker.CfnDomain.DomainSettingsProperty(
                 # Sessions of a profile's role carry the profile name as source identity: CloudTrail, and the
                 # registry's CreatedBy, name the person, not only the role.
@@ -299,6 +370,16 @@ class StudioDomain(Construct):
             ),
         )
         self.domain.apply_removal_policy(RemovalPolicy.RETAIN)
+        # What Studio's UI calls, for every execution role: a policy of its own, since it names the domain, which
+        # names the default role (attached from the policy's side there; a person's role lists it).
+        self.ui_policy = iam.ManagedPolicy(
+            self,
+            "StudioUi",
+            description="Roadway Studio: what Studio's own UI calls with an execution role",
+            roles=[default_role],
+            statements=studio_ui(stack, self.domain.attr_domain_id),
+        )
+        acknowledge_studio_ui(self.ui_policy, self.domain.attr_domain_id)
 
         # Each team's limits, attached to each member's role beside the shared policy.
         self.team_policies = {work.team.name: self._team_policies(work) for work in teams}
@@ -346,6 +427,7 @@ class StudioDomain(Construct):
                     "sagemaker:ListProcessingJobs",
                     "sagemaker:ListPipelines",
                     "sagemaker:Search",
+                    *STUDIO_UI_LISTS,
                     "ecr:GetAuthorizationToken",
                 ],
                 resources=["*"],
@@ -454,6 +536,14 @@ class StudioDomain(Construct):
                     sid="TheTeamsPipelines",
                     actions=[*PIPELINE_ACTIONS, *EXECUTION_ACTIONS],
                     resources=[arn for p in projects for arn in (p.pipeline_arn, p.pipeline_executions_arn)],
+                ),
+                iam.PolicyStatement(
+                    # Studio tags a pipeline it creates (its domain and profile): authorized as AddTags, only as
+                    # part of that create (sagemaker:TaggingAction), which TheTeamsPipelines bounds.
+                    sid="TagTheTeamsPipelinesOnCreate",
+                    actions=["sagemaker:AddTags"],
+                    resources=[p.pipeline_arn for p in projects],
+                    conditions={"Null": {"sagemaker:TaggingAction": "false"}},
                 ),
                 # Hand a project's pipeline role to SageMaker Pipelines; never a job role, which writes evidence.
                 pass_to_sagemaker("PassTheTeamsPipelineRoles", [p.pipeline_role_arn for p in projects]),

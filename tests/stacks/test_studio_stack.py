@@ -53,7 +53,78 @@ def test_one_profile_and_role_per_data_scientist(synth: Synth, config: RoadwayCo
     assert len(roles) == len(profiles), "each data scientist has a role of their own"
     ana = by_name["ana-garcia"]["Properties"]["Tags"]
     assert {"Key": "roadway:team", "Value": "pricing"} in ana
-    assert {"Key": "roadway:email", "Value": "ana.garcia@example.com"} in ana
+    # The domain propagates a profile's tags into all Studio creates and so into billing data: no address there.
+    assert not [t for t in ana if "@" in t["Value"]], ana
+
+
+def test_studio_copies_the_team_tag_into_what_it_creates(synth: Synth) -> None:
+    """A team's budget counts Studio's spend only if the spaces, apps and jobs Studio creates carry the tag."""
+    assert only(synth, "AWS::SageMaker::Domain")["Properties"]["TagPropagation"] == "ENABLED"
+
+
+def execution_roles(synth: Synth) -> dict[str, str]:
+    """Every role Studio starts apps with: the domain's defaults (people's, shared spaces') and each profile's."""
+    domain = only(synth, "AWS::SageMaker::Domain")["Properties"]
+    roles = {
+        "default user": domain["DefaultUserSettings"]["ExecutionRole"],
+        "shared spaces": domain["DefaultSpaceSettings"]["ExecutionRole"],
+        **{
+            p["Properties"]["UserProfileName"]: p["Properties"]["UserSettings"]["ExecutionRole"]
+            for p in synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
+        },
+    }
+    return {who: role["Fn::GetAtt"][0] for who, role in roles.items()}
+
+
+def test_every_execution_role_trusts_what_the_domains_identity_setting_makes_sagemaker_do(synth: Synth) -> None:
+    """With USER_PROFILE_NAME, SageMaker assumes the role and sets the profile's name as the source identity: the
+    assume-role fails unless the trust also allows sts:SetSourceIdentity (SageMaker, "Monitoring user resource
+    access from Amazon SageMaker Studio")."""
+    from tests import iam
+
+    domain = only(synth, "AWS::SageMaker::Domain")["Properties"]
+    assert domain["DomainSettings"]["ExecutionRoleIdentityConfig"] == "USER_PROFILE_NAME"
+    template = synth.templates[STUDIO]
+    roles = execution_roles(synth)
+    assert len(roles) == 2 + 2
+    for who, role in roles.items():
+        trust = iam.trust_statements(template, role)
+        for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+            assert iam.service_may_assume(trust, "sagemaker.amazonaws.com", action), (who, action)
+        assert not iam.service_may_assume(trust, "lambda.amazonaws.com", "sts:AssumeRole"), who
+
+
+def test_studios_own_ui_may_list_describe_and_tag_on_create_with_every_execution_role(
+    synth: Synth, config: RoadwayConfig
+) -> None:
+    """What the UI calls (tests.aws.STUDIO_UI_CALLS, from AWS's documented policy) is granted on this domain's
+    profiles, spaces and apps; tagging only as part of a create, never a retag of someone's space."""
+    from tests import aws, iam
+
+    template = synth.templates[STUDIO]
+    domain_id = f"<{next(iter(synth.resources(STUDIO, 'AWS::SageMaker::Domain')))}.DomainId>"
+    sagemaker = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}"
+    resource = {
+        "Domain": f"{sagemaker}:domain/{domain_id}",
+        "UserProfile": f"{sagemaker}:user-profile/{domain_id}/ana-garcia",
+        "Space": f"{sagemaker}:space/{domain_id}/ana-space",
+        "App": f"{sagemaker}:app/{domain_id}/ana-space/jupyterlab/default",
+    }
+    for who, role in execution_roles(synth).items():
+        statements = iam.role_statements(template, role)
+        for call in aws.STUDIO_UI_CALLS:
+            kind = call.removeprefix("sagemaker:Describe")
+            target = resource.get(kind, "*")
+            assert iam.allowed(statements, call, target), (who, call)
+        if who == "shared spaces":
+            continue
+        space = resource["Space"]
+        assert iam.allowed(statements, "sagemaker:AddTags", space, {"sagemaker:TaggingAction": "CreateSpace"}), who
+        assert not iam.allowed(statements, "sagemaker:AddTags", space), f"{who} retags a space after its create"
+        other_domain = space.replace(domain_id, "d-another")
+        elsewhere = {"sagemaker:TaggingAction": "CreateSpace"}
+        assert not iam.allowed(statements, "sagemaker:AddTags", other_domain, elsewhere), who
+        assert not iam.allowed(statements, "sagemaker:DescribeSpace", other_domain), who
 
 
 def statements_of(synth: Synth, policy_prefix: str) -> list[dict[str, Any]]:
@@ -361,6 +432,22 @@ def test_a_shared_space_belongs_to_no_team_and_starts_nothing(synth: Synth, conf
         "aws:RequestTag/roadway:team": "pricing",
     }
     assert iam.allowed(member, "sagemaker:CreateTrainingJob", job, own)
+
+
+def test_a_team_creates_its_pipelines_from_studio_with_the_tags_studio_adds(
+    synth: Synth, config: RoadwayConfig
+) -> None:
+    """Studio tags a pipeline it creates; SageMaker authorizes those tags as AddTags during CreatePipeline."""
+    from tests import iam
+
+    statements = _role_statements(synth, "ana-garcia")
+    sagemaker = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}"
+    ours, theirs = f"{sagemaker}:pipeline/roadway-house-price", f"{sagemaker}:pipeline/roadway-churn"
+    on_create = {"sagemaker:TaggingAction": "CreatePipeline", "aws:RequestTag/sagemaker:user-profile-arn": "x"}
+    assert iam.allowed(statements, "sagemaker:CreatePipeline", ours)
+    assert iam.allowed(statements, "sagemaker:AddTags", ours, on_create)
+    assert not iam.allowed(statements, "sagemaker:AddTags", ours, {"aws:RequestTag/roadway:team": "other"})
+    assert not iam.allowed(statements, "sagemaker:AddTags", theirs, on_create), "another team's pipeline"
 
 
 def test_a_member_cannot_claim_another_teams_job(synth: Synth, config: RoadwayConfig) -> None:
