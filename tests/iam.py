@@ -54,9 +54,11 @@ def _arn_like(pattern: str, value: str) -> bool:
     does not swallow the account)."""
     if pattern == "*":
         return True
+    if not (pattern.startswith("arn:") and value.startswith("arn:")):
+        return _like(pattern, value)  # a token cdk-nag rendered (``<Bucket.Arn>/*``), not an ARN's text
     wanted, got = pattern.split(":", 5), value.split(":", 5)
     if len(wanted) != 6 or len(got) != 6:
-        return _like(pattern, value)
+        return False
     return all(_like(w, g) for w, g in zip(wanted, got, strict=True))
 
 
