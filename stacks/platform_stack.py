@@ -15,6 +15,7 @@ from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX
 from roadway.config import Project, ServingConfig, StageName
 from roadway.images import image_accounts
 from roadway.naming import Names
+from stacks import service_paths
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey, through
 from stacks.constructs.isolated_network import IsolatedNetwork
@@ -81,30 +82,14 @@ class PlatformStack(Stack):
         self.data_key = EncryptionKey(self, "DataKey", purpose=f"data, Studio storage and captures of {stage}")
         self.artifact_key = EncryptionKey(self, "ArtifactKey", purpose=f"model artifacts of {stage}")
         self.ops_key = EncryptionKey(self, "OpsKey", purpose=f"alarms, notifications and dead letters of {stage}")
-        for service in ("cloudwatch", "events"):
-            # CloudWatch alarms and EventBridge rules publish to the encrypted topic and queues.
-            self.ops_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"{service.capitalize()}PublishesEncrypted",
-                    principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
-                    actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-                )
-            )
-        self.ops_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsRoadwayLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                # AWS's example adds kms:Describe*, but no Describe action carries an encryption context (Service
-                # Authorization Reference): under this condition it never applied, so it is left out.
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{self.region}:{self.account}:*"}
-                },
-            )
-        )
+        # Who delivers through the ops key (stacks/service_paths.py): alarms into the topic, rules into the
+        # promoter's queues, Logs into Roadway's log groups. Budgets' row is SpendAlerts'.
+        for sid, path in (
+            ("CloudWatchAlarmsPublishEncrypted", service_paths.ALARMS_THROUGH_KEY),
+            ("EventBridgeRulesSendEncrypted", service_paths.RULES_THROUGH_KEY),
+            ("CloudWatchLogsEncryptsRoadwayLogs", service_paths.LOGS_THROUGH_KEY),
+        ):
+            self.ops_key.add_to_resource_policy(path.statement(sid, ["*"], region=self.region, account=self.account))
         self.alarm_topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -114,6 +99,11 @@ class PlatformStack(Stack):
         )
         for email in stage_config.alarm_emails:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.alarm_topic.add_to_resource_policy(
+            service_paths.ALARMS_TO_TOPIC.statement(
+                "CloudWatchAlarmsPublish", [self.alarm_topic.topic_arn], region=self.region, account=self.account
+            )
+        )
         # Spend: the account's, and each team's where it spends: in dev (its notebooks and jobs), and in test and
         # prod where it owns a project (its serving stacks carry its tag).
         team_budgets = [

@@ -31,6 +31,7 @@ from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGro
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.pinned_layer import POWERTOOLS
 from stacks.platform_imports import PlatformImports
+from stacks.service_paths import RULES_TO_DEAD_LETTERS
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 # A message is taken this many times before it moves to the work dead letters; each try may run the function's
@@ -166,15 +167,11 @@ class ModelPromoter(Construct):
         grant)."""
         stack = Stack.of(self)
         self.dead_letters.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="RulesOfThisAccountReportUndeliveredEvents",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["sqs:SendMessage"],
-                resources=[self.dead_letters.queue_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:events:{stack.region}:{stack.account}:rule/*"},
-                },
+            RULES_TO_DEAD_LETTERS.statement(
+                "RulesOfThisAccountReportUndeliveredEvents",
+                [self.dead_letters.queue_arn],
+                region=stack.region,
+                account=stack.account,
             )
         )
         return sqs.Queue.from_queue_arn(self, "RuleDeadLetters", self.dead_letters.queue_arn)

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 from aws_cdk import Stack
 from aws_cdk import aws_budgets as budgets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import StageName, Team
 from roadway.naming import TEAM_TAG, Names
+from stacks.service_paths import BUDGETS_THROUGH_KEY, BUDGETS_TO_TOPIC
 
 # When to tell: most of the month's money spent, the month forecast to overrun, and the month overrun.
 THRESHOLDS = (("ACTUAL", 80.0), ("FORECASTED", 100.0), ("ACTUAL", 100.0))
@@ -45,26 +45,16 @@ class SpendAlerts(Construct):
     ) -> None:
         """``teams``: each team with a budget, and the addresses its alerts go to."""
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        source = {"StringEquals": {"aws:SourceAccount": account}}
-        # Budgets publishes to the encrypted alarm topic: the topic's and the key's policies must both admit it.
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="BudgetsPublishesAlerts",
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={**source, "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{account}:*"}},
-            )
+        stack = Stack.of(self)
+        # Budgets publishes to the encrypted alarm topic: the topic's and the key's policies must both admit it
+        # (stacks/service_paths.py), and both must exist before a budget first tries.
+        published = topic.add_to_resource_policy(
+            BUDGETS_TO_TOPIC.statement("BudgetsPublishesAlerts", [topic.topic_arn], region=stack.region,
+                                       account=stack.account)
         )
         topic_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="BudgetsPublishesEncrypted",
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-                conditions=source,
-            )
+            BUDGETS_THROUGH_KEY.statement("BudgetsPublishesEncrypted", ["*"], region=stack.region,
+                                          account=stack.account)
         )
         self.budgets: dict[str, budgets.CfnBudget] = {}
         if account_budget_usd is not None:
@@ -79,6 +69,9 @@ class SpendAlerts(Construct):
                 emails,
                 topic,
             )
+        assert published.policy_dependable is not None
+        for budget in self.budgets.values():
+            budget.node.add_dependency(published.policy_dependable)
 
     def _budget(
         self,
