@@ -6,8 +6,9 @@ What a real endpoint needs and moto cannot check lives here once:
 - the serving image, resolved for the region by the SageMaker Python SDK when the package is registered (never
   at synth): the scikit-learn image ``1.9-0`` (see docs/data-scientist.md for its Python and libraries);
 - the container environment that makes the image find ``inference.py`` inside model.tar.gz
-  (``SAGEMAKER_PROGRAM``, ``SAGEMAKER_SUBMIT_DIRECTORY``); the promotion refuses a package without it
-  (lambdas/promote_model/entry_point.py, a test keeps the two spellings equal).
+  (``SAGEMAKER_PROGRAM``, ``SAGEMAKER_SUBMIT_DIRECTORY``) and install it with no network
+  (``PIP_NO_BUILD_ISOLATION``, ``PIP_NO_INDEX``); the promotion refuses a package whose environment is anything
+  else (lambdas/promote_model/entry_point.py, a test keeps the two spellings equal).
 
     from model_code.registration import package_request
     boto3.client("sagemaker").create_model_package(**package_request(...))
@@ -31,6 +32,11 @@ CONTAINER_ENVIRONMENT = {
     "SAGEMAKER_PROGRAM": ENTRY_POINT,
     # train.py packs SERVING_CODE under code/ in model.tar.gz, which SageMaker unpacks into /opt/ml/model.
     "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+    # The image pip-installs the code directory before importing it (model_code/serve.py says how). The endpoint
+    # runs network-isolated: pip must build with the image's own setuptools ("0" turns isolation off: pip reads the
+    # flag inverted) and look at no index, or the install, and so the endpoint's start, fails.
+    "PIP_NO_BUILD_ISOLATION": "0",
+    "PIP_NO_INDEX": "1",
 }
 CONTENT_TYPES = ["text/csv", "application/json"]
 RESPONSE_TYPES = ["application/json", "text/csv"]

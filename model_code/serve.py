@@ -26,22 +26,36 @@ The contract, read from (our own code, nothing copied):
   JSON body {"error", "error-message", "stack-trace"}; every exception from a user function is wrapped in
   ClientError and nothing catches it, so Flask answers 500); _encoders.py (the default decoders and encoders).
 
-Where this differs on purpose: the code directory is not pip-installed (a requirements.txt there is reported, not
-installed); a 500 carries one line naming the failing function instead of Flask's generic page; S3 is not read;
-.npy bodies are loaded without pickle; this repository's own model_code package is hidden while the entry point is
-imported, so its siblings come from the package, as in the container, not from the working tree.
+- the same release's _modules.py prepare and install, which run before that import: into the code directory
+  (unless it ships a setup.py) it writes a setup.py that installs the directory's files as top-level modules, a
+  setup.cfg and a MANIFEST.in, then runs ``python -m pip install .`` there (with ``-r requirements.txt`` when one
+  is present), under the container's environment. pip builds with build isolation unless told otherwise, and the
+  isolated build fetches setuptools from the index: under network isolation there is none, so the package's
+  environment must carry PIP_NO_BUILD_ISOLATION=0 and PIP_NO_INDEX=1 (model_code/registration.py).
+
+The build happens here too, with this interpreter's pip and setuptools (the serving venv pins the image's: pip
+26.1.2, setuptools 83), on a copy of the code directory, into a scratch directory that is then imported from, with
+no pip configuration of this machine and the index on a closed loopback port: what cannot install offline there
+does not install here. Where this differs on purpose: a 500 carries one line naming the failing function instead
+of Flask's generic page; S3 is not read; .npy bodies are loaded without pickle; this repository's own model_code
+package is hidden while the entry point is imported, so its siblings come from the package, as in the container,
+not from the working tree.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
+import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
 import io
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -206,6 +220,85 @@ def _code_dir(submit: str, model_dir: Path, scratch: Path, explicit: bool) -> Pa
     if path.is_dir():
         return path
     raise StartError(f"{SUBMIT_DIR}={submit} is neither a directory nor a tarball on this machine")
+
+
+# --- Installing the code directory (sagemaker_containers._modules prepare and install) ---
+
+# The index a network-isolated container cannot reach: a closed port on loopback, refused at once.
+NO_NETWORK_INDEX = "http://127.0.0.1:9/simple"
+# What the generated setup.py says, in our words: the directory's files become top-level modules named after it.
+_GENERATED = {
+    "setup.py": "from setuptools import setup\n\nsetup(name={name!r}, version='1.0.0', packages=[''], "
+    "include_package_data=True)\n",
+    "setup.cfg": "[wheel]\nuniversal = 1\n",
+    "MANIFEST.in": "recursive-include . *\nrecursive-exclude . __pycache__*\nrecursive-exclude . *.pyc\n",
+}
+_BUILDS: dict[str, Path] = {}  # one install per code and environment in this process (the tests start many)
+
+
+def _pip_environment(env: Mapping[str, str], home: Path) -> dict[str, str]:
+    """The container's PIP_ settings, and nothing of this machine's: no pip configuration, no cache, and every
+    index or link pointed where a network-isolated container's would lead (nowhere)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        **{key: value for key, value in env.items() if key.startswith("PIP_")},
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_INDEX_URL": NO_NETWORK_INDEX,
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_FIND_LINKS": "",
+        "PIP_RETRIES": "0",
+        "PIP_DEFAULT_TIMEOUT": "5",
+    }
+
+
+def install(entry: EntryPoint, env: Mapping[str, str]) -> EntryPoint:
+    """The code directory built and installed as the container does it before the import; the entry point as
+    installed. A failure is the endpoint's: it never answers /ping."""
+    pip_env = {k: v for k, v in sorted(env.items()) if k.startswith("PIP_")}
+    digest = hashlib.sha256(json.dumps(pip_env).encode())
+    for path in sorted(p for p in entry.code_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(entry.code_dir)).encode() + b"\0" + path.read_bytes())
+    key = f"{entry.module}-{digest.hexdigest()[:16]}"
+    if key not in _BUILDS:
+        _BUILDS[key] = _build(entry, env, _build_root() / key)
+    return EntryPoint(entry.module, _BUILDS[key])
+
+
+def _build(entry: EntryPoint, env: Mapping[str, str], work: Path) -> Path:
+    source, site = work / "code", work / "site-packages"
+    shutil.copytree(entry.code_dir, source, ignore=shutil.ignore_patterns("__pycache__"))
+    if not (source / "setup.py").exists():
+        for name, text in _GENERATED.items():
+            (source / name).write_text(text.format(name=entry.module))
+    command = [sys.executable, "-m", "pip", "install", ".", "--target", str(site), "--quiet"]
+    if (source / "requirements.txt").exists():
+        command += ["-r", "requirements.txt"]
+    done = subprocess.run(
+        command, cwd=source, env=_pip_environment(env, work), capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        said = [line.strip() for line in done.stderr.splitlines() if line.strip().startswith("ERROR")]
+        why = said[-1] if said else (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise StartError(
+            f"pip install of the code directory failed, as in the network-isolated container ({why}): the "
+            "package's environment needs PIP_NO_BUILD_ISOLATION=0 and PIP_NO_INDEX=1 and its code no "
+            "requirements.txt (register it with model_code/registration.py)"
+        )
+    return site
+
+
+def _build_root() -> Path:
+    if not _BUILD_ROOT:
+        root = Path(tempfile.mkdtemp(prefix="roadway-serve-build-"))
+        atexit.register(shutil.rmtree, root, True)
+        _BUILD_ROOT.append(root)
+    return _BUILD_ROOT[0]
+
+
+_BUILD_ROOT: list[Path] = []
 
 
 class _Hide(importlib.abc.MetaPathFinder):
@@ -434,9 +527,7 @@ def start(
 ) -> Server:
     """Unpack, import and load as the container would, then bind; the caller runs serve_forever."""
     model_dir = unpack(model, scratch)
-    entry = locate(env, model_dir, scratch)
-    if (entry.code_dir / "requirements.txt").is_file():
-        sys.stderr.write(f"note: the container would pip install {entry.code_dir / 'requirements.txt'}; we do not\n")
+    entry = install(locate(env, model_dir, scratch), env)
     with _as_in_container(__name__.split(".")[0]):  # model_fn too: a pickle must not need the working tree
         module = load(entry)
         try:

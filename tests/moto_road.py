@@ -308,13 +308,14 @@ def baseline() -> dict[str, bytes]:
     }
 
 
-def model_tarball(size: int, code: str | None = ENTRY_POINT) -> bytes:
+def model_tarball(size: int, code: str | None = ENTRY_POINT, extra: dict[str, bytes] | None = None) -> bytes:
     """A model.tar.gz of about ``size`` bytes (seeded random content: repeatable, and gzip cannot shrink it), with
-    the serving code after the model, as train.py lays it out."""
+    the serving code after the model, as train.py lays it out (and ``extra`` members after it)."""
     payload = random.Random(size).randbytes(size)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         files = [("model.joblib", payload)] + ([(f"code/{code}", b"def model_fn(d):\n    return d\n")] if code else [])
+        files += list((extra or {}).items())
         for name, content in files:
             info = tarfile.TarInfo(name)
             info.size = len(content)

@@ -19,14 +19,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from model_code import inference, serve
+from model_code import inference, registration, serve
 from tests.model_code import test_model
 from tests.model_code.serving_venv import in_the_serving_venv
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = in_the_serving_venv
-# The container Environment pipeline.py registers with the package (ModelBuilder env_vars).
-PACKAGE_ENV = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+# The container Environment every package is registered with (model_code/registration.py).
+PACKAGE_ENV = dict(registration.CONTAINER_ENVIRONMENT)
+BARE_ENV = {**PACKAGE_ENV, "SAGEMAKER_PROGRAM": "doubler.py"}
 
 trained = test_model.trained  # train once on a sample and pack model.tar.gz, as test_model does
 houses = test_model.houses
@@ -129,7 +130,7 @@ def bare_package(tmp_path: Path) -> Path:
 
 
 def test_defaults_decode_exact_types_and_refuse_others_with_415_and_406(bare_package: Path, running: Any) -> None:
-    url = running(bare_package, {"SAGEMAKER_PROGRAM": "doubler.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"})
+    url = running(bare_package, BARE_ENV)
     invocations = f"{url}/invocations"
     assert call(invocations, b"1,2\n3,4", {"Content-Type": "text/csv"})[::2] == (200, "[6.0, 14.0]")
     assert call(invocations, b"[[1, 2]]", {"Content-Type": "application/json", "Accept": "text/csv"})[2] == "6.0\n"
@@ -151,12 +152,44 @@ def test_the_entry_point_gets_no_help_from_the_working_tree(trained: dict[str, A
         serve.start(package, PACKAGE_ENV, tmp_path / "scratch", port=0, log=False)
 
 
+def test_the_code_is_pip_installed_offline_and_imported_as_installed(url: str) -> None:
+    """As the image's toolkit does before its import: a setup.py written into the code, `pip install .` with the
+    image's pip and setuptools (the serving venv's) and no index; the entry point then comes from the install."""
+    import importlib.metadata
+
+    assert importlib.metadata.version("pip") == "26.1.2" and importlib.metadata.version("setuptools") == "83.0.0"
+    assert call(f"{url}/ping")[0] == 200
+    installed = Path(sys.modules["inference"].__file__ or "")
+    assert installed.parent.name == "site-packages" and installed.parent.parent.parent.name.startswith(
+        "roadway-serve-build-"
+    ), installed
+    assert (installed.parent / "features.py").is_file() and (installed.parent / "scoring.py").is_file()
+
+
+@pytest.mark.parametrize("missing", ["PIP_NO_BUILD_ISOLATION", "PIP_NO_INDEX"])
+def test_without_the_pip_settings_the_code_cannot_install_offline(
+    bare_package: Path, tmp_path: Path, missing: str
+) -> None:
+    """What a network-isolated endpoint does with a package registered before them: the build's own setuptools is
+    fetched from an index it cannot reach (or no index is ruled out), the install fails, /ping never answers."""
+    env = {k: v for k, v in BARE_ENV.items() if k != missing}
+    if missing == "PIP_NO_INDEX":
+        (bare_package / "code" / "requirements.txt").write_text("requests\n")  # only an index could satisfy it
+    with pytest.raises(serve.StartError, match="pip install of the code directory failed"):
+        serve.start(bare_package, env, tmp_path / "scratch", port=0, log=False)
+
+
+def test_a_requirements_file_cannot_install_under_network_isolation(bare_package: Path, tmp_path: Path) -> None:
+    (bare_package / "code" / "requirements.txt").write_text("requests==2.34.2\n")
+    with pytest.raises(serve.StartError, match="pip install of the code directory failed"):
+        serve.start(bare_package, BARE_ENV, tmp_path / "scratch", port=0, log=False)
+
+
 def test_transform_fn_with_input_fn_is_refused_at_start(bare_package: Path, tmp_path: Path) -> None:
     module = bare_package / "code" / "doubler.py"
     module.write_text(module.read_text() + "\ndef transform_fn(*a): ...\n\ndef input_fn(*a): ...\n")
-    env = {"SAGEMAKER_PROGRAM": "doubler.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
     with pytest.raises(serve.StartError, match="Cannot use transform_fn"):
-        serve.start(bare_package, env, tmp_path / "scratch", port=0, log=False)
+        serve.start(bare_package, BARE_ENV, tmp_path / "scratch", port=0, log=False)
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,8 @@ def package(**environment: str) -> dict[str, Any]:
 
 def test_one_spelling_for_the_container_contract() -> None:
     """The promoter (runtime code) and the registration (model code) cannot import each other: this keeps them equal."""
-    assert registration.CONTAINER_ENVIRONMENT == {
-        entry_point.PROGRAM: registration.ENTRY_POINT,
-        entry_point.SUBMIT_DIRECTORY: entry_point.CODE_IN_MODEL,
-    }
+    expected = {entry_point.PROGRAM: registration.ENTRY_POINT, **entry_point.ENVIRONMENT}
+    assert registration.CONTAINER_ENVIRONMENT == expected
     assert entry_point.declared_problem(package(**registration.CONTAINER_ENVIRONMENT)) == ""
 
 
@@ -41,6 +39,20 @@ def test_one_spelling_for_the_container_contract() -> None:
         ({"SAGEMAKER_PROGRAM": "code/inference.py"}, "must name a .py file in the code directory"),
         ({"SAGEMAKER_PROGRAM": "inference"}, "must name a .py file"),
         ({"SAGEMAKER_PROGRAM": "inference.py"}, "SAGEMAKER_SUBMIT_DIRECTORY must be /opt/ml/model/code"),
+        # Registered before the offline install's settings: refused with the way out.
+        (
+            {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+            "lacks PIP_NO_BUILD_ISOLATION=0 and PIP_NO_INDEX=1 (has {'PIP_NO_BUILD_ISOLATION': None, "
+            "'PIP_NO_INDEX': None}): its code cannot pip-install at the network-isolated endpoint's start; "
+            "re-register it",
+        ),
+        ({**registration.CONTAINER_ENVIRONMENT, "PIP_NO_BUILD_ISOLATION": "1"}, "lacks PIP_NO_BUILD_ISOLATION=0"),
+        ({**registration.CONTAINER_ENVIRONMENT, "PIP_NO_INDEX": "0"}, "lacks PIP_NO_BUILD_ISOLATION=0"),
+        *(
+            ({**registration.CONTAINER_ENVIRONMENT, key: "x"}, f"sets {key}: a served package's environment is exactly")
+            for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PYTHONPATH",
+                        "SAGEMAKER_REQUIREMENTS")
+        ),
         (
             {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "s3://dev-bucket/code.tar.gz"},
             "the code travels inside model.tar.gz",
@@ -67,6 +79,16 @@ def test_the_archive_must_hold_the_named_file_under_code(program: str) -> None:
     missing = entry_point.missing_code(described, opener(model_tarball(512, "other.py")))
     assert f"has no code/{program}" in missing
     assert "not a gzipped tar archive" in entry_point.missing_code(described, opener(gzip.compress(b"not a tar")))
+
+
+@pytest.mark.parametrize("build_file", [*entry_point.BUILD_FILES, "lib/pyproject.toml"])
+def test_a_build_file_under_code_is_refused_in_the_same_pass(build_file: str) -> None:
+    """The offline install would run a shipped setup.py or pyproject.toml instead of the generated one, or fetch
+    what a requirements.txt names."""
+    described = package(**registration.CONTAINER_ENVIRONMENT)
+    archive = model_tarball(512, "inference.py", extra={f"code/{build_file}": b"x"})
+    assert f"carries code/{build_file}" in entry_point.missing_code(described, opener(archive))
+    assert entry_point.missing_code(described, opener(model_tarball(512, "inference.py"))) == ""
 
 
 def test_a_package_without_the_container_environment_is_refused(road: Road) -> None:
