@@ -22,7 +22,8 @@ STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
 
 # SageMaker's pattern for a Studio code repository's URL (RepositoryUrl, at most 1,024 characters).
-_REPOSITORY_URL = re.compile(r"^https://[.\-_a-zA-Z0-9]+(/\S*)?$")
+# The one Git host isolated subnets reach: CodeCommit's, through its git-codecommit interface endpoint.
+_REPOSITORY_URL = re.compile(r"^https://git-codecommit\.([a-z0-9-]+)\.amazonaws\.com/v1/repos/([\w.-]{1,100})$")
 # SageMaker's pattern for domain, user profile and model package group names.
 _SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$")
@@ -94,16 +95,27 @@ class Team(_Strict):
     """Who hears of the team's forecast and actual spend (AWS Budgets e-mails at most 10 per alert);
     empty: the team's members' e-mails."""
     code_repository: str | None = None
-    """The team's Git repository (``https://...``), cloned into every member's JupyterLab spaces; empty: none.
-    Roadway creates no repository (CodeCommit is closed to new AWS customers): name one your Git host serves
-    where Studio's VPC reaches it (docs/platform-engineer.md, "A team's code repository")."""
+    """The team's CodeCommit repository in the dev account and the road's region
+    (``https://git-codecommit.<region>.amazonaws.com/v1/repos/<name>``), cloned into every member's JupyterLab
+    spaces; empty: none. Studio's subnets reach no Git host but one with a VPC interface endpoint; Roadway adds
+    CodeCommit's and lets the team's members pull the repository. Roadway creates no repository, and CodeCommit
+    takes no new AWS customers: an account that cannot use it leaves this empty (docs/platform-engineer.md,
+    "A team's code repository"; `roadway doctor` checks the repository exists)."""
 
     @field_validator("code_repository")
     @classmethod
     def _check_repository(cls, value: str | None) -> str | None:
-        if value is not None and (not _REPOSITORY_URL.match(value) or len(value) > 1024):
-            raise ValueError(f"expected an https:// Git URL like https://git.example.com/pricing.git, got {value!r}")
+        if value is not None and not _REPOSITORY_URL.match(value):
+            raise ValueError(
+                "expected a CodeCommit repository URL like https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/"
+                f"pricing-models (Studio's isolated subnets reach no other Git host), got {value!r}"
+            )
         return value
+
+    def repository(self) -> tuple[str, str] | None:
+        """The repository's region and name, when the team has one."""
+        found = _REPOSITORY_URL.match(self.code_repository or "")
+        return (found.group(1), found.group(2)) if found else None
 
     @field_validator("name")
     @classmethod
@@ -593,6 +605,13 @@ class RoadwayConfig(_Strict):
         repeated = sorted({name for name in teams if teams.count(name) > 1})
         if repeated:
             raise ValueError(f"teams: {', '.join(repeated)} listed twice; expected each team once")
+        for index, team in enumerate(self.teams):
+            where = team.repository()
+            if where and where[0] != self.region:
+                raise ValueError(
+                    f"teams[{index}].code_repository: the repository is in {where[0]}, expected the road's region "
+                    f"{self.region} (the git-codecommit endpoint serves its own region only)"
+                )
         for index, user in enumerate(self.data_scientists):
             if user.team not in teams:
                 raise ValueError(

@@ -149,7 +149,12 @@ SECOND_TEAM_READER = (
 )
 
 
-TEAM_REPOSITORY = "https://git.example.com/retention/models.git"
+def team_repository(region: str) -> str:
+    """The second team's CodeCommit repository, in the road's region (the only Git host Studio's subnets reach)."""
+    return f"https://git-codecommit.{region}.amazonaws.com/v1/repos/retention-models"
+
+
+TEAM_REPOSITORY = team_repository("eu-west-1")
 
 
 def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
@@ -159,7 +164,7 @@ def with_second_project(config: RoadwayConfig) -> RoadwayConfig:
         "name": "retention",
         "monthly_budget_usd": 300,
         "budget_emails": ["retention@example.com"],
-        "code_repository": TEAM_REPOSITORY,
+        "code_repository": team_repository(config.region),
     }
     return with_team_and_project(
         config,

@@ -65,6 +65,7 @@ class IsolatedNetwork(Construct):
         log_archive: s3.IBucket,
         with_studio: bool,
         prefix_lists: PrefixLists,
+        with_git: bool = False,
         road_accounts: Sequence[str],
         image_accounts: Sequence[str],
     ) -> None:
@@ -125,6 +126,8 @@ class IsolatedNetwork(Construct):
         endpoints = dict(_COMMON_ENDPOINTS)
         if with_studio:
             endpoints.update(_STUDIO_ENDPOINTS)
+        if with_git:  # a team's CodeCommit repository, cloned into its members' spaces: the one Git host here
+            endpoints["CodeCommitGit"] = ec2.InterfaceVpcEndpointAwsService.CODECOMMIT_GIT
         self.interfaces: dict[str, ec2.InterfaceVpcEndpoint] = {}
         for name, service in endpoints.items():
             endpoint = self.vpc.add_interface_endpoint(

@@ -513,6 +513,16 @@ class StudioDomain(Construct):
             iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_ACTIONS], resources=folders),
             list_buckets(self._buckets, [work.folder, *(p.evidence_prefix for p in projects)]),
         ]
+        repository = team.repository()
+        if repository:
+            # Studio clones it with the member's role through the git-codecommit endpoint: read only.
+            statements.append(
+                iam.PolicyStatement(
+                    sid="PullTheTeamsRepository",
+                    actions=["codecommit:GitPull"],
+                    resources=[Stack.of(self).format_arn(service="codecommit", resource=repository[1])],
+                )
+            )
         if projects:
             statements += [
                 # Authors register for approval and nothing more: no UpdateModelPackage at all (it could set the

@@ -471,12 +471,26 @@ def test_the_original_project_keeps_the_group_name_it_had(raw: dict[str, Any]) -
 
 
 @pytest.mark.parametrize(
-    "url", ["http://git.example.com/pricing.git", "git@git.example.com:pricing.git", "https://", "https://a b"]
+    "url",
+    [
+        "https://git.example.com/pricing/models.git",  # no VPC endpoint reaches it from Studio's subnets
+        "https://github.com/example/pricing.git",
+        "http://git-codecommit.eu-west-1.amazonaws.com/v1/repos/pricing",
+        "git@git.example.com:pricing.git",
+        "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/a b",
+    ],
 )
-def test_a_teams_code_repository_is_an_https_url(raw: dict[str, Any], url: str) -> None:
+def test_a_teams_code_repository_is_a_codecommit_url_studio_can_reach(raw: dict[str, Any], url: str) -> None:
     raw["teams"][0]["code_repository"] = url
     with pytest.raises(ConfigError) as caught:
         parse_config(raw)
-    assert str(caught.value).startswith("config: teams[0].code_repository: expected an https:// Git URL")
-    raw["teams"][0]["code_repository"] = "https://git.example.com/pricing/models.git"
-    assert parse_config(raw).teams[0].code_repository == "https://git.example.com/pricing/models.git"
+    said = str(caught.value)
+    assert said.startswith("config: teams[0].code_repository: expected a CodeCommit repository URL"), said
+    assert "\n" not in said and "isolated subnets reach no other Git host" in said
+    good = "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/pricing-models"
+    raw["teams"][0]["code_repository"] = good
+    assert parse_config(raw).teams[0].repository() == ("eu-west-1", "pricing-models")
+    raw["teams"][0]["code_repository"] = good.replace("eu-west-1", "us-east-1")
+    with pytest.raises(ConfigError, match=r"^config: teams\[0\]\.code_repository: the repository is in us-east-1, "
+                       "expected the road's region eu-west-1"):
+        parse_config(raw)

@@ -427,3 +427,32 @@ def test_a_teams_code_repository_is_in_every_members_spaces(
     assert profiles["chen-wei"]["JupyterLabAppSettings"] == {"CodeRepositories": [{"RepositoryUrl": TEAM_REPOSITORY}]}
     # A team without a repository: its members' profiles are what they were.
     assert "JupyterLabAppSettings" not in profiles["ana-garcia"]
+
+
+def test_a_teams_repository_is_reachable_and_only_its_members_pull_it(
+    synth: Synth, two_projects_synth: Synth, config: RoadwayConfig
+) -> None:
+    """Studio's subnets reach CodeCommit through its git-codecommit endpoint, added only where a team has a
+    repository; the clone runs as the member's role, which may pull its own team's repository and nothing more."""
+
+    def git_endpoints(made: Synth) -> list[dict[str, Any]]:
+        return [
+            e for e in made.resources("roadway-dev-platform", "AWS::EC2::VPCEndpoint").values()
+            if "git-codecommit" in json.dumps(e["Properties"]["ServiceName"])
+        ]
+
+    assert git_endpoints(synth) == [], "no team has a repository: no endpoint"
+    (endpoint,) = git_endpoints(two_projects_synth)
+    props = endpoint["Properties"]
+    assert props["PrivateDnsEnabled"] is True and props["VpcEndpointType"] == "Interface"
+    repository = f"arn:aws:codecommit:{config.region}:{config.stages.dev.account}:retention-models"
+    template = two_projects_synth.templates[STUDIO]
+    for user, may in (("chen-wei", True), ("ana-garcia", False)):
+        role = next(
+            p["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+            for p in two_projects_synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
+            if p["Properties"]["UserProfileName"] == user
+        )
+        statements = iam.role_statements(template, role)
+        assert iam.allowed(statements, "codecommit:GitPull", repository) is may, user
+        assert not iam.allowed(statements, "codecommit:GitPush", repository), user

@@ -27,7 +27,7 @@ def package(**environment: str) -> dict[str, Any]:
 def test_one_spelling_for_the_container_contract() -> None:
     """The promoter (runtime code) and the registration (model code) cannot import each other: this keeps them equal."""
     expected = {entry_point.PROGRAM: registration.ENTRY_POINT, **entry_point.ENVIRONMENT}
-    assert registration.CONTAINER_ENVIRONMENT == expected
+    assert expected == registration.CONTAINER_ENVIRONMENT
     assert entry_point.declared_problem(package(**registration.CONTAINER_ENVIRONMENT)) == ""
 
 
