@@ -66,6 +66,30 @@ from promote_model.settings import Settings, Source
 
 # Fields of the source package carried over as they are (after URIs are rewritten).
 _CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task", "SamplePayloadUrl")
+# What of a container is carried: what serves (image and its digest, the rewritten model, the environment the
+# package check allowed) and what describes. DescribeModelPackage returns more, naming the source's object
+# (ModelDataETag, ModelDataSource with the source's S3 URI and ETag, AdditionalS3DataSource): the copy is another
+# object, whose ETag a multipart copy changes, so those stay behind.
+_CONTAINER_FIELDS = (
+    "ContainerHostname",
+    "Image",
+    "ImageDigest",
+    "ModelDataUrl",
+    "Environment",
+    "Framework",
+    "FrameworkVersion",
+    "NearestModelName",
+)
+
+
+def carried(package: dict[str, Any]) -> dict[str, Any]:
+    """The source package's fields a target's copy registers with, before its URIs are rewritten."""
+    fields = {k: package[k] for k in _CARRIED if package.get(k)}
+    if "InferenceSpecification" in fields:
+        spec = fields["InferenceSpecification"]
+        containers = [{k: c[k] for k in _CONTAINER_FIELDS if k in c} for c in spec.get("Containers", [])]
+        fields["InferenceSpecification"] = {**spec, "Containers": containers}
+    return fields
 
 
 @dataclass
@@ -409,8 +433,7 @@ class Promotion:
 
     # Step 6: a real package of the target's registry, with its lineage.
     def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
-        carried = {k: package[k] for k in _CARRIED if package.get(k)}
-        spec = rewrite_uris(carried, lambda uri: mapping[uri])
+        spec = rewrite_uris(carried(package), lambda uri: mapping[uri])
         origin = package.get("CustomerMetadataProperties", {}) or {}
         lineage = {
             **origin,

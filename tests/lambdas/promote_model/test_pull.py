@@ -88,3 +88,29 @@ def test_the_seal_is_read_from_the_sources_ledger_not_the_receivers(road: Road) 
     with pytest.raises(handler_module.PromotionError, match=r"promotion failed at seal: .* has no seal yet"):
         handler(approval_event(source))
     assert road.packages("test") == []
+
+
+def test_the_copy_carries_nothing_that_names_the_sources_object() -> None:
+    """DescribeModelPackage returns, beside what serves, fields naming the source's object (its ETag, its S3 data
+    source): the target's copy is another object, so only what serves and describes is carried."""
+    from promote_model.promotion import carried
+
+    source = "s3://dev-artifacts/pipelines/house-price/r/model.tar.gz"
+    container = {
+        "Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3",
+        "ImageDigest": "sha256:" + "a" * 64,
+        "ModelDataUrl": source,
+        "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+        "Framework": "SKLEARN",
+        "ModelDataETag": '"0123456789abcdef-3"',
+        "ModelDataSource": {"S3DataSource": {"S3Uri": source, "S3DataType": "S3Object", "ETag": '"0123"'}},
+        "AdditionalS3DataSource": {"S3Uri": source, "S3DataType": "S3Object"},
+    }
+    package = {
+        "InferenceSpecification": {"Containers": [container], "SupportedContentTypes": ["text/csv"]},
+        "ModelApprovalStatus": "Approved",
+    }
+    (kept,) = carried(package)["InferenceSpecification"]["Containers"]
+    assert set(kept) == {"Image", "ImageDigest", "ModelDataUrl", "Environment", "Framework"}
+    assert carried(package)["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
+    assert "ModelApprovalStatus" not in carried(package)
