@@ -112,14 +112,20 @@ def approve(session: Any, arn: str, approver_role: str, person: str) -> None:
 
 
 def act_as(session: Any, environment: dict[str, str]) -> None:
-    """Run a function of the road in-process as Lambda would: the account's credentials, the function's settings."""
+    """Run a function of the road in-process as Lambda would: the account's credentials and region (Lambda sets
+    AWS_REGION), the function's settings."""
     credentials = session.get_credentials()
     os.environ.update(environment)
     os.environ.update(
         AWS_ACCESS_KEY_ID=credentials.access_key,
         AWS_SECRET_ACCESS_KEY=credentials.secret_key,
         AWS_SESSION_TOKEN=credentials.token,
+        AWS_REGION=session.region_name,
+        AWS_DEFAULT_REGION=session.region_name,
     )
+    import boto3
+
+    boto3.DEFAULT_SESSION = None  # a function of its own: boto3.client() reads these, not an earlier caller's
 
 
 @contextmanager

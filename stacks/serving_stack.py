@@ -92,14 +92,20 @@ class ServingStack(Stack):
                     (Parameter.BASELINE_STATISTICS, "statistics.json"),
                 )
             )
-            has_monitoring = CfnCondition(
-                self,
-                "HasMonitoring",
-                expression=Fn.condition_and(
-                    has_model,
-                    Fn.condition_not(Fn.condition_equals(constraints, "")),
-                    Fn.condition_not(Fn.condition_equals(statistics, "")),
-                ),
+            # Model Monitor's schedule exists only while a package with a baseline is served; Roadway's drift job
+            # reads the parameters itself at each run, so nothing of it is conditioned.
+            has_monitoring = (
+                CfnCondition(
+                    self,
+                    "HasMonitoring",
+                    expression=Fn.condition_and(
+                        has_model,
+                        Fn.condition_not(Fn.condition_equals(constraints, "")),
+                        Fn.condition_not(Fn.condition_equals(statistics, "")),
+                    ),
+                )
+                if monitoring.engine == "model-monitor"
+                else None
             )
             watched = WatchedEndpoint(
                 endpoint_name, statistics.value_as_string, constraints.value_as_string, has_monitoring, monitoring
@@ -120,7 +126,6 @@ class ServingStack(Stack):
                     "DriftMonitor",
                     role_name=model.watch_role(stage, monitoring.engine),
                     layer_name=model.drift_layer(stage),
-                    package_arn=package.value_as_string,
                     **common,
                 )
 
@@ -132,3 +137,8 @@ class ServingStack(Stack):
         if isinstance(self.monitor, DriftMonitor):
             # `roadway status` reads the last verdict from here (latest.json).
             CfnOutput(self, Output.DRIFT_REPORTS, value=self.monitor.reports_uri)
+            # The baseline the drift job compares with: it reads these parameters at each run, and an operator
+            # reads them here (nothing else in this template depends on them, so a promotion changes no resource
+            # of the job).
+            CfnOutput(self, "ServedBaselineStatistics", value=statistics.value_as_string)
+            CfnOutput(self, "ServedBaselineConstraints", value=constraints.value_as_string)

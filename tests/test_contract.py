@@ -37,6 +37,15 @@ def test_promotion_sets_exactly_the_serving_stacks_parameters(synth: Synth, conf
         assert (Output.DRIFT_REPORTS in template["Outputs"]) == watched, stage
 
 
+def test_the_drift_job_reads_the_parameters_promotion_sets() -> None:
+    """The drift job and the promoter cannot import each other: the parameters' one spelling, held equal here."""
+    from drift_monitor.contract import StackParameter
+
+    assert StackParameter.MODEL_PACKAGE == Parameter.MODEL_PACKAGE
+    assert {StackParameter.BASELINE_STATISTICS, StackParameter.BASELINE_CONSTRAINTS} == set(BASELINE_PARAMETERS)
+    assert {Parameter.BASELINE_STATISTICS, Parameter.BASELINE_CONSTRAINTS} == set(BASELINE_PARAMETERS)
+
+
 def test_every_stage_announces_what_the_next_reads(synth: Synth, config: RoadwayConfig) -> None:
     names = Names.of(config)
     for stage in ("dev", "test", "prod"):

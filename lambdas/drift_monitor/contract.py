@@ -11,11 +11,9 @@ class Env:
     """Names of the environment variables (stdlib only: the CDK app imports this too)."""
 
     ENDPOINT = "ENDPOINT_NAME"
-    SERVED_PACKAGE = "SERVED_PACKAGE_ARN"
+    STACK = "SERVING_STACK_NAME"  # whose parameters say, at each run, what is served and its baseline
     CAPTURE_BUCKET = "CAPTURE_BUCKET_NAME"
     CAPTURE_PREFIX = "CAPTURE_PREFIX"
-    BASELINE_STATISTICS = "BASELINE_STATISTICS_URI"
-    BASELINE_CONSTRAINTS = "BASELINE_CONSTRAINTS_URI"
     REPORT_BUCKET = "REPORT_BUCKET_NAME"
     REPORT_PREFIX = "REPORT_PREFIX"
     REPORT_KEY = "REPORT_KEY_ARN"
@@ -26,11 +24,9 @@ class Env:
 
     ALL = (
         ENDPOINT,
-        SERVED_PACKAGE,
+        STACK,
         CAPTURE_BUCKET,
         CAPTURE_PREFIX,
-        BASELINE_STATISTICS,
-        BASELINE_CONSTRAINTS,
         REPORT_BUCKET,
         REPORT_PREFIX,
         REPORT_KEY,
@@ -39,6 +35,16 @@ class Env:
         THRESHOLD,
         WINDOW_MINUTES,
     )
+
+
+class StackParameter:
+    """The serving stack's parameters the job reads at each run: what promotion set (promote_model/contract.py
+    Parameter spells them for the promotion; tests/test_contract.py holds the two equal). Reading them at run time
+    keeps promotion from touching the job at all."""
+
+    MODEL_PACKAGE = "ModelPackageArn"
+    BASELINE_STATISTICS = "BaselineStatisticsUri"
+    BASELINE_CONSTRAINTS = "BaselineConstraintsUri"
 
 
 REPORTS_PREFIX = "monitoring-reports"

@@ -1,8 +1,10 @@
 """The drift job's Lambda entry point.
 
-EventBridge's schedule sends ``{"time": ...}``: the job assesses the last whole window before that moment and
-re-assesses the one before it (late files). ``{"window_start": "2026-11-26T10:00:00Z"}`` assesses that one window
-again, for an operator who wants a report rewritten: it rewrites the report only, never latest.json or metrics.
+Each run first reads its serving stack's parameters (what promotion set): with no package and baseline served it
+does nothing. EventBridge's schedule sends ``{"time": ...}``: the job assesses the last whole window before that
+moment and re-assesses the one before it (late files). ``{"window_start": "2026-11-26T10:00:00Z"}`` assesses that
+one window again, for an operator who wants a report rewritten: it rewrites the report only, never latest.json or
+metrics.
 """
 
 from __future__ import annotations
@@ -48,9 +50,13 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     now = datetime.now(UTC)
     windows = windows_for(event, _settings, now)
     scheduled = not (isinstance(event, dict) and "window_start" in event)
-    outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), _settings, windows, now, scheduled=scheduled)
+    served = _settings.serving(boto3.client("cloudformation"))
+    if served is None:  # the schedule always runs; with nothing served it has nothing to do
+        return {"endpoint": _settings.endpoint, "served_package": "", "windows": []}
+    outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), served, windows, now, scheduled=scheduled)
     return {
-        "endpoint": _settings.endpoint,
+        "endpoint": served.endpoint,
+        "served_package": served.served_package,
         "windows": [
             {"start": o.report["window"]["start"], "verdict": o.verdict, "records": o.report["records"]}
             for o in outcomes

@@ -41,6 +41,7 @@ class DataQualityMonitor(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         endpoint_name, monitoring, has_monitoring = watched.name, watched.monitoring, watched.has_monitoring
+        assert has_monitoring is not None, "Model Monitor runs only while a package with a baseline is served"
         statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
         artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
         data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, Fn
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -38,8 +38,9 @@ WINDOW_MINUTES = {"hourly": 60, "daily": 1440}
 class DriftMonitor(Construct):
     """One endpoint's drift job, its role, schedule, failures and alarms.
 
-    It exists from the first deploy; its schedule runs only while a package with a data-quality baseline is served
-    (``has_monitoring``), and a promotion points it at the new package's baseline through the stack parameters.
+    It exists from the first deploy and its schedule always runs: each run reads from its own serving stack what is
+    served and its baseline (the parameters promotion sets) and does nothing while nothing is. So a promotion
+    changes nothing of the job, and the stack's deployer role needs no right over functions or rules.
     """
 
     def __init__(
@@ -52,11 +53,11 @@ class DriftMonitor(Construct):
         platform: PlatformImports,
         role_name: str,
         layer_name: str,
-        package_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        endpoint_name, monitoring, has_monitoring = watched.name, watched.monitoring, watched.has_monitoring
-        statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
+        endpoint_name, monitoring = watched.name, watched.monitoring
+        stack = Stack.of(self)
+        own_stack = stack.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*")
         artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
         data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
         ops_key = platform.ops_key
@@ -95,6 +96,13 @@ class DriftMonitor(Construct):
                 ),
                 iam.PolicyStatement(sid="ReadCaptures", actions=["s3:GetObject"], resources=[captures]),
                 iam.PolicyStatement(sid="ReadBaselines", actions=["s3:GetObject"], resources=[baselines]),
+                iam.PolicyStatement(
+                    # What is served and its baseline: the parameters promotion set (the VPC's CloudFormation
+                    # endpoint carries the call).
+                    sid="ReadWhatItsStackServes",
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[own_stack],
+                ),
                 iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[reports]),
                 iam.PolicyStatement(
                     sid="DecryptCapturesAndBaselines",
@@ -139,6 +147,9 @@ class DriftMonitor(Construct):
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": (
                     "Write-only: one report folder per window under this endpoint's report prefix."
                 ),
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, own_stack)}]": (
+                    "Read-only: its own serving stack, whose ARN ends in an id CloudFormation generates."
+                ),
             },
         )
 
@@ -154,11 +165,9 @@ class DriftMonitor(Construct):
             description=f"Roadway: drift of {endpoint_name}'s captured requests from the served baseline",
             environment={
                 Env.ENDPOINT: endpoint_name,
-                Env.SERVED_PACKAGE: package_arn,
+                Env.STACK: stack.stack_name,
                 Env.CAPTURE_BUCKET: data_bucket.bucket_name,
                 Env.CAPTURE_PREFIX: capture_prefix,
-                Env.BASELINE_STATISTICS: statistics_uri,
-                Env.BASELINE_CONSTRAINTS: constraints_uri,
                 Env.REPORT_BUCKET: data_bucket.bucket_name,
                 Env.REPORT_PREFIX: report_prefix,
                 Env.REPORT_KEY: data_key.key_arn,
@@ -194,10 +203,6 @@ class DriftMonitor(Construct):
                 )
             ],
         )
-        # Runs only while a package with a baseline is served: before that there is nothing to compare with.
-        rule = self.schedule.node.default_child
-        assert isinstance(rule, events.CfnRule)
-        rule.state = Fn.condition_if(has_monitoring.logical_id, "ENABLED", "DISABLED").to_string()
 
         period = Duration.hours(1 if monitoring.schedule == "hourly" else 24)
         self.drift_alarm = cloudwatch.Alarm(

@@ -32,7 +32,7 @@ class WatchedEndpoint:
     name: str
     statistics_uri: str
     constraints_uri: str
-    has_monitoring: CfnCondition
+    has_monitoring: CfnCondition | None  # Model Monitor's schedule only; Roadway's job reads the stack itself
     monitoring: MonitoringConfig
 
 

@@ -33,12 +33,6 @@ def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -
     return [model.serving_role(stage), *([model.watch_role(stage, engine)] if engine == "model-monitor" else [])]
 
 
-def drift_role(model: ModelNames, stage: StageName, at: ProjectStage) -> str | None:
-    """The drift job's role where Roadway's engine watches the project's endpoint: promotions update that job."""
-    engine = at.serving.monitoring.engine if at.serving.monitoring is not None else None
-    return model.watch_role(stage, engine) if engine == "roadway" else None
-
-
 class PromotionTarget(Construct):
     """The promoter may read the previous account's artifacts, write this account's bucket under ``promoted/``,
     register in its projects' groups, and update their serving stacks; approvals of the previous account reach it
@@ -221,13 +215,12 @@ class PromotionTarget(Construct):
 
         An instance-backed project's models, endpoint configs and monitoring jobs must use the stage's isolated
         network; a serverless one's cannot (SageMaker cannot isolate it). The deployer hands SageMaker the roles
-        of :func:`handed_to_sagemaker`; where Roadway's drift job watches the endpoint, a promotion points it at
-        the new baseline (:func:`drift_role`).
+        of :func:`handed_to_sagemaker`. Roadway's drift job reads what is served from the stack at each run, so a
+        promotion touches none of it and the deployer holds no right over functions, rules or their roles.
 
         Every name here is the project's exactly, but for what CloudFormation generates: models, endpoint configs
         and job definitions (``*``, shared by every project's deployer, which only CloudFormation assumes, only
-        through the promoter, only with the stack's own template), and the drift job's function, schedule and
-        layer (``<serving stack>-*``; no project's serving stack name begins another's, roadway/config.py)."""
+        through the promoter, only with the stack's own template)."""
         view, names, data_key = self._view, self._view.names, self._platform.data_key
         stage, account = view.stage, view.account
         model = names.model(project)
@@ -237,8 +230,6 @@ class PromotionTarget(Construct):
         serving_stack_name, endpoint_name = model.serving_stack(stage), model.endpoint(stage)
         schedule_name = model.monitoring_schedule(stage)
         serving_roles = [names.role_arn(account, role) for role in handed_to_sagemaker(model, stage, at)]
-        drift = drift_role(model, stage, at)
-        drift_role_arn = names.role_arn(account, drift) if drift else None
         hardened = None if at.serving.serverless else self._network
         region = view.region
         deployer = iam.Role(
@@ -295,7 +286,6 @@ class PromotionTarget(Construct):
                     sid="ModelFromPackage", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
                 ),
                 pass_to_sagemaker("PassServingRoles", serving_roles),
-                *self._drift_job(region, account, serving_stack_name, drift_role_arn),
                 grants_for_aws_resources("EncryptedEndpointStorage", [data_key]),
                 iam.PolicyStatement(
                     sid="DescribeStorageKey", actions=["kms:DescribeKey"], resources=[data_key.key_arn]
@@ -329,7 +319,6 @@ class PromotionTarget(Construct):
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
                     "Versions of the project's group here: a model is created from whichever version is promoted."
                 ),
-                **self._drift_job_reasons(region, account, serving_stack_name, drift_role_arn),
                 "AwsSolutions-IAM5[Resource::*]": (
                     "Application Auto Scaling, alarm and VPC describe actions support no resource scope."
                 ),
@@ -353,59 +342,6 @@ class PromotionTarget(Construct):
             targets=[work],
         )
         return deployer
-
-    @staticmethod
-    def _drift_resources(region: str, account: str, stack_name: str) -> tuple[str, str, str]:
-        """The drift job's function, schedule and layer: named by CloudFormation (or Names) after the stack."""
-        return (
-            f"arn:aws:lambda:{region}:{account}:function:{stack_name}-*",
-            f"arn:aws:events:{region}:{account}:rule/{stack_name}-*",
-            f"arn:aws:lambda:{region}:{account}:layer:{stack_name}-*",
-        )
-
-    def _drift_job(
-        self, region: str, account: str, stack_name: str, drift_role_arn: str | None
-    ) -> list[iam.PolicyStatement]:
-        """A promotion changes the drift job's environment (the served package and its baseline) and turns its
-        schedule on; nothing here lets a template change the job's code or publish a layer."""
-        if drift_role_arn is None:
-            return []
-        function, rule, layer = self._drift_resources(region, account, stack_name)
-        return [
-            iam.PolicyStatement(
-                sid="DriftJobFollowsTheServedPackage",
-                actions=[
-                    "lambda:UpdateFunctionConfiguration",
-                    "lambda:GetFunction",
-                    "lambda:GetFunctionConfiguration",
-                    "lambda:ListTags",
-                ],
-                resources=[function],
-            ),
-            iam.PolicyStatement(
-                sid="DriftJobKeepsItsLayer", actions=["lambda:GetLayerVersion"], resources=[f"{layer}:*"]
-            ),
-            iam.PolicyStatement(
-                sid="DriftScheduleFollowsTheServedPackage",
-                actions=["events:PutRule", "events:DescribeRule", "events:ListTargetsByRule"],
-                resources=[rule],
-            ),
-            iam.PolicyStatement(
-                sid="PassTheDriftRole",
-                actions=["iam:PassRole"],
-                resources=[drift_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
-            ),
-        ]
-
-    def _drift_job_reasons(
-        self, region: str, account: str, stack_name: str, drift_role_arn: str | None
-    ) -> dict[str, str]:
-        if drift_role_arn is None:
-            return {}
-        function, rule, layer = self._drift_resources(region, account, stack_name)
-        reason = "The serving stack's own drift job, named by CloudFormation after the stack."
-        return {f"AwsSolutions-IAM5[Resource::{arn}]": reason for arn in (function, rule, f"{layer}:*")}
 
     @staticmethod
     def _hardened_creation(

@@ -121,8 +121,9 @@ def test_status_shows_the_last_monitoring_verdict_of_each_watched_stage(
     # The drift job's first hourly run after the promotion, with the environment CloudFormation gives it: the
     # promoted package's baseline, and an hour without requests.
     stack = road.serving_stack("prod")
-    settings = Settings.from_environment(drift_environment(road.sessions["prod"], road.synth.templates[stack], stack))
-    assert settings.served_package == promoted["prod"]
+    configured = Settings.from_environment(drift_environment(road.sessions["prod"], road.synth.templates[stack], stack))
+    settings = configured.serving(road.sessions["prod"].client("cloudformation"))  # what the stack serves now
+    assert settings is not None and settings.served_package == promoted["prod"]
     assert settings.baseline_statistics.startswith(f"s3://{road.buckets['prod']}/promoted/")
     s3, cloudwatch = (road.sessions["prod"].client(name) for name in ("s3", "cloudwatch"))
     now = datetime(2026, 11, 26, 11, 15, tzinfo=UTC)

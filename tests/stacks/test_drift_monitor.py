@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,21 +56,27 @@ def test_prod_is_watched_by_roadways_drift_job_not_model_monitor(synth: Synth, c
 def test_the_function_gets_exactly_the_variables_the_job_reads(synth: Synth, config: RoadwayConfig) -> None:
     variables = function(synth)["Environment"]["Variables"]
     assert set(variables) == set(Env.ALL)
-    # A promotion points the job at the new package and its baseline through the stack's parameters.
-    assert variables[Env.SERVED_PACKAGE] == {"Ref": "ModelPackageArn"}
-    assert variables[Env.BASELINE_STATISTICS] == {"Ref": "BaselineStatisticsUri"}
-    assert variables[Env.BASELINE_CONSTRAINTS] == {"Ref": "BaselineConstraintsUri"}
+    # What is served the job reads from its own stack at each run: no variable names a parameter promotion sets.
+    assert variables[Env.STACK] == PROD
+    assert "Ref" not in json.dumps(variables)
     monitoring = config.projects[0].stages.prod.serving.monitoring
     assert variables[Env.WATCHED].split(",") == monitoring.watched_features
     assert float(variables[Env.THRESHOLD]) == monitoring.drift_threshold and variables[Env.WINDOW_MINUTES] == "60"
     assert variables[Env.NAMESPACE] == METRIC_NAMESPACE
 
 
-def test_the_schedule_runs_only_while_a_package_with_a_baseline_is_served(synth: Synth) -> None:
+def test_the_schedule_always_runs_and_nothing_of_the_job_depends_on_what_promotion_sets(synth: Synth) -> None:
+    """A stack update that only changes the promotion's parameters leaves the job, its schedule and its role as
+    they are: nothing of them refers to those parameters or to a condition on them."""
     rules = [r["Properties"] for r in synth.resources(PROD, "AWS::Events::Rule").values()]
     (rule,) = [r for r in rules if "ScheduleExpression" in r]
     assert rule["ScheduleExpression"] == "cron(15 * * * ? *)"  # a quarter past: the last hour's files have landed
-    assert rule["State"] == {"Fn::If": ["HasMonitoring", "ENABLED", "DISABLED"]}
+    assert rule["State"] == "ENABLED"
+    parameters = set(synth.templates[PROD]["Parameters"]) - {"BootstrapVersion"}
+    for logical_id, resource in synth.resources(PROD).items():
+        if logical_id.startswith("DriftMonitor"):
+            text = json.dumps(resource)
+            assert "Condition" not in resource and not any(f'"Ref": "{p}"' in text for p in parameters), logical_id
     (target,) = rule["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("DriftMonitorFunction") and "DeadLetterConfig" in target
 
@@ -139,25 +146,31 @@ def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_t
     assert denied("s3:PutObject", admin) and denied("s3:PutObject", drift)
 
 
-def test_a_promotion_may_repoint_the_drift_job_but_not_change_its_code(synth: Synth, config: RoadwayConfig) -> None:
+def test_a_promotion_touches_nothing_of_the_drift_job(synth: Synth, config: RoadwayConfig) -> None:
+    """The deployer CloudFormation applies promotions with may neither reconfigure the job nor its schedule, nor
+    hand its role to Lambda: the job follows the stack's parameters on its own."""
     template = synth.templates[PROMOTION]
     names, model = Names.of(config), model_names(config)
     deployer = iam.role_statements(template, iam.role_named(template, model.serving_deploy_role("prod")))
     account, region = config.stages.prod.account, config.region
     function_arn = f"arn:aws:lambda:{region}:{account}:function:roadway-prod-serving-DriftMonitorFunction4E3-abc"
     rule_arn = f"arn:aws:events:{region}:{account}:rule/roadway-prod-serving-DriftMonitorSchedule-abc"
-    layer = f"arn:aws:lambda:{region}:{account}:layer:{model.drift_layer('prod')}:3"
     drift = names.role_arn(account, model.drift_role("prod"))
-    lambda_service = {"iam:PassedToService": "lambda.amazonaws.com"}
-    assert iam.allowed(deployer, "lambda:UpdateFunctionConfiguration", function_arn, {})
-    assert iam.allowed(deployer, "events:PutRule", rule_arn, {})
-    assert iam.allowed(deployer, "lambda:GetLayerVersion", layer, {})
-    assert iam.allowed(deployer, "iam:PassRole", drift, lambda_service)
-    for action in ("lambda:UpdateFunctionCode", "lambda:CreateFunction", "lambda:PublishLayerVersion"):
-        assert not iam.allowed(deployer, action, function_arn, {}), action
+    for action in ("lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode", "lambda:CreateFunction"):
+        assert not iam.allowed(deployer, action, function_arn), action
+    assert not iam.allowed(deployer, "events:PutRule", rule_arn)
+    assert not iam.allowed(deployer, "iam:PassRole", drift, {"iam:PassedToService": "lambda.amazonaws.com"})
     # The endpoint's named role is the serving stack's too: the deployer passes it to SageMaker on a promotion.
     endpoint = names.role_arn(account, model.serving_role("prod"))
     assert iam.allowed(deployer, "iam:PassRole", endpoint, {"iam:PassedToService": "sagemaker.amazonaws.com"})
+
+
+def test_the_drift_role_reads_only_its_own_stack(synth: Synth, config: RoadwayConfig) -> None:
+    role = drift_role(synth, config)
+    own = f"arn:aws:cloudformation:{config.region}:{config.stages.prod.account}:stack/{PROD}/abc-123"
+    assert iam.allowed(role, "cloudformation:DescribeStacks", own)
+    assert not iam.allowed(role, "cloudformation:DescribeStacks", own.replace(PROD, "roadway-prod-platform"))
+    assert not iam.allowed(role, "cloudformation:UpdateStack", own)
 
 
 def test_named_serving_resources_lie_under_the_serving_stacks_prefix_and_fit(config: RoadwayConfig) -> None:

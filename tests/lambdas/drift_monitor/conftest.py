@@ -19,7 +19,7 @@ import boto3
 import pandas as pd
 import pytest
 from drift_monitor import profile
-from drift_monitor.contract import Env
+from drift_monitor.contract import Env, StackParameter
 from drift_monitor.job import Window
 from drift_monitor.settings import Settings
 from moto import mock_aws
@@ -28,9 +28,16 @@ from devtools import traffic
 from model_code import inference, train
 
 ROOT = Path(__file__).resolve().parents[3]
-ENDPOINT = "roadway-prod-house-price"
 BUCKET = "roadway-prod-data"
 REGION = "eu-west-1"  # the job is given its names and region; it assumes none
+ENDPOINT = "roadway-prod-house-price"
+STACK = "roadway-prod-serving"
+# What the serving stack's parameters say is served (promotion sets them; the job reads them at each run).
+SERVING = {
+    StackParameter.MODEL_PACKAGE: f"arn:aws:sagemaker:{REGION}:333333333333:model-package/house-price/3",
+    StackParameter.BASELINE_STATISTICS: f"s3://{BUCKET}/promoted/baseline/statistics.json",
+    StackParameter.BASELINE_CONSTRAINTS: f"s3://{BUCKET}/promoted/baseline/constraints.json",
+}
 WINDOW = Window(datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 11, tzinfo=UTC))
 
 
@@ -71,11 +78,9 @@ class World:
 def environment(**overrides: str) -> dict[str, str]:
     base = {
         Env.ENDPOINT: ENDPOINT,
-        Env.SERVED_PACKAGE: f"arn:aws:sagemaker:{REGION}:333333333333:model-package/house-price/3",
+        Env.STACK: STACK,
         Env.CAPTURE_BUCKET: BUCKET,
         Env.CAPTURE_PREFIX: f"data-capture/{ENDPOINT}/AllTraffic",
-        Env.BASELINE_STATISTICS: f"s3://{BUCKET}/promoted/baseline/statistics.json",
-        Env.BASELINE_CONSTRAINTS: f"s3://{BUCKET}/promoted/baseline/constraints.json",
         Env.REPORT_BUCKET: BUCKET,
         Env.REPORT_PREFIX: f"monitoring-reports/{ENDPOINT}",
         Env.REPORT_KEY: "",
@@ -101,8 +106,21 @@ def world(served: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             s3.put_object(
                 Bucket=BUCKET, Key=f"promoted/baseline/{name}", Body=(served.baseline_dir / name).read_bytes()
             )
-        settings = Settings.from_environment(environment(**{Env.REPORT_KEY: key}))
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(serving_template()),
+                                    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in SERVING.items()])
+        configured = Settings.from_environment(environment(**{Env.REPORT_KEY: key}))
+        settings = configured.serving(cloudformation)
+        assert settings is not None
         yield World(s3, boto3.client("cloudwatch", region_name=REGION), settings)
+
+
+def serving_template() -> dict[str, Any]:
+    """A stand-in serving stack with the real one's three promotion parameters (empty by default, as there)."""
+    return {
+        "Parameters": {name: {"Type": "String", "Default": ""} for name in SERVING},
+        "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+    }
 
 
 @pytest.fixture()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from drift_monitor import capture, handler
@@ -182,3 +183,38 @@ def test_the_job_reads_a_request_as_the_model_does(body: str, kind: str) -> None
             assert is_missing(ours) == is_missing(theirs)
             if not is_missing(ours):
                 assert str(ours) == str(theirs)
+
+
+def test_the_job_reads_what_is_served_from_its_stack_at_each_run(
+    world: Any, requests: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Promotion sets the serving stack's parameters and touches nothing of the job: each run reads them. With
+    nothing served (a stack before its first promotion, or withdrawn to none) the run does nothing at all."""
+    import boto3
+
+    from tests.lambdas.drift_monitor.conftest import REGION, SERVING, STACK, WINDOW
+
+    for name, value in environment(**{Env.REPORT_KEY: world.settings.report_key}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handler, "_settings", None)
+    world.put_capture(WINDOW.start, requests())
+    event = {"time": WINDOW.end.isoformat(), "detail-type": "Scheduled Event"}
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+
+    def serve(values: dict[str, str]) -> None:
+        cloudformation.update_stack(
+            StackName=STACK,
+            UsePreviousTemplate=True,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        )
+
+    serve(dict.fromkeys(SERVING, ""))
+    idle = handler.handler(event)
+    assert idle == {"endpoint": world.settings.endpoint, "served_package": "", "windows": []}
+    listed = world.s3.list_objects_v2(Bucket=world.settings.report_bucket, Prefix=world.settings.report_prefix)
+    assert listed.get("KeyCount", 0) == 0, "nothing served: no report, no metric"
+
+    serve(SERVING)
+    done = handler.handler(event)
+    assert done["served_package"] == SERVING["ModelPackageArn"]
+    assert [w["start"] for w in done["windows"]][-1] == WINDOW.start.isoformat().replace("+00:00", "Z")
