@@ -33,6 +33,10 @@ def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -
     return [model.serving_role(stage), *([model.watch_role(stage, engine)] if engine == "model-monitor" else [])]
 
 
+# Whose service-linked role the first scalable target of a SageMaker endpoint creates in a new account.
+SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+
+
 class PromotionTarget(Construct):
     """The promoter may read the previous account's artifacts, write this account's bucket under ``promoted/``,
     register in its projects' groups, and update their serving stacks; approvals of the previous account reach it
@@ -244,6 +248,14 @@ class PromotionTarget(Construct):
             return f"arn:aws:sagemaker:{region}:{account}:{resource}"
 
         schedules = sm(f"monitoring-schedule/{schedule_name}")
+        alarms = [
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:{serving_stack_name}-*",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-endpoint/{endpoint_name}/*",
+        ]
+        scaling_role = (
+            f"arn:aws:iam::{account}:role/aws-service-role/{SCALING_SERVICE}/"
+            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+        )
         deployer_policy = iam.ManagedPolicy(
             scope,
             "ServingDeployerPolicy",
@@ -299,12 +311,41 @@ class PromotionTarget(Construct):
                         "application-autoscaling:PutScalingPolicy",
                         "application-autoscaling:DeleteScalingPolicy",
                         "application-autoscaling:DescribeScalingPolicies",
+                        # The target's handler reads and keeps its scheduled actions and tags (it has none).
+                        "application-autoscaling:DescribeScheduledActions",
+                        "application-autoscaling:PutScheduledAction",
+                        "application-autoscaling:DeleteScheduledAction",
+                        "application-autoscaling:TagResource",
+                        "application-autoscaling:UntagResource",
+                        "application-autoscaling:ListTagsForResource",
                         "cloudwatch:DescribeAlarms",
+                        "cloudwatch:GetMetricData",  # the scaling policy's handler checks its metric
                         "ec2:DescribeSubnets",
                         "ec2:DescribeSecurityGroups",
                         "ec2:DescribeVpcs",
                     ],
                     resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    # The stack's own alarms (named by CloudFormation after the stack) and the ones target tracking
+                    # makes for this endpoint's variant; with the stack's tags.
+                    sid="TheServingStacksAlarms",
+                    actions=[
+                        "cloudwatch:PutMetricAlarm",
+                        "cloudwatch:DeleteAlarms",
+                        "cloudwatch:TagResource",
+                        "cloudwatch:UntagResource",
+                        "cloudwatch:ListTagsForResource",
+                    ],
+                    resources=alarms,
+                ),
+                iam.PolicyStatement(
+                    # A new account has no Application Auto Scaling role for SageMaker until the first scalable
+                    # target creates it; only that one service-linked role.
+                    sid="ScalingsServiceLinkedRole",
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[scaling_role],
+                    conditions={"StringEquals": {"iam:AWSServiceName": SCALING_SERVICE}},
                 ),
             ],
         )
@@ -320,8 +361,16 @@ class PromotionTarget(Construct):
                     "Versions of the project's group here: a model is created from whichever version is promoted."
                 ),
                 "AwsSolutions-IAM5[Resource::*]": (
-                    "Application Auto Scaling, alarm and VPC describe actions support no resource scope."
+                    "Application Auto Scaling's actions, alarm and VPC describes and GetMetricData support no "
+                    "resource scope."
                 ),
+                **{
+                    f"AwsSolutions-IAM5[Resource::{alarm}]": (
+                        "The serving stack's own alarms, named by CloudFormation after the stack, and those target "
+                        "tracking makes for this endpoint."
+                    )
+                    for alarm in alarms
+                },
             },
         )
         work = self._promoter.work_for(group_name)
