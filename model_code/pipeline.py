@@ -1,9 +1,15 @@
 """The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
-    python -m model_code.pipeline upsert --group GROUP --team TEAM --role-arn ARN --job-role-arn ARN \
-        --bucket BUCKET --subnet ID [--subnet ID] --security-group ID --volume-kms-key KEY_ARN
-    python -m model_code.pipeline start --group GROUP --team TEAM ...
+    python -m model_code.pipeline bundle --out DIR --group GROUP --team TEAM --role-arn ARN --job-role-arn ARN \
+        --bucket BUCKET --subnet ID [--subnet ID] --security-group ID --volume-kms-key KEY_ARN   # offline, SDK
+    python -m model_code.pipeline upsert --bundle DIR --role-arn ARN     # in Studio: boto3 only
+    python -m model_code.pipeline start --group GROUP [--road ROAD]      # boto3 only
+
+A VpcOnly Studio space has no package index and its image's SDK is not the pinned one (``make deps`` cannot run
+there). So the definition is built where the pinned SDK is (a laptop, CI: ``bundle``, offline) into a folder that
+holds the definition and the code it refers to; in Studio, ``upsert --bundle`` uploads that code and creates or
+updates the pipeline with plain boto3, and ``start`` starts it (docs/data-scientist.md).
 
 One pipeline per project (``--group``, its model package group), named ``<road>-<group>`` (``--road``: the
 config's ``project``, ``roadway`` by default), which only the project's team may create, run and follow. Every job
@@ -308,6 +314,9 @@ def build(settings: PipelineSettings) -> Any:
     return Pipeline(
         name=settings.name,
         parameters=[train_data, model_kind],
+        # No experiment or trial per execution: SageMaker would create them as the pipeline role, which is given
+        # no right to (it starts jobs and registers, nothing more).
+        pipeline_experiment_config=None,
         steps=[prepare, baseline, train, evaluate, register]
         if model_monitor
         else [prepare, train, evaluate, baseline, register],
@@ -335,8 +344,9 @@ def _in_vpc(step_class: type) -> type:
     return QualityCheckStepInVpc
 
 
-def definition(settings: PipelineSettings) -> dict[str, Any]:
-    """The pipeline definition, generated without AWS (see the module docstring)."""
+def _offline(settings: PipelineSettings) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The definition, and every object the SDK uploaded while building it (the steps' code), built in moto's
+    in-process stand-in: nothing leaves the machine."""
     from moto import mock_aws
 
     saved = dict(os.environ)
@@ -345,19 +355,75 @@ def definition(settings: PipelineSettings) -> dict[str, Any]:
         with mock_aws():
             import boto3
 
-            boto3.client("s3", region_name=settings.region).create_bucket(
-                Bucket=settings.bucket, CreateBucketConfiguration={"LocationConstraint": settings.region}
-            )
-            return json.loads(build(settings).definition())
+            s3 = boto3.client("s3", region_name=settings.region)
+            s3.create_bucket(Bucket=settings.bucket, CreateBucketConfiguration={"LocationConstraint": settings.region})
+            document = json.loads(build(settings).definition())
+            keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket)
+                    for o in page.get("Contents", [])]
+            uploads = {key: s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read() for key in keys}
+            return document, uploads
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
+def definition(settings: PipelineSettings) -> dict[str, Any]:
+    """The pipeline definition, generated without AWS (see the module docstring)."""
+    return _offline(settings)[0]
+
+
+# --- The bundle: what a VpcOnly Studio space can upsert with boto3 alone (no SDK, no package index) ---
+
+BUNDLE_DEFINITION, BUNDLE_MANIFEST, BUNDLE_OBJECTS = "definition.json", "manifest.json", "objects"
+
+
+def bundle(settings: PipelineSettings, out: Path) -> Path:
+    """Write the definition and the code it refers to into ``out``: built where the pinned SDK is installed
+    (``make deps``), offline; committed or copied into the team's folder, it is all ``upsert --bundle`` needs."""
+    document, uploads = _offline(settings)
+    for key, body in uploads.items():
+        target = out / BUNDLE_OBJECTS / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    (out / BUNDLE_DEFINITION).write_text(json.dumps(document, indent=2) + "\n")
+    manifest = {"name": settings.name, "bucket": settings.bucket, "team": settings.team, "objects": sorted(uploads)}
+    (out / BUNDLE_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return out
+
+
+def upsert_bundle(folder: Path, role_arn: str, sagemaker: Any = None, s3: Any = None) -> str:
+    """Upload the bundle's code where its definition says, then create or update the pipeline: boto3 only, which
+    every Studio image has. The pipeline carries the team's tag, as the team's policy requires."""
+    import boto3
+
+    manifest = json.loads((folder / BUNDLE_MANIFEST).read_text())
+    s3 = s3 or boto3.client("s3")
+    sagemaker = sagemaker or boto3.client("sagemaker")
+    for key in manifest["objects"]:
+        s3.put_object(Bucket=manifest["bucket"], Key=key, Body=(folder / BUNDLE_OBJECTS / key).read_bytes())
+    body = (folder / BUNDLE_DEFINITION).read_text()
+    name = manifest["name"]
+    # Whether it exists, asked by listing (the error a describe gives for a missing pipeline differs between
+    # SageMaker and moto; the team's roles may list pipelines).
+    listed = sagemaker.list_pipelines(PipelineNamePrefix=name)["PipelineSummaries"]
+    if any(p["PipelineName"] == name for p in listed):
+        made = sagemaker.update_pipeline(PipelineName=name, PipelineDefinition=body, RoleArn=role_arn)
+    else:
+        made = sagemaker.create_pipeline(
+            PipelineName=name,
+            PipelineDefinition=body,
+            RoleArn=role_arn,
+            Tags=[{"Key": TEAM_TAG, "Value": manifest["team"]}],
+        )
+    return str(made["PipelineArn"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The roadway house-price SageMaker Pipeline.")
-    parser.add_argument("command", nargs="?", choices=("upsert", "start"))
+    parser.add_argument("command", nargs="?", choices=("bundle", "upsert", "start"))
     parser.add_argument("--definition-only", action="store_true", help="print the definition JSON, offline")
+    parser.add_argument("--out", type=Path, help="bundle: the folder to write the definition and its code into")
+    parser.add_argument("--bundle", type=Path, help="upsert: a folder `bundle` wrote (boto3 only, no SDK)")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--role-arn", default=PipelineSettings.role_arn, help="PipelineRoleArn (roadway-dev-studio)")
     parser.add_argument(
@@ -379,9 +445,20 @@ def main(argv: list[str] | None = None) -> int:
         help="who computes the drift baseline: match prod's serving.monitoring.engine (default roadway)",
     )
     args = parser.parse_args(argv)
-    if args.command and not (args.subnet and args.security_group and args.volume_kms_key):
+    if args.command == "upsert":
+        if args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file():
+            parser.error("upsert needs --bundle DIR, a folder `python -m model_code.pipeline bundle --out DIR` wrote")
+        print(upsert_bundle(args.bundle, args.role_arn))
+        return 0
+    if args.command == "start":
+        import boto3
+
+        name = PipelineSettings(group=args.group, road=args.road).name
+        print(boto3.client("sagemaker").start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"])
+        return 0
+    if args.command == "bundle" and not (args.out and args.subnet and args.security_group and args.volume_kms_key):
         parser.error(
-            f"{args.command} needs --subnet, --security-group and --volume-kms-key: the dev account runs jobs only "
+            "bundle needs --out, --subnet, --security-group and --volume-kms-key: the dev account runs jobs only "
             "in its VPC, with Studio's security group and its data key"
         )
     settings = PipelineSettings(
@@ -397,14 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         volume_kms_key=args.volume_kms_key,
         monitoring_engine=args.monitoring_engine,
     )
-    if args.definition_only or not args.command:
-        print(json.dumps(definition(settings), indent=2))
+    if args.command == "bundle":
+        print(bundle(settings, args.out))
         return 0
-    pipeline = build(settings)
-    if args.command == "upsert":
-        print(pipeline.upsert(role_arn=settings.role_arn)["PipelineArn"])
-    else:
-        print(pipeline.start().arn)
+    print(json.dumps(definition(settings), indent=2))
     return 0
 
 

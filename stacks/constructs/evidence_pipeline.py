@@ -119,6 +119,12 @@ class EvidencePipeline(Construct):
                 pass_to_sagemaker("PassTheJobRole", [self.job_role.role_arn]),
                 register_for_approval_only([group_arn, packages_arn]),
                 iam.PolicyStatement(
+                    # The register step describes the package it has just registered (SageMaker, on its behalf).
+                    sid="DescribeWhatItRegisters",
+                    actions=["sagemaker:DescribeModelPackage"],
+                    resources=[packages_arn],
+                ),
+                iam.PolicyStatement(
                     sid="ReadStepOutputs",  # property files (evaluation.json) the condition step reads
                     actions=["s3:GetObject"],
                     resources=[evidence],

@@ -194,13 +194,71 @@ def test_an_unknown_engine_is_refused() -> None:
         definition(PipelineSettings(monitoring_engine="deequ"))
 
 
-def test_upsert_refuses_to_run_outside_the_vpc(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bundle_refuses_to_run_outside_the_vpc_and_upsert_needs_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     from model_code.pipeline import main
 
     with pytest.raises(SystemExit) as exited:
-        main(["upsert", "--role-arn", "arn:aws:iam::111111111111:role/r", "--bucket", "b"])
+        main(["bundle", "--out", str(tmp_path), "--role-arn", "arn:aws:iam::111111111111:role/r", "--bucket", "b"])
     assert exited.value.code == 2
-    assert "upsert needs --subnet, --security-group and --volume-kms-key" in capsys.readouterr().err
+    assert "bundle needs --out, --subnet, --security-group and --volume-kms-key" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["upsert", "--bundle", str(tmp_path)])
+    assert exited.value.code == 2 and "upsert needs --bundle DIR" in capsys.readouterr().err
+
+
+def test_the_definition_asks_sagemaker_to_create_no_experiment(pipeline: dict[str, Any]) -> None:
+    """The SDK's default makes SageMaker create an experiment and a trial per execution, as the pipeline role,
+    which may create neither."""
+    assert pipeline.get("PipelineExperimentConfig") is None
+
+
+def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built where the pinned SDK is, offline; then, as a VpcOnly Studio space can (boto3, no SDK, no index): the
+    code the definition refers to uploaded, the pipeline created with the team's tag, updated, started."""
+    import sys
+
+    import boto3
+    from moto import mock_aws
+
+    from model_code import pipeline as module
+
+    settings = PipelineSettings(
+        bucket="roadway-dev-data", group="house-price", team="pricing", subnets=["subnet-1"],
+        security_groups=["sg-1"], volume_kms_key="arn:aws:kms:eu-west-1:111111111111:key/k",
+    )
+    folder = module.bundle(settings, tmp_path / "bundle")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    document = (folder / "definition.json").read_text()
+    referenced = re.findall(rf"s3://{settings.bucket}/(teams/[^\"]+)", document)
+    code = [key for key in referenced if "/datasets/" not in key]  # the team's data is its own, already there
+    assert code, "the definition runs code the SDK uploaded"
+    objects = manifest["objects"]
+    for key in code:  # every object the definition refers to travels in the bundle
+        assert any(o == key or o.startswith(key.rstrip("/") + "/") for o in objects), key
+    assert all(key.startswith("teams/pricing/") for key in objects), "only the team's folder"
+
+    monkeypatch.setitem(sys.modules, "sagemaker", None)  # what Studio lacks: the pinned SDK (importing it fails)
+    credentials = {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "eu-west-1"}
+    for name, value in credentials.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=settings.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        role = "arn:aws:iam::111111111111:role/roadway-dev-pipeline"
+        arn = module.upsert_bundle(folder, role)
+        for key in objects:
+            uploaded = s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read()
+            assert uploaded == (folder / "objects" / key).read_bytes()
+        sagemaker = boto3.client("sagemaker")
+        described = sagemaker.describe_pipeline(PipelineName=settings.name)
+        assert json.loads(described["PipelineDefinition"]) == json.loads(document) and described["RoleArn"] == role
+        assert {"Key": "roadway:team", "Value": "pricing"} in sagemaker.list_tags(ResourceArn=arn)["Tags"]
+        assert module.upsert_bundle(folder, role) == arn, "a second upsert updates the same pipeline"
+        assert module.main(["start", "--group", "house-price"]) == 0
 
 
 def test_prepare_writes_training_rows_and_the_monitor_baseline(tmp_path: Path) -> None:

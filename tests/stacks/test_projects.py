@@ -362,6 +362,12 @@ def test_a_projects_pipeline_registers_reads_and_writes_only_its_own(two_project
         assert iam.allowed(pipeline, "sagemaker:CreateModelPackage", package(DEV, project), pending)
         assert not iam.allowed(pipeline, "sagemaker:CreateModelPackage", package(DEV, other_project), pending)
         assert not iam.allowed(pipeline, "sagemaker:CreateModelPackage", group_arn(DEV, other_project), pending)
+        # The register step describes what it registered; SageMaker Pipelines creates no experiment for it
+        # (the definition asks for none: test_the_definition_asks_sagemaker_to_create_no_experiment).
+        assert iam.allowed(pipeline, "sagemaker:DescribeModelPackage", package(DEV, project))
+        assert not iam.allowed(pipeline, "sagemaker:DescribeModelPackage", package(DEV, other_project))
+        experiment = f"arn:aws:sagemaker:eu-west-1:{DEV}:experiment/{project}"
+        assert not iam.allowed(pipeline, "sagemaker:CreateExperiment", experiment)
         jobs = iam.role_statements(template, iam.role_named(template, names.pipeline_job_role()))
         own_evidence = f"{bucket('artifact')}/pipelines/{project}/run-1/model.tar.gz"
         assert iam.allowed(jobs, "s3:PutObject", own_evidence)
