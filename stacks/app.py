@@ -11,7 +11,7 @@ from aws_cdk import App, cx_api
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, StageName, load_config
 from roadway.naming import check_names
-from stacks import provenance
+from stacks import identity_setup, provenance
 from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
 from stacks.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from stacks.constructs.pinned_layer import LayerMissing
@@ -125,9 +125,11 @@ def main() -> int:
         print(f"roadway: {limits_line(too_big)}", file=sys.stderr)
         return 2
     written = write_provenance(app, config_path)
+    people = identity_setup.write(Path(app.outdir), config)
     print(
         f"roadway: synthesized {provenance.display_path(config_path)} "
-        f"(sha256 {provenance.sha256_of(config_path)[:12]}); what it was made from: {written}",
+        f"(sha256 {provenance.sha256_of(config_path)[:12]}); what it was made from: {written}; what each "
+        f"person's own identity needs: {people}/",
         file=sys.stderr,
     )
     return 0

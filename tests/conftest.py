@@ -31,6 +31,7 @@ from aws_cdk import App  # noqa: E402
 from devtools.demo import with_team_and_project  # noqa: E402
 from devtools.moto_accounts import json_templates_first, share_client_classes, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
+from stacks import identity_setup  # noqa: E402
 from stacks.app import build_app, cli_context, templates_by_stack, write_provenance  # noqa: E402
 from stacks.compliance.report import write_report  # noqa: E402
 
@@ -73,6 +74,7 @@ def synthesize(
     build_app(app, config, compliance=compliance)
     assembly = app.synth()
     write_provenance(app, config_path)
+    identity_setup.write(outdir, config)
     templates = templates_by_stack(assembly)
     report_path = outdir / "validation-report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else None

@@ -149,6 +149,11 @@ def _names(statement: Mapping[str, Any], action: str) -> bool:
     return any(_like(a, action, case_sensitive=False) for a in _listed(statement.get("Action", [])))
 
 
+def names_action(statements: Iterable[Mapping[str, Any]], action: str) -> bool:
+    """Whether some Allow statement names ``action`` at all (on whichever resource, under whichever condition)."""
+    return any(s["Effect"] == "Allow" and _names(s, action) for s in statements)
+
+
 def _covers(statement: Mapping[str, Any], resource: str, context: Mapping[str, Any]) -> bool:
     def hits(entries: Any) -> bool:
         for entry in _listed(entries):

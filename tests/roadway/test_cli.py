@@ -319,3 +319,32 @@ def test_a_stage_version_on_a_road_of_several_projects_needs_the_project(two_pro
         cli.resolve(two, "prod:3")
     assert cli.resolve(two, "prod:3", "churn") == "arn:aws:sagemaker:eu-west-1:333333333333:model-package/churn/3"
     assert package_group(cli.resolve(two, "test:1", "house-price")) == "house-price"
+
+
+def test_the_operators_identity_set_up_grants_every_call_status_and_trace_make(
+    on_road: Run, promoted: dict[str, Any], road: Road, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actions come from the CLI's own calls, recorded as it runs on the moto road, not from a list of ours:
+    each must be granted by the stage's operator policy that `make synth` writes (stacks/identity_setup.py)."""
+    import botocore.client
+
+    from stacks import identity_setup
+    from tests import iam
+
+    made: set[str] = set()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        prefix = self.meta.service_model.signing_name
+        if prefix != "sts":  # the CLI's own --role-name hop; a permission set's session needs none
+            made.add(f"{prefix}:{operation}")
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    assert on_road("status", "--json")[0] == 0
+    assert on_road("trace", f"prod:{promoted['prod'].rsplit('/', 1)[-1]}", "--json")[0] == 0
+    assert {"cloudformation:DescribeStacks", "dynamodb:Scan", "sagemaker:DescribeModelPackage"} <= made
+    for stage in ("dev", "test", "prod"):
+        granted = identity_setup.operator(road.config, stage)["Statement"]  # type: ignore[arg-type]
+        for action in sorted(made):
+            assert iam.names_action(granted, action), f"{stage}: {action} is not granted"

@@ -1,0 +1,132 @@
+"""What each person's own identity needs, per stage: the IAM policies a platform engineer puts in the permission
+sets (or roles) of approvers, on-call, operators and data scientists. `make synth` writes them beside the
+templates (``cdk.out/identity-setup/<stage>.json``), because Roadway's roles trust people by their permission
+set's role (``aws:PrincipalArn``), and a trust is only half: the caller's own policy must allow the call.
+
+Everyone's name is one attribute of the identity provider, passed into AWS as a session tag
+(``aws:PrincipalTag/roadway-user``: IAM Identity Center's "attributes for access control", or a SAML/OIDC
+session tag): an approver may set only that name as the source identity the promotion compares with the
+author's, and a data scientist may open only the Studio profile of that name.
+
+Pure: config and naming in, policy documents out (no CDK, no AWS).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from roadway.config import STAGE_NAMES, RoadwayConfig, StageName
+from roadway.naming import Names
+
+# The session tag that carries a person's Roadway user name (docs/platform-engineer.md, "Identity set-up").
+IDENTITY_TAG = "roadway-user"
+OWN_NAME = f"${{aws:PrincipalTag/{IDENTITY_TAG}}}"
+FOLDER = "identity-setup"
+
+
+def _statement(sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None) -> dict:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    return {**statement, "Condition": condition} if condition else statement
+
+
+def _document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def assume_as_oneself(role_arn: str) -> dict[str, Any]:
+    """Assume ``role_arn`` naming oneself: the source identity must be the caller's own Roadway name."""
+    return _document(
+        _statement("AssumeTheRole", ["sts:AssumeRole"], [role_arn]),
+        _statement(
+            "NameOneselfOnly",
+            ["sts:SetSourceIdentity"],
+            [role_arn],
+            {"StringEquals": {"sts:SourceIdentity": OWN_NAME}},
+        ),
+    )
+
+
+def operator(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
+    """What `roadway status` and `roadway trace` read in a stage's account: its stacks, ledger, registry groups,
+    endpoints, drift reports and evidence, the last two through S3 with the stage's data and artifact keys."""
+    names, account, region = Names.of(config), config.stage(stage).account, config.region
+    every = names.every_model()
+    road = f"{config.project}-{stage}-"
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    return _document(
+        _statement(
+            "TheRoadsStacks",
+            ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+            [f"arn:aws:cloudformation:{region}:{account}:stack/{road}*/*"],
+        ),
+        _statement(
+            "TheLedger",
+            ["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:DescribeTable"],
+            [f"arn:aws:dynamodb:{region}:{account}:table/{road}promotion-*"],
+        ),
+        _statement(
+            "TheRegistry",
+            ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+            [every.model_package_group_arn(account), every.model_packages_arn(account)],
+        ),
+        _statement(
+            "TheEndpointsAndWatches",
+            ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeMonitoringSchedule"],
+            [f"{sagemaker}:endpoint/{road}*", f"{sagemaker}:endpoint-config/*", f"{sagemaker}:monitoring-schedule/*"],
+        ),
+        _statement(
+            "ReportsAndEvidence",
+            ["s3:GetObject"],
+            [f"arn:aws:s3:::{road}platform-*/*"],
+        ),
+        _statement(
+            "ThroughTheStagesKeys",
+            ["kms:Decrypt"],
+            [f"arn:aws:kms:{region}:{account}:key/*"],
+            {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account}},
+        ),
+    )
+
+
+def data_scientist(config: RoadwayConfig) -> dict[str, Any]:
+    """Open Studio as oneself: a presigned URL of the profile of one's own name, nobody else's."""
+    account, region = config.stages.dev.account, config.region
+    return _document(
+        _statement("FindTheDomain", ["sagemaker:ListDomains"], ["*"]),
+        _statement(
+            "OpenOnlyOnesOwnProfile",
+            ["sagemaker:CreatePresignedDomainUrl"],
+            [f"arn:aws:sagemaker:{region}:{account}:user-profile/*/{OWN_NAME}"],
+        ),
+    )
+
+
+def documents(config: RoadwayConfig, stage: StageName) -> dict[str, dict[str, Any]]:
+    """Each kind of person's policy in ``stage``'s account, by the permission set it belongs in."""
+    names, settings = Names.of(config), config.stage(stage)
+    made: dict[str, dict[str, Any]] = {}
+    if settings.approvers:
+        made["approver"] = assume_as_oneself(names.role_arn(settings.account, names.approver_role(stage)))
+    if settings.break_glass:
+        made["on-call"] = assume_as_oneself(names.role_arn(settings.account, names.break_glass_role(stage)))
+    made["operator"] = operator(config, stage)
+    if stage == "dev":
+        made["data-scientist"] = data_scientist(config)
+    return made
+
+
+def write(outdir: Path, config: RoadwayConfig) -> Path:
+    """``<outdir>/identity-setup/<stage>.json`` for every stage: what `make synth` hands the platform engineer."""
+    folder = outdir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for stage in STAGE_NAMES:
+        record = {
+            "stage": stage,
+            "account": config.stage(stage).account,
+            "identity_tag": IDENTITY_TAG,
+            "permission_sets": documents(config, stage),
+        }
+        (folder / f"{stage}.json").write_text(json.dumps(record, indent=2) + "\n")
+    return folder
