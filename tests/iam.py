@@ -16,7 +16,7 @@ renders them, so a resource reads ``arn:aws:s3:::<ArtifactBucket1234>/*``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -34,8 +34,25 @@ def render(node: Any) -> str:
     return render_resolved(node).replace("<AWS::Partition>", "aws").replace("<AWS::URLSuffix>", "amazonaws.com")
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]
+
+
+def statements_of(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every policy statement anywhere in ``node`` (a template resource's properties: identity, trust, bucket, key,
+    topic, queue and endpoint policies alike): a list under ``Statement`` whose entries have an ``Effect``."""
+    if isinstance(node, dict):
+        statement = node.get("Statement")
+        if isinstance(statement, list) and statement and all(isinstance(s, dict) and "Effect" in s for s in statement):
+            for i, s in enumerate(statement):
+                yield f"{where}[{s.get('Sid', i)}]", s
+        for key, value in node.items():
+            if key != "Statement":
+                yield from statements_of(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from statements_of(value, f"{where}[{i}]")
 
 
 @cache
@@ -117,7 +134,7 @@ def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, Any]) -
             try:
                 patterns = [
                     _substitute(render(p) if not isinstance(p, (str, bool)) else str(p), context)
-                    for p in _listed(expected)
+                    for p in listed(expected)
                 ]
             except _Missing:
                 return False
@@ -132,7 +149,7 @@ def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, Any]) -
                 if qualifier != "ForAnyValue" and "Not" in op:
                     continue  # IAM: a negated operator on a missing single-valued key is true
                 return False
-            values = [str(v) for v in _listed(context[key.lower()])]
+            values = [str(v) for v in listed(context[key.lower()])]
             if qualifier == "ForAllValues":
                 ok = all(_operator(op, patterns, v) for v in values)
             else:  # ForAnyValue, or a single-valued key
@@ -145,8 +162,8 @@ def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, Any]) -
 def _names(statement: Mapping[str, Any], action: str) -> bool:
     """Whether the statement's Action (or NotAction) covers ``action`` (action names are case-insensitive)."""
     if "NotAction" in statement:
-        return not any(_like(a, action, case_sensitive=False) for a in _listed(statement["NotAction"]))
-    return any(_like(a, action, case_sensitive=False) for a in _listed(statement.get("Action", [])))
+        return not any(_like(a, action, case_sensitive=False) for a in listed(statement["NotAction"]))
+    return any(_like(a, action, case_sensitive=False) for a in listed(statement.get("Action", [])))
 
 
 def names_action(statements: Iterable[Mapping[str, Any]], action: str) -> bool:
@@ -156,7 +173,7 @@ def names_action(statements: Iterable[Mapping[str, Any]], action: str) -> bool:
 
 def _covers(statement: Mapping[str, Any], resource: str, context: Mapping[str, Any]) -> bool:
     def hits(entries: Any) -> bool:
-        for entry in _listed(entries):
+        for entry in listed(entries):
             try:
                 if _arn_like(_substitute(render(entry), context), resource):
                     return True
@@ -245,7 +262,7 @@ def _principal_names(statement: Mapping[str, Any], principal_arn: str, account: 
     principal = statement.get("Principal", {})
     if principal == "*":
         return True
-    aws_principals = [render(p) for p in _listed(principal.get("AWS", []) if isinstance(principal, dict) else [])]
+    aws_principals = [render(p) for p in listed(principal.get("AWS", []) if isinstance(principal, dict) else [])]
     return any(p in ("*", principal_arn, f"arn:aws:iam::{account}:root", account) for p in aws_principals)
 
 
@@ -276,7 +293,7 @@ def service_may_assume(trust: Iterable[Mapping[str, Any]], service: str, action:
 
     def names(statement: Mapping[str, Any]) -> bool:
         principal = statement.get("Principal", {})
-        services = _listed(principal.get("Service", [])) if isinstance(principal, dict) else []
+        services = listed(principal.get("Service", [])) if isinstance(principal, dict) else []
         return _names(statement, action) and (principal == "*" or service in services)
 
     trust = list(trust)

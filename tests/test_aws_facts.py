@@ -12,7 +12,7 @@ import pytest
 from stacks import provenance
 from tests import aws
 from tests.conftest import Synth
-from tests.stacks.test_condition_keys import listed, statements_of
+from tests.iam import listed, statements_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

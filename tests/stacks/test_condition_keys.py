@@ -9,32 +9,13 @@ asks for each (action, key) pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests import aws
 from tests.conftest import Synth
-
-
-def listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def statements_of(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every policy statement anywhere in ``node``: a list under ``Statement`` whose entries have an ``Effect``."""
-    if isinstance(node, dict):
-        statement = node.get("Statement")
-        if isinstance(statement, list) and statement and all(isinstance(s, dict) and "Effect" in s for s in statement):
-            for i, s in enumerate(statement):
-                yield f"{where}[{s.get('Sid', i)}]", s
-        for key, value in node.items():
-            if key != "Statement":
-                yield from statements_of(value, f"{where}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from statements_of(value, f"{where}[{i}]")
+from tests.iam import listed, statements_of
 
 
 def actions_of(statement: dict[str, Any]) -> list[str]:

@@ -106,7 +106,7 @@ def test_data_scientists_pass_the_pipeline_role_and_never_the_job_role(synth: Sy
         pipeline_statements, "iam:PassRole", render_role(template, model.pipeline_job_role()), to_sagemaker
     )
     evidence = "arn:aws:s3:::any-bucket/pipelines/x"
-    assert not [s for s in pipeline_statements if "s3:PutObject" in iam._listed(s["Action"])], (
+    assert not [s for s in pipeline_statements if "s3:PutObject" in iam.listed(s["Action"])], (
         "the pipeline role writes nothing"
     )
     assert not iam.allowed(pipeline_statements, "s3:PutObject", evidence)
@@ -121,7 +121,7 @@ def test_the_job_role_writes_the_evidence_prefix_and_nothing_else(synth: Synth, 
     template = synth.templates["roadway-dev-studio"]
     model = house_price(config)
     statements = iam.role_statements(template, iam.role_named(template, model.pipeline_job_role()))
-    writes = [s for s in statements if {"s3:PutObject"} & set(iam._listed(s["Action"]))]
+    writes = [s for s in statements if {"s3:PutObject"} & set(iam.listed(s["Action"]))]
     (write,) = writes
     assert iam.render(write["Resource"]).endswith(f"/{PIPELINE_PREFIX}/house-price/*")
 

@@ -17,7 +17,7 @@ from roadway.config import RoadwayConfig
 from stacks.service_paths import PATHS, Delivery
 from tests import aws, iam
 from tests.conftest import Synth
-from tests.stacks.test_condition_keys import listed, statements_of
+from tests.iam import listed, statements_of
 
 OTHER_ACCOUNT = "999999999999"
 # Where each kind of target's policy is written.
