@@ -391,12 +391,34 @@ def bundle(settings: PipelineSettings, out: Path) -> Path:
     return out
 
 
+class BundleError(ValueError):
+    """A bundle folder that is not whole: the one line to print. Nothing has been uploaded."""
+
+
+def read_bundle(folder: Path) -> dict[str, Any]:
+    """The bundle's manifest, once every file it names is there (so a broken bundle uploads nothing)."""
+    try:
+        manifest = json.loads((folder / BUNDLE_MANIFEST).read_text())
+        missing = [
+            str(path)
+            for path in (folder / BUNDLE_DEFINITION, *(folder / BUNDLE_OBJECTS / key for key in manifest["objects"]))
+            if not path.is_file()
+        ]
+        fields = (manifest["name"], manifest["bucket"], manifest["team"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"{folder}: not a bundle `bundle --out` wrote ({type(error).__name__}: {error})") from None
+    if missing or not all(isinstance(f, str) and f for f in fields):
+        what = ", ".join(missing) or "a name"
+        raise BundleError(f"{folder}: the bundle is not whole (missing {what}); write it again")
+    return dict(manifest)
+
+
 def upsert_bundle(folder: Path, role_arn: str, sagemaker: Any = None, s3: Any = None) -> str:
     """Upload the bundle's code where its definition says, then create or update the pipeline: boto3 only, which
     every Studio image has. The pipeline carries the team's tag, as the team's policy requires."""
     import boto3
 
-    manifest = json.loads((folder / BUNDLE_MANIFEST).read_text())
+    manifest = read_bundle(folder)
     s3 = s3 or boto3.client("s3")
     sagemaker = sagemaker or boto3.client("sagemaker")
     for key in manifest["objects"]:
@@ -445,17 +467,10 @@ def main(argv: list[str] | None = None) -> int:
         help="who computes the drift baseline: match prod's serving.monitoring.engine (default roadway)",
     )
     args = parser.parse_args(argv)
-    if args.command == "upsert":
-        if args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file():
+    if args.command in ("upsert", "start"):
+        if args.command == "upsert" and (args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file()):
             parser.error("upsert needs --bundle DIR, a folder `python -m model_code.pipeline bundle --out DIR` wrote")
-        print(upsert_bundle(args.bundle, args.role_arn))
-        return 0
-    if args.command == "start":
-        import boto3
-
-        name = PipelineSettings(group=args.group, road=args.road).name
-        print(boto3.client("sagemaker").start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"])
-        return 0
+        return _on_aws(args)
     if args.command == "bundle" and not (args.out and args.subnet and args.security_group and args.volume_kms_key):
         parser.error(
             "bundle needs --out, --subnet, --security-group and --volume-kms-key: the dev account runs jobs only "
@@ -478,6 +493,26 @@ def main(argv: list[str] | None = None) -> int:
         print(bundle(settings, args.out))
         return 0
     print(json.dumps(definition(settings), indent=2))
+    return 0
+
+
+def _on_aws(args: argparse.Namespace) -> int:
+    """upsert and start, with boto3 alone: what fails is one line naming the command, not a trace."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if args.command == "upsert":
+            print(upsert_bundle(args.bundle, args.role_arn))
+        else:
+            name = PipelineSettings(group=args.group, road=args.road).name
+            print(boto3.client("sagemaker").start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"])
+    except BundleError as error:
+        print(f"pipeline: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"pipeline: {args.command} failed: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,6 +32,13 @@ def model_monitor_pipeline() -> dict[str, Any]:
     )
 
 
+def moto_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What boto3 needs to talk to moto's in-process AWS (nothing real)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "t")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "t")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+
+
 def steps_by_name(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {step["Name"]: step for step in steps}
 
@@ -242,9 +249,7 @@ def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
     assert all(key.startswith("teams/pricing/") for key in objects), "only the team's folder"
 
     monkeypatch.setitem(sys.modules, "sagemaker", None)  # what Studio lacks: the pinned SDK (importing it fails)
-    credentials = {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "eu-west-1"}
-    for name, value in credentials.items():
-        monkeypatch.setenv(name, value)
+    moto_credentials(monkeypatch)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=settings.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -310,3 +315,31 @@ def test_the_pipeline_reads_only_the_teams_folder_and_tags_every_job_with_the_te
     for step in jobs:
         assert {"Key": "roadway:team", "Value": "retention"} in step["Arguments"]["Tags"], step["Name"]
     assert settings.name == "roadway-churn"
+
+
+def test_a_broken_bundle_uploads_nothing_and_aws_errors_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from model_code.pipeline import main
+
+    folder = tmp_path / "bundle"
+    (folder / "objects" / "teams" / "pricing").mkdir(parents=True)
+    manifest = {"name": "roadway-house-price", "bucket": "roadway-dev-data", "team": "pricing",
+                "objects": ["teams/pricing/code.tar.gz"]}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "definition.json").write_text("{}")
+    moto_credentials(monkeypatch)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="roadway-dev-data", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        assert main(["upsert", "--bundle", str(folder)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "the bundle is not whole (missing" in err[0] and "code.tar.gz" in err[0]
+        assert s3.list_objects_v2(Bucket="roadway-dev-data").get("KeyCount", 0) == 0, "nothing half-done"
+        # A pipeline that does not exist: SageMaker's refusal, in one line.
+        assert main(["start", "--group", "nowhere"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("pipeline: start failed:")
