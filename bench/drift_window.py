@@ -39,10 +39,12 @@ def prepare(work: Path, records: int) -> Path:
     from drift_monitor import capture, profile
 
     from devtools import traffic
-    from model_code import inference, train
+    from model_code import evaluate, inference, train
 
     train.main(["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work)])
-    profile.main(["--input", str(work / "model" / "baseline.csv"), "--output", str(work / "baseline")])
+    # The pipeline's Evaluate step writes the baseline's rows, its Baseline step profiles them.
+    evaluate.main(str(work / "model"), str(ROOT / "data"), str(work / "evaluation"), str(work / "predicted-baseline"))
+    profile.main(["--input", str(work / "predicted-baseline" / "baseline.csv"), "--output", str(work / "baseline")])
     model = inference.model_fn(str(work / "model"))
     houses = traffic.held_out(ROOT / "data")
     # One priced request per held-out house, reused with fresh event ids and times: the parsing is the same work.

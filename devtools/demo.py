@@ -319,7 +319,7 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
 
         from drift_monitor import profile
 
-        from model_code import registration, train
+        from model_code import evaluate, registration, train
 
         def train_and_register(
             run_name: str,
@@ -340,9 +340,12 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
                 for item in model_dir.iterdir():
                     tar.add(item, arcname=item.name)
             prefix = f"{evidence}/{run_name}"
-            # The pipeline's Baseline step: Roadway's profiler on the training inputs and the model's answers.
+            # The pipeline's Evaluate step writes the baseline's rows (the training inputs and the model's answers;
+            # model.tar.gz carries none), and its Baseline step profiles them with Roadway's profiler.
             with quietly():
-                profile.main(["--input", str(model_dir / "baseline.csv"), "--output", str(out_dir / "baseline")])
+                rows = out_dir / "predicted-baseline"
+                evaluate.main(str(model_dir), str(ROOT / "data"), str(out_dir / "evaluation"), str(rows))
+                profile.main(["--input", str(rows / "baseline.csv"), "--output", str(out_dir / "baseline")])
             for name, path in (
                 ("model.tar.gz", archive),
                 ("evaluation.json", out_dir / "evaluation.json"),

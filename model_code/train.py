@@ -2,8 +2,10 @@
 
     python -m model_code.train --train data/ --model-dir out/model --output-data-dir out/output
 In the SageMaker scikit-learn container the same file runs as the entry point, reading SM_CHANNEL_TRAIN,
-SM_MODEL_DIR and SM_OUTPUT_DATA_DIR. It writes model.joblib (pipeline and input schema), the drift baseline's
-rows (baseline.csv: training inputs and the model's answers) and the evaluation on a held-out split (evaluation.json).
+SM_MODEL_DIR and SM_OUTPUT_DATA_DIR. It writes model.joblib (pipeline and input schema), the serving code and the
+evaluation on a held-out split (evaluation.json). No training rows go into the model directory: SageMaker packs it
+into model.tar.gz, which is served and copied between accounts. The drift baseline's rows (the training inputs and
+the model's answers) are the pipeline's Evaluate step's to write (evaluate.main, its predicted-baseline output).
 """
 
 from __future__ import annotations
@@ -68,8 +70,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     code.mkdir(exist_ok=True)
     for module in SERVING_CODE:
         shutil.copyfile(Path(__file__).with_name(module), code / module)
-    # The drift baseline's rows: the inputs the model was trained on, as requests send them, and its answers.
-    evaluate.baseline_rows(model, train).to_csv(model_dir / "baseline.csv", index=False)
     metrics = evaluate.regression_metrics(model, held_out)
     report = evaluate.as_model_metrics(metrics)
     for directory in (model_dir, output_dir):

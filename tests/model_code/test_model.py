@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tarfile
 from pathlib import Path
@@ -79,17 +80,31 @@ def test_training_says_what_it_trains_and_how_long_it_took(tmp_path: Path, capsy
 
 def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any]) -> None:
     model_dir = trained["work"] / "model"
-    assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "baseline.csv", "evaluation.json", "code"}
+    # No training rows beside the model: SageMaker packs the whole directory into model.tar.gz, which is served and
+    # copied to every account the model goes to. The drift baseline's rows are the Evaluate step's output.
+    assert "baseline.csv" not in {p.name for p in model_dir.iterdir()}, "training rows would travel in model.tar.gz"
+    assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "evaluation.json", "code"}
+    with tarfile.open(trained["work"] / "model.tar.gz") as tar:
+        assert {m.name.split("/")[0] for m in tar.getmembers()} == {"model.joblib", "evaluation.json", "code"}
     assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py", "scoring.py"}
-    baseline = pd.read_csv(model_dir / "baseline.csv")
-    assert "price" not in baseline.columns
-    assert list(baseline.columns) == [*trained["model"]["inputs"], evaluate.PREDICTION]
-    assert baseline[evaluate.PREDICTION].between(10_000, 1_000_000).all(), "the model's answers, in dollars"
     report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]
     assert set(report) == {"rmse", "rmse_log", "mae", "r2"}
     assert report["rmse_log"]["value"] == pytest.approx(trained["metrics"]["rmse_log"])
     assert 0 < report["rmse_log"]["value"] < 0.2, "a sample of 900 sales still predicts within ~20%"
     assert report["r2"]["value"] > 0.8
+
+
+def test_the_evaluate_step_writes_the_drift_baselines_rows(trained: dict[str, Any], tmp_path: Path) -> None:
+    """The rows the Baseline step profiles come from evaluate.py, given model.tar.gz as the pipeline gives it."""
+    processing_model = tmp_path / "processing-model"
+    processing_model.mkdir()
+    shutil.copyfile(trained["work"] / "model.tar.gz", processing_model / "model.tar.gz")
+    evaluate.main(str(processing_model), str(ROOT / "data"), str(tmp_path / "evaluation"), str(tmp_path / "baseline"))
+    baseline = pd.read_csv(tmp_path / "baseline" / "baseline.csv")
+    assert "price" not in baseline.columns
+    assert list(baseline.columns) == [*trained["model"]["inputs"], evaluate.PREDICTION]
+    assert len(baseline) == 720, "the training split of the 900 sales sampled"
+    assert baseline[evaluate.PREDICTION].between(10_000, 1_000_000).all(), "the model's answers, in dollars"
 
 
 def test_csv_and_json_give_the_same_prices_for_one_and_many(trained: dict[str, Any], houses: pd.DataFrame) -> None:

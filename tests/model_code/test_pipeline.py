@@ -9,9 +9,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
 import pytest
 
-from model_code import evaluate, train
+from model_code import evaluate, features, train
 from model_code.pipeline import PipelineSettings, definition
 from model_code.registration import CONTAINER_ENVIRONMENT
 
@@ -101,8 +103,19 @@ def test_the_evaluate_step_reproduces_trainings_held_out_metrics(tmp_path: Path)
     assert report["regression_metrics"]["rmse_log"]["value"] == pytest.approx(metrics["rmse_log"])
     written = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
     assert written == report
-    # The Baseline step's rows: the very rows and answers training wrote beside the model.
-    assert (tmp_path / "baseline" / "baseline.csv").read_text() == (tmp_path / "model" / "baseline.csv").read_text()
+    # The Baseline step's rows, written by Evaluate alone (training keeps them out of model.tar.gz): the split
+    # training fit on, as its arguments chose it, every input as requests send it, and the model's answer to it.
+    assert not (tmp_path / "model" / "baseline.csv").exists()
+    bundle = joblib.load(tmp_path / "model" / "model.joblib")
+    raw = features.training_rows(features.read_channel(data))
+    trained_on, _ = features.split(raw, {"test_size": 0.3, "seed": 3, "sample": 1500})
+    written_rows = tmp_path / "baseline" / "baseline.csv"
+    assert written_rows.read_text() == evaluate.baseline_rows(bundle["pipeline"], trained_on).to_csv(index=False)
+    baseline = features.read_channel(written_rows)
+    assert list(baseline.columns) == [*bundle["inputs"], evaluate.PREDICTION] and "price" not in baseline.columns
+    assert len(baseline) == 1050, "the training split of 1500 sales, 30 % held out"
+    read_back = np.exp(bundle["pipeline"].predict(features.engineer(baseline.drop(columns=[evaluate.PREDICTION]))))
+    assert baseline[evaluate.PREDICTION].to_numpy() == pytest.approx(read_back, abs=0.01), "the answers to these rows"
 
 
 def _uses(step: dict[str, Any]) -> str:

@@ -1,9 +1,10 @@
 """The drift job's world: moto's S3 and CloudWatch, a served model's baseline, and real traffic (devtools/traffic.py).
 
-The baseline is what the pipeline's Baseline step writes: Roadway's profiler on train.py's baseline.csv (the
-training split's inputs and the model's answers). Windows come from the held-out split train.py kept aside, never
-from the baseline's rows. Window size (an hour of traffic, the held-out split) and thresholds (the shipped config's
-0.1, the profiler's constraints) are fixed here and in devtools/traffic.py, before any test looks at a result.
+The baseline is what the pipeline's Baseline step writes: Roadway's profiler on the Evaluate step's baseline.csv
+(evaluate.py: the training split's inputs and the model's answers; training writes no rows beside the model).
+Windows come from the held-out split train.py kept aside, never from the baseline's rows. Window size (an hour of
+traffic, the held-out split) and thresholds (the shipped config's 0.1, the profiler's constraints) are fixed here
+and in devtools/traffic.py, before any test looks at a result.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from drift_monitor.settings import Settings
 from moto import mock_aws
 
 from devtools import traffic
-from model_code import inference, train
+from model_code import evaluate, inference, train
 
 ROOT = Path(__file__).resolve().parents[3]
 BUCKET = "roadway-prod-data"
@@ -52,7 +53,8 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     work = tmp_path_factory.mktemp("served")
     train.main(["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work)])
-    profile.main(["--input", str(work / "model" / "baseline.csv"), "--output", str(work / "baseline")])
+    evaluate.main(str(work / "model"), str(ROOT / "data"), str(work / "evaluation"), str(work / "predicted-baseline"))
+    profile.main(["--input", str(work / "predicted-baseline" / "baseline.csv"), "--output", str(work / "baseline")])
     return Served(inference.model_fn(str(work / "model")), work / "baseline", traffic.held_out())
 
 
