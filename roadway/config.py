@@ -32,9 +32,11 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _AWS_PROFILE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
 # An IAM role or user ARN; `*` may stand for the generated parts of an Identity Center role's path and name.
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/[\w+=,.@/*-]{1,512}$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/[\w+=,.@/*?-]{1,512}$")
 
 DEFAULT_CONFIG_PATH = Path("config/roadway.yaml")
+# IAM Identity Center names a permission set's role AWSReservedSSO_<permission set>_<16-character suffix>.
+SSO_SUFFIX = "?" * 16
 
 
 def _principals(values: list[str]) -> list[str]:
@@ -42,6 +44,13 @@ def _principals(values: list[str]) -> list[str]:
         if not _PRINCIPAL_ARN.match(value):
             raise ValueError(
                 f"expected IAM role or user ARNs like arn:aws:iam::111111111111:role/mlops-approver, got {value!r}"
+            )
+        name = value.rsplit("/", 1)[-1]
+        if name.startswith("AWSReservedSSO_") and name.endswith("*"):
+            raise ValueError(
+                f"{value!r} ends in *, which also matches other permission sets that begin with the same name "
+                f"(RoadwayApprover_ReadOnly for RoadwayApprover); end it with the role's 16-character suffix "
+                f"as _{SSO_SUFFIX}"
             )
     if len(set(values)) != len(values):
         raise ValueError("expected each principal once")
@@ -506,6 +515,99 @@ class PrefixLists(_Strict):
         return value
 
 
+IdentityBinding = Literal["session-tag", "source-identity"]
+# IAM's pattern for a tag key (a session tag's key is one).
+_TAG_KEY = re.compile(r"^[\w.:/=+@-]{1,128}$")
+
+
+class IdentityConfig(_Strict):
+    """How a person's Roadway name reaches AWS, so an approval and an authorship name the same person.
+
+    A trust can require that a session carry *a* name (``sts:SourceIdentity``) but only the identity provider can
+    say *which*: each role a person assumes on the road demands the name the provider asserted for them.
+    """
+
+    binding: IdentityBinding
+    """``session-tag``: the provider passes the name as a session tag (IAM Identity Center's attributes for access
+    control, or a SAML/OIDC ``PrincipalTag``); trusts compare the source identity with ``${aws:PrincipalTag/<tag>}``.
+    ``source-identity``: SAML or OIDC federation sets the source identity itself; trusts compare with
+    ``${aws:SourceIdentity}``, which no later role assumption can change."""
+    tag: str | None = None
+    """The session tag's key (``session-tag`` only), e.g. ``roadway-user``; its value is the person's Roadway name."""
+    approver_names: list[str] = Field(default_factory=list)
+    """The Roadway names of everyone who approves (in any stage), each as the identity provider asserts it; a data
+    scientist who also approves is listed here too, under their ``user_name``. The promotion refuses an approval
+    by any other name, so an approver's name and an author's are always compared in one namespace. Only the
+    receiving stages read it: onboarding a data scientist still deploys dev alone."""
+    data_scientist_principals: list[str] = Field(default_factory=list)
+    """The data scientists' permission-set roles (ARN patterns, as for ``approvers``); when given, synth refuses an
+    approver or break-glass pattern that could also match one of them."""
+
+    @field_validator("approver_names")
+    @classmethod
+    def _check_names(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _sagemaker_name(value)
+        if len({value.casefold() for value in values}) != len(values):
+            raise ValueError("expected each name once (names are compared without case)")
+        return values
+
+    @field_validator("data_scientist_principals")
+    @classmethod
+    def _check_principals(cls, values: list[str]) -> list[str]:
+        return _principals(values)
+
+    @model_validator(mode="after")
+    def _check_tag(self) -> IdentityConfig:
+        if self.binding == "session-tag":
+            if not self.tag:
+                raise ValueError(
+                    "tag: required with binding: session-tag; expected the session tag's key, e.g. roadway-user"
+                )
+            if not _TAG_KEY.match(self.tag) or self.tag.lower().startswith("aws:"):
+                raise ValueError(
+                    f"tag: expected a session tag key (1-128 letters, digits, _.:/=+@-), got {self.tag!r}"
+                )
+        elif self.tag is not None:
+            raise ValueError("tag: applies only to binding: session-tag (source-identity carries the name itself)")
+        return self
+
+    @property
+    def own_name(self) -> str:
+        """The IAM policy variable that resolves to the caller's own Roadway name."""
+        if self.binding == "session-tag":
+            return f"${{aws:PrincipalTag/{self.tag}}}"
+        return "${aws:SourceIdentity}"
+
+
+def _glob_overlap(first: str, second: str) -> bool:
+    """Whether some text matches both IAM patterns (``*`` any run, ``?`` one character; ARN-wide, which is wider
+    than IAM's per-segment match, so a "no" is safe)."""
+    a, b = len(first), len(second)
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == a and j == b:
+            return True
+        x = first[i] if i < a else None
+        y = second[j] if j < b else None
+        if x == "*":
+            stack.append((i + 1, j))
+            if y is not None:
+                stack.append((i, j + 1))
+        if y == "*":
+            stack.append((i, j + 1))
+            if x is not None:
+                stack.append((i + 1, j))
+        if x is not None and y is not None and x != "*" and y != "*" and (x == y or "?" in (x, y)):
+            stack.append((i + 1, j + 1))
+    return False
+
+
 class BucketsConfig(_Strict):
     """What every versioned bucket keeps."""
 
@@ -523,6 +625,9 @@ class RoadwayConfig(_Strict):
     """Zones for every stage's VPC; given here so synth never needs an AWS lookup."""
     prefix_lists: PrefixLists
     stages: Stages
+    identity: IdentityConfig
+    """How each person's Roadway name reaches AWS (docs/platform-engineer.md, "Identity set-up"): required, because
+    four eyes hold only when both halves name people in one namespace."""
     studio: StudioConfig = StudioConfig()
     buckets: BucketsConfig = BucketsConfig()
     teams: Annotated[list[Team], Field(min_length=1)]
@@ -653,6 +758,23 @@ class RoadwayConfig(_Strict):
                     f"teams[{index}].budget_emails: AWS Budgets e-mails at most {BUDGET_EMAILS} addresses per alert "
                     f"and team {team.name}'s members have {addresses}; list up to {BUDGET_EMAILS} (e.g. a team list)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_identity(self) -> RoadwayConfig:
+        for stage in STAGE_NAMES:
+            settings = self.stage(stage)  # type: ignore[arg-type]
+            for field, patterns in (("approvers", settings.approvers), ("break_glass", settings.break_glass)):
+                for index, pattern in enumerate(patterns):
+                    author = next(
+                        (p for p in self.identity.data_scientist_principals if _glob_overlap(pattern, p)), None
+                    )
+                    if author is not None:
+                        raise ValueError(
+                            f"stages.{stage}.{field}[{index}]: {pattern} could also match the data scientists' "
+                            f"{author} (identity.data_scientist_principals); an author's session must not reach "
+                            "this role"
+                        )
         return self
 
     def team(self, name: str) -> Team:

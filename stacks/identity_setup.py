@@ -3,10 +3,11 @@ sets (or roles) of approvers, on-call, operators and data scientists. `make synt
 templates (``cdk.out/identity-setup/<stage>.json``), because Roadway's roles trust people by their permission
 set's role (``aws:PrincipalArn``), and a trust is only half: the caller's own policy must allow the call.
 
-Everyone's name is one attribute of the identity provider, passed into AWS as a session tag
-(``aws:PrincipalTag/roadway-user``: IAM Identity Center's "attributes for access control", or a SAML/OIDC
-session tag): an approver may set only that name as the source identity the promotion compares with the
-author's, and a data scientist may open only the Studio profile of that name.
+Everyone's name is one attribute of the identity provider (config ``identity``): a session tag
+(``aws:PrincipalTag/<tag>``: IAM Identity Center's "attributes for access control", or a SAML/OIDC session tag)
+or the source identity federation sets. An approver may set only that name as the source identity the promotion
+compares with the author's (the approver role's trust demands the same, so these policies are not what holds
+it), and a data scientist may open only the Studio profile of that name.
 
 Pure: config and naming in, policy documents out (no CDK, no AWS).
 """
@@ -20,9 +21,6 @@ from typing import Any
 from roadway.config import STAGE_NAMES, RoadwayConfig, StageName
 from roadway.naming import Names
 
-# The session tag that carries a person's Roadway user name (docs/platform-engineer.md, "Identity set-up").
-IDENTITY_TAG = "roadway-user"
-OWN_NAME = f"${{aws:PrincipalTag/{IDENTITY_TAG}}}"
 FOLDER = "identity-setup"
 
 
@@ -35,7 +33,7 @@ def _document(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def assume_as_oneself(role_arn: str) -> dict[str, Any]:
+def assume_as_oneself(role_arn: str, own_name: str) -> dict[str, Any]:
     """Assume ``role_arn`` naming oneself: the source identity must be the caller's own Roadway name."""
     return _document(
         _statement("AssumeTheRole", ["sts:AssumeRole"], [role_arn]),
@@ -43,7 +41,7 @@ def assume_as_oneself(role_arn: str) -> dict[str, Any]:
             "NameOneselfOnly",
             ["sts:SetSourceIdentity"],
             [role_arn],
-            {"StringEquals": {"sts:SourceIdentity": OWN_NAME}},
+            {"StringEquals": {"sts:SourceIdentity": own_name}},
         ),
     )
 
@@ -98,19 +96,19 @@ def data_scientist(config: RoadwayConfig) -> dict[str, Any]:
         _statement(
             "OpenOnlyOnesOwnProfile",
             ["sagemaker:CreatePresignedDomainUrl"],
-            [f"arn:aws:sagemaker:{region}:{account}:user-profile/*/{OWN_NAME}"],
+            [f"arn:aws:sagemaker:{region}:{account}:user-profile/*/{config.identity.own_name}"],
         ),
     )
 
 
 def documents(config: RoadwayConfig, stage: StageName) -> dict[str, dict[str, Any]]:
     """Each kind of person's policy in ``stage``'s account, by the permission set it belongs in."""
-    names, settings = Names.of(config), config.stage(stage)
+    names, settings, own_name = Names.of(config), config.stage(stage), config.identity.own_name
     made: dict[str, dict[str, Any]] = {}
     if settings.approvers:
-        made["approver"] = assume_as_oneself(names.role_arn(settings.account, names.approver_role(stage)))
+        made["approver"] = assume_as_oneself(names.role_arn(settings.account, names.approver_role(stage)), own_name)
     if settings.break_glass:
-        made["on-call"] = assume_as_oneself(names.role_arn(settings.account, names.break_glass_role(stage)))
+        made["on-call"] = assume_as_oneself(names.role_arn(settings.account, names.break_glass_role(stage)), own_name)
     made["operator"] = operator(config, stage)
     if stage == "dev":
         made["data-scientist"] = data_scientist(config)
@@ -125,7 +123,7 @@ def write(outdir: Path, config: RoadwayConfig) -> Path:
         record = {
             "stage": stage,
             "account": config.stage(stage).account,
-            "identity_tag": IDENTITY_TAG,
+            "identity": config.identity.model_dump(include={"binding", "tag"}),
             "permission_sets": documents(config, stage),
         }
         (folder / f"{stage}.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -201,6 +201,7 @@ class PlatformStack(Stack):
                 "Approver",
                 role_name=names.approver_role(stage),
                 approvers=stage_config.approver_accounts,
+                own_name=config.identity.own_name,
                 group_arn=every.model_package_group_arn(self.account),
                 packages_arn=every.model_packages_arn(self.account),
             )
@@ -213,6 +214,7 @@ class PlatformStack(Stack):
                 "BreakGlass",
                 role_name=names.break_glass_role(stage),
                 approvers=stage_config.break_glass_accounts,
+                own_name=config.identity.own_name,
                 group_arn=every.model_package_group_arn(self.account),
                 packages_arn=every.model_packages_arn(self.account),
                 decisions=WITHDRAWAL,

@@ -69,6 +69,8 @@ def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> d
         Env.APPROVER_ROLE: names.approver_role(previous),
         # Packages the source's promoter registered came from the stage before; their author is in the lineage.
         Env.REGISTRAR_ROLE: names.promoter_role(previous),
+        # Approvals count only by the Roadway names of the road's approvers: one namespace with the authors'.
+        Env.APPROVER_NAMES: ",".join(config.identity.approver_names),
         # Images only from the region's SageMaker registries and the road's own accounts.
         Env.IMAGE_ACCOUNTS: ",".join(sorted({*image_accounts(config.region), source_account, account})),
         # A rejection here through this role is an emergency withdrawal of the served package.

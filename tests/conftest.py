@@ -147,7 +147,7 @@ def with_engine(config: RoadwayConfig, engine: str) -> RoadwayConfig:
 
 
 SECOND_TEAM_READER = (
-    "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Retention_*"
+    "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Retention_????????????????"
 )
 
 

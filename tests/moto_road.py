@@ -48,13 +48,17 @@ from tests.conftest import Synth, shared_synth, with_second_project
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 GROUP = "house-price"  # the road's first project (somewhere_else keeps the projects, moves the road)
+APPROVERS = {"dev": "maria-lopez", "test": "li-wei"}  # identity.people of config/roadway.yaml: who approves by default
 
 
 @pytest.fixture(scope="session")
 def moto_config(config: RoadwayConfig) -> RoadwayConfig:
     """The road the moto tests run: another adopter's name, region and accounts than config/roadway.yaml, so a
-    name spelled outside roadway/naming.py fails here."""
-    return somewhere_else(config)
+    name spelled outside roadway/naming.py fails here. Ana García, an author, approves too: the insider the
+    four-eyes check must hold against."""
+    moved = somewhere_else(config)
+    identity = moved.identity.model_copy(update={"approver_names": [*moved.identity.approver_names, "ana-garcia"]})
+    return moved.model_copy(update={"identity": identity})
 
 
 @pytest.fixture(scope="session")
@@ -229,7 +233,7 @@ class Road:
             self.seal(stage, arn)
         if approved:
             sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-            self.approved_by(stage, arn, approver or f"mlops-{stage}")
+            self.approved_by(stage, arn, approver or APPROVERS[stage])
         return arn
 
     def seal(self, stage: str, arn: str) -> dict[str, Any]:
@@ -264,7 +268,7 @@ class Road:
         record_identities(arn, created_by=role_session(self.accounts[stage], self.names.promoter_role(stage)))
         self.seal(stage, arn)
         sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=lineage)
-        self.approved_by(stage, arn, approver or f"mlops-{stage}")
+        self.approved_by(stage, arn, approver or APPROVERS[stage])
 
     def listen(self, stage: str) -> Callable[[], list[dict[str, str]]]:
         """Subscribe a queue to the stage's alarm topic; the returned function reads what arrived since."""

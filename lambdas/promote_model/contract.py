@@ -34,6 +34,9 @@ class Env:
     REGISTRAR_ROLE = "REGISTRAR_ROLE_NAME"
     IMAGE_ACCOUNTS = "IMAGE_ACCOUNTS"
     BREAK_GLASS_ROLE = "BREAK_GLASS_ROLE_NAME"
+    # The Roadway names of the road's approvers (comma-separated): an approval by any other name is refused, so the
+    # approver's name and the author's are always in the one namespace the four-eyes check compares.
+    APPROVER_NAMES = "APPROVER_NAMES"
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
 
     EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
@@ -49,6 +52,7 @@ class Env:
         REGISTRAR_ROLE,
         IMAGE_ACCOUNTS,
         BREAK_GLASS_ROLE,
+        APPROVER_NAMES,
     )
 
 

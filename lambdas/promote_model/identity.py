@@ -97,6 +97,7 @@ def check(
     registrar_role_name: str,
     pipeline_starter: Callable[[str], Any],
     sealed_author: str | None = None,
+    approver_names: frozenset[str] | None = None,
 ) -> FourEyes:
     """Pass only when author and approver are known people, differ, and the approval came through the approver
     role of the package's own account.
@@ -104,7 +105,9 @@ def check(
     The author is the registry's ``CreatedBy``; for a pipeline-registered package, whoever started the execution
     (``pipeline_starter`` describes it); for a package the promotion registered here (``registrar_role_name``),
     the author that promotion sealed with it (``sealed_author``, from the ledger): not the lineage's
-    ``roadway:created-by``, which an approver of that stage could rewrite while approving.
+    ``roadway:created-by``, which an approver of that stage could rewrite while approving. ``approver_names``:
+    the road's approvers' Roadway names; any other is refused, because a name the identity provider spells
+    differently (``ana.garcia@…`` for ``ana-garcia``) would let an author approve their own package unnoticed.
     """
     account = (str(package.get("ModelPackageArn", "")).split(":")[4:5] or [""])[0]
     created_by = package.get("CreatedBy")
@@ -123,6 +126,13 @@ def check(
     if role_of(approved_by, account) != approver_role_name:
         where = session_arn(approved_by) or f"user profile {approver}"
         return FourEyes(author, approver, f"approved outside the approver role {approver_role_name} (by {where})")
+    if approver_names is not None and approver.casefold() not in {name.casefold() for name in approver_names}:
+        return FourEyes(
+            author,
+            approver,
+            f"the approver {approver} is not one of the road's approvers (identity.approver_names); the identity "
+            "provider must assert the person's Roadway name",
+        )
     if author.casefold() == approver.casefold():
         return FourEyes(author, approver, f"approved by its own author {author}; a second person must approve")
     return FourEyes(author, approver, "")

@@ -182,6 +182,7 @@ class Promotion:
             registrar_role_name=self.origin.registrar_role_name,
             pipeline_starter=pipeline_starter,
             sealed_author=str(self._seal_record.get("created_by") or "") if self._seal_record else None,
+            approver_names=self.origin.approver_names,
         )
         log(
             "four-eyes",

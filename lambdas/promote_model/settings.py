@@ -31,6 +31,7 @@ class Source:
     promotion_stack: str  # the source's promotion stack: its LedgerTableName output names where seals are
     approver_role_name: str  # approvals count only through this role of the source account
     registrar_role_name: str  # packages this source role registered came from the stage before the source
+    approver_names: frozenset[str] = frozenset()  # an approval by a name outside it is refused
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Settings:
                     promotion_stack=env[Env.SOURCE_PROMOTION_STACK],
                     approver_role_name=env[Env.APPROVER_ROLE],
                     registrar_role_name=env[Env.REGISTRAR_ROLE],
+                    approver_names=frozenset(name for name in env[Env.APPROVER_NAMES].split(",") if name),
                 )
             projects = _groups_to_names(env, Env.PROJECTS, "stacks")
             pipeline_roles = (

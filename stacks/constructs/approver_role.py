@@ -19,9 +19,11 @@ WITHDRAWAL = ["Rejected"]
 class ApproverRole(Construct):
     """Approving here promotes the package to the next stage, so this role is distinct from every author's.
 
-    Its trust demands a source identity (``sts:SourceIdentity``): the person's name travels with the session,
-    cannot be changed by later role chaining, lands in CloudTrail and in the package's ``LastModifiedBy``, where
-    the promotion compares it with the package's author and refuses self-approval.
+    Its trust demands a source identity (``sts:SourceIdentity``) equal to the name the identity provider asserted
+    for the caller (``own_name``, a policy variable): the person's own name travels with the session, cannot be
+    changed by later role chaining, lands in CloudTrail and in the package's ``LastModifiedBy``, where the
+    promotion compares it with the package's author and refuses self-approval. The trust, not the caller's own
+    policy, holds this: the administrator of the caller's permission set cannot widen it.
     """
 
     def __init__(
@@ -31,6 +33,7 @@ class ApproverRole(Construct):
         *,
         role_name: str,
         approvers: Mapping[str, Sequence[str]],
+        own_name: str,
         group_arn: str,
         packages_arn: str,
         decisions: Sequence[str] = DECISIONS,
@@ -41,24 +44,25 @@ class ApproverRole(Construct):
         if not approvers:
             raise ValueError("an approver role needs at least one approver principal")
         accounts = sorted(approvers)
+        self._own_name = own_name
         self.role = iam.Role(
             self,
             "Role",
             role_name=role_name,  # a contract: the promotion checks that approvals came through this role
-            assumed_by=self._approvers(accounts[0], approvers[accounts[0]]),
+            assumed_by=self._people(accounts[0], approvers[accounts[0]]),
             description=description,
             max_session_duration=Duration.hours(1),
         )
         for account in accounts[1:]:
             self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
                 iam.PolicyStatement(
-                    actions=["sts:AssumeRole"], principals=[self._approvers(account, approvers[account])]
+                    actions=["sts:AssumeRole"], principals=[self._people(account, approvers[account])]
                 )
             )
         for account in accounts:
             self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
                 iam.PolicyStatement(
-                    actions=["sts:SetSourceIdentity"], principals=[self._approvers(account, approvers[account])]
+                    actions=["sts:SetSourceIdentity"], principals=[self._people(account, approvers[account])]
                 )
             )
         policy = iam.ManagedPolicy(
@@ -96,12 +100,12 @@ class ApproverRole(Construct):
             },
         )
 
-    @staticmethod
-    def _approvers(account: str, patterns: Sequence[str]) -> iam.IPrincipal:
-        """The account as principal, its named ARNs as a condition, and a source identity required."""
+    def _people(self, account: str, patterns: Sequence[str]) -> iam.IPrincipal:
+        """The account as principal, its named ARNs as a condition, and the caller's own name as source identity
+        (a request naming no one, or anyone else, fails ``StringEquals``)."""
         return iam.AccountPrincipal(account).with_conditions(
             {
                 "ArnLike": {"aws:PrincipalArn": list(patterns)},
-                "Null": {"sts:SourceIdentity": "false"},
+                "StringEquals": {"sts:SourceIdentity": self._own_name},
             }
         )

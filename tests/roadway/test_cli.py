@@ -47,7 +47,7 @@ def promote_and_refuse(road: Road) -> dict[str, Any]:
     source = road.register("dev", rmse_log=0.11)
     road.act_as("test")
     in_test = handler(approval_event(source))
-    road.approve("test", in_test["target_arn"], approver="mlops-lead")
+    road.approve("test", in_test["target_arn"], approver="li-wei")
     road.act_as("prod")
     in_prod = handler(approval_event(in_test["target_arn"]))
     worse = road.register("dev", rmse_log=0.2, run="run-2")
@@ -143,7 +143,7 @@ def test_trace_walks_from_prod_back_to_dev(on_road: Run, promoted: dict[str, Any
     assert code == 0
     prod, test, dev = json.loads(printed)
     assert [h["arn"] for h in (prod, test, dev)] == [promoted["prod"], promoted["test"], promoted["dev"]]
-    assert (prod["approved_by"], test["approved_by"]) == ("mlops-lead", "mlops-dev")
+    assert (prod["approved_by"], test["approved_by"]) == ("li-wei", "maria-lopez")
     assert prod["digests"] == test["digests"] and set(prod["digests"]) >= {"model.tar.gz", "evaluation.json"}
     assert prod["rmse_log"] == test["rmse_log"] == dev["rmse_log"] == 0.11
     # each package's seal in its own stage, then what the next stage did with it

@@ -494,3 +494,72 @@ def test_a_teams_code_repository_is_a_codecommit_url_studio_can_reach(raw: dict[
     with pytest.raises(ConfigError, match=r"^config: teams\[0\]\.code_repository: the repository is in us-east-1, "
                        "expected the road's region eu-west-1"):
         parse_config(raw)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda raw: raw.pop("identity"), "identity: required but missing"),
+        (lambda raw: raw["identity"].pop("binding"), "identity.binding: required but missing"),
+        (lambda raw: raw["identity"].pop("tag"), "identity: tag: required with binding: session-tag"),
+        (
+            lambda raw: raw["identity"].update(binding="source-identity"),
+            "identity: tag: applies only to binding: session-tag",
+        ),
+        (lambda raw: raw["identity"].update(tag="aws:user"), "identity: tag: expected a session tag key"),
+        (
+            lambda raw: raw["identity"]["approver_names"].append("Maria-Lopez"),
+            "identity.approver_names: expected each name once (names are compared without case)",
+        ),
+        (
+            lambda raw: raw["stages"]["test"]["break_glass"].append(
+                "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Roadway?ataScientist_*a"
+            ),
+            "stages.test.break_glass[1]: ",
+        ),
+    ],
+)
+def test_identity_binding_refused(raw: dict[str, Any], change: Any, expected: str) -> None:
+    change(raw)
+    assert error_of(raw).startswith(f"roadway.yaml: {expected}"), error_of(raw)
+
+
+def test_an_approver_pattern_overlapping_the_data_scientists_is_refused(raw: dict[str, Any]) -> None:
+    raw["stages"]["dev"]["approvers"].append(
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Roadway*_????????????????"
+    )
+    assert error_of(raw) == (
+        "roadway.yaml: stages.dev.approvers[1]: arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+        "eu-west-1/AWSReservedSSO_Roadway*_???????????????? could also match the data scientists' arn:aws:iam::"
+        "111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_RoadwayDataScientist_"
+        "???????????????? (identity.data_scientist_principals); an author's session must not reach this role"
+    )
+    raw["identity"]["data_scientist_principals"] = []
+    parse_config(raw)  # unstated: nothing to compare with (the docs ask for it)
+
+
+def test_a_permission_set_pattern_ending_in_a_star_is_refused(raw: dict[str, Any]) -> None:
+    """``AWSReservedSSO_RoadwayApprover_*`` also matches the role of a set named RoadwayApprover_ReadOnly."""
+    raw["stages"]["test"]["approvers"] = [
+        "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_RoadwayApprover_*"
+    ]
+    assert "ends in *, which also matches other permission sets" in error_of(raw)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "overlap"),
+    [
+        ("a*", "*b", True),
+        ("ab?", "a*c", True),
+        ("abc", "abd", False),
+        ("x_????", "x_ReadOnly_????", False),
+        ("x_*", "x_ReadOnly_????", True),
+        ("*", "", True),
+        ("a?c", "ab", False),
+    ],
+)
+def test_two_patterns_overlap_when_some_name_matches_both(first: str, second: str, overlap: bool) -> None:
+    from roadway.config import _glob_overlap
+
+    assert _glob_overlap(first, second) is overlap
+    assert _glob_overlap(second, first) is overlap

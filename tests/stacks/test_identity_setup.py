@@ -7,18 +7,18 @@ import json
 
 import pytest
 
-from roadway.config import RoadwayConfig
+from roadway.config import RoadwayConfig, load_config
 from roadway.naming import Names
 from stacks import identity_setup
 from tests import iam
-from tests.conftest import Synth
+from tests.conftest import CONFIG_PATH, Synth
 
-SSO = "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_{kind}_0a1b2c3d"
+SSO = "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_{kind}_0a1b2c3d4e5f6a7b"
 
 
 def as_person(name: str | None, **more: str) -> dict[str, str]:
     """The request context of a permission-set session whose identity provider names ``name``."""
-    return {**({f"aws:PrincipalTag/{identity_setup.IDENTITY_TAG}": name} if name else {}), **more}
+    return {**({f"aws:PrincipalTag/{load_config(CONFIG_PATH).identity.tag}": name} if name else {}), **more}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_an_approver_or_on_call_assumes_the_role_naming_only_themselves(
         if role in json.dumps(doc)
     ]
     own = policy["Statement"]
-    assert iam.may_assume(trust, person, "sts:AssumeRole", {"sts:SourceIdentity": "li-wei"})
+    assert iam.may_assume(trust, person, "sts:AssumeRole", as_person("li-wei", **{"sts:SourceIdentity": "li-wei"}))
     assert iam.allowed(own, "sts:AssumeRole", role, as_person("li-wei"))
     assert iam.allowed(own, "sts:SetSourceIdentity", role, as_person("li-wei", **{"sts:SourceIdentity": "li-wei"}))
     # Naming a colleague (an author, say) is refused by the person's own policy; so is a session with no name.

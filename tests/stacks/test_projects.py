@@ -162,8 +162,10 @@ def test_a_teams_reader_touches_only_its_own_projects_captures(two_projects_synt
         if k.startswith("DataBucket")
     ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    pricing = "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_RoadwayPricing_1"
-    retention = SECOND_TEAM_READER.replace("*", "1")
+    suffix = "0a1b2c3d4e5f6a7b"  # an Identity Center role's own 16 characters
+    sso = "arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/eu-west-1"
+    pricing = f"{sso}/AWSReservedSSO_RoadwayPricing_{suffix}"
+    retention = SECOND_TEAM_READER.replace("?" * 16, suffix)
     drift = lambda stack: f"arn:aws:iam::{PROD}:role/{stack}-drift"  # noqa: E731
 
     def capture(endpoint: str) -> str:

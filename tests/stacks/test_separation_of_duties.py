@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Template
 
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
@@ -79,23 +80,77 @@ def test_the_approver_role_decides_and_does_nothing_else(synth: Synth, config: R
         assert not iam.allowed(statements, action, arn, approving)
 
 
-@pytest.mark.parametrize("stage", ["dev", "test"])
-def test_only_configured_approvers_with_a_source_identity_may_assume_it(
-    synth: Synth, config: RoadwayConfig, stage: str
-) -> None:
-    template = synth.templates[f"roadway-{stage}-platform"]
-    trust = iam.trust_statements(template, iam.role_named(template, Names.of(config).approver_role(stage)))  # type: ignore[arg-type]
+def permission_set(config: RoadwayConfig, stage: str, name: str, suffix: str = "0a1b2c3d4e5f6a7b") -> str:
+    """The role IAM Identity Center makes for permission set ``name`` in ``stage``'s account."""
     account = config.stage(stage).account  # type: ignore[arg-type]
-    sso = f"role/aws-reserved/sso.amazonaws.com/{config.region}"
-    approver = f"arn:aws:iam::{account}:{sso}/AWSReservedSSO_RoadwayApprover_0a1b2c"
-    author_role = f"arn:aws:iam::{account}:role/roadway-dev-studio-UserAnaGarciaExecutionRole"
-    named = {"sts:SourceIdentity": "maria-lopez"}
+    return f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_{name}_{suffix}"
+
+
+def as_person(config: RoadwayConfig, tagged: str | None, naming: str | None) -> dict[str, str]:
+    """An AssumeRole request from a session the identity provider tagged ``tagged``, setting ``naming`` as the
+    source identity (``None``: no such tag, no source identity)."""
+    tag = {f"aws:PrincipalTag/{config.identity.tag}": tagged} if tagged else {}
+    return {**tag, **({"sts:SourceIdentity": naming} if naming else {})}
+
+
+@pytest.mark.parametrize(
+    ("stage", "role_of", "kind"),
+    [
+        ("dev", "approver_role", "RoadwayApprover"),
+        ("test", "approver_role", "RoadwayApprover"),
+        ("test", "break_glass_role", "RoadwayOnCall"),
+        ("prod", "break_glass_role", "RoadwayOnCall"),
+    ],
+)
+def test_a_configured_approver_may_assume_it_naming_only_themselves(
+    synth: Synth, config: RoadwayConfig, stage: str, role_of: str, kind: str
+) -> None:
+    """The trust itself binds the name to the identity provider's (not the caller's own policy, which the
+    permission set's administrator may widen): an author on the approver list cannot name a colleague."""
+    template = synth.templates[f"roadway-{stage}-platform"]
+    trust = iam.trust_statements(template, iam.role_named(template, getattr(Names.of(config), role_of)(stage)))
+    person = permission_set(config, stage, kind)
     for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
-        assert iam.may_assume(trust, approver, action, named)
-        assert not iam.may_assume(trust, approver, action, {}), "no session without the person's name on it"
-        assert not iam.may_assume(trust, author_role, action, named), "an author's role is not an approver"
-    other = f"arn:aws:iam::{config.stages.prod.account}:{sso}/AWSReservedSSO_RoadwayApprover_0a1b2c"
-    assert not iam.may_assume(trust, other, "sts:AssumeRole", named)
+        assert iam.may_assume(trust, person, action, as_person(config, "maria-lopez", "maria-lopez"))
+        assert not iam.may_assume(trust, person, action, as_person(config, "ana-garcia", "maria-lopez")), (
+            "an author tagged as herself naming a colleague"
+        )
+        assert not iam.may_assume(trust, person, action, as_person(config, "maria-lopez", None)), "no name on it"
+        assert not iam.may_assume(trust, person, action, as_person(config, None, "maria-lopez")), "no asserted name"
+        author = f"arn:aws:iam::{config.stage(stage).account}:role/roadway-dev-studio-UserAnaGarciaExecutionRole"  # type: ignore[arg-type]
+        assert not iam.may_assume(trust, author, action, as_person(config, "ana-garcia", "ana-garcia"))
+        # Identity Center names a permission set's role with a 16-character suffix: a longer set name is not it.
+        read_only = permission_set(config, stage, f"{kind}_ReadOnly")
+        assert not iam.may_assume(trust, read_only, action, as_person(config, "maria-lopez", "maria-lopez"))
+        elsewhere = permission_set(config, "prod" if stage != "prod" else "dev", kind)
+        assert not iam.may_assume(trust, elsewhere, action, as_person(config, "maria-lopez", "maria-lopez"))
+
+
+def test_with_federation_setting_the_source_identity_the_trust_demands_that_same_name() -> None:
+    """binding: source-identity: the name STS already carries from the federated sign-in (``aws:SourceIdentity``)
+    is the only one the role accepts."""
+    from aws_cdk import App, Stack
+
+    from stacks.constructs.approver_role import ApproverRole
+
+    stack = Stack(App(), "Approving", env={"account": "111111111111", "region": "eu-west-1"})
+    person = "arn:aws:iam::111111111111:role/approver"
+    ApproverRole(
+        stack,
+        "Approver",
+        role_name="approver",
+        approvers={"111111111111": [person]},
+        own_name="${aws:SourceIdentity}",
+        group_arn="arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/*",
+        packages_arn="arn:aws:sagemaker:eu-west-1:111111111111:model-package/*",
+    )
+    template = Template.from_stack(stack).to_json()
+    trust = iam.trust_statements(template, iam.role_named(template, "approver"))
+    for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+        signed_in = {"aws:SourceIdentity": "maria-lopez"}
+        assert iam.may_assume(trust, person, action, {**signed_in, "sts:SourceIdentity": "maria-lopez"})
+        assert not iam.may_assume(trust, person, action, {**signed_in, "sts:SourceIdentity": "ana-garcia"})
+        assert not iam.may_assume(trust, person, action, {"sts:SourceIdentity": "maria-lopez"}), "not federated so"
 
 
 @pytest.mark.parametrize(("source", "receiver"), [("dev", "test"), ("test", "prod")])
@@ -142,18 +197,6 @@ def test_the_break_glass_role_may_only_withdraw(synth: Synth, config: RoadwayCon
     ):
         rejecting = iam.as_carried(action, {"sagemaker:ModelApprovalStatus": "Rejected"})
         assert not iam.allowed(statements, action, resource, rejecting), action
-
-    trust = iam.trust_statements(template, role)
-    account = config.stage(stage).account  # type: ignore[arg-type]
-    on_call = (
-        f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_RoadwayOnCall_9f"
-    )
-    assert iam.may_assume(trust, on_call, "sts:AssumeRole", {"sts:SourceIdentity": "lee-oncall"})
-    assert not iam.may_assume(trust, on_call, "sts:AssumeRole", {}), "no emergency without a name on it"
-    approver = (
-        f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_RoadwayApprover_1"
-    )
-    assert not iam.may_assume(trust, approver, "sts:AssumeRole", {"sts:SourceIdentity": "maria-lopez"})
 
 
 def test_dev_has_no_break_glass_and_prod_no_approver(synth: Synth, config: RoadwayConfig) -> None:

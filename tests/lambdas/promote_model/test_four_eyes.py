@@ -43,7 +43,19 @@ def test_an_author_approving_through_the_approver_role_is_refused(road: Road) ->
 def test_names_are_compared_without_case(road: Road) -> None:
     source = road.register("dev", author="ana-garcia", approver="Ana-Garcia")
     road.act_as("test")
-    assert handler(approval_event(source))["status"] == "refused"
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused" and "approved by its own author" in outcome["reason"]
+
+
+def test_an_approver_the_road_does_not_know_is_refused(road: Road) -> None:
+    """The identity provider spelled the approver otherwise than the road (an e-mail for ana-garcia): the check
+    could not tell an author approving their own package, so it refuses the name itself."""
+    source = road.register("dev", author="ana-garcia", approver="ana.garcia@example.com")
+    road.act_as("test")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"].startswith("the approver ana.garcia@example.com is not one of the road's approvers")
+    assert_untouched(road, "test")
 
 
 def test_an_approval_outside_the_approver_role_is_refused(road: Road) -> None:
@@ -68,8 +80,8 @@ def test_an_approval_by_a_studio_user_is_refused(road: Road) -> None:
 @pytest.mark.parametrize(
     ("created_by", "approver", "reason"),
     [
-        ({"IamIdentity": {"Arn": "arn:aws:sts::111111111111:assumed-role/ci/1"}}, "mlops-dev", "author is unknown"),
-        (None, "mlops-dev", "author is unknown"),
+        ({"IamIdentity": {"Arn": "arn:aws:sts::111111111111:assumed-role/ci/1"}}, "maria-lopez", "author is unknown"),
+        (None, "maria-lopez", "author is unknown"),
         ({"UserProfileName": "ana-garcia"}, None, "approver is unknown"),
     ],
 )

@@ -47,7 +47,7 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
         source,
         outcome["target_arn"],
     )
-    assert (record["source_stage"], record["target_stage"], record["approved_by"]) == ("dev", "test", "mlops-dev")
+    assert (record["source_stage"], record["target_stage"], record["approved_by"]) == ("dev", "test", "maria-lopez")
     assert record["digests"]["model.tar.gz"] == lineage["roadway:sha256:model.tar.gz"]
     assert record["metrics"] == {"rmse_log": "0.110000"}
 

@@ -45,7 +45,7 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     assert lineage["roadway:source-arn"] == lineage["roadway:origin-arn"] == source
     assert lineage["roadway:source-account"] == road.accounts["dev"]
     assert (lineage["roadway:source-stage"], lineage["roadway:source-version"]) == ("dev", "1")
-    assert lineage["roadway:approved-by"] == "mlops-dev", "the approver as the registry names them"
+    assert lineage["roadway:approved-by"] == "maria-lopez", "the approver as the registry names them"
     assert lineage["roadway:created-by"] == "ana-garcia"
 
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]

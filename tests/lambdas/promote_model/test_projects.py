@@ -53,6 +53,7 @@ def base_env(**changes: str) -> dict[str, str]:
         Env.APPROVER_ROLE: "roadway-dev-approver",
         Env.REGISTRAR_ROLE: "roadway-dev-promoter",
         Env.BREAK_GLASS_ROLE: "roadway-test-break-glass",
+        Env.APPROVER_NAMES: "maria-lopez,li-wei",
     }
     return {**env, **changes}
 
