@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
 from constructs import Construct
-from promote_model.contract import Output, Parameter
+from promote_model.contract import Output, Parameter, promoted_prefix
 
 from roadway.config import Project
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
@@ -43,6 +43,9 @@ class ServingStack(Stack):
         if at is None:
             raise ValueError(f"nothing is served in {stage}")
         serving = at.serving
+        source_account = view.previous_account
+        if source_account is None:
+            raise ValueError(f"{stage} receives from no stage")
         self.add_stack_dependency(platform)
 
         shared = PlatformImports.of(self, names, stage)
@@ -73,6 +76,7 @@ class ServingStack(Stack):
             role_name=model.serving_role(stage),
             network=platform.network,
             platform=shared,
+            artifacts_prefix=promoted_prefix(source_account, model.model_package_group),
         )
 
         self.monitor: DataQualityMonitor | DriftMonitor | None = None
@@ -108,7 +112,12 @@ class ServingStack(Stack):
                 else None
             )
             watched = WatchedEndpoint(
-                endpoint_name, statistics.value_as_string, constraints.value_as_string, has_monitoring, monitoring
+                endpoint_name,
+                statistics.value_as_string,
+                constraints.value_as_string,
+                has_monitoring,
+                monitoring,
+                promoted_prefix(source_account, model.model_package_group),
             )
             common = {"watched": watched, "network": platform.network, "platform": shared}
             if monitoring.engine == "model-monitor":

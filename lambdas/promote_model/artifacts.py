@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from promote_model.contract import GROUP_PLACEHOLDER, PROMOTED_PREFIX
+from promote_model.contract import GROUP_PLACEHOLDER, PROMOTED_PREFIX, promoted_prefix
 
 URI_FIELDS = ("ModelDataUrl", "S3Uri")
 
@@ -98,7 +98,7 @@ def rewrite_uris(spec: Any, mapping: Callable[[str], str]) -> Any:
 def target_key(source: S3Object, source_account: str, group: str, version: int) -> str:
     """Deterministic, so a retry copies to the same place; short, so keys do not grow stage after stage."""
     digest = hashlib.sha256(source.uri.encode()).hexdigest()[:12]
-    return f"{PROMOTED_PREFIX}/{source_account}/{group}/v{version}/{digest}-{artifact_name(source.uri)}"
+    return f"{promoted_prefix(source_account, group)}/v{version}/{digest}-{artifact_name(source.uri)}"
 
 
 def artifact_name(uri: str) -> str:

@@ -107,6 +107,12 @@ PIPELINE_PREFIX = "pipelines"
 PROMOTED_PREFIX = "promoted"
 
 
+def promoted_prefix(source_account: str, group: str) -> str:
+    """Where a receiving stage keeps the copies of ``group``'s packages from ``source_account``: the promoter writes
+    here and the group's endpoint role reads only here (one spelling for both)."""
+    return f"{PROMOTED_PREFIX}/{source_account}/{group}"
+
+
 def evidence_prefix(first_stage: bool) -> str:
     """The prefix a stage announces (its promotion stack's EvidencePrefix output); the first stage's names the
     group by :data:`GROUP_PLACEHOLDER`, which :func:`evidence_of` fills in."""

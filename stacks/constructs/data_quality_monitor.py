@@ -49,7 +49,7 @@ class DataQualityMonitor(Construct):
         # Its own endpoint's captures and reports: another project's captures are not its to read.
         captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
         reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/{endpoint_name}/*")
-        baselines = artifact_bucket.arn_for_objects("*")
+        baselines = artifact_bucket.arn_for_objects(f"{watched.artifacts_prefix}/*")
         self.role = SageMakerRole(
             self,
             "Role",
@@ -69,7 +69,10 @@ class DataQualityMonitor(Construct):
             wildcards={
                 captures: "Captured requests, one object per batch, under the data-capture prefix only.",
                 reports: "Monitoring reports, one set per run, under the monitoring-reports prefix only.",
-                baselines: "Baseline statistics and constraints of the served package, copied in by promotion.",
+                baselines: (
+                    "This project's promoted copies, the served package's baseline statistics and constraints "
+                    "among them."
+                ),
             },
             in_vpc=True,
             role_name=role_name,  # the capture bucket's policy lets this name read captured requests

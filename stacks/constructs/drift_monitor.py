@@ -17,7 +17,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
-from promote_model.contract import PROMOTED_PREFIX
 
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
@@ -67,7 +66,7 @@ class DriftMonitor(Construct):
         self.reports_uri = f"s3://{data_bucket.bucket_name}/{report_prefix}"
         captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
         reports = data_bucket.arn_for_objects(f"{report_prefix}/*")
-        baselines = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
+        baselines = artifact_bucket.arn_for_objects(f"{watched.artifacts_prefix}/*")
 
         self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
         self.security_group = HttpsEgressSecurityGroup(
@@ -142,7 +141,8 @@ class DriftMonitor(Construct):
                     "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, baselines)}]": (
-                    "Read-only: the baselines promotion copied in; which package is served is set by promotion."
+                    "Read-only: this project's promoted copies (its baselines among them); which is served is set by "
+                    "promotion."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": (
                     "Write-only: one report folder per window under this endpoint's report prefix."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import CfnCondition, Duration
+from aws_cdk import CfnCondition, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -34,6 +34,7 @@ class WatchedEndpoint:
     constraints_uri: str
     has_monitoring: CfnCondition | None  # Model Monitor's schedule only; Roadway's job reads the stack itself
     monitoring: MonitoringConfig
+    artifacts_prefix: str  # where the project's promoted copies (and so its baselines) lie in the artifact bucket
 
 
 class ModelEndpoint(Construct):
@@ -54,8 +55,11 @@ class ModelEndpoint(Construct):
         serving: ServingConfig,
         network: IsolatedNetwork,
         platform: PlatformImports,
+        artifacts_prefix: str,
         role_name: str | None = None,
     ) -> None:
+        """``artifacts_prefix``: where this project's promoted copies lie in the artifact bucket; the container
+        reads nothing else there (a package's code runs in it, and test's is not network-isolated)."""
         super().__init__(scope, construct_id)
         artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
         data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
@@ -63,14 +67,21 @@ class ModelEndpoint(Construct):
         in_vpc = not serving.serverless
         capture = serving.data_capture_percent > 0
 
+        own_artifacts = artifact_bucket.arn_for_objects(f"{artifacts_prefix}/*")
         statements = [
+            iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[own_artifacts]),
             iam.PolicyStatement(
-                sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[artifact_bucket.arn_for_objects("*")]
+                sid="DecryptModelArtifacts",
+                actions=["kms:Decrypt"],
+                resources=[artifact_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
             ),
-            iam.PolicyStatement(sid="DecryptModelArtifacts", actions=["kms:Decrypt"], resources=[artifact_key.key_arn]),
         ]
         wildcards = {
-            artifact_bucket.arn_for_objects("*"): "Model artifacts of this account's registry, copied in by promotion."
+            own_artifacts: (
+                "This project's promoted copies only (one folder per version, named at promotion); no other "
+                "project's artifacts or evidence."
+            )
         }
         if capture:
             captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")  # SageMaker adds the name
@@ -121,8 +132,10 @@ class ModelEndpoint(Construct):
                         "Staging serves serverless, which SageMaker offers no VPC and no network isolation: a "
                         "package's code runs here with network access. Accepted for staging because only packages "
                         "approved by a second person reach it (four-eyes check, tests/lambdas/promote_model/"
-                        "test_four_eyes.py) and only images of SageMaker's registries (test_images.py); choose "
-                        "kind: instances where that is not enough (docs/threat-model.md)."
+                        "test_four_eyes.py), only images of SageMaker's registries (test_images.py), and its role "
+                        "reads only its own project's promoted copies (test_each_endpoint_reads_only_its_own_"
+                        "projects_promoted_copies); choose kind: instances where that is not enough "
+                        "(docs/threat-model.md)."
                     )
                 },
             )

@@ -105,7 +105,9 @@ def test_the_drift_role_reads_captures_and_baselines_and_writes_only_reports_and
     may = lambda action, resource, **context: iam.allowed(role, action, resource, context)  # noqa: E731
     assert may("s3:GetObject", f"{DATA}/{CAPTURES}")
     assert may("s3:ListBucket", DATA, **{"s3:prefix": "data-capture/roadway-prod-house-price/AllTraffic/2026/"})
-    assert may("s3:GetObject", f"{ARTIFACTS}/promoted/333/house-price/v3/abc-statistics.json")
+    source = config.stages.test.account  # prod's copies come from test
+    assert may("s3:GetObject", f"{ARTIFACTS}/promoted/{source}/house-price/v3/abc-statistics.json")
+    assert not may("s3:GetObject", f"{ARTIFACTS}/promoted/{source}/churn/v3/abc-statistics.json"), "another project's"
     assert may("s3:PutObject", f"{DATA}/monitoring-reports/roadway-prod-house-price/2026/11/26/10/report.json")
     assert may("cloudwatch:PutMetricData", "*", **{"cloudwatch:namespace": METRIC_NAMESPACE})
     # ...and nothing else: not another endpoint's captures, not a write to captures, not another namespace.

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from promote_model.settings import Settings
 
 from roadway.config import RoadwayConfig
@@ -464,3 +465,28 @@ def test_a_teams_repository_is_reachable_and_only_its_members_pull_it(
         statements = iam.role_statements(template, role)
         assert iam.allowed(statements, "codecommit:GitPull", repository) is may, user
         assert not iam.allowed(statements, "codecommit:GitPush", repository), user
+
+
+@pytest.mark.parametrize(("stage", "source"), [("test", DEV), ("prod", TEST)])
+def test_each_endpoint_reads_only_its_own_projects_promoted_copies(
+    two_projects_synth: Synth, stage: str, source: str
+) -> None:
+    """A package's code runs in its endpoint's container (test's is not network-isolated): the container's role
+    reads its own project's copies through S3 and nothing else of the artifact bucket (another project's models,
+    the evidence, the drift reports)."""
+    for group, other in (("house-price", "churn"), ("churn", "house-price")):
+        stack = f"roadway-{stage}-serving" if group == "house-price" else f"roadway-{stage}-{group}-serving"
+        template = two_projects_synth.templates[stack]
+        (model,) = two_projects_synth.resources(stack, "AWS::SageMaker::Model").values()
+        statements = iam.role_statements(template, model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0])
+        bucket = f"roadway-{stage}-platform-artifact-bucket-arn"  # the import, as cdk-nag renders it
+        copy = "v3/0a1b2c3d4e5f-model.tar.gz"
+        assert iam.allowed(statements, "s3:GetObject", f"{bucket}/promoted/{source}/{group}/{copy}"), stack
+        for elsewhere in (f"promoted/{source}/{other}/{copy}", "pipelines/house-price/run/model.tar.gz", "x"):
+            assert not iam.allowed(statements, "s3:GetObject", f"{bucket}/{elsewhere}"), (stack, elsewhere)
+        keys = [k for s in statements if "kms:Decrypt" in iam.listed(s["Action"]) for k in iam.listed(s["Resource"])]
+        (key,) = (iam.render(k) for k in keys)
+        via = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+        assert iam.allowed(statements, "kms:Decrypt", key, via)
+        assert not iam.allowed(statements, "kms:Decrypt", key), "decrypting directly, not through S3"
+        assert not iam.allowed(statements, "kms:Decrypt", key, {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"})
