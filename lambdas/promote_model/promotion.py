@@ -137,6 +137,7 @@ class Promotion:
         self.identities: FourEyes | None = None
         self.seal: dict[str, Sealed] = {}
         self.ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
+        self._done_before = False  # this stage recorded the source promoted already: nothing to do or record
 
     # Step 1: the previous account's reader role: it may read the package, its group and its seal, nothing else.
     def assume_reader(self) -> boto3.session.Session:
@@ -289,6 +290,48 @@ class Promotion:
             )
         return stack
 
+    # Step 3a: a source this stage promoted once is done. Redelivered, redriven or re-toggled upstream, its
+    # approval never moves serving again: not back over a break-glass withdrawal, not back past a later version.
+    def promoted_before(self) -> dict[str, Any] | None:
+        try:
+            return self.ledger.get(self.approval.package_arn, LedgerOutcome.PROMOTED)
+        except ClientError as error:
+            raise PromotionError("ledger", f"reading this stage's ledger: {error_text(error)}") from None
+
+    # Step 3b: an earlier delivery registered the package but never recorded it promoted. If the stack serves it,
+    # only the record is missing (the rollout stood: a redrive after a ledger failure). Otherwise the stack never
+    # received it, or a withdrawal took it away: it is checked like a first promotion.
+    def finish_earlier(self, package: dict[str, Any], stack: dict[str, Any], existing: str, bucket: str) -> Outcome:
+        log("already-registered", target=existing)
+        described = self._adopt(existing, bucket)
+        if parameters_of(stack).get(Parameter.MODEL_PACKAGE) == existing:
+            self._created_package = None  # it is served: whatever happens now, it stays
+            self._copied = []
+            self.verdict = self._recorded_verdict(described)
+            return Outcome("already-promoted", self.approval.package_arn, existing, False)
+        if described.get("ModelApprovalStatus") == "Rejected":
+            self._created_package, self._copied = None, []  # a withdrawn package stays, as the record of it
+            return self.refuse(f"{existing} was withdrawn (Rejected) in {self.settings.stage}; a withdrawal stands")
+        verdict = self.check_gate(package, stack)
+        if not verdict.passed:
+            return self.refuse(verdict.reason)
+        updated = self.update_stack(stack, existing, {})
+        if updated:
+            self.page(
+                f"Roadway: {self.settings.group} v{self.approval.version} served in {self.settings.stage} by a retry",
+                f"{existing} (from {self.approval.package_arn}, approved by {self.approved_by}) is now served by "
+                f"{self.settings.serving_stack}: an earlier delivery registered it and never finished; this one "
+                "checked it again (status, four eyes, seal, gate) and rolled it out.",
+            )
+        return Outcome("already-promoted", self.approval.package_arn, existing, updated)
+
+    def _recorded_verdict(self, described: dict[str, Any]) -> Verdict | None:
+        value = (described.get("CustomerMetadataProperties") or {}).get(Lineage.RMSE_LOG)
+        try:
+            return Verdict(True, float(value), None, ()) if value is not None else None
+        except ValueError:
+            return None
+
     def find_promoted(self) -> str | None:
         """A package an earlier delivery of this approval already registered in the target."""
         marker = PROMOTED_MARKER + self.approval.package_arn
@@ -349,14 +392,18 @@ class Promotion:
             f"{self.approval.package_arn} (approved by {self.approved_by}) was not promoted to "
             f"{self.settings.stage}: {reason}. Nothing was copied or registered."
         )
+        self.page(subject, message)
+        log(LedgerOutcome.REFUSED, source=self.approval.package_arn, reason=reason)
+        return Outcome(LedgerOutcome.REFUSED, self.approval.package_arn, "", False, reason=reason)
+
+    def page(self, subject: str, message: str) -> None:
+        """Tell the people who watch this stage (its alarm topic)."""
         try:
             self.own.client("sns").publish(
                 TopicArn=self.settings.alarm_topic_arn, Subject=subject[:100], Message=message
             )
         except ClientError as error:
             raise PromotionError("notify", error_text(error)) from None
-        log(LedgerOutcome.REFUSED, source=self.approval.package_arn, reason=reason)
-        return Outcome(LedgerOutcome.REFUSED, self.approval.package_arn, "", False, reason=reason)
 
     def _record(self, outcome: str, **fields: Any) -> bool:
         target_arn = fields.pop("target_arn", "") or ""
@@ -487,22 +534,20 @@ class Promotion:
     def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
         return serve(self.own, self.settings, stack, package_arn, mapping)
 
-    def _adopt(self, package_arn: str, bucket: str) -> None:
-        """Take over a package an earlier delivery registered. Its undo is this attempt's only if no attempt ever
-        finished with it: a package that was promoted (served) once stays, whatever happens now."""
-        described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-        finished = self.ledger.recorded(self.approval.package_arn, LedgerOutcome.PROMOTED)
+    def _adopt(self, package_arn: str, bucket: str) -> dict[str, Any]:
+        """Take over a package an earlier delivery registered and never saw served (no ``promoted`` record): its
+        undo is this attempt's, like a package this attempt registered."""
+        try:
+            described = self.own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        except ClientError as error:
+            raise PromotionError("read-target-registry", error_text(error)) from None
         lineage = described.get("CustomerMetadataProperties") or {}
         self.digests = {k[len(Lineage.DIGEST) :]: v for k, v in lineage.items() if k.startswith(Lineage.DIGEST)}
-        if Lineage.RMSE_LOG in lineage:
-            self.verdict = Verdict(True, float(lineage[Lineage.RMSE_LOG]), None, ())
-        if finished:
-            log("adopted-finished", target=package_arn)
-            return
         self._created_package = package_arn
         self._copied = [
             S3Object.parse(uri) for uri in artifacts(described) if uri.startswith(f"s3://{bucket}/{PROMOTED_PREFIX}/")
         ]
+        return described
 
     def undo(self) -> None:
         """Remove what this attempt created in the target; best effort, every failure logged."""
@@ -531,7 +576,7 @@ class Promotion:
             self.undo()
             self._record_failure(step, str(error))
             raise
-        if outcome.status != LedgerOutcome.REFUSED:
+        if outcome.status != LedgerOutcome.REFUSED and not self._done_before:
             # Written once the outcome is final. The rollout stands whatever happens here: if this write fails,
             # the error reaches the dead-letter queue and a retry finds the package, the stack already serving
             # it, and writes the record.
@@ -545,6 +590,11 @@ class Promotion:
         return outcome
 
     def _attempt(self) -> Outcome:
+        done = self.promoted_before()
+        if done is not None:
+            self._done_before = True
+            log("already-promoted", target=done.get("target_arn"), serving="unchanged")
+            return Outcome("already-promoted", self.approval.package_arn, str(done.get("target_arn") or ""), False)
         self.assume_reader()
         package = self.read_source()
         unsealed = self.read_seal()
@@ -572,12 +622,7 @@ class Promotion:
         existing = self.find_promoted()
         bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}[Output.ARTIFACT_BUCKET]
         if existing is not None:
-            # An earlier delivery registered it; finish its rollout if that is what was left undone. Should
-            # that fail again, it is removed like a package of this attempt: a package stays once it is served.
-            log("already-registered", target=existing)
-            self._adopt(existing, bucket)
-            updated = self.update_stack(stack, existing, {})
-            return Outcome("already-promoted", self.approval.package_arn, existing, updated)
+            return self.finish_earlier(package, stack, existing, bucket)
         verdict = self.check_gate(package, stack)
         if not verdict.passed:
             return self.refuse(verdict.reason)
