@@ -4,25 +4,47 @@ The records are real: held-out Ames sales priced by the real serving functions, 
 case per record), a third as JSON and the CSV ones alternately BASE64, in capture files of 10,000 lines. The job's
 own code reads them (Tally.take, the path S3's bodies take), profiles the window in the baseline's buckets and
 compares it (assess). Reading from S3 is not measured here: no S3 on this machine. The files are made in one
-interpreter and measured in a fresh one that imports only the drift job, so peak memory (VmHWM) is the job's.
+interpreter and measured in a fresh one that imports only the drift job and boto3, so peak memory (VmHWM) is the
+job's.
+
+Before the clock, the job is configured as the Lambda is: its environment names its serving stack, and
+``Settings.serving`` reads what is served (the package and its baseline) from that stack's parameters, then
+``baseline_of`` reads the baseline from S3. Both are moto's, in a moto_server child process started for the
+measurement (moto in the measured process would add some 170 MiB to its peak), holding what deploying the serving
+stack and a promotion leave: the data bucket with the baseline, a serving stack whose promotion parameters name
+them.
 
     .venv/bin/python bench/drift_window.py 10000 100000 1000000
+    .venv/bin/python bench/drift_window.py --prepare DIR 10000 && .venv/bin/python bench/drift_window.py --measure DIR
+
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 FILE_LINES = 10_000
 START = datetime(2026, 11, 26, tzinfo=UTC)
+# The prod account the job runs in (as in tests/lambdas/drift_monitor/conftest.py): its data bucket, endpoint and
+# serving stack, and what that stack's parameters say is served (promotion sets them; the job reads them each run).
+REGION = "eu-west-1"
+BUCKET = "roadway-prod-data"
+ENDPOINT = "roadway-prod-house-price"
+STACK = "roadway-prod-serving"
+BASELINE = "promoted/baseline"
 
 
 def peak_mib() -> float:
@@ -74,27 +96,70 @@ def prepare(work: Path, records: int) -> Path:
     return work
 
 
-def measure(work: Path) -> dict[str, float]:
+def serve(work: Path, cloudformation: Any, s3: Any) -> None:
+    """What deploying the serving stack and promoting a package leave in the account: the baseline in the data
+    bucket, and a serving stack whose promotion parameters name the package and that baseline (a stand-in template
+    with the real stack's three parameters, as the drift tests use)."""
+    from drift_monitor.contract import StackParameter
+
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for name in ("statistics.json", "constraints.json"):
+        s3.put_object(Bucket=BUCKET, Key=f"{BASELINE}/{name}", Body=(work / "baseline" / name).read_bytes())
+    served = {
+        StackParameter.MODEL_PACKAGE: f"arn:aws:sagemaker:{REGION}:333333333333:model-package/house-price/3",
+        StackParameter.BASELINE_STATISTICS: f"s3://{BUCKET}/{BASELINE}/statistics.json",
+        StackParameter.BASELINE_CONSTRAINTS: f"s3://{BUCKET}/{BASELINE}/constraints.json",
+    }
+    template = {
+        "Parameters": {name: {"Type": "String", "Default": ""} for name in served},
+        "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+    }
+    cloudformation.create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in served.items()],
+    )
+
+
+def measure(work: Path) -> dict[str, Any]:
+    """Configure the job as the Lambda does (environment, then its serving stack, then the baseline from S3), then
+    time the window: ``Tally.take`` over the capture files and ``assess``. AWS is whatever boto3 is pointed at:
+    moto (``--measure`` starts a moto_server; a test may use ``mock_aws``)."""
+    import boto3
     from drift_monitor.compare import Thresholds  # noqa: F401 - imported before the clock, as in a warm Lambda
     from drift_monitor.contract import Env
-    from drift_monitor.job import Tally, Window, assess
+    from drift_monitor.job import Tally, Window, assess, baseline_of
     from drift_monitor.settings import Settings
 
-    where = {Env.CAPTURE_BUCKET: "b", Env.CAPTURE_PREFIX: "data-capture/e/AllTraffic", Env.REPORT_BUCKET: "b"}
-    settings = Settings.from_environment(
-        {**where, Env.ENDPOINT: "e", Env.REPORT_PREFIX: "monitoring-reports/e", Env.WINDOW_MINUTES: "1440"}
-    )
-    statistics = json.loads((work / "baseline" / "statistics.json").read_text())
-    constraints = json.loads((work / "baseline" / "constraints.json").read_text())
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
+    serve(work, cloudformation, s3)
+    environment = {
+        Env.ENDPOINT: ENDPOINT,
+        Env.STACK: STACK,
+        Env.CAPTURE_BUCKET: BUCKET,
+        Env.CAPTURE_PREFIX: f"data-capture/{ENDPOINT}/AllTraffic",
+        Env.REPORT_BUCKET: BUCKET,
+        Env.REPORT_PREFIX: f"monitoring-reports/{ENDPOINT}",
+        Env.WINDOW_MINUTES: "1440",
+    }
+    settings = Settings.from_environment(environment).serving(cloudformation)
+    if settings is None:
+        raise RuntimeError(f"{STACK} serves no package with a baseline")
+    baseline = baseline_of(s3, settings)
+    if baseline is None:
+        raise RuntimeError(f"{STACK}: no baseline read")
+    statistics = baseline[0]
     window = Window(START, START + timedelta(days=1))
     kinds = {f["name"]: f["inferred_type"] for f in statistics["features"]}
+    before = peak_mib()
     began = time.perf_counter()
     counted = Tally(kinds)
     for path in sorted((work / "capture").glob("*.jsonl")):
         with path.open("rb") as handle:
             counted.take(handle, window)
     read = time.perf_counter() - began
-    outcome = assess(settings, window, (statistics, constraints), counted)
+    outcome = assess(settings, window, baseline, counted)
     total = time.perf_counter() - began
     return {
         "records": counted.records,
@@ -102,8 +167,45 @@ def measure(work: Path) -> dict[str, float]:
         "total_s": round(total, 2),
         "records_per_s": round(counted.records / total),
         "peak_mib": round(peak_mib()),
-        "verdict": outcome.verdict,  # type: ignore[dict-item]
+        "peak_before_window_mib": round(before),
+        "verdict": outcome.verdict,
+        "served_package": settings.served_package,
     }
+
+
+@contextmanager
+def moto_server() -> Iterator[None]:
+    """moto_server in a child process on 127.0.0.1, this process's boto3 pointed at it with dummy credentials (never
+    an account's), always stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server did not start on port {port}")
+        os.environ.update(
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION=REGION,
+        )
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def main(argv: list[str]) -> None:
@@ -111,7 +213,8 @@ def main(argv: list[str]) -> None:
         prepare(Path(argv[1]), int(argv[2]))
         return
     if argv and argv[0] == "--measure":
-        print(json.dumps(measure(Path(argv[1]))))
+        with moto_server():
+            print(json.dumps(measure(Path(argv[1]))))
         return
     for size in argv or ["10000", "100000"]:
         with tempfile.TemporaryDirectory() as folder:
