@@ -145,6 +145,13 @@ def platform_exports_template(names: set[str]) -> dict[str, Any]:
         elif "Vpc" in name:
             resources["Vpc"] = {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.30.0.0/16"}}
             value = {"Ref": "Vpc"}
+        elif "ModelContainers" in name:  # the network's group for model and monitoring containers
+            resources["Vpc"] = {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.30.0.0/16"}}
+            resources[logical] = {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "model containers", "VpcId": {"Ref": "Vpc"}},
+            }
+            value = {"Fn::GetAtt": [logical, "GroupId"]}
         else:
             raise AssertionError(f"the serving stack imports something unexpected: {name}")
         outputs[f"O{index}"] = {"Value": value, "Export": {"Name": name}}

@@ -565,9 +565,7 @@ class IdentityConfig(_Strict):
                     "tag: required with binding: session-tag; expected the session tag's key, e.g. roadway-user"
                 )
             if not _TAG_KEY.match(self.tag) or self.tag.lower().startswith("aws:"):
-                raise ValueError(
-                    f"tag: expected a session tag key (1-128 letters, digits, _.:/=+@-), got {self.tag!r}"
-                )
+                raise ValueError(f"tag: expected a session tag key (1-128 letters, digits, _.:/=+@-), got {self.tag!r}")
         elif self.tag is not None:
             raise ValueError("tag: applies only to binding: session-tag (source-identity carries the name itself)")
         return self

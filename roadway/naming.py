@@ -25,6 +25,7 @@ IAM_ROLE_NAME = 64
 SAGEMAKER_NAME = 63  # endpoints, monitoring schedules, domains, model package groups
 STACK_NAME = 128
 BUDGET_NAME = 100
+ALARM_NAME = 255  # CloudWatch: AlarmName
 LAYER_NAME = 140
 PIPELINE_NAME = 256
 
@@ -170,6 +171,11 @@ class ModelNames:
         """Applications invoke the endpoint by this name, and the rollback alarms watch it."""
         return f"{self.project}-{stage}-{self.model_package_group}"
 
+    def idle_alarm(self, stage: StageName) -> str:
+        """The idle alarm exists only while a model is served, so promotion's deployer creates and deletes it: by
+        this name, the only alarm of the serving stack that deployer may touch (not the rollback or drift alarms)."""
+        return f"{self.endpoint(stage)}-idle"
+
     def monitoring_schedule(self, stage: StageName) -> str:
         """Model Monitor's schedule of the endpoint (``engine: model-monitor``)."""
         return f"{self.endpoint(stage)}-data-quality"
@@ -271,6 +277,7 @@ def physical_names(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
                 ("drift layer", model.drift_layer(stage), LAYER_NAME, "Lambda"),
                 ("endpoint name", model.endpoint(stage), SAGEMAKER_NAME, "SageMaker"),
                 ("monitoring schedule name", model.monitoring_schedule(stage), SAGEMAKER_NAME, "SageMaker"),
+                ("idle alarm name", model.idle_alarm(stage), ALARM_NAME, "CloudWatch"),
             ]
     return found
 

@@ -132,6 +132,7 @@ class PlatformStack(Stack):
             log_archive=self.log_archive,
             with_studio=stage == "dev",
             with_git=stage == "dev" and any(team.code_repository for team in config.teams),
+            with_models=stage != "dev",
             prefix_lists=config.prefix_lists,
             # This account and its neighbours on the road: the only accounts whose principals act here and
             # whose buckets and tables are written from here (dev never names prod).

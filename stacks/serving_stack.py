@@ -77,6 +77,7 @@ class ServingStack(Stack):
             network=platform.network,
             platform=shared,
             artifacts_prefix=promoted_prefix(source_account, model.model_package_group),
+            idle_alarm_name=model.idle_alarm(stage),
         )
 
         self.monitor: DataQualityMonitor | DriftMonitor | None = None

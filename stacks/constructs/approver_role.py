@@ -55,9 +55,7 @@ class ApproverRole(Construct):
         )
         for account in accounts[1:]:
             self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"], principals=[self._people(account, approvers[account])]
-                )
+                iam.PolicyStatement(actions=["sts:AssumeRole"], principals=[self._people(account, approvers[account])])
             )
         for account in accounts:
             self.role.assume_role_policy.add_statements(  # type: ignore[union-attr]

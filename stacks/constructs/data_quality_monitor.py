@@ -13,7 +13,6 @@ from drift_monitor.contract import REPORTS_PREFIX
 from roadway.images import analyzer_image
 from stacks.compliance import acknowledge
 from stacks.constructs.encryption_key import grants_for_aws_resources
-from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, WatchedEndpoint
 from stacks.constructs.sagemaker_role import SageMakerRole
@@ -77,12 +76,9 @@ class DataQualityMonitor(Construct):
             in_vpc=True,
             role_name=role_name,  # the capture bucket's policy lets this name read captured requests
         )
-        self.security_group = HttpsEgressSecurityGroup(
-            self,
-            "SecurityGroup",
-            network=network,
-            description="Monitoring jobs: no inbound, HTTPS to VPC endpoints only",
-        )
+        containers = network.model_containers
+        if containers is None:
+            raise ValueError("a network that serves models holds their security group (with_models)")
 
         definition = sagemaker.CfnDataQualityJobDefinition(
             self,
@@ -132,7 +128,7 @@ class DataQualityMonitor(Construct):
                 enable_inter_container_traffic_encryption=True,
                 enable_network_isolation=True,
                 vpc_config=sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty(
-                    security_group_ids=[self.security_group.security_group_id], subnets=list(network.subnet_ids)
+                    security_group_ids=[containers.security_group_id], subnets=list(network.subnet_ids)
                 ),
             ),
             stopping_condition=sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty(

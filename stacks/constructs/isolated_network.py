@@ -66,9 +66,11 @@ class IsolatedNetwork(Construct):
         with_studio: bool,
         prefix_lists: PrefixLists,
         with_git: bool = False,
+        with_models: bool = False,
         road_accounts: Sequence[str],
         image_accounts: Sequence[str],
     ) -> None:
+        """``with_models``: the stage serves models, so the network holds their containers' one security group."""
         super().__init__(scope, construct_id)
         self.cidr = cidr
         self.prefix_lists = prefix_lists
@@ -150,6 +152,19 @@ class IsolatedNetwork(Construct):
             else:
                 endpoint.add_to_policy(_allow("TheRoadsPrincipals", ["*"], ["*"], of_the_road))
             self.interfaces[name] = endpoint
+
+        # Model and monitoring containers of every project: nothing in, HTTPS to the endpoints out. It lives here,
+        # not in a serving stack, so the serving deployer's policy can demand this very group (and no other).
+        self.model_containers: ec2.SecurityGroup | None = None
+        if with_models:
+            self.model_containers = ec2.SecurityGroup(
+                self,
+                "ModelContainers",
+                vpc=self.vpc,
+                allow_all_outbound=False,
+                description="Model and monitoring containers: no inbound, HTTPS to VPC endpoints only",
+            )
+            self.allow_https_to_aws(self.model_containers)
 
     def allow_https_to_aws(self, group: ec2.SecurityGroup) -> None:
         """Egress to what this network offers instead of the internet: the interface endpoints (in the VPC's

@@ -15,7 +15,6 @@ from constructs import Construct
 
 from roadway.config import InstanceServing, MonitoringConfig, ServerlessServing, ServingConfig
 from stacks.compliance import acknowledge
-from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.platform_imports import PlatformImports
@@ -56,14 +55,17 @@ class ModelEndpoint(Construct):
         network: IsolatedNetwork,
         platform: PlatformImports,
         artifacts_prefix: str,
+        idle_alarm_name: str,
         role_name: str | None = None,
     ) -> None:
         """``artifacts_prefix``: where this project's promoted copies lie in the artifact bucket; the container
-        reads nothing else there (a package's code runs in it, and test's is not network-isolated)."""
+        reads nothing else there (a package's code runs in it, and test's is not network-isolated).
+        ``idle_alarm_name``: a contract with promotion's deployer, the one alarm here it may create and delete."""
         super().__init__(scope, construct_id)
         artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
         data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
         self.endpoint_name = endpoint_name
+        self._idle_alarm_name = idle_alarm_name
         in_vpc = not serving.serverless
         capture = serving.data_capture_percent > 0
 
@@ -106,14 +108,11 @@ class ModelEndpoint(Construct):
 
         vpc_config = None
         if in_vpc:
-            self.security_group = HttpsEgressSecurityGroup(
-                self,
-                "SecurityGroup",
-                network=network,
-                description="Model containers: no inbound, HTTPS to VPC endpoints only",
-            )
+            containers = network.model_containers
+            if containers is None:
+                raise ValueError("a network that serves models holds their security group (with_models)")
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[self.security_group.security_group_id], subnets=list(network.subnet_ids)
+                security_group_ids=[containers.security_group_id], subnets=list(network.subnet_ids)
             )
         self.model = sagemaker.CfnModel(
             self,
@@ -281,6 +280,7 @@ class ModelEndpoint(Construct):
         alarm = cloudwatch.Alarm(
             self,
             "IdleAlarm",
+            alarm_name=self._idle_alarm_name,
             alarm_description=(
                 f"{self.endpoint_name}: no request served for {hours} h; its instances still cost money "
                 "(withdraw it, or scale it down, if it is not needed)"

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 from promote_model.contract import PROMOTED_PREFIX, Event
 
-from roadway.config import Project, ProjectStage, StageName
+from roadway.config import InstanceServing, Project, ProjectStage, ServingConfig, StageName
 from roadway.naming import ModelNames
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
@@ -248,8 +248,11 @@ class PromotionTarget(Construct):
             return f"arn:aws:sagemaker:{region}:{account}:{resource}"
 
         schedules = sm(f"monitoring-schedule/{schedule_name}")
+        # Only the alarms a promotion makes: the idle alarm (it exists while a model is served) by its name, and
+        # those target tracking makes for this endpoint. Not the rollback or drift alarms: a rewritten template
+        # cannot delete what pages or rolls back.
         alarms = [
-            f"arn:aws:cloudwatch:{region}:{account}:alarm:{serving_stack_name}-*",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:{model.idle_alarm(stage)}",
             f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-endpoint/{endpoint_name}/*",
         ]
         scaling_role = (
@@ -293,7 +296,7 @@ class PromotionTarget(Construct):
                         schedules,
                     ],
                 ),
-                *self._hardened_creation(sm, hardened, data_key),
+                *self._hardened_creation(sm, hardened, data_key, at.serving),
                 iam.PolicyStatement(
                     sid="ModelFromPackage", actions=["sagemaker:DescribeModelPackage"], resources=[packages_arn]
                 ),
@@ -327,8 +330,8 @@ class PromotionTarget(Construct):
                     resources=["*"],
                 ),
                 iam.PolicyStatement(
-                    # The stack's own alarms (named by CloudFormation after the stack) and the ones target tracking
-                    # makes for this endpoint's variant; with the stack's tags.
+                    # The idle alarm and the ones target tracking makes for this endpoint's variant; with the
+                    # stack's tags.
                     sid="TheServingStacksAlarms",
                     actions=[
                         "cloudwatch:PutMetricAlarm",
@@ -364,13 +367,9 @@ class PromotionTarget(Construct):
                     "Application Auto Scaling's actions, alarm and VPC describes and GetMetricData support no "
                     "resource scope."
                 ),
-                **{
-                    f"AwsSolutions-IAM5[Resource::{alarm}]": (
-                        "The serving stack's own alarms, named by CloudFormation after the stack, and those target "
-                        "tracking makes for this endpoint."
-                    )
-                    for alarm in alarms
-                },
+                f"AwsSolutions-IAM5[Resource::{alarms[1]}]": (
+                    "The alarms target tracking makes for this endpoint (Application Auto Scaling names them)."
+                ),
             },
         )
         work = self._promoter.work_for(group_name)
@@ -394,36 +393,59 @@ class PromotionTarget(Construct):
 
     @staticmethod
     def _hardened_creation(
-        sm: Callable[[str], str], network: IsolatedNetwork | None, data_key: kms.IKey
+        sm: Callable[[str], str], network: IsolatedNetwork | None, data_key: kms.IKey, serving: ServingConfig
     ) -> list[iam.PolicyStatement]:
-        """Creating what serves or watches the model only in its hardened form: even a template rewritten by
-        whoever controls the previous stage cannot drop isolation, the VPC or the volume key here."""
-        if network is None:
+        """Creating what serves or watches the model only in its hardened form and at its configured size: even a
+        template rewritten by whoever controls the previous stage cannot drop isolation, the VPC, the containers'
+        security group or the volume key here, nor run the model or its monitoring on other instance types."""
+        if network is None or network.model_containers is None:
             return []
         in_the_vpc = {
-            "Null": {"sagemaker:VpcSubnets": "false"},
-            "ForAllValues:StringEquals": {"sagemaker:VpcSubnets": list(network.subnet_ids)},
+            "sagemaker:VpcSubnets": list(network.subnet_ids),
+            "sagemaker:VpcSecurityGroupIds": [network.model_containers.security_group_id],
         }
+        required = dict.fromkeys(in_the_vpc, "false")
         volume_key = {"ArnEquals": {"sagemaker:VolumeKmsKey": data_key.key_arn}}
-        return [
+        endpoint = serving.endpoint
+        endpoint_types = [endpoint.instance_type] if isinstance(endpoint, InstanceServing) else []
+        monitoring_types = (
+            [serving.monitoring.instance_type]
+            if serving.monitoring is not None and serving.monitoring.engine == "model-monitor"
+            else []
+        )
+        statements = [
             iam.PolicyStatement(
                 sid="IsolatedModelsInTheVpcOnly",
                 actions=["sagemaker:CreateModel"],
                 resources=[sm("model/*")],
-                conditions={**in_the_vpc, "Bool": {"sagemaker:NetworkIsolation": "true"}},
+                conditions={
+                    "Null": required,
+                    "ForAllValues:StringEquals": in_the_vpc,
+                    "Bool": {"sagemaker:NetworkIsolation": "true"},
+                },
             ),
             iam.PolicyStatement(
                 sid="EncryptedEndpointVolumesOnly",
                 actions=["sagemaker:CreateEndpointConfig"],
                 resources=[sm("endpoint-config/*")],
-                conditions={**volume_key, "Null": {"sagemaker:VolumeKmsKey": "false"}},
+                conditions={
+                    **volume_key,
+                    "Null": {"sagemaker:VolumeKmsKey": "false", "sagemaker:InstanceTypes": "false"},
+                    "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": endpoint_types},
+                },
             ),
+        ]
+        if not monitoring_types:
+            return statements  # Roadway's drift job: no monitoring job definition to create at all
+        return [
+            *statements,
             iam.PolicyStatement(
                 sid="IsolatedEncryptedMonitoringOnly",
                 actions=["sagemaker:CreateDataQualityJobDefinition"],
                 resources=[sm("data-quality-job-definition/*")],
                 conditions={
-                    **in_the_vpc,
+                    "Null": {**required, "sagemaker:InstanceTypes": "false"},
+                    "ForAllValues:StringEquals": {**in_the_vpc, "sagemaker:InstanceTypes": monitoring_types},
                     **volume_key,
                     "Bool": {"sagemaker:NetworkIsolation": "true", "sagemaker:InterContainerTrafficEncryption": "true"},
                 },

@@ -247,8 +247,12 @@ def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
     from model_code import pipeline as module
 
     settings = PipelineSettings(
-        bucket="roadway-dev-data", group="house-price", team="pricing", subnets=["subnet-1"],
-        security_groups=["sg-1"], volume_kms_key="arn:aws:kms:eu-west-1:111111111111:key/k",
+        bucket="roadway-dev-data",
+        group="house-price",
+        team="pricing",
+        subnets=["subnet-1"],
+        security_groups=["sg-1"],
+        volume_kms_key="arn:aws:kms:eu-west-1:111111111111:key/k",
     )
     folder = module.bundle(settings, tmp_path / "bundle")
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -340,8 +344,12 @@ def test_a_broken_bundle_uploads_nothing_and_aws_errors_are_one_line(
 
     folder = tmp_path / "bundle"
     (folder / "objects" / "teams" / "pricing").mkdir(parents=True)
-    manifest = {"name": "roadway-house-price", "bucket": "roadway-dev-data", "team": "pricing",
-                "objects": ["teams/pricing/code.tar.gz"]}
+    manifest = {
+        "name": "roadway-house-price",
+        "bucket": "roadway-dev-data",
+        "team": "pricing",
+        "objects": ["teams/pricing/code.tar.gz"],
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     (folder / "definition.json").write_text("{}")
     moto_credentials(monkeypatch)

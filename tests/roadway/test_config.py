@@ -491,8 +491,11 @@ def test_a_teams_code_repository_is_a_codecommit_url_studio_can_reach(raw: dict[
     raw["teams"][0]["code_repository"] = good
     assert parse_config(raw).teams[0].repository() == ("eu-west-1", "pricing-models")
     raw["teams"][0]["code_repository"] = good.replace("eu-west-1", "us-east-1")
-    with pytest.raises(ConfigError, match=r"^config: teams\[0\]\.code_repository: the repository is in us-east-1, "
-                       "expected the road's region eu-west-1"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^config: teams\[0\]\.code_repository: the repository is in us-east-1, "
+        "expected the road's region eu-west-1",
+    ):
         parse_config(raw)
 
 

@@ -50,9 +50,14 @@ class Workload:
     name: str
     stage: str
     stack: str
-    groups: list[str]  # security-group logical IDs in ``stack``
+    groups: list[str]  # security-group logical IDs in ``group_stack``
     subnets: list[str]  # subnet logical IDs in the stage's platform stack
     needs: set[str] = field(default_factory=set)
+    group_stack: str = ""  # where the groups are defined: ``stack`` unless they are the platform's, imported
+
+    @property
+    def groups_in(self) -> str:
+        return self.group_stack or self.stack
 
 
 def _platform(stage: str) -> str:
@@ -72,6 +77,16 @@ def _subnet_ids(templates: Templates, stage: str, refs: list[Any]) -> list[str]:
 
 def _group_ids(refs: list[Any]) -> list[str]:
     return [ref["Fn::GetAtt"][0] for ref in refs]
+
+
+def groups_of(templates: Templates, stage: str, stack: str, refs: list[Any]) -> tuple[str, list[str]]:
+    """Where a workload's groups are defined, and their logical IDs there: its own stack's, or the platform's
+    (imported: the model containers' group lives with the network)."""
+    if all("Fn::ImportValue" in ref for ref in refs):
+        outputs = templates[_platform(stage)].get("Outputs", {})
+        by_export = {o["Export"]["Name"]: o["Value"] for o in outputs.values() if "Export" in o}
+        return _platform(stage), [by_export[ref["Fn::ImportValue"]]["Fn::GetAtt"][0] for ref in refs]
+    return stack, _group_ids(refs)
 
 
 def workloads(templates: Templates, config: RoadwayConfig) -> list[Workload]:
@@ -122,8 +137,9 @@ def workloads(templates: Templates, config: RoadwayConfig) -> list[Workload]:
                 name = f"{stage} monitoring job {logical_id}"
             else:
                 continue
-            groups, subnets = _group_ids(vpc["SecurityGroupIds"]), _subnet_ids(templates, stage, vpc["Subnets"])
-            found.append(Workload(name, stage, stack, groups, subnets, needs))
+            where, groups = groups_of(templates, stage, stack, vpc["SecurityGroupIds"])
+            subnets = _subnet_ids(templates, stage, vpc["Subnets"])
+            found.append(Workload(name, stage, stack, groups, subnets, needs, group_stack=where))
     return found
 
 
@@ -149,7 +165,7 @@ def _cidr_covers(rule: Mapping[str, Any], cidr: str) -> bool:
 
 def egress(templates: Templates, workload: Workload) -> Iterator[tuple[str, dict[str, Any]]]:
     for group in workload.groups:
-        for rule in _rules(templates, workload.stack, group, "egress"):
+        for rule in _rules(templates, workload.groups_in, group, "egress"):
             yield group, rule
 
 

@@ -446,7 +446,8 @@ def test_a_teams_repository_is_reachable_and_only_its_members_pull_it(
 
     def git_endpoints(made: Synth) -> list[dict[str, Any]]:
         return [
-            e for e in made.resources("roadway-dev-platform", "AWS::EC2::VPCEndpoint").values()
+            e
+            for e in made.resources("roadway-dev-platform", "AWS::EC2::VPCEndpoint").values()
             if "git-codecommit" in json.dumps(e["Properties"]["ServiceName"])
         ]
 

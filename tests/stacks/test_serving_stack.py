@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Synth
+from tests.stacks.reachability import groups_of
 
 TEST, PROD = "roadway-test-serving", "roadway-prod-serving"
 ENDPOINT_TYPES = ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint")
@@ -57,16 +58,18 @@ def test_prod_model_is_isolated_in_the_vpc(synth: Synth) -> None:
     props = one(synth, PROD, "AWS::SageMaker::Model")["Properties"]
     assert props["EnableNetworkIsolation"] is True
     assert len(props["VpcConfig"]["Subnets"]) == 2
-    (group,) = props["VpcConfig"]["SecurityGroupIds"]
-    sg = synth.templates[PROD]["Resources"][group["Fn::GetAtt"][0]]["Properties"]
+    where, (group,) = groups_of(synth.templates, "prod", PROD, props["VpcConfig"]["SecurityGroupIds"])
+    assert where == "roadway-prod-platform", "the containers' group lives with the network, for the deployer"
+    sg = synth.templates[where]["Resources"][group]["Properties"]
     assert "SecurityGroupIngress" not in sg
     # HTTPS only: interface endpoints in the VPC's range, and S3's and DynamoDB's gateways by their prefix
     # lists (a VPC endpoint downloads its model through S3's). Where each leads: tests/stacks/test_reachability.py.
     assert [(r["CidrIp"], r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in sg["SecurityGroupEgress"]] == [
         ("10.30.0.0/16", "tcp", 443, 443),
     ]
-    rules = synth.resources(PROD, "AWS::EC2::SecurityGroupEgress").values()
-    assert sorted(r["Properties"]["DestinationPrefixListId"] for r in rules if r["Properties"]["GroupId"] == group) == [
+    rules = synth.resources(where, "AWS::EC2::SecurityGroupEgress").values()
+    own = {"Fn::GetAtt": [group, "GroupId"]}
+    assert sorted(r["Properties"]["DestinationPrefixListId"] for r in rules if r["Properties"]["GroupId"] == own) == [
         "pl-6da54004",
         "pl-6fa54006",
     ]

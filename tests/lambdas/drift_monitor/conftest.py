@@ -109,8 +109,11 @@ def world(served: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 Bucket=BUCKET, Key=f"promoted/baseline/{name}", Body=(served.baseline_dir / name).read_bytes()
             )
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(serving_template()),
-                                    Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in SERVING.items()])
+        cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(serving_template()),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in SERVING.items()],
+        )
         configured = Settings.from_environment(environment(**{Env.REPORT_KEY: key}))
         settings = configured.serving(cloudformation)
         assert settings is not None
