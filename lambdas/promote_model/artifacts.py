@@ -81,6 +81,38 @@ def artifact_uris(spec: Any) -> list[str]:
     return found
 
 
+def not_s3(spec: Any) -> str:
+    """The first artifact URI in ``spec`` that is not ``s3://<bucket>/<key>``, as a refusal (one line), or "".
+
+    :func:`artifact_uris` collects only S3 URIs; anything else in those fields (an https URL, an access point's
+    ARN) would be neither sealed nor checked nor copied, and would be carried downstream as it is.
+    """
+
+    def visit(node: Any) -> str:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if name in URI_FIELDS and isinstance(value, str):
+                    try:
+                        S3Object.parse(value)
+                    except ValueError:
+                        return (
+                            f"{name} {value!r} is not an s3://<bucket>/<key> URI: artifacts are sealed, checked "
+                            "and copied only as S3 objects"
+                        )
+                else:
+                    found = visit(value)
+                    if found:
+                        return found
+        elif isinstance(node, list):
+            for item in node:
+                found = visit(item)
+                if found:
+                    return found
+        return ""
+
+    return visit(spec)
+
+
 def rewrite_uris(spec: Any, mapping: Callable[[str], str]) -> Any:
     """A copy of ``spec`` with every artifact URI replaced by ``mapping(uri)``."""
     if isinstance(spec, dict):

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from promote_model.artifacts import S3Object, artifact_name, artifact_uris
+from promote_model.artifacts import S3Object, artifact_name, artifact_uris, not_s3
 from promote_model.digests import sha256_of
 
 # Fields of a package that name artifacts: the same ones the promotion carries to the next stage.
@@ -34,6 +34,11 @@ class Sealed:
 
 def artifacts(package: dict[str, Any]) -> list[str]:
     return artifact_uris({k: package.get(k) for k in ARTIFACT_FIELDS})
+
+
+def unfit(package: dict[str, Any]) -> str:
+    """Why an artifact the package names cannot be sealed or copied (not an S3 URI), or ""."""
+    return not_s3({k: package.get(k) for k in ARTIFACT_FIELDS})
 
 
 def take(s3: Any, package: dict[str, Any]) -> dict[str, Sealed]:

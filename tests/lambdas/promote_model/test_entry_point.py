@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import tarfile
+import zlib
 from typing import Any
 
 import pytest
@@ -128,3 +130,136 @@ def test_a_read_that_fails_on_the_way_is_retried_not_refused() -> None:
         entry_point.missing_code(described, lambda uri: Stalling())
     truncated = model_tarball(4096)[:-200]
     assert "not a gzipped tar archive" in entry_point.missing_code(described, opener(truncated))
+
+
+# The archive's read is bounded. The caps are lowered here so that each bomb passes one within a megabyte; every
+# bomb is a stream made as it is read (nothing held), which fails the test if read on past BUDGET.
+SMALL = entry_point.Limits(members=100, unpacked=1 << 20, packed=64 << 10, header=4 << 10)
+BUDGET = 512 << 10  # compressed bytes: about 512 MiB of zeros unpacked
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+class Bomb(io.RawIOBase):
+    """A gzip stream: ``head`` (deflated), then ``tail`` (raw deflate blocks) repeated for ever."""
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._pending = GZIP_HEADER + deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+        self._tail, self.given = tail, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = size if size is not None and size >= 0 else 1 << 16
+        while len(self._pending) < want:
+            self._pending += self._tail
+        data, self._pending = self._pending[:want], self._pending[want:]
+        self.given += len(data)
+        assert self.given <= BUDGET, f"read {self.given:,} compressed bytes: the archive's read has no cap"
+        return data
+
+
+def zeros(size: int) -> bytes:
+    """A raw deflate block that unpacks to ``size`` zeros and refers to nothing before it (a full flush)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(bytes(size)) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+
+def header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
+    member = tarfile.TarInfo(name)
+    member.size, member.type = size, kind
+    return member.tobuf(tarfile.GNU_FORMAT)
+
+
+def refusal(bomb: Any, limits: entry_point.Limits = SMALL) -> str:
+    return entry_point.missing_code(package(**registration.CONTAINER_ENVIRONMENT), lambda uri: bomb, limits)
+
+
+def test_a_gzip_bomb_is_refused_once_it_unpacks_past_the_cap() -> None:
+    """A member that claims a tebibyte of zeros, about 1,000 times smaller compressed: refused after the cap."""
+    bomb = Bomb(header("model.joblib", 1 << 40), zeros(1 << 20))
+    reason = refusal(bomb)
+    assert reason == "s3://b/pipelines/r/model.tar.gz unpacks to more than 1 MiB; refused unread"
+    assert bomb.given < 256 << 10
+
+
+def test_compressed_bytes_that_unpack_to_nothing_are_capped_too() -> None:
+    """Empty deflate blocks (five bytes each, nothing unpacked): only the compressed count can stop them."""
+    empty = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = empty.flush(zlib.Z_SYNC_FLUSH)
+    assert zlib.decompressobj(-zlib.MAX_WBITS).decompress(block * 1000) == b""
+    bomb = Bomb(header("model.joblib", 1024)[:100], block)
+    assert refusal(bomb) == "s3://b/pipelines/r/model.tar.gz is more than 64 KiB compressed; refused unread"
+
+
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.GNUTYPE_LONGNAME])
+def test_a_header_tarfile_would_hold_whole_is_refused_before_it_is_read(kind: bytes) -> None:
+    """tarfile reads a pax header or a GNU long name into memory before it yields the member: a claimed 64 MiB
+    one is refused from its size alone."""
+    bomb = Bomb(header("././@PaxHeader", 64 << 20, kind), zeros(1 << 20))
+    assert refusal(bomb, entry_point.Limits(header=4 << 10)) == (
+        "s3://b/pipelines/r/model.tar.gz has a 64 MiB long-name or pax header, more than 4 KiB; refused unread"
+    )
+    assert bomb.given < 64 << 10
+
+
+def many_members(count: int) -> bytes:
+    """``count`` empty members, then the entry point: a package that would pass but for its size."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        for number in range(count):
+            tar.addfile(tarfile.TarInfo(f"data/{number:06}"))
+        code = b"def model_fn(d):\n    return d\n"
+        entry = tarfile.TarInfo("code/inference.py")
+        entry.size = len(code)
+        tar.addfile(entry, io.BytesIO(code))
+    return buffer.getvalue()
+
+
+def test_an_archive_of_too_many_members_is_refused() -> None:
+    """101 members (100 empty ones and the entry point) against a cap of 100; 100 pass."""
+    described = package(**registration.CONTAINER_ENVIRONMENT)
+    assert entry_point.missing_code(described, opener(many_members(99)), SMALL) == ""
+    reason = entry_point.missing_code(described, opener(many_members(100)), SMALL)
+    assert reason == "s3://b/pipelines/r/model.tar.gz holds more than 100 members; refused unread"
+
+
+def test_the_caps_are_far_above_a_model_archive() -> None:
+    assert entry_point.Limits(members=10_000, unpacked=4 << 30, packed=4 << 30, header=1 << 20) == entry_point.LIMITS
+    assert refusal(io.BytesIO(model_tarball(1 << 20)), entry_point.LIMITS) == ""
+
+
+# An artifact URI must be an S3 object's: anything else would be neither sealed nor copied, only carried along.
+@pytest.mark.parametrize(
+    ("where", "uri"),
+    [
+        ("model", "https://b.s3.eu-west-1.amazonaws.com/pipelines/r/model.tar.gz"),
+        ("model", "arn:aws:s3:eu-west-1:111122223333:accesspoint/ap/object/pipelines/r/model.tar.gz"),
+        ("model", "s3://b"),
+        ("metrics", "https://b.s3.eu-west-1.amazonaws.com/pipelines/r/evaluation.json"),
+        ("baseline", "s3:/b/pipelines/r/baseline/statistics.json"),
+    ],
+)
+def test_an_artifact_uri_that_is_not_s3_is_refused_in_one_line(where: str, uri: str) -> None:
+    described = package(**registration.CONTAINER_ENVIRONMENT)
+    if where == "model":
+        described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] = uri
+    elif where == "metrics":
+        described["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": uri}}}
+    else:
+        described["DriftCheckBaselines"] = {"ModelDataQuality": {"Statistics": {"S3Uri": uri}}}
+    field = "ModelDataUrl" if where == "model" else "S3Uri"
+    assert entry_point.declared_problem(described) == (
+        f"{field} {uri!r} is not an s3://<bucket>/<key> URI: artifacts are sealed, checked and copied only as S3 "
+        "objects"
+    )
+
+
+def test_a_package_whose_model_is_not_in_s3_is_refused_not_retried(road: Road) -> None:
+    """Before, the entry-point check raised ValueError on it: a failure, three attempts, a dead letter."""
+    uri = "https://example.com/model.tar.gz"
+    container = {"Image": road.image, "ModelDataUrl": uri, "Environment": dict(registration.CONTAINER_ENVIRONMENT)}
+    source = road.register("dev", InferenceSpecification={"Containers": [container]})
+    road.act_as("test")
+    assert_refused(road, handler(approval_event(source)), "test", f"ModelDataUrl {uri!r} is not an s3://")
