@@ -5,24 +5,34 @@ of where images come from, or of who may approve a model package. These rules ru
 their findings fail synth like any other, and their acknowledgements appear in the auditor's report:
 
 - ``Roadway-SM1`` a SageMaker model runs network-isolated inside a VPC;
-- ``Roadway-SM2`` an ECR pull grant names its registry accounts (no ``*`` account: images from SageMaker's
-  registries and the road's own only);
+- ``Roadway-SM2`` an ECR pull grant names its registry accounts (no wildcard account, ``*`` resource or
+  ``NotResource``: images from SageMaker's registries and the road's own only);
 - ``Roadway-SM3`` whoever may create or update a model package is bound by ``sagemaker:ModelApprovalStatus``
-  (authors register as pending, only the approver role decides);
-- ``Roadway-SM4`` endpoint storage and captures, and monitoring volumes, are encrypted with a customer key;
+  (authors register as pending, only the approver role decides): the condition requires the key and refuses
+  some status;
+- ``Roadway-SM4`` endpoint storage and captures, and monitoring volumes, are encrypted with a customer key (not
+  an ``alias/aws/…`` one);
 - ``Roadway-SM5`` a Model Monitor schedule needs an account that already has Model Monitor (closed to new AWS
   customers): acknowledged only where config chose ``engine: model-monitor``, so the report says so;
-- ``Roadway-VPC1`` every VPC endpoint carries a policy (the data perimeter).
+- ``Roadway-VPC1`` every VPC endpoint carries a policy that restricts (the data perimeter): not an allow of
+  everything to everyone under no condition.
+
+Policies are read as IAM reads them (``stacks.compliance.iam_meaning``): ``Action`` and ``NotAction``, wildcards
+anywhere in an action's name, names in any case; a condition that refuses nothing binds nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsii
 from aws_cdk import CfnResource, Stack
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
+
+from stacks.compliance import render_resolved
+from stacks.compliance.iam_meaning import allows_everything, binds, grants, like, listed
 
 PACK = "Roadway"
 Check = Callable[[dict[str, Any]], bool]  # resolved properties -> compliant?
@@ -67,67 +77,75 @@ def cloudformation_properties(node: CfnResource) -> dict[str, Any]:
     return resolved if isinstance(resolved, dict) else {}
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _statements(properties: dict[str, Any]) -> Iterator[dict[str, Any]]:
     documents = [properties.get("PolicyDocument")] + [p.get("PolicyDocument") for p in properties.get("Policies", [])]
     for document in documents:
         if isinstance(document, dict):
-            yield from (s for s in _listed(document.get("Statement", [])) if isinstance(s, dict))
+            yield from (s for s in listed(document.get("Statement", [])) if isinstance(s, dict))
 
 
-def _allows(statement: dict[str, Any], action: str) -> bool:
-    if statement.get("Effect") != "Allow":
-        return False
-    service, name = action.split(":")
-    for granted in _listed(statement.get("Action", [])):
-        if not isinstance(granted, str):
-            continue
-        g_service, _, g_name = granted.partition(":")
-        if granted == "*" or (
-            g_service == service and (g_name == name or (g_name.endswith("*") and name.startswith(g_name[:-1])))
-        ):
-            return True
-    return False
-
-
-def _condition_keys(statement: dict[str, Any]) -> set[str]:
-    return {key for tests in (statement.get("Condition") or {}).values() for key in tests}
+def _rendered(value: Any) -> str | None:
+    """A resource as text (tokens as cdk-nag writes them, ``<AWS::AccountId>``); ``None`` if it cannot be read."""
+    try:
+        return render_resolved(value)
+    except ValueError:
+        return None
 
 
 def model_isolated(properties: dict[str, Any]) -> bool:
     return properties.get("EnableNetworkIsolation") is True and bool(properties.get("VpcConfig"))
 
 
+def _any_account(resource: Any) -> bool:
+    """Whether a Resource entry may name an ECR repository of any account: all wildcards, an ARN whose service
+    may be ``ecr`` and whose account holds a wildcard (or that stops before its account), or unreadable."""
+    text = _rendered(resource)
+    if text is None or not text.replace("*", "").replace("?", ""):
+        return True
+    parts = re.sub(r"<[^<>]*>", "token", text).split(":", 5)  # a token (<AWS::Partition>) is one segment
+    if len(parts) < 3 or not like(parts[2], "ecr"):
+        return False
+    return len(parts) < 5 or "*" in parts[4] or "?" in parts[4]
+
+
 def images_named(properties: dict[str, Any]) -> bool:
     pulls = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
     for statement in _statements(properties):
-        if any(_allows(statement, a) for a in pulls):
-            for resource in _listed(statement.get("Resource", [])):
-                text = resource if isinstance(resource, str) else str(resource)
-                parts = text.split(":")
-                if text == "*" or (len(parts) > 4 and parts[2] == "ecr" and "*" in parts[4]):
-                    return False
+        if any(grants(statement, a) for a in pulls):
+            if "NotResource" in statement:  # every repository but a few
+                return False
+            if any(_any_account(r) for r in listed(statement.get("Resource", []))):
+                return False
     return True
+
+
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")  # the API's ModelApprovalStatus values
 
 
 def approval_bound(properties: dict[str, Any]) -> bool:
+    """Every grant of CreateModelPackage or UpdateModelPackage requires ``sagemaker:ModelApprovalStatus`` and
+    refuses at least one status (``StringLike: "*"`` or ``StringEqualsIfExists`` binds nothing)."""
     for statement in _statements(properties):
         for action in ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"):
-            if _allows(statement, action) and "sagemaker:ModelApprovalStatus" not in _condition_keys(statement):
+            if grants(statement, action) and not binds(statement, "sagemaker:ModelApprovalStatus", APPROVAL_STATUSES):
                 return False
     return True
+
+
+def customer_key(value: Any) -> bool:
+    """A KMS key reference that is not empty and not an AWS managed key's alias (``alias/aws/sagemaker``); a token
+    this cannot render is a key resource's attribute, not an alias's text."""
+    text = _rendered(value) if value else ""
+    return bool(value) and (text is None or re.search(r"(^|:)alias/aws/", text) is None)
 
 
 def endpoint_encrypted(properties: dict[str, Any]) -> bool:
     variants = properties.get("ProductionVariants") or []
     serverless = bool(variants) and all("ServerlessConfig" in v for v in variants)
     capture = properties.get("DataCaptureConfig")
-    if capture and not capture.get("KmsKeyId"):
+    if capture and not customer_key(capture.get("KmsKeyId")):
         return False
-    return serverless or bool(properties.get("KmsKeyId"))  # a serverless endpoint has no storage volume
+    return serverless or customer_key(properties.get("KmsKeyId"))  # a serverless endpoint has no storage volume
 
 
 def monitoring_encrypted(properties: dict[str, Any]) -> bool:
@@ -135,17 +153,26 @@ def monitoring_encrypted(properties: dict[str, Any]) -> bool:
     output = properties.get("DataQualityJobOutputConfig") or {}
     network = properties.get("NetworkConfig") or {}
     return (
-        bool(cluster.get("VolumeKmsKeyId"))
-        and bool(output.get("KmsKeyId"))
+        customer_key(cluster.get("VolumeKmsKeyId"))
+        and customer_key(output.get("KmsKeyId"))
         and network.get("EnableInterContainerTrafficEncryption") is True
     )
 
 
 def endpoint_has_policy(properties: dict[str, Any]) -> bool:
-    return bool(properties.get("PolicyDocument"))
+    """A policy that restricts: not absent, and not an unconditional allow of everything to everyone (unless a Deny
+    beside it draws the perimeter)."""
+    document = properties.get("PolicyDocument")
+    if not isinstance(document, dict) or not document:
+        return False
+    statements = [s for s in listed(document.get("Statement", [])) if isinstance(s, dict)]
+    if any(s.get("Effect") == "Deny" for s in statements):
+        return True
+    return not any(allows_everything(s) for s in statements)
 
 
-_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role")
+# Every CloudFormation resource that carries identity policies (a user's or group's inline policies grant too).
+_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
     "SM1": (
         ("AWS::SageMaker::Model",),
@@ -162,7 +189,8 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
     ),
     "SM3": (
         _POLICIES,
-        "The policy lets model packages be created or updated without a sagemaker:ModelApprovalStatus condition.",
+        "The policy lets model packages be created or updated without a sagemaker:ModelApprovalStatus condition "
+        "that requires the key and refuses some status.",
         "Authors register as PendingManualApproval only, and only the approver role decides; an unbound grant lets "
         "its holder approve their own package.",
         approval_bound,
@@ -182,7 +210,7 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
     ),
     "VPC1": (
         ("AWS::EC2::VPCEndpoint",),
-        "The VPC endpoint has no endpoint policy.",
+        "The VPC endpoint has no endpoint policy, or one that allows everything to everyone.",
         "Without a policy an endpoint admits any principal and resource: the data perimeter needs one on each.",
         endpoint_has_policy,
     ),

@@ -14,6 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from stacks.app import cli_context
 from stacks.compliance import add_compliance_gate
+from stacks.compliance.iam_meaning import listed
 from stacks.compliance.ml_rules import RoadwayChecks
 
 ROLE = "arn:aws:iam::111111111111:role/x"
@@ -138,3 +139,170 @@ def test_sm5_a_model_monitor_schedule_is_a_finding_to_acknowledge_where_the_acco
         ),
     )
     assert findings(stack) == {"Roadway-SM5": ["S/Schedule"]}
+
+
+# The rules judge what a policy means, not how it is spelled: each case below was accepted (or, for the lower-case
+# key name, refused) by the rules that compared text; stacks/compliance/iam_meaning.py reads them IAM's way.
+
+PACKAGES = "arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/*"
+STATUS = "sagemaker:ModelApprovalStatus"
+
+
+def document_policy(statement: dict[str, object], *, kind: str = "managed") -> Stack:
+    """A stack holding one identity policy with ``statement``, as a managed policy or a user's inline policy."""
+    stack = Stack(App(), "S")
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    if kind == "user":
+        iam.CfnUser(stack, "P", policies=[iam.CfnUser.PolicyProperty(policy_name="p", policy_document=document)])
+    else:
+        iam.CfnManagedPolicy(stack, "P", policy_document=document)  # as written: no CDK check of the action names
+    return stack
+
+
+def flagged(stack: Stack, rule: str) -> bool:
+    found = findings(stack).get(f"Roadway-{rule}", [])
+    assert found in ([], ["S/P"]), found
+    return bool(found)
+
+
+def update(condition: dict[str, object] | None = None, **element: object) -> dict[str, object]:
+    statement = {"Effect": "Allow", "Action": "sagemaker:UpdateModelPackage", "Resource": PACKAGES, **element}
+    return {**statement, "Condition": condition} if condition else statement
+
+
+SM3_UNBOUND = {
+    "StringLike *": update({"StringLike": {STATUS: "*"}}),
+    "StringLike of wildcards only": update({"StringLike": {STATUS: ["?*"]}}),
+    "StringNotEquals a status that does not exist": update({"StringNotEquals": {STATUS: "Approve"}}),
+    "IfExists: a request without the key passes": update({"StringEqualsIfExists": {STATUS: "Rejected"}}),
+    "ForAllValues: an absent key is the empty set": update({"ForAllValues:StringEquals": {STATUS: "Rejected"}}),
+    "every status listed": update({"StringEquals": {STATUS: ["Approved", "Rejected", "PendingManualApproval"]}}),
+    "Null false: the key present, any status": update({"Null": {STATUS: "false"}}),
+    "a policy variable for the status": update({"StringEquals": {STATUS: "${aws:PrincipalTag/status}"}}),
+    "NotAction that leaves UpdateModelPackage": {"Effect": "Allow", "NotAction": "s3:*", "Resource": PACKAGES},
+    "wildcard mid-name Update*Package": update(Action="sagemaker:Update*Package"),
+    "wildcard around the name *Model*": update(Action="sagemaker:*Model*"),
+    "wildcard ? in the name": update(Action="sagemaker:CreateModel?ackage"),
+    "the action's name in another case": update(Action="SageMaker:updatemodelpackage"),
+}
+SM3_BOUND = {
+    "StringEquals the pending status": update({"StringEquals": {STATUS: "PendingManualApproval"}}),
+    "the approver's decisions": update({"StringEquals": {STATUS: ["Approved", "Rejected"]}}),
+    "StringLike a pattern that refuses a status": update({"StringLike": {STATUS: "*ed"}}),
+    "the key's name in another case": update({"StringEquals": {"SageMaker:modelApprovalStatus": "Rejected"}}),
+    "NotAction that excludes every SageMaker action": {"Effect": "Allow", "NotAction": "sagemaker:*", "Resource": "*"},
+    "Describe* does not match Update": update(Action="sagemaker:Describe*"),
+}
+
+
+@pytest.mark.parametrize("statement", SM3_UNBOUND.values(), ids=SM3_UNBOUND.keys())
+def test_sm3_a_grant_whose_condition_binds_nothing_is_a_finding(statement: dict[str, object]) -> None:
+    assert flagged(document_policy(statement), "SM3")
+
+
+@pytest.mark.parametrize("statement", SM3_BOUND.values(), ids=SM3_BOUND.keys())
+def test_sm3_a_condition_that_refuses_a_status_binds_however_it_is_spelled(statement: dict[str, object]) -> None:
+    assert not flagged(document_policy(statement), "SM3")
+
+
+def test_sm3_and_sm2_read_a_users_inline_policies_too() -> None:
+    assert flagged(document_policy(update(), kind="user"), "SM3")
+    pull = {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"}
+    assert flagged(document_policy(pull, kind="user"), "SM2")
+    assert not flagged(document_policy(update({"StringEquals": {STATUS: "Rejected"}}), kind="user"), "SM3")
+
+
+def pull(resource: object, **element: object) -> dict[str, object]:
+    return {
+        "Effect": "Allow",
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Resource": resource,
+        **element,
+    }
+
+
+SM2_ANY_ACCOUNT = {
+    "wildcard mid-name Batch*Image": pull("arn:aws:ecr:eu-west-1:*:repository/*", Action="ecr:Batch*Image"),
+    "NotAction that leaves the pulls": {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"},
+    "the action's name in another case": pull("*", Action="ECR:batchgetimage"),
+    "? for every digit of the account": pull("arn:aws:ecr:eu-west-1:????????????:repository/*"),
+    "a wildcard service": pull("arn:aws:*:eu-west-1:*:repository/*"),
+    "an ARN that stops before the account": pull("arn:aws:ecr:*"),
+    "NotResource": {"Effect": "Allow", "Action": "ecr:BatchGetImage", "NotResource": "arn:aws:s3:::b"},
+}
+OWN_REPOSITORIES = {
+    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:eu-west-1:", {"Ref": "AWS::AccountId"}, ":repository/*"]]
+}
+SM2_NAMED = {
+    "SageMaker's account": pull("arn:aws:ecr:eu-west-1:141502667606:repository/*"),
+    "the road's own account, as a token": pull(OWN_REPOSITORIES),
+    "any account's S3 is not ECR": pull("arn:aws:s3:::*"),
+}
+
+
+@pytest.mark.parametrize("statement", SM2_ANY_ACCOUNT.values(), ids=SM2_ANY_ACCOUNT.keys())
+def test_sm2_a_pull_grant_that_reaches_any_account_is_a_finding(statement: dict[str, object]) -> None:
+    assert flagged(document_policy(statement), "SM2")
+
+
+@pytest.mark.parametrize("statement", SM2_NAMED.values(), ids=SM2_NAMED.keys())
+def test_sm2_named_registries_pass(statement: dict[str, object]) -> None:
+    assert not flagged(document_policy(statement), "SM2")
+
+
+def endpoint_policy(*statements: dict[str, object]) -> Stack:
+    stack = Stack(App(), "S")
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    ec2.CfnVPCEndpoint(stack, "P", service_name="com.amazonaws.eu-west-1.s3", vpc_id="vpc-1", policy_document=document)
+    return stack
+
+
+EVERYTHING = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+OUR_ACCOUNT = {"StringEquals": {"aws:PrincipalAccount": "111111111111"}}
+VPC1_ALLOW_ALL = {
+    "* to *": EVERYTHING,
+    "*:* to AWS *, arn:*:*:*:*:*": {
+        **EVERYTHING,
+        "Principal": {"AWS": "*"},
+        "Action": "*:*",
+        "Resource": "arn:*:*:*:*:*",
+    },
+    "a condition that only asks for the account": {
+        **EVERYTHING,
+        "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}},
+    },
+    "an IfExists condition on wildcards": {**EVERYTHING, "Condition": {"StringLikeIfExists": {"aws:SourceVpc": "**"}}},
+    "Null false only": {**EVERYTHING, "Condition": {"Null": {"aws:PrincipalAccount": "false"}}},
+    "beside a narrower statement": [{**EVERYTHING, "Action": "s3:GetObject", "Condition": OUR_ACCOUNT}, EVERYTHING],
+}
+VPC1_PERIMETER = {
+    "the road's accounts": {**EVERYTHING, "Condition": OUR_ACCOUNT},
+    "one service's actions": {**EVERYTHING, "Action": "s3:*"},
+    "the road's buckets": {**EVERYTHING, "Resource": "arn:aws:s3:::roadway-*"},
+    "a Deny draws the perimeter": [
+        EVERYTHING,
+        {**EVERYTHING, "Effect": "Deny", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}}},
+    ],
+}
+
+
+@pytest.mark.parametrize("statements", VPC1_ALLOW_ALL.values(), ids=VPC1_ALLOW_ALL.keys())
+def test_vpc1_an_allow_all_endpoint_policy_is_a_finding(statements: object) -> None:
+    assert flagged(endpoint_policy(*listed(statements)), "VPC1")
+
+
+@pytest.mark.parametrize("statements", VPC1_PERIMETER.values(), ids=VPC1_PERIMETER.keys())
+def test_vpc1_a_policy_that_restricts_passes(statements: object) -> None:
+    assert not flagged(endpoint_policy(*listed(statements)), "VPC1")
+
+
+def test_sm4_an_aws_managed_key_is_not_a_customer_key() -> None:
+    stack = Stack(App(), "S")
+    instances = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+        variant_name="v", model_name="m", initial_instance_count=1, instance_type="ml.m5.large"
+    )
+    sagemaker.CfnEndpointConfig(stack, "Alias", production_variants=[instances], kms_key_id="alias/aws/sagemaker")
+    arn = "arn:aws:kms:eu-west-1:111111111111:alias/aws/sagemaker"
+    sagemaker.CfnEndpointConfig(stack, "AliasArn", production_variants=[instances], kms_key_id=arn)
+    sagemaker.CfnEndpointConfig(stack, "Own", production_variants=[instances], kms_key_id="alias/roadway-serving")
+    assert findings(stack) == {"Roadway-SM4": ["S/Alias", "S/AliasArn"]}
