@@ -59,13 +59,14 @@ from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger
 from promote_model.observe import log
-from promote_model.seal import Sealed, artifacts, broken, from_record
+from promote_model.seal import LINEAGE_PREFIX, Sealed, artifacts, broken, changed_since, fingerprint, from_record
 from promote_model.serving import parameters_of, serve
 from promote_model.sessions import Session
 from promote_model.settings import Settings, Source
 
 # Fields of the source package carried over as they are (after URIs are rewritten).
-_CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task", "SamplePayloadUrl")
+# SamplePayloadUrl is not carried: it names an object of the source account nobody seals or copies.
+_CARRIED = ("InferenceSpecification", "ModelMetrics", "DriftCheckBaselines", "Domain", "Task")
 # What of a container is carried: what serves (image and its digest, the rewritten model, the environment the
 # package check allowed) and what describes. DescribeModelPackage returns more, naming the source's object
 # (ModelDataETag, ModelDataSource with the source's S3 URI and ETag, AdditionalS3DataSource): the copy is another
@@ -247,7 +248,9 @@ class Promotion:
 
     # Step 2d: every sealed artifact still at its sealed version.
     def check_seal(self, package: dict[str, Any]) -> str:
-        reason = broken(self.own.client("s3"), package, self.seal)
+        reason = changed_since(package, (self._seal_record or {}).get("fingerprint")) or broken(
+            self.own.client("s3"), package, self.seal
+        )
         log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
         return reason
 
@@ -483,9 +486,15 @@ class Promotion:
     def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
         spec = rewrite_uris(carried(package), lambda uri: mapping[uri])
         origin = package.get("CustomerMetadataProperties", {}) or {}
+        # Roadway's keys are Roadway's to write: of the source's, only those its seal vouches for travel (the
+        # training data its author named, and the origin a promoter of the road registered it with).
+        upstream = self._seal_record is not None and bool(self._seal_record.get("created_by"))
+        kept = {Lineage.TRAINING_DATA, *([Lineage.ORIGIN_ARN] if upstream else [])}
         lineage = {
-            **origin,
-            Lineage.ORIGIN_ARN: origin.get(Lineage.ORIGIN_ARN, self.approval.package_arn),
+            **{k: v for k, v in origin.items() if not k.startswith(LINEAGE_PREFIX) or k in kept},
+            Lineage.ORIGIN_ARN: origin.get(Lineage.ORIGIN_ARN, self.approval.package_arn)
+            if upstream
+            else self.approval.package_arn,
             Lineage.SOURCE_ARN: self.approval.package_arn,
             Lineage.SOURCE_ACCOUNT: self.approval.account,
             Lineage.SOURCE_STAGE: self.origin.stage,
@@ -512,10 +521,10 @@ class Promotion:
             raise PromotionError("register", error_text(error)) from None
         self._created_package = arn
         log("registered", target=arn, status=self.settings.arrival_status)
-        self.seal_registered(arn)
+        self.seal_registered(arn, request)
         return arn
 
-    def seal_registered(self, arn: str) -> None:
+    def seal_registered(self, arn: str, request: dict[str, Any] | None = None) -> None:
         """Seal the package registered here at once, with its author: nobody can touch its copies or its lineage
         before the seal exists (the registration event's own seal then finds it sealed)."""
         try:
@@ -525,6 +534,7 @@ class Promotion:
                 source_stage=self.settings.stage,
                 source_version=arn.rsplit("/", 1)[-1],
                 seal={uri: sealed.as_record() for uri, sealed in self._copies.items()},
+                fingerprint=fingerprint(request or {}),
                 created_by=self.created_by,
             )
         except ClientError as error:

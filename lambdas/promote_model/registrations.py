@@ -15,7 +15,7 @@ from promote_model.events import Approval
 from promote_model.identity import another_projects_pipeline
 from promote_model.ledger import Ledger
 from promote_model.observe import log
-from promote_model.seal import take
+from promote_model.seal import fingerprint, take
 from promote_model.settings import Settings
 
 
@@ -38,7 +38,7 @@ def seal(
     except ValueError as error:  # an artifact URI that is not S3
         raise PromotionError("seal", f"{approval.package_arn}: {error}") from None
     record = {uri: s.as_record() for uri, s in sealed.items()}
-    first = _record(ledger, approval, settings, LedgerOutcome.SEALED, seal=record)
+    first = _record(ledger, approval, settings, LedgerOutcome.SEALED, seal=record, fingerprint=fingerprint(package))
     return {
         "status": "sealed" if first else "already-sealed",
         "source_arn": approval.package_arn,

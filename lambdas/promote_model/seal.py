@@ -10,6 +10,8 @@ checked again as they are copied.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +52,39 @@ def take(s3: Any, package: dict[str, Any]) -> dict[str, Sealed]:
         digest = sha256_of(s3, source.bucket, source.key, None if version == "null" else version)
         sealed[uri] = Sealed(uri, version, digest)
     return sealed
+
+
+# What a package says besides its artifacts that decides what runs and what it claims: each container's image and
+# environment, and the lineage Roadway owns. SageMaker lets UpdateModelPackage change both, approvers included
+# (a status condition does not limit the other fields), so they are sealed at registration too.
+_RUNS = ("Image", "ImageDigest", "Environment", "ContainerHostname", "Framework", "FrameworkVersion", "ModelDataUrl")
+LINEAGE_PREFIX = "roadway:"
+FINGERPRINT_PARTS = {"containers": "its container images or environment", "lineage": "its roadway: lineage"}
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def fingerprint(package: dict[str, Any]) -> dict[str, str]:
+    """A digest per part: what runs (each container's image, digest and environment) and the lineage."""
+    containers = ((package.get("InferenceSpecification") or {}).get("Containers")) or []
+    lineage = package.get("CustomerMetadataProperties") or {}
+    return {
+        "containers": _digest([{k: c.get(k) for k in _RUNS if k in c} for c in containers]),
+        "lineage": _digest({k: v for k, v in lineage.items() if k.startswith(LINEAGE_PREFIX)}),
+    }
+
+
+def changed_since(package: dict[str, Any], sealed: dict[str, Any] | None) -> str:
+    """Why ``package`` no longer says what it said when sealed (one line), or ""."""
+    if not sealed:
+        return "it was sealed without its images, environment and lineage (before they were sealed); re-register it"
+    now = fingerprint(package)
+    for part, what in FINGERPRINT_PARTS.items():
+        if sealed.get(part) != now[part]:
+            return f"{what} changed after it was sealed at registration"
+    return ""
 
 
 def from_record(record: dict[str, Any]) -> dict[str, Sealed]:

@@ -3,12 +3,15 @@ an approval promotes exactly what was sealed, or nothing."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from typing import Any
 
 import pytest
 from promote_model.errors import PromotionError
 from promote_model.handler import handler
+from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.test_handler import assert_untouched
@@ -99,3 +102,89 @@ def test_an_upstream_change_to_a_promoted_artifact_is_caught_in_test(road: Road)
     outcome = handler(approval_event(in_test))
     assert outcome["status"] == "refused" and "model.tar.gz" in outcome["reason"] and "sealed" in outcome["reason"]
     assert road.packages("prod") == []
+
+
+def test_an_approver_rewriting_the_lineage_while_approving_is_refused(road: Road) -> None:
+    """UpdateModelPackage with the approver's status condition also accepts CustomerMetadataProperties: the
+    lineage Roadway reads is sealed at registration, so a rewrite (here: claiming another origin) is refused."""
+    source = road.register("dev", approved=False, CustomerMetadataProperties={"roadway:training-data": "s3://d/x"})
+    sm = road.sessions["dev"].client("sagemaker")
+    forged = {"roadway:training-data": "s3://d/x", "roadway:origin-arn": "arn:aws:sagemaker:elsewhere"}
+    sm.update_model_package(ModelPackageArn=source, ModelApprovalStatus="Approved", CustomerMetadataProperties=forged)
+    road.approved_by("dev", source, "maria-lopez")
+    road.act_as("test")
+    outcome = handler(approval_event(source))
+    assert (outcome["status"], outcome["reason"]) == (
+        "refused",
+        "its roadway: lineage changed after it was sealed at registration",
+    )
+    assert_untouched(road, "test")
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (lambda c: c.update(Image=c["Image"].replace(":1.9-0-cpu-py3", ":latest")), "image"),
+        (lambda c: c.update(ImageDigest="sha256:" + "0" * 64), "image digest"),
+        (lambda c: c["Environment"].update(SAGEMAKER_PROGRAM="other.py"), "environment"),
+    ],
+)
+def test_an_image_or_environment_changed_after_sealing_is_refused(road: Road, change: Any, what: str) -> None:
+    """moto ignores InferenceSpecification in UpdateModelPackage (SageMaker applies it), so the registry's answer
+    after such an update is given to the promotion directly: what it reads is what SageMaker would say."""
+    source = road.register("dev")
+    road.act_as("test")
+    real = Promotion.read_source
+
+    def as_updated(self: Promotion) -> dict[str, Any]:
+        package = copy.deepcopy(real(self))
+        change(package["InferenceSpecification"]["Containers"][0])
+        return package
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Promotion, "read_source", as_updated)
+        outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused", what
+    assert outcome["reason"] == "its container images or environment changed after it was sealed at registration"
+    assert_untouched(road, "test")
+
+
+def test_a_package_sealed_before_images_and_lineage_were_sealed_is_refused(road: Road) -> None:
+    source = road.register("dev")
+    ledger = road.sessions["dev"].client("dynamodb")
+    table = road.deployed["dev"]["LEDGER_TABLE_NAME"]
+    ledger.update_item(
+        TableName=table,
+        Key={"source_arn": {"S": source}, "entry": {"S": "sealed"}},
+        UpdateExpression="REMOVE fingerprint",
+    )
+    road.act_as("test")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "refused" and outcome["reason"].endswith("re-register it")
+
+
+def test_roadways_lineage_is_roadways_whatever_the_author_registered(road: Road) -> None:
+    """An author may name the training data; every other roadway: key of a first-stage package is overwritten
+    (sealed as registered, so not a change, but not believed either), and SamplePayloadUrl stays behind."""
+    claims = {
+        "roadway:training-data": "s3://data/sales.csv",
+        "roadway:origin-arn": "arn:aws:sagemaker:us-east-2:999999999999:model-package/elsewhere/1",
+        "roadway:approved-by": "nobody",
+        "team-note": "kept",
+    }
+    source = road.register(
+        "dev", approved=False, CustomerMetadataProperties=claims, SamplePayloadUrl="s3://somewhere/payload.tar.gz"
+    )
+    # moto replaces the metadata with what an update passes (SageMaker keeps it): the approval passes it back.
+    sm = road.sessions["dev"].client("sagemaker")
+    sm.update_model_package(ModelPackageArn=source, ModelApprovalStatus="Approved", CustomerMetadataProperties=claims)
+    road.approved_by("dev", source, "maria-lopez")
+    road.act_as("test")
+    outcome = handler(approval_event(source))
+    assert outcome["status"] == "promoted", outcome
+    (package,) = road.packages("test")
+    lineage = package["CustomerMetadataProperties"]
+    assert lineage["roadway:origin-arn"] == source
+    assert lineage["roadway:approved-by"] == "maria-lopez"
+    assert (lineage["roadway:training-data"], lineage["team-note"]) == ("s3://data/sales.csv", "kept")
+    assert "SamplePayloadUrl" not in package
