@@ -521,20 +521,22 @@ class Promotion:
             raise PromotionError("register", error_text(error)) from None
         self._created_package = arn
         log("registered", target=arn, status=self.settings.arrival_status)
-        self.seal_registered(arn, request)
+        self.seal_registered(arn)
         return arn
 
-    def seal_registered(self, arn: str, request: dict[str, Any] | None = None) -> None:
+    def seal_registered(self, arn: str) -> None:
         """Seal the package registered here at once, with its author: nobody can touch its copies or its lineage
         before the seal exists (the registration event's own seal then finds it sealed)."""
         try:
+            # What SageMaker says it registered (it may add an image digest), as the registration event's seal does.
+            registered = self.own.client("sagemaker").describe_model_package(ModelPackageName=arn)
             self.ledger.record(
                 arn,
                 LedgerOutcome.SEALED,
                 source_stage=self.settings.stage,
                 source_version=arn.rsplit("/", 1)[-1],
                 seal={uri: sealed.as_record() for uri, sealed in self._copies.items()},
-                fingerprint=fingerprint(request or {}),
+                fingerprint=fingerprint(registered),
                 created_by=self.created_by,
             )
         except ClientError as error:
