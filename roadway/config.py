@@ -9,6 +9,7 @@ message is a single line naming the field and the expected form.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -606,6 +607,15 @@ def _glob_overlap(first: str, second: str) -> bool:
     return False
 
 
+def _prefix_clash(names: list[str]) -> tuple[str, str] | None:
+    """Two names where the first begins the second (``pricing`` and ``pricing-eu``), or None."""
+    ordered = sorted(set(names))
+    for first, second in itertools.pairwise(ordered):
+        if second.startswith(first):
+            return first, second
+    return None
+
+
 class BucketsConfig(_Strict):
     """What every versioned bucket keeps."""
 
@@ -738,6 +748,13 @@ class RoadwayConfig(_Strict):
         twice = sorted({name for name in projects if projects.count(name) > 1})
         if twice:
             raise ValueError(f"projects: {', '.join(twice)} listed twice; expected each project once")
+        for kind, listed in (("teams", teams), ("projects", projects)):
+            clash = _prefix_clash(listed)
+            if clash:
+                raise ValueError(
+                    f"{kind}: {clash[0]} begins {clash[1]}; S3 lists every key that begins a prefix, so listing "
+                    f"{clash[0]}'s folder would list {clash[1]}'s: choose names where none begins another"
+                )
         for index, project in enumerate(self.projects):
             if project.team not in teams:
                 raise ValueError(

@@ -112,8 +112,15 @@ class EvidencePipeline(Construct):
             statements=[
                 jobs_inside_the_vpc(jobs, subnet_ids, security_group_id, platform.data_key.key_arn),
                 the_teams_jobs(team.name, jobs),
-                # SageMaker Pipelines adds its own tags (the execution, the step) to the jobs it starts, as this role.
-                iam.PolicyStatement(sid="TagTheStepsJobs", actions=["sagemaker:AddTags"], resources=jobs),
+                # SageMaker Pipelines adds its own tags (the execution, the step) to the jobs it starts, as this role;
+                # never to a job another team tagged (whether Pipelines tags at create or after is not documented,
+                # so the TaggingAction key is not demanded here: a key the service does not send locks it out).
+                iam.PolicyStatement(
+                    sid="TagTheStepsJobs",
+                    actions=["sagemaker:AddTags"],
+                    resources=jobs,
+                    conditions={"StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name}},
+                ),
                 instance_types_only(team.instance_types),
                 *jobs_carry_the_team(team.name),
                 pass_to_sagemaker("PassTheJobRole", [self.job_role.role_arn]),

@@ -479,13 +479,15 @@ class StudioDomain(Construct):
                 instance_types_only(team.instance_types),
                 *jobs_carry_the_team(team.name),
                 iam.PolicyStatement(
-                    # SageMaker authorizes the tags of a create as AddTags; a job another team tagged stays theirs.
+                    # SageMaker authorizes the tags of a create as AddTags (with sagemaker:TaggingAction): only then,
+                    # so a member cannot claim an existing untagged job; a job another team tagged stays theirs.
                     sid="TagJobsWithThisTeam",
                     actions=["sagemaker:AddTags"],
                     resources=jobs,
                     conditions={
                         "StringEquals": {tag: team.name},
                         "StringEqualsIfExists": {f"aws:ResourceTag/{TEAM_TAG}": team.name},
+                        "Null": {"sagemaker:TaggingAction": "false"},
                     },
                 ),
                 the_teams_jobs(team.name, jobs),
@@ -495,7 +497,8 @@ class StudioDomain(Construct):
             policy,
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
-                    "Job names are generated per run; only jobs carrying this team's tag, and only its tag value."
+                    "Job names are generated per run; tagged only as they are created (sagemaker:TaggingAction), "
+                    "only with this team's tag value, never a job another team tagged."
                 )
                 for job in jobs
             },

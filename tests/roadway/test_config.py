@@ -566,3 +566,29 @@ def test_two_patterns_overlap_when_some_name_matches_both(first: str, second: st
 
     assert _glob_overlap(first, second) is overlap
     assert _glob_overlap(second, first) is overlap
+
+
+@pytest.mark.parametrize(
+    ("where", "names", "expected"),
+    [
+        ("teams", ["pricing", "pricing-eu"], "teams: pricing begins pricing-eu; S3 lists every key that begins"),
+        ("projects", ["house-price", "house-price-v2"], "projects: house-price begins house-price-v2;"),
+    ],
+)
+def test_a_name_that_begins_another_is_refused(
+    raw: dict[str, Any], where: str, names: list[str], expected: str
+) -> None:
+    """Listing ``teams/pricing`` (the SDK lists the bare prefix) returns ``teams/pricing-eu/…`` keys too."""
+    if where == "teams":
+        raw["teams"] = [{**raw["teams"][0], "name": name} for name in names]
+    else:
+        first = raw["projects"][0]
+        raw["projects"] = [first, {**copy.deepcopy(first), "name": names[1], "original": False}]
+    assert expected in error_of(raw)
+
+
+def test_the_next_name_in_order_need_not_begin_with_it() -> None:
+    from roadway.config import _prefix_clash
+
+    assert _prefix_clash(["pricing", "pricingx", "retention"]) == ("pricing", "pricingx")
+    assert _prefix_clash(["a-b", "a-c", "ab"]) is None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from roadway.config import DataScientist, RoadwayConfig, Team
+from roadway.naming import Names
 from tests.conftest import Synth
 
 STUDIO = "roadway-dev-studio"
@@ -331,7 +332,8 @@ def test_a_team_runs_only_its_instance_types_and_tags_every_job_with_itself(
         "aws:RequestTag/roadway:team": "pricing",
     }
     assert iam.allowed(statements, "sagemaker:CreateTrainingJob", job, inside)
-    assert iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "pricing"})
+    on_create = {"aws:RequestTag/roadway:team": "pricing", "sagemaker:TaggingAction": "CreateTrainingJob"}
+    assert iam.allowed(statements, "sagemaker:AddTags", job, on_create)
     gpu = {**inside, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
     assert not iam.allowed(statements, "sagemaker:CreateTrainingJob", job, gpu), "not a pricing instance type"
     mixed = {**inside, "sagemaker:InstanceTypes": ["ml.m5.large", "ml.g5.48xlarge"]}
@@ -457,4 +459,14 @@ def test_a_member_cannot_claim_another_teams_job(synth: Synth, config: RoadwayCo
     job = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:training-job/theirs"
     retag = {"aws:RequestTag/roadway:team": "pricing", "aws:ResourceTag/roadway:team": "forecasting"}
     assert not iam.allowed(statements, "sagemaker:AddTags", job, retag)
-    assert iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "pricing"})
+    on_create = {"aws:RequestTag/roadway:team": "pricing", "sagemaker:TaggingAction": "CreateTrainingJob"}
+    assert iam.allowed(statements, "sagemaker:AddTags", job, on_create)
+    # An existing job nobody tagged (started outside the road) cannot be claimed after its create either.
+    assert not iam.allowed(statements, "sagemaker:AddTags", job, {"aws:RequestTag/roadway:team": "pricing"})
+    # Nor by the team's pipeline role: it tags only jobs no other team tagged.
+    template = synth.templates["roadway-dev-studio"]
+    pipeline = iam.role_statements(
+        template, iam.role_named(template, Names.of(config).model(config.projects[0]).pipeline_role())
+    )
+    assert not iam.allowed(pipeline, "sagemaker:AddTags", job, {"aws:ResourceTag/roadway:team": "forecasting"})
+    assert iam.allowed(pipeline, "sagemaker:AddTags", job, {"aws:ResourceTag/roadway:team": "pricing"})
