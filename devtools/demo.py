@@ -369,8 +369,19 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
                 description=f"{into} ridge, rmse_log {metrics['rmse_log']:.4f}",
             )
             arn = sessions["dev"].client("sagemaker").create_model_package(**request)["ModelPackageArn"]
-            # What SageMaker records when ana-garcia registers from her Studio profile (moto records no caller).
+            # What SageMaker records when ana-garcia registers from her Studio profile (moto records no caller),
+            # and the run her pipeline made: its code in her own folder, started and last changed by her.
             road.record_identities(arn, created_by=created_by or road.studio_user(arn, author))
+            ran = names.model(config.project_named(evidence.split("/")[1]))
+            road.record_run(
+                sessions["dev"],
+                ran.pipeline(),
+                run_name,
+                role_arn=names.role_arn(accounts["dev"], ran.pipeline_role()),
+                code=[f"s3://{buckets['dev']}/teams/{config.project_named(ran.model_package_group).team}/{author}/x.py"],
+                started_by=road.studio_user(arn, author),
+                last_modified_by=road.studio_user(arn, author),
+            )
             return str(arn), metrics
 
         sys.path.insert(0, str(ROOT / "lambdas"))

@@ -369,6 +369,55 @@ def record_identities(
         package.last_modified_by = last_modified_by
 
 
+def record_run(
+    session: Any,
+    pipeline: str,
+    run: str,
+    *,
+    role_arn: str,
+    code: list[str],
+    started_by: dict[str, Any],
+    last_modified_by: dict[str, Any],
+) -> str:
+    """A run ``run`` of ``pipeline`` (created if absent) whose definition's steps name ``code``, started and last
+    changed by whom SageMaker would say; its ARN. moto picks its own execution ids and records a fake caller, so
+    the run is written into the in-process backend as SageMaker would have it (like :func:`record_identities`)."""
+    from moto.sagemaker.models import FakePipelineExecution, sagemaker_backends
+
+    definition = json.dumps(
+        {
+            "Version": "2020-12-01",
+            "Parameters": [{"Name": "TrainData", "Type": "String", "DefaultValue": "s3://data/teams/x/datasets/"}],
+            "Steps": [
+                {
+                    "Name": f"Step{i}",
+                    "Type": "Processing",
+                    "Arguments": {"ProcessingInputs": [{"S3Input": {"S3Uri": uri}}]},
+                }
+                for i, uri in enumerate(code)
+            ],
+        }
+    )
+    from botocore.exceptions import ClientError
+
+    client = session.client("sagemaker")
+    try:
+        client.describe_pipeline(PipelineName=pipeline)
+    except ClientError:  # moto answers an unknown pipeline with a ValidationException
+        client.create_pipeline(PipelineName=pipeline, PipelineDefinition=definition, RoleArn=role_arn)
+    else:
+        client.update_pipeline(PipelineName=pipeline, PipelineDefinition=definition, RoleArn=role_arn)
+    account, region = role_arn.split(":")[4], session.region_name
+    backend = sagemaker_backends[account][region]
+    fake = backend.pipelines[pipeline]
+    fake.last_modified_by = last_modified_by
+    arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{pipeline}/execution/{run}"
+    execution = FakePipelineExecution(arn, run, [], "", {}, definition, "")
+    execution.created_by = started_by
+    fake.pipeline_executions[arn] = execution
+    return arn
+
+
 def approval_event(
     package_arn: str, *, group: str | None = None, status: str = "Approved", approved_by: str = "ana-garcia"
 ) -> dict[str, Any]:

@@ -22,7 +22,9 @@ Pipelines runs as the first, every step's job as the second, the only principal 
 evidence folder ``pipelines/<group>/`` in the artifact bucket. Each execution writes its outputs under
 ``pipelines/<group>/<execution id>/``: the promotion takes a package only when all its artifacts lie in one such
 folder of its own project. Every job carries the team's ``roadway:team`` tag (the pipeline role may start no
-other), and the code the SDK uploads goes to the team's folder, ``teams/<team>/``.
+other), and the code the SDK uploads goes to its author's own folder in the team's, ``teams/<team>/<user>/``
+(``--user``): only they may write there, and the promotion takes them as the author of each run (it refuses a run
+whose code lies in another person's folder, or that someone else started or last changed).
 
 The SageMaker SDK uploads the training code to S3 while it builds a definition. ``--definition-only`` therefore
 runs it inside moto's in-process AWS stand-in: nothing leaves the machine, and the definition names the bucket
@@ -62,6 +64,9 @@ class PipelineSettings:
     bucket: str = "roadway-dev-pipeline"
     group: str = "house-price"
     team: str = "pricing"
+    user: str = "ana-garcia"
+    """Whose pipeline this is: the SDK uploads its code to their own folder (``teams/<team>/<user>/``), which only
+    they may write, and the promotion takes them as the author of every run of it."""
     road: str = "roadway"
     instance_type: str = "ml.m5.large"
     subnets: list[str] = field(default_factory=list)
@@ -86,6 +91,11 @@ class PipelineSettings:
     def team_folder(self) -> str:
         """The team's folder: its data, and the code the SDK uploads; the job role reads it."""
         return f"{TEAMS_PREFIX}/{self.team}"
+
+    @property
+    def own_folder(self) -> str:
+        """The user's folder in the team's: the code the SDK uploads (roadway/naming.py person_prefix)."""
+        return f"{self.team_folder}/{self.user}"
 
     @property
     def tags(self) -> list[dict[str, str]]:
@@ -119,11 +129,11 @@ def build(settings: PipelineSettings) -> Any:
     session = PipelineSession(
         boto_session=boto3.Session(region_name=settings.region),
         default_bucket=settings.bucket,
-        default_bucket_prefix=settings.team_folder,  # the code the SDK uploads: the team's folder
+        default_bucket_prefix=settings.own_folder,  # the code the SDK uploads: its author's own folder
     )
     image = registration.serving_image(settings.region)
     train_data = ParameterString(
-        "TrainData", default_value=f"s3://{settings.bucket}/{settings.team_folder}/datasets/ames/"
+        "TrainData", default_value=f"s3://{settings.bucket}/{settings.own_folder}/datasets/ames/"
     )
     model_kind = ParameterString("ModelKind", default_value="ridge")
     in_vpc = bool(settings.subnets)
@@ -386,7 +396,13 @@ def bundle(settings: PipelineSettings, out: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
     (out / BUNDLE_DEFINITION).write_text(json.dumps(document, indent=2) + "\n")
-    manifest = {"name": settings.name, "bucket": settings.bucket, "team": settings.team, "objects": sorted(uploads)}
+    manifest = {
+        "name": settings.name,
+        "bucket": settings.bucket,
+        "team": settings.team,
+        "user": settings.user,
+        "objects": sorted(uploads),
+    }
     (out / BUNDLE_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return out
 
@@ -455,6 +471,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", default=PipelineSettings.group, help="the project: its model package group")
     parser.add_argument("--team", default=PipelineSettings.team, help="the project's team (config projects[].team)")
     parser.add_argument(
+        "--user",
+        default=PipelineSettings.user,
+        help="your Studio user name (config data_scientists[].user_name): the code goes to your own folder, the "
+        "only one you may write, and you are the author of every run",
+    )
+    parser.add_argument(
         "--road", default=PipelineSettings.road, help="the road's name (config project): the pipeline is <road>-<group>"
     )
     parser.add_argument("--subnet", action="append", default=[], help="a dev VPC subnet (repeat); jobs run there")
@@ -483,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         bucket=args.bucket,
         group=args.group,
         team=args.team,
+        user=args.user,
         road=args.road,
         subnets=args.subnet,
         security_groups=args.security_group,

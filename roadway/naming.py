@@ -104,9 +104,14 @@ class Names:
         return f"arn:aws:iam::{account}:role/{role_name}"
 
     def team_prefix(self, team: str) -> str:
-        """A team's own folder in dev's data and artifact buckets: its members read and write there, and nobody
-        else (the folder is the team's shared workspace: datasets, code, notebooks' outputs)."""
+        """A team's own folder in dev's data and artifact buckets: its members read all of it, and nobody else
+        (the team's shared workspace: datasets, code, notebooks' outputs); each writes only their own folder in it."""
         return f"{TEAMS_PREFIX}/{team}"
+
+    def person_prefix(self, team: str, user: str) -> str:
+        """A member's own folder in the team's: only they write there, so the code a pipeline run names there is
+        theirs (the promotion takes its owner as the run's author)."""
+        return f"{self.team_prefix(team)}/{user}"
 
 
 WILDCARD = "*"

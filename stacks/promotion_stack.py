@@ -10,7 +10,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env, Output, evidence_prefix
 
-from roadway.config import Project
+from roadway.config import STAGE_NAMES, Project
 from roadway.images import image_accounts
 from roadway.naming import serving_deployer
 from stacks.constructs.model_promoter import ModelPromoter
@@ -71,6 +71,8 @@ def promoter_environment(view: StageView, *, ledger: str, alarm_topic: str) -> d
         Env.REGISTRAR_ROLE: names.promoter_role(previous),
         # Approvals count only by the Roadway names of the road's approvers: one namespace with the authors'.
         Env.APPROVER_NAMES: ",".join(config.identity.approver_names),
+        # Runs of the first stage's pipelines: their code's owner, starter and last modifier must be one person.
+        Env.SOURCE_PIPELINE: names.model_named(GROUP_PLACEHOLDER).pipeline() if previous == STAGE_NAMES[0] else "",
         # Images only from the region's SageMaker registries and the road's own accounts.
         Env.IMAGE_ACCOUNTS: ",".join(sorted({*image_accounts(config.region), source_account, account})),
         # A rejection here through this role is an emergency withdrawal of the served package.

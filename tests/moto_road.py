@@ -35,6 +35,7 @@ from devtools.moto_accounts import (
     deploy_serving,
     function_environment,
     record_identities,
+    record_run,
     role_session,
     session_in,
     studio_user,
@@ -169,6 +170,9 @@ class Road:
         code: str | None = ENTRY_POINT,
         group: str = GROUP,
         created_by: dict[str, Any] | None = None,
+        run_code: list[str] | None = None,
+        run_started_by: str | None = None,
+        pipeline_changed_by: str | None = None,
         **extra: Any,
     ) -> str:
         """A package as the pipeline registers it: model, metrics and a data-quality baseline in the stage's bucket,
@@ -178,10 +182,31 @@ class Road:
         ``rmse_log`` None registers metrics without it (what the gate must refuse). The container's environment
         is model_code/registration.py's unless ``environment`` is given; ``code`` is the file model.tar.gz
         carries under code/ (None: no code). ``created_by``: who SageMaker says registered it (default: the
-        ``author``'s Studio profile).
+        ``author``'s Studio profile). In dev the run is the project's pipeline's, as SageMaker records it: its code
+        in the folders ``run_code`` names (default the author's own, ``<team>/<author>``), started by
+        ``run_started_by`` and the pipeline last changed by ``pipeline_changed_by`` (both default the author).
         """
         s3 = self.sessions[stage].client("s3")
         bucket = self.buckets[stage]
+        if stage == "dev":
+            team = self.config.project_named(group).team
+            model = self.model(group)
+            record_run(
+                self.sessions[stage],
+                model.pipeline(),
+                run,
+                role_arn=self.names.role_arn(self.accounts[stage], model.pipeline_role()),
+                code=[
+                    f"s3://{bucket}/teams/{folder}/code/train.py"
+                    for folder in (run_code if run_code is not None else [f"{team}/{author}"])
+                ],
+                started_by=studio_user(
+                    f"arn:aws:sagemaker:{self.region}:{self.accounts[stage]}:x", run_started_by or author
+                ),
+                last_modified_by=studio_user(
+                    f"arn:aws:sagemaker:{self.region}:{self.accounts[stage]}:x", pipeline_changed_by or author
+                ),
+            )
         # dev: the project's evidence folder, where its pipeline's jobs write (ModelNames.evidence_prefix).
         run = f"{group}/{run}" if stage == "dev" else run
         s3.put_object(Bucket=bucket, Key=f"pipelines/{run}/model.tar.gz", Body=model_tarball(model_size, code))

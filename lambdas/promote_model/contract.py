@@ -37,6 +37,9 @@ class Env:
     # The Roadway names of the road's approvers (comma-separated): an approval by any other name is refused, so the
     # approver's name and the author's are always in the one namespace the four-eyes check compares.
     APPROVER_NAMES = "APPROVER_NAMES"
+    # The source's pipeline of a project, with {group}, when the source is the first stage ("" otherwise): its runs'
+    # authorship is checked (promote_model/authorship.py).
+    SOURCE_PIPELINE = "SOURCE_PIPELINE_NAME"
     MULTIPART_THRESHOLD = "MULTIPART_THRESHOLD_BYTES"
 
     EVERY_STAGE = (PROJECTS, STAGE, ACCOUNT, LEDGER_TABLE, ALARM_TOPIC)
@@ -53,11 +56,13 @@ class Env:
         IMAGE_ACCOUNTS,
         BREAK_GLASS_ROLE,
         APPROVER_NAMES,
+        SOURCE_PIPELINE,
     )
 
 
 # Placeholders the stack writes into patterns (through roadway/naming.py) and the function fills in.
-GROUP_PLACEHOLDER = "{group}"  # in SOURCE_READER_ROLE, PIPELINE_ROLES, PIPELINE_NAME and the first EvidencePrefix
+# {group}: in SOURCE_READER_ROLE, SOURCE_PIPELINE, PIPELINE_ROLES, PIPELINE_NAME and the first EvidencePrefix.
+GROUP_PLACEHOLDER = "{group}"
 EVERY_GROUP = "*"  # in PIPELINE_ROLES: the pattern that names every project's pipeline role but exceptions
 STACK_PLACEHOLDER = "{stack}"  # in SERVING_DEPLOY_ROLE
 

@@ -40,6 +40,7 @@ from promote_model.artifacts import (
     rewrite_uris,
     target_key,
 )
+from promote_model.authorship import of_run
 from promote_model.contract import (
     PROMOTED_MARKER,
     PROMOTED_PREFIX,
@@ -217,6 +218,34 @@ class Promotion:
         if missing:
             raise PromotionError("read-source", f"{self.origin.promotion_stack} has no {', '.join(missing)} output")
         return self._source_outputs
+
+    # Step 2e: a first-stage run's author is the one person whose own folder holds all the code it ran, who also
+    # started it and last changed its pipeline; and that person is the package's author four eyes compared.
+    def check_authorship(self, package: dict[str, Any]) -> str:
+        if not self.origin.pipeline_name:
+            return ""  # the source registered it by promotion: its author was sealed with it
+        prefix = evidence_of(self.source_outputs()[Output.EVIDENCE_PREFIX], self.settings.group)
+        run = _run_of(artifacts(package), prefix)
+        if not run:
+            return f"its artifacts name no run of {self.origin.pipeline_name}"
+        execution = (
+            f"arn:aws:sagemaker:{self.approval.region}:{self.origin.account}:pipeline/"
+            f"{self.origin.pipeline_name}/execution/{run}"
+        )
+        sm = self.source.client("sagemaker")
+        try:
+            started = sm.describe_pipeline_execution(PipelineExecutionArn=execution).get("CreatedBy")
+            ran = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution)
+            changed = sm.describe_pipeline(PipelineName=self.origin.pipeline_name).get("LastModifiedBy")
+        except ClientError as error:
+            raise PromotionError("identity", f"pipeline run {execution}: {error_text(error)}") from None
+        verdict = of_run(str(ran.get("PipelineDefinition") or ""), started, changed)
+        author = self.identities.author if self.identities else None
+        reason = verdict.reason
+        if not reason and author is not None and verdict.author and author.casefold() != verdict.author.casefold():
+            reason = f"its code is {verdict.author}'s but {author} registered it"
+        log("authorship", passed=not reason, author=verdict.author, reason=reason)
+        return reason
 
     # Step 2c: evidence only from where one role alone writes it (the source's pipeline jobs, or its promoter).
     def check_evidence(self, package: dict[str, Any]) -> str:
@@ -624,6 +653,9 @@ class Promotion:
         outside = self.check_evidence(package)
         if outside:
             return self.refuse(outside)
+        unauthored = self.check_authorship(package)
+        if unauthored:
+            return self.refuse(unauthored)
         changed = self.check_seal(package)
         if changed:
             return self.refuse(changed)
@@ -648,6 +680,15 @@ class Promotion:
             self._record(LedgerOutcome.FAILED, step=step, reason=reason)
         except Exception as error:  # the failure itself is what must reach the dead-letter queue
             log("ledger-failed", reason=error_text(error))
+
+
+def _run_of(uris: list[str], prefix: str) -> str:
+    """The run folder every artifact lies in under ``prefix`` (check_evidence has held them to one), or ""."""
+    for uri in uris:
+        key = uri.split("/", 3)[3] if uri.count("/") >= 3 else ""
+        if key.startswith(f"{prefix}/"):
+            return key[len(prefix) + 1 :].split("/", 1)[0]
+    return ""
 
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:

@@ -32,6 +32,7 @@ class Source:
     approver_role_name: str  # approvals count only through this role of the source account
     registrar_role_name: str  # packages this source role registered came from the stage before the source
     approver_names: frozenset[str] = frozenset()  # an approval by a name outside it is refused
+    pipeline_name: str = ""  # the project's pipeline there, when the source is the first stage (authorship)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,11 @@ class Settings:
         stack = self.projects[group]
         source = self.source
         if source is not None:
-            source = replace(source, reader_role_arn=source.reader_role_arn.replace(GROUP_PLACEHOLDER, group))
+            source = replace(
+                source,
+                reader_role_arn=source.reader_role_arn.replace(GROUP_PLACEHOLDER, group),
+                pipeline_name=source.pipeline_name.replace(GROUP_PLACEHOLDER, group).lower(),
+            )
         deployer = self.deploy_role_arn.replace(STACK_PLACEHOLDER, stack) if stack else ""
         return replace(self, group=group, serving_stack=stack, source=source, deploy_role_arn=deployer)
 
@@ -96,6 +101,7 @@ class Settings:
                     approver_role_name=env[Env.APPROVER_ROLE],
                     registrar_role_name=env[Env.REGISTRAR_ROLE],
                     approver_names=frozenset(name for name in env[Env.APPROVER_NAMES].split(",") if name),
+                    pipeline_name=env[Env.SOURCE_PIPELINE],
                 )
             projects = _groups_to_names(env, Env.PROJECTS, "stacks")
             pipeline_roles = (

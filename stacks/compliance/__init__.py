@@ -7,6 +7,7 @@ through :func:`acknowledge`, which refuses an empty or hand-waving reason.
 
 from __future__ import annotations
 
+import re
 import sys
 import weakref
 from collections.abc import Mapping
@@ -103,7 +104,8 @@ def nag_resource(scope: IConstruct, value: str) -> str:
     """
     from aws_cdk import Stack
 
-    return render_resolved(Stack.of(scope).resolve(value))
+    # cdk-nag writes an IAM policy variable (``${aws:PrincipalTag/k}``) the way it writes a token: ``<aws:…>``.
+    return re.sub(r"\$\{([^}]+)\}", r"<\1>", render_resolved(Stack.of(scope).resolve(value)))
 
 
 def render_resolved(node: object) -> str:

@@ -28,6 +28,8 @@ READER_ACTIONS = (
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
     "sagemaker:DescribePipelineExecution",
+    "sagemaker:DescribePipelineDefinitionForExecution",
+    "sagemaker:DescribePipeline",
     "dynamodb:GetItem",
     "kms:Decrypt",
     "cloudformation:DescribeStacks",
@@ -129,9 +131,15 @@ class PromotionSource(Construct):
                     resources=[group_arn, packages_arn],
                 ),
                 iam.PolicyStatement(
-                    sid="FindWhoStartedThePipeline",  # the author of a pipeline-registered package
-                    actions=["sagemaker:DescribePipelineExecution"],
+                    # Who started a run, what it ran (whose folder its code lies in), who last changed the pipeline.
+                    sid="FindWhoWroteTheRun",
+                    actions=["sagemaker:DescribePipelineExecution", "sagemaker:DescribePipelineDefinitionForExecution"],
                     resources=[pipeline_executions_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="FindWhoLastChangedThePipeline",
+                    actions=["sagemaker:DescribePipeline"],
+                    resources=[pipeline_executions_arn.removesuffix("/execution/*")],
                 ),
                 iam.PolicyStatement(
                     sid="ReadTheSeal",  # of this group's packages only: the ledger is keyed by package ARN

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from roadway.config import Team
-from roadway.naming import TEAM_TAG
+from roadway.naming import TEAM_TAG, USER_TAG
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
@@ -42,13 +42,11 @@ EXECUTION_ACTIONS = (
     "sagemaker:StopPipelineExecution",
 )
 # A team's folder: its members read, write and delete there.
-FOLDER_ACTIONS = (
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:GetObjectVersion",
-    "s3:AbortMultipartUpload",
-)
+# A team's folder: every member reads all of it, and writes only their own folder in it.
+FOLDER_READS = ("s3:GetObject", "s3:GetObjectVersion")
+FOLDER_WRITES = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+# The member's Roadway name, as their execution role's tag (DataScientist): their own folder in the team's.
+OWN_NAME = f"${{aws:PrincipalTag/{USER_TAG}}}"
 # What starts an instance, and so what the sagemaker:InstanceTypes key limits (people and the pipeline alike).
 # CreateSpace and UpdateSpace too: a space's settings may name the instance type its apps then start on.
 INSTANCE_ACTIONS = ("sagemaker:CreateApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace", *JOB_CREATES)
@@ -510,10 +508,13 @@ class StudioDomain(Construct):
         evidence, pipelines (by name: executions carry no tags) and pipeline roles."""
         team, projects = work.team, work.projects
         folders = folder_objects(self._buckets, work.folder)
+        own_folders = folder_objects(self._buckets, f"{work.folder}/{OWN_NAME}")
         evidence = [self._artifact_bucket.arn_for_objects(f"{p.evidence_prefix}/*") for p in projects]
         groups = [arn for p in projects for arn in (p.registry.group_arn, p.registry.packages_arn)]
         statements = [
-            iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_ACTIONS], resources=folders),
+            iam.PolicyStatement(sid="TheTeamsFolder", actions=[*FOLDER_READS], resources=folders),
+            # Only their own folder: the code a pipeline run names there is its owner's (the promotion's author).
+            iam.PolicyStatement(sid="OwnFolderInTheTeams", actions=[*FOLDER_WRITES], resources=own_folders),
             list_buckets(self._buckets, [work.folder, *(p.evidence_prefix for p in projects)]),
         ]
         repository = team.repository()
@@ -572,9 +573,17 @@ class StudioDomain(Construct):
             {
                 **{
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
-                        f"Team {team.name}'s own folder, its shared workspace; keys differ per dataset and run."
+                        f"Read-only, team {team.name}'s own folder, its shared workspace; keys differ per dataset "
+                        "and run."
                     )
                     for folder in folders
+                },
+                **{
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
+                        f"Each member of team {team.name} writes only their own folder in it (their role's "
+                        f"{USER_TAG} tag); keys differ per file."
+                    )
+                    for folder in own_folders
                 },
                 **{
                     f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (

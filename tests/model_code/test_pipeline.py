@@ -56,7 +56,7 @@ def test_prepare_train_evaluate_baseline_register(pipeline: dict[str, Any]) -> N
         "Register": "RegisterModel",
     }, "no metric condition of its own: the gate is the promotion's, from the config"
     assert {p["Name"]: p["DefaultValue"] for p in pipeline["Parameters"]} == {
-        "TrainData": "s3://roadway-dev-pipeline/teams/pricing/datasets/ames/",
+        "TrainData": "s3://roadway-dev-pipeline/teams/pricing/ana-garcia/datasets/ames/",
         "ModelKind": "ridge",
     }
 
@@ -263,7 +263,7 @@ def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
     objects = manifest["objects"]
     for key in code:  # every object the definition refers to travels in the bundle
         assert any(o == key or o.startswith(key.rstrip("/") + "/") for o in objects), key
-    assert all(key.startswith("teams/pricing/") for key in objects), "only the team's folder"
+    assert all(key.startswith(f"teams/pricing/{settings.user}/") for key in objects), "only its author's own folder"
 
     monkeypatch.setitem(sys.modules, "sagemaker", None)  # what Studio lacks: the pinned SDK (importing it fails)
     moto_credentials(monkeypatch)

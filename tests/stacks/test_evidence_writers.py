@@ -144,6 +144,14 @@ def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: Roa
     # And the team's folder, the tags and the pipeline's name, which model_code spells without importing roadway.
     settings = pipeline.PipelineSettings(group="churn", team="retention")
     assert settings.team_folder == Names.of(config).team_prefix("retention") == "teams/retention"
+    mine = pipeline.PipelineSettings(group="churn", team="retention", user="chen-wei")
+    assert mine.own_folder == Names.of(config).person_prefix("retention", "chen-wei") == "teams/retention/chen-wei"
+    # The promotion finds a run's author by that folder: it spells the teams' prefix as naming does.
+    from promote_model import authorship
+
+    from roadway.naming import TEAMS_PREFIX
+
+    assert authorship.TEAMS_PREFIX == TEAMS_PREFIX == pipeline.TEAMS_PREFIX
     assert (pipeline.TEAM_TAG, pipeline.PROJECT_TAG) == (TEAM_TAG, PROJECT_TAG)
     assert settings.name == Names.of(config).model_named("churn").pipeline()
     elsewhere = somewhere_else(config)  # another road's name: the pipeline follows --road

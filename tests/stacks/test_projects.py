@@ -306,9 +306,19 @@ def test_a_member_reads_and_writes_only_their_teams_folder_and_reads_only_its_pr
 ) -> None:
     for (user, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
         statements = member_statements(two_projects_synth, user)
+        me = {"aws:PrincipalTag/roadway:user": user}  # their execution role's tag (DataScientist)
         for obj in objects_of(f"teams/{team}/datasets/ames/train.csv"):
+            assert iam.allowed(statements, "s3:GetObject", obj, me), (user, obj)
+            for action in ("s3:PutObject", "s3:DeleteObject"):
+                assert not iam.allowed(statements, action, obj, me), f"{user} writes outside their own folder"
+        for obj in objects_of(f"teams/{team}/{user}/code/train.py"):
             for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
-                assert iam.allowed(statements, action, obj), (user, action, obj)
+                assert iam.allowed(statements, action, obj, me), (user, action, obj)
+        # A colleague's folder: read, never written (the code a run names there is the colleague's).
+        for obj in objects_of(f"teams/{team}/ben-okafor/code/train.py"):
+            assert iam.allowed(statements, "s3:GetObject", obj, me)
+            assert not iam.allowed(statements, "s3:PutObject", obj, me), (user, obj)
+            assert not iam.allowed(statements, "s3:PutObject", obj), "a session without the role's tag"
         for obj in [*objects_of(f"teams/{other_team}/datasets/x.csv"), *objects_of("scratch/x.csv")]:
             assert not iam.allowed(statements, "s3:GetObject", obj), (user, obj)
             assert not iam.allowed(statements, "s3:PutObject", obj), (user, obj)

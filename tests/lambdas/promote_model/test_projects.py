@@ -54,6 +54,7 @@ def base_env(**changes: str) -> dict[str, str]:
         Env.REGISTRAR_ROLE: "roadway-dev-promoter",
         Env.BREAK_GLASS_ROLE: "roadway-test-break-glass",
         Env.APPROVER_NAMES: "maria-lopez,li-wei",
+        Env.SOURCE_PIPELINE: "roadway-{group}",
     }
     return {**env, **changes}
 
