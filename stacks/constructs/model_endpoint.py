@@ -20,6 +20,9 @@ from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.platform_imports import PlatformImports
 
 VARIANT = "AllTraffic"
+# What an instance-backed endpoint's scalable target scales: promotion's deployer may register no other.
+SCALED_NAMESPACE = "sagemaker"
+SCALED_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 CAPTURE_PREFIX = "data-capture"
 
 
@@ -307,9 +310,9 @@ class ModelEndpoint(Construct):
         target = autoscaling.CfnScalableTarget(
             self,
             "ScalableTarget",
-            service_namespace="sagemaker",
+            service_namespace=SCALED_NAMESPACE,
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            scalable_dimension=SCALED_DIMENSION,
             min_capacity=endpoint.min_capacity,
             max_capacity=endpoint.max_capacity,
         )
