@@ -134,7 +134,7 @@ class DriftMonitor(Construct):
             self.policy,
             {
                 "AwsSolutions-IAM5[Resource::*]": (
-                    f"{vpc_lambda.ENI_REASON} PutMetricData has none either and is limited to the "
+                    f"{vpc_lambda.ENI_REASON} PutMetricData has no resource type and is limited to the "
                     f"{METRIC_NAMESPACE} namespace by condition."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": (
