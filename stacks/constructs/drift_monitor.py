@@ -186,7 +186,8 @@ class DriftMonitor(Construct):
         self.function.node.add_dependency(self.policy)
         vpc_lambda.acknowledge_no_reservation(
             self.function,
-            "A run is idempotent (two runs of a window write the same report), so overlapping runs cost nothing.",
+            "A run is idempotent (two runs of a window write the same report), so overlapping runs do no harm; each "
+            "still costs its Lambda time.",
         )
 
         self.schedule = events.Rule(
