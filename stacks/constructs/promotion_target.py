@@ -199,18 +199,25 @@ class PromotionTarget(Construct):
                     "roadway/naming.py); each reads its own group only."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, groups_arn)}]": (
-                    "The groups of this account's projects (the account holds only the road's); the function takes "
-                    "in only the groups it is configured with."
+                    "Every model package group of this account, not only the road's projects': naming each would "
+                    "outgrow IAM's 6,144-character managed policy on a road of many projects. Registration is "
+                    "held to the arrival status; the function takes in only the groups it is configured with "
+                    "(its code, not IAM)."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of this account's projects' groups; the version number is assigned at registration."
+                    "Every version of every model package group of this account (see the groups' reason), "
+                    "DeleteModelPackage included (the function undoes only a package it registered in the failed "
+                    "attempt: its code, not IAM); the version number is assigned at registration."
                 ),
                 f"AwsSolutions-IAM5[Resource::{serving_stack}]": (
                     "The projects' serving stacks (named by roadway/naming.py); a stack's ARN ends in a generated id."
                 ),
                 f"AwsSolutions-IAM5[Resource::{deployer_roles}]": (
-                    "The serving stacks' deployer roles, handed only to CloudFormation; each may change only its own "
-                    "project's serving resources."
+                    "The serving stacks' deployer roles, handed only to CloudFormation. Each holds by name only its "
+                    "own project's endpoint, monitoring schedule, alarms and serving roles, and reads only its own "
+                    "group's versions; models, endpoint configs and data-quality job definitions are named by "
+                    "CloudFormation, so each may delete, describe and tag those of every project in this account "
+                    "(test_acknowledged_grants.py; docs/threat-model.md, Acknowledgements)."
                 ),
             },
         )
