@@ -134,7 +134,7 @@ class DriftMonitor(Construct):
             self.policy,
             {
                 "AwsSolutions-IAM5[Resource::*]": (
-                    f"{vpc_lambda.ENI_REASON} PutMetricData has none either and is limited to the "
+                    f"{vpc_lambda.ENI_REASON} PutMetricData has no resource type and is limited to the "
                     f"{METRIC_NAMESPACE} namespace by condition."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": (
@@ -186,7 +186,8 @@ class DriftMonitor(Construct):
         self.function.node.add_dependency(self.policy)
         vpc_lambda.acknowledge_no_reservation(
             self.function,
-            "A run is idempotent (two runs of a window write the same report), so overlapping runs cost nothing.",
+            "A run is idempotent (two runs of a window write the same report), so overlapping runs do no harm; each "
+            "still costs its Lambda time.",
         )
 
         self.schedule = events.Rule(

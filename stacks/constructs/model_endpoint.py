@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import CfnCondition, Duration, Stack
+from aws_cdk import CfnCondition, Duration, Stack, Stage
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -20,6 +20,9 @@ from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.platform_imports import PlatformImports
 
 VARIANT = "AllTraffic"
+# What an instance-backed endpoint's scalable target scales: promotion's deployer may register no other.
+SCALED_NAMESPACE = "sagemaker"
+SCALED_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 CAPTURE_PREFIX = "data-capture"
 
 
@@ -124,17 +127,20 @@ class ModelEndpoint(Construct):
         )
         self.model.node.add_dependency(self.role.policy)
         if not in_vpc:
+            stage = Stage.of(self)
+            where = stage.stage_name.lower() if stage is not None else "this stage"
             acknowledge(
                 self.model,
                 {
                     "Roadway-SM1": (
-                        "Staging serves serverless, which SageMaker offers no VPC and no network isolation: a "
-                        "package's code runs here with network access. Accepted for staging because only packages "
-                        "approved by a second person reach it (four-eyes check, tests/lambdas/promote_model/"
-                        "test_four_eyes.py), only images of SageMaker's registries (test_images.py), and its role "
-                        "reads only its own project's promoted copies (test_each_endpoint_reads_only_its_own_"
-                        "projects_promoted_copies); choose kind: instances where that is not enough "
-                        "(docs/threat-model.md)."
+                        f"{where.capitalize()} serves {endpoint_name} serverless, which SageMaker offers no VPC and "
+                        f"no network isolation: a package's code runs here with network access. Accepted for {where} "
+                        "because only packages approved by a second person reach it (four-eyes check, "
+                        "tests/lambdas/promote_model/test_four_eyes.py), their images only from the region's "
+                        "SageMaker image accounts or the road's own accounts, the previous stage's and this one's "
+                        "(the promotion function's IMAGE_ACCOUNTS, test_images.py), and its role reads only its own "
+                        "project's promoted copies (test_each_endpoint_reads_only_its_own_projects_promoted_copies); "
+                        "choose kind: instances where that is not enough (docs/threat-model.md)."
                     )
                 },
             )
@@ -307,9 +313,9 @@ class ModelEndpoint(Construct):
         target = autoscaling.CfnScalableTarget(
             self,
             "ScalableTarget",
-            service_namespace="sagemaker",
+            service_namespace=SCALED_NAMESPACE,
             resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            scalable_dimension=SCALED_DIMENSION,
             min_capacity=endpoint.min_capacity,
             max_capacity=endpoint.max_capacity,
         )

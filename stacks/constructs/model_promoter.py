@@ -276,8 +276,9 @@ class ModelPromoter(Construct):
             self.policy,
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Read-only, any version of the projects' groups here: which version is registered is only known "
-                    "at run time."
+                    "Read-only (DescribeModelPackage), any version of any model package group of this account, not "
+                    "only the road's projects' (naming each would outgrow the managed policy on a road of many "
+                    "projects): which version is registered is only known at run time."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": (
                     "Read-only, this account's artifact bucket: a package's artifacts may lie under any key."

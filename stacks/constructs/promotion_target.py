@@ -20,6 +20,7 @@ from roadway.naming import ModelNames
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
+from stacks.constructs.model_endpoint import SCALED_DIMENSION, SCALED_NAMESPACE
 from stacks.constructs.model_promoter import ModelPromoter, package_state_change
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.platform_imports import PlatformImports
@@ -35,6 +36,27 @@ def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -
 
 # Whose service-linked role the first scalable target of a SageMaker endpoint creates in a new account.
 SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+# Application Auto Scaling's reads, which have no resource type (aws_facts): the only scaling actions on "*".
+SCALING_READS = [
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "application-autoscaling:DescribeScheduledActions",  # the target's handler reads and keeps them (it has none)
+]
+# Its writes, on a scalable target, each carrying the target's namespace and dimension (aws_facts).
+SCALING_WRITES = [
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:PutScheduledAction",
+    "application-autoscaling:DeleteScheduledAction",
+]
+# Its tagging, on a scalable target too, but carrying neither key: the stack's tags go on the target.
+SCALING_TAGS = [
+    "application-autoscaling:TagResource",
+    "application-autoscaling:UntagResource",
+    "application-autoscaling:ListTagsForResource",
+]
 
 
 class PromotionTarget(Construct):
@@ -177,18 +199,25 @@ class PromotionTarget(Construct):
                     "roadway/naming.py); each reads its own group only."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, groups_arn)}]": (
-                    "The groups of this account's projects (the account holds only the road's); the function takes "
-                    "in only the groups it is configured with."
+                    "Every model package group of this account, not only the road's projects': naming each would "
+                    "outgrow IAM's 6,144-character managed policy on a road of many projects. Registration is "
+                    "held to the arrival status; the function takes in only the groups it is configured with "
+                    "(its code, not IAM)."
                 ),
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
-                    "Versions of this account's projects' groups; the version number is assigned at registration."
+                    "Every version of every model package group of this account (see the groups' reason), "
+                    "DeleteModelPackage included (the function undoes only a package it registered in the failed "
+                    "attempt: its code, not IAM); the version number is assigned at registration."
                 ),
                 f"AwsSolutions-IAM5[Resource::{serving_stack}]": (
                     "The projects' serving stacks (named by roadway/naming.py); a stack's ARN ends in a generated id."
                 ),
                 f"AwsSolutions-IAM5[Resource::{deployer_roles}]": (
-                    "The serving stacks' deployer roles, handed only to CloudFormation; each may change only its own "
-                    "project's serving resources."
+                    "The serving stacks' deployer roles, handed only to CloudFormation. Each holds by name only its "
+                    "own project's endpoint, monitoring schedule, alarms and serving roles, and reads only its own "
+                    "group's versions; models, endpoint configs and data-quality job definitions are named by "
+                    "CloudFormation, so each may delete, describe and tag those of every project in this account "
+                    "(test_acknowledged_grants.py; docs/threat-model.md, Acknowledgements)."
                 ),
             },
         )
@@ -255,10 +284,10 @@ class PromotionTarget(Construct):
             f"arn:aws:cloudwatch:{region}:{account}:alarm:{model.idle_alarm(stage)}",
             f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-endpoint/{endpoint_name}/*",
         ]
-        scaling_role = (
-            f"arn:aws:iam::{account}:role/aws-service-role/{SCALING_SERVICE}/"
-            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
-        )
+        # Only an instance-backed endpoint scales (SageMaker scales a serverless one itself): a serverless project's
+        # deployer holds no Application Auto Scaling write at all.
+        scaled = not at.serving.serverless
+        scaling_targets = f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/*"
         deployer_policy = iam.ManagedPolicy(
             scope,
             "ServingDeployerPolicy",
@@ -306,34 +335,24 @@ class PromotionTarget(Construct):
                     sid="DescribeStorageKey", actions=["kms:DescribeKey"], resources=[data_key.key_arn]
                 ),
                 iam.PolicyStatement(
-                    sid="NoResourceScope",
+                    sid="NoResourceScope",  # actions of no resource type (aws_facts), only these on "*"
                     actions=[
-                        "application-autoscaling:RegisterScalableTarget",
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:DescribeScalableTargets",
-                        "application-autoscaling:PutScalingPolicy",
-                        "application-autoscaling:DeleteScalingPolicy",
-                        "application-autoscaling:DescribeScalingPolicies",
-                        # The target's handler reads and keeps its scheduled actions and tags (it has none).
-                        "application-autoscaling:DescribeScheduledActions",
-                        "application-autoscaling:PutScheduledAction",
-                        "application-autoscaling:DeleteScheduledAction",
-                        "application-autoscaling:TagResource",
-                        "application-autoscaling:UntagResource",
-                        "application-autoscaling:ListTagsForResource",
-                        "cloudwatch:DescribeAlarms",
-                        "cloudwatch:GetMetricData",  # the scaling policy's handler checks its metric
+                        *(SCALING_READS if scaled else []),
+                        # The scaling policy's handler checks its metric.
+                        *(["cloudwatch:GetMetricData"] if scaled else []),
                         "ec2:DescribeSubnets",
                         "ec2:DescribeSecurityGroups",
                         "ec2:DescribeVpcs",
                     ],
                     resources=["*"],
                 ),
+                *self._scaling(scaling_targets, account, scaled),
                 iam.PolicyStatement(
                     # The idle alarm and the ones target tracking makes for this endpoint's variant; with the
                     # stack's tags.
                     sid="TheServingStacksAlarms",
                     actions=[
+                        "cloudwatch:DescribeAlarms",  # the alarm's and the scalable target's handlers read them
                         "cloudwatch:PutMetricAlarm",
                         "cloudwatch:DeleteAlarms",
                         "cloudwatch:TagResource",
@@ -341,14 +360,6 @@ class PromotionTarget(Construct):
                         "cloudwatch:ListTagsForResource",
                     ],
                     resources=alarms,
-                ),
-                iam.PolicyStatement(
-                    # A new account has no Application Auto Scaling role for SageMaker until the first scalable
-                    # target creates it; only that one service-linked role.
-                    sid="ScalingsServiceLinkedRole",
-                    actions=["iam:CreateServiceLinkedRole"],
-                    resources=[scaling_role],
-                    conditions={"StringEquals": {"iam:AWSServiceName": SCALING_SERVICE}},
                 ),
             ],
         )
@@ -364,8 +375,22 @@ class PromotionTarget(Construct):
                     "Versions of the project's group here: a model is created from whichever version is promoted."
                 ),
                 "AwsSolutions-IAM5[Resource::*]": (
-                    "Application Auto Scaling's actions, alarm and VPC describes and GetMetricData support no "
-                    "resource scope."
+                    "Only actions with no resource type in the Service Authorization Reference are on *: the VPC "
+                    "describes"
+                    + (", Application Auto Scaling's describes and GetMetricData" if scaled else "")
+                    + " (test_acknowledgements.py)."
+                ),
+                **(
+                    {
+                        f"AwsSolutions-IAM5[Resource::{scaling_targets}]": (
+                            "Scalable target ids are generated by Application Auto Scaling and no key names the "
+                            "endpoint: its writes reach this account's scalable targets of a SageMaker variant's "
+                            "instance count, no other service's or dimension's (service-namespace, scalable-dimension: "
+                            "test_deployer_scaling.py); tagging carries neither key."
+                        )
+                    }
+                    if scaled
+                    else {}
                 ),
                 f"AwsSolutions-IAM5[Resource::{alarms[1]}]": (
                     "The alarms target tracking makes for this endpoint (Application Auto Scaling names them)."
@@ -390,6 +415,39 @@ class PromotionTarget(Construct):
             targets=[work],
         )
         return deployer
+
+    @staticmethod
+    def _scaling(targets: str, account: str, scaled: bool) -> list[iam.PolicyStatement]:
+        """What the scalable target and its policy need: writes on scalable targets of SageMaker variants' instance
+        counts only (``targets``: the account's in the region, whose ids Application Auto Scaling generates), their
+        tags, and the service-linked role a new account lacks; nothing when the endpoint does not scale."""
+        if not scaled:
+            return []
+        return [
+            iam.PolicyStatement(
+                sid="ScaleSageMakerVariantsOnly",
+                actions=SCALING_WRITES,
+                resources=[targets],
+                conditions={
+                    "StringEquals": {
+                        "application-autoscaling:service-namespace": SCALED_NAMESPACE,
+                        "application-autoscaling:scalable-dimension": SCALED_DIMENSION,
+                    }
+                },
+            ),
+            iam.PolicyStatement(sid="TagScalableTargets", actions=SCALING_TAGS, resources=[targets]),
+            iam.PolicyStatement(
+                # A new account has no Application Auto Scaling role for SageMaker until the first scalable
+                # target creates it; only that one service-linked role.
+                sid="ScalingsServiceLinkedRole",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    f"arn:aws:iam::{account}:role/aws-service-role/{SCALING_SERVICE}/"
+                    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": SCALING_SERVICE}},
+            ),
+        ]
 
     @staticmethod
     def _hardened_creation(

@@ -110,8 +110,12 @@ class SageMakerRole(iam.Role):
                 )
             )
             reasons["*"] = (
-                "GetAuthorizationToken, PutMetricData (namespace-limited) and the ENI actions SageMaker needs to "
-                "place containers in the VPC support no resource scope."
+                "GetAuthorizationToken, PutMetricData (namespace-limited) and the EC2 describes have no resource "
+                "type. The network-interface actions are on *, as in AWS's documented execution-role policy for "
+                "SageMaker in a VPC: SageMaker, not Roadway's code, calls them to place the containers in the "
+                "model's or job's own subnets and security group; Create/Delete NetworkInterface(Permission) take "
+                "a network interface and could be scoped by ec2:Vpc, not done because whether SageMaker's calls "
+                "meet that key cannot be shown offline (for roadway doctor on the account)."
             )
         policy = iam.ManagedPolicy(self, "Policy", description=description, statements=[*statements, *common])
         policy.attach_to_role(self)

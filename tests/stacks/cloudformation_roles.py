@@ -233,8 +233,23 @@ def _target(
             alarm = f"TargetTracking-{_scaled_resource(place, props)}-AlarmHigh-0a1b2c3d-4e5f"
         return f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}", {}
     if service == "application-autoscaling":
-        return f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/sgm0a1b2c3d4e5f", {}
+        # Application Auto Scaling names the target's namespace and dimension in the request (its condition keys;
+        # as_carried keeps them only for the actions that carry them).
+        target = _scalable_target(place, props)
+        scaled = {
+            "application-autoscaling:service-namespace": target["ServiceNamespace"],
+            "application-autoscaling:scalable-dimension": target["ScalableDimension"],
+        }
+        return f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/sgm0a1b2c3d4e5f", scaled
     return "*", {}
+
+
+def _scalable_target(place: Place, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The properties of the scalable target a target or its policy (by ``ScalingTargetId``) is about."""
+    if "ScalingTargetId" not in props:
+        return props
+    (target,) = _refs(props["ScalingTargetId"])
+    return place.template["Resources"][target]["Properties"]
 
 
 def _scaled_resource(place: Place, props: Mapping[str, Any]) -> str:
