@@ -205,6 +205,7 @@ class PlatformStack(Stack):
                 own_name=config.identity.own_name,
                 group_arn=every.model_package_group_arn(self.account),
                 packages_arn=every.model_packages_arn(self.account),
+                decides_on=[names.model(project).model_packages_arn(self.account) for project in config.projects],
             )
             CfnOutput(self, "ApproverRoleArn", value=self.approver.role.role_arn)
         self.break_glass: ApproverRole | None = None
@@ -218,6 +219,7 @@ class PlatformStack(Stack):
                 own_name=config.identity.own_name,
                 group_arn=every.model_package_group_arn(self.account),
                 packages_arn=every.model_packages_arn(self.account),
+                decides_on=[names.model(project).model_packages_arn(self.account) for project in config.projects],
                 decisions=WITHDRAWAL,
                 description="Roadway: emergency withdrawal of the served package (recorded and alarmed)",
             )

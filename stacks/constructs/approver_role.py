@@ -36,10 +36,12 @@ class ApproverRole(Construct):
         own_name: str,
         group_arn: str,
         packages_arn: str,
+        decides_on: Sequence[str],
         decisions: Sequence[str] = DECISIONS,
         description: str = "Roadway: approves (or rejects) model packages; approval promotes to the next stage",
     ) -> None:
-        """``decisions``: the statuses the role may set (the break-glass role: ``WITHDRAWAL`` only)."""
+        """``decisions``: the statuses the role may set (the break-glass role: ``WITHDRAWAL`` only); ``decides_on``:
+        the versions of the road's projects' groups, by name (``group_arn``/``packages_arn``: what it may read)."""
         super().__init__(scope, construct_id)
         if not approvers:
             raise ValueError("an approver role needs at least one approver principal")
@@ -72,7 +74,7 @@ class ApproverRole(Construct):
                 iam.PolicyStatement(
                     sid="DecideOnPackages",
                     actions=["sagemaker:UpdateModelPackage"],
-                    resources=[packages_arn],
+                    resources=list(decides_on),
                     conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": list(decisions)}},
                 ),
                 iam.PolicyStatement(
@@ -91,14 +93,20 @@ class ApproverRole(Construct):
             policy,
             {
                 f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
-                    "Every model package group of this account and every version in them, not only the road's "
-                    "projects': naming each project's group and versions would outgrow IAM's 6,144-character "
-                    f"managed policy on a road of many projects (40 make about 9,800). The role may set only "
-                    f"{may_set} (test_acknowledged_grants.py); on a group of no project of the road that changes "
-                    "the package's status but promotes nothing (promotion's rules name the road's groups)."
+                    "Reads only, of every model package group of this account and its versions: naming each "
+                    "project's group and versions for reads too would outgrow IAM's 6,144-character managed "
+                    "policy on a road of many projects. Deciding (UpdateModelPackage, only "
+                    f"{may_set}) is on the road's projects' groups, by name (test_acknowledged_grants.py)."
                 )
                 for arn in (group_arn, packages_arn)
                 if "*" in arn
+            }
+            | {
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
+                    f"The versions of one of the road's projects' groups, numbered at registration; set only to "
+                    f"{may_set}."
+                )
+                for arn in decides_on
             },
         )
 

@@ -26,33 +26,36 @@ def role(synth: Synth, stack: str, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("stage", ["dev", "test"])
-def test_the_approver_decides_on_every_group_of_its_account(synth: Synth, config: RoadwayConfig, stage: str) -> None:
-    """As its reason says: any group of its account (the road's and others'), only Approved or Rejected, nowhere
-    else."""
+def test_the_approver_decides_only_on_the_roads_groups(synth: Synth, config: RoadwayConfig, stage: str) -> None:
+    """As its reason says: the road's projects' groups by name, only Approved or Rejected; it reads every group of
+    its account, and decides on none but the road's."""
     names, account = Names.of(config), config.stage(stage).account  # type: ignore[arg-type, union-attr]
     statements = role(synth, f"roadway-{stage}-platform", names.approver_role(stage))  # type: ignore[arg-type]
     own = names.model(config.projects[0]).model_package_group
-    for group in (own, FOREIGN_GROUP):
-        for status in ("Approved", "Rejected"):
-            decision = {"sagemaker:ModelApprovalStatus": status}
-            assert iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, account, group), decision)
-        pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
-        assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, account, group), pending)
+    for status in ("Approved", "Rejected"):
+        decision = {"sagemaker:ModelApprovalStatus": status}
+        assert iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, account, own), decision)
+        assert not iam.allowed(
+            statements, "sagemaker:UpdateModelPackage", package(config, account, FOREIGN_GROUP), decision
+        ), "a group of no project of the road"
+    pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, account, own), pending)
+    assert iam.allowed(statements, "sagemaker:DescribeModelPackage", package(config, account, FOREIGN_GROUP))
     approve = {"sagemaker:ModelApprovalStatus": "Approved"}
     assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, "999999999999", own), approve)
 
 
 @pytest.mark.parametrize("stage", ["test", "prod"])
-def test_break_glass_only_rejects_in_every_group_of_its_account(
+def test_break_glass_only_rejects_and_only_in_the_roads_groups(
     synth: Synth, config: RoadwayConfig, stage: str
 ) -> None:
     names, account = Names.of(config), config.stage(stage).account  # type: ignore[arg-type, union-attr]
     statements = role(synth, f"roadway-{stage}-platform", names.break_glass_role(stage))  # type: ignore[arg-type]
-    for group in (names.model(config.projects[0]).model_package_group, FOREIGN_GROUP):
-        arn = package(config, account, group)
-        reject, approve = ({"sagemaker:ModelApprovalStatus": s} for s in ("Rejected", "Approved"))
-        assert iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, reject)
-        assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, approve)
+    reject, approve = ({"sagemaker:ModelApprovalStatus": s} for s in ("Rejected", "Approved"))
+    arn = package(config, account, names.model(config.projects[0]).model_package_group)
+    assert iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, reject)
+    assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", arn, approve)
+    assert not iam.allowed(statements, "sagemaker:UpdateModelPackage", package(config, account, FOREIGN_GROUP), reject)
 
 
 def test_the_promoter_may_delete_any_package_of_its_account(synth: Synth, config: RoadwayConfig) -> None:

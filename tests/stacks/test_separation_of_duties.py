@@ -143,6 +143,7 @@ def test_with_federation_setting_the_source_identity_the_trust_demands_that_same
         own_name="${aws:SourceIdentity}",
         group_arn="arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/*",
         packages_arn="arn:aws:sagemaker:eu-west-1:111111111111:model-package/*",
+        decides_on=["arn:aws:sagemaker:eu-west-1:111111111111:model-package/house-price/*"],
     )
     template = Template.from_stack(stack).to_json()
     trust = iam.trust_statements(template, iam.role_named(template, "approver"))
