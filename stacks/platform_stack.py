@@ -35,6 +35,8 @@ CAPTURE_READS = [
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
     "s3:RestoreObject",
+    # What replication reads as: a replication rule an administrator adds copies nothing of the captures.
+    "s3:GetObjectVersionForReplication",
 ]
 # Writing or removing an object, or any version of it, under the evidence prefix.
 EVIDENCE_WRITES = [

@@ -146,6 +146,9 @@ def test_captured_requests_expire_and_only_the_watch_the_endpoint_and_the_team_t
     assert not denied("s3:DeleteObjectVersion", team) and denied("s3:DeleteObjectVersion", admin)
     assert not denied("s3:PutObject", endpoint) and not denied("s3:PutObject", team)
     assert denied("s3:PutObject", admin) and denied("s3:PutObject", drift)
+    # A replication rule reads as its own role: the captures are not copied out of the bucket that way either.
+    replication = f"arn:aws:iam::{account}:role/s3-replication"
+    assert denied("s3:GetObjectVersionForReplication", replication)
 
 
 def test_a_promotion_touches_nothing_of_the_drift_job(synth: Synth, config: RoadwayConfig) -> None:
