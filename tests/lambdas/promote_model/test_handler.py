@@ -127,13 +127,12 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
     assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
 
 
-def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:
-    """A timeout between register and stack update runs no undo; the retry must finish the rollout."""
-    source = road.register("dev")
-    road.act_as("test")
+class Crash(BaseException):
+    """The process killed (a timeout): no undo runs."""
 
-    class Crash(BaseException):
-        pass
+
+def crash_between_register_and_rollout(event: dict[str, Any]) -> None:
+    """Deliver ``event`` and kill the promotion after it registered the package, before the stack update."""
 
     def crash(self: Promotion, *args: Any, **kwargs: Any) -> None:
         raise Crash
@@ -142,7 +141,15 @@ def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None
         patch.setattr(Promotion, "update_stack", crash)
         patch.setattr(Promotion, "undo", lambda self: None)  # a killed process undoes nothing
         with pytest.raises(Crash):
-            handler(approval_event(source))
+            handler(event)
+
+
+def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:
+    """A timeout between register and stack update runs no undo; the retry must finish the rollout."""
+    source = road.register("dev")
+    road.act_as("test")
+
+    crash_between_register_and_rollout(approval_event(source))
     assert len(road.packages("test")) == 1
 
     outcome = handler(approval_event(source))

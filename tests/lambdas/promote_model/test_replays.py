@@ -16,6 +16,7 @@ from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.test_break_glass import reject, served
+from tests.lambdas.promote_model.test_handler import crash_between_register_and_rollout
 from tests.moto_road import APPROVERS, Road
 
 
@@ -122,17 +123,7 @@ def test_a_rollout_never_finished_is_checked_again_served_and_paged(road: Road) 
     v2_test = into_test(road, "run-1")
     road.act_as("prod")
 
-    class Crash(BaseException):
-        pass
-
-    def crash(self: Promotion, *args: Any, **kwargs: Any) -> bool:
-        raise Crash
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Promotion, "update_stack", crash)
-        patch.setattr(Promotion, "undo", lambda self: None)  # a killed process undoes nothing
-        with pytest.raises(Crash):
-            handler(approval_event(v2_test))
+    crash_between_register_and_rollout(approval_event(v2_test))
     (registered,) = road.packages("prod")
     alarms = road.listen("prod")
     gate_checks: list[str] = []
