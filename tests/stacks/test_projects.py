@@ -81,6 +81,8 @@ def test_a_project_is_onboarded_by_its_own_resources_and_the_routing_that_names_
         "DataBucket",  # prod: the new endpoint's captures expire (a lifecycle rule)
         "DataBucketPolicy",  # prod: the second team's reader, held to churn's captures
         "ArtifactBucketPolicy",  # dev: churn's job role writes its evidence folder
+        "ApproverPolicy",  # dev, test: approvers decide on churn's group, by name
+        "BreakGlassPolicy",  # test, prod: break-glass withdraws from churn's group, by name
     }
     # The second team's Studio people and policy are new; no one of the first team changes.
     assert not changes[STUDIO]["changed"]
