@@ -63,11 +63,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Every pin carries its wheel's sha256 (--require-hashes): pip refuses any other file, naming the package. Then
+# what names the builder goes: console scripts (their #! is this venv's python) and RECORD (their hashes).
 build/layers/%.installed: lambdas/layers/%.txt $(VENV)/.installed
 	rm -rf build/layers/$*
-	$(PY) -m pip install --quiet --no-deps --no-compile --only-binary=:all: --platform manylinux_2_28_aarch64 \
-	  --implementation cp --python-version 3.14 --target build/layers/$*/python -r $<
+	$(PY) -m pip install --quiet --no-deps --no-compile --require-hashes --only-binary=:all: \
+	  --platform manylinux_2_28_aarch64 --implementation cp --python-version 3.14 --target build/layers/$*/python -r $<
 	find build/layers/$*/python -depth -type d -name tests -exec rm -rf {} +
+	rm -rf build/layers/$*/python/bin build/layers/$*/python/*.dist-info/RECORD
 	touch $@
 
 layers: $(LAYERS)

@@ -1,9 +1,14 @@
 """A Lambda layer of pinned PyPI packages for the functions' Python and architecture, built without Docker.
 
 ``make layers`` (``make synth`` and ``make test`` run it) installs ``lambdas/layers/<name>.txt`` with pip's
-``--platform`` into ``build/layers/<name>/python``; synth packages that folder. The asset's hash is the pins' and
-the platform's, not the files': the same pins give the same template on every machine, whatever pip wrote beside
-them.
+``--platform`` and ``--require-hashes`` into ``build/layers/<name>/python``; synth packages that folder. Every pin
+carries the sha256 of the one wheel pip selects for that platform, so the pins name the bytes of every wheel
+installed, and pip refuses any other file (a re-uploaded wheel, a mirror's) by name. The asset's hash is the
+pins' (hashes included) and the platform's, not the built files': the same pins give the same template on every
+machine, and the asset id follows the bytes installed. What pip writes beside the wheels' files is its own:
+``--no-compile`` writes no ``__pycache__``, and ``make layers`` deletes the console scripts (``python/bin``, whose
+``#!`` names the builder's interpreter) and each ``*.dist-info/RECORD`` (which lists those scripts' hashes), so
+two builders' layers hold the same files, byte for byte (file times and owners aside).
 """
 
 from __future__ import annotations
@@ -41,8 +46,11 @@ class PinnedLayer:
         return ROOT / "build" / "layers" / self.name
 
     def pins(self) -> dict[str, str]:
-        lines = self.requirements.read_text().splitlines()
-        return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+        """Each requirement's name and version: ``name==version`` then its ``--hash=`` options, on one line or
+        continued with backslashes (pip's requirements-file syntax)."""
+        logical = self.requirements.read_text().replace("\\\n", " ").splitlines()
+        requirements = [line.split()[0] for line in logical if line.strip() and not line.lstrip().startswith("#")]
+        return dict(requirement.split("==") for requirement in requirements)
 
     def build(self, scope: Construct, construct_id: str, layer_name: str | None = None) -> lambda_.LayerVersion:
         if not (self.directory / "python" / self.marker).is_dir():

@@ -38,6 +38,28 @@ def test_the_layers_are_built_for_the_platform_the_construct_declares() -> None:
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=[layer.name for layer in LAYERS])
+def test_every_pin_names_its_wheels_bytes(layer: PinnedLayer) -> None:
+    """Each requirement carries at least one sha256 (pip then requires them of every file it installs), so the asset
+    id, a hash of these pins, follows the bytes installed. Read as pip reads it: backslash continuations joined."""
+    logical = layer.requirements.read_text().replace("\\\n", " ").splitlines()
+    requirements = [line for line in logical if line.strip() and not line.lstrip().startswith("#")]
+    assert requirements, f"{layer.requirements.name} pins nothing"
+    unhashed = [line.split()[0] for line in requirements if not re.search(r"--hash=sha256:[0-9a-f]{64}\b", line)]
+    assert not unhashed, f"{layer.requirements.name}: {unhashed} without --hash=sha256:"
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=[layer.name for layer in LAYERS])
+def test_a_built_layer_holds_nothing_of_its_builder(layer: PinnedLayer) -> None:
+    """No console script (its #! names the builder's interpreter) and no RECORD (it lists their hashes): two builders
+    of the same pins write the same files."""
+    python = layer.directory / "python"
+    assert python.is_dir(), f"{python} is missing: run `make layers`"
+    builders = [python / "bin", *python.glob("*.dist-info/RECORD")]
+    left = sorted(str(path.relative_to(python)) for path in builders if path.exists())
+    assert not left, f"{layer.name}: {left} (make layers deletes them)"
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=[layer.name for layer in LAYERS])
 def test_a_built_layer_is_what_its_function_runs(synth: Synth, layer: PinnedLayer) -> None:
     """Every package is a wheel for the function's Python and architecture (or pure Python), on a glibc Lambda's
     runtime has (Amazon Linux 2023: 2.34), exactly the pinned versions, which are the ones the tests ran."""
