@@ -77,8 +77,6 @@ class DataQualityMonitor(Construct):
             role_name=role_name,  # the capture bucket's policy lets this name read captured requests
         )
         containers = network.model_containers
-        if containers is None:
-            raise ValueError("a network that serves models holds their security group (with_models)")
 
         definition = sagemaker.CfnDataQualityJobDefinition(
             self,

@@ -155,16 +155,23 @@ class IsolatedNetwork(Construct):
 
         # Model and monitoring containers of every project: nothing in, HTTPS to the endpoints out. It lives here,
         # not in a serving stack, so the serving deployer's policy can demand this very group (and no other).
-        self.model_containers: ec2.SecurityGroup | None = None
+        self._model_containers: ec2.SecurityGroup | None = None
         if with_models:
-            self.model_containers = ec2.SecurityGroup(
+            self._model_containers = ec2.SecurityGroup(
                 self,
                 "ModelContainers",
                 vpc=self.vpc,
                 allow_all_outbound=False,
                 description="Model and monitoring containers: no inbound, HTTPS to VPC endpoints only",
             )
-            self.allow_https_to_aws(self.model_containers)
+            self.allow_https_to_aws(self._model_containers)
+
+    @property
+    def model_containers(self) -> ec2.SecurityGroup:
+        """The one security group of the stage's model and monitoring containers (a network ``with_models``)."""
+        if self._model_containers is None:
+            raise ValueError("this network serves no models: it holds no model containers' security group")
+        return self._model_containers
 
     def allow_https_to_aws(self, group: ec2.SecurityGroup) -> None:
         """Egress to what this network offers instead of the internet: the interface endpoints (in the VPC's

@@ -111,11 +111,8 @@ class ModelEndpoint(Construct):
 
         vpc_config = None
         if in_vpc:
-            containers = network.model_containers
-            if containers is None:
-                raise ValueError("a network that serves models holds their security group (with_models)")
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[containers.security_group_id], subnets=list(network.subnet_ids)
+                security_group_ids=[network.model_containers.security_group_id], subnets=list(network.subnet_ids)
             )
         self.model = sagemaker.CfnModel(
             self,

@@ -456,7 +456,7 @@ class PromotionTarget(Construct):
         """Creating what serves or watches the model only in its hardened form and at its configured size: even a
         template rewritten by whoever controls the previous stage cannot drop isolation, the VPC, the containers'
         security group or the volume key here, nor run the model or its monitoring on other instance types."""
-        if network is None or network.model_containers is None:
+        if network is None:
             return []
         in_the_vpc = {
             "sagemaker:VpcSubnets": list(network.subnet_ids),

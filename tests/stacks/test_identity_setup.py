@@ -7,18 +7,12 @@ import json
 
 import pytest
 
-from roadway.config import RoadwayConfig, load_config
+from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks import identity_setup
 from tests import iam
-from tests.conftest import CONFIG_PATH, Synth
-
-SSO = "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_{kind}_0a1b2c3d4e5f6a7b"
-
-
-def as_person(name: str | None, **more: str) -> dict[str, str]:
-    """The request context of a permission-set session whose identity provider names ``name``."""
-    return {**({f"aws:PrincipalTag/{load_config(CONFIG_PATH).identity.tag}": name} if name else {}), **more}
+from tests.conftest import Synth
+from tests.stacks.test_separation_of_duties import as_person, permission_set
 
 
 @pytest.mark.parametrize(
@@ -36,7 +30,7 @@ def test_an_approver_or_on_call_assumes_the_role_naming_only_themselves(
     names, account = Names.of(config), config.stage(stage).account  # type: ignore[arg-type]
     role_name = getattr(names, role_of)(stage)
     role = names.role_arn(account, role_name)
-    person = SSO.format(account=account, kind=kind)
+    person = permission_set(config, stage, kind)
     trust = iam.trust_statements(
         synth.templates[f"roadway-{stage}-platform"],
         iam.role_named(synth.templates[f"roadway-{stage}-platform"], role_name),
@@ -47,25 +41,25 @@ def test_an_approver_or_on_call_assumes_the_role_naming_only_themselves(
         if role in json.dumps(doc)
     ]
     own = policy["Statement"]
-    assert iam.may_assume(trust, person, "sts:AssumeRole", as_person("li-wei", **{"sts:SourceIdentity": "li-wei"}))
-    assert iam.allowed(own, "sts:AssumeRole", role, as_person("li-wei"))
-    assert iam.allowed(own, "sts:SetSourceIdentity", role, as_person("li-wei", **{"sts:SourceIdentity": "li-wei"}))
+    assert iam.may_assume(trust, person, "sts:AssumeRole", as_person(config, "li-wei", "li-wei"))
+    assert iam.allowed(own, "sts:AssumeRole", role, as_person(config, "li-wei", None))
+    assert iam.allowed(own, "sts:SetSourceIdentity", role, as_person(config, "li-wei", "li-wei"))
     # Naming a colleague (an author, say) is refused by the person's own policy; so is a session with no name.
-    assert not iam.allowed(
-        own, "sts:SetSourceIdentity", role, as_person("li-wei", **{"sts:SourceIdentity": "ana-garcia"})
-    )
+    assert not iam.allowed(own, "sts:SetSourceIdentity", role, as_person(config, "li-wei", "ana-garcia"))
     assert not iam.allowed(own, "sts:SetSourceIdentity", role, {"sts:SourceIdentity": "li-wei"})
     assert not iam.allowed(
-        own, "sts:AssumeRole", names.role_arn(account, names.promoter_role(stage)), as_person("li-wei")
+        own, "sts:AssumeRole", names.role_arn(account, names.promoter_role(stage)), as_person(config, "li-wei", None)
     )  # type: ignore[arg-type]
 
 
 def test_a_data_scientist_opens_only_their_own_profile(config: RoadwayConfig) -> None:
     policy = identity_setup.documents(config, "dev")["data-scientist"]["Statement"]
     profile = f"arn:aws:sagemaker:{config.region}:{config.stages.dev.account}:user-profile/d-abc123/"
-    assert iam.allowed(policy, "sagemaker:CreatePresignedDomainUrl", profile + "ana-garcia", as_person("ana-garcia"))
+    assert iam.allowed(
+        policy, "sagemaker:CreatePresignedDomainUrl", profile + "ana-garcia", as_person(config, "ana-garcia", None)
+    )
     assert not iam.allowed(
-        policy, "sagemaker:CreatePresignedDomainUrl", profile + "ben-okafor", as_person("ana-garcia")
+        policy, "sagemaker:CreatePresignedDomainUrl", profile + "ben-okafor", as_person(config, "ana-garcia", None)
     )
     assert not iam.allowed(policy, "sagemaker:CreatePresignedDomainUrl", profile + "ana-garcia"), "unnamed session"
 
