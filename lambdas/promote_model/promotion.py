@@ -140,6 +140,7 @@ class Promotion:
         self.seal: dict[str, Sealed] = {}
         self.ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
         self._done_before = False  # this stage recorded the source promoted already: nothing to do or record
+        self._executions: dict[str, dict[str, Any]] = {}
 
     # Step 1: the previous account's reader role: it may read the package, its group and its seal, nothing else.
     def assume_reader(self) -> boto3.session.Session:
@@ -170,20 +171,11 @@ class Promotion:
 
     # Step 2b: four eyes, from the registry's own record of who created and who approved the package.
     def check_identities(self, package: dict[str, Any]) -> FourEyes:
-        def pipeline_starter(execution_arn: str) -> Any:
-            try:
-                described = self.source.client("sagemaker").describe_pipeline_execution(
-                    PipelineExecutionArn=execution_arn
-                )
-            except ClientError as error:
-                raise PromotionError("identity", f"pipeline execution {execution_arn}: {error_text(error)}") from None
-            return described.get("CreatedBy")
-
         self.identities = four_eyes(
             package,
             approver_role_name=self.origin.approver_role_name,
             registrar_role_name=self.origin.registrar_role_name,
-            pipeline_starter=pipeline_starter,
+            pipeline_starter=lambda arn: self._execution(arn).get("CreatedBy"),
             sealed_author=str(self._seal_record.get("created_by") or "") if self._seal_record else None,
             approver_names=self.origin.approver_names,
         )
@@ -195,6 +187,16 @@ class Promotion:
             reason=self.identities.reason,
         )
         return self.identities
+
+    def _execution(self, arn: str) -> dict[str, Any]:
+        """A source pipeline execution, described once per promotion (four eyes and authorship both ask)."""
+        if arn not in self._executions:
+            try:
+                described = self.source.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
+            except ClientError as error:
+                raise PromotionError("identity", f"pipeline execution {arn}: {error_text(error)}") from None
+            self._executions[arn] = described
+        return self._executions[arn]
 
     @property
     def approved_by(self) -> str:
@@ -232,9 +234,9 @@ class Promotion:
             f"arn:aws:sagemaker:{self.approval.region}:{self.origin.account}:pipeline/"
             f"{self.origin.pipeline_name}/execution/{run}"
         )
+        started = self._execution(execution).get("CreatedBy")
         sm = self.source.client("sagemaker")
         try:
-            started = sm.describe_pipeline_execution(PipelineExecutionArn=execution).get("CreatedBy")
             ran = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution)
             changed = sm.describe_pipeline(PipelineName=self.origin.pipeline_name).get("LastModifiedBy")
         except ClientError as error:
