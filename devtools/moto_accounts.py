@@ -294,13 +294,15 @@ def deploy_promotion(
     session: boto3.session.Session, stack_name: str, template: dict[str, Any], artifact_bucket: str
 ) -> dict[str, str]:
     """The promotion stack as far as moto can hold it: its ledger table (keys and billing from the real
-    template), the stage's alarm topic, and the outputs the `roadway` CLI and the next stage's promoter read
-    (LedgerTableName; ArtifactBucketName, the stage's real bucket; EvidencePrefix, the template's own).
+    template), the stage's alarm topic, its dead-letter queues, and the outputs the `roadway` CLI and the next
+    stage's promoter read (LedgerTableName; ArtifactBucketName, the stage's real bucket; EvidencePrefix, the
+    template's own; the dead letters' URLs, which `roadway doctor` reads).
 
     The real stack also holds Lambda functions whose code is a CDK asset, which moto's CloudFormation cannot
     deploy without CDK's bootstrap bucket; tests run the same code in-process instead.
     """
     (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert set(Output.QUEUES_OF_DEAD_LETTERS) <= set(template["Outputs"]), "the stand-in's dead letters are real"
     kept = {k: table["Properties"][k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}
     name = stack_name
     cfn = session.client("cloudformation")
@@ -311,12 +313,16 @@ def deploy_promotion(
                 "Resources": {
                     "LedgerTable": {"Type": "AWS::DynamoDB::Table", "Properties": kept},
                     "AlarmTopic": {"Type": "AWS::SNS::Topic"},
+                    "DeadLetters": {"Type": "AWS::SQS::Queue"},
+                    "WorkDeadLetters": {"Type": "AWS::SQS::Queue"},
                 },
                 "Outputs": {
                     Output.LEDGER_TABLE: {"Value": {"Ref": "LedgerTable"}},
                     "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},  # the platform's topic, in its place
                     Output.ARTIFACT_BUCKET: {"Value": artifact_bucket},
                     Output.EVIDENCE_PREFIX: {"Value": template["Outputs"][Output.EVIDENCE_PREFIX]["Value"]},
+                    Output.DEAD_LETTERS: {"Value": {"Ref": "DeadLetters"}},
+                    Output.WORK_DEAD_LETTERS: {"Value": {"Ref": "WorkDeadLetters"}},
                 },
             }
         ),

@@ -4,6 +4,9 @@
                                                  last promotion, and the last monitoring verdict
     roadway trace <package ARN | stage:version> [--project P]
                                                  the chain back to the dev package: approvers, digests, metrics
+    roadway doctor (--stage S ... | --all) [--before | --after] [--probe NAME ...] [--yes] [--json]
+                                                 ask the real accounts what only AWS can answer (read-only
+                                                 unless a probe is named); exit 1 when anything is a problem
 
 Credentials per stage come from the config's ``aws_profile``; ``--role-name`` instead assumes that role in
 each stage's account from the current credentials (a central operations account, or the demo's moto_server,
@@ -17,146 +20,23 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ProfileNotFound,
-)
-from drift_monitor.contract import LATEST_REPORT
+from botocore.exceptions import BotoCoreError, ClientError
 from promote_model.artifacts import artifact_name
-from promote_model.contract import LedgerOutcome, Lineage, Output, Parameter
+from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
 from promote_model.gate import rmse_log, statistics_uri
-from promote_model.ledger import Ledger
 
-from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, RoadwayConfig, load_config
-from roadway.naming import Names
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, load_config
+from roadway.doctor import PROBLEM, ProbeInterrupted, diagnose, summary
+from roadway.doctor.probes import PROBES, chosen
+from roadway.road import CliError, Road, failure, watch
 from roadway.timestamps import iso_utc
 
 _REFERENCE = re.compile(r"^(?P<stage>[a-z]+):(?P<version>\d+)$")
-
-
-class CliError(Exception):
-    """One line for the operator; raised for anything they can fix."""
-
-
-def failure(stage: str, what: str, error: Exception) -> CliError:
-    """One line that says which kind of problem it is: no credentials, no network path, or AWS said no."""
-    if isinstance(error, NoCredentialsError):
-        return CliError(f"{stage}: {what}: no credentials ({_one_line(error)})")
-    if isinstance(error, ProfileNotFound):
-        return CliError(f"{stage}: no credentials: {what} is not configured (aws configure sso, or --role-name)")
-    if isinstance(error, EndpointConnectionError):
-        return CliError(f"{stage}: {what}: cannot reach {error.kwargs.get('endpoint_url', 'the endpoint')}")
-    return CliError(f"{stage}: {what} failed: {_one_line(error)}")
-
-
-@dataclass
-class Road:
-    """Clients per stage, made on first use, with the credentials the options chose."""
-
-    config: RoadwayConfig
-    endpoint_url: str | None = None
-    role_name: str | None = None
-    _sessions: dict[str, boto3.session.Session] = field(default_factory=dict)
-    _ledgers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    _stacks: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
-
-    @property
-    def names(self) -> Names:
-        return Names.of(self.config)
-
-    def stage_of_account(self, account: str) -> str:
-        for stage in STAGE_NAMES:
-            if self.config.stage(stage).account == account:
-                return stage
-        raise CliError(f"account {account} is no stage of this road (config: {', '.join(STAGE_NAMES)})")
-
-    def client(self, stage: str, service: str) -> Any:
-        return self._session(stage).client(service, endpoint_url=self.endpoint_url)
-
-    def _session(self, stage: str) -> boto3.session.Session:
-        if stage not in self._sessions:
-            settings = self.config.stage(stage)  # type: ignore[arg-type]
-            try:
-                if self.role_name:
-                    base = boto3.session.Session(region_name=self.config.region)
-                    credentials = base.client("sts", endpoint_url=self.endpoint_url).assume_role(
-                        RoleArn=self.names.role_arn(settings.account, self.role_name),
-                        RoleSessionName="roadway-cli",
-                    )["Credentials"]
-                    session = boto3.session.Session(
-                        aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"],
-                        aws_session_token=credentials["SessionToken"],
-                        region_name=self.config.region,
-                    )
-                else:
-                    session = boto3.session.Session(profile_name=settings.aws_profile, region_name=self.config.region)
-            except (BotoCoreError, ClientError) as error:
-                how = (
-                    f"assuming role {self.role_name}"
-                    if self.role_name
-                    else f"profile {settings.aws_profile or 'default'}"
-                )
-                raise failure(stage, how, error) from None
-            self._sessions[stage] = session
-        return self._sessions[stage]
-
-    def call(self, stage: str, service: str, operation: str, **request: Any) -> Any:
-        """One API call; a credentials or access problem becomes one line naming the stage."""
-        try:
-            return getattr(self.client(stage, service), operation)(**request)
-        except (BotoCoreError, ClientError) as error:
-            raise failure(stage, f"{service} {operation}", error) from None
-
-    def stack(self, stage: str, name: str) -> dict[str, Any] | None:
-        """The stack, or None when it is not deployed; described once per command (status reads the serving
-        stack for the endpoint and for the drift reports)."""
-        if (stage, name) not in self._stacks:
-            self._stacks[(stage, name)] = self._describe_stack(stage, name)
-        return self._stacks[(stage, name)]
-
-    def _describe_stack(self, stage: str, name: str) -> dict[str, Any] | None:
-        try:
-            (stack,) = self.client(stage, "cloudformation").describe_stacks(StackName=name)["Stacks"]
-        except ClientError as error:
-            if "does not exist" in str(error):
-                return None
-            raise failure(stage, "cloudformation describe_stacks", error) from None
-        except BotoCoreError as error:
-            raise failure(stage, "cloudformation describe_stacks", error) from None
-        return stack
-
-    def ledger(self, stage: str) -> list[dict[str, Any]]:
-        """The promotion ledger of ``stage`` (the promotions into it, and the seals of what it registered), oldest
-        first; [] without one. Read once per command."""
-        if stage not in self._ledgers:
-            self._ledgers[stage] = self._read_ledger(stage)
-        return self._ledgers[stage]
-
-    def _read_ledger(self, stage: str) -> list[dict[str, Any]]:
-        stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-        table = outputs.get(Output.LEDGER_TABLE)
-        if not table:
-            return []
-        try:
-            return Ledger(self.client(stage, "dynamodb"), table).entries()
-        except (BotoCoreError, ClientError) as error:
-            raise failure(stage, f"reading the promotion ledger {table}", error) from None
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
 
 
 def _version(arn: str) -> int | None:
@@ -211,7 +91,7 @@ def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
     )["ModelPackageSummaryList"]
     row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
     row["served_version"], row["endpoint_status"] = _served(road, stage, project)
-    row["monitoring"] = _watch(road, stage, project)
+    row["monitoring"] = watch(road, stage, project)
     previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
     row["last_promotion"] = None
     if previous is not None:
@@ -265,52 +145,6 @@ def _served(road: Road, stage: str, project: Project) -> tuple[int | None, str]:
         stage, "sagemaker", "describe_endpoint", EndpointName=endpoints[0]["PhysicalResourceId"].split("/")[-1]
     )
     return _version(served), str(endpoint["EndpointStatus"])
-
-
-def _watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
-    """The last monitoring verdict of a watched endpoint: Roadway's latest.json, or Model Monitor's last run."""
-    at = project.stage(stage)  # type: ignore[arg-type]
-    if at is None or at.serving.monitoring is None:
-        return None
-    engine = at.serving.monitoring.engine
-    model = road.names.model(project)
-    if engine == "model-monitor":
-        try:
-            schedule = road.client(stage, "sagemaker").describe_monitoring_schedule(
-                MonitoringScheduleName=model.monitoring_schedule(stage)  # type: ignore[arg-type]
-            )
-        except ClientError as error:
-            if error.response["Error"].get("Code") not in ("ResourceNotFound", "ValidationException"):
-                raise failure(stage, "sagemaker describe_monitoring_schedule", error) from None
-            return {"engine": engine, "verdict": "no-schedule"}
-        except BotoCoreError as error:
-            raise failure(stage, "sagemaker describe_monitoring_schedule", error) from None
-        last = schedule.get("LastMonitoringExecutionSummary") or {}
-        state = last.get("MonitoringExecutionStatus")
-        verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no-run-yet")
-        return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
-    stack = road.stack(stage, model.serving_stack(stage))  # type: ignore[arg-type]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-    reports = outputs.get(Output.DRIFT_REPORTS, "")
-    if not reports.startswith("s3://"):
-        return {"engine": engine, "verdict": "not-deployed"}
-    bucket, _, prefix = reports[len("s3://") :].partition("/")
-    try:
-        body = road.client(stage, "s3").get_object(Bucket=bucket, Key=f"{prefix}/{LATEST_REPORT}")["Body"].read()
-        latest = json.loads(body)
-    except ClientError as error:
-        if error.response["Error"].get("Code") in ("NoSuchKey", "404"):
-            return {"engine": engine, "verdict": "no-run-yet"}
-        raise failure(stage, f"reading the drift job's {LATEST_REPORT}", error) from None
-    except (BotoCoreError, ValueError) as error:
-        raise failure(stage, f"reading the drift job's {LATEST_REPORT}", error) from None
-    return {
-        "engine": engine,
-        "verdict": latest.get("verdict"),
-        "window": latest.get("window"),
-        "paging_features": latest.get("paging_features", []),
-        "report": latest.get("report"),
-    }
 
 
 # How the verdicts that are not drift/no-drift/no-traffic read in the table.
@@ -559,6 +393,23 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     trace_parser.add_argument(
         "--project", default=None, help="whose stage:version (needed when the road carries several projects)"
     )
+    doctor_parser = commands.add_parser(
+        "doctor", parents=[common], help="check the real accounts: quotas, bootstrap, identity, the deployed stacks"
+    )
+    doctor_parser.add_argument("--stage", action="append", default=[], help="dev, test or prod (repeatable)")
+    doctor_parser.add_argument("--all", action="store_true", help="every stage")
+    when = doctor_parser.add_mutually_exclusive_group()
+    when.add_argument("--before", action="store_true", help="only what an account needs before its first deploy")
+    when.add_argument("--after", action="store_true", help="only what a deploy left")
+    doctor_parser.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        help=f"also run a probe with temporary resources: {', '.join(PROBES)} or all (repeatable)",
+    )
+    doctor_parser.add_argument("--yes", action="store_true", help="run probes that notify people without asking")
+    doctor_parser.add_argument("--wait", type=float, default=60.0, help="seconds a probe waits for its event")
+    doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     config_path = Path(args.config)
     try:
@@ -569,6 +420,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
             )
         config = load_config(config_path)
         road = Road(config, endpoint_url=args.endpoint_url, role_name=args.role_name)
+        if args.command == "doctor":
+            return doctor(road, args, out)
         if args.command == "status":
             rows = status(road, args.project)
             out(json.dumps(rows, indent=2) if args.json else status_table(rows))
@@ -579,6 +432,54 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         print(f"roadway: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def doctor(road: Road, args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    """Exit 0 only when no line is a problem; 1 when one is; an interrupted probe exits 130 after its lines."""
+    unknown = [s for s in args.stage if s not in STAGE_NAMES]
+    if unknown or not (args.stage or args.all):
+        raise CliError(
+            f"--stage {unknown[0]!r}: expected dev, test or prod, or --all" if unknown else "name a --stage or --all"
+        )
+    wrong = [p for p in args.probe if p != "all" and p not in PROBES]
+    if wrong:
+        raise CliError(f"--probe {wrong[0]!r}: expected one of {', '.join(PROBES)}, or all")
+    stages = list(STAGE_NAMES) if args.all else list(dict.fromkeys(args.stage))
+
+    def tell(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    def confirm(question: str) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    status = 0
+    try:
+        found = diagnose(
+            road,
+            stages,  # type: ignore[arg-type]
+            before_deploy=not args.after,
+            after_deploy=not args.before,
+            probes=list(chosen(args.probe)),
+            wait=args.wait,
+            tell=tell,
+            confirm=confirm,
+        )
+    except ProbeInterrupted as interrupted:
+        found, status = interrupted.found, 130
+    if args.json:
+        out(
+            json.dumps(
+                {"problems": sum(f.verdict == PROBLEM for f in found), "findings": [f.as_dict() for f in found]},
+                indent=2,
+            )
+        )
+    else:
+        out("\n".join([*(f.line() for f in found), summary(found)]))
+    return status or (1 if any(f.verdict == PROBLEM for f in found) else 0)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,32 @@ WILDCARD = "*"
 TEAMS_PREFIX = "teams"
 
 
+class Exported:
+    """What a stage's platform stack exports (:meth:`Names.export`): its other stacks import these, and
+    ``roadway doctor`` finds the stage's alarm topic and ops key by them."""
+
+    ARTIFACT_BUCKET = "artifact-bucket-arn"
+    DATA_BUCKET = "data-bucket-arn"
+    ARTIFACT_KEY = "artifact-key-arn"
+    DATA_KEY = "data-key-arn"
+    OPS_KEY = "ops-key-arn"
+    ALARM_TOPIC = "alarm-topic-arn"
+
+
+def stage_stacks(config: RoadwayConfig, stage: StageName) -> list[str]:
+    """Every stack of ``stage``, in deploy order (stacks/stage.py builds exactly these; a test holds the two
+    equal): what ``roadway doctor`` expects to find deployed."""
+    names = Names.of(config)
+    stacks = [names.stack_name(stage, "platform")]
+    if stage == "dev":
+        stacks += [names.people_stack(index) for index in range(config.studio.people_stacks)]
+        stacks.append(names.stack_name(stage, "pipelines"))
+    else:
+        stacks += [names.model(project).serving_stack(stage) for project in config.projects]
+    stacks.append(names.stack_name(stage, "promotion"))
+    return stacks
+
+
 def serving_deployer(serving_stack: str) -> str:
     """The deployer role of a serving stack, by the stack's name (the promotion function derives it the same way,
     from a pattern this writes)."""

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import StageName
-from roadway.naming import Names
+from roadway.naming import Exported, Names
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,10 @@ class PlatformImports:
             return Fn.import_value(names.export(stage, what))
 
         return cls(
-            artifact_bucket=s3.Bucket.from_bucket_arn(scope, "ArtifactBucket", imported("artifact-bucket-arn")),
-            data_bucket=s3.Bucket.from_bucket_arn(scope, "DataBucket", imported("data-bucket-arn")),
-            artifact_key=kms.Key.from_key_arn(scope, "ArtifactKey", imported("artifact-key-arn")),
-            data_key=kms.Key.from_key_arn(scope, "DataKey", imported("data-key-arn")),
-            ops_key=kms.Key.from_key_arn(scope, "OpsKey", imported("ops-key-arn")),
-            alarm_topic=sns.Topic.from_topic_arn(scope, "AlarmTopic", imported("alarm-topic-arn")),
+            artifact_bucket=s3.Bucket.from_bucket_arn(scope, "ArtifactBucket", imported(Exported.ARTIFACT_BUCKET)),
+            data_bucket=s3.Bucket.from_bucket_arn(scope, "DataBucket", imported(Exported.DATA_BUCKET)),
+            artifact_key=kms.Key.from_key_arn(scope, "ArtifactKey", imported(Exported.ARTIFACT_KEY)),
+            data_key=kms.Key.from_key_arn(scope, "DataKey", imported(Exported.DATA_KEY)),
+            ops_key=kms.Key.from_key_arn(scope, "OpsKey", imported(Exported.OPS_KEY)),
+            alarm_topic=sns.Topic.from_topic_arn(scope, "AlarmTopic", imported(Exported.ALARM_TOPIC)),
         )

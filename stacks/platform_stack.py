@@ -14,7 +14,7 @@ from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX
 
 from roadway.config import Project, ServingConfig, StageName
 from roadway.images import image_accounts
-from roadway.naming import Names
+from roadway.naming import Exported, Names
 from stacks import service_paths
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey, through
@@ -227,12 +227,12 @@ class PlatformStack(Stack):
             )
             CfnOutput(self, "BreakGlassRoleArn", value=self.break_glass.role.role_arn)
 
-        self._export(names, stage, "artifact-bucket-arn", self.artifact_bucket.bucket_arn)
-        self._export(names, stage, "data-bucket-arn", self.data_bucket.bucket_arn)
-        self._export(names, stage, "artifact-key-arn", self.artifact_key.key_arn)
-        self._export(names, stage, "data-key-arn", self.data_key.key_arn)
-        self._export(names, stage, "alarm-topic-arn", self.alarm_topic.topic_arn)
-        self._export(names, stage, "ops-key-arn", self.ops_key.key_arn)
+        self._export(names, stage, Exported.ARTIFACT_BUCKET, self.artifact_bucket.bucket_arn)
+        self._export(names, stage, Exported.DATA_BUCKET, self.data_bucket.bucket_arn)
+        self._export(names, stage, Exported.ARTIFACT_KEY, self.artifact_key.key_arn)
+        self._export(names, stage, Exported.DATA_KEY, self.data_key.key_arn)
+        self._export(names, stage, Exported.ALARM_TOPIC, self.alarm_topic.topic_arn)
+        self._export(names, stage, Exported.OPS_KEY, self.ops_key.key_arn)
         CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name)
         CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name)
         # The pipeline CLI's --subnet values: the only subnets where the stage's jobs may run.

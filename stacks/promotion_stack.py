@@ -109,8 +109,8 @@ class PromotionStack(Stack):
             platform=shared,
             ledger=self.ledger.table,
         )
-        CfnOutput(self, "DeadLetterQueueUrl", value=self.promoter.dead_letters.queue_url)
-        CfnOutput(self, "WorkDeadLetterQueueUrl", value=self.promoter.work_dead_letters.queue_url)
+        CfnOutput(self, Output.DEAD_LETTERS, value=self.promoter.dead_letters.queue_url)
+        CfnOutput(self, Output.WORK_DEAD_LETTERS, value=self.promoter.work_dead_letters.queue_url)
         # `roadway status` and `roadway trace` find the ledger through this output, and so does the next
         # stage's promoter (through this stage's reader role) when it looks for a seal.
         CfnOutput(self, Output.LEDGER_TABLE, value=self.ledger.table.table_name)

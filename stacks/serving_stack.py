@@ -147,6 +147,8 @@ class ServingStack(Stack):
         if isinstance(self.monitor, DriftMonitor):
             # `roadway status` reads the last verdict from here (latest.json).
             CfnOutput(self, Output.DRIFT_REPORTS, value=self.monitor.reports_uri)
+            # What the drift job could not finish: `roadway doctor` expects it empty.
+            CfnOutput(self, Output.DEAD_LETTERS, value=self.monitor.dead_letters.queue_url)
             # The baseline the drift job compares with: it reads these parameters at each run, and an operator
             # reads them here (nothing else in this template depends on them, so a promotion changes no resource
             # of the job).

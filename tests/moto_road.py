@@ -365,6 +365,16 @@ def _delete_model_package(self: Any) -> Any:
     return "{}"
 
 
+def _delete_model_package_group(self: Any) -> Any:
+    """Nor DeleteModelPackageGroup, which `roadway doctor`'s registry probe calls to remove its own group."""
+    name = self._get_param("ModelPackageGroupName")
+    backend = self.sagemaker_backend
+    if name not in backend.model_package_groups:
+        raise ValueError(f"no model package group {name}")
+    del backend.model_package_groups[name]
+    return "{}"
+
+
 class MotoState:
     """Every account moto holds, as it stood when taken: restored before each test that opens the same road, so a
     road is deployed once per worker (0.4-0.6 s of CloudFormation in moto) and restored in about 0.01 s.
@@ -386,11 +396,14 @@ class MotoState:
         locks = {type(threading.RLock()): threading.RLock, type(threading.Lock()): threading.Lock}
         for kind, make in locks.items():  # a new lock for each lock moto holds, for this copy only
             copyreg.pickle(kind, lambda _, make=make: (make, ()))
+        # A condition (SQS's queues hold one) keeps its lock's methods, which deepcopy would keep bound to the old
+        # lock: it is made anew around its copied lock.
+        copyreg.pickle(threading.Condition, lambda condition: (threading.Condition, (condition._lock,)))
         try:
             return copy.deepcopy(state, {id(backend): backend for backend in self.backends})
         finally:
             sys.setrecursionlimit(limit)
-            for kind in locks:
+            for kind in (*locks, threading.Condition):
                 copyreg.dispatch_table.pop(kind, None)
 
     def restore(self) -> None:
@@ -479,6 +492,7 @@ def open_road(
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", config.region)
     monkeypatch.setattr(SageMakerResponse, "delete_model_package", _delete_model_package, raising=False)
+    monkeypatch.setattr(SageMakerResponse, "delete_model_package_group", _delete_model_package_group, raising=False)
     key = (config.model_dump_json(), id(synth), groups)
     forget_own_sessions()  # each test starts the functions in a new execution environment
     with mock_aws():

@@ -100,7 +100,14 @@ class Output:
     EVIDENCE_PREFIX = "EvidencePrefix"  # the promotion stack's: where its stage's evidence lies (see below)
     GATE = "PromotionGate"  # the serving stack's: its project's gate in that stage (JSON of gate.Gate's fields)
     DRIFT_REPORTS = "DriftReports"  # the serving stack's, when Roadway's drift job watches it
+    DEAD_LETTERS = "DeadLetterQueueUrl"  # the promotion stack's (and a watched serving stack's drift job's)
+    WORK_DEAD_LETTERS = "WorkDeadLetterQueueUrl"  # the promotion stack's: events its function gave up on
+    QUEUES_OF_DEAD_LETTERS = (DEAD_LETTERS, WORK_DEAD_LETTERS)  # `roadway doctor` expects each of these empty
 
+
+# The promotion function's SQS event source runs at most this many at once (one message group per project), so
+# promotions never take a new account's whole Lambda concurrency of 10; `roadway doctor` checks the account has it.
+WORK_CONCURRENCY = 5
 
 # What a receiving function reads from its source's promotion stack (through the reader role).
 SOURCE_OUTPUTS = (Output.LEDGER_TABLE, Output.ARTIFACT_BUCKET, Output.EVIDENCE_PREFIX)

@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from promote_model.contract import Event
+from promote_model.contract import WORK_CONCURRENCY, Event
 
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
@@ -38,7 +38,6 @@ LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 # full 15 minutes, so the message stays invisible a little longer than that.
 WORK_ATTEMPTS = 3
 WORK_VISIBILITY = Duration.minutes(20)
-WORK_CONCURRENCY = 5
 
 
 def package_state_change(account: str, group_name: str | Sequence[str], status: str) -> events.EventPattern:

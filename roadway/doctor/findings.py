@@ -1,0 +1,133 @@
+"""What a doctor's check says: one line per check, ``ok``, ``problem`` (with the fix) or ``cannot check`` (and
+why), and the stage it was asked of. A check reads AWS only through :class:`Clinic`, which turns AWS's refusals
+into ``cannot check`` rather than a guess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from roadway.config import RoadwayConfig, StageConfig, StageName
+from roadway.naming import Names
+from roadway.road import CliError, Road, failure
+
+Verdict = Literal["ok", "problem", "cannot check"]
+OK: Verdict = "ok"
+PROBLEM: Verdict = "problem"
+CANNOT: Verdict = "cannot check"
+
+# AWS's error codes for "the caller may not": the check could not ask, which is not a problem it found.
+DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError", "UnrecognizedClient"}
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    stage: str
+    check: str
+    verdict: Verdict
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.stage:<5} {self.verdict:<12} {self.check}: {self.detail}"
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class Unanswered(Exception):
+    """AWS did not answer a check's question (denied, or an error that is not the answer): ``cannot check``."""
+
+
+@dataclass
+class Clinic:
+    """One stage's account as the doctor reads it: the road's session for that stage, and the config's view of it."""
+
+    road: Road
+    stage: StageName
+
+    @property
+    def config(self) -> RoadwayConfig:
+        return self.road.config
+
+    @property
+    def names(self) -> Names:
+        return self.road.names
+
+    @property
+    def settings(self) -> StageConfig:
+        return self.config.stage(self.stage)
+
+    @property
+    def account(self) -> str:
+        return self.settings.account
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    def client(self, service: str) -> Any:
+        return self.road.client(self.stage, service)
+
+    def ask(self, service: str, operation: str, **request: Any) -> Any:
+        """One read; a refusal or an error that is not the answer raises :class:`Unanswered` naming the call.
+        Missing credentials or an unreachable endpoint stop the whole stage with one line (bad input)."""
+        try:
+            return getattr(self.client(service), operation)(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in DENIED or "not authorized" in str(error):
+                raise Unanswered(f"these credentials may not call {service}:{_action(operation)}") from None
+            raise
+        except BotoCoreError as error:
+            raise failure(self.stage, f"{service} {operation}", error) from None
+
+    def pages(self, service: str, operation: str, key: str, **request: Any) -> Iterator[Any]:
+        """Every item of a paginated read (the same refusals as :meth:`ask`)."""
+        token_in, token_out = _TOKENS.get((service, operation), ("NextToken", "NextToken"))
+        while True:
+            page = self.ask(service, operation, **request)
+            yield from page.get(key, [])
+            if not page.get(token_out):
+                return
+            request[token_in] = page[token_out]
+
+    def outputs(self, stack: str) -> dict[str, str]:
+        """A deployed stack's outputs by key ({} when it is not deployed)."""
+        return {o["OutputKey"]: o["OutputValue"] for o in (self.road.stack(self.stage, stack) or {}).get("Outputs", [])}
+
+    def export(self, what: str) -> str | None:
+        """A named export of the stage's platform stack (what the other stacks import), or None."""
+        stack = self.road.stack(self.stage, self.names.stack_name(self.stage, "platform")) or {}
+        wanted = self.names.export(self.stage, what)
+        return next((o["OutputValue"] for o in stack.get("Outputs", []) if o.get("ExportName") == wanted), None)
+
+
+_TOKENS = {("cloudformation", "list_stack_resources"): ("NextToken", "NextToken")}
+
+
+def _action(operation: str) -> str:
+    return "".join(part.capitalize() for part in operation.split("_"))
+
+
+Check = Callable[[Clinic], Iterator[Finding]]
+
+
+def examine(clinic: Clinic, check: Check) -> list[Finding]:
+    """Run one check; what AWS would not answer becomes its ``cannot check`` line, and a check that cannot finish
+    for another AWS error says so in one line rather than stopping the doctor."""
+    name = check.__name__.replace("_", " ")
+    found: list[Finding] = []
+    try:
+        found.extend(check(clinic))
+    except Unanswered as why:
+        found.append(Finding(clinic.stage, name, CANNOT, str(why)))
+    except ClientError as error:
+        found.append(Finding(clinic.stage, name, CANNOT, f"AWS answered {' '.join(str(error).split())}"))
+    except CliError:
+        raise
+    return found

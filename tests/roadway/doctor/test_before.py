@@ -1,0 +1,254 @@
+"""Before the first deploy: each check on the moto road, moto answering where it implements the call and a
+recorded AWS answer (validated by botocore's Stubber against the service model) where it does not: Service Quotas'
+SageMaker quotas, Lambda's account settings and IAM's policy simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from roadway.doctor import before
+from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic
+from roadway.road import CliError
+from roadway.road import Road as CliRoad
+from tests.conftest import with_second_project
+from tests.moto_road import Road
+from tests.roadway.doctor.conftest import bootstrap, lines, recorded
+
+Clinics = Callable[[str], Clinic]
+
+
+def test_the_caller_is_the_stages_account(clinic: Clinics) -> None:
+    ((check, verdict, detail),) = lines(clinic("prod"), before.caller)
+    assert (check, verdict) == ("caller", OK) and "666666666666" in detail
+
+
+def test_credentials_of_another_account_stop_the_stage_with_one_line(clinic: Clinics) -> None:
+    prod = clinic("prod")
+    recorded(
+        prod,
+        "sts",
+        [
+            (
+                "get_caller_identity",
+                {"Account": "999999999999", "Arn": "arn:aws:iam::999999999999:user/x", "UserId": "x"},
+            )
+        ],
+    )
+    with pytest.raises(
+        CliError, match=r"^prod: role roadway-doctor reaches account 999999999999, not the config's 666666666666"
+    ):
+        lines(prod, before.caller)
+
+
+def test_a_profile_set_to_another_region_is_a_problem(clinic: Clinics, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    found = lines(clinic("prod"), before.caller)
+    assert found[1][:2] == ("region", PROBLEM) and "is set to eu-central-1, the road is in us-east-2" in found[1][2]
+
+
+def test_bootstrap_from_the_pinned_template_is_ok(clinic: Clinics) -> None:
+    dev = clinic("dev")
+    bootstrap(dev)
+    ((check, verdict, detail),) = lines(dev, before.bootstrap)
+    assert (check, verdict) == ("bootstrap", OK) and "version 33" in detail
+
+
+def test_no_bootstrap_an_old_one_and_another_stages_trust_are_problems(clinic: Clinics) -> None:
+    test, prod, dev = clinic("test"), clinic("prod"), clinic("dev")
+    ((_, verdict, detail),) = lines(test, before.bootstrap)
+    assert verdict == PROBLEM and "npx cdk bootstrap aws://555555555555/us-east-2 --profile roadway-test" in detail
+    bootstrap(test, version="5")
+    ((_, verdict, detail),) = lines(test, before.bootstrap)
+    assert verdict == PROBLEM and "version 5; the assembly needs 6 or later" in detail
+    bootstrap(prod, TrustedAccounts="444444444444,777777777777")  # dev's account, and a CI account
+    ((_, verdict, detail),) = lines(prod, before.bootstrap)
+    assert verdict == PROBLEM and "trusts dev (444444444444) to deploy here" in detail
+    bootstrap(dev, TrustedAccounts="777777777777")  # only a central deploy account: what the README allows
+    ((_, verdict, detail),) = lines(dev, before.bootstrap)
+    assert verdict == OK and "also trusts 777777777777" in detail
+
+
+def test_a_bootstrap_with_another_qualifier_is_a_problem(clinic: Clinics) -> None:
+    dev = clinic("dev")
+    bootstrap(dev, Qualifier="custom")
+    ((_, verdict, detail),) = lines(dev, before.bootstrap)
+    assert verdict == PROBLEM and "qualifier custom" in detail
+
+
+def test_the_region_is_enabled_and_a_disabled_one_is_a_problem(clinic: Clinics) -> None:
+    assert lines(clinic("dev"), before.region)[0][1] == OK
+    test = clinic("test")
+    recorded(
+        test, "ec2", [("describe_regions", {"Regions": [{"RegionName": "us-east-2", "OptInStatus": "not-opted-in"}]})]
+    )
+    ((_, verdict, detail),) = lines(test, before.region)
+    assert verdict == PROBLEM and "aws account enable-region --region-name us-east-2" in detail
+
+
+def quota(name: str, code: str, value: float) -> dict[str, object]:
+    """One quota as Service Quotas lists it."""
+    return {
+        "ServiceCode": "sagemaker",
+        "ServiceName": "Amazon SageMaker",
+        "QuotaArn": f"arn:aws:servicequotas:us-east-2:666666666666:sagemaker/{code}",
+        "QuotaCode": code,
+        "QuotaName": name,
+        "Value": value,
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
+    }
+
+
+def test_prods_endpoint_quota_must_hold_a_blue_green_deployment_at_max_capacity(clinic: Clinics) -> None:
+    prod = clinic("prod")
+    recorded(
+        prod,
+        "service-quotas",
+        [
+            ("list_aws_default_service_quotas", {"Quotas": [quota("ml.m5.large for endpoint usage", "L-614B09FD", 0)]}),
+            # The account's applied value, on the second page: it wins over the default.
+            (
+                "list_service_quotas",
+                {"Quotas": [quota("ml.m5.xlarge for endpoint usage", "L-2F737F8D", 4)], "NextToken": "2"},
+            ),
+            ("list_service_quotas", {"Quotas": [quota("ml.m5.large for endpoint usage", "L-614B09FD", 4)]}),
+        ],
+    )
+    ((check, verdict, detail),) = lines(prod, before.quotas)
+    assert (check, verdict) == ("quota ml.m5.large for endpoint usage", PROBLEM)
+    assert detail.startswith("4, needs 8 (house-price: 2 x max_capacity 4 during a blue/green deployment)")
+    assert "--service-code sagemaker --quota-code L-614B09FD --desired-value 8" in detail
+
+
+def test_a_quota_this_region_does_not_list_cannot_be_checked_and_enough_is_ok(clinic: Clinics) -> None:
+    test = clinic("test")
+    name = "Maximum total concurrency that can be allocated across all serverless endpoints"
+    recorded(
+        test,
+        "service-quotas",
+        [
+            ("list_aws_default_service_quotas", {"Quotas": [quota(name, "L-96300102", 10)]}),
+            ("list_service_quotas", {"Quotas": []}),
+        ],
+    )
+    ((_, verdict, detail),) = lines(test, before.quotas)
+    assert verdict == OK and detail.startswith("10 (needs 5")
+    prod = clinic("prod")
+    recorded(
+        prod,
+        "service-quotas",
+        [("list_aws_default_service_quotas", {"Quotas": []}), ("list_service_quotas", {"Quotas": []})],
+    )
+    ((_, verdict, detail),) = lines(prod, before.quotas)
+    assert verdict == CANNOT and "Service Quotas lists no such sagemaker quota in us-east-2" in detail
+
+
+def test_a_refused_read_is_cannot_check_not_a_problem(clinic: Clinics) -> None:
+    dev = clinic("dev")
+    recorded(dev, "lambda", [("get_account_settings", "AccessDeniedException")])
+    assert lines(dev, before.lambda_concurrency) == [
+        ("lambda concurrency", CANNOT, "these credentials may not call lambda:GetAccountSettings")
+    ]
+
+
+@pytest.mark.parametrize(("unreserved", "verdict"), [(10, OK), (5, PROBLEM)])
+def test_lambda_concurrency_holds_what_the_stages_functions_run_at_once(
+    clinic: Clinics, unreserved: int, verdict: str
+) -> None:
+    prod = clinic("prod")  # the work queue's 5, the rollback recorder, one drift job: 7
+    settings = {"AccountLimit": {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": unreserved}}
+    recorded(prod, "lambda", [("get_account_settings", settings)])
+    ((_, found, detail),) = lines(prod, before.lambda_concurrency)
+    assert found == verdict and f"{unreserved} unreserved of 10" in detail and "needs 7" in detail
+
+
+def test_model_monitor_cannot_be_checked_and_roadways_job_needs_nothing(clinic: Clinics) -> None:
+    ((check, verdict, _),) = lines(clinic("prod"), before.monitoring)
+    assert (check, verdict) == ("drift watch", OK)
+    assert lines(clinic("dev"), before.monitoring) == []
+
+
+def roles(*names: str) -> dict[str, object]:
+    """IAM's list of roles under Identity Center's path."""
+    from datetime import UTC, datetime
+
+    path = "/aws-reserved/sso.amazonaws.com/us-east-2/"
+    return {
+        "Roles": [
+            {
+                "Path": path,
+                "RoleName": name,
+                "RoleId": "AROAEXAMPLEEXAMPLE01",
+                "Arn": f"arn:aws:iam::555555555555:role{path}{name}",
+                "CreateDate": datetime(2026, 1, 1, tzinfo=UTC),
+            }
+            for name in names
+        ]
+    }
+
+
+def simulated(**decisions: str) -> dict[str, object]:
+    return {
+        "EvaluationResults": [
+            {"EvalActionName": action, "EvalResourceName": "*", "EvalDecision": decision}
+            for action, decision in decisions.items()
+        ]
+    }
+
+
+def test_each_permission_set_may_assume_the_stages_role_and_set_its_source_identity(clinic: Clinics) -> None:
+    test = clinic("test")  # approvers and on-call
+    recorded(
+        test,
+        "iam",
+        [
+            (
+                "list_roles",
+                roles("AWSReservedSSO_RoadwayApprover_0123456789abcdef", "AWSReservedSSO_Other_0123456789abcdef"),
+            ),
+            (
+                "simulate_principal_policy",
+                simulated(**{"sts:AssumeRole": "allowed", "sts:SetSourceIdentity": "allowed"}),
+            ),
+            ("list_roles", roles("AWSReservedSSO_RoadwayOnCall_0123456789abcdef")),
+            (
+                "simulate_principal_policy",
+                simulated(**{"sts:AssumeRole": "allowed", "sts:SetSourceIdentity": "implicitDeny"}),
+            ),
+        ],
+    )
+    found = lines(test, before.identity)
+    assert found[0][:2] == ("identity harbor-test-approver", OK)
+    assert found[1][:2] == ("identity harbor-test-break-glass", PROBLEM)
+    assert "may not sts:SetSourceIdentity on harbor-test-break-glass" in found[1][2]
+    assert found[2][:2] == ("identity attribute", CANNOT) and "session tag roadway-user" in found[2][2]
+
+
+def test_no_provisioned_permission_set_is_a_problem_and_a_refused_simulation_cannot_check(clinic: Clinics) -> None:
+    test = clinic("test")
+    recorded(
+        test,
+        "iam",
+        [
+            ("list_roles", roles()),
+            ("list_roles", roles("AWSReservedSSO_RoadwayOnCall_0123456789abcdef")),
+            ("simulate_principal_policy", "AccessDenied"),
+        ],
+    )
+    found = lines(test, before.identity)
+    assert found[0][:2] == ("identity harbor-test-approver", PROBLEM) and "provision the permission set" in found[0][2]
+    assert found[1] == ("identity", CANNOT, "these credentials may not call iam:SimulatePrincipalPolicy")
+
+
+def test_a_teams_code_repository_must_exist_in_dev(road: Road) -> None:
+    dev = Clinic(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), "dev")
+    ((check, verdict, detail),) = lines(dev, before.code_repositories)
+    assert (check, verdict) == ("repository retention-models", PROBLEM)
+    assert "team retention's code_repository does not exist in 444444444444" in detail
+    dev.client("codecommit").create_repository(repositoryName="retention-models")
+    assert lines(dev, before.code_repositories) == [
+        ("repository retention-models", OK, "team retention's repository exists")
+    ]
