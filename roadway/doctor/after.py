@@ -37,7 +37,7 @@ def stacks(clinic: Clinic) -> Iterator[Finding]:
     """Every stack of the stage deployed and settled, with the outputs the road reads from it."""
     wanted = contract_outputs(clinic)
     for name in stage_stacks(clinic.config, clinic.stage):
-        stack = clinic.road.stack(clinic.stage, name)
+        stack = clinic.stack(name)
         if stack is None:
             yield Finding(
                 clinic.stage, f"stack {name}", PROBLEM, f"not deployed: make deploy STAGE={clinic.stage.capitalize()}"
@@ -143,6 +143,7 @@ def drift_runs(clinic: Clinic) -> Iterator[Finding]:
             continue
         period = SCHEDULES[at.serving.monitoring.schedule]
         check = f"drift {project.name}"
+        clinic.stack(clinic.names.model(project).serving_stack(clinic.stage))  # read here: a refusal cannot check
         last = watch(clinic.road, clinic.stage, project) or {}
         verdict = str(last.get("verdict"))
         when = (last.get("window") or {}).get("end") or last.get("at")

@@ -231,11 +231,10 @@ def _may_assume(clinic: Clinic, pattern: str, role_name: str) -> Iterator[Findin
     if not pattern.startswith(f"arn:aws:iam::{clinic.account}:role/"):
         yield Finding(clinic.stage, check, CANNOT, f"{pattern} is not a role of this account")
         return
-    path = pattern.split(":role", 1)[1]
-    prefix = path[: path.rfind("/", 0, min((path.find(c) for c in "*?" if c in path), default=len(path))) + 1]
+    prefix = _fixed_path(pattern.split(":role", 1)[1])
     roles = [
         r["Arn"]
-        for r in clinic.pages("iam", "list_roles", "Roles", PathPrefix=prefix or "/")
+        for r in clinic.pages("iam", "list_roles", "Roles", PathPrefix=prefix)
         if fnmatch.fnmatchcase(r["Arn"], pattern)
     ]
     if not roles:
@@ -269,6 +268,12 @@ def _may_assume(clinic: Clinic, pattern: str, role_name: str) -> Iterator[Findin
             yield Finding(
                 clinic.stage, check, OK, f"{role.rsplit('/', 1)[-1]} may assume it and set its source identity"
             )
+
+
+def _fixed_path(path: str) -> str:
+    """The role path a pattern's roles all share: up to the last ``/`` before its first wildcard."""
+    wildcards = [path.index(c) for c in "*?" if c in path]
+    return path[: path.rfind("/", 0, min(wildcards, default=len(path))) + 1] or "/"
 
 
 def code_repositories(clinic: Clinic) -> Iterator[Finding]:

@@ -96,13 +96,26 @@ class Clinic:
                 return
             request[token_in] = page[token_out]
 
+    def stack(self, name: str) -> dict[str, Any] | None:
+        """The deployed stack, or None; read once per command (the road's cache, which `status` shares), and a
+        refused read is ``cannot check`` like any other."""
+        cache = self.road._stacks
+        if (self.stage, name) not in cache:
+            try:
+                (cache[(self.stage, name)],) = self.ask("cloudformation", "describe_stacks", StackName=name)["Stacks"]
+            except ClientError as error:
+                if "does not exist" not in str(error):
+                    raise
+                cache[(self.stage, name)] = None
+        return cache[(self.stage, name)]
+
     def outputs(self, stack: str) -> dict[str, str]:
         """A deployed stack's outputs by key ({} when it is not deployed)."""
-        return {o["OutputKey"]: o["OutputValue"] for o in (self.road.stack(self.stage, stack) or {}).get("Outputs", [])}
+        return {o["OutputKey"]: o["OutputValue"] for o in (self.stack(stack) or {}).get("Outputs", [])}
 
     def export(self, what: str) -> str | None:
         """A named export of the stage's platform stack (what the other stacks import), or None."""
-        stack = self.road.stack(self.stage, self.names.stack_name(self.stage, "platform")) or {}
+        stack = self.stack(self.names.stack_name(self.stage, "platform")) or {}
         wanted = self.names.export(self.stage, what)
         return next((o["OutputValue"] for o in stack.get("Outputs", []) if o.get("ExportName") == wanted), None)
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from botocore.exceptions import ClientError
 
-from roadway.doctor import before
+from roadway.doctor import after, before
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic
 from roadway.road import CliError
 from roadway.road import Road as CliRoad
@@ -252,3 +253,27 @@ def test_a_teams_code_repository_must_exist_in_dev(road: Road) -> None:
     assert lines(dev, before.code_repositories) == [
         ("repository retention-models", OK, "team retention's repository exists")
     ]
+
+
+def deny_everything(clinic: Clinic) -> None:
+    """Every call the stage's session makes from here on is refused, as AWS refuses a role without the policy."""
+
+    def deny(model: object, **_: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, model.name)  # type: ignore[attr-defined]
+
+    clinic.road._session(clinic.stage).events.register("before-call", deny)
+
+
+@pytest.mark.parametrize("check", [*before.CHECKS, *after.CHECKS], ids=lambda check: check.__name__)
+def test_every_check_that_is_refused_says_it_cannot_check(road: Road, check: Callable) -> None:
+    """No check turns a refusal into a verdict: each says which call it may not make (prod, or dev for the
+    teams' repositories; the Model Monitor check asks AWS nothing)."""
+    stage = "dev" if check is before.code_repositories else "prod"
+    clinic = Clinic(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), stage)
+    deny_everything(clinic)
+    found = lines(clinic, check)
+    if check is before.monitoring:
+        assert [verdict for _, verdict, _ in found] == [OK]
+        return
+    ((_, verdict, detail),) = found
+    assert verdict == CANNOT and detail.startswith("these credentials may not call ")

@@ -145,20 +145,38 @@ def test_the_alarm_probe_runs_only_when_accepted(road: Road) -> None:
 
 
 MAKING = ("CreateQueue", "PutRule", "PutTargets", "PutEvents", "ReceiveMessage")
+# Every call each probe makes on its way, in order: an interruption before any of them is cleaned up.
+STEPS = {
+    "event-delivery": MAKING,
+    "registry-event": (
+        "CreateQueue",
+        "CreateModelPackageGroup",
+        "PutRule",
+        "PutTargets",
+        "CreateModelPackage",
+        "ReceiveMessage",
+    ),
+    "alarm-delivery": ("PutMetricAlarm", "SetAlarmState", "DescribeAlarmHistory"),
+}
+SERVICES = ("sqs", "events", "sagemaker", "cloudwatch")
 
 
-@pytest.mark.parametrize("step", MAKING)
-def test_an_interruption_at_any_step_is_cleaned_up(clinic: Clinics, step: str) -> None:
+@pytest.mark.parametrize(
+    ("probe", "step"), [(probe, step) for probe, steps in STEPS.items() for step in steps], ids=str
+)
+def test_an_interruption_at_any_step_is_cleaned_up(clinic: Clinics, probe: str, step: str) -> None:
     prod = clinic("prod")
+    seen: list[str] = []
 
     def interrupt(operation: str) -> None:
+        seen.append(operation)
         if operation == step:
             raise KeyboardInterrupt
 
-    on_call(prod, ("sqs", "events"), interrupt)
+    on_call(prod, SERVICES, interrupt)
     with pytest.raises(ProbeInterrupted) as interrupted:
-        PROBES["event-delivery"](prod, wait=1)
-    assert verdicts(interrupted.value.found) == [(CANNOT, "interrupted")]
+        PROBES[probe](prod, wait=1)
+    assert step in seen and verdicts(interrupted.value.found) == [(CANNOT, "interrupted")]
     assert left(prod) == []
 
 
