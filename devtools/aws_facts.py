@@ -40,6 +40,7 @@ SERVICES = (
     "lambda",
     "logs",
     "s3",
+    "servicequotas",
     "sagemaker",
     "sns",
     "sqs",

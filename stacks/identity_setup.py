@@ -1,7 +1,7 @@
 """What each person's own identity needs, per stage: the IAM policies a platform engineer puts in the permission
-sets (or roles) of approvers, on-call, operators and data scientists. `make synth` writes them beside the
-templates (``cdk.out/identity-setup/<stage>.json``), because Roadway's roles trust people by their permission
-set's role (``aws:PrincipalArn``), and a trust is only half: the caller's own policy must allow the call.
+sets (or roles) of approvers, on-call, operators, whoever runs the doctor, and data scientists. `make synth` writes
+them beside the templates (``cdk.out/identity-setup/<stage>.json``), because Roadway's roles trust people by their
+permission set's role (``aws:PrincipalArn``), and a trust is only half: the caller's own policy must allow the call.
 
 Everyone's name is one attribute of the identity provider (config ``identity``): a session tag
 (``aws:PrincipalTag/<tag>``: IAM Identity Center's "attributes for access control", or a SAML/OIDC session tag)
@@ -88,6 +88,52 @@ def operator(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
     )
 
 
+def doctor(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
+    """What `roadway doctor` reads in a stage's account (its probes create and delete resources: run those with
+    the deploy credentials): the operator's reads, plus the account's bootstrap, quotas, region, the permission
+    sets' roles it simulates, the teams' repositories, and the stage's topic, queues and alarms (CloudFormation
+    names each after its stack, ``<project>-<stage>-…``)."""
+    account, region = config.stage(stage).account, config.region
+    road = f"{config.project}-{stage}-"
+    settings = config.stage(stage)
+    statements = [
+        *operator(config, stage)["Statement"],
+        _statement(
+            "TheBootstrapStack",
+            ["cloudformation:DescribeStacks"],
+            [f"arn:aws:cloudformation:{region}:{account}:stack/CDKToolkit/*"],
+        ),
+        _statement(
+            "QuotasRegionAndRoles",
+            [
+                "servicequotas:ListServiceQuotas",
+                "servicequotas:ListAWSDefaultServiceQuotas",
+                "lambda:GetAccountSettings",
+                "ec2:DescribeRegions",
+                "iam:ListRoles",
+            ],
+            ["*"],
+        ),
+        _statement(
+            "TheStagesTopicQueuesAndAlarms",
+            ["sns:ListSubscriptionsByTopic", "sqs:GetQueueAttributes", "cloudwatch:DescribeAlarms"],
+            [
+                f"arn:aws:sns:{region}:{account}:{road}*",
+                f"arn:aws:sqs:{region}:{account}:{road}*",
+                f"arn:aws:cloudwatch:{region}:{account}:alarm:{road}*",
+            ],
+        ),
+    ]
+    people = [*settings.approvers, *settings.break_glass]
+    if people:
+        statements.append(_statement("WhoMayApprove", ["iam:SimulatePrincipalPolicy"], people))
+    repositories = [t.repository() for t in config.teams if t.repository()] if stage == "dev" else []
+    if repositories:
+        arns = [f"arn:aws:codecommit:{r}:{account}:{name}" for r, name in repositories]  # type: ignore[misc]
+        statements.append(_statement("TheTeamsRepositories", ["codecommit:GetRepository"], arns))
+    return _document(*statements)
+
+
 def data_scientist(config: RoadwayConfig) -> dict[str, Any]:
     """Open Studio as oneself: a presigned URL of the profile of one's own name, nobody else's."""
     account, region = config.stages.dev.account, config.region
@@ -110,6 +156,7 @@ def documents(config: RoadwayConfig, stage: StageName) -> dict[str, dict[str, An
     if settings.break_glass:
         made["on-call"] = assume_as_oneself(names.role_arn(settings.account, names.break_glass_role(stage)), own_name)
     made["operator"] = operator(config, stage)
+    made["doctor"] = doctor(config, stage)
     if stage == "dev":
         made["data-scientist"] = data_scientist(config)
     return made

@@ -21,7 +21,7 @@ BOOTSTRAP_QUALIFIER = "hnb659fds"  # the assembly's (DefaultStackSynthesizer's d
 # equal to their sources (the synthesized manifest, node_modules/aws-cdk's bootstrap-template.yaml).
 REQUIRED_BOOTSTRAP_VERSION = 6
 PINNED_BOOTSTRAP_VERSION = 33
-MODEL_MONITOR_DOCS = "docs/mlops.md, 'Model Monitor or Roadway's drift job'"
+MODEL_MONITOR_DOCS = "docs/mlops.md, 'Watching prod for drift'"
 
 
 def caller(clinic: Clinic) -> Iterator[Finding]:

@@ -66,9 +66,9 @@ def test_a_data_scientist_opens_only_their_own_profile(config: RoadwayConfig) ->
 
 def test_each_stage_gets_what_its_people_need_and_synth_writes_it(synth: Synth, config: RoadwayConfig) -> None:
     expected = {
-        "dev": {"approver", "operator", "data-scientist"},
-        "test": {"approver", "on-call", "operator"},
-        "prod": {"on-call", "operator"},
+        "dev": {"approver", "operator", "doctor", "data-scientist"},
+        "test": {"approver", "on-call", "operator", "doctor"},
+        "prod": {"on-call", "operator", "doctor"},
     }
     for stage, kinds in expected.items():
         written = json.loads((synth.outdir / "identity-setup" / f"{stage}.json").read_text())

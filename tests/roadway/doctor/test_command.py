@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,57 @@ def test_a_missing_profile_is_one_line(road: Road, capsys: pytest.CaptureFixture
     assert capsys.readouterr().err == (
         "roadway: prod: no credentials: profile roadway-prod is not configured (aws configure sso, or --role-name)\n"
     )
+
+
+def test_the_doctors_identity_set_up_grants_every_call_its_checks_make(
+    road: Road, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actions come from the doctor's own calls, recorded as it runs every check of every stage on the moto
+    road (AWS's recorded answers where moto has none), not from a list of ours: each must be granted by the
+    stage's `doctor` policy that `make synth` writes (stacks/identity_setup.py)."""
+    import botocore.client
+    from botocore.awsrequest import AWSResponse
+
+    from roadway.doctor import diagnose
+    from stacks import identity_setup
+    from tests import aws, iam
+
+    answers: dict[str, dict[str, object]] = {
+        "ListAWSDefaultServiceQuotas": {"Quotas": []},
+        "ListServiceQuotas": {"Quotas": []},
+        "GetAccountSettings": {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000}},
+        "SimulatePrincipalPolicy": {"EvaluationResults": []},
+    }
+    made: dict[str, set[str]] = {}
+    current = {"stage": ""}
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        signing = self.meta.service_model.signing_name
+        prefix = {"monitoring": "cloudwatch"}.get(signing, signing)  # CloudWatch signs as monitoring
+        if prefix != "sts":  # the --role-name hop, and GetCallerIdentity, which needs no permission
+            made.setdefault(current["stage"], set()).add(f"{prefix}:{operation}")
+        return original(self, operation, params)
+
+    def recorded_answer(model: Any, **_: Any) -> Any:
+        if model.name in answers:
+            return AWSResponse(None, 200, {}, None), answers[model.name]
+        return None
+
+    road.sessions["test"].client("iam").create_role(  # an approver permission set, provisioned to test
+        RoleName="AWSReservedSSO_RoadwayApprover_0123456789abcdef",
+        Path=f"/aws-reserved/sso.amazonaws.com/{road.region}/",
+        AssumeRolePolicyDocument="{}",
+    )
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    operator = CliRoad(road.config, role_name="roadway-doctor")
+    for stage in ("dev", "test", "prod"):
+        current["stage"] = stage
+        operator._session(stage).events.register("before-call", recorded_answer)
+        diagnose(operator, [stage])  # type: ignore[list-item]
+    assert "iam:SimulatePrincipalPolicy" in made["test"] and "sqs:GetQueueAttributes" in made["prod"]
+    for stage, actions in made.items():
+        granted = identity_setup.doctor(road.config, stage)["Statement"]  # type: ignore[arg-type]
+        for action in sorted(actions):
+            assert aws.known(action), f"{action} is no action of the Service Authorization Reference"
+            assert iam.names_action(granted, action), f"{stage}: {action} is not granted"
