@@ -6,6 +6,7 @@ status``, ``trace`` and ``doctor`` share it; every problem it meets is one line 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,11 +120,13 @@ class Road:
         except (BotoCoreError, ClientError) as error:
             raise failure(stage, f"{service} {operation}", error) from None
 
-    def stack(self, stage: str, name: str) -> dict[str, Any] | None:
+    def stack(
+        self, stage: str, name: str, describe: Callable[[], dict[str, Any] | None] | None = None
+    ) -> dict[str, Any] | None:
         """The stack, or None when it is not deployed; described once per command (status reads the serving
-        stack for the endpoint and for the drift reports)."""
+        stack for the endpoint and for the drift reports), by ``describe`` when the caller reads it its own way."""
         if (stage, name) not in self._stacks:
-            self._stacks[(stage, name)] = self._describe_stack(stage, name)
+            self._stacks[(stage, name)] = describe() if describe else self._describe_stack(stage, name)
         return self._stacks[(stage, name)]
 
     def _describe_stack(self, stage: str, name: str) -> dict[str, Any] | None:
@@ -158,7 +161,6 @@ class Road:
 
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
-
 
 
 def watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from roadway.config import STAGE_NAMES
-from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding, Unanswered
+from roadway.config import STAGE_NAMES, RoadwayConfig
+from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding
 from roadway.doctor.quotas import LAMBDA_CONCURRENCY, Need, lambda_need, needs
 from roadway.images import SKLEARN_REGISTRIES
 from roadway.road import CliError
@@ -254,20 +255,37 @@ def _may_assume(clinic: Clinic, pattern: str, role_name: str) -> Iterator[Findin
             PolicySourceArn=role,
             ActionNames=["sts:AssumeRole", "sts:SetSourceIdentity"],
             ResourceArns=[target],
+            ContextEntries=simulated_person(clinic.config),
         )["EvaluationResults"]
         denied = [r["EvalActionName"] for r in results if r["EvalDecision"] != "allowed"]
+        missing = sorted({key for r in results for key in r.get("MissingContextValues", [])})
         if denied:
+            lacking = f" (the simulator lacked {', '.join(missing)})" if missing else ""
             yield Finding(
                 clinic.stage,
                 check,
                 PROBLEM,
-                f"{role.rsplit('/', 1)[-1]} may not {' or '.join(denied)} on {role_name}: give its permission set "
-                "the inline policy in cdk.out/identity-setup/ (docs/platform-engineer.md, 'Identity set-up')",
+                f"{role.rsplit('/', 1)[-1]} may not {' or '.join(denied)} on {role_name}{lacking}: give its "
+                "permission set the policy in cdk.out/identity-setup/ (docs/platform-engineer.md, 'Identity set-up')",
             )
         else:
             yield Finding(
                 clinic.stage, check, OK, f"{role.rsplit('/', 1)[-1]} may assume it and set its source identity"
             )
+
+
+SIMULATED_PERSON = "roadway-doctor"
+
+
+def simulated_person(config: RoadwayConfig) -> list[dict[str, Any]]:
+    """The request a person makes when they approve, for IAM's simulator: their identity provider asserts their
+    name (the session tag, or the source identity the binding names) and they set the same name as the source
+    identity. Without these keys the simulator would deny what the identity set-up allows only for one's own name."""
+    asserted = config.identity.own_name.removeprefix("${").removesuffix("}")
+    return [
+        {"ContextKeyName": key, "ContextKeyValues": [SIMULATED_PERSON], "ContextKeyType": "string"}
+        for key in dict.fromkeys((asserted, "sts:SourceIdentity"))
+    ]
 
 
 def _fixed_path(path: str) -> str:
@@ -303,4 +321,3 @@ def code_repositories(clinic: Clinic) -> Iterator[Finding]:
 
 
 CHECKS = (bootstrap, region, quotas, lambda_concurrency, monitoring, identity, code_repositories)
-__all__ = ["CHECKS", "Unanswered", "caller"]

@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from roadway.config import RoadwayConfig, StageConfig, StageName
 from roadway.naming import Names
-from roadway.road import CliError, Road, failure
+from roadway.road import Road, failure
 
 Verdict = Literal["ok", "problem", "cannot check"]
 OK: Verdict = "ok"
@@ -97,17 +97,19 @@ class Clinic:
             request[token_in] = page[token_out]
 
     def stack(self, name: str) -> dict[str, Any] | None:
-        """The deployed stack, or None; read once per command (the road's cache, which `status` shares), and a
+        """The deployed stack, or None; read once per command (the road's cache, which `watch` shares), and a
         refused read is ``cannot check`` like any other."""
-        cache = self.road._stacks
-        if (self.stage, name) not in cache:
+
+        def describe() -> dict[str, Any] | None:
             try:
-                (cache[(self.stage, name)],) = self.ask("cloudformation", "describe_stacks", StackName=name)["Stacks"]
+                (stack,) = self.ask("cloudformation", "describe_stacks", StackName=name)["Stacks"]
             except ClientError as error:
                 if "does not exist" not in str(error):
                     raise
-                cache[(self.stage, name)] = None
-        return cache[(self.stage, name)]
+                return None
+            return dict(stack)
+
+        return self.road.stack(self.stage, name, describe)
 
     def outputs(self, stack: str) -> dict[str, str]:
         """A deployed stack's outputs by key ({} when it is not deployed)."""
@@ -141,6 +143,4 @@ def examine(clinic: Clinic, check: Check) -> list[Finding]:
         found.append(Finding(clinic.stage, name, CANNOT, str(why)))
     except ClientError as error:
         found.append(Finding(clinic.stage, name, CANNOT, f"AWS answered {' '.join(str(error).split())}"))
-    except CliError:
-        raise
     return found

@@ -228,6 +228,40 @@ def test_each_permission_set_may_assume_the_stages_role_and_set_its_source_ident
     assert found[2][:2] == ("identity attribute", CANNOT) and "session tag roadway-user" in found[2][2]
 
 
+def test_the_simulator_is_asked_as_a_person_naming_themselves_which_the_identity_set_up_allows(
+    clinic: Clinics,
+) -> None:
+    """The question the doctor puts to IAM's simulator carries the keys AWS sends when a person approves (their
+    asserted name, and the same name as source identity); the identity set-up's policy allows exactly that, and
+    without those keys denies it, so a correct permission set is never reported as a problem."""
+    from stacks import identity_setup
+    from tests import iam
+
+    test = clinic("test")
+    context = before.simulated_person(test.config)
+    assert [entry["ContextKeyName"] for entry in context] == ["aws:PrincipalTag/roadway-user", "sts:SourceIdentity"]
+    role = test.names.role_arn(test.account, test.names.approver_role("test"))
+    stubber = recorded(test, "iam", [("list_roles", roles("AWSReservedSSO_RoadwayApprover_0123456789abcdef"))])
+    stubber.add_response(
+        "simulate_principal_policy",
+        simulated(**{"sts:AssumeRole": "allowed", "sts:SetSourceIdentity": "allowed"}),
+        {
+            "PolicySourceArn": "arn:aws:iam::555555555555:role/aws-reserved/sso.amazonaws.com/us-east-2/"
+            "AWSReservedSSO_RoadwayApprover_0123456789abcdef",
+            "ActionNames": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "ResourceArns": [role],
+            "ContextEntries": context,
+        },
+    )
+    stubber.add_response("list_roles", roles())
+    assert lines(test, before.identity)[0][:2] == ("identity harbor-test-approver", OK)
+    granted = identity_setup.documents(test.config, "test")["approver"]["Statement"]
+    asked = {entry["ContextKeyName"]: entry["ContextKeyValues"][0] for entry in context}
+    for action in ("sts:AssumeRole", "sts:SetSourceIdentity"):
+        assert iam.allowed(granted, action, role, asked)
+    assert not iam.allowed(granted, "sts:SetSourceIdentity", role, {})
+
+
 def test_no_provisioned_permission_set_is_a_problem_and_a_refused_simulation_cannot_check(clinic: Clinics) -> None:
     test = clinic("test")
     recorded(

@@ -133,3 +133,18 @@ def test_the_doctors_identity_set_up_grants_every_call_its_checks_make(
         for action in sorted(actions):
             assert aws.known(action), f"{action} is no action of the Service Authorization Reference"
             assert iam.names_action(granted, action), f"{stage}: {action} is not granted"
+
+
+def test_an_interrupted_probe_prints_what_it_found_and_exits_130(road: Road, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from roadway.doctor import probes
+
+    def interrupted(clinic: Clinic, made: list[probes.Temporary], wait: float) -> probes.Finding:
+        raise KeyboardInterrupt
+
+    stopped = dataclasses.replace(probes.PROBES["event-delivery"], steps=interrupted)
+    monkeypatch.setitem(probes.PROBES, "event-delivery", stopped)
+    code, (printed,) = doctor(road, "--stage", "prod", "--after", "--probe", "event-delivery")
+    assert code == 130
+    assert printed.splitlines()[-2] == "prod  cannot check probe event-delivery: interrupted"

@@ -50,7 +50,7 @@ def on_call(clinic: Clinic, services: tuple[str, ...], act: Callable[[str], Any]
 
 def test_no_registry_event_is_a_problem_and_one_sagemaker_emits_is_ok(clinic: Clinics) -> None:
     prod = clinic("prod")
-    ((verdict, detail),) = verdicts(PROBES["registry-event"](prod, wait=0.3))
+    ((verdict, detail),) = verdicts(PROBES["registry-event"](prod, wait=0.05))
     assert verdict == PROBLEM and "SageMaker emitted no 'SageMaker Model Package State Change' event" in detail
     assert left(prod) == []
 
@@ -217,3 +217,16 @@ def test_the_registry_probe_registers_the_roads_own_serving_image() -> None:
 def test_every_temporary_resource_has_a_command_that_deletes_it() -> None:
     for kind in ("rule", "queue", "alarm", "group"):
         assert Temporary(kind, "x").by_hand()
+
+
+def test_a_probe_the_account_refuses_cannot_check_and_leaves_nothing(clinic: Clinics) -> None:
+    prod = clinic("prod")
+
+    def refuse(operation: str) -> None:
+        if operation == "PutRule":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, operation)
+
+    on_call(prod, ("events",), refuse)
+    ((verdict, detail),) = verdicts(PROBES["event-delivery"](prod, wait=1))
+    assert verdict == CANNOT and detail.startswith("stopped: An error occurred (AccessDeniedException)")
+    assert left(prod) == []
