@@ -8,8 +8,8 @@ from typing import Any
 from aws_cdk import CfnWaitConditionHandle, Stack
 from constructs import Construct
 
+from roadway.stage_view import StageView
 from stacks.constructs.data_scientist import StudioAccess
-from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack, add_people
 
 

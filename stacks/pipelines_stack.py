@@ -8,9 +8,9 @@ from typing import Any
 from aws_cdk import CfnWaitConditionHandle, Fn, Stack
 from constructs import Construct
 
+from roadway.stage_view import StageView
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
-from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack, project_pipeline
 
 

@@ -15,6 +15,7 @@ from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX
 from roadway.config import Project, ServingConfig, StageName
 from roadway.images import image_accounts
 from roadway.naming import Exported, Names
+from roadway.stage_view import StageView
 from stacks import service_paths
 from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
 from stacks.constructs.encryption_key import EncryptionKey, through
@@ -24,7 +25,6 @@ from stacks.constructs.model_endpoint import CAPTURE_PREFIX
 from stacks.constructs.model_registry import ModelRegistry
 from stacks.constructs.secure_bucket import SecureBucket
 from stacks.constructs.spend_alerts import SpendAlerts
-from stacks.stage_view import StageView
 
 # Reading or removing a captured request, or any version of it.
 CAPTURE_READS = [

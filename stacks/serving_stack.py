@@ -9,12 +9,12 @@ from constructs import Construct
 from promote_model.contract import Output, Parameter, promoted_prefix
 
 from roadway.config import Project
+from roadway.stage_view import StageView
 from stacks.constructs.data_quality_monitor import DataQualityMonitor
 from stacks.constructs.drift_monitor import DriftMonitor
 from stacks.constructs.model_endpoint import ModelEndpoint, WatchedEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
-from stacks.stage_view import StageView
 
 _S3_URI = r"^$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
 

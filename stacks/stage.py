@@ -7,12 +7,12 @@ from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG
+from roadway.stage_view import StageView
 from stacks.people_stack import PeopleStack
 from stacks.pipelines_stack import PipelinesStack
 from stacks.platform_stack import PlatformStack
 from stacks.promotion_stack import PromotionStack
 from stacks.serving_stack import ServingStack
-from stacks.stage_view import StageView
 from stacks.studio_stack import StudioStack
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from roadway.config import RoadwayConfig, StageConfig, StageName
 from roadway.naming import Names
 from roadway.road import Road, failure
+from roadway.stage_view import StageView
 
 Verdict = Literal["ok", "problem", "cannot check"]
 OK: Verdict = "ok"
@@ -50,25 +52,29 @@ class Clinic:
     road: Road
     stage: StageName
 
+    @cached_property
+    def view(self) -> StageView:
+        return StageView.of(self.road.config, self.stage)
+
     @property
     def config(self) -> RoadwayConfig:
         return self.road.config
 
     @property
     def names(self) -> Names:
-        return self.road.names
+        return self.view.names
 
     @property
     def settings(self) -> StageConfig:
-        return self.config.stage(self.stage)
+        return self.view.settings
 
     @property
     def account(self) -> str:
-        return self.settings.account
+        return self.view.account
 
     @property
     def region(self) -> str:
-        return self.config.region
+        return self.view.region
 
     def client(self, service: str) -> Any:
         return self.road.client(self.stage, service)

@@ -17,6 +17,7 @@ from promote_model.contract import PROMOTED_PREFIX, Event
 
 from roadway.config import InstanceServing, Project, ProjectStage, ServingConfig, StageName
 from roadway.naming import ModelNames
+from roadway.stage_view import StageView
 from stacks.compliance import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
@@ -24,7 +25,6 @@ from stacks.constructs.model_endpoint import SCALED_DIMENSION, SCALED_NAMESPACE
 from stacks.constructs.model_promoter import ModelPromoter, package_state_change
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.platform_imports import PlatformImports
-from stacks.stage_view import StageView
 
 
 def handed_to_sagemaker(model: ModelNames, stage: StageName, at: ProjectStage) -> list[str]:

@@ -1,7 +1,8 @@
-"""One stage as its stacks see it, computed once from the config: its account, its names, its neighbours.
+"""One stage as its stacks (and `roadway doctor`) see it, computed once from the config: its account, its names,
+its neighbours.
 
 Stacks receive this instead of the config and a stage name, so no stack asks the config again which stage comes
-before or after its own, or what that stage's account is.
+before or after its own, or what that stage's account is; the doctor reads a stage's account through the same view.
 """
 
 from __future__ import annotations
