@@ -311,3 +311,26 @@ def test_every_check_that_is_refused_says_it_cannot_check(road: Road, check: Cal
         return
     ((_, verdict, detail),) = found
     assert verdict == CANNOT and detail.startswith("these credentials may not call ")
+
+
+def test_model_monitor_chosen_cannot_be_checked_and_points_at_the_docs(road: Road) -> None:
+    from tests.conftest import with_engine
+
+    prod = Clinic(CliRoad(with_engine(road.config, "model-monitor"), role_name="roadway-doctor"), "prod")
+    ((check, verdict, detail),) = lines(prod, before.monitoring)
+    assert (check, verdict) == ("model monitor", CANNOT)
+    assert "house-price chose engine model-monitor" in detail and "docs/mlops.md, 'Watching prod for drift'" in detail
+
+
+def test_a_bootstrap_stack_that_failed_is_a_problem(clinic: Clinics) -> None:
+    from datetime import UTC, datetime
+
+    dev = clinic("dev")
+    failed = {
+        "StackName": "CDKToolkit",
+        "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+        "StackStatus": "ROLLBACK_COMPLETE",
+    }
+    recorded(dev, "cloudformation", [("describe_stacks", {"Stacks": [failed]})])
+    ((_, verdict, detail),) = lines(dev, before.bootstrap)
+    assert verdict == PROBLEM and detail.startswith("CDKToolkit is ROLLBACK_COMPLETE: npx cdk bootstrap")

@@ -230,3 +230,28 @@ def test_a_probe_the_account_refuses_cannot_check_and_leaves_nothing(clinic: Cli
     ((verdict, detail),) = verdicts(PROBES["event-delivery"](prod, wait=1))
     assert verdict == CANNOT and detail.startswith("stopped: An error occurred (AccessDeniedException)")
     assert left(prod) == []
+
+
+def test_an_event_the_key_keeps_out_is_a_problem_naming_the_key_policy(clinic: Clinics) -> None:
+    """On AWS, EventBridge drops an event it cannot encrypt for the queue, silently; moto enforces no key policy,
+    so the event is dropped here as AWS would drop it (the queue emptied as the event lands)."""
+    prod = clinic("prod")
+    (queue, _) = PROBES["event-delivery"].resources(prod)
+
+    def dropped(**_: Any) -> None:
+        sqs = prod.client("sqs")
+        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=queue.name)["QueueUrl"])
+
+    prod.client("events").meta.events.register("after-call.events.PutEvents", dropped)
+    ((verdict, detail),) = verdicts(PROBES["event-delivery"](prod, wait=0.05))
+    assert verdict == PROBLEM and "EventBridge cannot use the key" in detail and "events.amazonaws.com" in detail
+    assert left(prod) == []
+
+
+def test_no_alarm_action_in_time_is_a_problem(clinic: Clinics) -> None:
+    prod = clinic("prod")
+    answers = alarm_answers("unused")
+    answers[3] = ("describe_alarm_history", {"AlarmHistoryItems": []})
+    recorded(prod, "cloudwatch", answers)
+    ((verdict, detail),) = verdicts(PROBES["alarm-delivery"](prod, wait=0))
+    assert verdict == PROBLEM and detail.startswith("no action in the alarm's history within 0 s")
