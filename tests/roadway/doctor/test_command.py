@@ -99,6 +99,8 @@ def test_the_doctors_identity_set_up_grants_every_call_its_checks_make(
         "ListServiceQuotas": {"Quotas": []},
         "GetAccountSettings": {"AccountLimit": {"ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000}},
         "SimulatePrincipalPolicy": {"EvaluationResults": []},
+        # moto answers this one (test_before), but sets up a whole EC2 account to: recorded here to keep it quick.
+        "DescribeRegions": {"Regions": [{"RegionName": road.region, "OptInStatus": "opt-in-not-required"}]},
     }
     made: dict[str, set[str]] = {}
     current = {"stage": ""}
