@@ -130,15 +130,11 @@ class Road:
         return self._stacks[(stage, name)]
 
     def _describe_stack(self, stage: str, name: str) -> dict[str, Any] | None:
+        client = self.client(stage, "cloudformation")
         try:
-            (stack,) = self.client(stage, "cloudformation").describe_stacks(StackName=name)["Stacks"]
-        except ClientError as error:
-            if "does not exist" in str(error):
-                return None
+            return stack_or_none(lambda: client.describe_stacks(StackName=name))
+        except (BotoCoreError, ClientError) as error:
             raise failure(stage, "cloudformation describe_stacks", error) from None
-        except BotoCoreError as error:
-            raise failure(stage, "cloudformation describe_stacks", error) from None
-        return stack
 
     def ledger(self, stage: str) -> list[dict[str, Any]]:
         """The promotion ledger of ``stage`` (the promotions into it, and the seals of what it registered), oldest
@@ -157,6 +153,18 @@ class Road:
             return Ledger(self.client(stage, "dynamodb"), table).entries()
         except (BotoCoreError, ClientError) as error:
             raise failure(stage, f"reading the promotion ledger {table}", error) from None
+
+
+def stack_or_none(describe: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """The one stack a ``describe_stacks`` call answers, or None where CloudFormation says it does not exist (its
+    only way of saying so: a ValidationError); any other error is the caller's to word."""
+    try:
+        (stack,) = describe()["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    return dict(stack)
 
 
 def _one_line(error: Exception) -> str:

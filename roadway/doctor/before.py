@@ -13,7 +13,7 @@ from roadway.config import STAGE_NAMES, RoadwayConfig
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding
 from roadway.doctor.quotas import LAMBDA_CONCURRENCY, Need, lambda_need, needs
 from roadway.images import SKLEARN_REGISTRIES
-from roadway.road import CliError
+from roadway.road import CliError, stack_or_none
 
 BOOTSTRAP_STACK = "CDKToolkit"
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # the assembly's (DefaultStackSynthesizer's default); a test holds them equal
@@ -51,11 +51,8 @@ def bootstrap(clinic: Clinic) -> Iterator[Finding]:
     """The CDK bootstrap stack the deploy roles come from: present, recent enough for the assembly, and trusting
     no other stage's account (an administrator there could then deploy here, past every control of this one)."""
     fix = f"npx cdk bootstrap aws://{clinic.account}/{clinic.region} --profile {clinic.settings.aws_profile or '…'}"
-    try:
-        (stack,) = clinic.ask("cloudformation", "describe_stacks", StackName=BOOTSTRAP_STACK)["Stacks"]
-    except ClientError as error:
-        if "does not exist" not in str(error):
-            raise
+    stack = stack_or_none(lambda: clinic.ask("cloudformation", "describe_stacks", StackName=BOOTSTRAP_STACK))
+    if stack is None:
         yield Finding(clinic.stage, "bootstrap", PROBLEM, f"not bootstrapped in {clinic.region}: {fix}")
         return
     status = stack["StackStatus"]
@@ -137,14 +134,14 @@ def quotas(clinic: Clinic) -> Iterator[Finding]:
         }
     )
     for need in wanted:
-        yield _quota(clinic, need, known.get(need.quota), "sagemaker")
+        yield _quota(clinic, need, known.get(need.quota))
 
 
-def _quota(clinic: Clinic, need: Need, quota: dict | None, service: str) -> Finding:
+def _quota(clinic: Clinic, need: Need, quota: dict[str, Any] | None) -> Finding:
     check = f"quota {need.quota}"
     if quota is None:
         return Finding(
-            clinic.stage, check, CANNOT, f"Service Quotas lists no such {service} quota in {clinic.region} ({need.why})"
+            clinic.stage, check, CANNOT, f"Service Quotas lists no such sagemaker quota in {clinic.region} ({need.why})"
         )
     value = int(quota.get("Value", 0))
     if value >= need.amount:
@@ -154,7 +151,7 @@ def _quota(clinic: Clinic, need: Need, quota: dict | None, service: str) -> Find
         check,
         PROBLEM,
         f"{value}, needs {need.amount} ({need.why}): aws service-quotas request-service-quota-increase "
-        f"--service-code {service} --quota-code {quota['QuotaCode']} --desired-value {need.amount}",
+        f"--service-code sagemaker --quota-code {quota['QuotaCode']} --desired-value {need.amount}",
     )
 
 

@@ -5,6 +5,7 @@ into ``cannot check`` rather than a guess."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -13,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from roadway.config import RoadwayConfig, StageConfig, StageName
 from roadway.naming import Names
-from roadway.road import Road, failure
+from roadway.road import Road, failure, stack_or_none
 from roadway.stage_view import StageView
 
 Verdict = Literal["ok", "problem", "cannot check"]
@@ -80,42 +81,39 @@ class Clinic:
         return self.road.client(self.stage, service)
 
     def ask(self, service: str, operation: str, **request: Any) -> Any:
-        """One read; a refusal or an error that is not the answer raises :class:`Unanswered` naming the call.
-        Missing credentials or an unreachable endpoint stop the whole stage with one line (bad input)."""
-        try:
+        """One read; a refusal raises :class:`Unanswered` naming the action. Missing credentials or an
+        unreachable endpoint stop the whole stage with one line (bad input)."""
+        with self._answered(service, operation):
             return getattr(self.client(service), operation)(**request)
+
+    def pages(self, service: str, operation: str, key: str, **request: Any) -> Iterator[Any]:
+        """Every item of a paginated read, through botocore's paginator (each API's own tokens: IAM's Marker,
+        the others' NextToken); the same refusals as :meth:`ask`."""
+        with self._answered(service, operation):
+            for page in self.client(service).get_paginator(operation).paginate(**request):
+                yield from page.get(key, [])
+
+    @contextmanager
+    def _answered(self, service: str, operation: str) -> Iterator[None]:
+        try:
+            yield
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in DENIED or "not authorized" in str(error):
-                raise Unanswered(f"these credentials may not call {service}:{_action(operation)}") from None
+                action = self.client(service).meta.method_to_api_mapping.get(operation, operation)
+                raise Unanswered(f"these credentials may not call {service}:{action}") from None
             raise
         except BotoCoreError as error:
             raise failure(self.stage, f"{service} {operation}", error) from None
 
-    def pages(self, service: str, operation: str, key: str, **request: Any) -> Iterator[Any]:
-        """Every item of a paginated read (the same refusals as :meth:`ask`)."""
-        token_in, token_out = _TOKENS.get((service, operation), ("NextToken", "NextToken"))
-        while True:
-            page = self.ask(service, operation, **request)
-            yield from page.get(key, [])
-            if not page.get(token_out):
-                return
-            request[token_in] = page[token_out]
-
     def stack(self, name: str) -> dict[str, Any] | None:
         """The deployed stack, or None; read once per command (the road's cache, which `watch` shares), and a
         refused read is ``cannot check`` like any other."""
-
-        def describe() -> dict[str, Any] | None:
-            try:
-                (stack,) = self.ask("cloudformation", "describe_stacks", StackName=name)["Stacks"]
-            except ClientError as error:
-                if "does not exist" not in str(error):
-                    raise
-                return None
-            return dict(stack)
-
-        return self.road.stack(self.stage, name, describe)
+        return self.road.stack(
+            self.stage,
+            name,
+            lambda: stack_or_none(lambda: self.ask("cloudformation", "describe_stacks", StackName=name)),
+        )
 
     def outputs(self, stack: str) -> dict[str, str]:
         """A deployed stack's outputs by key ({} when it is not deployed)."""
@@ -126,13 +124,6 @@ class Clinic:
         stack = self.stack(self.names.stack_name(self.stage, "platform")) or {}
         wanted = self.names.export(self.stage, what)
         return next((o["OutputValue"] for o in stack.get("Outputs", []) if o.get("ExportName") == wanted), None)
-
-
-_TOKENS = {("cloudformation", "list_stack_resources"): ("NextToken", "NextToken")}
-
-
-def _action(operation: str) -> str:
-    return "".join(part.capitalize() for part in operation.split("_"))
 
 
 Check = Callable[[Clinic], Iterator[Finding]]

@@ -334,3 +334,21 @@ def test_a_bootstrap_stack_that_failed_is_a_problem(clinic: Clinics) -> None:
     recorded(dev, "cloudformation", [("describe_stacks", {"Stacks": [failed]})])
     ((_, verdict, detail),) = lines(dev, before.bootstrap)
     assert verdict == PROBLEM and detail.startswith("CDKToolkit is ROLLBACK_COMPLETE: npx cdk bootstrap")
+
+
+def test_the_permission_sets_role_is_found_on_any_page_of_iams_list(clinic: Clinics) -> None:
+    """IAM pages its roles with Marker and IsTruncated, not NextToken: the approver's role on the second page is
+    found all the same."""
+    test = clinic("test")
+    first = {**roles("AWSReservedSSO_Other_0123456789abcdef"), "IsTruncated": True, "Marker": "page-2"}
+    stubber = recorded(test, "iam", [("list_roles", first)])
+    stubber.add_response(
+        "list_roles",
+        roles("AWSReservedSSO_RoadwayApprover_0123456789abcdef"),
+        {"PathPrefix": "/aws-reserved/sso.amazonaws.com/us-east-2/", "Marker": "page-2"},
+    )
+    stubber.add_response(
+        "simulate_principal_policy", simulated(**{"sts:AssumeRole": "allowed", "sts:SetSourceIdentity": "allowed"})
+    )
+    stubber.add_response("list_roles", roles())
+    assert lines(test, before.identity)[0][:2] == ("identity harbor-test-approver", OK)
