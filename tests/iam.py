@@ -16,7 +16,7 @@ renders them, so a resource reads ``arn:aws:s3:::<ArtifactBucket1234>/*``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -313,3 +313,26 @@ def bucket_policy_denies(
         if _matches(statement, action, resource, context):
             return True
     return False
+
+
+# botocore's signing name where it is not the service's IAM prefix.
+_SIGNED_AS = {"monitoring": "cloudwatch"}
+
+
+def record_actions(monkeypatch: Any, heard: Callable[[str], None]) -> None:
+    """From here on, every AWS call any client makes is ``heard`` as the IAM action it needs (``service:Operation``,
+    checked to be one of the Service Authorization Reference), so a policy can be held to the calls code really
+    makes. STS is left out: the tests' role hops, and GetCallerIdentity, need no grant in a permission set."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        signed = self.meta.service_model.signing_name
+        if signed != "sts":
+            action = f"{_SIGNED_AS.get(signed, signed)}:{operation}"
+            assert aws.known(action), f"{action} is no action of the Service Authorization Reference"
+            heard(action)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)

@@ -34,7 +34,7 @@ def diagnose(
     announced (``tell``) before it runs; one that notifies people runs only if ``confirm`` says yes."""
     found: list[Finding] = []
     for stage in stages:
-        clinic = Clinic(road, stage)
+        clinic = Clinic.at(road, stage)
         found += examine(clinic, before.caller)
         for check in (before.CHECKS if before_deploy else ()) + (after.CHECKS if after_deploy else ()):
             found += examine(clinic, check)

@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from roadway.config import RoadwayConfig, StageConfig, StageName
-from roadway.naming import Names
+from roadway.config import StageName
 from roadway.road import Road, failure, stack_or_none
 from roadway.stage_view import StageView
 
@@ -46,36 +44,16 @@ class Unanswered(Exception):
     """AWS did not answer a check's question (denied, or an error that is not the answer): ``cannot check``."""
 
 
-@dataclass
-class Clinic:
-    """One stage's account as the doctor reads it: the road's session for that stage, and the config's view of it."""
+@dataclass(frozen=True)
+class Clinic(StageView):
+    """One stage's account as the doctor reads it: the stage as the stacks see it (account, region, names), and
+    the road's session for it."""
 
     road: Road
-    stage: StageName
 
-    @cached_property
-    def view(self) -> StageView:
-        return StageView.of(self.road.config, self.stage)
-
-    @property
-    def config(self) -> RoadwayConfig:
-        return self.road.config
-
-    @property
-    def names(self) -> Names:
-        return self.view.names
-
-    @property
-    def settings(self) -> StageConfig:
-        return self.view.settings
-
-    @property
-    def account(self) -> str:
-        return self.view.account
-
-    @property
-    def region(self) -> str:
-        return self.view.region
+    @classmethod
+    def at(cls, road: Road, stage: StageName) -> Clinic:
+        return cls(road.config, stage, road.names, road)
 
     def client(self, service: str) -> Any:
         return self.road.client(self.stage, service)

@@ -326,21 +326,11 @@ def test_the_operators_identity_set_up_grants_every_call_status_and_trace_make(
 ) -> None:
     """The actions come from the CLI's own calls, recorded as it runs on the moto road, not from a list of ours:
     each must be granted by the stage's operator policy that `make synth` writes (stacks/identity_setup.py)."""
-    import botocore.client
-
     from stacks import identity_setup
     from tests import iam
 
     made: set[str] = set()
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: Any, operation: str, params: Any) -> Any:
-        prefix = self.meta.service_model.signing_name
-        if prefix != "sts":  # the CLI's own --role-name hop; a permission set's session needs none
-            made.add(f"{prefix}:{operation}")
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    iam.record_actions(monkeypatch, made.add)
     assert on_road("status", "--json")[0] == 0
     assert on_road("trace", f"prod:{promoted['prod'].rsplit('/', 1)[-1]}", "--json")[0] == 0
     assert {"cloudformation:DescribeStacks", "dynamodb:Scan", "sagemaker:DescribeModelPackage"} <= made

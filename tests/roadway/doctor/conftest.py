@@ -26,7 +26,7 @@ BOOTSTRAP_TEMPLATE = ROOT / "node_modules" / "aws-cdk" / "lib" / "api" / "bootst
 def clinic(road: Road) -> Callable[[str], Clinic]:
     """A stage's clinic on the moto road, one CLI road per test (its clients are the ones a test may stub)."""
     operator = CliRoad(road.config, role_name="roadway-doctor")
-    return lambda stage: Clinic(operator, stage)  # type: ignore[arg-type]
+    return lambda stage: Clinic.at(operator, stage)  # type: ignore[arg-type]
 
 
 def lines(clinic: Clinic, check: Callable[[Clinic], Iterator[Finding]]) -> list[tuple[str, str, str]]:

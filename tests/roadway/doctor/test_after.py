@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from drift_monitor.contract import LATEST_REPORT
 from promote_model.contract import Output
 
+from roadway.config import RoadwayConfig
 from roadway.doctor import after
 from roadway.doctor.findings import OK, PROBLEM, Clinic
 from roadway.naming import Exported, stage_stacks
+from roadway.road import Road as CliRoad
 from tests.conftest import Synth
 from tests.moto_road import Road
 from tests.roadway.doctor.conftest import lines, recorded
@@ -38,16 +40,13 @@ def test_a_stack_without_the_outputs_the_road_reads_or_unsettled_is_a_problem(ro
     assert verdict == PROBLEM and f"without the outputs {Output.LEDGER_TABLE}" in detail
     test = clinic("test")
     serving = road.serving_stack("test")
-    described = test.client("cloudformation").describe_stacks(StackName=serving)
-    for stack_name in stage_stacks(test.config, "test"):
-        answer = {
-            "Stacks": [{**described["Stacks"][0], "StackName": stack_name, "StackStatus": "UPDATE_ROLLBACK_COMPLETE"}]
-        }
-        recorded_answers = [("describe_stacks", answer)]
-        if stack_name == stage_stacks(test.config, "test")[0]:
-            stubber = recorded(test, "cloudformation", recorded_answers)
-        else:
-            stubber.add_response("describe_stacks", answer)
+    (described,) = test.client("cloudformation").describe_stacks(StackName=serving)["Stacks"]
+    # What CloudFormation answers for a stack whose last update failed and was rolled back:
+    rolled_back = [
+        ("describe_stacks", {"Stacks": [{**described, "StackName": name, "StackStatus": "UPDATE_ROLLBACK_COMPLETE"}]})
+        for name in stage_stacks(test.config, "test")
+    ]
+    recorded(test, "cloudformation", rolled_back)
     found = lines(test, after.stacks)
     assert {verdict for _, verdict, _ in found} == {PROBLEM}
     assert "UPDATE_ROLLBACK_COMPLETE (its last change failed)" in found[0][2]
@@ -129,23 +128,12 @@ def test_the_drift_job_reported_lately_and_found_nothing(road: Road, clinic: Cli
     assert verdict == PROBLEM and "more than two hourly runs ago" in detail
 
 
-def test_the_outputs_the_doctor_expects_are_the_ones_the_stacks_declare(synth: Synth) -> None:
+def test_the_outputs_the_doctor_expects_are_the_ones_the_stacks_declare(synth: Synth, config: RoadwayConfig) -> None:
     """Both sides of one spelling: what the doctor calls a contract output is in every template of the shipped
     road, and every stack it expects in a stage is one the app builds there."""
-    from roadway.doctor.findings import Clinic as Reading
-    from roadway.road import Road as CliRoad
-
-    config = synth_config(synth)
     for stage in ("dev", "test", "prod"):
-        reading = Reading(CliRoad(config), stage)  # type: ignore[arg-type]
+        reading = Clinic.at(CliRoad(config), stage)  # type: ignore[arg-type]
         built = sorted(name for name in synth.templates if name.startswith(f"{config.project}-{stage}-"))
         assert sorted(stage_stacks(config, stage)) == built  # type: ignore[arg-type]
         for stack, outputs in after.contract_outputs(reading).items():
             assert set(outputs) <= set(synth.templates[stack]["Outputs"]), stack
-
-
-def synth_config(synth: Synth):
-    from roadway.config import load_config
-    from tests.conftest import CONFIG_PATH
-
-    return load_config(CONFIG_PATH)

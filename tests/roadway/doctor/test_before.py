@@ -279,7 +279,7 @@ def test_no_provisioned_permission_set_is_a_problem_and_a_refused_simulation_can
 
 
 def test_a_teams_code_repository_must_exist_in_dev(road: Road) -> None:
-    dev = Clinic(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), "dev")
+    dev = Clinic.at(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), "dev")
     ((check, verdict, detail),) = lines(dev, before.code_repositories)
     assert (check, verdict) == ("repository retention-models", PROBLEM)
     assert "team retention's code_repository does not exist in 444444444444" in detail
@@ -303,7 +303,7 @@ def test_every_check_that_is_refused_says_it_cannot_check(road: Road, check: Cal
     """No check turns a refusal into a verdict: each says which call it may not make (prod, or dev for the
     teams' repositories; the Model Monitor check asks AWS nothing)."""
     stage = "dev" if check is before.code_repositories else "prod"
-    clinic = Clinic(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), stage)
+    clinic = Clinic.at(CliRoad(with_second_project(road.config), role_name="roadway-doctor"), stage)
     deny_everything(clinic)
     found = lines(clinic, check)
     if check is before.monitoring:
@@ -316,7 +316,7 @@ def test_every_check_that_is_refused_says_it_cannot_check(road: Road, check: Cal
 def test_model_monitor_chosen_cannot_be_checked_and_points_at_the_docs(road: Road) -> None:
     from tests.conftest import with_engine
 
-    prod = Clinic(CliRoad(with_engine(road.config, "model-monitor"), role_name="roadway-doctor"), "prod")
+    prod = Clinic.at(CliRoad(with_engine(road.config, "model-monitor"), role_name="roadway-doctor"), "prod")
     ((check, verdict, detail),) = lines(prod, before.monitoring)
     assert (check, verdict) == ("model monitor", CANNOT)
     assert "house-price chose engine model-monitor" in detail and "docs/mlops.md, 'Watching prod for drift'" in detail
