@@ -444,6 +444,8 @@ def doctor(road: Road, args: argparse.Namespace, out: Callable[[str], None]) -> 
     wrong = [p for p in args.probe if p != "all" and p not in PROBES]
     if wrong:
         raise CliError(f"--probe {wrong[0]!r}: expected one of {', '.join(PROBES)}, or all")
+    if args.wait < 0:
+        raise CliError(f"--wait {args.wait:g}: expected seconds, 0 or more")
     stages = list(STAGE_NAMES) if args.all else list(dict.fromkeys(args.stage))
 
     def tell(line: str) -> None:

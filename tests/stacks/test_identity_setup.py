@@ -4,6 +4,7 @@ role's trust and the person's policy must both allow the call, and a person may 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -89,3 +90,21 @@ def test_the_operators_reads_stay_in_the_stages_road(config: RoadwayConfig) -> N
     assert iam.allowed(policy, "kms:Decrypt", key, via_s3)
     assert not iam.allowed(policy, "kms:Decrypt", key, {**via_s3, "kms:ViaService": "sqs.eu-west-1.amazonaws.com"})
     assert not iam.allowed(policy, "s3:PutObject", "arn:aws:s3:::roadway-prod-platform-databucket-x/k")
+
+
+@pytest.mark.parametrize("stage", ["dev", "test", "prod"])
+def test_whoever_runs_the_doctor_can_read_but_change_nothing(config: RoadwayConfig, stage: str) -> None:
+    """The doctor's runner is an insider too: its policy names only reads (Describe, List, Get, Scan, Query,
+    Decrypt through S3, and IAM's simulator, which evaluates and changes nothing), so it cannot send the alarm
+    topic a message or touch a queue."""
+    policy = identity_setup.doctor(config, stage)["Statement"]  # type: ignore[arg-type]
+    actions = [a for s in policy for a in s["Action"]]
+    reads = re.compile(r"[a-z0-9-]+:(Describe|List|Get|Scan|Query|Decrypt|SimulatePrincipalPolicy)")
+    assert actions and all(reads.match(action) for action in actions)
+    account, region = config.stage(stage).account, config.region  # type: ignore[arg-type]
+    topic = f"arn:aws:sns:{region}:{account}:roadway-{stage}-platform-AlarmTopic-X"
+    assert iam.allowed(policy, "sns:ListSubscriptionsByTopic", topic)
+    assert not iam.allowed(policy, "sns:Publish", topic)
+    alarm = f"arn:aws:cloudwatch:{region}:{account}:alarm:roadway-{stage}-serving-Alarm-X"
+    assert not iam.allowed(policy, "cloudwatch:PutMetricAlarm", alarm)
+    assert not iam.allowed(policy, "cloudwatch:SetAlarmState", alarm)

@@ -48,6 +48,7 @@ def test_a_problem_exits_1_and_nothing_wrong_exits_0(road: Road, capsys: pytest.
             ("--all", "--probe", "everything"),
             "roadway: --probe 'everything': expected one of event-delivery, alarm-delivery, registry-event, or all\n",
         ),
+        (("--all", "--wait", "-5"), "roadway: --wait -5: expected seconds, 0 or more\n"),
     ],
 )
 def test_bad_input_is_one_line(
