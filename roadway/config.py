@@ -863,6 +863,56 @@ def parse_config(data: Any, source: str = "config") -> RoadwayConfig:
         raise ConfigError(f"{source}: {_first_error(error, data)}") from None
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, first: int, again: int) -> None:
+        super().__init__(f"{key} given twice")
+        self.key, self.first, self.again = key, first, again
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML as an adopter means it: a key given twice is refused (YAML keeps the last, so a pasted ``projects:``
+    would silently drop every project above it), and a number with a leading zero stays as written (YAML 1.1
+    reads ``012345670123`` as an octal number: an account ID no one typed)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # ``<<: *defaults`` merges on purpose; keys written beside it override it
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        text = str(self.construct_scalar(node))
+        if re.fullmatch(r"0[0-9_]+", text):
+            return text
+        return super().construct_yaml_int(node)
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
+
+
+def _yaml_error(error: yaml.YAMLError, text: str) -> str:
+    """What the parser found and where, with the usual cause named."""
+    if isinstance(error, _DuplicateKey):
+        return (
+            f"{error.key!r} is given twice, at line {error.first} and at line {error.again}; YAML would keep only "
+            f"the second and drop all the first holds: merge them into one {error.key}:"
+        )
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    if mark is None:
+        return f"not valid YAML: {problem}"
+    lines = text.splitlines()
+    tab = "\t" in (lines[mark.line] if mark.line < len(lines) else "")
+    hint = " (a tab: YAML indents with spaces only)" if tab else ""
+    return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}{hint}"
+
+
 def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RoadwayConfig:
     """Read and validate a config file."""
     path = Path(path)
@@ -873,9 +923,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RoadwayConfig:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+        raise ConfigError(f"{path}: {_yaml_error(error, text)}") from None
     return parse_config(data, str(path))

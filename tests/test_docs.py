@@ -58,3 +58,48 @@ def test_acknowledgements_that_rest_on_a_control_name_an_existing_test() -> None
             assert found, f"{source.name} cites {cited}, which does not exist"
         for name in re.findall(r"\((test_\w+)\)", text):
             assert name in defined, f"{source.name} cites {name}, which does not exist"
+
+
+YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
+WHERE = re.compile(r"^# config/roadway\.yaml: one more entry of the list under `(\w+):`")
+
+
+def pasted(config: str, key: str, entry: str) -> str:
+    """``entry`` pasted where its snippet says: after the last line of the list under ``key:``."""
+    lines = config.splitlines(keepends=True)
+    start = lines.index(f"{key}:\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or lines[end].strip() == ""):
+        end += 1
+    return "".join(lines[:end]) + entry + "".join(lines[end:])
+
+
+def test_onboarding_snippets_pasted_as_they_say_add_and_drop_nothing(tmp_path: Path) -> None:
+    """Each onboarding snippet says where it goes and is one list entry, never a top-level key the shipped config
+    already holds: pasted at the end of the file, a second `projects:` used to replace every project above it."""
+    from roadway.config import load_config
+
+    shipped = (ROOT / "config" / "roadway.yaml").read_text()
+    top_keys = set(re.findall(r"^(\w+):", shipped, flags=re.MULTILINE))
+    followed = 0
+    for doc in DOCS:
+        config, before = shipped, load_config(ROOT / "config" / "roadway.yaml")
+        grown: dict[str, int] = {}
+        for block in YAML_BLOCK.findall(doc.read_text()):
+            first = block.splitlines()[0]
+            assert first.split(":")[0] not in top_keys, f"{doc.name}: a snippet begins with {first!r}"
+            where = WHERE.match(first)
+            if where is None:
+                continue
+            key = where.group(1)
+            config = pasted(config, key, block.split("\n", 1)[1])
+            grown[key] = grown.get(key, 0) + 1
+            followed += 1
+        if not grown:
+            continue
+        (tmp_path / doc.name).write_text(config)
+        after = load_config(tmp_path / doc.name)
+        for key, added in grown.items():
+            old, new = getattr(before, key), getattr(after, key)
+            assert new[: len(old)] == old and len(new) == len(old) + added, f"{doc.name}: {key}"
+    assert followed >= 5, "README's and platform-engineer.md's snippets for teams, people and projects"

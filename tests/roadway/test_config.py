@@ -121,8 +121,50 @@ def test_file_errors(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("project: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"not valid YAML at line \d"):
+    with pytest.raises(ConfigError, match=r"not valid YAML at line 2, column 1: expected ',' or '\]'"):
         load_config(broken)
+    tabbed = tmp_path / "tabbed.yaml"
+    tabbed.write_text("project: roadway\nstages:\n\tdev: {}\n")
+    with pytest.raises(ConfigError, match=r"line 3, column 1: .*\(a tab: YAML indents with spaces only\)$"):
+        load_config(tabbed)
+
+
+SHIPPED = (ROOT / "config" / "roadway.yaml").read_text()
+
+
+def test_a_pasted_second_projects_key_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys: a `projects:` snippet pasted at the end of the file used to drop
+    house-price from every stage, with synth and the report passing."""
+    first = SHIPPED.splitlines().index("projects:") + 1
+    pasted = tmp_path / "roadway.yaml"
+    pasted.write_text(SHIPPED + "projects:\n  - name: churn\n    team: pricing\n")
+    again = len(SHIPPED.splitlines()) + 1
+    with pytest.raises(ConfigError) as caught:
+        load_config(pasted)
+    assert str(caught.value) == (
+        f"{pasted}: 'projects' is given twice, at line {first} and at line {again}; YAML would keep only the second "
+        "and drop all the first holds: merge them into one projects:"
+    )
+
+
+def test_a_key_given_twice_deep_inside_is_refused(tmp_path: Path) -> None:
+    text = SHIPPED.replace("            idle_alarm_hours: 24", "            idle_alarm_hours: 24\n            instance_count: 3")
+    assert text != SHIPPED
+    doubled = tmp_path / "roadway.yaml"
+    doubled.write_text(text)
+    with pytest.raises(ConfigError, match=r"'instance_count' is given twice, at line \d+ and at line \d+"):
+        load_config(doubled)
+
+
+def test_merge_keys_and_leading_zeros_mean_what_was_written(tmp_path: Path) -> None:
+    """``<<:`` merges on purpose (a key beside it overrides it); a leading-zero account is no octal number."""
+    text = SHIPPED.replace('account: "222222222222"', "account: 022222222222")
+    assert text != SHIPPED
+    written = tmp_path / "roadway.yaml"
+    written.write_text(text.replace("buckets:\n", "buckets:\n  <<: {noncurrent_version_days: 30}\n"))
+    loaded = load_config(written)
+    assert loaded.stages.test.account == "022222222222"
+    assert loaded.buckets.noncurrent_version_days == 90
 
 
 def test_synth_with_bad_config_prints_one_line_and_no_trace(raw: dict[str, Any], tmp_path: Path) -> None:
