@@ -19,10 +19,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # promotion. Their platform is pinned_layer.PLATFORM; packages' own test suites are left out.
 LAYERS := $(patsubst lambdas/layers/%.txt,build/layers/%.installed,$(wildcard lambdas/layers/*.txt))
 
-.PHONY: help deps lock layers synth diff deploy test bench demo diagram report-png lint clean aws-facts
+.PHONY: help deps lock layers synth bootstrap diff deploy test bench demo diagram report-png lint clean aws-facts
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
+	@echo "make bootstrap STAGE=Prod [PROFILE=p]  cdk bootstrap the stage's account, from cdk.out (no second synth)"
 	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
 	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
@@ -95,6 +96,18 @@ define check_assembly
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
 	$(PY) -m stacks.provenance check cdk.out '$(GIVEN_CONFIG)'
 endef
+
+# Bootstrap a stage's account and region as the synthesized assembly names them, reading cdk.out (--app cdk.out):
+# with cdk.json naming the app, a bare `cdk bootstrap` would synthesize the default config into cdk.out first,
+# replacing the reviewed assembly. BOOTSTRAP_TEMPLATE: a customized bootstrap template (--template);
+# BOOTSTRAP_ARGS: any other flag of `cdk bootstrap` (e.g. --trust for a central CI account, README.md).
+BOOTSTRAP_TEMPLATE ?=
+BOOTSTRAP_ARGS ?=
+bootstrap: $(VENV)/.installed node_modules/.installed
+	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make bootstrap STAGE=Dev PROFILE=roadway-dev"; exit 2; }
+	environment=$$($(PY) -m stacks.provenance environment cdk.out '$(STAGE)') && \
+	  npx cdk bootstrap --app cdk.out "$$environment" $(CDK_PROFILE) \
+	  $(if $(BOOTSTRAP_TEMPLATE),--template '$(BOOTSTRAP_TEMPLATE)') $(BOOTSTRAP_ARGS)
 
 # Only what diff and deploy run: the CLI and the check (not the layer or the serving venv).
 diff: $(VENV)/.installed node_modules/.installed

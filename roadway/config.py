@@ -8,6 +8,7 @@ message is a single line naming the field and the expected form.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import re
@@ -78,7 +79,41 @@ def _sagemaker_name(value: str) -> str:
 
 
 _TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+
+
+@functools.cache
+def sagemaker_instance_types(shape: str) -> frozenset[str]:
+    """The instance types an API of SageMaker takes, from the pinned botocore's service model (the enum of the
+    request's shape): a type SageMaker has not is refused at synth, not at deploy. Whether a region offers a type,
+    and the account's quota for it, is `roadway doctor`'s check."""
+    from botocore.loaders import Loader
+
+    return frozenset(Loader().load_service_model("sagemaker", "service-2")["shapes"][shape]["enum"])
+
+
+# Where each config field's instance types go: the request shapes whose enum they must be in.
+ENDPOINT_TYPES = ("ProductionVariantInstanceType",)  # CreateEndpointConfig's production variants
+MONITORING_TYPES = ("ProcessingInstanceType",)  # Model Monitor's jobs are processing jobs
+# A team's list is an IAM condition on Studio apps, training and processing jobs: a type for any of them is useful.
+TEAM_TYPES = ("AppInstanceType", "TrainingInstanceType", "ProcessingInstanceType")
+_USES = {
+    "AppInstanceType": "Studio apps",
+    "TrainingInstanceType": "training jobs",
+    "ProcessingInstanceType": "processing jobs",
+    "ProductionVariantInstanceType": "endpoints",
+}
+
+
+def _instance_type(value: str, shapes: tuple[str, ...]) -> str:
+    if not any(value in sagemaker_instance_types(shape) for shape in shapes):
+        from botocore import __version__ as botocore_version
+
+        uses = " or ".join(", ".join(_USES[shape] for shape in shapes).rsplit(", ", 1))
+        raise ValueError(
+            f"expected an instance type SageMaker offers for {uses} (botocore {botocore_version}'s list), "
+            f"like ml.m5.large, got {value!r}"
+        )
+    return value
 # What a team may run when its entry names nothing: Studio's default JupyterLab size and two general-purpose sizes.
 DEFAULT_INSTANCE_TYPES = ("ml.t3.medium", "ml.m5.large", "ml.m5.xlarge")
 BUDGET_EMAILS = 10  # AWS Budgets: e-mail subscribers per notification
@@ -140,8 +175,7 @@ class Team(_Strict):
     @classmethod
     def _check_types(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not _INSTANCE_TYPE.match(value):
-                raise ValueError(f"expected SageMaker instance types like ml.m5.large, got {value!r}")
+            _instance_type(value, TEAM_TYPES)
         if len(set(values)) != len(values):
             raise ValueError("expected each instance type once")
         return values
@@ -233,9 +267,7 @@ class InstanceServing(_Strict):
     @field_validator("instance_type")
     @classmethod
     def _check_instance_type(cls, value: str) -> str:
-        if not _INSTANCE_TYPE.match(value):
-            raise ValueError(f"expected a SageMaker instance type like ml.m5.large, got {value!r}")
-        return value
+        return _instance_type(value, ENDPOINT_TYPES)
 
     @model_validator(mode="after")
     def _check_capacity(self) -> InstanceServing:
@@ -273,6 +305,12 @@ class MonitoringConfig(_Strict):
     schedule: Literal["hourly", "daily"] = "hourly"
     instance_type: str = "ml.m5.large"
     """Model Monitor's job instance (``engine: model-monitor`` only)."""
+
+    @field_validator("instance_type")
+    @classmethod
+    def _check_instance_type(cls, value: str) -> str:
+        return _instance_type(value, MONITORING_TYPES)
+
     watched_features: Annotated[list[str], Field(min_length=1, max_length=10)] = [
         "area",
         "Overall.Qual",
@@ -923,7 +961,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> RoadwayConfig:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file ({error.strerror})") from None
     try:
-        data = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(text, Loader=_ConfigLoader)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: {_yaml_error(error, text)}") from None
     return parse_config(data, str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Roadwa
 from roadway.naming import check_names
 from stacks import identity_setup, provenance
 from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
-from stacks.compliance import AcknowledgementError, acknowledgement_sources, add_compliance_gate
+from stacks.compliance.gate import AcknowledgementError, acknowledgement_sources, add_compliance_gate
+from stacks.compliance.verdict import Verdict, judge, read_report
 from stacks.constructs.pinned_layer import LayerMissing
 from stacks.stage import RoadwayStage
 
@@ -68,23 +70,45 @@ def check_limits(assembly: cx_api.CloudAssembly) -> list[Excess]:
     for stage in assembly.nested_assemblies:
         for stack in stage.nested_assembly.stacks:
             written = Path(stage.nested_assembly.directory, stack.template_file).stat().st_size
-            found += excesses(stack.stack_name, stack.template, written)
+            paths = {str(entry.data): entry.path for entry in stack.find_metadata_by_type("aws:cdk:logicalId")}
+            found += excesses(stack.stack_name, stack.template, written, paths)
     return found
 
 
-def limits_line(found: list[Excess]) -> str:
-    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    return (
-        f"too big to deploy: {found[0].line()}{more}; spread it (studio.people_stacks for people; "
-        "docs/platform-engineer.md, 'What scales how far')"
-    )
+PEOPLE_FIX = "spread the people over more stacks (studio.people_stacks)"
+TEAM_FIX = (
+    "split team {team}: its policies name each of its projects and instance types; give some projects a team of "
+    "their own"
+)
+OTHER_FIX = "docs/platform-engineer.md, 'What scales how far'"
 
 
-def write_provenance(app: App, config_path: Path, *, gate: str = "passed") -> Path:
-    """What this assembly was made from and whether it passed the gate, for ``make deploy``'s check and the
-    auditor's report."""
-    made = provenance.record(config_path, acknowledgement_sources(app), gate=gate)
-    return provenance.write(Path(app.outdir), made)
+def fix_for(found: list[Excess]) -> str:
+    """What to change for the first excess: the one the line names."""
+    first = found[0]
+    team = re.search(r"/Team-([a-z][a-z0-9-]*?)(-work)?/", first.path)
+    if team:
+        return TEAM_FIX.format(team=team.group(1)) + f" ({OTHER_FIX})"
+    if first.what == "resources" and re.search(r"-(studio|people-\d+)$", first.where):
+        return f"{PEOPLE_FIX} ({OTHER_FIX})"
+    return OTHER_FIX
+
+
+def conclude(app: App, config_path: Path) -> tuple[cx_api.CloudAssembly, Verdict]:
+    """Synthesize ``app`` and judge it once: the verdict synth's exit status, the provenance, the report and
+    ``make deploy`` all read. CDK writes the templates before its validation fails, so both outcomes are judged."""
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        assembly = cx_api.CloudAssembly(app.outdir)
+    too_big = check_limits(assembly)
+    verdict = judge(read_report(Path(app.outdir)), too_big, fix_for(too_big) if too_big else "")
+    outdir = Path(app.outdir)
+    made = provenance.record(outdir, config_path, acknowledgement_sources(app), verdict)
+    provenance.write(outdir, made)
+    return assembly, verdict
 
 
 def main() -> int:
@@ -102,34 +126,15 @@ def main() -> int:
     except (LayerMissing, AcknowledgementError) as error:
         print(f"roadway: {error}", file=sys.stderr)
         return 2
-    try:
-        assembly = app.synth()
-    except RuntimeError as error:
-        if "ValidationFailed" not in str(error):
-            raise
-        write_provenance(app, config_path, gate="failed")
-        # CDK writes the templates before it validates them: a stack too big is said as such, in one line.
-        too_big = check_limits(cx_api.CloudAssembly(app.outdir))
-        if too_big:
-            print(f"roadway: {limits_line(too_big)}", file=sys.stderr)
-            return 2
-        print(
-            "roadway: compliance gate failed: unacknowledged cdk-nag findings are listed above "
-            "(fix them, or acknowledge them next to the resource with a reason)",
-            file=sys.stderr,
-        )
+    _, verdict = conclude(app, config_path)
+    if not verdict.passed:
+        print(f"roadway: {verdict.line()}", file=sys.stderr)
         return 1
-    too_big = check_limits(assembly)
-    if too_big:
-        write_provenance(app, config_path, gate="failed")
-        print(f"roadway: {limits_line(too_big)}", file=sys.stderr)
-        return 2
-    written = write_provenance(app, config_path)
     people = identity_setup.write(Path(app.outdir), config)
     print(
         f"roadway: synthesized {provenance.display_path(config_path)} "
-        f"(sha256 {provenance.sha256_of(config_path)[:12]}); what it was made from: {written}; what each "
-        f"person's own identity needs: {people}/",
+        f"(sha256 {provenance.sha256_of(config_path)[:12]}); what it was made from: "
+        f"{Path(app.outdir) / provenance.FILE_NAME}; what each person's own identity needs: {people}/",
         file=sys.stderr,
     )
     return 0

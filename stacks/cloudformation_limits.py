@@ -51,6 +51,8 @@ class Excess:
     count: int
     limit: int
     authority: str = "CloudFormation"
+    path: str = ""
+    """The construct path of the resource over its limit (its template metadata), which names what to change."""
 
     def line(self) -> str:
         return f"{self.where}: {self.count} {self.what}, {self.authority} allows {self.limit}"
@@ -82,14 +84,20 @@ def policy_size(document: Any) -> int:
     return len(re.sub(r"\s", "", json.dumps(resolved_length(document), separators=(",", ":"))))
 
 
-def _policies(stack: str, resources: Mapping[str, Any]) -> list[Excess]:
+def _policies(stack: str, resources: Mapping[str, Any], given: Mapping[str, str]) -> list[Excess]:
     found: list[Excess] = []
     inline: dict[str, int] = {}
+    paths = {
+        logical_id: given.get(logical_id) or resource.get("Metadata", {}).get("aws:cdk:path", "")
+        for logical_id, resource in resources.items()
+    }
 
     def check(logical_id: str, kind: str, document: Any, limit: int, authority: str = "IAM") -> None:
         size = policy_size(document)
         if size > limit:
-            found.append(Excess(f"stack {stack}, {kind} {logical_id}", "characters", size, limit, authority))
+            found.append(
+                Excess(f"stack {stack}, {kind} {logical_id}", "characters", size, limit, authority, paths[logical_id])
+            )
 
     for logical_id, resource in resources.items():
         kind, props = resource.get("Type"), resource.get("Properties", {})
@@ -163,8 +171,11 @@ def _policies(stack: str, resources: Mapping[str, Any]) -> list[Excess]:
     return found
 
 
-def excesses(stack: str, template: Mapping[str, Any], template_bytes: int) -> list[Excess]:
-    """Every limit ``template`` (stack ``stack``, ``template_bytes`` long as written) exceeds."""
+def excesses(
+    stack: str, template: Mapping[str, Any], template_bytes: int, paths: Mapping[str, str] | None = None
+) -> list[Excess]:
+    """Every limit ``template`` (stack ``stack``, ``template_bytes`` long as written) exceeds; ``paths``: the
+    construct path of each logical ID (the assembly's metadata), else the template's own path metadata."""
     found = [
         Excess(f"stack {stack}", what, count, limit)
         for what, count, limit in (
@@ -175,4 +186,4 @@ def excesses(stack: str, template: Mapping[str, Any], template_bytes: int) -> li
         )
         if count > limit
     ]
-    return found + _policies(stack, template.get("Resources", {}))
+    return found + _policies(stack, template.get("Resources", {}), paths or {})

@@ -8,6 +8,7 @@ and where in the source every compliance acknowledgement was made.
 :func:`check` confirms the config has not changed since; the auditor's report prints the same record.
 
     python -m stacks.provenance check cdk.out [CONFIG]
+    python -m stacks.provenance environment cdk.out STAGE     # make bootstrap: the stage's account and region
 
 Imports nothing of the CDK: the check runs before every deploy and must stay quick.
 """
@@ -24,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from roadway import timestamps
+from stacks.compliance.verdict import Verdict
 
 FILE_NAME = "roadway-provenance.json"
+# The auditor's report of the same synth (stacks.compliance.report), which embeds this record.
+REPORT = Path("compliance") / "report.json"
 ROOT = Path(__file__).resolve().parent.parent
 # The CDK CLI tells the app its version in this variable (aws-cdk's CLI_VERSION_ENV).
 CLI_VERSION_ENV = "CDK_CLI_VERSION"
@@ -93,11 +97,26 @@ def aws_facts(root: Path = AWS_FACTS) -> dict[str, Any]:
     return {path.stem: json.loads(path.read_text())["source"] for path in sorted(root.glob("*.json"))}
 
 
-def record(config_path: Path, acknowledgements: list[dict[str, Any]], *, gate: str = "passed") -> dict[str, Any]:
-    """``gate`` is the compliance gate's outcome: CDK writes the templates even when the gate fails them."""
+def assembly_digest(outdir: Path) -> str:
+    """One SHA-256 of what deploy reads: the assembly's manifest, every stage's templates, manifests and asset
+    lists, and the validation report the verdict was judged from. Not this record, the report written from it, the
+    identity set-up written beside it, nor the asset folders (CDK names each by its content's hash)."""
+    files = sorted(
+        [*(outdir / name for name in ("manifest.json", "validation-report.json")), *outdir.glob("assembly-*/*.json")]
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        if path.exists():
+            digest.update(f"{path.relative_to(outdir).as_posix()}\0{sha256_of(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def record(outdir: Path, config_path: Path, acknowledgements: list[dict[str, Any]], verdict: Verdict) -> dict[str, Any]:
+    """``verdict`` is the compliance gate's, judged once: CDK writes the templates even when the gate fails them."""
     return {
         "generated_at": timestamps.now(),
-        "compliance_gate": gate,
+        "compliance_gate": verdict.record(),
+        "assembly_sha256": assembly_digest(outdir),
         "config": {"path": display_path(config_path), "sha256": sha256_of(config_path)},
         "source": git_state(),
         "versions": versions(),
@@ -122,10 +141,22 @@ def check(outdir: Path, config: Path | None = None) -> dict[str, Any]:
     provenance = read(outdir)
     if provenance is None:
         raise ProvenanceError(f"{outdir}/{FILE_NAME} is missing: run `make synth CONFIG=...` first")
-    if provenance.get("compliance_gate") != "passed":
+    verdict = Verdict.of_record(provenance)
+    if verdict is None:
+        raise ProvenanceError(f"{outdir} holds no compliance verdict: run `make synth CONFIG=...` again")
+    if not verdict.passed:
         raise ProvenanceError(
-            f"{outdir} failed the compliance gate (open findings in {outdir}/compliance/index.html): "
-            "fix or acknowledge them, then run `make synth` again"
+            f"{outdir}: {verdict.line()} (then run `make synth` again; {outdir}/compliance/index.html)"
+        )
+    if assembly_digest(outdir) != provenance.get("assembly_sha256"):
+        raise ProvenanceError(
+            f"{outdir} changed after `make synth` judged it (something synthesized or edited it since, e.g. a bare "
+            "`cdk bootstrap` or `cdk synth`): run `make synth CONFIG=...` again"
+        )
+    reviewed = outdir / REPORT
+    if not reviewed.exists() or json.loads(reviewed.read_text()).get("provenance") != provenance:
+        raise ProvenanceError(
+            f"{reviewed} is missing or was written for another synth of {outdir}: run `make synth CONFIG=...` again"
         )
     synthesized = provenance["config"]["path"]
     if config is not None and display_path(config) != synthesized:
@@ -143,10 +174,41 @@ def check(outdir: Path, config: Path | None = None) -> dict[str, Any]:
     return provenance
 
 
+def environment(outdir: Path, stage: str) -> str:
+    """``aws://<account>/<region>`` of a stage of the assembly (``Dev`` or the config's ``dev``), for bootstrapping
+    its account from what `make synth` wrote: with cdk.json naming the app, a bare `cdk bootstrap` synthesizes the
+    default config into cdk.out first."""
+    if read(outdir) is None:
+        raise ProvenanceError(f"{outdir} holds no assembly of `make synth`: run `make synth CONFIG=...` first")
+    stages = {
+        artifact["properties"]["directoryName"].removeprefix("assembly-"): artifact["properties"]["directoryName"]
+        for artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].values()
+        if artifact["type"] == "cdk:cloud-assembly"
+    }
+    found = next((name for name in stages if name.lower() == stage.lower()), None)
+    if found is None:
+        raise ProvenanceError(f"{outdir} has no stage {stage!r}: expected one of {', '.join(stages)}")
+    manifest = json.loads((outdir / stages[found] / "manifest.json").read_text())
+    environments = {a["environment"] for a in manifest["artifacts"].values() if a.get("environment")}
+    if len(environments) != 1:
+        raise ProvenanceError(f"stage {found} of {outdir} has {len(environments)} environments, expected one")
+    return environments.pop()
+
+
+USAGE = "usage: python -m stacks.provenance check CDK_OUT [CONFIG] | environment CDK_OUT STAGE"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["environment"] and len(args) == 3:
+        try:
+            print(environment(Path(args[1]), args[2]))
+        except ProvenanceError as error:
+            print(f"roadway: {error}", file=sys.stderr)
+            return 1
+        return 0
     if not args or args[0] != "check" or len(args) > 3:
-        print("usage: python -m stacks.provenance check CDK_OUT [CONFIG]", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     outdir = Path(args[1] if len(args) > 1 else "cdk.out")
     try:

@@ -32,7 +32,7 @@ from devtools.demo import with_team_and_project  # noqa: E402
 from devtools.moto_accounts import json_templates_first, share_client_classes, share_service_models  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from stacks import identity_setup  # noqa: E402
-from stacks.app import build_app, cli_context, templates_by_stack, write_provenance  # noqa: E402
+from stacks.app import build_app, cli_context, conclude, templates_by_stack  # noqa: E402
 from stacks.compliance.report import write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,8 +72,8 @@ def synthesize(
     into the assembly only when ``stage_assets`` says so (the shipped road's ``synth``; stacks.app.cli_context)."""
     app = App(outdir=str(outdir), context=cli_context(stage_assets=stage_assets))
     build_app(app, config, compliance=compliance)
-    assembly = app.synth()
-    write_provenance(app, config_path)
+    assembly, verdict = conclude(app, config_path)
+    assert verdict.passed or not compliance, verdict.line()
     identity_setup.write(outdir, config)
     templates = templates_by_stack(assembly)
     report_path = outdir / "validation-report.json"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from stacks.compliance import render_resolved
+from stacks.compliance.gate import render_resolved
 from tests import aws
 
 Context = Mapping[str, str | list[str] | bool]

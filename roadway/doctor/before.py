@@ -50,7 +50,8 @@ def caller(clinic: Clinic) -> Iterator[Finding]:
 def bootstrap(clinic: Clinic) -> Iterator[Finding]:
     """The CDK bootstrap stack the deploy roles come from: present, recent enough for the assembly, and trusting
     no other stage's account (an administrator there could then deploy here, past every control of this one)."""
-    fix = f"npx cdk bootstrap aws://{clinic.account}/{clinic.region} --profile {clinic.settings.aws_profile or '…'}"
+    profile = f" PROFILE={clinic.settings.aws_profile}" if clinic.settings.aws_profile else ""
+    fix = f"make bootstrap STAGE={clinic.stage.capitalize()}{profile} (after make synth)"
     stack = stack_or_none(lambda: clinic.ask("cloudformation", "describe_stacks", StackName=BOOTSTRAP_STACK))
     if stack is None:
         yield Finding(clinic.stage, "bootstrap", PROBLEM, f"not bootstrapped in {clinic.region}: {fix}")

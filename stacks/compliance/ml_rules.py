@@ -31,7 +31,7 @@ import jsii
 from aws_cdk import CfnResource, Stack
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 
-from stacks.compliance import render_resolved
+from stacks.compliance.gate import render_resolved
 from stacks.compliance.iam_meaning import allows_everything, binds, grants, like, listed
 
 PACK = "Roadway"
@@ -218,7 +218,7 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
 
 
 class RoadwayChecks(NagPack):
-    """The pack; registered beside the standard ones by :func:`stacks.compliance.rule_packs`."""
+    """The pack; registered beside the standard ones by :func:`stacks.compliance.gate.rule_packs`."""
 
     def __init__(self, scope: Any = None, *, verbose: bool = True) -> None:
         super().__init__(scope, verbose=verbose)

@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from stacks import provenance as provenance_record
-from stacks.compliance.packs import RULE_PACKS
+from stacks.compliance.packs import CFN_VALIDATE, PACKS
+from stacks.compliance.verdict import VALIDATION_REPORT, Verdict
 
 STAGES = ("Dev", "Test", "Prod")
-# CDK's own CloudFormation checks (cfn-lint) run beside the packs; their findings are reported too.
-CFN_VALIDATE = "CloudFormation Validate"
-PACKS: tuple[str, ...] = (*RULE_PACKS, CFN_VALIDATE)
 # Packs whose rule texts cite the controls of a framework, and what the report calls that framework.
 FRAMEWORKS = {"NIST.800.53.R5": "NIST SP 800-53 rev. 5", "HIPAA.Security": "HIPAA Security Rule (45 CFR)"}
 COVERAGE_NOTE = (
@@ -198,11 +196,21 @@ def _provenance_lines(provenance: dict[str, Any] | None) -> list[tuple[str, str]
     versions = ", ".join(f"{name} {version or 'unknown'}" for name, version in provenance["versions"].items())
     return [
         ("synthesized", provenance["generated_at"]),
-        ("compliance gate", provenance.get("compliance_gate", "unknown")),
+        ("compliance gate", verdict_line(provenance)),
         ("git commit", commit),
         ("config", f"{provenance['config']['path']} (sha256 {provenance['config']['sha256']})"),
         ("versions", versions),
     ]
+
+
+def verdict_line(provenance: dict[str, Any] | None) -> str:
+    """The gate's verdict as synth judged it (stacks.compliance.verdict); the report never judges again."""
+    verdict = Verdict.of_record(provenance)
+    if verdict is None:
+        return "NOT JUDGED: this assembly was not synthesized by `make synth`, which alone judges it"
+    if verdict.passed:
+        return "PASS: no open finding, and every stack inside CloudFormation's and IAM's limits"
+    return "FAIL: " + "; ".join(verdict.reasons)
 
 
 def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) -> str:
@@ -210,6 +218,8 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) 
     open_count = sum(f.status == "open" for f in findings)
     lines = [
         "# Roadway compliance report",
+        "",
+        f"**{verdict_line(provenance)}**",
         "",
         *(f"- **{label}**: {value}" for label, value in _provenance_lines(provenance)),
         "",
@@ -308,11 +318,8 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
     esc = html.escape
     summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
-    verdict = (
-        '<span class="ok">PASS: no open finding</span>'
-        if open_count == 0
-        else f'<span class="bad">FAIL: {open_count} open findings</span>'
-    )
+    judged = Verdict.of_record(provenance)
+    verdict = f'<span class="{"ok" if judged and judged.passed else "bad"}">{esc(verdict_line(provenance))}</span>'
     meta = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _provenance_lines(provenance))
     head = "".join(f"<th>{esc(p)}</th>" for p in PACKS)
     total_rows = "".join(
@@ -360,8 +367,9 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
         )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roadway compliance report</title>'
-        f"<style>{_CSS}</style></head><body><h1>Roadway compliance report</h1><p>{verdict}. "
-        f"{len(findings) - open_count} acknowledged findings across {len(summary)} stages.</p>"
+        f"<style>{_CSS}</style></head><body><h1>Roadway compliance report</h1><p>{verdict}</p>"
+        f"<p>{open_count} open and {len(findings) - open_count} acknowledged findings across {len(summary)} stages."
+        "</p>"
         f'<table class="meta">{meta}</table>'
         f'<table class="totals"><tr><th>stage</th>{head}</tr>{total_rows}</table>'
         '<h2>Findings by stage and pack</h2><div class="filters"><label>Filter '
@@ -380,7 +388,7 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
 
 
 def write_report(cdk_out: Path) -> Path:
-    source = cdk_out / "validation-report.json"
+    source = cdk_out / VALIDATION_REPORT
     if not source.exists():
         raise FileNotFoundError(f"{source} is missing: run `make synth` first")
     provenance = provenance_record.read(cdk_out)

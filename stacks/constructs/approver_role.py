@@ -8,7 +8,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 
 # The statuses an approver may set; PendingManualApproval is what authors register, never a decision.
 DECISIONS = ["Approved", "Rejected"]

@@ -11,7 +11,7 @@ from constructs import Construct
 from drift_monitor.contract import REPORTS_PREFIX
 
 from roadway.images import analyzer_image
-from stacks.compliance import acknowledge
+from stacks.compliance.gate import acknowledge
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, WatchedEndpoint

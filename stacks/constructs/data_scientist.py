@@ -12,7 +12,7 @@ from constructs import Construct
 
 from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.constructs.studio_domain import StudioDomain, studio_execution_role
 

@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
 
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup

@@ -23,7 +23,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.sagemaker_role import SageMakerRole, pass_to_sagemaker
 from stacks.constructs.studio_domain import (

@@ -6,7 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.compliance.gate import acknowledge
 from stacks.constructs.secure_bucket import hardened
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import InstanceServing, MonitoringConfig, ServerlessServing, ServingConfig
-from stacks.compliance import acknowledge
+from stacks.compliance.gate import acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.platform_imports import PlatformImports

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from promote_model.contract import WORK_CONCURRENCY, Event
 
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup

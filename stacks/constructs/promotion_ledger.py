@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.compliance.gate import acknowledge
 
 
 class PromotionLedger(Construct):

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs.encryption_key import through
 from stacks.constructs.model_promoter import package_state_change
 

@@ -18,7 +18,7 @@ from promote_model.contract import PROMOTED_PREFIX, Event
 from roadway.config import InstanceServing, Project, ProjectStage, ServingConfig, StageName
 from roadway.naming import ModelNames
 from roadway.stage_view import StageView
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import SCALED_DIMENSION, SCALED_NAMESPACE

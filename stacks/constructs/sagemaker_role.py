@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.images import image_accounts
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 
 IMAGE_REASON = (
     "Repositories of the region's SageMaker image accounts and of this account only (roadway/images.py); "

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import TEAM_TAG, USER_TAG
-from stacks.compliance import acknowledge, nag_resource
+from stacks.compliance.gate import acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.compliance.gate import acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.pinned_layer import ARCHITECTURE, RUNTIME
 

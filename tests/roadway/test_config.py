@@ -148,7 +148,8 @@ def test_a_pasted_second_projects_key_is_refused_naming_both_lines(tmp_path: Pat
 
 
 def test_a_key_given_twice_deep_inside_is_refused(tmp_path: Path) -> None:
-    text = SHIPPED.replace("            idle_alarm_hours: 24", "            idle_alarm_hours: 24\n            instance_count: 3")
+    indent = " " * 12
+    text = SHIPPED.replace(f"{indent}idle_alarm_hours: 24", f"{indent}idle_alarm_hours: 24\n{indent}instance_count: 3")
     assert text != SHIPPED
     doubled = tmp_path / "roadway.yaml"
     doubled.write_text(text)
@@ -411,11 +412,47 @@ def test_teams_are_named_once_with_real_instance_types(raw: dict[str, Any]) -> N
     raw["teams"][1] = {"name": "Risk Team"}
     assert "teams[1].name: expected 2-32 lower-case letters" in error_of(raw)
     raw["teams"][1] = {"name": "risk", "instance_types": ["m5.large"]}
-    assert "teams[1].instance_types: expected SageMaker instance types like ml.m5.large, got 'm5.large'" in error_of(
-        raw
+    assert "teams[1].instance_types: expected an instance type SageMaker offers for Studio apps, training jobs or " in (
+        error_of(raw)
     )
     raw["teams"][1] = {"name": "risk"}
     assert parse_config(raw).team("risk").instance_types == ["ml.t3.medium", "ml.m5.large", "ml.m5.xlarge"]
+
+
+def _endpoint(raw: dict[str, Any]) -> dict[str, Any]:
+    return raw["projects"][0]["stages"]["prod"]["serving"]["endpoint"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("place", "field", "value", "uses"),
+    [
+        (lambda raw: raw["teams"][0], "instance_types", ["ml.m5.large", "ml.m5.huge"], "Studio apps, training jobs or"),
+        (_endpoint, "instance_type", "ml.m5.huge", "endpoints"),
+        # A training-only type is a useful team type, and no endpoint's.
+        (_endpoint, "instance_type", "ml.c5n.xlarge", "endpoints"),
+        (
+            lambda raw: raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"],
+            "instance_type",
+            "ml.x9.large",
+            "processing jobs",
+        ),
+    ],
+)
+def test_instance_types_are_those_sagemaker_offers_where_they_are_used(
+    raw: dict[str, Any], place: Any, field: str, value: Any, uses: str
+) -> None:
+    """cfn-lint only warns of an endpoint type SageMaker has not, and knows no Studio app's or job's: the config
+    refuses each against the enum of the API it feeds, from the pinned botocore's model."""
+    place(raw)[field] = value
+    message = error_of(raw)
+    assert f"expected an instance type SageMaker offers for {uses}" in message
+    assert message.endswith(f"got {value if isinstance(value, str) else value[-1]!r}")
+
+
+def test_a_training_only_type_is_a_team_type() -> None:
+    raw = yaml.safe_load((ROOT / "config" / "roadway.yaml").read_text())
+    raw["teams"][0]["instance_types"] = ["ml.c5n.xlarge"]
+    assert parse_config(raw).team("pricing").instance_types == ["ml.c5n.xlarge"]
 
 
 def test_a_team_budget_mails_at_most_ten(raw: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.app import limits_line
+from stacks.app import fix_for
 from stacks.cloudformation_limits import (
     MAX_BUCKET_POLICY,
     MAX_MANAGED_POLICY,
@@ -16,6 +16,7 @@ from stacks.cloudformation_limits import (
     policy_size,
     resolved_length,
 )
+from stacks.compliance.verdict import judge
 from tests.conftest import Synth
 
 
@@ -87,10 +88,10 @@ def test_the_road_as_configured_is_inside_every_limit(synth: Synth) -> None:
 
 def test_the_refusal_is_one_line_naming_where_the_count_and_the_limit() -> None:
     found = [Excess("stack roadway-dev-studio", "resources", 542, 500), Excess("stack x", "outputs", 201, 200)]
-    line = limits_line(found)
+    (line,) = judge({}, found, fix_for(found)).reasons
     assert "\n" not in line
     assert line.startswith("too big to deploy: stack roadway-dev-studio: 542 resources, CloudFormation allows 500")
-    assert "(and 1 more)" in line and "studio.people_stacks" in line
+    assert "(and 1 more); spread the people over more stacks (studio.people_stacks)" in line
 
 
 def test_a_roles_managed_policies_and_a_functions_environment_are_counted() -> None:

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from stacks import provenance
+from stacks.compliance.report import write_report
+from stacks.compliance.verdict import Verdict, judge
 from tests.conftest import ROOT, Synth
+
+PASSED = judge({"pluginReports": []}, [])
 
 # The two recommended flags Roadway does not take, and why (see cdk.json and CHANGELOG.md).
 DELIBERATE = {
@@ -31,8 +35,11 @@ def assembly(tmp_path: Path) -> tuple[Path, Path]:
     config = tmp_path / "road.yaml"
     config.write_text("project: roadway\n")
     outdir = tmp_path / "cdk.out"
-    outdir.mkdir()
-    provenance.write(outdir, provenance.record(config, []))
+    (outdir / "assembly-Dev").mkdir(parents=True)
+    (outdir / "assembly-Dev" / "DevStudio.template.json").write_text('{"Resources": {}}')
+    (outdir / "validation-report.json").write_text('{"pluginReports": []}')
+    provenance.write(outdir, provenance.record(outdir, config, [], PASSED))
+    write_report(outdir)
     return outdir, config
 
 
@@ -56,13 +63,42 @@ def test_refuses_an_assembly_whose_config_changed_or_differs(assembly: tuple[Pat
         provenance.check(tmp_path / "nowhere")
 
 
-def test_refuses_an_assembly_that_failed_the_compliance_gate(tmp_path: Path) -> None:
-    """CDK writes every template before the packs fail synth: those templates must not be deployable."""
-    config = tmp_path / "road.yaml"
-    config.write_text("project: roadway\n")
-    provenance.write(tmp_path, provenance.record(config, [], gate="failed"))
-    with pytest.raises(provenance.ProvenanceError, match="failed the compliance gate"):
-        provenance.check(tmp_path)
+@pytest.mark.parametrize(
+    ("verdict", "says"),
+    [
+        (Verdict(reasons=("1 open finding (…)",), open_findings=1), "compliance gate failed: 1 open finding"),
+        (Verdict(reasons=("too big to deploy: stack s: 501 resources",), open_findings=0), "failed: too big"),
+    ],
+)
+def test_refuses_an_assembly_that_failed_the_compliance_gate(
+    assembly: tuple[Path, Path], verdict: Verdict, says: str
+) -> None:
+    """CDK writes every template before the packs fail synth: those templates must not be deployable, and the
+    refusal gives synth's reason (not "open findings" for a stack that is too big)."""
+    outdir, config = assembly
+    provenance.write(outdir, provenance.record(outdir, config, [], verdict))
+    with pytest.raises(provenance.ProvenanceError, match=says):
+        provenance.check(outdir)
+
+
+def test_refuses_an_assembly_synthesized_again_or_edited_after_its_report(assembly: tuple[Path, Path]) -> None:
+    """A bare `cdk bootstrap` or `cdk synth` re-synthesizes into cdk.out (templates and provenance, not the report):
+    the report the reviewers read is then of another synth. An edited template no longer has the judged digest."""
+    outdir, config = assembly
+    again = provenance.record(outdir, config, [], PASSED)
+    again["generated_at"] = "2030-01-01T00:00:00Z"
+    provenance.write(outdir, again)
+    with pytest.raises(provenance.ProvenanceError, match=r"report.json is missing or was written for another synth"):
+        provenance.check(outdir)
+    write_report(outdir)
+    assert provenance.check(outdir) == again
+    (outdir / "assembly-Dev" / "DevStudio.template.json").write_text('{"Resources": {"Open": {}}}')
+    with pytest.raises(provenance.ProvenanceError, match=r"changed after `make synth` judged it"):
+        provenance.check(outdir)
+    (outdir / "assembly-Dev" / "DevStudio.template.json").write_text('{"Resources": {}}')
+    (outdir / "compliance" / "report.json").unlink()
+    with pytest.raises(provenance.ProvenanceError, match=r"report.json is missing"):
+        provenance.check(outdir)
 
 
 def test_the_check_is_one_line_and_an_exit_code(
@@ -188,3 +224,39 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
     built, refused = result.stdout.strip().splitlines()
     assert refused.startswith("refused: aws-cdk-lib.aws_lambda.FunctionOptions#logRetention is deprecated"), refused
     assert built == "built"
+
+
+def test_make_bootstrap_reads_the_assembly_and_never_synthesizes() -> None:
+    """With cdk.json naming the app, a bare `cdk bootstrap` re-synthesizes the default config into cdk.out (the CLI's
+    defineEnvironments reads the app's assembly); `--app cdk.out` reads the one `make synth` wrote instead."""
+    plan = subprocess.run(
+        [
+            "make",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "-o",
+            "node_modules/.installed",
+            "bootstrap",
+            "STAGE=dev",
+            "PROFILE=p",
+            "BOOTSTRAP_TEMPLATE=bootstrap/bounded.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "-m stacks.provenance environment cdk.out 'dev')" in plan
+    assert 'npx cdk bootstrap --app cdk.out "$environment" --profile p' in plan
+    assert "--template 'bootstrap/bounded.yaml'" in plan
+    assert "npx cdk synth" not in plan and "npx cdk bootstrap aws://" not in plan
+
+
+def test_the_stage_environment_comes_from_the_assembly(synth: Synth, tmp_path: Path) -> None:
+    assert provenance.environment(synth.outdir, "dev") == "aws://111111111111/eu-west-1"
+    assert provenance.environment(synth.outdir, "Prod") == "aws://333333333333/eu-west-1"
+    with pytest.raises(provenance.ProvenanceError, match=r"has no stage 'qa': expected one of Dev, Test, Prod"):
+        provenance.environment(synth.outdir, "qa")
+    with pytest.raises(provenance.ProvenanceError, match=r"holds no assembly of `make synth`: run `make synth"):
+        provenance.environment(tmp_path, "Dev")

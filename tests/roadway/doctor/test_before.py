@@ -59,7 +59,7 @@ def test_bootstrap_from_the_pinned_template_is_ok(clinic: Clinics) -> None:
 def test_no_bootstrap_an_old_one_and_another_stages_trust_are_problems(clinic: Clinics) -> None:
     test, prod, dev = clinic("test"), clinic("prod"), clinic("dev")
     ((_, verdict, detail),) = lines(test, before.bootstrap)
-    assert verdict == PROBLEM and "npx cdk bootstrap aws://555555555555/us-east-2 --profile roadway-test" in detail
+    assert verdict == PROBLEM and "make bootstrap STAGE=Test PROFILE=roadway-test (after make synth)" in detail
     bootstrap(test, version="5")
     ((_, verdict, detail),) = lines(test, before.bootstrap)
     assert verdict == PROBLEM and "version 5; the assembly needs 6 or later" in detail
@@ -333,7 +333,7 @@ def test_a_bootstrap_stack_that_failed_is_a_problem(clinic: Clinics) -> None:
     }
     recorded(dev, "cloudformation", [("describe_stacks", {"Stacks": [failed]})])
     ((_, verdict, detail),) = lines(dev, before.bootstrap)
-    assert verdict == PROBLEM and detail.startswith("CDKToolkit is ROLLBACK_COMPLETE: npx cdk bootstrap")
+    assert verdict == PROBLEM and detail.startswith("CDKToolkit is ROLLBACK_COMPLETE: make bootstrap STAGE=")
 
 
 def test_the_permission_sets_role_is_found_on_any_page_of_iams_list(clinic: Clinics) -> None:

@@ -10,7 +10,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
 from stacks.app import cli_context
-from stacks.compliance import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
+from stacks.compliance.gate import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
 from tests.conftest import Synth
 
 

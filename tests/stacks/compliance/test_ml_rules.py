@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
 from stacks.app import cli_context
-from stacks.compliance import add_compliance_gate
+from stacks.compliance.gate import add_compliance_gate
 from stacks.compliance.iam_meaning import listed
 from stacks.compliance.ml_rules import RoadwayChecks
 
