@@ -7,6 +7,10 @@
     roadway doctor (--stage S ... | --all) [--before | --after] [--probe NAME ...] [--yes] [--json]
                                                  ask the real accounts what only AWS can answer (read-only
                                                  unless a probe is named); exit 1 when anything is a problem
+    roadway approve <stage:version | ARN> --as NAME [--reason TEXT] [--project P]
+    roadway reject  <stage:version | ARN> --as NAME [--reason TEXT] [--project P] [--break-glass]
+                                                 decide on a package through the stage's approver (or
+                                                 break-glass) role, with NAME as the session's source identity
 
 Credentials per stage come from the config's ``aws_profile``; ``--role-name`` instead assumes that role in
 each stage's account from the current credentials (a central operations account, or the demo's moto_server,
@@ -31,12 +35,13 @@ from promote_model.events import package_group
 from promote_model.gate import rmse_log, statistics_uri
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, load_config
+from roadway.decision import APPROVED, NAME_ENV, REJECTED, decide
 from roadway.doctor import PROBLEM, ProbeInterrupted, diagnose, summary
 from roadway.doctor.probes import PROBES, chosen
 from roadway.road import CliError, Road, failure, watch
 from roadway.timestamps import iso_utc
 
-_REFERENCE = re.compile(r"^(?P<stage>[a-z]+):(?P<version>\d+)$")
+_REFERENCE = re.compile(r"^(?P<stage>[A-Za-z]+):(?P<version>\d+)$")
 
 
 def _version(arn: str) -> int | None:
@@ -223,7 +228,7 @@ def resolve(road: Road, reference: str, project_name: str | None = None) -> str:
     """A package ARN from an ARN or ``stage:version`` (of ``project_name``, which a road of many projects needs)."""
     match = _REFERENCE.match(reference)
     if match:
-        stage = match["stage"]
+        stage = match["stage"].lower()  # the config's spelling, and the CDK stage's (Prod:3)
         if stage not in STAGE_NAMES:
             raise CliError(f"unknown stage {stage!r}: expected {', '.join(STAGE_NAMES)}")
         chosen = projects(road, project_name)
@@ -410,6 +415,26 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     doctor_parser.add_argument("--yes", action="store_true", help="run probes that notify people without asking")
     doctor_parser.add_argument("--wait", type=float, default=60.0, help="seconds a probe waits for its event")
     doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
+    for verb, status in (("approve", APPROVED), ("reject", REJECTED)):
+        decision = commands.add_parser(
+            verb,
+            parents=[common],
+            help=f"set a package {status} through the stage's role, as you (the ledger is the promoter's)",
+        )
+        decision.set_defaults(status=status)
+        decision.add_argument("package", help="stage:version like dev:7, or a model package ARN")
+        decision.add_argument(
+            "--as",
+            dest="name",
+            default=None,
+            help=f"your Roadway name, as your identity provider asserts it ({NAME_ENV})",
+        )
+        decision.add_argument("--reason", default=None, help="the approval description the registry keeps")
+        decision.add_argument("--project", default=None, help="whose stage:version (a road of several projects)")
+        if verb == "reject":
+            decision.add_argument(
+                "--break-glass", action="store_true", help="through the stage's break-glass role (prod: always)"
+            )
     args = parser.parse_args(argv)
     config_path = Path(args.config)
     try:
@@ -422,6 +447,19 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
         road = Road(config, endpoint_url=args.endpoint_url, role_name=args.role_name)
         if args.command == "doctor":
             return doctor(road, args, out)
+        if args.command in ("approve", "reject"):
+            arn = resolve(road, args.package, args.project)
+            out(
+                decide(
+                    road,
+                    arn,
+                    status=args.status,
+                    name=args.name,
+                    reason=args.reason,
+                    break_glass=getattr(args, "break_glass", False),
+                )
+            )
+            return 0
         if args.command == "status":
             rows = status(road, args.project)
             out(json.dumps(rows, indent=2) if args.json else status_table(rows))
