@@ -415,13 +415,13 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     doctor_parser.add_argument("--yes", action="store_true", help="run probes that notify people without asking")
     doctor_parser.add_argument("--wait", type=float, default=60.0, help="seconds a probe waits for its event")
     doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
-    for verb, status in (("approve", APPROVED), ("reject", REJECTED)):
+    for verb, verdict in (("approve", APPROVED), ("reject", REJECTED)):
         decision = commands.add_parser(
             verb,
             parents=[common],
-            help=f"set a package {status} through the stage's role, as you (the ledger is the promoter's)",
+            help=f"set a package {verdict} through the stage's role, as you (the ledger is the promoter's)",
         )
-        decision.set_defaults(status=status)
+        decision.set_defaults(status=verdict)
         decision.add_argument("package", help="stage:version like dev:7, or a model package ARN")
         decision.add_argument(
             "--as",
