@@ -467,7 +467,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
             hops = trace(road, args.package, args.project)
             out(json.dumps(hops, indent=2) if args.json else trace_text(hops))
     except (CliError, ConfigError) as error:
-        print(f"roadway: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"roadway: {line}", file=sys.stderr)
         return 2
     return 0
 

@@ -8,6 +8,7 @@ message is a single line naming the field and the expected form.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import itertools
@@ -60,7 +61,7 @@ def _principals(values: list[str]) -> list[str]:
 
 
 class ConfigError(ValueError):
-    """A config problem, already phrased as the one line a user should read."""
+    """Config problems, each already phrased as the one line a user should read (one line per problem)."""
 
 
 class _Strict(BaseModel):
@@ -89,6 +90,19 @@ def sagemaker_instance_types(shape: str) -> frozenset[str]:
     from botocore.loaders import Loader
 
     return frozenset(Loader().load_service_model("sagemaker", "service-2")["shapes"][shape]["enum"])
+
+
+@functools.cache
+def sagemaker_regions() -> frozenset[str]:
+    """The regions of SageMaker's API in every partition, from the pinned botocore's endpoint data."""
+    from botocore.loaders import Loader
+
+    return frozenset(
+        region
+        for partition in Loader().load_data("endpoints")["partitions"]
+        for region in partition["services"].get("api.sagemaker", {}).get("endpoints", {})
+        if region in partition["regions"]
+    )
 
 
 # Where each config field's instance types go: the request shapes whose enum they must be in.
@@ -693,8 +707,14 @@ class RoadwayConfig(_Strict):
     @field_validator("region")
     @classmethod
     def _check_region(cls, value: str) -> str:
-        if not _REGION.match(value):
-            raise ValueError(f"expected an AWS region like eu-west-1, got {value!r}")
+        known = sagemaker_regions()
+        if not _REGION.match(value) or value not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ValueError(
+                f"expected an AWS region where SageMaker runs, like eu-west-1 (the pinned botocore's list), "
+                f"got {value!r}{hint}"
+            )
         return value
 
     @model_validator(mode="before")
@@ -749,9 +769,12 @@ class RoadwayConfig(_Strict):
                         "monitoring"
                     )
         names = [user.user_name for user in self.data_scientists]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate user_name {', '.join(duplicates)}; expected each data scientist once")
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise ValueError(
+                    f"data_scientists[{index}].user_name: duplicate user_name {name} (also data_scientists"
+                    f"[{names.index(name)}]); expected each data scientist once"
+                )
         teams = [team.name for team in self.teams]
         repeated = sorted({name for name in teams if teams.count(name) > 1})
         if repeated:
@@ -860,7 +883,7 @@ class RoadwayConfig(_Strict):
         return STAGE_NAMES[index - 1] if index > 0 else None  # type: ignore[return-value]
 
 
-def _location(loc: tuple[Any, ...], data: Any) -> str:
+def _location(loc: tuple[Any, ...], data: Any = None) -> str:
     """Render a pydantic error location as the user wrote it: ``data_scientists[1].user_name``."""
     parts: list[str] = []
     for item in loc:
@@ -873,9 +896,9 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _first_error(error: ValidationError, data: Any) -> str:
-    detail = error.errors(include_url=False)[0]
-    where = _location(tuple(detail["loc"]), data)
+def _line(detail: Any) -> tuple[str, str]:
+    """(where, what) of one pydantic error, in the words config/README.md uses."""
+    where = _location(tuple(detail["loc"]), None)
     kind = detail["type"]
     message = str(detail["msg"])
     if message.startswith("Value error, "):
@@ -887,18 +910,37 @@ def _first_error(error: ValidationError, data: Any) -> str:
     elif kind == "union_tag_invalid":
         message = "expected kind: serverless or kind: instances"
     if not detail["loc"] and re.match(r"^[\w.\[\]]+: ", message):
-        return message  # a rule across fields that already names the one to change
-    return f"{where}: {message}"
+        where, message = message.split(": ", 1)  # a rule across fields that already names the one to change
+    return where, message
+
+
+def errors_of(error: ValidationError) -> list[str]:
+    """Every error, once, each naming its field. An unknown key beside a missing one of the same mapping that it
+    resembles (``prd`` for ``prod``) is one misspelling, said once."""
+    lines = [_line(detail) for detail in error.errors(include_url=False)]
+    missing = {where for where, message in lines if message == "required but missing"}
+    said: list[str] = []
+    meant: set[str] = set()
+    for where, message in lines:
+        if message.startswith("unknown key"):
+            parent, _, key = where.rpartition(".")
+            siblings = {m.rpartition(".")[2]: m for m in missing if m.rpartition(".")[0] == parent}
+            close = difflib.get_close_matches(key, list(siblings), n=1, cutoff=0.6)
+            if close:
+                meant.add(siblings[close[0]])
+                message = f"unknown key; did you mean {close[0]}?"
+        said.append(f"{where}: {message}")
+    return list(dict.fromkeys(line for line in said if line.split(": ", 1)[0] not in meant))
 
 
 def parse_config(data: Any, source: str = "config") -> RoadwayConfig:
-    """Validate already-loaded YAML data; raise :class:`ConfigError` with one line on bad input."""
+    """Validate already-loaded YAML data; raise :class:`ConfigError` with one line per problem on bad input."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
     try:
         return RoadwayConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{source}: {_first_error(error, data)}") from None
+        raise ConfigError("\n".join(f"{source}: {line}" for line in errors_of(error))) from None
 
 
 class _DuplicateKey(yaml.YAMLError):

@@ -318,14 +318,14 @@ def too_long(config: RoadwayConfig) -> list[tuple[str, str, int, str]]:
     return [entry for entry in physical_names(config) if len(entry[1]) > entry[2]]
 
 
-def check_names(config: RoadwayConfig) -> RoadwayConfig:
-    """Refuse, in one line, a config whose names would exceed an AWS limit: CloudFormation would fail only at
-    deploy time, in the account, part-way through. Returns the config, checked."""
+def check_names(config: RoadwayConfig, source: str = "config") -> RoadwayConfig:
+    """Refuse, in one line naming the config file, a config whose names would exceed an AWS limit: CloudFormation
+    would fail only at deploy time, in the account, part-way through. Returns the config, checked."""
     for kind, name, limit, authority in too_long(config)[:1]:
         projects = [p.name for p in config.projects if p.name in name]
         made_of = f"project {config.project!r}" + (f", projects[].name {projects[0]!r}" if projects else "")
         raise ConfigError(
-            f"the {kind} {name!r} is {len(name)} characters long and {authority} allows {limit}: shorten the "
+            f"{source}: the {kind} {name!r} is {len(name)} characters long and {authority} allows {limit}: shorten the "
             f"names it is made of ({made_of})"
         )
     return config

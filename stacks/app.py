@@ -116,10 +116,12 @@ def main() -> int:
     app = App()
     config_path = Path(app.node.try_get_context("config") or DEFAULT_CONFIG_PATH)
     try:
-        config = check_names(load_config(config_path))
+        config = load_config(config_path)
+        check_names(config, str(config_path))
     except ConfigError as error:
         hint = "" if config_path.exists() else f" (from {Path.cwd()}; run synth from the project's root)"
-        print(f"roadway: config error: {error}{hint}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"roadway: config error: {line}{hint}", file=sys.stderr)
         return 2
     try:
         build_app(app, config)

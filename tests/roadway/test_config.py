@@ -671,3 +671,37 @@ def test_the_next_name_in_order_need_not_begin_with_it() -> None:
 
     assert _prefix_clash(["pricing", "pricingx", "retention"]) == ("pricing", "pricingx")
     assert _prefix_clash(["a-b", "a-c", "ab"]) is None
+
+
+def test_every_problem_is_said_each_naming_its_field(raw: dict[str, Any]) -> None:
+    raw["stages"]["test"]["account"] = "1234567890"
+    raw["stages"]["prod"]["vpc_cidr"] = "not-a-cidr"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "roadway.yaml")
+    assert str(caught.value).splitlines() == [
+        "roadway.yaml: stages.test.account: expected a 12-digit AWS account ID (quote it in YAML), got '1234567890'",
+        "roadway.yaml: stages.prod.vpc_cidr: expected an IPv4 network like 10.10.0.0/16, got 'not-a-cidr'",
+    ]
+
+
+def test_a_misspelled_key_is_one_misspelling_not_a_missing_stage(raw: dict[str, Any]) -> None:
+    raw["stages"]["prd"] = raw["stages"].pop("prod")
+    assert error_of(raw) == "roadway.yaml: stages.prd: unknown key; did you mean prod?"
+
+
+def test_a_misspelled_region_is_the_regions_fault_not_the_zones(raw: dict[str, Any]) -> None:
+    raw["region"] = "eu-wset-1"
+    assert error_of(raw) == (
+        "roadway.yaml: region: expected an AWS region where SageMaker runs, like eu-west-1 (the pinned botocore's "
+        "list), got 'eu-wset-1'; did you mean eu-west-1?"
+    )
+    raw["region"] = "mars-north-1"
+    assert "got 'mars-north-1'" in error_of(raw) and "images.py" not in error_of(raw)
+
+
+def test_a_person_listed_twice_is_named_where_the_second_is(raw: dict[str, Any]) -> None:
+    raw["data_scientists"].append({"user_name": "ana-garcia", "team": "pricing"})
+    assert error_of(raw) == (
+        "roadway.yaml: data_scientists[2].user_name: duplicate user_name ana-garcia (also data_scientists[0]); "
+        "expected each data scientist once"
+    )

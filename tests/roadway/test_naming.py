@@ -80,10 +80,13 @@ def test_a_name_too_long_for_aws_is_refused_in_one_line(
     config: RoadwayConfig, group: str, kind: str, limit: int
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        check_names(named_project(config, group))
+        check_names(named_project(config, group), "config/acme.yaml")
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith(f"the {kind} 'roadway-") and f"allows {limit}: shorten the names" in message
+    assert (
+        message.startswith(f"config/acme.yaml: the {kind} 'roadway-")
+        and f"allows {limit}: shorten the names" in message
+    )
     assert f"projects[].name {group!r}" in message, "the message names the project to shorten"
 
 
