@@ -27,6 +27,7 @@ help:
 	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
 	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
+	@echo "make deps    install what synth and test need from the pinned files (both run it; nothing else)"
 	@echo "make bench   synth time and stack sizes up to 40 projects and 500 people (bench/README.md); not in make test"
 	@echo "make demo    drive a trained model dev -> test -> prod on a local moto_server (no AWS needed)"
 	@echo "make diagram redraw docs/architecture.png from the app (needs Graphviz: apt-get install graphviz)"
@@ -90,10 +91,13 @@ synth: deps
 # config; stacks.provenance refuses when the config changed since, or when CONFIG names a different one.
 STAGE ?=
 PROFILE ?=
+# The CDK's stage names are the config's, capitalized: STAGE=dev works as STAGE=Dev does.
+STAGE_ID := $(patsubst dev,Dev,$(patsubst test,Test,$(patsubst prod,Prod,$(STAGE))))
 CDK_PROFILE := $(if $(PROFILE),--profile $(PROFILE))
 GIVEN_CONFIG := $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG))
 define check_assembly
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make $(1) STAGE=Prod"; exit 2; }
+	$(if $(PROFILE),$(PY) -m stacks.provenance profile '$(PROFILE)')
 	$(PY) -m stacks.provenance check cdk.out '$(GIVEN_CONFIG)'
 endef
 
@@ -105,6 +109,7 @@ BOOTSTRAP_TEMPLATE ?=
 BOOTSTRAP_ARGS ?=
 bootstrap: $(VENV)/.installed node_modules/.installed
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make bootstrap STAGE=Dev PROFILE=roadway-dev"; exit 2; }
+	$(if $(PROFILE),$(PY) -m stacks.provenance profile '$(PROFILE)')
 	environment=$$($(PY) -m stacks.provenance environment cdk.out '$(STAGE)') && \
 	  npx cdk bootstrap --app cdk.out "$$environment" $(CDK_PROFILE) \
 	  $(if $(BOOTSTRAP_TEMPLATE),--template '$(BOOTSTRAP_TEMPLATE)') $(BOOTSTRAP_ARGS)
@@ -112,11 +117,11 @@ bootstrap: $(VENV)/.installed node_modules/.installed
 # Only what diff and deploy run: the CLI and the check (not the layer or the serving venv).
 diff: $(VENV)/.installed node_modules/.installed
 	$(call check_assembly,diff)
-	npx cdk diff --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
+	npx cdk diff --app cdk.out '$(STAGE_ID)/*' $(CDK_PROFILE)
 
 deploy: $(VENV)/.installed node_modules/.installed
 	$(call check_assembly,deploy)
-	npx cdk deploy --app cdk.out '$(STAGE)/*' $(CDK_PROFILE)
+	npx cdk deploy --app cdk.out '$(STAGE_ID)/*' $(CDK_PROFILE)
 
 # Two workers: the suite is bound by moto set-ups and synths, not I/O. It runs the model's own tests again under
 # the serving image's library versions too (tests/model_code/test_serving_image.py, in .venv-serving).
@@ -138,8 +143,9 @@ diagram: deps
 	$(PY) -m devtools.diagram docs/architecture
 
 # A picture of the auditor's report in headless Chromium; `make test` also drives the page in it (tests/browser.py).
-report-png: synth
+report-png:
 	@command -v chromium >/dev/null || { echo "roadway: chromium is not installed (apt-get install chromium)"; exit 2; }
+	$(MAKE) synth
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
 	  --disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --hide-scrollbars \
 	  --window-size=1400,1800 --screenshot=cdk.out/compliance/index.png "file://$(CURDIR)/cdk.out/compliance/index.html" 2>/dev/null

@@ -378,6 +378,9 @@ def global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     parser.add_argument(
         "--role-name", default=default(None), help="assume this role in each stage's account instead of profiles"
     )
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable output (status, trace, doctor)"
+    )
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
@@ -390,11 +393,9 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     status_parser = commands.add_parser(
         "status", parents=[common], help="per stage: approved, served, endpoint, monitoring verdict, last promotion"
     )
-    status_parser.add_argument("--json", action="store_true", help="machine-readable output")
     status_parser.add_argument("--project", default=None, help="one project only (default: every project)")
     trace_parser = commands.add_parser("trace", parents=[common], help="a package's chain back to dev")
     trace_parser.add_argument("package", help="a model package ARN, or stage:version like prod:3")
-    trace_parser.add_argument("--json", action="store_true", help="machine-readable output")
     trace_parser.add_argument(
         "--project", default=None, help="whose stage:version (needed when the road carries several projects)"
     )
@@ -414,7 +415,6 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     )
     doctor_parser.add_argument("--yes", action="store_true", help="run probes that notify people without asking")
     doctor_parser.add_argument("--wait", type=float, default=60.0, help="seconds a probe waits for its event")
-    doctor_parser.add_argument("--json", action="store_true", help="machine-readable output")
     for verb, verdict in (("approve", APPROVED), ("reject", REJECTED)):
         decision = commands.add_parser(
             verb,

@@ -9,6 +9,7 @@ and where in the source every compliance acknowledgement was made.
 
     python -m stacks.provenance check cdk.out [CONFIG]
     python -m stacks.provenance environment cdk.out STAGE     # make bootstrap: the stage's account and region
+    python -m stacks.provenance profile NAME                  # make diff, deploy, bootstrap: PROFILE= exists
 
 Imports nothing of the CDK: the check runs before every deploy and must stay quick.
 """
@@ -195,14 +196,29 @@ def environment(outdir: Path, stage: str) -> str:
     return environments.pop()
 
 
-USAGE = "usage: python -m stacks.provenance check CDK_OUT [CONFIG] | environment CDK_OUT STAGE"
+USAGE = "usage: python -m stacks.provenance check CDK_OUT [CONFIG] | environment CDK_OUT STAGE | profile NAME"
+
+
+def profile(name: str) -> None:
+    """A PROFILE= the AWS config does not have reads, in the CDK's words, as missing credentials; say it plainly."""
+    import boto3
+
+    known = boto3.session.Session().available_profiles
+    if name not in known:
+        raise ProvenanceError(
+            f"PROFILE={name} is not a profile of your AWS config (~/.aws/config); known: {', '.join(known) or 'none'} "
+            f"(aws configure sso --profile {name})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["environment"] and len(args) == 3:
+    if (args[:1] == ["environment"] and len(args) == 3) or (args[:1] == ["profile"] and len(args) == 2):
         try:
-            print(environment(Path(args[1]), args[2]))
+            if args[0] == "profile":
+                profile(args[1])
+            else:
+                print(environment(Path(args[1]), args[2]))
         except ProvenanceError as error:
             print(f"roadway: {error}", file=sys.stderr)
             return 1

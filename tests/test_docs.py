@@ -103,3 +103,20 @@ def test_onboarding_snippets_pasted_as_they_say_add_and_drop_nothing(tmp_path: P
             old, new = getattr(before, key), getattr(after, key)
             assert new[: len(old)] == old and len(new) == len(old) + added, f"{doc.name}: {key}"
     assert followed >= 5, "README's and platform-engineer.md's snippets for teams, people and projects"
+
+
+def test_make_help_names_every_target_a_user_runs() -> None:
+    import subprocess
+
+    shown = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    named = set(re.findall(r"^make ([a-z-]+)", shown, flags=re.MULTILINE))
+    assert named == make_targets() - {"help", "layers"}, "a target make help does not name, or one it names wrongly"
+
+
+def test_make_report_png_asks_for_chromium_before_it_synthesizes() -> None:
+    import subprocess
+
+    plan = subprocess.run(
+        ["make", "-n", "report-png"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert "command -v chromium" in plan[0] and plan[1].endswith("make synth")

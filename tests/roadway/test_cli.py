@@ -60,6 +60,7 @@ def promote_and_refuse(road: Road) -> dict[str, Any]:
 def test_status_shows_each_stage_and_the_last_promotion_into_it(on_road: Run, promoted: dict[str, Any]) -> None:
     code, (printed,) = on_road("status", "--json")
     assert code == 0
+    assert on_road("--json", "status") == (0, [printed]), "--json before the command, as --config may be"
     rows = {row["stage"]: row for row in json.loads(printed)}
     assert rows["dev"]["approved_version"] == 2 and rows["dev"]["served_version"] is None
     assert rows["dev"]["endpoint_status"] == "none" and rows["dev"]["last_promotion"] is None

@@ -126,10 +126,11 @@ def test_make_deploy_passes_the_profile_it_is_given() -> None:
 
 @pytest.mark.parametrize(
     ("args", "config_arg"),
-    [(["STAGE=Prod"], ""), (["STAGE=Prod", "CONFIG=config/acme.yaml"], "config/acme.yaml")],
+    [(["STAGE=Prod"], ""), (["STAGE=prod", "CONFIG=config/acme.yaml"], "config/acme.yaml")],
 )
 def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_arg: str) -> None:
-    """No second synth: the CLI is pointed at cdk.out, after the check; CONFIG is passed only when given."""
+    """No second synth: the CLI is pointed at cdk.out, after the check; CONFIG is passed only when given; the
+    config's stage name (prod) is the CDK's (Prod)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     for target, verb in (("deploy", "deploy"), ("diff", "diff")):
@@ -260,3 +261,27 @@ def test_the_stage_environment_comes_from_the_assembly(synth: Synth, tmp_path: P
         provenance.environment(synth.outdir, "qa")
     with pytest.raises(provenance.ProvenanceError, match=r"holds no assembly of `make synth`: run `make synth"):
         provenance.environment(tmp_path, "Dev")
+
+
+def test_a_profile_the_aws_config_lacks_is_said_before_the_cdk_calls_it_missing_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws_config = tmp_path / "config"
+    aws_config.write_text("[profile roadway-dev]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    assert provenance.main(["profile", "roadway-dev"]) == 0
+    assert provenance.main(["profile", "roadway-prd"]) == 1
+    assert capsys.readouterr().err == (
+        "roadway: PROFILE=roadway-prd is not a profile of your AWS config (~/.aws/config); known: roadway-dev "
+        "(aws configure sso --profile roadway-prd)\n"
+    )
+    plan = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", "diff", "STAGE=dev", "PROFILE=p"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert plan.index(".venv/bin/python -m stacks.provenance profile 'p'") < next(
+        i for i, line in enumerate(plan) if line.startswith("npx cdk diff --app cdk.out 'Dev/*'")
+    )
