@@ -29,6 +29,26 @@ class AcknowledgementError(ValueError):
 _MIN_REASON = 20
 
 
+class Reason(str):
+    """An acknowledgement's reason that knows the line it is written on: the report's "acknowledged in" and the
+    `git log -L` an auditor runs name that line, not the helper that passes the reason on. A helper that adds to a
+    reason keeps its line (:meth:`after`)."""
+
+    site: str
+
+    def __new__(cls, text: str, *, site: str | None = None) -> Reason:
+        made = super().__new__(cls, text)
+        if site is None:
+            caller = sys._getframe(1)
+            site = f"{display_path(Path(caller.f_code.co_filename))}:{caller.f_lineno}"
+        made.site = site
+        return made
+
+    def after(self, preface: str) -> Reason:
+        """``preface`` and this reason, still written where this one is."""
+        return Reason(f"{preface} {self}", site=self.site)
+
+
 def rule_packs(app: App) -> list[NagPack]:
     """The packs Roadway answers to; suppressions are written to templates for the auditor's report."""
     from stacks.compliance.ml_rules import (
@@ -59,25 +79,31 @@ def add_compliance_gate(app: App) -> None:
 _SOURCES: weakref.WeakKeyDictionary[IConstruct, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
-def acknowledge(scope: IConstruct, findings: Mapping[str, str]) -> None:
+def acknowledge(scope: IConstruct, findings: Mapping[str, Reason]) -> None:
     """Acknowledge findings on ``scope``: a mapping of finding id to the reason an auditor reads.
 
     A finding id is written as cdk-nag names it (``AwsSolutions-IAM5[Action::s3:List*]``) or as CDK prints it
     in its hint, with the pack in front (``AwsSolutions::AwsSolutions-IAM5[Action::s3:List*]``).
     """
     caller = sys._getframe(1)
-    where, line = display_path(Path(caller.f_code.co_filename)), caller.f_lineno
+    called_at = f"{display_path(Path(caller.f_code.co_filename))}:{caller.f_lineno}"
     for finding, reason in findings.items():
         try:
             full_id = qualified(finding)
+            if not isinstance(reason, Reason):
+                raise AcknowledgementError(
+                    f"the reason for {finding} is a plain string: write it as Reason(...) where its words are, so "
+                    "the report names that line"
+                )
             if len(reason.strip()) < _MIN_REASON:
                 raise AcknowledgementError(f"acknowledgement of {finding} needs a reason an auditor can accept")
         except AcknowledgementError as error:
-            raise AcknowledgementError(f"{where}:{line}: {error}") from None
+            raise AcknowledgementError(f"{getattr(reason, 'site', called_at)}: {error}") from None
         # "<pack>::<finding>" is the id the validation framework matches and reports as suppressed.
-        Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=reason))
+        Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=str(reason)))
+        file, line = reason.site.rsplit(":", 1)
         _SOURCES.setdefault(scope.node.root, []).append(
-            {"id": full_id, "at": scope.node.path, "file": where, "line": line}
+            {"id": full_id, "at": scope.node.path, "file": file, "line": int(line)}
         )
 
 

@@ -64,7 +64,9 @@ class Finding:
     rule: str
     status: str  # "open" or "acknowledged"
     resource: str  # the construct path
-    template: str  # "<template file>#<logical id>" where CDK names it
+    stack: str  # the CloudFormation stack's name
+    logical_id: str  # the resource's logical ID in that stack's template
+    template: str  # "<template file>#<logical id>"
     summary: str  # what the rule checks, in one sentence
     controls: tuple[str, ...]  # the framework controls the rule's text cites
     reason: str
@@ -109,7 +111,37 @@ def summary_of(description: str) -> str:
     return sentence if sentence.endswith(".") else sentence + "."
 
 
-def read_findings(report: dict[str, Any], provenance: dict[str, Any] | None = None) -> list[Finding]:
+Location = tuple[str, str, str]  # stack name, template file (in the assembly), logical ID
+
+
+def locations(cdk_out: Path) -> dict[str, Location]:
+    """Where each construct of the assembly lies: its construct path (as findings name it) to its stack, template
+    and logical ID, from the stages' manifests (cdk-nag's findings carry neither)."""
+    found: dict[str, Location] = {}
+    manifest = json.loads((cdk_out / "manifest.json").read_text()) if (cdk_out / "manifest.json").exists() else {}
+    for nested in manifest.get("artifacts", {}).values():
+        if nested["type"] != "cdk:cloud-assembly":
+            continue
+        folder = nested["properties"]["directoryName"]
+        stage = json.loads((cdk_out / folder / "manifest.json").read_text())
+        for artifact in stage["artifacts"].values():
+            if artifact["type"] != "aws:cloudformation:stack":
+                continue
+            metadata = artifact.get("metadata") or {}
+            if artifact.get("additionalMetadataFile"):
+                metadata = json.loads((cdk_out / folder / artifact["additionalMetadataFile"]).read_text())
+            where = (artifact["properties"].get("stackName", ""), f"{folder}/{artifact['properties']['templateFile']}")
+            for path, entries in metadata.items():
+                for entry in entries:
+                    if entry["type"] == "aws:cdk:logicalId":
+                        found[path.lstrip("/")] = (*where, str(entry["data"]))
+    return found
+
+
+def read_findings(
+    report: dict[str, Any], provenance: dict[str, Any] | None = None, places: dict[str, Location] | None = None
+) -> list[Finding]:
+    places = places or {}
     sources = {
         (item["at"], item["id"]): f"{item['file']}:{item['line']}"
         for item in (provenance or {}).get("acknowledgements", [])
@@ -125,7 +157,10 @@ def read_findings(report: dict[str, Any], provenance: dict[str, Any] | None = No
                 at = item.get("acknowledgedAt", "")
                 for construct in item["violatingConstructs"]:
                     path = construct["constructPath"]
+                    stack, template, logical_id = places.get(path) or places.get(f"{path}/Resource") or ("", "", "")
                     resource = construct.get("cloudFormationResource") or {}
+                    logical_id = resource.get("logicalId") or logical_id
+                    template = resource.get("templatePath") or template
                     findings.append(
                         Finding(
                             stage=path.split("/")[0],
@@ -133,11 +168,9 @@ def read_findings(report: dict[str, Any], provenance: dict[str, Any] | None = No
                             rule=item["ruleName"],
                             status=status,
                             resource=path,
-                            template=(
-                                f"{resource['templatePath']}#{resource['logicalId']}"
-                                if resource.get("logicalId")
-                                else ""
-                            ),
+                            stack=stack,
+                            logical_id=logical_id,
+                            template=f"{template}#{logical_id}" if logical_id else "",
                             summary=summary_of(description),
                             controls=cited_controls(description),
                             reason=item.get("reason", ""),
@@ -338,7 +371,7 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
             f'<td><a class="anchor" href="#{f.anchor}">#</a> <code>{esc(f.rule)}</code><br>{esc(f.summary)}'
             + (f"<br><small>controls: {esc(', '.join(f.controls))}</small>" if f.controls else "")
             + f"</td><td>{esc(f.status)}</td><td><code>{esc(f.resource)}</code>"
-            + (f"<br><small>{esc(f.template)}</small>" if f.template else "")
+            + (f"<br><small>{esc(f.stack)} · {esc(f.logical_id)}</small>" if f.logical_id else "")
             + f"</td><td>{esc(f.reason)}</td><td>{f'<code>{esc(f.source)}</code>' if f.source else ''}</td></tr>"
             for f in rows
         )
@@ -392,7 +425,7 @@ def write_report(cdk_out: Path) -> Path:
     if not source.exists():
         raise FileNotFoundError(f"{source} is missing: run `make synth` first")
     provenance = provenance_record.read(cdk_out)
-    findings = read_findings(json.loads(source.read_text()), provenance)
+    findings = read_findings(json.loads(source.read_text()), provenance, locations(cdk_out))
     target = cdk_out / "compliance"
     target.mkdir(parents=True, exist_ok=True)
     (target / "report.json").write_text(

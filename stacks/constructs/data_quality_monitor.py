@@ -11,7 +11,7 @@ from constructs import Construct
 from drift_monitor.contract import REPORTS_PREFIX
 
 from roadway.images import analyzer_image
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, WatchedEndpoint
@@ -66,9 +66,9 @@ class DataQualityMonitor(Construct):
                 grants_for_aws_resources("GrantsOnlyForAwsResources", [data_key, artifact_key]),
             ],
             wildcards={
-                captures: "Captured requests, one object per batch, under the data-capture prefix only.",
-                reports: "Monitoring reports, one set per run, under the monitoring-reports prefix only.",
-                baselines: (
+                captures: Reason("Captured requests, one object per batch, under the data-capture prefix only."),
+                reports: Reason("Monitoring reports, one set per run, under the monitoring-reports prefix only."),
+                baselines: Reason(
                     "This project's promoted copies, the served package's baseline statistics and constraints "
                     "among them."
                 ),
@@ -150,7 +150,7 @@ class DataQualityMonitor(Construct):
         acknowledge(
             schedule,
             {
-                "Roadway-SM5": (
+                "Roadway-SM5": Reason(
                     "Config chose monitoring engine model-monitor for this stage: its account must already have "
                     "SageMaker Model Monitor, which AWS closed to new customers. Accounts without it use engine "
                     "roadway (docs/mlops.md, Watching prod for drift)."

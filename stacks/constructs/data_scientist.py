@@ -12,7 +12,7 @@ from constructs import Construct
 
 from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.constructs.studio_domain import StudioDomain, studio_execution_role
 
@@ -134,11 +134,11 @@ class DataScientistProfile(Construct):
         acknowledge(
             own,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": Reason(
                     "Space names are chosen in Studio; the condition limits them to spaces this user owns "
                     "(test_a_user_manages_only_their_own_spaces)."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": Reason(
                     "App names are chosen in Studio; the condition limits them to apps in spaces this user owns "
                     "(test_a_user_manages_only_their_own_spaces)."
                 ),

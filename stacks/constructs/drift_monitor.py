@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
 
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
@@ -133,21 +133,21 @@ class DriftMonitor(Construct):
         acknowledge(
             self.policy,
             {
-                "AwsSolutions-IAM5[Resource::*]": (
+                "AwsSolutions-IAM5[Resource::*]": Reason(
                     f"{vpc_lambda.ENI_REASON} PutMetricData has no resource type and is limited to the "
                     f"{METRIC_NAMESPACE} namespace by condition."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": Reason(
                     "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, baselines)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, baselines)}]": Reason(
                     "Read-only: this project's promoted copies (its baselines among them); which is served is set by "
                     "promotion."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": Reason(
                     "Write-only: one report folder per window under this endpoint's report prefix."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, own_stack)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, own_stack)}]": Reason(
                     "Read-only: its own serving stack, whose ARN ends in an id CloudFormation generates."
                 ),
             },
@@ -186,8 +186,10 @@ class DriftMonitor(Construct):
         self.function.node.add_dependency(self.policy)
         vpc_lambda.acknowledge_no_reservation(
             self.function,
-            "A run is idempotent (two runs of a window write the same report), so overlapping runs do no harm; each "
-            "still costs its Lambda time.",
+            Reason(
+                "A run is idempotent (two runs of a window write the same report), so overlapping runs do no harm; "
+                "each still costs its Lambda time."
+            ),
         )
 
         self.schedule = events.Rule(

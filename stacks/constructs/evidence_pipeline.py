@@ -23,7 +23,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.sagemaker_role import SageMakerRole, pass_to_sagemaker
 from stacks.constructs.studio_domain import (
@@ -85,8 +85,10 @@ class EvidencePipeline(Construct):
                 use_keys([platform.data_key, platform.artifact_key]),
             ],
             wildcards={
-                **dict.fromkeys(inputs, f"Read-only, team {team.name}'s folder: inputs and code differ per run."),
-                evidence: f"{project}'s evidence folder only; one folder per pipeline execution.",
+                **dict.fromkeys(
+                    inputs, Reason(f"Read-only, team {team.name}'s folder: inputs and code differ per run.")
+                ),
+                evidence: Reason(f"{project}'s evidence folder only; one folder per pipeline execution."),
             },
             in_vpc=True,
             role_name=model.pipeline_job_role(),  # a contract: the artifact bucket's policy names it an evidence writer
@@ -152,16 +154,16 @@ class EvidencePipeline(Construct):
             policy,
             {
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": Reason(
                         "Job names are generated per step run; creating one requires network isolation, the "
                         f"project's subnets, Studio's security group, the data key and team {team.name}'s tag."
                     )
                     for job in jobs
                 },
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": Reason(
                     f"Versions of {project}'s own group, as pending only; the version is assigned at registration."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, evidence)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, evidence)}]": Reason(
                     f"Read-only, {project}'s evidence folder: the condition step reads the run's evaluation.json."
                 ),
             },

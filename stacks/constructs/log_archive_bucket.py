@@ -6,7 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 from stacks.constructs.secure_bucket import hardened
 
 
@@ -29,16 +29,16 @@ class LogArchiveBucket(s3.Bucket):
         acknowledge(
             self,
             {
-                "NIST.800.53.R5-S3DefaultEncryptionKMS": (
+                "NIST.800.53.R5-S3DefaultEncryptionKMS": Reason(
                     "S3 server access log delivery supports only SSE-S3 on the destination bucket."
                 ),
-                "HIPAA.Security-S3DefaultEncryptionKMS": (
+                "HIPAA.Security-S3DefaultEncryptionKMS": Reason(
                     "S3 server access log delivery supports only SSE-S3 on the destination bucket."
                 ),
-                "NIST.800.53.R5-S3BucketReplicationEnabled": (
+                "NIST.800.53.R5-S3BucketReplicationEnabled": Reason(
                     "Logs are kept in-region for a year; cross-region replication is not required for them."
                 ),
-                "HIPAA.Security-S3BucketReplicationEnabled": (
+                "HIPAA.Security-S3BucketReplicationEnabled": Reason(
                     "Logs are kept in-region for a year; cross-region replication is not required for them."
                 ),
             },

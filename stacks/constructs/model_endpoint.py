@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from roadway.config import InstanceServing, MonitoringConfig, ServerlessServing, ServingConfig
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.sagemaker_role import SageMakerRole
 from stacks.platform_imports import PlatformImports
@@ -82,8 +82,8 @@ class ModelEndpoint(Construct):
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
             ),
         ]
-        wildcards = {
-            own_artifacts: (
+        wildcards: dict[str, Reason] = {
+            own_artifacts: Reason(
                 "This project's promoted copies only (one folder per version, named at promotion); no other "
                 "project's artifacts or evidence."
             )
@@ -98,7 +98,7 @@ class ModelEndpoint(Construct):
                     resources=[data_key.key_arn],
                 ),
             ]
-            wildcards[captures] = "Data capture writes one object per batch of requests under its own prefix."
+            wildcards[captures] = Reason("Data capture writes one object per batch of requests under its own prefix.")
         self.role = SageMakerRole(
             self,
             "ExecutionRole",
@@ -129,7 +129,7 @@ class ModelEndpoint(Construct):
             acknowledge(
                 self.model,
                 {
-                    "Roadway-SM1": (
+                    "Roadway-SM1": Reason(
                         f"{where.capitalize()} serves {endpoint_name} serverless, which SageMaker offers no VPC and "
                         f"no network isolation: a package's code runs here with network access. Accepted for {where} "
                         "because only packages approved by a second person reach it (four-eyes check, "
@@ -183,7 +183,7 @@ class ModelEndpoint(Construct):
             data_capture_config=data_capture,
         )
         if serving.serverless:
-            reason = (
+            reason = Reason(
                 "A serverless endpoint has no ML storage volume and SageMaker rejects KmsKeyId on its config; the "
                 "model artifacts it loads stay encrypted at rest under this account's artifact key."
             )

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from promote_model.contract import WORK_CONCURRENCY, Event
 
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
@@ -129,8 +129,10 @@ class ModelPromoter(Construct):
         )
         vpc_lambda.acknowledge_no_reservation(
             self.function,
-            f"The FIFO work queue serialises each project's events and its event source runs at most "
-            f"{WORK_CONCURRENCY} at once; nothing else invokes the function.",
+            Reason(
+                f"The FIFO work queue serialises each project's events and its event source runs at most "
+                f"{WORK_CONCURRENCY} at once; nothing else invokes the function."
+            ),
         )
         self.rollback_function: lambda_.IFunction | None = None
         self.alarms = self._alarms(platform.alarm_topic)
@@ -274,12 +276,12 @@ class ModelPromoter(Construct):
         acknowledge(
             self.policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": Reason(
                     "Read-only (DescribeModelPackage), any version of any model package group of this account, not "
                     "only the road's projects' (naming each would outgrow the managed policy on a road of many "
                     "projects): which version is registered is only known at run time."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": Reason(
                     "Read-only, this account's artifact bucket: a package's artifacts may lie under any key."
                 ),
             },
@@ -309,7 +311,9 @@ class ModelPromoter(Construct):
         )
         vpc_lambda.acknowledge_no_reservation(
             self.rollback_function,
-            "CloudFormation rolls a stack back one update at a time, and each rollback is its own ledger record.",
+            Reason(
+                "CloudFormation rolls a stack back one update at a time, and each rollback is its own ledger record."
+            ),
         )
         stack = Stack.of(self)
         self.rollback_rule = events.Rule(

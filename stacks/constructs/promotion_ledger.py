@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 
 
 class PromotionLedger(Construct):
@@ -32,7 +32,7 @@ class PromotionLedger(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        reason = (
+        reason = Reason(
             "Point-in-time recovery (35 days) and deletion protection cover this audit table. Roadway lets only the "
             "promoter role (the promotion function and its rollback recorder) write it, with PutItem alone: no "
             "UpdateItem, DeleteItem or table change (test_only_the_promoter_puts_ledger_items). A put can overwrite "

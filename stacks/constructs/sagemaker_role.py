@@ -9,9 +9,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.images import image_accounts
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 
-IMAGE_REASON = (
+IMAGE_REASON = Reason(
     "Repositories of the region's SageMaker image accounts and of this account only (roadway/images.py); "
     "repository names are chosen by the image owner."
 )
@@ -53,7 +53,7 @@ class SageMakerRole(iam.Role):
         *,
         description: str,
         statements: Sequence[iam.PolicyStatement],
-        wildcards: Mapping[str, str],
+        wildcards: Mapping[str, Reason],
         in_vpc: bool,
         role_name: str | None = None,
     ) -> None:
@@ -88,8 +88,12 @@ class SageMakerRole(iam.Role):
         ]
         reasons = {
             **dict.fromkeys(images, IMAGE_REASON),
-            logs: "SageMaker names endpoint and job log groups under /aws/sagemaker/; the grant is that prefix.",
-            "*": "GetAuthorizationToken and PutMetricData have no resource scope; metrics are namespace-limited.",
+            logs: Reason(
+                "SageMaker names endpoint and job log groups under /aws/sagemaker/; the grant is that prefix."
+            ),
+            "*": Reason(
+                "GetAuthorizationToken and PutMetricData have no resource scope; metrics are namespace-limited."
+            ),
         }
         if in_vpc:
             common.append(
@@ -109,7 +113,7 @@ class SageMakerRole(iam.Role):
                     resources=["*"],
                 )
             )
-            reasons["*"] = (
+            reasons["*"] = Reason(
                 "GetAuthorizationToken, PutMetricData (namespace-limited) and the EC2 describes have no resource "
                 "type. The network-interface actions are on *, as in AWS's documented execution-role policy for "
                 "SageMaker in a VPC: SageMaker, not Roadway's code, calls them to place the containers in the "

@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 
 
 def hardened() -> dict[str, Any]:
@@ -58,7 +58,7 @@ class SecureBucket(s3.Bucket):
                 )
             ],
         )
-        reason = (
+        reason = Reason(
             "Objects are versioned and retained in this region; cross-region replication is a per-adopter "
             "disaster-recovery choice (a second region and key), not part of the reference design."
         )

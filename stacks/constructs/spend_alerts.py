@@ -49,12 +49,14 @@ class SpendAlerts(Construct):
         # Budgets publishes to the encrypted alarm topic: the topic's and the key's policies must both admit it
         # (stacks/service_paths.py), and both must exist before a budget first tries.
         published = topic.add_to_resource_policy(
-            BUDGETS_TO_TOPIC.statement("BudgetsPublishesAlerts", [topic.topic_arn], region=stack.region,
-                                       account=stack.account)
+            BUDGETS_TO_TOPIC.statement(
+                "BudgetsPublishesAlerts", [topic.topic_arn], region=stack.region, account=stack.account
+            )
         )
         topic_key.add_to_resource_policy(
-            BUDGETS_THROUGH_KEY.statement("BudgetsPublishesEncrypted", ["*"], region=stack.region,
-                                          account=stack.account)
+            BUDGETS_THROUGH_KEY.statement(
+                "BudgetsPublishesEncrypted", ["*"], region=stack.region, account=stack.account
+            )
         )
         self.budgets: dict[str, budgets.CfnBudget] = {}
         if account_budget_usd is not None:

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import TEAM_TAG, USER_TAG
-from stacks.compliance.gate import acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry
@@ -229,7 +229,7 @@ def acknowledge_studio_ui(scope: Construct, domain_id: str) -> None:
     acknowledge(
         scope,
         {
-            f"AwsSolutions-IAM5[Resource::{nag_resource(scope, arns[kind])}]": (
+            f"AwsSolutions-IAM5[Resource::{nag_resource(scope, arns[kind])}]": Reason(
                 f"Studio's UI describes every {kind} of this one domain (names are chosen in Studio); tagging of "
                 "spaces and apps only as part of their create, which its own grant bounds."
             )
@@ -400,16 +400,18 @@ class StudioDomain(Construct):
         images = image_repositories(stack)
         job_logs = sagemaker_log_groups(stack)
         # Each wildcard resource, with the reason an auditor reads next to its finding.
-        wildcards: dict[str, str] = {
+        wildcards: dict[str, Reason] = {
             **dict.fromkeys(
                 jobs,
-                "Job names are generated per run; creating one requires network isolation, the project's subnets, "
-                "Studio's security group and the data key "
-                "(test_jobs_only_isolated_with_studios_subnets_security_group_and_key).",
+                Reason(
+                    "Job names are generated per run; creating one requires network isolation, the project's "
+                    "subnets, Studio's security group and the data key "
+                    "(test_jobs_only_isolated_with_studios_subnets_security_group_and_key)."
+                ),
             ),
-            "*": "List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM.",
+            "*": Reason("List*, Search and ecr:GetAuthorizationToken support no resource-level scope in IAM."),
             **dict.fromkeys(images, IMAGE_REASON),
-            job_logs: "SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only.",
+            job_logs: Reason("SageMaker names job log groups under /aws/sagemaker/; the grant is that prefix only."),
         }
         statements = [
             find_buckets([data_bucket, artifact_bucket]),
@@ -494,7 +496,7 @@ class StudioDomain(Construct):
         acknowledge(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": (
+                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": Reason(
                     "Job names are generated per run; tagged only as they are created (sagemaker:TaggingAction), "
                     "only with this team's tag value, never a job another team tagged."
                 )
@@ -572,33 +574,33 @@ class StudioDomain(Construct):
             policy,
             {
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": Reason(
                         f"Read-only, team {team.name}'s own folder, its shared workspace; keys differ per dataset "
                         "and run."
                     )
                     for folder in folders
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": Reason(
                         f"Each member of team {team.name} writes only their own folder in it (their role's "
                         f"{USER_TAG} tag); keys differ per file."
                     )
                     for folder in own_folders
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": Reason(
                         f"Read-only, the evidence folder of a project of team {team.name}; one folder per run."
                     )
                     for arn in evidence
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.registry.packages_arn)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.registry.packages_arn)}]": Reason(
                         f"Versions of {p.registry.group_name}, a project of team {team.name}; numbered as registered."
                     )
                     for p in projects
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.pipeline_executions_arn)}]": (
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.pipeline_executions_arn)}]": Reason(
                         f"Runs of the pipeline of {p.registry.group_name}, a project of team {team.name}; run ids "
                         "are generated."
                     )

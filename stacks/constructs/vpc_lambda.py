@@ -16,11 +16,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.compliance.gate import acknowledge
+from stacks.compliance.gate import Reason, acknowledge
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.pinned_layer import ARCHITECTURE, RUNTIME
 
-ENI_REASON = (
+ENI_REASON = Reason(
     "Lambda's VPC network-interface actions are on *, as in AWS's AWSLambdaVPCAccessExecutionRole: Lambda, not "
     "Roadway's code, calls them to place the function's interfaces in its own isolated subnets. "
     "DescribeNetworkInterfaces has no resource type; Create/Delete/Assign/Unassign take a network interface and "
@@ -33,9 +33,10 @@ NO_RESERVATION = (
 )
 
 
-def acknowledge_no_reservation(function: lambda_.IFunction, why_it_is_safe: str) -> None:
-    """The packs ask for reserved concurrency, which a new account cannot give; say what bounds the function."""
-    reason = f"{NO_RESERVATION} {why_it_is_safe}"
+def acknowledge_no_reservation(function: lambda_.IFunction, why_it_is_safe: Reason) -> None:
+    """The packs ask for reserved concurrency, which a new account cannot give; say what bounds the function
+    (written, and so reported, where the function is made)."""
+    reason = why_it_is_safe.after(NO_RESERVATION)
     acknowledge(
         function,
         {"NIST.800.53.R5-LambdaConcurrency": reason, "HIPAA.Security-LambdaConcurrency": reason},

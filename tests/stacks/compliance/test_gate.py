@@ -10,7 +10,14 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
 from stacks.app import cli_context
-from stacks.compliance.gate import RULE_PACKS, AcknowledgementError, acknowledge, add_compliance_gate, nag_resource
+from stacks.compliance.gate import (
+    RULE_PACKS,
+    AcknowledgementError,
+    Reason,
+    acknowledge,
+    add_compliance_gate,
+    nag_resource,
+)
 from tests.conftest import Synth
 
 
@@ -77,7 +84,7 @@ def test_acknowledge_takes_the_id_cdk_prints_in_its_hint(tmp_path: Path) -> None
     add_compliance_gate(app)
     stack = Stack(app, "Logged")
     bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED)
-    reason = "This test bucket stands for one whose access logs go elsewhere."
+    reason = Reason("This test bucket stands for one whose access logs go elsewhere.")
     acknowledge(bucket, {"AwsSolutions::AwsSolutions-S1": reason})
     with pytest.raises(RuntimeError, match="ValidationFailed"):  # the other packs still find things
         app.synth()
@@ -95,14 +102,28 @@ def test_acknowledge_takes_the_id_cdk_prints_in_its_hint(tmp_path: Path) -> None
 def test_acknowledge_refuses_weak_reasons_and_unknown_packs() -> None:
     stack = Stack(App(), "S")
     with pytest.raises(ValueError, match="needs a reason"):
-        acknowledge(stack, {"AwsSolutions-S1": "ok"})
-    where = r"^tests/stacks/compliance/test_gate\.py:\d+: acknowledgement of AwsS"
+        acknowledge(stack, {"AwsSolutions-S1": Reason("ok")})
+    weak = Reason("ok")
+    where = rf"^tests/stacks/compliance/test_gate\.py:{weak.site.rsplit(':', 1)[1]}: acknowledgement of AwsS"
     with pytest.raises(AcknowledgementError, match=where):
-        acknowledge(stack, {"AwsSolutions-S1": "ok"})  # synth prints this one line, naming where to look
+        acknowledge(stack, {"AwsSolutions-S1": weak})  # synth prints this one line, naming the reason's line
+    long_enough = Reason("a perfectly long reason for it")
     with pytest.raises(ValueError, match="unknown rule pack"):
-        acknowledge(stack, {"Custom-X1": "a perfectly long reason for it"})
+        acknowledge(stack, {"Custom-X1": long_enough})
     with pytest.raises(ValueError, match="unknown rule pack"):
-        acknowledge(stack, {"NIST.800.53.R5::AwsSolutions-S1": "a perfectly long reason for it"})
+        acknowledge(stack, {"NIST.800.53.R5::AwsSolutions-S1": long_enough})
+
+
+def test_a_reason_is_written_as_one_that_knows_its_line_and_a_helper_keeps_it() -> None:
+    """The report's "acknowledged in" is the line of the reason's words: a helper that passes a reason on (or adds
+    a preface to it) would otherwise be what 148 findings cite, and `git log -L` would show its history."""
+    stack = Stack(App(), "S")
+    with pytest.raises(AcknowledgementError, match=r"is a plain string: write it as Reason\(\.\.\.\)"):
+        acknowledge(stack, {"AwsSolutions-S1": "a perfectly long reason, but a plain string"})
+    written = Reason("the words of this reason are on this line")
+    kept = written.after("A helper's preface.")
+    assert (kept, kept.site) == (f"A helper's preface. {written}", written.site)
+    assert written.site.startswith("tests/stacks/compliance/test_gate.py:")
 
 
 def test_nag_resource_renders_tokens_as_cdk_nag_does() -> None:
