@@ -49,6 +49,154 @@ OUTSIDE_THE_TEMPLATES = (
         "do not depend on it.",
     ),
 )
+# What proves who may decide on a package (docs/threat-model.md: Approver, Break-glass), each claim with its tests;
+# tests/stacks/compliance/test_report.py holds every name to a test that exists.
+DECISION_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Only the listed sign-ins may assume the role, each only with the name its identity provider asserted",
+        (
+            "tests/stacks/test_separation_of_duties.py::test_a_configured_approver_may_assume_it_naming_only_themselves",
+            "tests/roadway/test_decision.py::test_the_trust_admits_the_request_the_cli_sends_and_no_colleagues_name",
+        ),
+    ),
+    (
+        "The approver role sets Approved or Rejected and does nothing else; break-glass only Rejected",
+        (
+            "tests/stacks/test_separation_of_duties.py::test_the_approver_role_decides_and_does_nothing_else",
+            "tests/stacks/test_separation_of_duties.py::test_the_break_glass_role_may_only_withdraw",
+        ),
+    ),
+    (
+        "An approval outside the approver role, by its author, or by an unknown name promotes nothing",
+        (
+            "tests/lambdas/promote_model/test_four_eyes.py::test_an_approval_outside_the_approver_role_is_refused",
+            "tests/lambdas/promote_model/test_four_eyes.py::test_an_author_approving_through_the_approver_role_is_refused",
+            "tests/lambdas/promote_model/test_four_eyes.py::test_an_approver_the_road_does_not_know_is_refused",
+        ),
+    ),
+    (
+        "A rejection outside the break-glass role withdraws nothing",
+        (
+            "tests/lambdas/promote_model/test_break_glass.py::test_a_rejection_outside_the_break_glass_role_changes_nothing",
+        ),
+    ),
+)
+DECIDING_ROLES = {"-approver": "approves (promotes to the next stage)", "-break-glass": "withdraws what is served"}
+
+
+@dataclass(frozen=True)
+class Decider:
+    """A role that decides on packages in one stage, as its template grants it."""
+
+    stage: str
+    role: str
+    does: str
+    statuses: tuple[str, ...]  # the approval statuses its policy may set
+    principals: tuple[str, ...]  # the sign-ins its trust admits (aws:PrincipalArn patterns)
+    named_as: str  # what its trust demands the session's source identity equal
+
+
+def deciders(cdk_out: Path) -> list[Decider]:
+    """Every approver and break-glass role of the assembly, read from its templates (not the config): who may
+    assume it, bound to which name, to set which statuses."""
+    found: list[Decider] = []
+    for stage, template in _templates(cdk_out):
+        resources = template.get("Resources", {})
+        for logical_id, role in resources.items():
+            name = role.get("Properties", {}).get("RoleName")
+            if role.get("Type") != "AWS::IAM::Role" or not isinstance(name, str):
+                continue
+            does = next((what for suffix, what in DECIDING_ROLES.items() if name.endswith(suffix)), None)
+            if does is None:
+                continue
+            principals: list[str] = []
+            named_as = ""
+            for statement in role["Properties"]["AssumeRolePolicyDocument"].get("Statement", []):
+                condition = statement.get("Condition", {})
+                principals += condition.get("ArnLike", {}).get("aws:PrincipalArn", [])
+                named_as = condition.get("StringEquals", {}).get("sts:SourceIdentity", named_as)
+            statuses = sorted(
+                {
+                    status
+                    for policy in resources.values()
+                    if policy.get("Type") == "AWS::IAM::ManagedPolicy"
+                    and {"Ref": logical_id} in policy["Properties"].get("Roles", [])
+                    for statement in policy["Properties"]["PolicyDocument"].get("Statement", [])
+                    for status in _listed(
+                        statement.get("Condition", {}).get("StringEquals", {}).get("sagemaker:ModelApprovalStatus")
+                    )
+                }
+            )
+            found.append(Decider(stage, name, does, tuple(statuses), tuple(dict.fromkeys(principals)), named_as))
+    return sorted(found, key=lambda d: (_stage_order(d.stage), d.role))
+
+
+def _listed(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _templates(cdk_out: Path) -> list[tuple[str, dict[str, Any]]]:
+    manifest = json.loads((cdk_out / "manifest.json").read_text()) if (cdk_out / "manifest.json").exists() else {}
+    found = []
+    for nested in manifest.get("artifacts", {}).values():
+        if nested["type"] != "cdk:cloud-assembly":
+            continue
+        folder = nested["properties"]["directoryName"]
+        for artifact in json.loads((cdk_out / folder / "manifest.json").read_text())["artifacts"].values():
+            if artifact["type"] == "aws:cloudformation:stack":
+                template = cdk_out / folder / artifact["properties"]["templateFile"]
+                found.append((folder.removeprefix("assembly-"), json.loads(template.read_text())))
+    return found
+
+
+def bound_name(named_as: str) -> str:
+    """A trust's ``sts:SourceIdentity`` value in words: whose assertion the name must equal."""
+    tag = re.fullmatch(r"\$\{aws:PrincipalTag/(.+)\}", named_as)
+    if tag:
+        return f"the identity provider's session tag {tag.group(1)}"
+    if named_as == "${aws:SourceIdentity}":
+        return "the source identity the federated sign-in set"
+    return named_as or "no name (the trust demands none)"
+
+
+def approver_names(provenance: dict[str, Any] | None) -> list[str] | None:
+    """identity.approver_names of the config the assembly was made from (the names the promotion accepts)."""
+    from roadway.config import ConfigError, load_config
+
+    if provenance is None:
+        return None
+    path = Path(provenance["config"]["path"])
+    path = path if path.is_absolute() else provenance_record.ROOT / path
+    try:
+        if provenance_record.sha256_of(path) != provenance["config"]["sha256"]:
+            return None  # changed since synth: its names are not this assembly's
+        return list(load_config(path).identity.approver_names)
+    except (ConfigError, OSError):
+        return None
+
+
+def _who_decides_lines(people: list[Decider], names: list[str] | None) -> list[str]:
+    lines = ["## Who decides on a package, and where it is proven", ""]
+    if not people:
+        return [*lines, "No approver or break-glass role in this assembly."]
+    lines += [
+        "Read from the templates. A role's trust admits the sign-ins listed, and only with a source identity equal to "
+        "the name shown (the identity provider's assertion); its policy sets only the statuses listed.",
+        "",
+        "| stage | role | does | may set | who may assume it | named as |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {d.stage} | `{d.role}` | {d.does} | {', '.join(d.statuses)} | "
+        + "<br>".join(f"`{p}`" for p in d.principals)
+        + f" | {bound_name(d.named_as)} |"
+        for d in people
+    ]
+    lines += ["", f"Names an approval may carry (`identity.approver_names`): {_names(names)}.", "", "Proven by:", ""]
+    lines += [f"- {claim}: " + ", ".join(f"`{test}`" for test in tests) for claim, tests in DECISION_PROOFS]
+    return lines
+
+
 # cdk-nag words an acknowledged IAM5 finding as its failure ("... and does not have a cdk-nag rule
 # suppression with evidence ..."); the report states what the rule checks instead.
 _CONTROL_CLAUSE = re.compile(r"\(Control IDs?:\s*")
@@ -246,7 +394,7 @@ def verdict_line(provenance: dict[str, Any] | None) -> str:
     return "FAIL: " + "; ".join(verdict.reasons)
 
 
-def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) -> str:
+def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None, people: list[Decider]) -> str:
     summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
     lines = [
@@ -280,6 +428,7 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None) 
             f"{f'`{f.source}`' if f.source else ''} |"
             for f in rows
         ]
+    lines += ["", *_who_decides_lines(people, approver_names(provenance))]
     lines += ["", "## Outside the templates: check by hand", ""]
     lines += [f"- **{title}**: {text}" for title, text in OUTSIDE_THE_TEMPLATES]
     lines += ["", "## By control", "", COVERAGE_NOTE]
@@ -347,7 +496,7 @@ _SCRIPT = """
 """
 
 
-def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> str:
+def render_html(findings: list[Finding], provenance: dict[str, Any] | None, people: list[Decider]) -> str:
     esc = html.escape
     summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
@@ -411,6 +560,7 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
         '<option value="acknowledged">acknowledged</option></select></label> '
         f'<span class="note"><span id="shown">{len(findings)}</span> of {len(findings)} findings shown</span></div>'
         + "".join(sections)
+        + _who_decides_html(people, approver_names(provenance))
         + "<h2>Outside the templates: check by hand</h2><ul>"
         + "".join(f"<li><strong>{esc(title)}</strong>: {esc(text)}</li>" for title, text in OUTSIDE_THE_TEMPLATES)
         + "</ul>"
@@ -420,12 +570,40 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None) -> s
     )
 
 
+def _names(names: list[str] | None) -> str:
+    return ", ".join(names) if names else "not readable from the config this assembly names"
+
+
+def _who_decides_html(people: list[Decider], names: list[str] | None) -> str:
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(d.stage)}</td><td><code>{esc(d.role)}</code></td><td>{esc(d.does)}</td>"
+        f"<td>{esc(', '.join(d.statuses))}</td><td>"
+        + "<br>".join(f"<code>{esc(p)}</code>" for p in d.principals)
+        + f"</td><td>{esc(bound_name(d.named_as))}</td></tr>"
+        for d in people
+    )
+    proofs = "".join(
+        f"<li>{esc(claim)}: " + ", ".join(f"<code>{esc(t)}</code>" for t in tests) + "</li>"
+        for claim, tests in DECISION_PROOFS
+    )
+    return (
+        '<h2 id="who-decides">Who decides on a package, and where it is proven</h2>'
+        '<p class="note">Read from the templates: each role\'s trust admits the sign-ins listed, only with a source '
+        "identity equal to the name shown; its policy sets only the statuses listed.</p>"
+        "<table><tr><th>stage</th><th>role</th><th>does</th><th>may set</th><th>who may assume it</th>"
+        f"<th>named as</th></tr>{rows}</table><p>Names an approval may carry (identity.approver_names): "
+        f"{esc(_names(names))}.</p><p>Proven by:</p><ul>{proofs}</ul>"
+    )
+
+
 def write_report(cdk_out: Path) -> Path:
     source = cdk_out / VALIDATION_REPORT
     if not source.exists():
         raise FileNotFoundError(f"{source} is missing: run `make synth` first")
     provenance = provenance_record.read(cdk_out)
     findings = read_findings(json.loads(source.read_text()), provenance, locations(cdk_out))
+    people = deciders(cdk_out)
     target = cdk_out / "compliance"
     target.mkdir(parents=True, exist_ok=True)
     (target / "report.json").write_text(
@@ -437,13 +615,16 @@ def write_report(cdk_out: Path) -> Path:
                 "totals": totals(findings),
                 "by_control": by_control(findings),
                 "findings": [{**asdict(f), "anchor": f.anchor} for f in findings],
+                "who_decides": [asdict(d) for d in people],
+                "approver_names": approver_names(provenance),
+                "who_decides_proven_by": [{"claim": c, "tests": list(t)} for c, t in DECISION_PROOFS],
             },
             indent=2,
         )
     )
     (target / "report.csv").write_text(render_csv(findings))
-    (target / "report.md").write_text(render_markdown(findings, provenance))
-    (target / "index.html").write_text(render_html(findings, provenance))
+    (target / "report.md").write_text(render_markdown(findings, provenance, people))
+    (target / "index.html").write_text(render_html(findings, provenance, people))
     return target
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from roadway.config import RoadwayConfig
+from roadway.naming import Names
 from stacks.compliance.report import CFN_VALIDATE, COVERAGE_NOTE, PACKS, cited_controls, summary_of, write_report
 from tests.browser import browser, console_errors  # noqa: F401 - the session fixture
 from tests.conftest import ROOT, Synth
@@ -218,3 +220,28 @@ def test_each_acknowledgement_names_the_line_of_its_reason_and_each_finding_its_
         assert "Reason(" in written, f"{finding['rule']} on {finding['resource']} cites {finding['source']}"
     unplaced = [f["resource"] for f in report["findings"] if not (f["stack"] and f["logical_id"] and f["template"])]
     assert unplaced == []
+
+
+def test_the_report_says_who_may_approve_and_break_glass_in_each_stage_and_where_it_is_proven(
+    report: dict,  # type: ignore[type-arg]
+    config: RoadwayConfig,
+) -> None:
+    """Read from the templates' trusts and policies, so a trust that admitted anyone else would show here."""
+    names = Names.of(config)
+    shown = {(d["stage"], d["role"]): d for d in report["who_decides"]}
+    expected = {
+        ("Dev", names.approver_role("dev")): (config.stages.dev.approvers, ["Approved", "Rejected"]),
+        ("Test", names.approver_role("test")): (config.stages.test.approvers, ["Approved", "Rejected"]),
+        ("Test", names.break_glass_role("test")): (config.stages.test.break_glass, ["Rejected"]),
+        ("Prod", names.break_glass_role("prod")): (config.stages.prod.break_glass, ["Rejected"]),
+    }
+    assert set(shown) == set(expected)
+    for key, (principals, statuses) in expected.items():
+        assert (list(shown[key]["principals"]), list(shown[key]["statuses"])) == (principals, statuses), key
+        assert shown[key]["named_as"] == f"${{aws:PrincipalTag/{config.identity.tag}}}"
+    assert report["approver_names"] == config.identity.approver_names
+    sources = {p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "tests").rglob("test_*.py")}
+    for proof in report["who_decides_proven_by"]:
+        for test in proof["tests"]:
+            file, name = test.split("::")
+            assert f"def {name}(" in sources[file], test
