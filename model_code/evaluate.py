@@ -26,7 +26,7 @@ def baseline_rows(model: Any, rows: pd.DataFrame) -> pd.DataFrame:
     return baseline
 
 
-def regression_metrics(model: Any, held_out: pd.DataFrame) -> dict[str, float]:
+def regression_metrics(model: Any, held_out: pd.DataFrame) -> dict[str, float | int]:
     """RMSE of log price (what the model optimises), MAE in dollars (what people feel), and R² of log price."""
     truth = np.log(held_out[features.TARGET].to_numpy())
     predicted = model.predict(features.engineer(held_out))
@@ -38,18 +38,20 @@ def regression_metrics(model: Any, held_out: pd.DataFrame) -> dict[str, float]:
         "mae_dollars": float(dollars.mean()),
         "mae_dollars_std": float(dollars.std()),
         "r2_log": float(1 - np.sum(residual**2) / np.sum((truth - truth.mean()) ** 2)),
-        "held_out_rows": float(len(held_out)),
+        "held_out_rows": len(held_out),  # a count: an integer in the JSON
     }
 
 
-def as_model_metrics(metrics: dict[str, float]) -> dict[str, Any]:
-    """SageMaker's regression_metrics layout; rmse_log is named explicitly for the promotion gate."""
+def as_model_metrics(metrics: dict[str, float | int]) -> dict[str, Any]:
+    """SageMaker's regression_metrics layout; rmse_log is named explicitly for the promotion gate. R² has no
+    standard deviation of its own (it is one figure of the whole split), so it carries none rather than "NaN",
+    which JSON readers take for a string."""
     return {
         "regression_metrics": {
             "rmse": {"value": metrics["rmse_log"], "standard_deviation": metrics["rmse_log_std"]},
             "rmse_log": {"value": metrics["rmse_log"], "standard_deviation": metrics["rmse_log_std"]},
             "mae": {"value": metrics["mae_dollars"], "standard_deviation": metrics["mae_dollars_std"]},
-            "r2": {"value": metrics["r2_log"], "standard_deviation": "NaN"},
+            "r2": {"value": metrics["r2_log"]},
         }
     }
 

@@ -55,6 +55,13 @@ def _float(value: Any) -> float | None:
         return None
 
 
+def _metrics(recorded: Any) -> dict[str, float]:
+    """The figures a gate decided on and its thresholds (the ledger keeps them as strings), as numbers."""
+    if not isinstance(recorded, dict):
+        return {}
+    return {str(name): number for name, value in recorded.items() if (number := _float(value)) is not None}
+
+
 def _number(value: Any) -> int | None:
     """Versions are numbers in every field (the ledger keeps them as strings)."""
     return int(value) if value not in (None, "") and str(value).isdigit() else None
@@ -116,6 +123,8 @@ def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
                 "source_version": _number(last.get("source_version")),
                 "target_version": _number(last.get("target_version")),
                 "reason": last.get("reason") or None,
+                "approved_by": last.get("approved_by") or None,
+                "metrics": _metrics(last.get("metrics")),
             }
     return row
 
@@ -290,6 +299,8 @@ def trace(road: Road, reference: str, project_name: str | None = None) -> list[d
                     "at": iso_utc(r.get("at")),
                     "target_version": _number(r.get("target_version")),
                     "reason": r.get("reason") or None,
+                    "approved_by": r.get("approved_by") or None,
+                    "metrics": _metrics(r.get("metrics")),
                 }
                 for r in records
             ],
@@ -342,7 +353,10 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
         for record in hop.get("ledger", []):
             onward = f" as {record['stage']} v{record['target_version']}" if record.get("target_version") else ""
             reason = f": {record['reason']}" if record.get("reason") else ""
-            lines.append(f"    ledger      {record['stage']} {record['outcome']}{onward} at {record['at']}{reason}")
+            approved = f" (approved by {record['approved_by']})" if record.get("approved_by") else ""
+            lines.append(
+                f"    ledger      {record['stage']} {record['outcome']}{onward} at {record['at']}{approved}{reason}"
+            )
         if hop.get("rmse_log") is not None:
             lines.append(f"    rmse_log    {hop['rmse_log']:.6f}")
         for name, digest in hop["digests"].items():

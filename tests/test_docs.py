@@ -35,7 +35,8 @@ def test_every_doc_link_points_at_a_file() -> None:
 
 
 def test_every_test_the_threat_model_cites_exists() -> None:
-    """Each claim in docs/threat-model.md (and docs/auditor.md) names the test that proves it; a renamed test must not leave it unproven.
+    """Each claim in docs/threat-model.md (and docs/auditor.md) names the test that proves it; a renamed test must not
+    leave it unproven.
     Names ending in an ellipsis cite every test that starts so."""
     text = "\n".join((ROOT / "docs" / name).read_text() for name in ("threat-model.md", "auditor.md"))
     sources = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))

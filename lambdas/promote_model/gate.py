@@ -1,8 +1,8 @@
 """The metric gate: what a package's registered metrics must show before it may enter the next stage.
 
 The evidence is the model-metrics JSON that registration attached (``ModelMetrics.ModelQuality.Statistics``),
-in SageMaker's ``regression_metrics`` layout. The gate reads ``rmse_log`` (RMSE of log price) and falls back to
-``rmse`` for packages that name it only that way.
+in SageMaker's ``regression_metrics`` layout. The gate reads ``rmse_log`` (RMSE of log price) and nothing else: a
+package without it is refused by every gate (config/README.md), whatever its ``rmse`` says.
 """
 
 from __future__ import annotations
@@ -57,13 +57,20 @@ class Verdict:
     candidate: float | None
     served: float | None
     reasons: tuple[str, ...]
+    gate: Gate = Gate()
 
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
 
     def as_record(self) -> dict[str, str]:
-        values = {"rmse_log": self.candidate, "served_rmse_log": self.served}
+        """The figures the decision was made on, the thresholds with them, so a refusal reads without its prose."""
+        values = {
+            "rmse_log": self.candidate,
+            "served_rmse_log": self.served,
+            "rmse_log_max": self.gate.rmse_log_max,
+            "max_regression_pct": self.gate.max_regression_pct,
+        }
         return {name: f"{value:.6f}" for name, value in values.items() if value is not None}
 
 
@@ -82,11 +89,10 @@ def rmse_log(report_bytes: bytes) -> float | None:
     metrics = report.get("regression_metrics") if isinstance(report, dict) else None
     if not isinstance(metrics, dict):
         return None
-    for name in (METRIC, "rmse"):
-        entry = metrics.get(name)
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
+    entry = metrics.get(METRIC)
+    value = entry.get("value") if isinstance(entry, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
     return None
 
 
@@ -97,7 +103,7 @@ def judge(gate: Gate, candidate: float | None, served: float | None, *, serving:
     known: a comparison that cannot be made fails closed, it is not skipped.
     """
     if candidate is None:
-        return Verdict(False, None, served, (f"no {METRIC} in the package's registered model metrics",))
+        return Verdict(False, None, served, (f"no {METRIC} in the package's registered model metrics",), gate)
     reasons = []
     if gate.max_regression_pct is not None and serving and served is None:
         reasons.append(
@@ -113,4 +119,4 @@ def judge(gate: Gate, candidate: float | None, served: float | None, *, serving:
                 f"{METRIC} {candidate:.4f} is {worse:.1f}% worse than the served version's {served:.4f} "
                 f"(max_regression_pct {gate.max_regression_pct:g})"
             )
-    return Verdict(not reasons, candidate, served, tuple(reasons))
+    return Verdict(not reasons, candidate, served, tuple(reasons), gate)

@@ -29,8 +29,16 @@ def _bounded(value: Any) -> Any:
     return value
 
 
+def iso(when: Any) -> str:
+    """A time as every record of the road writes it: ISO 8601 in UTC, with a Z (not Python's ``str(datetime)``)."""
+    if not isinstance(when, dt.datetime):
+        return str(when or "")
+    aware = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso(dt.datetime.now(dt.UTC))
 
 
 class Ledger:

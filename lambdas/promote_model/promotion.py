@@ -58,7 +58,7 @@ from promote_model.gate import Gate, UnreadableGate, Verdict, judge, rmse_log, s
 from promote_model.identity import FourEyes
 from promote_model.identity import check as four_eyes
 from promote_model.images import foreign_images, refusal
-from promote_model.ledger import Ledger
+from promote_model.ledger import Ledger, iso
 from promote_model.observe import log
 from promote_model.seal import LINEAGE_PREFIX, Sealed, artifacts, broken, changed_since, fingerprint, from_record
 from promote_model.serving import parameters_of, serve
@@ -532,7 +532,7 @@ class Promotion:
             Lineage.SOURCE_VERSION: str(self.approval.version),
             Lineage.APPROVED_BY: self.approved_by,
             Lineage.CREATED_BY: self.created_by or "unknown",
-            Lineage.APPROVED_AT: str(package.get("LastModifiedTime", "")),
+            Lineage.APPROVED_AT: iso(package.get("LastModifiedTime")),
             **{Lineage.DIGEST + name: digest for name, digest in self.digests.items()},
         }
         if self.verdict is not None and self.verdict.candidate is not None:

@@ -161,8 +161,12 @@ def test_trace_shows_every_outcome_including_a_refusal_downstream(on_road: Run, 
     assert code == 0 and dev["arn"] == promoted["worse"]
     refused = [r for r in dev["ledger"] if r["outcome"] == "refused"]
     assert refused and refused[0]["stage"] == "test" and "above rmse_log_max" in refused[0]["reason"]
+    # The refusal's figures as numbers, not only prose; and who approved what was refused.
+    assert refused[0]["metrics"] == {"rmse_log": 0.2, "rmse_log_max": 0.125}
+    assert refused[0]["approved_by"] == "maria-lopez"
     _, (text,) = on_road("trace", "dev:2")
     assert "ledger      test refused at 20" in text and "rmse_log 0.2000 is above rmse_log_max" in text
+    assert "(approved by maria-lopez)" in text
 
 
 def test_trace_by_arn_prints_the_chain(on_road: Run, promoted: dict[str, Any]) -> None:

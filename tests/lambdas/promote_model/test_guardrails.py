@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
         "roadway:sha256:statistics.json",
     }
     assert lineage["roadway:rmse-log"] == "0.110000"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", lineage["roadway:approved-at"]), "ISO 8601, UTC, Z"
     (record,) = road.ledger("test")
     assert (record["outcome"], record["source_arn"], record["target_arn"]) == (
         "promoted",
@@ -49,7 +51,7 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
     )
     assert (record["source_stage"], record["target_stage"], record["approved_by"]) == ("dev", "test", "maria-lopez")
     assert record["digests"]["model.tar.gz"] == lineage["roadway:sha256:model.tar.gz"]
-    assert record["metrics"] == {"rmse_log": "0.110000"}
+    assert record["metrics"] == {"rmse_log": "0.110000", "rmse_log_max": "0.125000"}
 
 
 def assert_refused(road: Road, outcome: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
@@ -64,7 +66,7 @@ def test_a_package_above_rmse_log_max_is_refused_recorded_and_announced(road: Ro
     alarms = road.listen("test")
     _, outcome = to_test(road, rmse_log=0.13)
     record = assert_refused(road, outcome, "test", "rmse_log 0.1300 is above rmse_log_max 0.1250")
-    assert record["metrics"] == {"rmse_log": "0.130000"} and "target_arn" not in record
+    assert record["metrics"] == {"rmse_log": "0.130000", "rmse_log_max": "0.125000"} and "target_arn" not in record
     (message,) = alarms()
     assert message["Subject"] == "Roadway: house-price v1 refused for test"
     assert "rmse_log 0.1300 is above rmse_log_max 0.1250" in message["Message"]
@@ -74,6 +76,14 @@ def test_a_package_above_rmse_log_max_is_refused_recorded_and_announced(road: Ro
 def test_a_package_without_the_metric_is_refused(road: Road) -> None:
     _, outcome = to_test(road, rmse_log=None)
     assert_refused(road, outcome, "test", "no rmse_log in the package's registered model metrics")
+
+
+def test_only_rmse_log_is_read_never_another_rmse() -> None:
+    """config/README.md: a package without rmse_log is refused by every gate; an `rmse` beside it is not read."""
+    from promote_model.gate import rmse_log
+
+    assert rmse_log(b'{"regression_metrics": {"rmse": {"value": 0.05}}}') is None
+    assert rmse_log(b'{"regression_metrics": {"rmse": {"value": 0.05}, "rmse_log": {"value": 0.2}}}') == 0.2
 
 
 def test_a_package_without_metrics_at_all_is_refused(road: Road) -> None:
