@@ -35,9 +35,11 @@ image URI) are the only ones of model_code that import the SDK.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,7 @@ def build(settings: PipelineSettings) -> Any:
         boto_session=boto3.Session(region_name=settings.region),
         default_bucket=settings.bucket,
         default_bucket_prefix=settings.own_folder,  # the code the SDK uploads: its author's own folder
+        sagemaker_config=SDK_DEFAULTS,
     )
     image = registration.serving_image(settings.region)
     train_data = ParameterString(
@@ -456,13 +459,42 @@ def upsert_bundle(folder: Path, role_arn: str, sagemaker: Any = None, s3: Any = 
     return str(made["PipelineArn"])
 
 
+# The SDK's defaults, given instead of read from /etc/xdg or ~/.config: no telemetry (a VpcOnly domain has no route
+# for it, and the road sends nothing it does not name).
+SDK_DEFAULTS: dict[str, Any] = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+
+
+@contextlib.contextmanager
+def _quiet_sdk() -> Iterator[None]:
+    """The command prints its own lines; what the SDK logs while it builds a definition (where it looked for
+    defaults, credentials found, job names it drops because SageMaker names each run's, that a PipelineSession
+    starts nothing) is not for the data scientist. Errors still show."""
+    import logging
+    import warnings
+
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Running within a PipelineSession", category=UserWarning)
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The roadway house-price SageMaker Pipeline.")
     parser.add_argument("command", nargs="?", choices=("bundle", "upsert", "start"))
     parser.add_argument("--definition-only", action="store_true", help="print the definition JSON, offline")
     parser.add_argument("--out", type=Path, help="bundle: the folder to write the definition and its code into")
     parser.add_argument("--bundle", type=Path, help="upsert: a folder `bundle` wrote (boto3 only, no SDK)")
-    parser.add_argument("--region", default="eu-west-1")
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        help="the road's region (config region); default: AWS_REGION or AWS_DEFAULT_REGION",
+    )
     parser.add_argument("--role-arn", default=PipelineSettings.role_arn, help="PipelineRoleArn (roadway-dev-studio)")
     parser.add_argument(
         "--job-role-arn", default=PipelineSettings.job_role_arn, help="PipelineJobRoleArn (roadway-dev-studio)"
@@ -489,15 +521,17 @@ def main(argv: list[str] | None = None) -> int:
         help="who computes the drift baseline: match prod's serving.monitoring.engine (default roadway)",
     )
     args = parser.parse_args(argv)
-    if args.command in ("upsert", "start"):
-        if args.command == "upsert" and (args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file()):
-            parser.error("upsert needs --bundle DIR, a folder `python -m model_code.pipeline bundle --out DIR` wrote")
-        return _on_aws(args)
+    if args.command == "upsert" and (args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file()):
+        parser.error("upsert needs --bundle DIR, a folder `python -m model_code.pipeline bundle --out DIR` wrote")
     if args.command == "bundle" and not (args.out and args.subnet and args.security_group and args.volume_kms_key):
         parser.error(
             "bundle needs --out, --subnet, --security-group and --volume-kms-key: the dev account runs jobs only "
             "in its VPC, with Studio's security group and its data key"
         )
+    if not args.region:
+        parser.error("say the region: --region <the road's region> (config region), or set AWS_DEFAULT_REGION")
+    if args.command in ("upsert", "start"):
+        return _on_aws(args)
     settings = PipelineSettings(
         region=args.region,
         role_arn=args.role_arn,
@@ -512,10 +546,9 @@ def main(argv: list[str] | None = None) -> int:
         volume_kms_key=args.volume_kms_key,
         monitoring_engine=args.monitoring_engine,
     )
-    if args.command == "bundle":
-        print(bundle(settings, args.out))
-        return 0
-    print(json.dumps(definition(settings), indent=2))
+    with _quiet_sdk():
+        made = bundle(settings, args.out) if args.command == "bundle" else json.dumps(definition(settings), indent=2)
+    print(made)
     return 0
 
 
@@ -526,10 +559,18 @@ def _on_aws(args: argparse.Namespace) -> int:
 
     try:
         if args.command == "upsert":
-            print(upsert_bundle(args.bundle, args.role_arn))
+            print(
+                upsert_bundle(
+                    args.bundle,
+                    args.role_arn,
+                    s3=boto3.client("s3", region_name=args.region),
+                    sagemaker=boto3.client("sagemaker", region_name=args.region),
+                )
+            )
         else:
             name = PipelineSettings(group=args.group, road=args.road).name
-            print(boto3.client("sagemaker").start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"])
+            started = boto3.client("sagemaker", region_name=args.region).start_pipeline_execution(PipelineName=name)
+            print(started["PipelineExecutionArn"])
     except BundleError as error:
         print(f"pipeline: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import tarfile
@@ -228,6 +229,25 @@ def test_a_bundle_refuses_to_run_outside_the_vpc_and_upsert_needs_one(
     assert exited.value.code == 2 and "upsert needs --bundle DIR" in capsys.readouterr().err
 
 
+def test_without_a_region_the_pipeline_says_which_option_to_give(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's NoRegionError named no option; a wrong default region would have put other images in the bundle."""
+    from model_code.pipeline import main
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main(["start", "--group", "house-price"])
+    assert exited.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .endswith("say the region: --region <the road's region> (config region), or set AWS_DEFAULT_REGION")
+    )
+
+
 def test_the_definition_asks_sagemaker_to_create_no_experiment(pipeline: dict[str, Any]) -> None:
     """The SDK's default makes SageMaker create an experiment and a trial per execution, as the pipeline role,
     which may create neither."""
@@ -235,7 +255,10 @@ def test_the_definition_asks_sagemaker_to_create_no_experiment(pipeline: dict[st
 
 
 def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Built where the pinned SDK is, offline; then, as a VpcOnly Studio space can (boto3, no SDK, no index): the
     code the definition refers to uploaded, the pipeline created with the team's tag, updated, started."""
@@ -254,7 +277,38 @@ def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
         security_groups=["sg-1"],
         volume_kms_key="arn:aws:kms:eu-west-1:111111111111:key/k",
     )
-    folder = module.bundle(settings, tmp_path / "bundle")
+    caplog.set_level(logging.DEBUG)
+    # Through the command a data scientist runs: it prints the folder, and nothing of the SDK's chatter (no telemetry
+    # notice: the SDK's defaults opt out, and a VpcOnly domain has no route for it).
+    assert (
+        module.main(
+            [
+                "bundle",
+                "--region",
+                "eu-west-1",
+                "--out",
+                str(tmp_path / "bundle"),
+                "--bucket",
+                settings.bucket,
+                "--group",
+                settings.group,
+                "--team",
+                settings.team,
+                "--subnet",
+                "subnet-1",
+                "--security-group",
+                "sg-1",
+                "--volume-kms-key",
+                settings.volume_kms_key or "",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr()
+    folder = Path(printed.out.strip())
+    assert folder == tmp_path / "bundle" and printed.err == ""
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("sagemaker", "botocore"))]
+    assert said == [], said[:3]
     manifest = json.loads((folder / "manifest.json").read_text())
     document = (folder / "definition.json").read_text()
     referenced = re.findall(rf"s3://{settings.bucket}/(teams/[^\"]+)", document)
