@@ -80,6 +80,11 @@ def _read_csv(text: str) -> features.Columns:
         header, *rows = [row for row in csv.reader(io.StringIO(text)) if row]
     except csv.Error as error:
         raise BadRequest(f"unreadable CSV: {error}") from None
+    if any(_looks_like_a_value(cell) for cell in header):
+        raise BadRequest(
+            "CSV's first line holds values, not column names: send a header row naming the columns "
+            "(area,Overall.Qual,...), then one row per house"
+        )
     if not rows:
         raise BadRequest("CSV has a header row but no houses: send the header, then one row per house")
     for number, row in enumerate(rows, start=2):
@@ -88,6 +93,15 @@ def _read_csv(text: str) -> features.Columns:
     missing = features.MISSING
     cells = zip(*([None if cell in missing else cell for cell in row] for row in rows), strict=True)
     return {name: _array(list(values)) for name, values in zip(header, cells, strict=True)}
+
+
+def _looks_like_a_value(cell: str) -> bool:
+    """No column is named like a number; a header row of numbers is a row of a house."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _array(values: list[Any]) -> np.ndarray:
@@ -106,6 +120,14 @@ def _validate(houses: features.Columns, model: dict[str, Any]) -> features.Colum
         values = checked[column]
         if values.dtype.kind not in "biuf":
             checked[column] = _numbers(column, values)
+    empty = [
+        f"{column} (house {int(np.flatnonzero(np.isnan(checked[column].astype(float)))[0]) + 1})"
+        for column in model.get("required_inputs", ())  # a model trained before the list requires none
+        if np.isnan(checked[column].astype(float)).any()
+    ]
+    if empty:
+        shown = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+        raise BadRequest(f"required values missing: {shown}; the model was trained with every one of them")
     return checked
 
 

@@ -540,10 +540,16 @@ def start(
     return Server((host, port), loaded, log=log)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a TCP port, 0-65535 (0: any free one), got {text!r}")
+    return int(text)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m model_code.serve", description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="model.tar.gz, or a directory laid out like /opt/ml/model")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=_port, default=8080, help="0-65535 (default 8080; 0: any free one)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="container environment")
     return parser.parse_args(argv)

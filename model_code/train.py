@@ -61,8 +61,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     model_dir.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     numeric_inputs = [c for c in inputs if c in columns["numeric"] and c not in features.QUALITY_COLUMNS]
+    # A number the training data always had: an empty one would be imputed from the others' median, a guess the
+    # model never learnt to make (an unknown area priced a 210k house at 58k). Serving refuses it instead.
+    required_inputs = [c for c in numeric_inputs if bool(raw[c].notna().all())]
     joblib.dump(
-        {"pipeline": model, "inputs": inputs, "numeric_inputs": numeric_inputs, "kind": args.model, "split": how},
+        {
+            "pipeline": model,
+            "inputs": inputs,
+            "numeric_inputs": numeric_inputs,
+            "required_inputs": required_inputs,
+            "kind": args.model,
+            "split": how,
+        },
         model_dir / "model.joblib",
     )
     # The serving code travels inside model.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code).

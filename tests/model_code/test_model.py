@@ -236,12 +236,34 @@ def test_small_and_large_requests_take_different_paths_to_the_same_prices(traine
     [
         ("area,Lot.Area\n", "CSV has a header row but no houses"),
         ("area,Lot.Area\n1500\n", "line 2 has 1 fields, the header has 2"),
+        # A body without its header row used to be read as a header "with no houses".
+        ("1500,8450\n", "CSV's first line holds values, not column names: send a header row"),
+        ("1500,8450\n1200,9600\n", "CSV's first line holds values, not column names"),
     ],
 )
 def test_malformed_csv_is_a_client_error(trained: dict[str, Any], body: str, message: str) -> None:
     with pytest.raises(BadRequest, match=message) as caught:
         predict(trained["model"], body, "text/csv")
     assert caught.value.status == 400
+
+
+def test_an_empty_value_the_model_always_had_is_refused_not_guessed(
+    trained: dict[str, Any], houses: pd.DataFrame
+) -> None:
+    """Training never saw a house without its area: imputing one priced a 210k house at 58k. A column that was
+    sometimes empty in training (e.g. Lot.Frontage) may still be sent empty."""
+    assert "area" in trained["model"]["required_inputs"]
+    assert "Lot.Frontage" not in trained["model"]["required_inputs"]
+    rows = json.loads(houses.to_json(orient="records"))
+    rows[1]["area"] = None
+    rows[0]["Lot.Frontage"] = None
+    with pytest.raises(
+        BadRequest, match=r"^required values missing: area \(house 2\); the model was trained"
+    ) as caught:
+        predict(trained["model"], json.dumps(rows), "application/json")
+    assert caught.value.status == 400
+    rows[1]["area"] = 1500
+    predict(trained["model"], json.dumps(rows), "application/json")
 
 
 def test_json_true_is_not_a_number(trained: dict[str, Any], houses: pd.DataFrame) -> None:

@@ -216,3 +216,19 @@ def test_a_package_without_its_entry_point_exits_2_with_one_line(
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and said in lines[0] and "SAGEMAKER_PROGRAM" in lines[0]
+
+
+@pytest.mark.parametrize("port", ["80801", "-1", "http"])
+def test_a_port_that_is_none_is_one_line_not_a_trace(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """socket.bind's OverflowError used to end the command in a traceback."""
+    from model_code.serve import parse_args
+
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["model.tar.gz", "--port", port])
+    assert exited.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .endswith(f"argument --port: expected a TCP port, 0-65535 (0: any free one), got {port!r}")
+    )
