@@ -121,3 +121,29 @@ def test_make_report_png_asks_for_chromium_before_it_synthesizes() -> None:
         ["make", "-n", "report-png"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert "command -v chromium" in plan[0] and plan[1].endswith("make synth")
+
+
+def test_every_python_snippet_of_the_docs_compiles_and_names_only_what_it_defines() -> None:
+    """A reader pastes a snippet as it is: each must parse, and use no name it neither imports nor assigns (nor
+    declares given, for an excerpt from inside a construct)."""
+    import ast
+    import builtins
+
+    checked = 0
+    for doc in DOCS:
+        for block in re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.DOTALL):
+            tree = ast.parse(block, filename=doc.name)
+            # An excerpt from inside a construct says what it is handed: "# given: policy, ...".
+            given = re.findall(r"^# given: (\w+(?:, \w+)*)", block, flags=re.MULTILINE)
+            defined = set(dir(builtins)) | {name for names in given for name in names.split(", ")}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    defined.add(node.id)
+                elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                    defined.add(node.name)
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            assert used <= defined, f"{doc.name}: {sorted(used - defined)} used but never defined"
+            checked += 1
+    assert checked >= 3
