@@ -31,7 +31,7 @@ def sdk_registries(name: str) -> list[dict[str, str]]:
 
 def test_the_analyzer_registries_are_every_region_the_sdk_lists() -> None:
     (registries,) = sdk_registries("model-monitor")
-    assert ANALYZER_REGISTRIES == registries
+    assert registries == ANALYZER_REGISTRIES
 
 
 def test_the_scikit_learn_registries_are_the_sdks_for_every_region_they_name() -> None:
