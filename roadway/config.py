@@ -325,17 +325,23 @@ class MonitoringConfig(_Strict):
     def _check_instance_type(cls, value: str) -> str:
         return _instance_type(value, MONITORING_TYPES)
 
-    watched_features: Annotated[list[str], Field(min_length=1, max_length=10)] = [
-        "area",
-        "Overall.Qual",
-        "Year.Built",
-        "Total.Bsmt.SF",
-    ]
-    """Features whose drift pages (with the prediction, under ``engine: roadway``) and gets a metric of its own;
-    every feature is still checked and reported. CloudWatch alarms on at most 10 metrics (Model Monitor)."""
+    watched_features: Annotated[list[str], Field(max_length=10)] = Field(default_factory=list)
+    """Features whose drift pages (with the prediction) and gets a metric of its own; every feature is still checked
+    and reported. Empty, under ``engine: roadway``: every feature of the served package's baseline statistics, as
+    the drift job finds them at run time (the config names no model's columns). ``engine: model-monitor`` alarms on
+    named metrics, so it needs them named (CloudWatch alarms on at most 10 metrics)."""
     drift_threshold: Annotated[float, Field(gt=0, le=1)] = 0.1
     """Distribution distance of a feature from the baseline that counts as drift: the largest gap between the two
     cumulative distributions (numbers) or between a category's two shares (strings); 0.1 = a tenth of requests."""
+
+    @model_validator(mode="after")
+    def _check_watched(self) -> MonitoringConfig:
+        if self.engine == "model-monitor" and not self.watched_features:
+            raise ValueError(
+                "watched_features: engine model-monitor alarms on the metrics of named features; list up to 10 "
+                "(engine roadway watches every feature of the baseline when none is named)"
+            )
+        return self
 
 
 class ServingConfig(_Strict):

@@ -162,7 +162,9 @@ class Outcome:
 def assess(
     settings: Settings, window: Window, baseline: tuple[dict[str, Any], dict[str, Any]] | None, counted: Tally
 ) -> Outcome:
-    watched = set(settings.watched) | {PREDICTION}
+    # None named in config: every feature of the served package's baseline (found at run time, per package).
+    named = set(settings.watched) or {f["name"] for f in (baseline[0].get("features", []) if baseline else [])}
+    watched = named | {PREDICTION}
     report: dict[str, Any] = {
         "endpoint": settings.endpoint,
         "served_package": settings.served_package,

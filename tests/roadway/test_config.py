@@ -235,10 +235,10 @@ def test_bad_serving_config(raw: dict[str, Any], stage: str, change: dict[str, A
 
 
 def test_model_monitor_in_a_region_without_the_analyzer_image(raw: dict[str, Any]) -> None:
-    raw["region"] = "af-south-1"
-    raw["availability_zones"] = ["af-south-1a", "af-south-1b"]
+    raw["region"] = "ca-west-1"
+    raw["availability_zones"] = ["ca-west-1a", "ca-west-1b"]
     raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"]["engine"] = "model-monitor"
-    assert "Model Monitor's analyzer image is not listed for region af-south-1" in error_of(raw)
+    assert "Model Monitor's analyzer image is not listed for region ca-west-1" in error_of(raw)
 
 
 def test_roadways_drift_job_needs_no_model_monitor_image(raw: dict[str, Any]) -> None:
@@ -704,4 +704,16 @@ def test_a_person_listed_twice_is_named_where_the_second_is(raw: dict[str, Any])
     assert error_of(raw) == (
         "roadway.yaml: data_scientists[2].user_name: duplicate user_name ana-garcia (also data_scientists[0]); "
         "expected each data scientist once"
+    )
+
+
+def test_watched_features_name_no_models_columns_by_default(raw: dict[str, Any]) -> None:
+    """Empty: the drift job watches every feature of the served baseline; Model Monitor's alarm needs names."""
+    monitoring = raw["projects"][0]["stages"]["prod"]["serving"]["monitoring"]
+    del monitoring["watched_features"]
+    assert parse_config(raw).projects[0].stages.prod.serving.monitoring.watched_features == []  # type: ignore[union-attr]
+    monitoring["engine"] = "model-monitor"
+    assert error_of(raw).startswith(
+        "roadway.yaml: projects[0].stages.prod.serving.monitoring: watched_features: engine model-monitor alarms on "
+        "the metrics of named features"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -68,6 +69,20 @@ def test_a_shifted_window_drifts_on_exactly_the_shifted_features_and_the_predict
     assert metric(world, "FeatureDrift", Feature="area") == [pytest.approx(values["area"]["distance"], abs=1e-6)]
     summary = world.report(WINDOW, "summary.md")
     assert summary.startswith(f"# {world.settings.endpoint}: drift") and "| area | baseline_drift_check |" in summary
+
+
+def test_with_no_feature_named_every_baseline_feature_is_watched(
+    world: World, requests: Callable[..., list[str]], served: Served
+) -> None:
+    """watched_features empty (the config's default): the job watches every feature of the served package's
+    baseline, so another project's model pages on its own columns, not silently on the prediction alone."""
+    unnamed = dataclasses.replace(world.settings, watched=())
+    world.put_capture(WINDOW.start, requests(shifted(served.held_out)))
+    (outcome,) = job.run(world.s3, world.cloudwatch, unnamed, [WINDOW], NOW)
+    report = world.report(WINDOW)
+    assert outcome.verdict == DRIFT
+    assert set(report["paging_features"]) == SHIFTED | {PREDICTION}, "every drifted feature pages"
+    assert {"area", "Neighborhood", "Garage.Area"} <= set(report["watched_features"])
 
 
 def test_an_empty_window_is_no_traffic_not_drift_and_not_an_error(world: World) -> None:
