@@ -26,6 +26,10 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     result = demo.run(demo.free_port(), road, two_projects_moto_synth.templates)
     assert demo.succeeded(result), "make demo exits 0 on this run"
     assert not demo.succeeded({**result, "foreign": {"status": "promoted"}}), "and 1 when a refusal did not hold"
+    assert demo.shortfalls({**result, "refused": {"status": "promoted"}}) == [
+        "the weak model (150 sales) was promoted instead of refused at a gate: this road's gates let it through "
+        "(tighten promotion_gate.rmse_log_max in test or max_regression_pct in prod)"
+    ], "each with the line that says why"
     assert result["prod_serves"] == result["prod"], "prod's endpoint serves the promoted package"
     assert result["status"] == "Approved"
     lineage = result["lineage"]
@@ -125,11 +129,24 @@ def team_without_people(config: RoadwayConfig) -> RoadwayConfig:
     return with_project(config, "rent-price", "rentals", new_team=True)
 
 
+def gates_without_thresholds(config: RoadwayConfig) -> RoadwayConfig:
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    for stage in ("test", "prod"):
+        raw["projects"][0]["stages"][stage]["promotion_gate"] = {}
+    return parse_config(raw)
+
+
+def names_too_long(config: RoadwayConfig) -> RoadwayConfig:
+    """Valid config, but a role name over IAM's 64 characters: synth refuses it, so the demo plays it neither."""
+    return with_project(config.model_copy(update={"project": "r" * 22}), "p" * 32, "rentals", new_team=True)
+
+
 @pytest.mark.parametrize(
     ("variant", "said"),
     [
         (one_team_two_projects, "projects house-price and land-price are both team pricing's: the demo shows one team"),
         (team_without_people, "team rentals has no data scientist to register rent-price"),
+        (gates_without_thresholds, "house-price's gates in test and prod have no threshold, so the demo's weak"),
     ],
 )
 def test_a_road_the_demo_cannot_tell_its_story_on_is_refused_in_one_line(
@@ -145,3 +162,14 @@ def test_a_road_the_demo_cannot_tell_its_story_on_is_refused_in_one_line(
     assert printed.out == "", "nothing started"
     (line,) = printed.err.splitlines()
     assert line.startswith(f"roadway: not a road the demo can drive: {said}")
+
+
+def test_a_road_synth_would_refuse_for_a_name_is_not_played(
+    config: RoadwayConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    road = demo.written(names_too_long(config), tmp_path / "road.yaml")
+    assert demo.main(["--config", str(road)]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "", "nothing started"
+    (line,) = printed.err.splitlines()
+    assert line.startswith("roadway: config error: the demo's road: the ") and "characters long" in line
