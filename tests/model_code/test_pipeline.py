@@ -7,6 +7,7 @@ import logging
 import re
 import shutil
 import tarfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,40 @@ def test_a_bundle_refuses_to_run_outside_the_vpc_and_upsert_needs_one(
     assert exited.value.code == 2 and "upsert needs --bundle DIR" in capsys.readouterr().err
 
 
+def test_the_command_opts_out_of_telemetry_and_prints_only_its_own_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`bundle` builds with the SDK's defaults opting out of telemetry (the documented TelemetryOptOut), and what
+    the SDK logs or warns while it builds is not printed. The build itself is stood in for: the SDK validates that
+    config at every lookup (3 s a build), and what it says is the SDK's own."""
+    from model_code import pipeline as module
+
+    built: list[Any] = []
+
+    def chatty_bundle(settings: Any, out: Path) -> Path:
+        built.append(settings)
+        logging.getLogger("sagemaker.config").info("Not applying SDK defaults from location: ...")
+        logging.getLogger("sagemaker.core.workflow.utilities").warning("Popping out 'TrainingJobName' ...")
+        warnings.warn("Running within a PipelineSession, there will be No Wait", UserWarning, stacklevel=1)
+        return out
+
+    monkeypatch.setattr(module, "bundle", chatty_bundle)
+    caplog.set_level(logging.DEBUG)
+    argv = ["bundle", "--region", "eu-west-1", "--out", str(tmp_path), "--subnet", "s", "--security-group", "g"]
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert module.main([*argv, "--volume-kms-key", "k"]) == 0
+    (settings,) = built
+    assert settings.sdk_defaults["SageMaker"]["PythonSDK"]["Modules"]["TelemetryOptOut"] is True
+    assert capsys.readouterr() == (f"{tmp_path}\n", "")
+    assert [r.getMessage() for r in caplog.records] == [] and [str(w.message) for w in warned] == []
+    logging.getLogger("sagemaker.config").warning("after the build, logging is as it was")
+    assert caplog.records, "the silence ends with the build"
+
+
 def test_without_a_region_the_pipeline_says_which_option_to_give(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -277,38 +312,7 @@ def test_a_bundle_is_upserted_and_started_from_studio_with_boto3_alone(
         security_groups=["sg-1"],
         volume_kms_key="arn:aws:kms:eu-west-1:111111111111:key/k",
     )
-    caplog.set_level(logging.DEBUG)
-    # Through the command a data scientist runs: it prints the folder, and nothing of the SDK's chatter (no telemetry
-    # notice: the SDK's defaults opt out, and a VpcOnly domain has no route for it).
-    assert (
-        module.main(
-            [
-                "bundle",
-                "--region",
-                "eu-west-1",
-                "--out",
-                str(tmp_path / "bundle"),
-                "--bucket",
-                settings.bucket,
-                "--group",
-                settings.group,
-                "--team",
-                settings.team,
-                "--subnet",
-                "subnet-1",
-                "--security-group",
-                "sg-1",
-                "--volume-kms-key",
-                settings.volume_kms_key or "",
-            ]
-        )
-        == 0
-    )
-    printed = capsys.readouterr()
-    folder = Path(printed.out.strip())
-    assert folder == tmp_path / "bundle" and printed.err == ""
-    said = [r.getMessage() for r in caplog.records if r.name.startswith(("sagemaker", "botocore"))]
-    assert said == [], said[:3]
+    folder = module.bundle(settings, tmp_path / "bundle")
     manifest = json.loads((folder / "manifest.json").read_text())
     document = (folder / "definition.json").read_text()
     referenced = re.findall(rf"s3://{settings.bucket}/(teams/[^\"]+)", document)
