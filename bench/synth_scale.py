@@ -127,7 +127,7 @@ print(json.dumps({
     "largest_environment": max((size, where) for where, size in environments.items()),
     "rules_per_account": rules_per_account,
     "stacks": len(synth.templates),
-    "excesses": [e.line() for e in check_limits(cx_api.CloudAssembly(sys.argv[2]))],
+    "excesses": [e.line() for e in check_limits(Path(sys.argv[2]))],
     "open_findings": open_findings,
     "python_rss_mib": hwm // 1024,
 }))

@@ -13,6 +13,7 @@ from aws_cdk import App, cx_api
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, RoadwayConfig, StageName, load_config
 from roadway.naming import check_names
 from stacks import identity_setup, provenance
+from stacks.assembly_files import stack_files
 from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
 from stacks.compliance.gate import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from stacks.compliance.verdict import Verdict, judge, read_report
@@ -64,14 +65,13 @@ def templates_by_stack(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, An
     return {s.stack_name: s.template for stage in assembly.nested_assemblies for s in stage.nested_assembly.stacks}
 
 
-def check_limits(assembly: cx_api.CloudAssembly) -> list[Excess]:
-    """Every CloudFormation or IAM limit a synthesized stack exceeds (see stacks.cloudformation_limits)."""
+def check_limits(cdk_out: Path) -> list[Excess]:
+    """Every CloudFormation or IAM limit a synthesized stack exceeds (see stacks.cloudformation_limits), read from
+    the files synth wrote (the templates' sizes are what CloudFormation is sent)."""
     found: list[Excess] = []
-    for stage in assembly.nested_assemblies:
-        for stack in stage.nested_assembly.stacks:
-            written = Path(stage.nested_assembly.directory, stack.template_file).stat().st_size
-            paths = {str(entry.data): entry.path for entry in stack.find_metadata_by_type("aws:cdk:logicalId")}
-            found += excesses(stack.stack_name, stack.template, written, paths)
+    for stack in stack_files(cdk_out):
+        paths = {logical_id: path for path, logical_id in stack.logical_ids().items()}
+        found += excesses(stack.name, stack.template(), stack.template_path.stat().st_size, paths)
     return found
 
 
@@ -103,7 +103,7 @@ def conclude(app: App, config_path: Path) -> tuple[cx_api.CloudAssembly, Verdict
         if "ValidationFailed" not in str(error):
             raise
         assembly = cx_api.CloudAssembly(app.outdir)
-    too_big = check_limits(assembly)
+    too_big = check_limits(Path(app.outdir))
     verdict = judge(read_report(Path(app.outdir)), too_big, fix_for(too_big) if too_big else "")
     outdir = Path(app.outdir)
     made = provenance.record(outdir, config_path, acknowledgement_sources(app), verdict)

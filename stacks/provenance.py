@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from roadway import timestamps
+from stacks.assembly_files import stack_files, stage_folders
 from stacks.compliance.verdict import Verdict
 
 FILE_NAME = "roadway-provenance.json"
@@ -181,16 +182,11 @@ def environment(outdir: Path, stage: str) -> str:
     default config into cdk.out first."""
     if read(outdir) is None:
         raise ProvenanceError(f"{outdir} holds no assembly of `make synth`: run `make synth CONFIG=...` first")
-    stages = {
-        artifact["properties"]["directoryName"].removeprefix("assembly-"): artifact["properties"]["directoryName"]
-        for artifact in json.loads((outdir / "manifest.json").read_text())["artifacts"].values()
-        if artifact["type"] == "cdk:cloud-assembly"
-    }
+    stages = stage_folders(outdir)
     found = next((name for name in stages if name.lower() == stage.lower()), None)
     if found is None:
         raise ProvenanceError(f"{outdir} has no stage {stage!r}: expected one of {', '.join(stages)}")
-    manifest = json.loads((outdir / stages[found] / "manifest.json").read_text())
-    environments = {a["environment"] for a in manifest["artifacts"].values() if a.get("environment")}
+    environments = {stack.environment for stack in stack_files(outdir, found) if stack.environment}
     if len(environments) != 1:
         raise ProvenanceError(f"stage {found} of {outdir} has {len(environments)} environments, expected one")
     return environments.pop()

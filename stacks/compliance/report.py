@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks import provenance as provenance_record
+from stacks.assembly_files import stack_files
 from stacks.compliance.packs import CFN_VALIDATE, PACKS
 from stacks.compliance.verdict import VALIDATION_REPORT, Verdict
 
@@ -100,8 +101,8 @@ def deciders(cdk_out: Path) -> list[Decider]:
     """Every approver and break-glass role of the assembly, read from its templates (not the config): who may
     assume it, bound to which name, to set which statuses."""
     found: list[Decider] = []
-    for stage, template in _templates(cdk_out):
-        resources = template.get("Resources", {})
+    for stack in stack_files(cdk_out):
+        stage, resources = stack.stage, stack.template().get("Resources", {})
         for logical_id, role in resources.items():
             name = role.get("Properties", {}).get("RoleName")
             if role.get("Type") != "AWS::IAM::Role" or not isinstance(name, str):
@@ -133,20 +134,6 @@ def deciders(cdk_out: Path) -> list[Decider]:
 
 def _listed(value: Any) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
-def _templates(cdk_out: Path) -> list[tuple[str, dict[str, Any]]]:
-    manifest = json.loads((cdk_out / "manifest.json").read_text()) if (cdk_out / "manifest.json").exists() else {}
-    found = []
-    for nested in manifest.get("artifacts", {}).values():
-        if nested["type"] != "cdk:cloud-assembly":
-            continue
-        folder = nested["properties"]["directoryName"]
-        for artifact in json.loads((cdk_out / folder / "manifest.json").read_text())["artifacts"].values():
-            if artifact["type"] == "aws:cloudformation:stack":
-                template = cdk_out / folder / artifact["properties"]["templateFile"]
-                found.append((folder.removeprefix("assembly-"), json.loads(template.read_text())))
-    return found
 
 
 def bound_name(named_as: str) -> str:
@@ -265,25 +252,11 @@ Location = tuple[str, str, str]  # stack name, template file (in the assembly), 
 def locations(cdk_out: Path) -> dict[str, Location]:
     """Where each construct of the assembly lies: its construct path (as findings name it) to its stack, template
     and logical ID, from the stages' manifests (cdk-nag's findings carry neither)."""
-    found: dict[str, Location] = {}
-    manifest = json.loads((cdk_out / "manifest.json").read_text()) if (cdk_out / "manifest.json").exists() else {}
-    for nested in manifest.get("artifacts", {}).values():
-        if nested["type"] != "cdk:cloud-assembly":
-            continue
-        folder = nested["properties"]["directoryName"]
-        stage = json.loads((cdk_out / folder / "manifest.json").read_text())
-        for artifact in stage["artifacts"].values():
-            if artifact["type"] != "aws:cloudformation:stack":
-                continue
-            metadata = artifact.get("metadata") or {}
-            if artifact.get("additionalMetadataFile"):
-                metadata = json.loads((cdk_out / folder / artifact["additionalMetadataFile"]).read_text())
-            where = (artifact["properties"].get("stackName", ""), f"{folder}/{artifact['properties']['templateFile']}")
-            for path, entries in metadata.items():
-                for entry in entries:
-                    if entry["type"] == "aws:cdk:logicalId":
-                        found[path.lstrip("/")] = (*where, str(entry["data"]))
-    return found
+    return {
+        path: (stack.name, stack.template_path.relative_to(cdk_out).as_posix(), logical_id)
+        for stack in stack_files(cdk_out)
+        for path, logical_id in stack.logical_ids().items()
+    }
 
 
 def read_findings(
