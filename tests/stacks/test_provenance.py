@@ -18,6 +18,15 @@ from tests.conftest import ROOT, Synth
 
 PASSED = judge({"pluginReports": []}, [])
 
+
+def make_plan(*args: str) -> list[str]:
+    """The commands `make` would run (``-n``), with the installs taken as done."""
+    installed = [f"-o{target}" for target in (".venv/.installed", ".venv/.synth-installed", "node_modules/.installed")]
+    return subprocess.run(
+        ["make", "-n", *installed, *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+
+
 # The two recommended flags Roadway does not take, and why (see cdk.json and CHANGELOG.md).
 DELIBERATE = {
     # Weak references (Fn::GetStackOutput) would drop every export a deployed road's stacks import from each
@@ -114,13 +123,7 @@ def test_the_check_is_one_line_and_an_exit_code(
 
 
 def test_make_deploy_passes_the_profile_it_is_given() -> None:
-    plan = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", "deploy", "STAGE=Dev", "PROFILE=p"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    plan = "\n".join(make_plan("deploy", "STAGE=Dev", "PROFILE=p"))
     assert "npx cdk deploy --app cdk.out 'Dev/*' --profile p" in plan
 
 
@@ -134,13 +137,7 @@ def test_make_diff_and_deploy_use_the_checked_assembly(args: list[str], config_a
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     for target, verb in (("deploy", "deploy"), ("diff", "diff")):
-        plan = subprocess.run(
-            ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", target, *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
+        plan = make_plan(target, *args)
         check = next(i for i, line in enumerate(plan) if "-m stacks.provenance check cdk.out" in line)
         assert plan[check].split("check cdk.out")[1].strip().strip("'") == config_arg
         run = next(i for i, line in enumerate(plan) if line.startswith("npx cdk "))
@@ -230,24 +227,7 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
 def test_make_bootstrap_reads_the_assembly_and_never_synthesizes() -> None:
     """With cdk.json naming the app, a bare `cdk bootstrap` re-synthesizes the default config into cdk.out (the CLI's
     defineEnvironments reads the app's assembly); `--app cdk.out` reads the one `make synth` wrote instead."""
-    plan = subprocess.run(
-        [
-            "make",
-            "-n",
-            "-o",
-            ".venv/.installed",
-            "-o",
-            "node_modules/.installed",
-            "bootstrap",
-            "STAGE=dev",
-            "PROFILE=p",
-            "BOOTSTRAP_TEMPLATE=bootstrap/bounded.yaml",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    plan = "\n".join(make_plan("bootstrap", "STAGE=dev", "PROFILE=p", "BOOTSTRAP_TEMPLATE=bootstrap/bounded.yaml"))
     assert "-m stacks.provenance environment cdk.out 'dev')" in plan
     assert 'npx cdk bootstrap --app cdk.out "$environment" --profile p' in plan
     assert "--template 'bootstrap/bounded.yaml'" in plan
@@ -275,13 +255,7 @@ def test_a_profile_the_aws_config_lacks_is_said_before_the_cdk_calls_it_missing_
         "roadway: PROFILE=roadway-prd is not a profile of your AWS config (~/.aws/config); known: roadway-dev "
         "(aws configure sso --profile roadway-prd)\n"
     )
-    plan = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "-o", "node_modules/.installed", "diff", "STAGE=dev", "PROFILE=p"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    plan = make_plan("diff", "STAGE=dev", "PROFILE=p")
     assert plan.index(".venv/bin/python -m stacks.provenance profile 'p'") < next(
         i for i, line in enumerate(plan) if line.startswith("npx cdk diff --app cdk.out 'Dev/*'")
     )
