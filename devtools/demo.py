@@ -387,7 +387,9 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
                 ran.pipeline(),
                 run_name,
                 role_arn=names.role_arn(accounts["dev"], ran.pipeline_role()),
-                code=[f"s3://{buckets['dev']}/teams/{config.project_named(ran.model_package_group).team}/{author}/x.py"],
+                code=[
+                    f"s3://{buckets['dev']}/teams/{config.project_named(ran.model_package_group).team}/{author}/x.py"
+                ],
                 started_by=road.studio_user(arn, author),
                 last_modified_by=road.studio_user(arn, author),
             )

@@ -128,6 +128,8 @@ def _instance_type(value: str, shapes: tuple[str, ...]) -> str:
             f"like ml.m5.large, got {value!r}"
         )
     return value
+
+
 # What a team may run when its entry names nothing: Studio's default JupyterLab size and two general-purpose sizes.
 DEFAULT_INSTANCE_TYPES = ("ml.t3.medium", "ml.m5.large", "ml.m5.xlarge")
 BUDGET_EMAILS = 10  # AWS Budgets: e-mail subscribers per notification
