@@ -83,23 +83,27 @@ _TEAM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 
 @functools.cache
+def _botocore() -> Any:
+    """The pinned botocore's data (service models, endpoints), read once: AWS's own lists, offline."""
+    from botocore.loaders import Loader
+
+    return Loader()
+
+
+@functools.cache
 def sagemaker_instance_types(shape: str) -> frozenset[str]:
     """The instance types an API of SageMaker takes, from the pinned botocore's service model (the enum of the
     request's shape): a type SageMaker has not is refused at synth, not at deploy. Whether a region offers a type,
     and the account's quota for it, is `roadway doctor`'s check."""
-    from botocore.loaders import Loader
-
-    return frozenset(Loader().load_service_model("sagemaker", "service-2")["shapes"][shape]["enum"])
+    return frozenset(_botocore().load_service_model("sagemaker", "service-2")["shapes"][shape]["enum"])
 
 
 @functools.cache
 def sagemaker_regions() -> frozenset[str]:
     """The regions of SageMaker's API in every partition, from the pinned botocore's endpoint data."""
-    from botocore.loaders import Loader
-
     return frozenset(
         region
-        for partition in Loader().load_data("endpoints")["partitions"]
+        for partition in _botocore().load_data("endpoints")["partitions"]
         for region in partition["services"].get("api.sagemaker", {}).get("endpoints", {})
         if region in partition["regions"]
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from promote_model.identity import session_role
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.road import CliError, Road, failure
@@ -25,7 +26,6 @@ from roadway.road import CliError, Road, failure
 NAME_ENV = "ROADWAY_USER"
 APPROVED, REJECTED = "Approved", "Rejected"
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")  # STS's pattern for a role session name and a source identity
-_ASSUMED = re.compile(r"^arn:aws[\w-]*:sts::(\d{12}):assumed-role/([^/]+)/")
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,9 @@ def door(road: Road, stage: StageName, status: str, break_glass: bool) -> Door:
 
 def _caller_role(road: Road, stage: StageName) -> tuple[str, str] | None:
     """(account, role name) of the caller's own session in the stage's account."""
-    found = _ASSUMED.match(road.call(stage, "sts", "get_caller_identity")["Arn"])
-    return (found.group(1), found.group(2)) if found else None
+    account = road.config.stage(stage).account
+    role = session_role(road.call(stage, "sts", "get_caller_identity")["Arn"], account)
+    return (account, role) if role else None
 
 
 def _listed(caller: tuple[str, str], patterns: list[str]) -> bool:

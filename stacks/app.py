@@ -94,15 +94,16 @@ def fix_for(found: list[Excess]) -> str:
     return OTHER_FIX
 
 
-def conclude(app: App, config_path: Path) -> tuple[cx_api.CloudAssembly, Verdict]:
+def conclude(app: App, config_path: Path) -> tuple[cx_api.CloudAssembly | None, Verdict]:
     """Synthesize ``app`` and judge it once: the verdict synth's exit status, the provenance, the report and
-    ``make deploy`` all read. CDK writes the templates before its validation fails, so both outcomes are judged."""
+    ``make deploy`` all read. CDK writes the templates before its validation fails, so both outcomes are judged,
+    from the files written; the assembly is returned when synth completed."""
+    assembly: cx_api.CloudAssembly | None = None  # None when the packs failed it: judged from the files alone
     try:
         assembly = app.synth()
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
-        assembly = cx_api.CloudAssembly(app.outdir)
     too_big = check_limits(Path(app.outdir))
     verdict = judge(read_report(Path(app.outdir)), too_big, fix_for(too_big) if too_big else "")
     outdir = Path(app.outdir)

@@ -73,7 +73,7 @@ def synthesize(
     app = App(outdir=str(outdir), context=cli_context(stage_assets=stage_assets))
     build_app(app, config, compliance=compliance)
     assembly, verdict = conclude(app, config_path)
-    assert verdict.passed or not compliance, verdict.line()
+    assert assembly is not None and (verdict.passed or not compliance), verdict.line()
     identity_setup.write(outdir, config)
     templates = templates_by_stack(assembly)
     report_path = outdir / "validation-report.json"

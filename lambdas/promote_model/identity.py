@@ -55,7 +55,13 @@ class FourEyes:
 
 def role_of(context: Any, account: str) -> str | None:
     """The role whose session ``context`` names, in ``account``; None when it names no role session there."""
-    match = re.match(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/([^/]+)/[^/]+$", session_arn(context))
+    return session_role(session_arn(context), account)
+
+
+def session_role(arn: str, account: str) -> str | None:
+    """The role of a role session's ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``) in ``account``:
+    its name, without a path, which a session's ARN never carries."""
+    match = re.match(rf"^arn:aws[a-z-]*:sts::{re.escape(account)}:assumed-role/([^/]+)/[^/]+$", arn)
     return match.group(1) if match else None
 
 

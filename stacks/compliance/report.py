@@ -28,6 +28,7 @@ from typing import Any
 
 from stacks import provenance as provenance_record
 from stacks.assembly_files import stack_files
+from stacks.compliance.iam_meaning import listed
 from stacks.compliance.packs import CFN_VALIDATE, PACKS
 from stacks.compliance.verdict import VALIDATION_REPORT, Verdict
 
@@ -123,17 +124,13 @@ def deciders(cdk_out: Path) -> list[Decider]:
                     if policy.get("Type") == "AWS::IAM::ManagedPolicy"
                     and {"Ref": logical_id} in policy["Properties"].get("Roles", [])
                     for statement in policy["Properties"]["PolicyDocument"].get("Statement", [])
-                    for status in _listed(
-                        statement.get("Condition", {}).get("StringEquals", {}).get("sagemaker:ModelApprovalStatus")
+                    for status in listed(
+                        statement.get("Condition", {}).get("StringEquals", {}).get("sagemaker:ModelApprovalStatus", [])
                     )
                 }
             )
             found.append(Decider(stage, name, does, tuple(statuses), tuple(dict.fromkeys(principals)), named_as))
     return sorted(found, key=lambda d: (_stage_order(d.stage), d.role))
-
-
-def _listed(value: Any) -> list[str]:
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def bound_name(named_as: str) -> str:
