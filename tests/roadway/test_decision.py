@@ -171,3 +171,24 @@ def test_bad_decisions_are_one_line_and_touch_nothing(
     assert cli.main(["--config", "config/roadway.yaml", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"roadway: {message}") and err.count("\n") == 1
+
+
+def test_an_author_who_also_approves_gets_through_the_door_but_not_past_the_promotion(
+    on_road: Run, road: MotoRoad
+) -> None:
+    """The insider: ana-garcia is an author and on the approver list (the moto road's config). `roadway approve`
+    lets her set Approved on her own package, as the AWS CLI would; the next stage's promotion reads her name as
+    both author and approver and takes nothing. (moto records no caller: the approval's session is written as
+    SageMaker would write it from the session the command opened, with her name as source identity.)"""
+    from promote_model.handler import handler
+
+    from devtools.moto_accounts import approval_event
+
+    arn = road.register("dev", approved=False, author="ana-garcia")
+    assert on_road("approve", f"dev:{arn.rsplit('/', 1)[-1]}", "--as", "ana-garcia")[0] == 0
+    road.approved_by("dev", arn, "ana-garcia")
+    road.act_as("test")
+    outcome = handler(approval_event(arn))
+    assert outcome["status"] == "refused"
+    assert outcome["reason"] == "approved by its own author ana-garcia; a second person must approve"
+    assert road.packages("test") == []
