@@ -36,15 +36,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
+
+from devtools import drift_world  # noqa: E402
+
 FILE_LINES = 10_000
 START = datetime(2026, 11, 26, tzinfo=UTC)
-# The prod account the job runs in (as in tests/lambdas/drift_monitor/conftest.py): its data bucket, endpoint and
-# serving stack, and what that stack's parameters say is served (promotion sets them; the job reads them each run).
-REGION = "eu-west-1"
-BUCKET = "roadway-prod-data"
-ENDPOINT = "roadway-prod-house-price"
-STACK = "roadway-prod-serving"
-BASELINE = "promoted/baseline"
+# The prod account the job runs in, as the drift tests lay it: devtools/drift_world.py.
 
 
 def peak_mib() -> float:
@@ -58,15 +55,13 @@ def prepare(work: Path, records: int) -> Path:
     """Capture files of ``records`` single-house requests spread over a day, and the served baseline."""
     import uuid
 
-    from drift_monitor import capture, profile
+    from drift_monitor import capture
 
     from devtools import traffic
-    from model_code import evaluate, inference, train
+    from devtools.moto_road import Evidence
+    from model_code import inference
 
-    train.main(["--train", str(ROOT / "data"), "--model-dir", str(work / "model"), "--output-data-dir", str(work)])
-    # The pipeline's Evaluate step writes the baseline's rows, its Baseline step profiles them.
-    evaluate.main(str(work / "model"), str(ROOT / "data"), str(work / "evaluation"), str(work / "predicted-baseline"))
-    profile.main(["--input", str(work / "predicted-baseline" / "baseline.csv"), "--output", str(work / "baseline")])
+    Evidence.trained(work)  # the pipeline's steps: the model in work/model, its baseline in work/out/baseline
     model = inference.model_fn(str(work / "model"))
     houses = traffic.held_out(ROOT / "data")
     # One priced request per held-out house, reused with fresh event ids and times: the parsing is the same work.
@@ -96,31 +91,6 @@ def prepare(work: Path, records: int) -> Path:
     return work
 
 
-def serve(work: Path, cloudformation: Any, s3: Any) -> None:
-    """What deploying the serving stack and promoting a package leave in the account: the baseline in the data
-    bucket, and a serving stack whose promotion parameters name the package and that baseline (a stand-in template
-    with the real stack's three parameters, as the drift tests use)."""
-    from drift_monitor.contract import StackParameter
-
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    for name in ("statistics.json", "constraints.json"):
-        s3.put_object(Bucket=BUCKET, Key=f"{BASELINE}/{name}", Body=(work / "baseline" / name).read_bytes())
-    served = {
-        StackParameter.MODEL_PACKAGE: f"arn:aws:sagemaker:{REGION}:333333333333:model-package/house-price/3",
-        StackParameter.BASELINE_STATISTICS: f"s3://{BUCKET}/{BASELINE}/statistics.json",
-        StackParameter.BASELINE_CONSTRAINTS: f"s3://{BUCKET}/{BASELINE}/constraints.json",
-    }
-    template = {
-        "Parameters": {name: {"Type": "String", "Default": ""} for name in served},
-        "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-    }
-    cloudformation.create_stack(
-        StackName=STACK,
-        TemplateBody=json.dumps(template),
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in served.items()],
-    )
-
-
 def measure(work: Path) -> dict[str, Any]:
     """Configure the job as the Lambda does (environment, then its serving stack, then the baseline from S3), then
     time the window: ``Tally.take`` over the capture files and ``assess``. AWS is whatever boto3 is pointed at:
@@ -131,19 +101,12 @@ def measure(work: Path) -> dict[str, Any]:
     from drift_monitor.job import Tally, Window, assess, baseline_of
     from drift_monitor.settings import Settings
 
+    from devtools.drift_world import REGION, STACK, environment, serve
+
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)
-    serve(work, cloudformation, s3)
-    environment = {
-        Env.ENDPOINT: ENDPOINT,
-        Env.STACK: STACK,
-        Env.CAPTURE_BUCKET: BUCKET,
-        Env.CAPTURE_PREFIX: f"data-capture/{ENDPOINT}/AllTraffic",
-        Env.REPORT_BUCKET: BUCKET,
-        Env.REPORT_PREFIX: f"monitoring-reports/{ENDPOINT}",
-        Env.WINDOW_MINUTES: "1440",
-    }
-    settings = Settings.from_environment(environment).serving(cloudformation)
+    serve(work / "out" / "baseline", s3, cloudformation)
+    settings = Settings.from_environment(environment(**{Env.WINDOW_MINUTES: "1440"})).serving(cloudformation)
     if settings is None:
         raise RuntimeError(f"{STACK} serves no package with a baseline")
     baseline = baseline_of(s3, settings)
@@ -198,7 +161,7 @@ def moto_server() -> Iterator[None]:
             AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
             AWS_ACCESS_KEY_ID="bench",
             AWS_SECRET_ACCESS_KEY="bench",
-            AWS_DEFAULT_REGION=REGION,
+            AWS_DEFAULT_REGION=drift_world.REGION,
         )
         for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
             os.environ.pop(name, None)

@@ -22,87 +22,29 @@ sys.path[:0] = [str(ROOT), str(ROOT / "lambdas")]
 
 
 def setup(size_mib: int, workdir: Path) -> dict[str, object]:
-    """Deploy test's real serving stack and both ledgers, and register an approved package of ``size_mib`` in dev."""
+    """Lay the road (devtools/moto_road.py) and register an approved package of ``size_mib`` in dev."""
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    from devtools.moto_accounts import (
-        approval_event,
-        deploy_promotion,
-        deploy_serving,
-        function_environment,
-        record_identities,
-        role_session,
-        session_in,
-        studio_user,
-    )
+    from devtools.moto_accounts import approval_event
+    from devtools.moto_road import Evidence, MotoRoad
+    from devtools.synth import CONFIG_PATH, synthesize
     from roadway.config import load_config
-    from roadway.images import SKLEARN_REGISTRIES
-    from roadway.naming import Names
-    from tests.conftest import CONFIG_PATH, synthesize
-    from tests.moto_road import GROUP
 
     config = load_config(CONFIG_PATH)
-    names, region = Names.of(config), config.region
-    accounts = {stage: config.stage(stage).account for stage in ("dev", "test")}
-    image = f"{SKLEARN_REGISTRIES[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
     synth = synthesize(config, workdir / "cdk.out", compliance=False)
-    dev, test = session_in(accounts["dev"], region), session_in(accounts["test"], region)
-    serving = names.stack_name("test", "serving")
-    test_bucket = deploy_serving(test, synth.templates[serving], serving, names.stack_name("test", "platform"))
-    promotion = {stage: names.stack_name(stage, "promotion") for stage in accounts}
-    deployed = {
-        stage: deploy_promotion(session, promotion[stage], synth.templates[promotion[stage]], bucket)
-        for stage, session, bucket in (("dev", dev, "bench-dev-artifacts"), ("test", test, test_bucket))
-    }
-    for session in (dev, test):
-        session.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
-    s3 = dev.client("s3")
-    s3.create_bucket(Bucket="bench-dev-artifacts", CreateBucketConfiguration={"LocationConstraint": region})
-    s3.put_bucket_versioning(Bucket="bench-dev-artifacts", VersioningConfiguration={"Status": "Enabled"})
-    run = f"{names.model_named(GROUP).evidence_prefix()}/run-1"  # the project's evidence folder, one run
+    road = MotoRoad.lay(config, synth.templates, role_name="roadway-bench")
     artifact = workdir / "model.tar.gz"
     with artifact.open("wb") as out:
         for _ in range(size_mib):
             out.write(os.urandom(1024 * 1024))
-    s3.upload_file(str(artifact), "bench-dev-artifacts", f"{run}/model.tar.gz")
+    made = Evidence.made()
+    arn = road.register("dev", Evidence(model=artifact, evaluation=made.evaluation))  # within test's gate
     artifact.unlink()
-    metrics = b'{"regression_metrics": {"rmse_log": {"value": 0.11}}}'  # within test's gate
-    s3.put_object(Bucket="bench-dev-artifacts", Key=f"{run}/evaluation.json", Body=metrics)
-    sm = dev.client("sagemaker")
-    arn = sm.create_model_package(
-        ModelPackageGroupName=GROUP,
-        InferenceSpecification={
-            "Containers": [{"Image": image, "ModelDataUrl": f"s3://bench-dev-artifacts/{run}/model.tar.gz"}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-        ModelMetrics={
-            "ModelQuality": {
-                "Statistics": {
-                    "ContentType": "application/json",
-                    "S3Uri": f"s3://bench-dev-artifacts/{run}/evaluation.json",
-                }
-            }
-        },
-    )["ModelPackageArn"]
-    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    # moto records no caller: write the author and a distinct approver, as SageMaker would have.
-    record_identities(arn, created_by=studio_user(arn, "ana-garcia"))
-    record_identities(arn, last_modified_by=role_session(accounts["dev"], names.approver_role("dev"), "maria-lopez"))
-
-    def environment(stage: str, session: object) -> dict[str, str]:
-        credentials = session.get_credentials()  # type: ignore[attr-defined]
-        return {
-            **function_environment(synth.templates[promotion[stage]], deployed[stage]),
-            "AWS_ACCESS_KEY_ID": credentials.access_key,
-            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
-            "AWS_SESSION_TOKEN": credentials.token,
-        }
-
+    road.approve("dev", arn)  # by dev's approver, another person than the author
     return {
         "event": approval_event(arn),
         "seal_event": approval_event(arn, status="PendingManualApproval"),
-        "seal_env": environment("dev", dev),  # dev's function seals what dev registered
-        "env": environment("test", test),  # test's function pulls it
+        "seal_env": road.environment("dev"),  # dev's function seals what dev registered
+        "env": road.environment("test"),  # test's function pulls it
     }
 
 
@@ -138,9 +80,9 @@ def high_water_mib() -> float:
 
 
 def main(sizes: list[int]) -> None:
-    from devtools.demo import free_port, moto_server  # in a thread of this process: setup() records who approved
+    from devtools.moto_road import free_port, moto_server  # in a thread of this process: setup() records who approved
+    from devtools.synth import CONFIG_PATH
     from roadway.config import load_config
-    from tests.conftest import CONFIG_PATH
 
     with moto_server(free_port()) as endpoint:
         env = {

@@ -75,7 +75,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, ".")
 start = time.perf_counter()
-from tests.conftest import synthesize
+from devtools.synth import synthesize
 from stacks.app import check_limits
 from stacks.cloudformation_limits import policy_size, resolved_length
 from roadway.config import load_config

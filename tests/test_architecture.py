@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ("roadway", "stacks", "lambdas", "model_code", "devtools", "tests")
+PACKAGES = ("roadway", "stacks", "lambdas", "model_code", "devtools", "bench", "tests")
 
 
 def lint_imports(root: Path, *contracts: str) -> subprocess.CompletedProcess[str]:
@@ -56,6 +56,8 @@ BREAKS = [
     ("stacks/serving_stack.py", "from promote_model import promotion", "cdk-app"),
     ("roadway/cli.py", "import aws_cdk", "cli"),
     ("lambdas/drift_monitor/job.py", "from devtools import moto_accounts", "installed"),
+    ("devtools/moto_road.py", "from tests import moto_road", "tools"),
+    ("bench/promotion_size.py", "from tests import conftest", "tools"),
 ]
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.synth import Synth
 from stacks import provenance
 from tests import aws
-from tests.conftest import Synth
 from tests.iam import listed, statements_of
 
 ROOT = Path(__file__).resolve().parent.parent

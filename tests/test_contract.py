@@ -15,10 +15,10 @@ from promote_model.contract import (
     evidence_prefix,
 )
 
+from devtools.synth import Synth
 from model_code import pipeline, registration
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
-from tests.conftest import Synth
 
 
 def _of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:

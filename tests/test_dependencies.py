@@ -6,30 +6,18 @@ import json
 import re
 import tomllib
 from importlib import metadata
-from pathlib import Path
 
-from tests.conftest import ROOT
+from devtools.synth import ROOT
+from tests.pins import canonical, pins
 
 # Installed by the venv itself or by `pip install -e .`, not by the locks.
 UNLOCKED = {"pip", "setuptools", "roadway"}
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pins(lock: Path) -> dict[str, str]:
-    return pins_in(lock.read_text())
 
 
-def pins_in(text: str) -> dict[str, str]:
-    """``name==version`` lines (a lock, a requirements file, `pip list --format=freeze`), names canonical."""
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        match = re.match(r"^([A-Za-z0-9_.-]+)(\[[^\]]*\])?==([^\s;]+)", line)
-        if match:
-            found[canonical(match.group(1))] = match.group(3)
-    return found
 
 
 def direct(requirements: list[str]) -> dict[str, str]:

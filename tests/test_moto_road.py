@@ -11,8 +11,8 @@ from promote_model.contract import Env
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event, parameters_of
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
-from tests.conftest import Synth
 from tests.moto_road import Road, open_road
 
 

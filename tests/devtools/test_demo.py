@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from devtools import demo
+from devtools.moto_road import free_port
+from devtools.synth import Synth
+from devtools.variants import written
 from roadway.config import RoadwayConfig, parse_config
 from roadway.naming import Names
-from tests.conftest import Synth
 
 
 def test_demo_drives_a_trained_model_from_dev_to_prod(
@@ -23,7 +25,7 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     road = two_projects_moto_config
     second = road.projects[1]
     names, accounts = Names.of(road), {stage: road.stage(stage).account for stage in ("dev", "test", "prod")}
-    result = demo.run(demo.free_port(), road, two_projects_moto_synth.templates)
+    result = demo.run(free_port(), road, two_projects_moto_synth.templates)
     assert demo.succeeded(result), "make demo exits 0 on this run"
     assert not demo.succeeded({**result, "foreign": {"status": "promoted"}}), "and 1 when a refusal did not hold"
     assert demo.shortfalls({**result, "refused": {"status": "promoted"}}) == [
@@ -95,13 +97,6 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     assert "ledger      dev seal-refused at " in refusal and "ledger      test refused at " in refusal
 
 
-def test_make_demo_synthesizes_the_templates_the_tests_deploy(
-    two_projects_moto_config: RoadwayConfig, two_projects_moto_synth: Synth, tmp_path: Path
-) -> None:
-    """`make demo` synthesizes its road itself (the test above is given the moto tests' synth of the road)."""
-    assert demo.synthesized(two_projects_moto_config, tmp_path / "cdk.out") == two_projects_moto_synth.templates
-
-
 def test_make_demo_adds_its_second_team_to_a_road_of_one_project(config: RoadwayConfig) -> None:
     road = demo.road_of(config)
     assert [(p.name, p.team) for p in road.projects] == [("house-price", "pricing"), ("rent-price", "rentals")]
@@ -156,7 +151,7 @@ def test_a_road_the_demo_cannot_tell_its_story_on_is_refused_in_one_line(
     variant: Callable[[RoadwayConfig], RoadwayConfig],
     said: str,
 ) -> None:
-    road = demo.written(variant(config), tmp_path / "road.yaml")
+    road = written(variant(config), tmp_path / "road.yaml")
     assert demo.main(["--config", str(road)]) == 2
     printed = capsys.readouterr()
     assert printed.out == "", "nothing started"
@@ -167,7 +162,7 @@ def test_a_road_the_demo_cannot_tell_its_story_on_is_refused_in_one_line(
 def test_a_road_synth_would_refuse_for_a_name_is_not_played(
     config: RoadwayConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    road = demo.written(names_too_long(config), tmp_path / "road.yaml")
+    road = written(names_too_long(config), tmp_path / "road.yaml")
     assert demo.main(["--config", str(road)]) == 2
     printed = capsys.readouterr()
     assert printed.out == "", "nothing started"

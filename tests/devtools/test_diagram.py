@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from devtools.diagram import dot
-from tests.conftest import Synth
+from devtools.synth import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}

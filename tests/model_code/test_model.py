@@ -22,36 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = in_the_serving_venv
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Train once on a sample, pack model.tar.gz, unpack it elsewhere and load it with model_fn."""
-    work = tmp_path_factory.mktemp("model")
-    metrics = train.main(
-        [
-            "--train",
-            str(ROOT / "data"),
-            "--model-dir",
-            str(work / "model"),
-            "--output-data-dir",
-            str(work / "output"),
-            "--sample",
-            "900",
-        ]
-    )
-    archive = work / "model.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for item in (work / "model").iterdir():
-            tar.add(item, arcname=item.name)
-    served = work / "opt-ml-model"
-    with tarfile.open(archive) as tar:
-        tar.extractall(served, filter="data")
-    return {"model": inference.model_fn(str(served)), "metrics": metrics, "work": work}
 
 
-@pytest.fixture(scope="module")
-def houses() -> pd.DataFrame:
-    frame = pd.read_csv(ROOT / "data" / "ames.csv")
-    return frame.drop(columns=["Order", "PID", "price"]).iloc[:3]
 
 
 def predict(model: dict[str, Any], body: str, content_type: str, accept: str = "application/json") -> Any:

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 from model_code import inference, registration, serve
-from tests.model_code import test_model
 from tests.model_code.serving_venv import in_the_serving_venv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +28,6 @@ pytestmark = in_the_serving_venv
 PACKAGE_ENV = dict(registration.CONTAINER_ENVIRONMENT)
 BARE_ENV = {**PACKAGE_ENV, "SAGEMAKER_PROGRAM": "doubler.py"}
 
-trained = test_model.trained  # train once on a sample and pack model.tar.gz, as test_model does
-houses = test_model.houses
 
 
 def call(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -14,7 +14,7 @@ from model_code import registration
 from model_code.pipeline import PROFILER_DIR
 from tests.browser import require_or_skip
 from tests.model_code.serving_venv import SERVING_PYTHON
-from tests.test_dependencies import pins, pins_in
+from tests.pins import pins, pins_in
 
 ROOT = Path(__file__).resolve().parents[2]
 # What runs inside the image: the serving and training code, and the profiler as the pipeline's Baseline step.
@@ -80,7 +80,7 @@ def test_the_models_tests_pass_under_the_serving_images_libraries() -> None:
     require_or_skip(missing, os.environ.get("CI"))
     tests = ["tests/model_code/test_model.py", "tests/model_code/test_serve.py"]
     result = subprocess.run(
-        [str(python), "-m", "pytest", "--noconftest", "-p", "no:xdist", *tests],
+        [str(python), "-m", "pytest", "--noconftest", "-p", "no:xdist", "-p", "tests.model_code.trained", *tests],
         cwd=ROOT,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
         capture_output=True,

@@ -17,8 +17,8 @@ from promote_model.events import package_group
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event, drift_environment
+from devtools.synth import CONFIG_PATH
 from roadway import cli
-from tests.conftest import CONFIG_PATH
 from tests.moto_road import Road
 
 
@@ -277,11 +277,9 @@ def test_the_command_is_installed_with_the_project() -> None:
 
 
 def test_trace_shows_a_break_glass_withdrawal_on_the_withdrawn_package(on_road: Run, road: Road) -> None:
-    from tests.lambdas.promote_model.test_break_glass import reject, serve_in_prod
-
-    serve_in_prod(road, "run-1")
-    v2 = serve_in_prod(road, "run-2")
-    reject(road, "prod", v2)
+    road.serve_in_prod("run-1")
+    v2 = road.serve_in_prod("run-2")
+    road.reject("prod", v2)
     road.act_as("prod")
     assert handler(approval_event(v2, status="Rejected"))["status"] == "withdrawn"
     code, (printed,) = on_road("trace", "prod:2", "--json")

@@ -12,13 +12,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from devtools.synth import Synth
 from roadway import cli
 from roadway.config import RoadwayConfig
 from roadway.decision import decide
 from roadway.naming import Names
 from roadway.road import CliError, Road
 from tests import iam
-from tests.conftest import Synth
 from tests.moto_road import Road as MotoRoad
 
 Run = Callable[..., tuple[int, list[str]]]

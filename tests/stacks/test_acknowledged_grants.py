@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import iam
-from tests.conftest import Synth
 
 # A model package group of this account that is no project of the road's (another team's, or a test's).
 FOREIGN_GROUP = "someone-elses-model"

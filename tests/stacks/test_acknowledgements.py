@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from tests import aws, iam
-from tests.conftest import Synth
 
 ROADS = ["synth", "two_projects_synth", "model_monitor_synth"]
 NO_RESOURCE_SCOPE = "AwsSolutions-IAM5[Resource::*]"

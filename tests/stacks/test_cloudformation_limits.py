@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from devtools.synth import Synth
 from stacks.app import fix_for
 from stacks.cloudformation_limits import (
     MAX_BUCKET_POLICY,
@@ -17,7 +18,6 @@ from stacks.cloudformation_limits import (
     resolved_length,
 )
 from stacks.compliance.verdict import judge
-from tests.conftest import Synth
 
 
 def _topic(n: int) -> dict[str, Any]:

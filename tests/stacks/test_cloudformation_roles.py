@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import iam
-from tests.conftest import Synth
 from tests.stacks.cloudformation_roles import NOT_CALLED, Place, calls, stack_tags, touched
 
 ROADS = ["synth", "two_projects_synth", "model_monitor_synth"]

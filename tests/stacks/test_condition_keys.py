@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from tests import aws
-from tests.conftest import Synth
 from tests.iam import listed, statements_of
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import aws, iam
-from tests.conftest import Synth
 
 
 def deployer(synth: Synth, config: RoadwayConfig, stage: str) -> list[dict[str, Any]]:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks.constructs.promotion_target import SCALING_TAGS, SCALING_WRITES
 from tests import aws, iam
-from tests.conftest import Synth
 
 SAGEMAKER = {
     "application-autoscaling:service-namespace": "sagemaker",

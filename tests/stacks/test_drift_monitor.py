@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from drift_monitor.contract import METRIC_NAMESPACE, Env
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
 from tests import iam
-from tests.conftest import Synth
 
 PROD, PLATFORM, PROMOTION = "roadway-prod-serving", "roadway-prod-platform", "roadway-prod-promotion"
 ROOT = Path(__file__).resolve().parents[2]

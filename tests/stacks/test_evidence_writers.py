@@ -14,12 +14,12 @@ import pytest
 from promote_model.artifacts import evidence_of
 from promote_model.contract import PIPELINE_PREFIX, PROMOTED_PREFIX, evidence_prefix
 
-from devtools.demo import somewhere_else
+from devtools.synth import Synth
+from devtools.variants import somewhere_else
 from model_code import pipeline
 from roadway.config import RoadwayConfig
 from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames, Names
 from tests import iam
-from tests.conftest import Synth
 
 ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
 PIPELINE_WRITES = ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks import identity_setup
 from tests import iam
-from tests.conftest import Synth
-from tests.stacks.test_separation_of_duties import as_person, permission_set
+from tests.stacks.people import as_person, permission_set
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import aws, iam
-from tests.conftest import Synth
 
 READS = ("Describe", "Get", "List", "Query", "Scan", "BatchGetItem", "ConditionCheckItem", "PartiQLSelect")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from stacks.app import cli_context
 from stacks.constructs.pinned_layer import LAYERS, PLATFORM, PinnedLayer
-from tests.conftest import Synth
 
 ROOT = Path(__file__).resolve().parents[2]
 # The function that runs each layer: its template and handler.

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from devtools.synth import Synth
 from roadway.config import STAGE_NAMES, RoadwayConfig, parse_config
-from tests.conftest import Synth
 
 PLATFORMS = [f"roadway-{stage}-platform" for stage in STAGE_NAMES]
 

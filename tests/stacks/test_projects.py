@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from promote_model.settings import Settings
 
+from devtools.synth import Synth
+from devtools.variants import SECOND_TEAM_READER, TEAM_REPOSITORY
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
 from tests import iam
-from tests.conftest import SECOND_TEAM_READER, TEAM_REPOSITORY, Synth
 
 DEV, TEST, PROD = "111111111111", "222222222222", "333333333333"
 STUDIO = "roadway-dev-studio"

@@ -12,11 +12,11 @@ from promote_model.contract import Env, Output
 from promote_model.gate import Gate
 from promote_model.settings import Settings
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks.constructs.promotion_source import READER_ACTIONS
 from tests import iam
-from tests.conftest import Synth
 
 ACCOUNTS = {"dev": "111111111111", "test": "222222222222", "prod": "333333333333"}
 PREVIOUS = {"test": "dev", "prod": "test"}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.synth import ROOT, Synth
 from stacks import provenance
 from stacks.compliance.report import write_report
 from stacks.compliance.verdict import Verdict, judge
-from tests.conftest import ROOT, Synth
 
 PASSED = judge({"pluginReports": []}, [])
 

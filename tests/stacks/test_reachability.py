@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from devtools.moto_accounts import function_with
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
-from tests.conftest import Synth
 from tests.stacks import reachability
 from tests.stacks.reachability import Workload
 

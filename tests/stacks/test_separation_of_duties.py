@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import iam
-from tests.conftest import Synth
+from tests.stacks.people import as_person, permission_set
 
 STUDIO, DEV_PLATFORM = "roadway-dev-studio", "roadway-dev-platform"
 
@@ -80,17 +81,8 @@ def test_the_approver_role_decides_and_does_nothing_else(synth: Synth, config: R
         assert not iam.allowed(statements, action, arn, approving)
 
 
-def permission_set(config: RoadwayConfig, stage: str, name: str, suffix: str = "0a1b2c3d4e5f6a7b") -> str:
-    """The role IAM Identity Center makes for permission set ``name`` in ``stage``'s account."""
-    account = config.stage(stage).account  # type: ignore[arg-type]
-    return f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{config.region}/AWSReservedSSO_{name}_{suffix}"
 
 
-def as_person(config: RoadwayConfig, tagged: str | None, naming: str | None) -> dict[str, str]:
-    """An AssumeRole request from a session the identity provider tagged ``tagged``, setting ``naming`` as the
-    source identity (``None``: no such tag, no source identity)."""
-    tag = {f"aws:PrincipalTag/{config.identity.tag}": tagged} if tagged else {}
-    return {**tag, **({"sts:SourceIdentity": naming} if naming else {})}
 
 
 @pytest.mark.parametrize(

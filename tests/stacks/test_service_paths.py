@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from stacks.service_paths import PATHS, Delivery
 from tests import aws, iam
-from tests.conftest import Synth
 from tests.iam import listed, statements_of
 
 OTHER_ACCOUNT = "999999999999"

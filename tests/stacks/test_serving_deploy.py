@@ -10,9 +10,9 @@ from __future__ import annotations
 from moto import mock_aws
 
 from devtools.moto_accounts import deploy_serving, endpoint_model_package, parameters_of, session_in
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
-from tests.conftest import Synth
 
 
 @mock_aws

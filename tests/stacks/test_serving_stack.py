@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Synth
+from devtools.synth import Synth
 from tests.stacks.reachability import groups_of
 
 TEST, PROD = "roadway-test-serving", "roadway-prod-serving"
@@ -38,8 +38,8 @@ def test_empty_package_parameter_means_no_endpoint(synth: Synth, stack: str) -> 
 def test_package_parameter_accepts_only_this_accounts_group() -> None:
     import re
 
+    from devtools.synth import CONFIG_PATH
     from roadway.config import load_config
-    from tests.conftest import CONFIG_PATH
 
     config = load_config(CONFIG_PATH)
     pattern = (
@@ -190,8 +190,8 @@ def test_execution_role_reads_only_this_accounts_artifacts(synth: Synth, stack: 
 
 
 def test_an_idle_instance_endpoint_pages_and_missing_data_counts_as_idle(synth: Synth) -> None:
+    from devtools.synth import CONFIG_PATH
     from roadway.config import load_config
-    from tests.conftest import CONFIG_PATH
 
     endpoint = load_config(CONFIG_PATH).projects[0].stages.prod.serving.endpoint
     (idle,) = [

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from devtools.synth import Synth
 from roadway.config import DataScientist, RoadwayConfig, Team
 from roadway.naming import Names
-from tests.conftest import Synth
 
 STUDIO = "roadway-dev-studio"
 

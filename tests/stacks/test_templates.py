@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
-from tests.conftest import Synth
 
 SNAPSHOT = Path(__file__).with_name("stateful_logical_ids.json")
 STATEFUL_TYPES = {
@@ -95,8 +95,8 @@ def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
 if __name__ == "__main__":
     import tempfile
 
+    from devtools.synth import CONFIG_PATH, synthesize
     from roadway.config import load_config
-    from tests.conftest import CONFIG_PATH, synthesize
 
     with tempfile.TemporaryDirectory() as out:
         SNAPSHOT.write_text(json.dumps(stateful_ids(synthesize(load_config(CONFIG_PATH), Path(out))), indent=2) + "\n")

@@ -13,7 +13,7 @@ from drift_monitor import compare, profile
 from drift_monitor.profile import Column
 
 from model_code import evaluate, features
-from tests.lambdas.drift_monitor.conftest import Served
+from tests.lambdas.drift_monitor.world import Served
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "model_monitor"
 

@@ -13,7 +13,7 @@ from drift_monitor.contract import Env
 from drift_monitor.job import Window
 from drift_monitor.settings import ConfigurationError, Settings
 
-from tests.lambdas.drift_monitor.conftest import environment
+from devtools.drift_world import environment
 
 WHEN = datetime(2026, 11, 26, 10, 15, 2, 500000, tzinfo=UTC)
 CSV_BODY = "area,Neighborhood\n1500,NAmes\n2100,\n"
@@ -192,7 +192,8 @@ def test_the_job_reads_what_is_served_from_its_stack_at_each_run(
     nothing served (a stack before its first promotion, or withdrawn to none) the run does nothing at all."""
     import boto3
 
-    from tests.lambdas.drift_monitor.conftest import REGION, SERVING, STACK, WINDOW
+    from devtools.drift_world import REGION, SERVING, STACK
+    from tests.lambdas.drift_monitor.world import WINDOW
 
     for name, value in environment(**{Env.REPORT_KEY: world.settings.report_key}).items():
         monkeypatch.setenv(name, value)

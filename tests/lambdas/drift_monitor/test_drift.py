@@ -12,7 +12,7 @@ from drift_monitor.job import DRIFT, NO_DRIFT, NO_TRAFFIC, Window
 from drift_monitor.profile import PREDICTION
 
 from devtools.traffic import BIGGER, shifted
-from tests.lambdas.drift_monitor.conftest import WINDOW, Served, World
+from tests.lambdas.drift_monitor.world import WINDOW, Served, World
 
 NOW = WINDOW.end + timedelta(minutes=15)  # the hourly schedule's run for WINDOW
 SHIFTED = {*BIGGER, "Neighborhood", "Garage.Area", PREDICTION}

@@ -10,13 +10,13 @@ import pytest
 from moto import mock_aws
 
 from bench import drift_window
-from tests.lambdas.drift_monitor.conftest import Served
+from tests.lambdas.drift_monitor.world import Served
 
 
 def test_the_bench_reads_what_is_served_from_the_serving_stack(
     served: Served, requests, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(served.baseline_dir, tmp_path / "baseline")
+    shutil.copytree(served.baseline_dir, tmp_path / "out" / "baseline")
     (tmp_path / "capture").mkdir()
     lines = requests()
     (tmp_path / "capture" / "000000000.jsonl").write_text("\n".join(lines))

@@ -11,7 +11,7 @@ from promote_model.authorship import code_owners, of_run
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event, studio_user
-from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.lambdas.promote_model.helpers import assert_untouched
 from tests.moto_road import Road
 
 ANA, BEN = "ana-garcia", "ben-okafor"  # both of team pricing

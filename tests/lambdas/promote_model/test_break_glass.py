@@ -8,38 +8,14 @@ from typing import Any
 
 from promote_model import handler as handler_module
 
-from devtools.moto_accounts import approval_event, parameters_of, record_identities, role_session
+from devtools.moto_accounts import approval_event, parameters_of, role_session
+from devtools.patched.moto import record_identities
+from tests.lambdas.promote_model.helpers import served
 from tests.moto_road import Road
 
 handler = handler_module.handler
 
 
-def serve_in_prod(road: Road, run: str) -> str:
-    """Register in dev, promote to test, approve there, promote to prod: the prod package's ARN."""
-    source = road.register("dev", run=run)
-    road.act_as("test")
-    in_test = handler(approval_event(source))["target_arn"]
-    road.approve("test", in_test)
-    road.act_as("prod")
-    outcome = handler(approval_event(in_test))
-    assert outcome["status"] == "promoted", outcome
-    return str(outcome["target_arn"])
-
-
-def reject(road: Road, stage: str, arn: str, *, role: str | None = None, person: str = "lee-oncall") -> None:
-    """Reject as SageMaker would record it: through ``role`` (the break-glass role by default), the person named
-    as source identity. moto replaces the lineage on update (SageMaker keeps it), so it is passed back."""
-    sm = road.sessions[stage].client("sagemaker")
-    lineage = sm.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties")
-    extra = {"CustomerMetadataProperties": lineage} if lineage else {}
-    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected", **extra)
-    record_identities(
-        arn, last_modified_by=role_session(road.accounts[stage], role or road.names.break_glass_role(stage), person)
-    )
-
-
-def served(road: Road, stage: str) -> str:
-    return parameters_of(road.sessions[stage], road.serving_stack(stage))["ModelPackageArn"]
 
 
 def withdrawals(road: Road, stage: str) -> list[dict[str, Any]]:
@@ -47,11 +23,11 @@ def withdrawals(road: Road, stage: str) -> list[dict[str, Any]]:
 
 
 def test_break_glass_withdraws_the_served_version_back_to_the_one_before(road: Road) -> None:
-    v1 = serve_in_prod(road, "run-1")
-    v2 = serve_in_prod(road, "run-2")
+    v1 = road.serve_in_prod("run-1")
+    v2 = road.serve_in_prod("run-2")
     assert served(road, "prod") == v2
     alarms = road.listen("prod")
-    reject(road, "prod", v2)
+    road.reject("prod", v2)
     road.act_as("prod")
     outcome = handler(approval_event(v2, status="Rejected"))
 
@@ -73,30 +49,30 @@ def test_break_glass_withdraws_the_served_version_back_to_the_one_before(road: R
 
 
 def test_withdrawing_the_only_served_version_takes_the_endpoint_down(road: Road) -> None:
-    v1 = serve_in_prod(road, "run-1")
-    reject(road, "prod", v1)
+    v1 = road.serve_in_prod("run-1")
+    road.reject("prod", v1)
     road.act_as("prod")
     assert handler(approval_event(v1, status="Rejected"))["served"] == ""
     assert served(road, "prod") == ""
 
 
 def test_a_version_withdrawn_once_is_not_served_again_by_a_later_withdrawal(road: Road) -> None:
-    v1 = serve_in_prod(road, "run-1")
-    v2 = serve_in_prod(road, "run-2")
-    v3 = serve_in_prod(road, "run-3")
-    reject(road, "prod", v2)  # not served: recorded, paged, nothing rolled
+    v1 = road.serve_in_prod("run-1")
+    v2 = road.serve_in_prod("run-2")
+    v3 = road.serve_in_prod("run-3")
+    road.reject("prod", v2)  # not served: recorded, paged, nothing rolled
     road.act_as("prod")
     assert handler(approval_event(v2, status="Rejected"))["served"] == v3
-    reject(road, "prod", v3)
+    road.reject("prod", v3)
     road.act_as("prod")
     assert handler(approval_event(v3, status="Rejected"))["served"] == v1, "v2 was withdrawn: it is skipped"
     assert [r["source_arn"] for r in withdrawals(road, "prod")] == [v2, v3]
 
 
 def test_a_rejection_outside_the_break_glass_role_changes_nothing(road: Road) -> None:
-    v1 = serve_in_prod(road, "run-1")
+    v1 = road.serve_in_prod("run-1")
     alarms = road.listen("prod")
-    reject(road, "prod", v1, role="Admin", person="someone")
+    road.reject("prod", v1, role="Admin", person="someone")
     road.act_as("prod")
     outcome = handler(approval_event(v1, status="Rejected"))
     assert outcome["status"] == "ignored"
@@ -107,7 +83,7 @@ def test_a_rejection_outside_the_break_glass_role_changes_nothing(road: Road) ->
 def test_a_withdrawal_without_a_person_changes_nothing(road: Road) -> None:
     """The role's trust demands a source identity; a session without one (role chaining, a misconfigured trust)
     names nobody, and nobody is not an answer to "who pulled the emergency brake"."""
-    v1 = serve_in_prod(road, "run-1")
+    v1 = road.serve_in_prod("run-1")
     sm = road.sessions["prod"].client("sagemaker")
     lineage = sm.describe_model_package(ModelPackageName=v1)["CustomerMetadataProperties"]
     sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Rejected", CustomerMetadataProperties=lineage)
@@ -118,9 +94,9 @@ def test_a_withdrawal_without_a_person_changes_nothing(road: Road) -> None:
 
 
 def test_a_redelivered_withdrawal_is_recorded_and_paged_once(road: Road) -> None:
-    v1 = serve_in_prod(road, "run-1")
+    v1 = road.serve_in_prod("run-1")
     alarms = road.listen("prod")
-    reject(road, "prod", v1)
+    road.reject("prod", v1)
     road.act_as("prod")
     first, second = (handler(approval_event(v1, status="Rejected")) for _ in range(2))
     assert (first["status"], second["status"]) == ("withdrawn", "already-withdrawn")
@@ -134,10 +110,10 @@ def test_a_withdrawal_whose_rollout_failed_is_finished_by_the_retry(road: Road) 
     from promote_model import break_glass
     from promote_model.errors import PromotionError
 
-    v1 = serve_in_prod(road, "run-1")
-    v2 = serve_in_prod(road, "run-2")
+    v1 = road.serve_in_prod("run-1")
+    v2 = road.serve_in_prod("run-2")
     alarms = road.listen("prod")
-    reject(road, "prod", v2)
+    road.reject("prod", v2)
     road.act_as("prod")
 
     def busy(*args: Any, **kwargs: Any) -> bool:
@@ -157,7 +133,7 @@ def test_a_withdrawal_whose_rollout_failed_is_finished_by_the_retry(road: Road) 
 
 def test_only_this_accounts_rejections_of_a_serving_stage_are_withdrawals(road: Road) -> None:
     in_dev = road.register("dev")
-    reject(road, "dev", in_dev, role=road.names.approver_role("dev"), person="maria-lopez")  # a decision in dev
+    road.reject("dev", in_dev, role=road.names.approver_role("dev"), person="maria-lopez")  # a decision in dev
     for stage in ("dev", "test", "prod"):
         road.act_as(stage)
         outcome = handler(approval_event(in_dev, status="Rejected"))

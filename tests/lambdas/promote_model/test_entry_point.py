@@ -14,9 +14,10 @@ from promote_model import entry_point
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
+from devtools.moto_road import model_tarball
 from model_code import registration
-from tests.lambdas.promote_model.test_guardrails import assert_refused
-from tests.moto_road import Road, model_tarball
+from tests.lambdas.promote_model.helpers import assert_refused
+from tests.moto_road import Road
 
 IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"  # unit tests only
 

@@ -16,8 +16,9 @@ import pytest
 from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
-from devtools.moto_accounts import approval_event, record_identities, role_session, studio_user
-from tests.lambdas.promote_model.test_handler import assert_untouched
+from devtools.moto_accounts import approval_event, role_session, studio_user
+from devtools.patched.moto import record_identities
+from tests.lambdas.promote_model.helpers import assert_untouched
 from tests.moto_road import Road
 
 

@@ -12,8 +12,11 @@ from promote_model import rollback
 from promote_model.errors import PromotionError
 from promote_model.promotion import Promotion
 
-from devtools.moto_accounts import approval_event, parameters_of, record_identities, studio_user
-from tests.moto_road import Road, model_tarball
+from devtools.moto_accounts import approval_event, parameters_of, studio_user
+from devtools.moto_road import model_tarball
+from devtools.patched.moto import record_identities
+from tests.lambdas.promote_model.helpers import assert_refused
+from tests.moto_road import Road
 
 handler = handler_module.handler
 
@@ -54,12 +57,6 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
     assert record["metrics"] == {"rmse_log": "0.110000", "rmse_log_max": "0.125000"}
 
 
-def assert_refused(road: Road, outcome: dict[str, Any], stage: str, reason: str) -> dict[str, Any]:
-    assert outcome["status"] == "refused" and reason in outcome["reason"]
-    assert road.packages(stage) == [] and road.keys(stage) == [], "nothing copied, nothing registered"
-    refused = [r for r in road.ledger(stage) if r["outcome"] == "refused"]
-    assert len(refused) == 1 and reason in refused[0]["reason"]
-    return refused[0]
 
 
 def test_a_package_above_rmse_log_max_is_refused_recorded_and_announced(road: Road) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import boto3
@@ -14,21 +13,14 @@ from promote_model.errors import PromotionError
 from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event, endpoint_model_package, parameters_of
+from tests.lambdas.promote_model.helpers import assert_untouched, crash_between_register_and_rollout, sha256
 from tests.moto_road import GROUP, Road
 
 handler = handler_module.handler
 
 
-def sha256(road: Road, stage: str, uri: str) -> str:
-    bucket, key = uri[len("s3://") :].split("/", 1)
-    body = road.sessions[stage].client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    return hashlib.sha256(body).hexdigest()
 
 
-def assert_untouched(road: Road, stage: str) -> None:
-    assert road.packages(stage) == []
-    assert road.keys(stage) == []
-    assert parameters_of(road.sessions[stage], road.serving_stack(stage))["ModelPackageArn"] == ""
 
 
 def test_dev_to_test_arrives_whole(road: Road) -> None:
@@ -127,21 +119,8 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
     assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
 
 
-class Crash(BaseException):
-    """The process killed (a timeout): no undo runs."""
 
 
-def crash_between_register_and_rollout(event: dict[str, Any]) -> None:
-    """Deliver ``event`` and kill the promotion after it registered the package, before the stack update."""
-
-    def crash(self: Promotion, *args: Any, **kwargs: Any) -> None:
-        raise Crash
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Promotion, "update_stack", crash)
-        patch.setattr(Promotion, "undo", lambda self: None)  # a killed process undoes nothing
-        with pytest.raises(Crash):
-            handler(event)
 
 
 def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:

@@ -7,7 +7,7 @@ from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
 from model_code.registration import CONTAINER_ENVIRONMENT
-from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.lambdas.promote_model.helpers import assert_untouched
 from tests.moto_road import Road
 
 

@@ -18,10 +18,10 @@ from promote_model.handler import handler
 from promote_model.settings import ConfigurationError, Settings
 
 from devtools.moto_accounts import approval_event, parameters_of, role_session
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
-from tests.conftest import Synth
-from tests.lambdas.promote_model.test_work_queue import deliver, make_queues, receive, settle
+from tests.lambdas.promote_model.helpers import deliver, make_queues, receive, settle
 from tests.moto_road import Road, open_road
 
 # The unit tests' hypothetical environment (the moto tests use their road's names).

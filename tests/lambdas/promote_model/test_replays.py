@@ -15,9 +15,9 @@ from promote_model.ledger import Ledger
 from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event
-from tests.lambdas.promote_model.test_break_glass import reject, served
-from tests.lambdas.promote_model.test_handler import crash_between_register_and_rollout
-from tests.moto_road import APPROVERS, Road
+from devtools.moto_road import APPROVERS
+from tests.lambdas.promote_model.helpers import crash_between_register_and_rollout, served
+from tests.moto_road import Road
 
 
 def into_test(road: Road, run: str) -> str:
@@ -37,7 +37,7 @@ def into_prod(road: Road, in_test: str) -> str:
 
 
 def withdraw(road: Road, in_prod: str) -> None:
-    reject(road, "prod", in_prod)
+    road.reject("prod", in_prod)
     road.act_as("prod")
     assert handler(approval_event(in_prod, status="Rejected"))["status"] == "withdrawn"
 

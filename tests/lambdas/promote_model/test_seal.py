@@ -14,7 +14,7 @@ from promote_model.handler import handler
 from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event
-from tests.lambdas.promote_model.test_handler import assert_untouched
+from tests.lambdas.promote_model.helpers import assert_untouched
 from tests.moto_road import Road
 
 

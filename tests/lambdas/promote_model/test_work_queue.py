@@ -16,56 +16,8 @@ from promote_model.errors import PromotionError
 from promote_model.handler import handler
 
 from devtools.moto_accounts import approval_event
+from tests.lambdas.promote_model.helpers import deliver, make_queues, queue_properties, receive, settle
 from tests.moto_road import GROUP, Road
-
-
-def _queue_properties(road: Road) -> dict[str, Any]:
-    queues = road.synth.resources(road.names.stack_name("dev", "promotion"), "AWS::SQS::Queue")
-    (work,) = [q["Properties"] for k, q in queues.items() if k.startswith("PromoterWork") and "Dead" not in k]
-    return work
-
-
-def make_queues(road: Road, stage: str = "dev") -> tuple[Any, str, str]:
-    """The work queue and its dead letters in the stage's moto account, with the template's FIFO and redrive
-    settings."""
-    sqs = road.sessions[stage].client("sqs")
-    work = _queue_properties(road)
-    dead = sqs.create_queue(QueueName="work-dead-letters.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": work["RedrivePolicy"]["maxReceiveCount"]}
-    url = sqs.create_queue(
-        QueueName="work.fifo",
-        Attributes={
-            "FifoQueue": str(work["FifoQueue"]).lower(),
-            "ContentBasedDeduplication": str(work["ContentBasedDeduplication"]).lower(),
-            "RedrivePolicy": json.dumps(redrive),
-        },
-    )["QueueUrl"]
-    return sqs, url, dead
-
-
-def deliver(sqs: Any, url: str, event: Any, group: str) -> None:
-    """What the rule's SQS target does: the event as the body, the project as the message group."""
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event), MessageGroupId=group)
-
-
-def receive(sqs: Any, url: str) -> dict[str, Any] | None:
-    """One poll of the event source mapping (batch size 1)."""
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
-    return messages[0] if messages else None
-
-
-def settle(sqs: Any, url: str, message: dict[str, Any]) -> tuple[str, Any]:
-    """Call the handler with the record Lambda would pass: ("done", outcome) and deleted, or ("failed", error) and
-    visible again."""
-    record = {"eventSource": "aws:sqs", "body": message["Body"], "messageId": message["MessageId"]}
-    try:
-        outcome = handler({"Records": [record]})
-    except PromotionError as error:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-        return "failed", error.step
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return "done", outcome["status"]
 
 
 def take_one(sqs: Any, url: str) -> tuple[str, Any] | None:
@@ -91,7 +43,7 @@ def test_a_poison_event_holds_up_only_its_own_project_and_is_set_aside_after_its
     road: Road, queues: tuple[Any, str, str]
 ) -> None:
     sqs, url, dead = queues
-    attempts = _queue_properties(road)["RedrivePolicy"]["maxReceiveCount"]
+    attempts = queue_properties(road)["RedrivePolicy"]["maxReceiveCount"]
     arn = road.register("dev", approved=False, sealed=False)
     poison = {"source": "aws.sagemaker", "detail-type": "SageMaker Model Package State Change", "detail": {}}
     deliver(sqs, url, poison, GROUP)

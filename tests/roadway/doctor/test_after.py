@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from drift_monitor.contract import LATEST_REPORT
 from promote_model.contract import Output
 
+from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.doctor import after
 from roadway.doctor.findings import OK, PROBLEM, Clinic
 from roadway.naming import Exported, stage_stacks
 from roadway.road import Road as CliRoad
-from tests.conftest import Synth
 from tests.moto_road import Road
-from tests.roadway.doctor.conftest import lines, recorded
+from tests.roadway.doctor.helpers import lines, recorded
 
 Clinics = Callable[[str], Clinic]
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from botocore.exceptions import ClientError
 
+from devtools.variants import with_second_project
 from roadway.doctor import after, before
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic
 from roadway.road import CliError
 from roadway.road import Road as CliRoad
-from tests.conftest import with_second_project
 from tests.moto_road import Road
-from tests.roadway.doctor.conftest import bootstrap, lines, recorded
+from tests.roadway.doctor.helpers import bootstrap, lines, recorded
 
 Clinics = Callable[[str], Clinic]
 
@@ -314,7 +314,7 @@ def test_every_check_that_is_refused_says_it_cannot_check(road: Road, check: Cal
 
 
 def test_model_monitor_chosen_cannot_be_checked_and_points_at_the_docs(road: Road) -> None:
-    from tests.conftest import with_engine
+    from devtools.variants import with_engine
 
     prod = Clinic.at(CliRoad(with_engine(road.config, "model-monitor"), role_name="roadway-doctor"), "prod")
     ((check, verdict, detail),) = lines(prod, before.monitoring)

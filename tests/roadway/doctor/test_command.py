@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devtools.demo import written
+from devtools.variants import written
 from roadway import cli
 from roadway.doctor.findings import Clinic
 from roadway.naming import Exported

@@ -16,7 +16,7 @@ from roadway.doctor import diagnose
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding
 from roadway.doctor.probes import IMAGE_TAG, PROBES, ProbeInterrupted, Temporary
 from tests.moto_road import Road
-from tests.roadway.doctor.conftest import recorded
+from tests.roadway.doctor.helpers import recorded
 
 Clinics = Callable[[str], Clinic]
 

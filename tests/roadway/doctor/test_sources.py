@@ -8,6 +8,8 @@ import re
 
 import yaml
 
+from devtools.synth import Synth
+from devtools.variants import with_engine, with_second_project
 from roadway.config import RoadwayConfig
 from roadway.doctor import before
 from roadway.doctor.quotas import (
@@ -19,8 +21,7 @@ from roadway.doctor.quotas import (
     lambda_need,
     needs,
 )
-from tests.conftest import Synth, with_engine, with_second_project
-from tests.roadway.doctor.conftest import BOOTSTRAP_TEMPLATE
+from tests.roadway.doctor.helpers import BOOTSTRAP_TEMPLATE
 
 
 def deploy_artifacts(synth: Synth) -> list[dict]:

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 
+from devtools.synth import Synth
 from stacks.app import cli_context
 from stacks.compliance.gate import (
     RULE_PACKS,
@@ -18,7 +19,7 @@ from stacks.compliance.gate import (
     add_compliance_gate,
     nag_resource,
 )
-from tests.conftest import Synth
+from tests.stacks.compliance.helpers import acknowledgements
 
 
 def test_every_pack_ran_and_passed(synth: Synth) -> None:
@@ -41,16 +42,6 @@ def test_packs_reach_every_stage(synth: Synth) -> None:
     assert paths == {"Dev", "Test", "Prod"}
 
 
-def acknowledgements(outdir: Path) -> set[tuple[str, str, str]]:
-    found = set()
-    for metadata in outdir.glob("assembly-*/*.metadata.json"):
-        for path, entries in json.loads(metadata.read_text()).items():
-            for entry in entries:
-                if entry["type"] == "aws:cdk:acknowledged-rules":
-                    for rule, reason in entry["data"].items():
-                        if rule.split("::")[0] in RULE_PACKS:
-                            found.add((rule, path.lstrip("/"), reason))
-    return found
 
 
 def test_every_acknowledgement_excuses_a_real_finding_and_is_reported(synth: Synth) -> None:

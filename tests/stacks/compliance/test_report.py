@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from devtools.synth import ROOT, Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from stacks.compliance.report import CFN_VALIDATE, COVERAGE_NOTE, PACKS, cited_controls, summary_of, write_report
 from tests.browser import browser, console_errors  # noqa: F401 - the session fixture
-from tests.conftest import ROOT, Synth
-from tests.stacks.compliance.test_gate import acknowledgements
+from tests.stacks.compliance.helpers import acknowledgements
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
