@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import boto3
+from promote_model import aws
+from promote_model.aws import assumed, outputs_of
 from promote_model.contract import Env, Event, Output
 from promote_model.sessions import Session
 
@@ -19,15 +21,8 @@ from promote_model.sessions import Session
 def session_in(account: str, region: str, name: str = "roadway-tests") -> boto3.session.Session:
     """A session acting in ``account`` (moto switches account by the assumed role's credentials), making each
     service's client once, as the promotion's own sessions do."""
-    credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName=name
-    )["Credentials"]
-    return Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+    sts = boto3.client("sts", region_name=region)
+    return assumed(sts, f"arn:aws:iam::{account}:role/{name}", name, region, session_class=Session)
 
 
 def imports_of(node: Any) -> set[str]:
@@ -126,7 +121,7 @@ def deploy_serving(session: boto3.session.Session, template: dict[str, Any], sta
         cfn.create_stack(StackName=platform, TemplateBody=json.dumps(platform_exports_template(imports_of(template))))
     cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
     (stack,) = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    bucket = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == Output.ARTIFACT_BUCKET)
+    bucket = outputs_of(stack)[Output.ARTIFACT_BUCKET]
     # The platform's buckets are versioned (seals name versions); moto's CloudFormation ignores
     # VersioningConfiguration, so it is switched on here.
     session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -135,7 +130,7 @@ def deploy_serving(session: boto3.session.Session, template: dict[str, Any], sta
 
 def parameters_of(session: boto3.session.Session, stack: str) -> dict[str, str]:
     (described,) = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    return {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+    return aws.parameters_of(described)
 
 
 def endpoint_model_package(session: boto3.session.Session, stack: str) -> str | None:
@@ -248,7 +243,7 @@ def deploy_promotion(
         ),
     )
     (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    outputs = outputs_of(stack)
     return {Env.LEDGER_TABLE: outputs[Output.LEDGER_TABLE], Env.ALARM_TOPIC: outputs["AlarmTopicArn"]}
 
 

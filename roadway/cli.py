@@ -30,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from promote_model.artifacts import artifact_name
+from promote_model.aws import S3Object, parameters_of
 from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
 from promote_model.gate import rmse_log, statistics_uri
@@ -145,8 +146,7 @@ def _served(road: Road, stage: str, project: Project) -> tuple[int | None, str]:
     stack = road.stack(stage, name)
     if stack is None:
         return None, "not-deployed"
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-    served = parameters.get(Parameter.MODEL_PACKAGE, "")
+    served = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
     if not served:
         return None, "no-package"
     resources = road.call(stage, "cloudformation", "list_stack_resources", StackName=name)["StackResourceSummaries"]
@@ -331,12 +331,12 @@ def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
 def _registered_rmse(road: Road, stage: str, package: dict[str, Any]) -> str | None:
     """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage), read as
     the promotion's gate reads it."""
-    uri = statistics_uri(package) or ""
-    if not uri.startswith("s3://"):
-        return None
-    bucket, _, key = uri[len("s3://") :].partition("/")
     try:
-        value = rmse_log(road.client(stage, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        where = S3Object.parse(statistics_uri(package) or "")
+    except ValueError:
+        return None
+    try:
+        value = rmse_log(road.client(stage, "s3").get_object(Bucket=where.bucket, Key=where.key)["Body"].read())
     except (ClientError, BotoCoreError):
         return None
     return None if value is None else f"{value:.6f}"

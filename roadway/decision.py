@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from promote_model.aws import assumed
 from promote_model.identity import session_role
 
 from roadway.config import RoadwayConfig, StageName
@@ -119,25 +119,18 @@ def decide(
     stage: StageName = road.stage_of_account(arn.split(":")[4])  # type: ignore[assignment]
     person = who(name, config, status)
     opened = door(road, stage, status, break_glass)
+    role = road.names.role_arn(config.stage(stage).account, opened.role)
     try:
-        credentials = road.client(stage, "sts").assume_role(
-            RoleArn=road.names.role_arn(config.stage(stage).account, opened.role),
-            RoleSessionName=person,
-            SourceIdentity=person,
-            DurationSeconds=900,
-        )["Credentials"]
+        session = assumed(
+            road.client(stage, "sts"), role, person, config.region, SourceIdentity=person, DurationSeconds=900
+        )
     except ClientError as error:
         if error.response["Error"].get("Code") in ("AccessDenied", "AccessDeniedException"):
             raise _refused(config, stage, opened, person) from None
         raise failure(stage, f"assuming {opened.role}", error) from None
     except BotoCoreError as error:
         raise failure(stage, f"assuming {opened.role}", error) from None
-    sagemaker = boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=config.region,
-    ).client("sagemaker", endpoint_url=road.endpoint_url)
+    sagemaker = session.client("sagemaker", endpoint_url=road.endpoint_url)
     version = arn.rsplit("/", 1)[-1]
     group = arn.rsplit("/", 2)[-2]
     what = f"{stage} {group} v{version}"

@@ -19,6 +19,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 from drift_monitor.contract import LATEST_REPORT
+from promote_model.aws import S3Object, assumed, outputs_of
 from promote_model.contract import Output
 from promote_model.ledger import Ledger
 
@@ -76,16 +77,9 @@ class Road:
             try:
                 if self.role_name:
                     base = boto3.session.Session(region_name=self.config.region)
-                    credentials = base.client("sts", endpoint_url=self.endpoint_url).assume_role(
-                        RoleArn=self.names.role_arn(settings.account, self.role_name),
-                        RoleSessionName="roadway-cli",
-                    )["Credentials"]
-                    session = boto3.session.Session(
-                        aws_access_key_id=credentials["AccessKeyId"],
-                        aws_secret_access_key=credentials["SecretAccessKey"],
-                        aws_session_token=credentials["SessionToken"],
-                        region_name=self.config.region,
-                    )
+                    sts = base.client("sts", endpoint_url=self.endpoint_url)
+                    role = self.names.role_arn(settings.account, self.role_name)
+                    session = assumed(sts, role, "roadway-cli", self.config.region)
                 else:
                     session = boto3.session.Session(profile_name=settings.aws_profile, region_name=self.config.region)
             except (BotoCoreError, ClientError) as error:
@@ -145,8 +139,7 @@ class Road:
 
     def _read_ledger(self, stage: str) -> list[dict[str, Any]]:
         stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-        table = outputs.get(Output.LEDGER_TABLE)
+        table = outputs_of(stack).get(Output.LEDGER_TABLE)
         if not table:
             return []
         try:
@@ -194,13 +187,12 @@ def watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
         verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no-run-yet")
         return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
     stack = road.stack(stage, model.serving_stack(stage))  # type: ignore[arg-type]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stack or {}).get("Outputs", [])}
-    reports = outputs.get(Output.DRIFT_REPORTS, "")
-    if not reports.startswith("s3://"):
-        return {"engine": engine, "verdict": "not-deployed"}
-    bucket, _, prefix = reports[len("s3://") :].partition("/")
     try:
-        body = road.client(stage, "s3").get_object(Bucket=bucket, Key=f"{prefix}/{LATEST_REPORT}")["Body"].read()
+        reports = S3Object.parse(f"{outputs_of(stack).get(Output.DRIFT_REPORTS, '')}/{LATEST_REPORT}")
+    except ValueError:
+        return {"engine": engine, "verdict": "not-deployed"}
+    try:
+        body = road.client(stage, "s3").get_object(Bucket=reports.bucket, Key=reports.key)["Body"].read()
         latest = json.loads(body)
     except ClientError as error:
         if error.response["Error"].get("Code") in ("NoSuchKey", "404"):

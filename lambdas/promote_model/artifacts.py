@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from promote_model.aws import S3Object
 from promote_model.contract import GROUP_PLACEHOLDER, PROMOTED_PREFIX, promoted_prefix
 
 URI_FIELDS = ("ModelDataUrl", "S3Uri")
@@ -40,25 +40,6 @@ def outside_evidence(uris: list[str], bucket: str, prefix: str) -> str:
     if len(runs) > 1:
         return f"the artifacts come from {len(runs)} different runs ({', '.join(sorted(runs))}); a package is one run's"
     return ""
-
-
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str
-
-    @classmethod
-    def parse(cls, uri: str) -> S3Object:
-        if not uri.startswith("s3://"):
-            raise ValueError(f"not an S3 URI: {uri!r}")
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        if not bucket or not key:
-            raise ValueError(f"S3 URI needs a bucket and a key: {uri!r}")
-        return cls(bucket, key)
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
 
 def artifact_uris(spec: Any) -> list[str]:

@@ -20,13 +20,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from promote_model.aws import parameters_of
 from promote_model.contract import LedgerOutcome, Parameter
 from promote_model.errors import PromotionError, error_text
 from promote_model.events import REJECTED, Approval
 from promote_model.identity import through_role
 from promote_model.ledger import Ledger
 from promote_model.observe import log
-from promote_model.serving import parameters_of, serve
+from promote_model.serving import serve
 from promote_model.settings import Settings
 
 
@@ -79,7 +80,7 @@ def withdraw(
     )
     # Recorded before the rollout, so a retry after a failed one finishes it and still knows what was served;
     # paged when first recorded or when this attempt changed what is served.
-    changed = serve(own, settings, stack, after) if serving_it else False
+    changed = serve(own, settings, stack, after, _baselines(sm, after)) if serving_it else False
     if first or changed:
         try:
             own.client("sns").publish(
@@ -115,3 +116,13 @@ def _fallback(sm: Any, ledger: Ledger, settings: Settings, withdrawn: str) -> st
         if status != REJECTED:
             return str(arn)
     return ""
+
+
+def _baselines(sm: Any, package_arn: str) -> dict[str, Any] | None:
+    """The drift baselines of the package serving falls back to (none when it falls back to no package)."""
+    if not package_arn:
+        return None
+    try:
+        return sm.describe_model_package(ModelPackageName=package_arn).get("DriftCheckBaselines")
+    except ClientError as error:
+        raise PromotionError("break-glass", f"{package_arn}: {error_text(error)}") from None

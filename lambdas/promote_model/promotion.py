@@ -33,7 +33,6 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from promote_model.artifacts import (
-    S3Object,
     artifact_name,
     evidence_of,
     outside_evidence,
@@ -41,6 +40,7 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.authorship import of_run
+from promote_model.aws import S3Object, assumed, outputs_of, parameters_of
 from promote_model.contract import (
     PROMOTED_MARKER,
     PROMOTED_PREFIX,
@@ -61,7 +61,7 @@ from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger, iso
 from promote_model.observe import log
 from promote_model.seal import LINEAGE_PREFIX, Sealed, artifacts, broken, changed_since, fingerprint, from_record
-from promote_model.serving import parameters_of, serve
+from promote_model.serving import serve
 from promote_model.sessions import Session
 from promote_model.settings import Settings, Source
 
@@ -107,15 +107,9 @@ class Outcome:
 def assume(own: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
     """A session in the previous account through its read-only reader role."""
     try:
-        credentials = own.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name[:64])["Credentials"]
+        return assumed(own.client("sts"), role_arn, session_name, own.region_name, session_class=Session)
     except ClientError as error:
         raise PromotionError("assume-reader", f"{role_arn}: {error_text(error)}") from None
-    return Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=own.region_name,
-    )
 
 
 class Promotion:
@@ -215,7 +209,7 @@ class Promotion:
                 ]
             except ClientError as error:
                 raise PromotionError("read-source", f"{self.origin.promotion_stack}: {error_text(error)}") from None
-            self._source_outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            self._source_outputs = outputs_of(stack)
         missing = [k for k in SOURCE_OUTPUTS if not self._source_outputs.get(k)]
         if missing:
             raise PromotionError("read-source", f"{self.origin.promotion_stack} has no {', '.join(missing)} output")
@@ -317,8 +311,7 @@ class Promotion:
             ]
         except ClientError as error:
             raise PromotionError("read-serving-stack", error_text(error)) from None
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        if Output.ARTIFACT_BUCKET not in outputs:
+        if Output.ARTIFACT_BUCKET not in outputs_of(stack):
             raise PromotionError(
                 "read-serving-stack", f"{self.settings.serving_stack} has no {Output.ARTIFACT_BUCKET} output"
             )
@@ -349,7 +342,7 @@ class Promotion:
         verdict = self.check_gate(package, stack)
         if not verdict.passed:
             return self.refuse(verdict.reason)
-        updated = self.update_stack(stack, existing, {})
+        updated = self.update_stack(stack, existing, described.get("DriftCheckBaselines"))
         if updated:
             self.page(
                 f"Roadway: {self.settings.group} v{self.approval.version} served in {self.settings.stage} by a retry",
@@ -386,9 +379,8 @@ class Promotion:
     def check_gate(self, package: dict[str, Any], stack: dict[str, Any]) -> Verdict:
         s3 = self.own.client("s3")
         candidate = self._metric(s3, statistics_uri(package), "candidate", sealed=True)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         try:
-            gate = Gate.from_output(outputs.get(Output.GATE))  # the project's gate in this stage
+            gate = Gate.from_output(outputs_of(stack).get(Output.GATE))  # the project's gate in this stage
         except UnreadableGate as error:
             raise PromotionError("gate", f"{self.settings.serving_stack}: {error}") from None
         served_arn = parameters_of(stack).get(Parameter.MODEL_PACKAGE, "")
@@ -514,7 +506,8 @@ class Promotion:
         s3.copy(origin, copy.bucket, copy.key, Config=config)
 
     # Step 6: a real package of the target's registry, with its lineage.
-    def register(self, package: dict[str, Any], mapping: dict[str, str]) -> str:
+    def register(self, package: dict[str, Any], mapping: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
+        """The package registered here, and its drift baselines as registered (the copies)."""
         spec = rewrite_uris(carried(package), lambda uri: mapping[uri])
         origin = package.get("CustomerMetadataProperties", {}) or {}
         # Roadway's keys are Roadway's to write: of the source's, only those its seal vouches for travel (the
@@ -553,7 +546,7 @@ class Promotion:
         self._created_package = arn
         log("registered", target=arn, status=self.settings.arrival_status)
         self.seal_registered(arn)
-        return arn
+        return arn, spec.get("DriftCheckBaselines")
 
     def seal_registered(self, arn: str) -> None:
         """Seal the package registered here at once, with its author: nobody can touch its copies or its lineage
@@ -574,8 +567,8 @@ class Promotion:
             raise PromotionError("seal", f"sealing {arn}: {error_text(error)}") from None
 
     # Step 7: the serving stack's parameters; CloudFormation rolls the endpoint.
-    def update_stack(self, stack: dict[str, Any], package_arn: str, mapping: dict[str, str]) -> bool:
-        return serve(self.own, self.settings, stack, package_arn, mapping)
+    def update_stack(self, stack: dict[str, Any], package_arn: str, baselines: dict[str, Any] | None) -> bool:
+        return serve(self.own, self.settings, stack, package_arn, baselines)
 
     def _adopt(self, package_arn: str, bucket: str) -> dict[str, Any]:
         """Take over a package an earlier delivery registered and never saw served (no ``promoted`` record): its
@@ -666,15 +659,15 @@ class Promotion:
             return self.refuse(unservable)
         stack = self.read_serving_stack()
         existing = self.find_promoted()
-        bucket = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}[Output.ARTIFACT_BUCKET]
+        bucket = outputs_of(stack)[Output.ARTIFACT_BUCKET]
         if existing is not None:
             return self.finish_earlier(package, stack, existing, bucket)
         verdict = self.check_gate(package, stack)
         if not verdict.passed:
             return self.refuse(verdict.reason)
         mapping = self.copy_artifacts(package, bucket)
-        arn = self.register(package, mapping)
-        updated = self.update_stack(stack, arn, mapping)
+        arn, baselines = self.register(package, mapping)
+        updated = self.update_stack(stack, arn, baselines)
         return Outcome(LedgerOutcome.PROMOTED, self.approval.package_arn, arn, updated, sorted(mapping.values()))
 
     def _record_failure(self, step: str, reason: str) -> None:

@@ -11,11 +11,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from promote_model.aws import parameters_of
 from promote_model.contract import Event, LedgerOutcome, Metric, Parameter
 from promote_model.errors import PromotionError, error_text, settings_from_env
 from promote_model.ledger import Ledger
 from promote_model.observe import about, count, log, taking
-from promote_model.serving import parameters_of
 from promote_model.sessions import own_session
 from promote_model.settings import Settings
 

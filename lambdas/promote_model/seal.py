@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from promote_model.artifacts import S3Object, artifact_name, artifact_uris, not_s3
+from promote_model.artifacts import artifact_name, artifact_uris, not_s3
+from promote_model.aws import S3Object
 from promote_model.digests import sha256_of
 
 # Fields of a package that name artifacts: the same ones the promotion carries to the next stage.

@@ -7,14 +7,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from promote_model.aws import parameters_of
 from promote_model.contract import BASELINE_PARAMETERS, Parameter
 from promote_model.errors import PromotionError, error_text
 from promote_model.observe import log
 from promote_model.settings import Settings
-
-
-def parameters_of(stack: dict[str, Any]) -> dict[str, str]:
-    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
 
 def serve(
@@ -22,21 +19,18 @@ def serve(
     settings: Settings,
     stack: dict[str, Any],
     package_arn: str,
-    mapping: dict[str, str] | None = None,
+    baselines: dict[str, Any] | None,
 ) -> bool:
-    """Set the serving stack's package (and its drift baselines) through the deployer role; CloudFormation rolls
-    the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already serves it."""
-    mapping = mapping or {}
+    """Set the serving stack's package and its drift baselines (the package's ``DriftCheckBaselines`` as this
+    account registered it, handed over by whoever has the package at hand) through the deployer role;
+    CloudFormation rolls the endpoint. ``package_arn`` "" withdraws the endpoint. False when the stack already
+    serves it."""
     current = parameters_of(stack)
     wanted = {Parameter.MODEL_PACKAGE: package_arn}
-    described = None
     for parameter, (kind, part) in BASELINE_PARAMETERS.items():
         if parameter in current:
-            if package_arn and described is None:
-                described = own.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
-            baselines = (described or {}).get("DriftCheckBaselines") or {}
-            uri = (((baselines.get(kind) or {}).get(part)) or {}).get("S3Uri")
-            wanted[parameter] = mapping.get(uri, uri) if uri else ""
+            uri = ((((baselines or {}).get(kind) or {}).get(part)) or {}).get("S3Uri")
+            wanted[parameter] = uri or ""
     if all(current.get(k) == v for k, v in wanted.items()):
         log("stack-already-current", stack=settings.serving_stack, package=package_arn)
         return False

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
+from promote_model.aws import outputs_of, parameters_of
 
 from roadway.config import STAGE_NAMES, RoadwayConfig
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding
@@ -60,8 +61,7 @@ def bootstrap(clinic: Clinic) -> Iterator[Finding]:
     if not status.endswith("_COMPLETE") or "ROLLBACK" in status:
         yield Finding(clinic.stage, "bootstrap", PROBLEM, f"{BOOTSTRAP_STACK} is {status}: {fix}")
         return
-    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    parameters, outputs = parameters_of(stack), outputs_of(stack)
     qualifier = parameters.get("Qualifier", BOOTSTRAP_QUALIFIER)
     if qualifier != BOOTSTRAP_QUALIFIER:
         yield Finding(

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from promote_model.aws import outputs_of
 
 from roadway.config import StageName
 from roadway.road import Road, failure, stack_or_none
@@ -95,7 +96,7 @@ class Clinic(StageView):
 
     def outputs(self, stack: str) -> dict[str, str]:
         """A deployed stack's outputs by key ({} when it is not deployed)."""
-        return {o["OutputKey"]: o["OutputValue"] for o in (self.stack(stack) or {}).get("Outputs", [])}
+        return outputs_of(self.stack(stack))
 
     def export(self, what: str) -> str | None:
         """A named export of the stage's platform stack (what the other stacks import), or None."""

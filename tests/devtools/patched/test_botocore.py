@@ -1,11 +1,16 @@
-"""The moto world's speed-ups change how fast clients are made, not what they are (conftest turns them on)."""
+"""botocore's speed-ups (devtools/patched/botocore.py) change how fast clients are made, not what they are."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
+
+from devtools import speedups
+
+pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="the speed-ups are switched off (ROADWAY_SPEEDUPS=0)")
 
 
 def session(account_key: str, region: str) -> boto3.session.Session:
