@@ -11,14 +11,15 @@ Idempotency (EventBridge delivers at least once, Lambda retries) rests on determ
 - the target package's description carries a marker naming the source package, so a retry finds a package an
   earlier attempt registered with one list call, and registers no second one;
 - the stack update is skipped when the stack already serves that package.
-The function runs with reserved concurrency 1, so two deliveries of one event never interleave.
+Events reach the function through a FIFO work queue, one message group per project (the model promoter's
+construct), so two deliveries of one project's events never interleave.
 
 All-or-nothing: when a step fails, what this attempt created in the target (the package, copied objects) is
 removed before the error is raised, so the target registry never holds a package whose rollout failed.
 
-Guardrails: before anything is copied, the metric gate (gate.py) may refuse the package; every artifact's
-SHA-256 is taken at the source and checked on the copy before registration (digests.py); every attempt is a
-record in the ledger (ledger.py), written only after the outcome is final.
+Guardrails: before anything is copied, the package passes the named checks of checks.py in their order, then the
+metric gate (gate.py); every artifact's SHA-256 is taken at the source and checked on the copy before registration
+(digests.py); every attempt is a record in the ledger (ledger.py), written only after the outcome is final.
 """
 
 from __future__ import annotations
@@ -34,36 +35,29 @@ from botocore.exceptions import ClientError
 
 from promote_model.artifacts import (
     artifact_name,
-    evidence_of,
-    outside_evidence,
     rewrite_uris,
     target_key,
 )
-from promote_model.authorship import of_run
-from promote_model.aws import S3Object, assumed, outputs_of, parameters_of
+from promote_model.aws import S3Object, outputs_of, parameters_of
+from promote_model.checks import Case, first_refusal
 from promote_model.contract import (
     PROMOTED_MARKER,
     PROMOTED_PREFIX,
-    SOURCE_OUTPUTS,
     LedgerOutcome,
     Lineage,
     Output,
     Parameter,
 )
 from promote_model.digests import sha256_of
-from promote_model.entry_point import Unreadable, declared_problem, missing_code
 from promote_model.errors import PromotionError, error_text
 from promote_model.events import Approval
 from promote_model.gate import Gate, UnreadableGate, Verdict, judge, rmse_log, statistics_uri
-from promote_model.identity import FourEyes
-from promote_model.identity import check as four_eyes
-from promote_model.images import foreign_images, refusal
 from promote_model.ledger import Ledger, iso
 from promote_model.observe import log
-from promote_model.seal import LINEAGE_PREFIX, Sealed, artifacts, broken, changed_since, fingerprint, from_record
+from promote_model.seal import LINEAGE_PREFIX, Sealed, artifacts, fingerprint
 from promote_model.serving import serve
-from promote_model.sessions import Session
 from promote_model.settings import Settings, Source
+from promote_model.upstream import Upstream
 
 # Fields of the source package carried over as they are (after URIs are rewritten).
 # SamplePayloadUrl is not carried: it names an object of the source account nobody seals or copies.
@@ -104,14 +98,6 @@ class Outcome:
     reason: str = ""
 
 
-def assume(own: boto3.session.Session, role_arn: str, session_name: str) -> boto3.session.Session:
-    """A session in the previous account through its read-only reader role."""
-    try:
-        return assumed(own.client("sts"), role_arn, session_name, own.region_name, session_class=Session)
-    except ClientError as error:
-        raise PromotionError("assume-reader", f"{role_arn}: {error_text(error)}") from None
-
-
 class Promotion:
     """One approval's promotion into this account: its own session, and a read-only one in the source."""
 
@@ -122,186 +108,25 @@ class Promotion:
         self.settings = settings
         self.origin: Source = settings.source
         self.own = own
-        self._source: boto3.session.Session | None = None
-        self._source_outputs: dict[str, str] | None = None
-        self._seal_record: dict[str, Any] | None = None
+        self.upstream = Upstream(approval, settings.source, own)
+        self.case = Case(approval, settings, self.upstream, own)
         self._copies: dict[str, Sealed] = {}  # what this attempt copied: the seal of the package it registers
         self._created_package: str | None = None
         self._copied: list[S3Object] = []
         self.digests: dict[str, str] = {}
         self.verdict: Verdict | None = None
-        self.identities: FourEyes | None = None
-        self.seal: dict[str, Sealed] = {}
         self.ledger = Ledger(own.client("dynamodb"), settings.ledger_table)
         self._done_before = False  # this stage recorded the source promoted already: nothing to do or record
-        self._executions: dict[str, dict[str, Any]] = {}
-
-    # Step 1: the previous account's reader role: it may read the package, its group and its seal, nothing else.
-    def assume_reader(self) -> boto3.session.Session:
-        session_name = f"roadway-{self.settings.stage}-pulls-v{self.approval.version}"
-        self._source = assume(self.own, self.origin.reader_role_arn, session_name)
-        return self._source
-
-    @property
-    def source(self) -> boto3.session.Session:
-        if self._source is None:
-            raise RuntimeError("assume_reader() first")
-        return self._source
-
-    # Step 2: the package, as the source registry holds it now.
-    def read_source(self) -> dict[str, Any]:
-        try:
-            package = self.source.client("sagemaker").describe_model_package(ModelPackageName=self.approval.package_arn)
-        except ClientError as error:
-            raise PromotionError("read-source", error_text(error)) from None
-        if package.get("ModelApprovalStatus") != "Approved":
-            raise PromotionError(
-                "read-source", f"{self.approval.package_arn} is {package.get('ModelApprovalStatus')}, not Approved"
-            )
-        models = [c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])]
-        if not any(models):
-            raise PromotionError("read-source", f"{self.approval.package_arn} references no model artifact")
-        return package
-
-    # Step 2b: four eyes, from the registry's own record of who created and who approved the package.
-    def check_identities(self, package: dict[str, Any]) -> FourEyes:
-        self.identities = four_eyes(
-            package,
-            approver_role_name=self.origin.approver_role_name,
-            registrar_role_name=self.origin.registrar_role_name,
-            pipeline_starter=lambda arn: self._execution(arn).get("CreatedBy"),
-            sealed_author=str(self._seal_record.get("created_by") or "") if self._seal_record else None,
-            approver_names=self.origin.approver_names,
-        )
-        log(
-            "four-eyes",
-            passed=self.identities.passed,
-            author=self.identities.author,
-            approver=self.identities.approver,
-            reason=self.identities.reason,
-        )
-        return self.identities
-
-    def _execution(self, arn: str) -> dict[str, Any]:
-        """A source pipeline execution, described once per promotion (four eyes and authorship both ask)."""
-        if arn not in self._executions:
-            try:
-                described = self.source.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
-            except ClientError as error:
-                raise PromotionError("identity", f"pipeline execution {arn}: {error_text(error)}") from None
-            self._executions[arn] = described
-        return self._executions[arn]
 
     @property
     def approved_by(self) -> str:
-        return (self.identities.approver if self.identities else None) or "unknown"
+        identities = self.case.identities
+        return (identities.approver if identities else None) or "unknown"
 
     @property
     def created_by(self) -> str:
-        return (self.identities.author if self.identities else None) or ""
-
-    def source_outputs(self) -> dict[str, str]:
-        """The source promotion stack's outputs: where its ledger is, and where its evidence may lie."""
-        if self._source_outputs is None:
-            try:
-                (stack,) = self.source.client("cloudformation").describe_stacks(StackName=self.origin.promotion_stack)[
-                    "Stacks"
-                ]
-            except ClientError as error:
-                raise PromotionError("read-source", f"{self.origin.promotion_stack}: {error_text(error)}") from None
-            self._source_outputs = outputs_of(stack)
-        missing = [k for k in SOURCE_OUTPUTS if not self._source_outputs.get(k)]
-        if missing:
-            raise PromotionError("read-source", f"{self.origin.promotion_stack} has no {', '.join(missing)} output")
-        return self._source_outputs
-
-    # Step 2e: a first-stage run's author is the one person whose own folder holds all the code it ran, who also
-    # started it and last changed its pipeline; and that person is the package's author four eyes compared.
-    def check_authorship(self, package: dict[str, Any]) -> str:
-        if not self.origin.pipeline_name:
-            return ""  # the source registered it by promotion: its author was sealed with it
-        prefix = evidence_of(self.source_outputs()[Output.EVIDENCE_PREFIX], self.settings.group)
-        run = _run_of(artifacts(package), prefix)
-        if not run:
-            return f"its artifacts name no run of {self.origin.pipeline_name}"
-        execution = (
-            f"arn:aws:sagemaker:{self.approval.region}:{self.origin.account}:pipeline/"
-            f"{self.origin.pipeline_name}/execution/{run}"
-        )
-        started = self._execution(execution).get("CreatedBy")
-        sm = self.source.client("sagemaker")
-        try:
-            ran = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution)
-            changed = sm.describe_pipeline(PipelineName=self.origin.pipeline_name).get("LastModifiedBy")
-        except ClientError as error:
-            raise PromotionError("identity", f"pipeline run {execution}: {error_text(error)}") from None
-        verdict = of_run(str(ran.get("PipelineDefinition") or ""), started, changed)
-        author = self.identities.author if self.identities else None
-        reason = verdict.reason
-        if not reason and author is not None and verdict.author and author.casefold() != verdict.author.casefold():
-            reason = f"its code is {verdict.author}'s but {author} registered it"
-        log("authorship", passed=not reason, author=verdict.author, reason=reason)
-        return reason
-
-    # Step 2c: evidence only from where one role alone writes it (the source's pipeline jobs, or its promoter).
-    def check_evidence(self, package: dict[str, Any]) -> str:
-        outputs = self.source_outputs()
-        prefix = evidence_of(outputs[Output.EVIDENCE_PREFIX], self.settings.group)
-        reason = outside_evidence(artifacts(package), outputs[Output.ARTIFACT_BUCKET], prefix)
-        log("evidence", inside=not reason, reason=reason)
-        return reason
-
-    # Step 2a: the seal the source took at registration, in its own ledger (with the author, for packages its
-    # promotion registered); everything after reads and copies exactly the sealed versions.
-    def read_seal(self) -> str:
-        """Read the seal; "" when there is one, why not when the source refused to seal the package."""
-        table = self.source_outputs()[Output.LEDGER_TABLE]
-        ledger = Ledger(self.source.client("dynamodb"), table)
-        try:
-            record = ledger.get(self.approval.package_arn, LedgerOutcome.SEALED)
-            refused = None if record is not None else ledger.get(self.approval.package_arn, LedgerOutcome.SEAL_REFUSED)
-        except ClientError as error:
-            raise PromotionError("seal", f"reading the seal: {error_text(error)}") from None
-        if refused is not None:
-            return f"{self.origin.stage} refused to seal it at registration: {refused.get('reason') or 'no reason'}"
-        if record is None:
-            # Registration and approval events can arrive out of order: fail (and retry), never promote unsealed.
-            raise PromotionError("seal", f"{self.approval.package_arn} has no seal yet (sealed at registration)")
-        self._seal_record = record
-        self.seal = from_record(record)
-        return ""
-
-    # Step 2d: every sealed artifact still at its sealed version.
-    def check_seal(self, package: dict[str, Any]) -> str:
-        reason = changed_since(package, (self._seal_record or {}).get("fingerprint")) or broken(
-            self.own.client("s3"), package, self.seal
-        )
-        log("seal", intact=not reason, reason=reason, artifacts=len(self.seal))
-        return reason
-
-    # Step 2c: the sealed model.tar.gz holds the code its container's environment names.
-    def check_entry_point(self, package: dict[str, Any]) -> str:
-        s3 = self.own.client("s3")
-
-        def open_model(uri: str) -> Any:
-            source = S3Object.parse(uri)
-            version = self._version(uri)
-            extra = {"VersionId": version} if version else {}
-            try:
-                return s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"]
-            except ClientError as error:
-                raise PromotionError("entry-point", f"{uri}: {error_text(error)}") from None
-
-        try:
-            reason = missing_code(package, open_model)
-        except Unreadable as error:
-            raise PromotionError("entry-point", str(error)) from None
-        log("entry-point", found=not reason, reason=reason)
-        return reason
-
-    def _version(self, uri: str) -> str | None:
-        sealed = self.seal.get(uri)
-        return sealed.version_id if sealed and sealed.version_id != "null" else None
+        identities = self.case.identities
+        return (identities.author if identities else None) or ""
 
     # Step 3: where this account keeps artifacts, and what its serving stack serves.
     def read_serving_stack(self) -> dict[str, Any]:
@@ -398,7 +223,7 @@ class Promotion:
     def _metric(self, s3: Any, uri: str | None, which: str, *, sealed: bool = False) -> float | None:
         if uri is None:
             return None
-        version = self._version(uri) if sealed else None
+        version = self.upstream.version(uri) if sealed else None
         try:
             source = S3Object.parse(uri)
             extra = {"VersionId": version} if version else {}
@@ -467,12 +292,12 @@ class Promotion:
                 bucket, target_key(source, self.approval.account, self.settings.group, self.approval.version)
             )
             name = artifact_name(uri)
-            version = self._version(uri)
+            version = self.upstream.version(uri)
             try:
                 digest = sha256_of(s3, source.bucket, source.key, version)
             except ClientError as error:
                 raise PromotionError("digest", f"{uri}: {error_text(error)}") from None
-            sealed = self.seal.get(uri)
+            sealed = self.upstream.seal.get(uri)
             if sealed is not None and sealed.sha256 != digest:
                 raise PromotionError("verify", f"{uri}: sha256 {digest}, sealed at registration as {sealed.sha256}")
             recorded = (package.get("CustomerMetadataProperties") or {}).get(Lineage.DIGEST + name)
@@ -512,7 +337,7 @@ class Promotion:
         origin = package.get("CustomerMetadataProperties", {}) or {}
         # Roadway's keys are Roadway's to write: of the source's, only those its seal vouches for travel (the
         # training data its author named, and the origin a promoter of the road registered it with).
-        upstream = self._seal_record is not None and bool(self._seal_record.get("created_by"))
+        upstream = bool(self.upstream.sealed_author)
         kept = {Lineage.TRAINING_DATA, *([Lineage.ORIGIN_ARN] if upstream else [])}
         lineage = {
             **{k: v for k, v in origin.items() if not k.startswith(LINEAGE_PREFIX) or k in kept},
@@ -631,32 +456,11 @@ class Promotion:
             self._done_before = True
             log("already-promoted", target=done.get("target_arn"), serving="unchanged")
             return Outcome("already-promoted", self.approval.package_arn, str(done.get("target_arn") or ""), False)
-        self.assume_reader()
-        package = self.read_source()
-        unsealed = self.read_seal()
-        if unsealed:
-            return self.refuse(unsealed)
-        identities = self.check_identities(package)
-        if not identities.passed:
-            return self.refuse(identities.reason)
-        foreign = foreign_images(package, set(self.settings.image_accounts), self.approval.region)
-        if foreign:
-            return self.refuse(refusal(foreign))
-        unservable = declared_problem(package)
-        if unservable:
-            return self.refuse(unservable)
-        outside = self.check_evidence(package)
-        if outside:
-            return self.refuse(outside)
-        unauthored = self.check_authorship(package)
-        if unauthored:
-            return self.refuse(unauthored)
-        changed = self.check_seal(package)
-        if changed:
-            return self.refuse(changed)
-        unservable = self.check_entry_point(package)
-        if unservable:
-            return self.refuse(unservable)
+        self.upstream.assume_reader(self.settings.stage)
+        package = self.upstream.package()
+        refused = first_refusal(self.case, package)
+        if refused:
+            return self.refuse(refused)
         stack = self.read_serving_stack()
         existing = self.find_promoted()
         bucket = outputs_of(stack)[Output.ARTIFACT_BUCKET]
@@ -675,15 +479,6 @@ class Promotion:
             self._record(LedgerOutcome.FAILED, step=step, reason=reason)
         except Exception as error:  # the failure itself is what must reach the dead-letter queue
             log("ledger-failed", reason=error_text(error))
-
-
-def _run_of(uris: list[str], prefix: str) -> str:
-    """The run folder every artifact lies in under ``prefix`` (check_evidence has held them to one), or ""."""
-    for uri in uris:
-        key = uri.split("/", 3)[3] if uri.count("/") >= 3 else ""
-        if key.startswith(f"{prefix}/"):
-            return key[len(prefix) + 1 :].split("/", 1)[0]
-    return ""
 
 
 def promote(approval: Approval, settings: Settings, session_factory: Callable[[], boto3.session.Session]) -> Outcome:

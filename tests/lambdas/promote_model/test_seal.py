@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from promote_model.errors import PromotionError
 from promote_model.handler import handler
-from promote_model.promotion import Promotion
+from promote_model.upstream import Upstream
 
 from devtools.moto_accounts import approval_event
 from tests.lambdas.promote_model.helpers import assert_untouched
@@ -134,15 +134,15 @@ def test_an_image_or_environment_changed_after_sealing_is_refused(road: Road, ch
     after such an update is given to the promotion directly: what it reads is what SageMaker would say."""
     source = road.register("dev")
     road.act_as("test")
-    real = Promotion.read_source
+    real = Upstream.package
 
-    def as_updated(self: Promotion) -> dict[str, Any]:
+    def as_updated(self: Upstream) -> dict[str, Any]:
         package = copy.deepcopy(real(self))
         change(package["InferenceSpecification"]["Containers"][0])
         return package
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Promotion, "read_source", as_updated)
+        patch.setattr(Upstream, "package", as_updated)
         outcome = handler(approval_event(source))
     assert outcome["status"] == "refused", what
     assert outcome["reason"] == "its container images or environment changed after it was sealed at registration"
