@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         build_app(app, config, compliance=False)
         assembly = app.synth()
         templates = templates_by_stack(assembly)
-    accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}  # type: ignore[arg-type]
+    accounts = {name: config.stage(name).account for name in ("dev", "test", "prod")}
     target.parent.mkdir(parents=True, exist_ok=True)
     target.with_suffix(".dot").write_text(dot(templates, accounts))
     if shutil.which("dot") is None:

@@ -224,7 +224,7 @@ class MotoRoad:
         return self.model(group).serving_stack(stage)
 
     def template(self, stage: StageName, kind: str = "promotion") -> dict[str, Any]:
-        return self.templates[self.names.stack_name(stage, kind)]  # type: ignore[arg-type]
+        return self.templates[self.names.stack_name(stage, kind)]
 
     # Being a stage's function.
     def credentials(self, stage: StageName) -> dict[str, str]:

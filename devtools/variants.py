@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from roadway.config import RoadwayConfig, load_config, parse_config
+from roadway.config import RoadwayConfig, StageName, load_config, parse_config
 
 # The other adopter's accounts (somewhere_else).
-ELSEWHERE = {"dev": "444444444444", "test": "555555555555", "prod": "666666666666"}
+ELSEWHERE: dict[StageName, str] = {"dev": "444444444444", "test": "555555555555", "prod": "666666666666"}
 # The demo's second team and its project (with_second_team).
 SECOND_TEAM, SECOND_PROJECT, SECOND_AUTHOR = "rentals", "rent-price", "chen-wei"
 # The tests' second team's reader of prod's captured traffic (with_second_project).

@@ -348,7 +348,7 @@ def _in_vpc(step_class: type) -> type:
     subclass writes the dict, as the processing steps do; without a VPC it changes nothing.
     """
 
-    class QualityCheckStepInVpc(step_class):  # type: ignore[misc, valid-type]
+    class QualityCheckStepInVpc(step_class):
         @property
         def arguments(self) -> Any:
             request = super().arguments

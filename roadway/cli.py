@@ -35,7 +35,7 @@ from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
 from promote_model.gate import rmse_log, statistics_uri
 
-from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, load_config
+from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, StageName, load_config
 from roadway.decision import APPROVED, NAME_ENV, REJECTED, decide
 from roadway.doctor import PROBLEM, ProbeInterrupted, diagnose, summary
 from roadway.doctor.probes import PROBES, chosen
@@ -90,8 +90,8 @@ def status(road: Road, project_name: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"project": project.name, "stage": stage, "account": road.config.stage(stage).account}  # type: ignore[arg-type]
+def _status_row(road: Road, project: Project, stage: StageName) -> dict[str, Any]:
+    row: dict[str, Any] = {"project": project.name, "stage": stage, "account": road.config.stage(stage).account}
     approved = road.call(
         stage,
         "sagemaker",
@@ -105,7 +105,7 @@ def _status_row(road: Road, project: Project, stage: str) -> dict[str, Any]:
     row["approved_version"] = approved[0].get("ModelPackageVersion") if approved else None
     row["served_version"], row["endpoint_status"] = _served(road, stage, project)
     row["monitoring"] = watch(road, stage, project)
-    previous = road.config.previous_stage(stage)  # type: ignore[arg-type]
+    previous = road.config.previous_stage(stage)
     row["last_promotion"] = None
     if previous is not None:
         into = [
@@ -139,10 +139,10 @@ ENDPOINT_STATES = {
 }
 
 
-def _served(road: Road, stage: str, project: Project) -> tuple[int | None, str]:
-    if project.stage(stage) is None:  # type: ignore[arg-type]
+def _served(road: Road, stage: StageName, project: Project) -> tuple[int | None, str]:
+    if project.stage(stage) is None:
         return None, "none"
-    name = road.names.model(project).serving_stack(stage)  # type: ignore[arg-type]
+    name = road.names.model(project).serving_stack(stage)
     stack = road.stack(stage, name)
     if stack is None:
         return None, "not-deployed"
@@ -246,7 +246,7 @@ def resolve(road: Road, reference: str, project_name: str | None = None) -> str:
                 f"{reference}: which project's? name one with --project "
                 f"({', '.join(project.name for project in chosen)})"
             )
-        account = road.config.stage(stage).account  # type: ignore[arg-type]
+        account = road.config.stage(stage).account
         return road.names.model(chosen[0]).model_package_arn(account, match["version"])
     if reference.startswith("arn:aws") and ":model-package/" in reference:
         return reference
@@ -312,12 +312,12 @@ def trace(road: Road, reference: str, project_name: str | None = None) -> list[d
     return hops
 
 
-def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
+def _ledger_of(road: Road, stage: StageName, arn: str) -> list[dict[str, Any]]:
     """Every ledger record about one package, oldest first: what its own stage recorded about it (its seal, a
     break-glass withdrawal) and what the next stage did with it (promoted, refused, failed, rolled back), so no
     outcome is hidden. Records are keyed by the package they are about, so nothing else matches."""
     records = [{**entry, "stage": stage} for entry in road.ledger(stage) if entry.get("source_arn") == arn]
-    following = road.config.next_stage(stage)  # type: ignore[arg-type]
+    following = road.config.next_stage(stage)
     if following is not None:
         try:  # someone without access to the next account still sees the rest, and is told what is missing
             downstream = road.ledger(following)
@@ -328,7 +328,7 @@ def _ledger_of(road: Road, stage: str, arn: str) -> list[dict[str, Any]]:
     return sorted(records, key=lambda e: str(e.get("at", "")))
 
 
-def _registered_rmse(road: Road, stage: str, package: dict[str, Any]) -> str | None:
+def _registered_rmse(road: Road, stage: StageName, package: dict[str, Any]) -> str | None:
     """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage), read as
     the promotion's gate reads it."""
     try:
@@ -515,7 +515,7 @@ def doctor(road: Road, args: argparse.Namespace, out: Callable[[str], None]) -> 
     try:
         found = diagnose(
             road,
-            stages,  # type: ignore[arg-type]
+            stages,
             before_deploy=not args.after,
             after_deploy=not args.before,
             probes=list(chosen(args.probe)),

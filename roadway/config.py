@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from roadway.images import ANALYZER_REGISTRIES, SKLEARN_REGISTRIES
 
-STAGE_NAMES: tuple[str, ...] = ("dev", "test", "prod")
 StageName = Literal["dev", "test", "prod"]
+STAGE_NAMES: tuple[StageName, ...] = ("dev", "test", "prod")
 
 # SageMaker's pattern for a Studio code repository's URL (RepositoryUrl, at most 1,024 characters).
 # The one Git host isolated subnets reach: CodeCommit's, through its git-codecommit interface endpoint.
@@ -851,7 +851,7 @@ class RoadwayConfig(_Strict):
     @model_validator(mode="after")
     def _check_identity(self) -> RoadwayConfig:
         for stage in STAGE_NAMES:
-            settings = self.stage(stage)  # type: ignore[arg-type]
+            settings = self.stage(stage)
             for field, patterns in (("approvers", settings.approvers), ("break_glass", settings.break_glass)):
                 for index, pattern in enumerate(patterns):
                     author = next(
@@ -888,11 +888,11 @@ class RoadwayConfig(_Strict):
     def next_stage(self, name: StageName) -> StageName | None:
         """The stage a package approved in ``name`` is promoted to."""
         index = STAGE_NAMES.index(name)
-        return STAGE_NAMES[index + 1] if index + 1 < len(STAGE_NAMES) else None  # type: ignore[return-value]
+        return STAGE_NAMES[index + 1] if index + 1 < len(STAGE_NAMES) else None
 
     def previous_stage(self, name: StageName) -> StageName | None:
         index = STAGE_NAMES.index(name)
-        return STAGE_NAMES[index - 1] if index > 0 else None  # type: ignore[return-value]
+        return STAGE_NAMES[index - 1] if index > 0 else None
 
 
 def _location(loc: tuple[Any, ...], data: Any = None) -> str:

@@ -93,7 +93,7 @@ def _listed(caller: tuple[str, str], patterns: list[str]) -> bool:
     )
 
 
-def _refused(config: RoadwayConfig, stage: str, opened: Door, name: str) -> CliError:
+def _refused(config: RoadwayConfig, stage: StageName, opened: Door, name: str) -> CliError:
     identity = config.identity
     if identity.binding == "session-tag":
         bound = f"the session tag {identity.tag} your identity provider asserts for you (identity.binding: session-tag)"
@@ -116,7 +116,7 @@ def decide(
 ) -> str:
     """Set ``status`` on the package ``arn`` as the person ``name``, through the stage's door; the one line to print."""
     config = road.config
-    stage: StageName = road.stage_of_account(arn.split(":")[4])  # type: ignore[assignment]
+    stage = road.stage_of_account(arn.split(":")[4])
     person = who(name, config, status)
     opened = door(road, stage, status, break_glass)
     role = road.names.role_arn(config.stage(stage).account, opened.role)

@@ -23,7 +23,7 @@ from promote_model.aws import S3Object, assumed, outputs_of
 from promote_model.contract import Output
 from promote_model.ledger import Ledger
 
-from roadway.config import STAGE_NAMES, Project, RoadwayConfig
+from roadway.config import STAGE_NAMES, Project, RoadwayConfig, StageName
 from roadway.naming import Names
 from roadway.timestamps import iso_utc
 
@@ -32,7 +32,7 @@ class CliError(Exception):
     """One line for the operator; raised for anything they can fix."""
 
 
-def failure(stage: str, what: str, error: Exception) -> CliError:
+def failure(stage: StageName, what: str, error: Exception) -> CliError:
     """One line that says which kind of problem it is: no credentials, no network path, or AWS said no."""
     if isinstance(error, NoCredentialsError):
         return CliError(f"{stage}: {what}: no credentials ({_one_line(error)})")
@@ -59,21 +59,21 @@ class Road:
     def names(self) -> Names:
         return Names.of(self.config)
 
-    def stage_of_account(self, account: str) -> str:
+    def stage_of_account(self, account: str) -> StageName:
         for stage in STAGE_NAMES:
             if self.config.stage(stage).account == account:
                 return stage
         raise CliError(f"account {account} is no stage of this road (config: {', '.join(STAGE_NAMES)})")
 
-    def client(self, stage: str, service: str) -> Any:
+    def client(self, stage: StageName, service: str) -> Any:
         """One client per stage and service for the whole command (a test may stub it with botocore's Stubber)."""
         if (stage, service) not in self._clients:
             self._clients[(stage, service)] = self._session(stage).client(service, endpoint_url=self.endpoint_url)
         return self._clients[(stage, service)]
 
-    def _session(self, stage: str) -> boto3.session.Session:
+    def _session(self, stage: StageName) -> boto3.session.Session:
         if stage not in self._sessions:
-            settings = self.config.stage(stage)  # type: ignore[arg-type]
+            settings = self.config.stage(stage)
             try:
                 if self.role_name:
                     base = boto3.session.Session(region_name=self.config.region)
@@ -92,22 +92,22 @@ class Road:
             self._sessions[stage] = session
         return self._sessions[stage]
 
-    def credentials(self, stage: str) -> str:
+    def credentials(self, stage: StageName) -> str:
         """How the stage's credentials were chosen, in the words of the options (for one-line errors)."""
         if self.role_name:
             return f"role {self.role_name}"
-        return f"profile {self.config.stage(stage).aws_profile or 'default'}"  # type: ignore[arg-type]
+        return f"profile {self.config.stage(stage).aws_profile or 'default'}"
 
-    def profile_region(self, stage: str) -> str | None:
+    def profile_region(self, stage: StageName) -> str | None:
         """The region the stage's profile (or the environment) names, which `aws` commands with it would use;
         this road's sessions use the config's region whatever it says."""
-        profile = None if self.role_name else self.config.stage(stage).aws_profile  # type: ignore[arg-type]
+        profile = None if self.role_name else self.config.stage(stage).aws_profile
         try:
             return boto3.session.Session(profile_name=profile).region_name
         except (BotoCoreError, ClientError):
             return None
 
-    def call(self, stage: str, service: str, operation: str, **request: Any) -> Any:
+    def call(self, stage: StageName, service: str, operation: str, **request: Any) -> Any:
         """One API call; a credentials or access problem becomes one line naming the stage."""
         try:
             return getattr(self.client(stage, service), operation)(**request)
@@ -115,7 +115,7 @@ class Road:
             raise failure(stage, f"{service} {operation}", error) from None
 
     def stack(
-        self, stage: str, name: str, describe: Callable[[], dict[str, Any] | None] | None = None
+        self, stage: StageName, name: str, describe: Callable[[], dict[str, Any] | None] | None = None
     ) -> dict[str, Any] | None:
         """The stack, or None when it is not deployed; described once per command (status reads the serving
         stack for the endpoint and for the drift reports), by ``describe`` when the caller reads it its own way."""
@@ -123,22 +123,22 @@ class Road:
             self._stacks[(stage, name)] = describe() if describe else self._describe_stack(stage, name)
         return self._stacks[(stage, name)]
 
-    def _describe_stack(self, stage: str, name: str) -> dict[str, Any] | None:
+    def _describe_stack(self, stage: StageName, name: str) -> dict[str, Any] | None:
         client = self.client(stage, "cloudformation")
         try:
             return stack_or_none(lambda: client.describe_stacks(StackName=name))
         except (BotoCoreError, ClientError) as error:
             raise failure(stage, "cloudformation describe_stacks", error) from None
 
-    def ledger(self, stage: str) -> list[dict[str, Any]]:
+    def ledger(self, stage: StageName) -> list[dict[str, Any]]:
         """The promotion ledger of ``stage`` (the promotions into it, and the seals of what it registered), oldest
         first; [] without one. Read once per command."""
         if stage not in self._ledgers:
             self._ledgers[stage] = self._read_ledger(stage)
         return self._ledgers[stage]
 
-    def _read_ledger(self, stage: str) -> list[dict[str, Any]]:
-        stack = self.stack(stage, self.names.stack_name(stage, "promotion"))  # type: ignore[arg-type]
+    def _read_ledger(self, stage: StageName) -> list[dict[str, Any]]:
+        stack = self.stack(stage, self.names.stack_name(stage, "promotion"))
         table = outputs_of(stack).get(Output.LEDGER_TABLE)
         if not table:
             return []
@@ -164,9 +164,9 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
+def watch(road: Road, stage: StageName, project: Project) -> dict[str, Any] | None:
     """The last monitoring verdict of a watched endpoint: Roadway's latest.json, or Model Monitor's last run."""
-    at = project.stage(stage)  # type: ignore[arg-type]
+    at = project.stage(stage)
     if at is None or at.serving.monitoring is None:
         return None
     engine = at.serving.monitoring.engine
@@ -174,7 +174,7 @@ def watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
     if engine == "model-monitor":
         try:
             schedule = road.client(stage, "sagemaker").describe_monitoring_schedule(
-                MonitoringScheduleName=model.monitoring_schedule(stage)  # type: ignore[arg-type]
+                MonitoringScheduleName=model.monitoring_schedule(stage)
             )
         except ClientError as error:
             if error.response["Error"].get("Code") not in ("ResourceNotFound", "ValidationException"):
@@ -186,7 +186,7 @@ def watch(road: Road, stage: str, project: Project) -> dict[str, Any] | None:
         state = last.get("MonitoringExecutionStatus")
         verdict = {"Completed": "no-drift", "CompletedWithViolations": "drift"}.get(state, state or "no-run-yet")
         return {"engine": engine, "verdict": verdict, "at": iso_utc(last.get("ScheduledTime"))}
-    stack = road.stack(stage, model.serving_stack(stage))  # type: ignore[arg-type]
+    stack = road.stack(stage, model.serving_stack(stage))
     try:
         reports = S3Object.parse(f"{outputs_of(stack).get(Output.DRIFT_REPORTS, '')}/{LATEST_REPORT}")
     except ValueError:

@@ -34,7 +34,7 @@ class StackFile:
         return self.folder / self.artifact["properties"]["templateFile"]
 
     def template(self) -> dict[str, Any]:
-        return json.loads(self.template_path.read_text())  # type: ignore[no-any-return]
+        return json.loads(self.template_path.read_text())
 
     def logical_ids(self) -> dict[str, str]:
         """Construct path (as findings name it, no leading slash) to logical ID, from the stack's metadata."""

@@ -96,7 +96,7 @@ class Road(MotoRoad):
                 self.act_as(acting[0], **acting[1])  # type: ignore[arg-type]
         return copy.deepcopy(result)
 
-    def register(  # type: ignore[override]
+    def register(
         self,
         stage: StageName,
         evidence: Evidence | None = None,

@@ -43,7 +43,7 @@ def share_service_models() -> None:
         return loaders[search_path_string]
 
     shared.shared = True  # type: ignore[attr-defined]
-    botocore.session.create_loader = shared  # type: ignore[assignment]
+    botocore.session.create_loader = shared
 
 
 def share_client_classes() -> None:
@@ -71,7 +71,7 @@ def share_client_classes() -> None:
         return made[key]
 
     shared.shared = True  # type: ignore[attr-defined]
-    creator._create_client_class = shared  # type: ignore[method-assign]
+    creator._create_client_class = shared
 
 
 def _shaper(handler: Any) -> tuple[str, ...]:

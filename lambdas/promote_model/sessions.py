@@ -20,7 +20,7 @@ _own: dict[tuple[str | None, ...], Session] = {}
 class Session(boto3.session.Session):
     """A ``boto3`` session whose ``client(service)`` is made once; a client with other arguments is made afresh."""
 
-    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs:
             return super().client(service_name, *args, **kwargs)
         made: dict[str, Any] = self.__dict__.setdefault("_clients_made", {})

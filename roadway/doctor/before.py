@@ -82,7 +82,7 @@ def bootstrap(clinic: Clinic) -> Iterator[Finding]:
         )
         return
     trusted = re.findall(r"\d{12}", parameters.get("TrustedAccounts", ""))  # a CommaDelimitedList's accounts
-    stages = {clinic.config.stage(s).account: s for s in STAGE_NAMES if s != clinic.stage}  # type: ignore[arg-type]
+    stages = {clinic.config.stage(s).account: s for s in STAGE_NAMES if s != clinic.stage}
     others = [f"{stages[a]} ({a})" for a in trusted if a in stages]
     if others:
         yield Finding(

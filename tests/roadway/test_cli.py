@@ -338,6 +338,6 @@ def test_the_operators_identity_set_up_grants_every_call_status_and_trace_make(
     assert on_road("trace", f"prod:{promoted['prod'].rsplit('/', 1)[-1]}", "--json")[0] == 0
     assert {"cloudformation:DescribeStacks", "dynamodb:Scan", "sagemaker:DescribeModelPackage"} <= made
     for stage in ("dev", "test", "prod"):
-        granted = identity_setup.operator(road.config, stage)["Statement"]  # type: ignore[arg-type]
+        granted = identity_setup.operator(road.config, stage)["Statement"]
         for action in sorted(made):
             assert iam.names_action(granted, action), f"{stage}: {action} is not granted"

@@ -320,8 +320,8 @@ def test_a_stage_without_a_gate_still_refuses_packages_without_metrics(raw: dict
 def test_shipped_config_names_approvers_where_approval_promotes(raw: dict[str, Any]) -> None:
     config = parse_config(raw)
     for stage in ("dev", "test"):
-        (account,) = config.stage(stage).approver_accounts  # type: ignore[arg-type]
-        assert account == config.stage(stage).account  # type: ignore[arg-type]
+        (account,) = config.stage(stage).approver_accounts
+        assert account == config.stage(stage).account
     assert config.stages.prod.approvers == []
 
 
@@ -350,8 +350,8 @@ def test_approvers_refused(raw: dict[str, Any], stage: str, approvers: list[str]
 def test_shipped_config_names_break_glass_where_a_stage_serves(raw: dict[str, Any]) -> None:
     config = parse_config(raw)
     for stage in ("test", "prod"):
-        (account,) = config.stage(stage).break_glass_accounts  # type: ignore[arg-type]
-        assert account == config.stage(stage).account  # type: ignore[arg-type]
+        (account,) = config.stage(stage).break_glass_accounts
+        assert account == config.stage(stage).account
     assert config.stages.dev.break_glass == []
 
 
@@ -420,7 +420,7 @@ def test_teams_are_named_once_with_real_instance_types(raw: dict[str, Any]) -> N
 
 
 def _endpoint(raw: dict[str, Any]) -> dict[str, Any]:
-    return raw["projects"][0]["stages"]["prod"]["serving"]["endpoint"]  # type: ignore[no-any-return]
+    return raw["projects"][0]["stages"]["prod"]["serving"]["endpoint"]
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_a_break_glass_caller_rejects_through_break_glass_and_prod_always_does(
         arn = road.register(stage, approved=False)
         code, printed = on_call("reject", f"{stage}:{arn.rsplit('/', 1)[-1]}")
         assert code == 0 and status_of(road, stage, arn) == "Rejected", printed
-        role = road.names.break_glass_role(stage)  # type: ignore[arg-type]
+        role = road.names.break_glass_role(stage)
         assert heard[-1]["RoleArn"].endswith(f":role/{role}") and heard[-1]["SourceIdentity"] == "lee-oncall"
         assert printed[0].endswith(
             f"through {role}; {stage}'s promotion withdraws it if served and pages the alarm topic"

@@ -132,8 +132,8 @@ def test_the_outputs_the_doctor_expects_are_the_ones_the_stacks_declare(synth: S
     """Both sides of one spelling: what the doctor calls a contract output is in every template of the shipped
     road, and every stack it expects in a stage is one the app builds there."""
     for stage in ("dev", "test", "prod"):
-        reading = Clinic.at(CliRoad(config), stage)  # type: ignore[arg-type]
+        reading = Clinic.at(CliRoad(config), stage)
         built = sorted(name for name in synth.templates if name.startswith(f"{config.project}-{stage}-"))
-        assert sorted(stage_stacks(config, stage)) == built  # type: ignore[arg-type]
+        assert sorted(stage_stacks(config, stage)) == built
         for stack, outputs in after.contract_outputs(reading).items():
             assert set(outputs) <= set(synth.templates[stack]["Outputs"]), stack

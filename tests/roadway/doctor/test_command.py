@@ -61,7 +61,7 @@ def test_bad_input_is_one_line(
 def test_credentials_of_another_account_are_one_line(road: Road, capsys: pytest.CaptureFixture[str]) -> None:
     """Profiles left out: the environment's credentials, which are moto's default account, not the road's."""
     stages = {
-        stage: road.config.stage(stage).model_copy(update={"aws_profile": None})  # type: ignore[arg-type]
+        stage: road.config.stage(stage).model_copy(update={"aws_profile": None})
         for stage in ("dev", "test", "prod")
     }
     elsewhere = road.config.model_copy(update={"stages": road.config.stages.model_copy(update=stages)})
@@ -120,7 +120,7 @@ def test_the_doctors_identity_set_up_grants_every_call_its_checks_make(
     for stage in ("dev", "test", "prod"):
         current["stage"] = stage
         operator._session(stage).events.register("before-call", recorded_answer)
-        diagnose(operator, [stage])  # type: ignore[list-item]
+        diagnose(operator, [stage])
     assert "iam:SimulatePrincipalPolicy" in made["test"] and "sqs:GetQueueAttributes" in made["prod"]
     for stage, actions in made.items():
         granted = identity_setup.doctor(road.config, stage)["Statement"]  # type: ignore[arg-type]

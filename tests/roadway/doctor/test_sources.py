@@ -40,7 +40,7 @@ def test_the_bootstrap_the_doctor_demands_is_the_one_the_assembly_needs(synth: S
     qualifiers = {
         re.fullmatch(r"/cdk-bootstrap/(\w+)/version", a["bootstrapStackVersionSsmParameter"]).group(1)
         for a in artifacts
-    }  # type: ignore[union-attr]
+    }
     assert qualifiers == {before.BOOTSTRAP_QUALIFIER}
 
 
