@@ -19,7 +19,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 from drift_monitor.contract import LATEST_REPORT
-from promote_model.aws import S3Object, assumed, outputs_of
+from promote_model.aws import MISSING_STACK, S3Object, assumed, outputs_of
 from promote_model.contract import Output
 from promote_model.ledger import Ledger
 
@@ -149,12 +149,12 @@ class Road:
 
 
 def stack_or_none(describe: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
-    """The one stack a ``describe_stacks`` call answers, or None where CloudFormation says it does not exist (its
-    only way of saying so: a ValidationError); any other error is the caller's to word."""
+    """The one stack a ``describe_stacks`` call answers, or None where CloudFormation says it is not there (the error
+    code botocore's StackExists waiter waits through, MISSING_STACK); any other error is the caller's to word."""
     try:
         (stack,) = describe()["Stacks"]
     except ClientError as error:
-        if "does not exist" in str(error):
+        if error.response.get("Error", {}).get("Code") == MISSING_STACK:
             return None
         raise
     return dict(stack)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from promote_model.observe import log
-from promote_model.settings import ConfigurationError, Settings
-
 
 class PromotionError(Exception):
     """A failed step; the message names it, and it reaches the dead-letter queue as ErrorMessage."""
@@ -22,12 +19,3 @@ def error_text(error: Exception) -> str:
     if isinstance(error, ClientError):
         return f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}"
     return f"{type(error).__name__}: {error}"
-
-
-def settings_from_env() -> Settings:
-    """The function's settings; a deployment fault is one failed step with the variable named."""
-    try:
-        return Settings.from_env()
-    except ConfigurationError as error:
-        log("failed", step="configuration", reason=str(error))
-        raise PromotionError("configuration", str(error)) from None

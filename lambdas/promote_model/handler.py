@@ -22,13 +22,13 @@ from typing import Any
 
 from promote_model.break_glass import withdraw
 from promote_model.contract import LedgerOutcome, Metric
-from promote_model.errors import PromotionError, settings_from_env
+from promote_model.errors import PromotionError
 from promote_model.events import PENDING, REJECTED, Approval, Ignored, Malformed, parse_approval
 from promote_model.observe import about, count, log, taking
 from promote_model.promotion import promote
 from promote_model.registrations import seal
 from promote_model.sessions import own_session
-from promote_model.settings import Settings
+from promote_model.settings import Settings, of_this_function
 
 
 def route(approval: Approval, settings: Settings) -> str:
@@ -79,7 +79,7 @@ def take(event: Any) -> dict[str, Any]:
 
 
 def _take(event: Any) -> dict[str, Any]:
-    settings = settings_from_env()
+    settings = of_this_function()
     about(stage=settings.stage)
     try:
         approval = parse_approval(event, settings.projects)

@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 
 from promote_model.aws import parameters_of
 from promote_model.contract import Event, LedgerOutcome, Metric, Parameter
-from promote_model.errors import PromotionError, error_text, settings_from_env
+from promote_model.errors import PromotionError, error_text
 from promote_model.ledger import Ledger
 from promote_model.observe import about, count, log, taking
 from promote_model.sessions import own_session
-from promote_model.settings import Settings
+from promote_model.settings import Settings, of_this_function
 
 
 def _stack_event(event: Any, settings: Settings) -> tuple[dict[str, str], Settings] | None:
@@ -51,7 +51,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def _record(event: Any) -> dict[str, Any]:
-    settings = settings_from_env()
+    settings = of_this_function()
     about(stage=settings.stage)
     if settings.source is None or not any(settings.projects.values()):
         raise PromotionError("configuration", f"{settings.stage} has no serving stack whose rollbacks to record")

@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field, replace
 
 from promote_model.contract import EVERY_GROUP, GROUP_PLACEHOLDER, STACK_PLACEHOLDER, Env
+from promote_model.errors import PromotionError
+from promote_model.observe import log
 
 
 class ConfigurationError(Exception):
@@ -141,3 +143,13 @@ def _groups_to_names(env: dict[str, str], variable: str, what: str) -> dict[str,
     ):
         raise ConfigurationError(f"{variable} is not a JSON object of model package groups to {what}")
     return value
+
+
+def of_this_function() -> Settings:
+    """This function's settings, from its environment; a deployment fault is one failed step, its variable named
+    (as the ledger and the dead-letter queue show any step)."""
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        log("failed", step="configuration", reason=str(error))
+        raise PromotionError("configuration", str(error)) from None
