@@ -757,7 +757,8 @@ class RoadwayConfig(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _check_zones_and_users(self) -> RoadwayConfig:
+    def _check_zones_and_images(self) -> RoadwayConfig:
+        """Two zones of the road's region, and the images Roadway runs listed for it."""
         if len(self.availability_zones) < 2:
             raise ValueError("expected at least two availability_zones (Studio and endpoints span two)")
         for zone in self.availability_zones:
@@ -780,6 +781,11 @@ class RoadwayConfig(_Strict):
                         f"listed for region {self.region}; add it to roadway/images.py or remove "
                         "monitoring"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _check_people_and_teams(self) -> RoadwayConfig:
+        """Each person and team once, each person in a team, each team's repository and budget reachable."""
         names = [user.user_name for user in self.data_scientists]
         for index, name in enumerate(names):
             if name in names[:index]:
@@ -803,6 +809,19 @@ class RoadwayConfig(_Strict):
                 raise ValueError(
                     f"data_scientists[{index}].team: {user.team!r} is not a team; expected one of {', '.join(teams)}"
                 )
+        for index, team in enumerate(self.teams):
+            addresses = len(self.budget_emails(team.name))
+            if team.monthly_budget_usd and addresses > BUDGET_EMAILS:
+                raise ValueError(
+                    f"teams[{index}].budget_emails: AWS Budgets e-mails at most {BUDGET_EMAILS} addresses per alert "
+                    f"and team {team.name}'s members have {addresses}; list up to {BUDGET_EMAILS} (e.g. a team list)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _check_projects(self) -> RoadwayConfig:
+        """Each project named by the rules its resources' names need, once, of a team, at most one original."""
+        teams = [team.name for team in self.teams]
         for index, project in enumerate(self.projects):
             if project.original:
                 continue  # it keeps the group it had
@@ -821,7 +840,7 @@ class RoadwayConfig(_Strict):
         twice = sorted({name for name in projects if projects.count(name) > 1})
         if twice:
             raise ValueError(f"projects: {', '.join(twice)} listed twice; expected each project once")
-        for kind, listed in (("teams", teams), ("projects", projects)):
+        for kind, listed in (("teams", [team.name for team in self.teams]), ("projects", projects)):
             clash = _prefix_clash(listed)
             if clash:
                 raise ValueError(
@@ -839,13 +858,6 @@ class RoadwayConfig(_Strict):
                 f"projects: {', '.join(originals)} are all original; expected at most one (the project the road "
                 "carried before it had projects)"
             )
-        for index, team in enumerate(self.teams):
-            addresses = len(self.budget_emails(team.name))
-            if team.monthly_budget_usd and addresses > BUDGET_EMAILS:
-                raise ValueError(
-                    f"teams[{index}].budget_emails: AWS Budgets e-mails at most {BUDGET_EMAILS} addresses per alert "
-                    f"and team {team.name}'s members have {addresses}; list up to {BUDGET_EMAILS} (e.g. a team list)"
-                )
         return self
 
     @model_validator(mode="after")
