@@ -360,10 +360,21 @@ def _in_vpc(step_class: type) -> type:
     return QualityCheckStepInVpc
 
 
+class OfflineBuildUnavailable(RuntimeError):
+    """The offline build's stand-in for AWS is not installed: the one line to print."""
+
+
 def _offline(settings: PipelineSettings) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The definition, and every object the SDK uploaded while building it (the steps' code), built in moto's
-    in-process stand-in: nothing leaves the machine."""
-    from moto import mock_aws
+    in-process stand-in: nothing leaves the machine. moto comes with the development extra (``make deps``), not
+    with the ``model`` extra: without it, one line says so."""
+    try:
+        from moto import mock_aws
+    except ImportError:
+        raise OfflineBuildUnavailable(
+            "building the definition offline needs moto, which the development extra installs (make deps, or pip "
+            "install -e '.[dev]'); upsert and start need only boto3"
+        ) from None
 
     saved = dict(os.environ)
     os.environ.update(AWS_ACCESS_KEY_ID="offline", AWS_SECRET_ACCESS_KEY="offline", AWS_DEFAULT_REGION=settings.region)
@@ -553,8 +564,14 @@ def main(argv: list[str] | None = None) -> int:
         monitoring_engine=args.monitoring_engine,
         sdk_defaults=SDK_DEFAULTS,
     )
-    with _quiet_sdk():
-        made = bundle(settings, args.out) if args.command == "bundle" else json.dumps(definition(settings), indent=2)
+    try:
+        with _quiet_sdk():
+            made = (
+                bundle(settings, args.out) if args.command == "bundle" else json.dumps(definition(settings), indent=2)
+            )
+    except OfflineBuildUnavailable as error:
+        print(f"pipeline: {error}", file=sys.stderr)
+        return 2
     print(made)
     return 0
 

@@ -422,3 +422,21 @@ def test_a_broken_bundle_uploads_nothing_and_aws_errors_are_one_line(
         assert main(["start", "--group", "nowhere"]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("pipeline: start failed:")
+
+
+def test_without_moto_the_offline_build_says_which_extra_installs_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto is the development extra's, not the model extra's: a data scientist with only the SDK gets one line."""
+    import sys
+
+    from model_code.pipeline import main
+
+    monkeypatch.setitem(sys.modules, "moto", None)  # as if not installed: importing it raises ImportError
+    assert main(["--definition-only", "--region", "eu-west-1"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err == (
+        "pipeline: building the definition offline needs moto, which the development extra installs (make deps, "
+        "or pip install -e '.[dev]'); upsert and start need only boto3\n"
+    )
