@@ -48,9 +48,6 @@ import argparse
 import atexit
 import csv
 import hashlib
-import importlib
-import importlib.abc
-import importlib.machinery
 import io
 import json
 import os
@@ -60,8 +57,8 @@ import sys
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,6 +66,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from model_code import isolation
 
 JSON, CSV, NPY, ANY = "application/json", "text/csv", "application/x-npy", "*/*"
 TEXT_TYPES = (JSON, CSV)  # the only types the container hands over as str; everything else is bytes
@@ -301,77 +300,22 @@ def _build_root() -> Path:
 _BUILD_ROOT: list[Path] = []
 
 
-class _Hide(importlib.abc.MetaPathFinder):
-    """Refuse one top-level package, so an entry point cannot reach the working tree the container lacks."""
-
-    def __init__(self, package: str) -> None:
-        self.package = package
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name == self.package or name.startswith(self.package + "."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-
-@contextmanager
-def _as_in_container(package: str) -> Iterator[None]:
-    hidden = {n: m for n, m in sys.modules.items() if n == package or n.startswith(package + ".")}
-    for name in hidden:
-        del sys.modules[name]
-    finder = _Hide(package)
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-        sys.modules.update(hidden)
-
-
 def load(entry: EntryPoint) -> ModuleType:
-    """Import the entry point as a top-level module with its siblings importable, as the pip-installed code dir.
+    """Import the entry point as the container does (model_code/isolation.py says how, and why apart from here).
 
-    Call it inside _as_in_container, so the working tree's package is out of reach as it is in the image.
+    Call it inside as_in_container, so the working tree's package is out of reach as it is in the image.
     """
-    top = entry.module.split(".")[0]
-    installed = _installed(top)
-    if installed:
-        raise StartError(
-            f"{PROGRAM}: the container would import the installed module {top!r} ({installed}) instead of the "
-            "code directory's file: rename the entry point"
-        )
-    local = {p.stem for p in entry.code_dir.iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
-    earlier = [Path(d) for d in _CODE_DIRS]
-    for name, module in list(sys.modules.items()):
-        file = Path(getattr(module, "__file__", None) or "/")
-        if name.split(".")[0] in local or any(file.is_relative_to(d) for d in earlier):
-            del sys.modules[name]  # an earlier package's modules: this one must stand on its own files
-    for old in _CODE_DIRS:
-        if old in sys.path:
-            sys.path.remove(old)
-    _CODE_DIRS[:] = [str(entry.code_dir)]
-    sys.path.insert(0, str(entry.code_dir))
     try:
-        return importlib.import_module(entry.module)
-    except Exception as error:
+        return isolation.load(entry.module, entry.code_dir)
+    except isolation.InstalledInstead as error:
         raise StartError(
-            f"importing {entry.module} from {entry.code_dir} failed: {HandlerError('import', error)}"
+            f"{PROGRAM}: the container would import the installed module {error.name!r} ({error.where}) instead of "
+            "the code directory's file: rename the entry point"
         ) from None
-
-
-_CODE_DIRS: list[str] = []  # the code directory this process put on sys.path
-
-
-def _installed(name: str) -> str:
-    """Where the container's first try, importlib.import_module(name) before the code dir exists, would succeed.
-
-    Only the interpreter's own and installed modules count: not the working directory, not a code directory.
-    """
-    if name in sys.builtin_module_names:
-        return "built in"
-    skip = {str(Path.cwd()), "", *_CODE_DIRS}
-    paths = [p for p in sys.path if p not in skip and str(Path(p).resolve()) != str(Path.cwd())]
-    spec = importlib.machinery.PathFinder.find_spec(name, paths)
-    return str(spec.origin or name) if spec is not None else ""
+    except isolation.ImportFailed as error:
+        raise StartError(
+            f"importing {entry.module} from {entry.code_dir} failed: {HandlerError('import', error.cause)}"
+        ) from None
 
 
 # --- Serving (sagemaker_containers._transformer, _worker) ---
@@ -528,7 +472,7 @@ def start(
     """Unpack, import and load as the container would, then bind; the caller runs serve_forever."""
     model_dir = unpack(model, scratch)
     entry = install(locate(env, model_dir, scratch), env)
-    with _as_in_container(__name__.split(".")[0]):  # model_fn too: a pickle must not need the working tree
+    with isolation.as_in_container(__name__.split(".")[0]):  # model_fn too: a pickle must not need the working tree
         module = load(entry)
         try:
             loaded = Model(module, model_dir, env.get(DEFAULT_ACCEPT) or JSON)
