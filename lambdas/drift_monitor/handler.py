@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 
 from drift_monitor.capture import parse_time
-from drift_monitor.job import Window, run
+from drift_monitor.contract import SERVICE
+from drift_monitor.job import Outcome, Window, run
 from drift_monitor.settings import Settings
 
 _settings: Settings | None = None
+logger = Logger(service=SERVICE)
 
 
 def windows_for(event: dict[str, Any], settings: Settings, now: datetime) -> list[Window]:
@@ -45,15 +48,22 @@ def windows_for(event: dict[str, Any], settings: Settings, now: datetime) -> lis
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     global _settings
+    logger.clear_state()  # no keys of the last event
+    if isinstance(event, dict) and isinstance(event.get("id"), str):
+        logger.set_correlation_id(event["id"])  # the schedule's event id: one run's lines read together
     if _settings is None:
         _settings = Settings.from_environment()
     now = datetime.now(UTC)
     windows = windows_for(event, _settings, now)
     scheduled = not (isinstance(event, dict) and "window_start" in event)
+    logger.append_keys(endpoint=_settings.endpoint)
     served = _settings.serving(boto3.client("cloudformation"))
     if served is None:  # the schedule always runs; with nothing served it has nothing to do
+        logger.info("nothing-served", stack=_settings.stack)
         return {"endpoint": _settings.endpoint, "served_package": "", "windows": []}
     outcomes = run(boto3.client("s3"), boto3.client("cloudwatch"), served, windows, now, scheduled=scheduled)
+    for outcome in outcomes:
+        verdict_line(outcome, served.served_package, scheduled)
     return {
         "endpoint": served.endpoint,
         "served_package": served.served_package,
@@ -62,3 +72,19 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             for o in outcomes
         ],
     }
+
+
+def verdict_line(outcome: Outcome, package: str, scheduled: bool) -> None:
+    """One line per window's verdict: what Logs Insights filters on when an alarm asks what drifted."""
+    report = outcome.report
+    logger.info(
+        "window",
+        verdict=outcome.verdict,
+        window_start=report["window"]["start"],
+        window_end=report["window"]["end"],
+        records=report["records"],
+        drifted=report.get("drifted_features", []),
+        paging=report.get("paging_features", []),
+        served_package=package,
+        rerun=not scheduled,
+    )

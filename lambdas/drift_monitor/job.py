@@ -17,7 +17,15 @@ from urllib.parse import urlparse
 
 from drift_monitor import capture
 from drift_monitor.compare import FeatureResult, Thresholds, compare
-from drift_monitor.contract import FEATURE_METRIC, LATEST_REPORT, REQUESTS_METRIC, VERDICT_METRIC, VIOLATIONS_METRIC
+from drift_monitor.contract import (
+    ENDPOINT_DIMENSION,
+    FEATURE_DIMENSION,
+    FEATURE_METRIC,
+    LATEST_REPORT,
+    REQUESTS_METRIC,
+    VERDICT_METRIC,
+    VIOLATIONS_METRIC,
+)
 from drift_monitor.profile import NUMERIC, PREDICTION, Column, statistics
 from drift_monitor.settings import Settings
 
@@ -291,7 +299,7 @@ def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now:
         )
     if how == RERUN or (how == LATE and outcome.verdict != DRIFT):
         return
-    endpoint = [{"Name": "Endpoint", "Value": settings.endpoint}]
+    endpoint = [{"Name": ENDPOINT_DIMENSION, "Value": settings.endpoint}]
     data: list[dict[str, Any]] = []
     if how == LATEST:
         data.append({"MetricName": REQUESTS_METRIC, "Dimensions": endpoint, "Value": float(outcome.report["records"])})
@@ -305,7 +313,7 @@ def publish(s3: Any, cloudwatch: Any, settings: Settings, outcome: Outcome, now:
         data += [
             {
                 "MetricName": FEATURE_METRIC,
-                "Dimensions": [*endpoint, {"Name": "Feature", "Value": r.name}],
+                "Dimensions": [*endpoint, {"Name": FEATURE_DIMENSION, "Value": r.name}],
                 "Value": float(r.distance),
             }
             for r in outcome.features

@@ -16,7 +16,14 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from drift_monitor.contract import LATEST_REPORT, METRIC_NAMESPACE, REPORTS_PREFIX, VERDICT_METRIC, Env
+from drift_monitor.contract import (
+    ENDPOINT_DIMENSION,
+    LATEST_REPORT,
+    METRIC_NAMESPACE,
+    REPORTS_PREFIX,
+    VERDICT_METRIC,
+    Env,
+)
 
 from stacks.compliance.gate import Reason, acknowledge, nag_resource
 from stacks.constructs import vpc_lambda
@@ -24,7 +31,7 @@ from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_endpoint import CAPTURE_PREFIX, VARIANT, WatchedEndpoint
-from stacks.constructs.pinned_layer import STATISTICS
+from stacks.constructs.pinned_layer import POWERTOOLS, STATISTICS
 from stacks.platform_imports import PlatformImports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,7 +167,8 @@ class DriftMonitor(Construct):
             code=lambda_.Code.from_asset(
                 str(LAMBDA_ROOT), exclude=["*", "!drift_monitor", "!drift_monitor/**", "**/__pycache__", "**/*.pyc"]
             ),
-            layers=[STATISTICS.build(self, "Statistics", layer_name)],
+            # Powertools for its log lines (one per window's verdict, the scheduled event's id as correlation id).
+            layers=[STATISTICS.build(self, "Statistics", layer_name), POWERTOOLS.build(self, "Powertools")],
             role=self.role.without_policy_updates(),
             description=f"Roadway: drift of {endpoint_name}'s captured requests from the served baseline",
             environment={
@@ -219,7 +227,7 @@ class DriftMonitor(Construct):
             metric=cloudwatch.Metric(
                 namespace=METRIC_NAMESPACE,
                 metric_name=VERDICT_METRIC,
-                dimensions_map={"Endpoint": endpoint_name},
+                dimensions_map={ENDPOINT_DIMENSION: endpoint_name},
                 statistic="Maximum",
                 period=period,
             ),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drift_monitor.contract import METRIC_NAMESPACE, Env
+from drift_monitor.contract import ENDPOINT_DIMENSION, METRIC_NAMESPACE, Env
 
 from devtools.synth import Synth
 from roadway.config import RoadwayConfig
@@ -47,10 +47,16 @@ def test_prod_is_watched_by_roadways_drift_job_not_model_monitor(synth: Synth, c
         "drift_monitor.handler.handler",
     )
     assert "SubnetIds" in props["VpcConfig"] and props["Timeout"] == 900
-    (layer,) = synth.resources(PROD, "AWS::Lambda::LayerVersion").values()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Properties"]["LayerName"] == "roadway-prod-serving-drift-statistics"
+    layers = list(synth.resources(PROD, "AWS::Lambda::LayerVersion").values())
+    for layer in layers:
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    # Its statistics (numpy, scipy), named for the stage; Powertools for its log lines, as the promoter's.
+    assert sorted(layer["Properties"].get("LayerName", "") for layer in layers) == [
+        "",
+        "roadway-prod-serving-drift-statistics",
+    ]
+    assert len(props["Layers"]) == 2
 
 
 def test_the_function_gets_exactly_the_variables_the_job_reads(synth: Synth, config: RoadwayConfig) -> None:
@@ -90,7 +96,7 @@ def test_drift_and_a_failed_run_page_the_alarm_topic(synth: Synth) -> None:
         1,
         3600,
     )
-    assert drift["Dimensions"] == [{"Name": "Endpoint", "Value": "roadway-prod-house-price"}]
+    assert drift["Dimensions"] == [{"Name": ENDPOINT_DIMENSION, "Value": "roadway-prod-house-price"}]
     assert drift["TreatMissingData"] == "notBreaching"  # an idle hour is no traffic, not drift
     failed = [a for a in alarms if "drift job failed" in a.get("AlarmDescription", "")]
     for alarm in (drift, *failed):

@@ -19,9 +19,9 @@ from stacks.constructs.pinned_layer import LAYERS, PLATFORM, PinnedLayer
 
 ROOT = Path(__file__).resolve().parents[2]
 # The function that runs each layer: its template and handler.
-USERS = {
-    "drift-statistics": ("roadway-prod-serving", "drift_monitor.handler.handler"),
-    "powertools": ("roadway-test-promotion", "promote_model.handler.handler"),
+USERS = {  # a layer's function, and the construct id its layer has there
+    "drift-statistics": ("roadway-prod-serving", "drift_monitor.handler.handler", "Statistics"),
+    "powertools": ("roadway-test-promotion", "promote_model.handler.handler", "Powertools"),
 }
 
 
@@ -63,14 +63,15 @@ def test_a_built_layer_holds_nothing_of_its_builder(layer: PinnedLayer) -> None:
 def test_a_built_layer_is_what_its_function_runs(synth: Synth, layer: PinnedLayer) -> None:
     """Every package is a wheel for the function's Python and architecture (or pure Python), on a glibc Lambda's
     runtime has (Amazon Linux 2023: 2.34), exactly the pinned versions, which are the ones the tests ran."""
-    stack, handler = USERS[layer.name]
+    stack, handler, construct = USERS[layer.name]
     (function,) = [
         r["Properties"]
         for r in synth.resources(stack, "AWS::Lambda::Function").values()
         if r["Properties"]["Handler"] == handler
     ]
     runtime, (architecture,) = function["Runtime"], function["Architectures"]
-    assert len(function["Layers"]) == 1, "the function carries its layer"
+    carried = [ref["Ref"] for ref in function["Layers"]]
+    assert [c for c in carried if construct in c], f"it carries its layer: {carried}"
     python = "cp" + runtime.removeprefix("python").replace(".", "")
     machine = {"arm64": "aarch64", "x86_64": "x86_64"}[architecture]
     found = {}

@@ -219,3 +219,36 @@ def test_the_job_reads_what_is_served_from_its_stack_at_each_run(
     done = handler.handler(event)
     assert done["served_package"] == SERVING["ModelPackageArn"]
     assert [w["start"] for w in done["windows"]][-1] == WINDOW.start.isoformat().replace("+00:00", "Z")
+
+
+def test_each_window_is_one_log_line_under_the_schedules_event_id_and_metrics_carry_the_contracts_dimensions(
+    world: Any, requests: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job's logs read like the promoter's (Powertools JSON, the event's id as correlation id), one line per
+    window's verdict; its metrics carry the dimensions drift_monitor/contract.py declares, which the alarm selects
+    by (tests/stacks/test_drift_monitor.py holds the CDK side)."""
+    import io
+    import json
+
+    from drift_monitor.contract import ENDPOINT_DIMENSION, FEATURE_DIMENSION, FEATURE_METRIC, VERDICT_METRIC
+
+    from tests.lambdas.drift_monitor.world import WINDOW
+
+    for name, value in environment(**{Env.REPORT_KEY: world.settings.report_key}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handler, "_settings", None)
+    stream = io.StringIO()
+    monkeypatch.setattr(handler.logger.registered_handler, "stream", stream)
+    world.put_capture(WINDOW.start, requests())
+    event = {"id": "0c1d2e3f-schedule", "time": WINDOW.end.isoformat(), "detail-type": "Scheduled Event"}
+    done = handler.handler(event)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    windows = [line for line in lines if line["message"] == "window"]
+    assert [w["window_start"] for w in windows] == [w["start"] for w in done["windows"]], "one line per window"
+    assert {w["correlation_id"] for w in lines} == {"0c1d2e3f-schedule"}
+    assert {(w["service"], w["endpoint"]) for w in lines} == {("roadway-drift", world.settings.endpoint)}
+    assert windows[-1]["verdict"] == done["windows"][-1]["verdict"] and windows[-1]["records"] == len(requests())
+    listed = world.cloudwatch.list_metrics(Namespace=world.settings.namespace)["Metrics"]
+    dimensions = {m["MetricName"]: sorted(d["Name"] for d in m["Dimensions"]) for m in listed}
+    assert dimensions[VERDICT_METRIC] == [ENDPOINT_DIMENSION]
+    assert dimensions[FEATURE_METRIC] == sorted([ENDPOINT_DIMENSION, FEATURE_DIMENSION])

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from drift_monitor import job
+from drift_monitor.contract import ENDPOINT_DIMENSION
 from drift_monitor.job import DRIFT, NO_DRIFT, NO_TRAFFIC, Window
 from drift_monitor.profile import PREDICTION
 
@@ -19,7 +20,7 @@ SHIFTED = {*BIGGER, "Neighborhood", "Garage.Area", PREDICTION}
 
 
 def metric(world: World, name: str, **dimensions: str) -> list[float]:
-    dims = [{"Name": "Endpoint", "Value": world.settings.endpoint}]
+    dims = [{"Name": ENDPOINT_DIMENSION, "Value": world.settings.endpoint}]
     dims += [{"Name": k, "Value": v} for k, v in dimensions.items()]
     points = world.cloudwatch.get_metric_statistics(
         Namespace=world.settings.namespace,
