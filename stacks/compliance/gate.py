@@ -107,6 +107,16 @@ def acknowledge(scope: IConstruct, findings: Mapping[str, Reason]) -> None:
         )
 
 
+def acknowledge_wildcards(scope: IConstruct, wildcards: Mapping[str, Reason]) -> None:
+    """Acknowledge cdk-nag's IAM5 finding of each wildcard resource in ``scope``'s policy, with its reason: the one
+    place that spells the finding id, from the resource as the statement names it (tokens, policy variables and
+    all, see :func:`nag_resource`), so a renamed resource or logical ID cannot leave a stale acknowledgement."""
+    acknowledge(
+        scope,
+        {f"AwsSolutions-IAM5[Resource::{nag_resource(scope, resource)}]": why for resource, why in wildcards.items()},
+    )
+
+
 def qualified(finding: str) -> str:
     """The id with its pack in front, as the validation framework matches it; refuses an unknown pack."""
     rule = next((finding.removeprefix(f"{p}::") for p in RULE_PACKS if finding.startswith(f"{p}::")), finding)

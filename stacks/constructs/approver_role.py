@@ -8,7 +8,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 
 # The statuses an approver may set; PendingManualApproval is what authors register, never a decision.
 DECISIONS = ["Approved", "Rejected"]
@@ -89,10 +89,10 @@ class ApproverRole(Construct):
             ],
         )
         may_set = " or ".join(decisions)
-        acknowledge(
+        acknowledge_wildcards(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": Reason(
+                arn: Reason(
                     "Reads only, of every model package group of this account and its versions: naming each "
                     "project's group and versions for reads too would outgrow IAM's 6,144-character managed "
                     "policy on a road of many projects. Deciding (UpdateModelPackage, only "
@@ -102,7 +102,7 @@ class ApproverRole(Construct):
                 if "*" in arn
             }
             | {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": Reason(
+                arn: Reason(
                     f"The versions of one of the road's projects' groups, numbered at registration; set only to "
                     f"{may_set}."
                 )

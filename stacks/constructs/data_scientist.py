@@ -12,7 +12,7 @@ from constructs import Construct
 
 from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
 from stacks.constructs.studio_domain import StudioDomain, studio_execution_role
 
@@ -131,14 +131,14 @@ class DataScientistProfile(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             own,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, space_arn)}]": Reason(
+                space_arn: Reason(
                     "Space names are chosen in Studio; the condition limits them to spaces this user owns "
                     "(test_a_user_manages_only_their_own_spaces)."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, app_arn)}]": Reason(
+                app_arn: Reason(
                     "App names are chosen in Studio; the condition limits them to apps in spaces this user owns "
                     "(test_a_user_manages_only_their_own_spaces)."
                 ),

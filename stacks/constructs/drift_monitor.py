@@ -25,7 +25,7 @@ from drift_monitor.contract import (
     Env,
 )
 
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
@@ -137,24 +137,22 @@ class DriftMonitor(Construct):
                 vpc_lambda.attach_to_the_vpc(),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             self.policy,
             {
-                "AwsSolutions-IAM5[Resource::*]": Reason(
+                "*": Reason(
                     f"{vpc_lambda.ENI_REASON} PutMetricData has no resource type and is limited to the "
                     f"{METRIC_NAMESPACE} namespace by condition."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, captures)}]": Reason(
+                captures: Reason(
                     "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, baselines)}]": Reason(
+                baselines: Reason(
                     "Read-only: this project's promoted copies (its baselines among them); which is served is set by "
                     "promotion."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, reports)}]": Reason(
-                    "Write-only: one report folder per window under this endpoint's report prefix."
-                ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, own_stack)}]": Reason(
+                reports: Reason("Write-only: one report folder per window under this endpoint's report prefix."),
+                own_stack: Reason(
                     "Read-only: its own serving stack, whose ARN ends in an id CloudFormation generates."
                 ),
             },

@@ -23,7 +23,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.sagemaker_role import SageMakerRole, pass_to_sagemaker
 from stacks.constructs.studio_domain import (
@@ -150,20 +150,20 @@ class EvidencePipeline(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
             {
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": Reason(
+                    job: Reason(
                         "Job names are generated per step run; creating one requires network isolation, the "
                         f"project's subnets, Studio's security group, the data key and team {team.name}'s tag."
                     )
                     for job in jobs
                 },
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": Reason(
+                packages_arn: Reason(
                     f"Versions of {project}'s own group, as pending only; the version is assigned at registration."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, evidence)}]": Reason(
+                evidence: Reason(
                     f"Read-only, {project}'s evidence folder: the condition step reads the run's evaluation.json."
                 ),
             },

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from promote_model.contract import WORK_CONCURRENCY, Event
 
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs import vpc_lambda
 from stacks.constructs.encryption_key import through
 from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
@@ -213,7 +213,7 @@ class ModelPromoter(Construct):
                 vpc_lambda.attach_to_the_vpc(),
             ],
         )
-        acknowledge(policy, {"AwsSolutions-IAM5[Resource::*]": vpc_lambda.ENI_REASON})
+        acknowledge_wildcards(policy, {"*": vpc_lambda.ENI_REASON})
         return policy
 
     def _alarms(self, alarm_topic: sns.ITopic) -> list[cloudwatch.Alarm]:
@@ -273,15 +273,15 @@ class ModelPromoter(Construct):
                 conditions=through("s3", self),
             ),
         )
-        acknowledge(
+        acknowledge_wildcards(
             self.policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": Reason(
+                packages_arn: Reason(
                     "Read-only (DescribeModelPackage), any version of any model package group of this account, not "
                     "only the road's projects' (naming each would outgrow the managed policy on a road of many "
                     "projects): which version is registered is only known at run time."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, artifact_bucket.arn_for_objects('*'))}]": Reason(
+                artifact_bucket.arn_for_objects("*"): Reason(
                     "Read-only, this account's artifact bucket: a package's artifacts may lie under any key."
                 ),
             },

@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.encryption_key import through
 from stacks.constructs.model_promoter import package_state_change
 
@@ -160,18 +160,16 @@ class PromotionSource(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, packages_arn)}]": Reason(
+                packages_arn: Reason(
                     "Read-only, any version of the project's own group: the approved version is known at run time."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, pipeline_executions_arn)}]": Reason(
+                pipeline_executions_arn: Reason(
                     "Read-only, executions of the project's own pipeline; execution ids are generated per run."
                 ),
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, promotion_stack)}]": Reason(
-                    "This promotion stack only; its ARN ends in a generated stack id."
-                ),
+                promotion_stack: Reason("This promotion stack only; its ARN ends in a generated stack id."),
             },
         )
         self.readers[group_name] = reader

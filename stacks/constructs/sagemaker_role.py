@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from roadway.images import image_accounts
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 
 IMAGE_REASON = Reason(
     "Repositories of the region's SageMaker image accounts and of this account only (roadway/images.py); "
@@ -125,10 +125,7 @@ class SageMakerRole(iam.Role):
         policy.attach_to_role(self)
         self.policy = policy
         """Resources SageMaker starts with this role must wait for it (the GetAtt only waits for the role)."""
-        acknowledge(
+        acknowledge_wildcards(
             policy,
-            {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, resource)}]": reason
-                for resource, reason in {**reasons, **wildcards}.items()
-            },
+            {**reasons, **wildcards},
         )

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from roadway.config import Team
 from roadway.naming import TEAM_TAG, USER_TAG
-from stacks.compliance.gate import Reason, acknowledge, nag_resource
+from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.encryption_key import grants_for_aws_resources
 from stacks.constructs.isolated_network import IsolatedNetwork
 from stacks.constructs.model_registry import ModelRegistry
@@ -226,10 +226,10 @@ def studio_ui(stack: Stack, domain_id: str) -> list[iam.PolicyStatement]:
 def acknowledge_studio_ui(scope: Construct, domain_id: str) -> None:
     """The reasons for :func:`studio_ui`'s wildcards, next to the policy that holds them."""
     arns = studio_arns(Stack.of(scope), domain_id)
-    acknowledge(
+    acknowledge_wildcards(
         scope,
         {
-            f"AwsSolutions-IAM5[Resource::{nag_resource(scope, arns[kind])}]": Reason(
+            arns[kind]: Reason(
                 f"Studio's UI describes every {kind} of this one domain (names are chosen in Studio); tagging of "
                 "spaces and apps only as part of their create, which its own grant bounds."
             )
@@ -455,9 +455,9 @@ class StudioDomain(Construct):
             description="Roadway: what every data scientist's Studio role may do",
             statements=statements,
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
-            {f"AwsSolutions-IAM5[Resource::{nag_resource(self, res)}]": why for res, why in wildcards.items()},
+            wildcards,
         )
         return policy
 
@@ -493,10 +493,10 @@ class StudioDomain(Construct):
                 the_teams_jobs(team.name, jobs),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
             {
-                f"AwsSolutions-IAM5[Resource::{nag_resource(self, job)}]": Reason(
+                job: Reason(
                     "Job names are generated per run; tagged only as they are created (sagemaker:TaggingAction), "
                     "only with this team's tag value, never a job another team tagged."
                 )
@@ -570,37 +570,35 @@ class StudioDomain(Construct):
             description=f"Roadway Studio: folder and projects of team {team.name}",
             statements=statements,
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
             {
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": Reason(
+                    folder: Reason(
                         f"Read-only, team {team.name}'s own folder, its shared workspace; keys differ per dataset "
                         "and run."
                     )
                     for folder in folders
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, folder)}]": Reason(
+                    folder: Reason(
                         f"Each member of team {team.name} writes only their own folder in it (their role's "
                         f"{USER_TAG} tag); keys differ per file."
                     )
                     for folder in own_folders
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, arn)}]": Reason(
-                        f"Read-only, the evidence folder of a project of team {team.name}; one folder per run."
-                    )
+                    arn: Reason(f"Read-only, the evidence folder of a project of team {team.name}; one folder per run.")
                     for arn in evidence
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.registry.packages_arn)}]": Reason(
+                    p.registry.packages_arn: Reason(
                         f"Versions of {p.registry.group_name}, a project of team {team.name}; numbered as registered."
                     )
                     for p in projects
                 },
                 **{
-                    f"AwsSolutions-IAM5[Resource::{nag_resource(self, p.pipeline_executions_arn)}]": Reason(
+                    p.pipeline_executions_arn: Reason(
                         f"Runs of the pipeline of {p.registry.group_name}, a project of team {team.name}; run ids "
                         "are generated."
                     )

@@ -141,3 +141,17 @@ def test_each_exception_has_a_resource_type_a_reason_and_is_used(synth: Synth, a
         if sid == ENI_STATEMENT
     }
     assert action in granted, f"{action} is no longer granted on *: drop it from ON_STAR_ANYWAY"
+
+
+def test_a_wildcard_resource_is_acknowledged_through_one_helper_that_spells_its_finding_id() -> None:
+    """cdk-nag's IAM5 id for a resource is spelled once (gate.acknowledge_wildcards, from the resource as the
+    statement names it): a construct hand-building ``AwsSolutions-IAM5[Resource::...]`` could drift from the
+    resource it excuses and leave the finding open, or a stale acknowledgement behind."""
+    from devtools.synth import ROOT
+
+    spelled = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "stacks").rglob("*.py")
+        if "AwsSolutions-IAM5[Resource::" in path.read_text()
+    ]
+    assert spelled == ["stacks/compliance/gate.py"]
