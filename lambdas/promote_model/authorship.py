@@ -16,7 +16,7 @@ from typing import Any
 
 from promote_model.identity import person
 
-TEAMS_PREFIX = "teams"  # roadway/naming.py TEAMS_PREFIX (tests/stacks/test_evidence_writers.py holds them equal)
+TEAMS_PREFIX = "teams"  # roadway/naming.py TEAMS_PREFIX (tests/stacks/constructs/test_evidence_pipeline.py holds them equal)
 
 
 @dataclass(frozen=True)

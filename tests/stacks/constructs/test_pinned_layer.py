@@ -17,7 +17,7 @@ from devtools.synth import Synth
 from stacks.app import cli_context
 from stacks.constructs.pinned_layer import LAYERS, PLATFORM, PinnedLayer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The function that runs each layer: its template and handler.
 USERS = {  # a layer's function, and the construct id its layer has there
     "drift-statistics": ("roadway-prod-serving", "drift_monitor.handler.handler", "Statistics"),

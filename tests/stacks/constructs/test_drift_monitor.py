@@ -16,7 +16,7 @@ from roadway.naming import ModelNames, Names
 from tests import iam
 
 PROD, PLATFORM, PROMOTION = "roadway-prod-serving", "roadway-prod-platform", "roadway-prod-promotion"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = "roadway-prod-platform-data-bucket-arn"  # how the imported data bucket renders
 ARTIFACTS = "roadway-prod-platform-artifact-bucket-arn"
 CAPTURES = "data-capture/roadway-prod-house-price/AllTraffic/2026/11/26/10/x.jsonl"
