@@ -6,6 +6,7 @@ in the stage's VPC on a schedule, reading the capture bucket, writing a report p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, Stack
@@ -15,6 +16,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 from drift_monitor.contract import (
     ENDPOINT_DIMENSION,
@@ -61,33 +63,33 @@ class DriftMonitor(Construct):
         layer_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        endpoint_name, monitoring = watched.name, watched.monitoring
-        stack = Stack.of(self)
-        own_stack = stack.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*")
-        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
-        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
-        ops_key = platform.ops_key
-        via_s3 = through("s3", self)
-        capture_prefix = f"{CAPTURE_PREFIX}/{endpoint_name}/{VARIANT}"
-        report_prefix = f"{REPORTS_PREFIX}/{endpoint_name}"
-        self.reports_uri = f"s3://{data_bucket.bucket_name}/{report_prefix}"
-        captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
-        reports = data_bucket.arn_for_objects(f"{report_prefix}/*")
-        baselines = artifact_bucket.arn_for_objects(f"{watched.artifacts_prefix}/*")
-
-        self.dead_letters = vpc_lambda.dead_letter_queue(self, ops_key)
+        self._endpoint, self._monitoring, self._platform = watched.name, watched.monitoring, platform
+        places = _Places.of(self, watched, platform)
+        self.reports_uri = f"s3://{platform.data_bucket.bucket_name}/{places.report_prefix}"
+        self.dead_letters = vpc_lambda.dead_letter_queue(self, platform.ops_key)
         self.security_group = HttpsEgressSecurityGroup(
             self, "SecurityGroup", network=network, description="Drift job: HTTPS to VPC endpoints only"
         )
-        log_group = vpc_lambda.log_group(self, "Logs", ops_key)
+        log_group = vpc_lambda.log_group(self, "Logs", platform.ops_key)
         self.role = iam.Role(
             self,
             "Role",
             role_name=role_name,  # the capture bucket's policy lets this name read captured requests
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Roadway: the drift job of {endpoint_name}",
+            description=f"Roadway: the drift job of {self._endpoint}",
         )
-        self.policy = iam.ManagedPolicy(
+        self.policy = self._policy(places, log_group)
+        self.function = self._function(places, network, log_group, layer_name)
+        self.schedule = self._schedule()
+        self.drift_alarm, failed = self._alarms(places)
+        self.alarms = [self.drift_alarm, failed]
+
+    def _policy(self, places: _Places, log_group: logs.ILogGroup) -> iam.ManagedPolicy:
+        """What the job may do: read its captures, baselines and stack, write its reports and metrics."""
+        platform, endpoint_name = self._platform, self._endpoint
+        data_bucket, data_key, ops_key = platform.data_bucket, platform.data_key, platform.ops_key
+        via_s3 = through("s3", self)
+        policy = iam.ManagedPolicy(
             self,
             "Policy",
             description=f"Roadway: what the drift job of {endpoint_name} may do",
@@ -100,20 +102,20 @@ class DriftMonitor(Construct):
                     resources=[data_bucket.bucket_arn],
                     conditions={"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/{endpoint_name}/*"]}},
                 ),
-                iam.PolicyStatement(sid="ReadCaptures", actions=["s3:GetObject"], resources=[captures]),
-                iam.PolicyStatement(sid="ReadBaselines", actions=["s3:GetObject"], resources=[baselines]),
+                iam.PolicyStatement(sid="ReadCaptures", actions=["s3:GetObject"], resources=[places.captures]),
+                iam.PolicyStatement(sid="ReadBaselines", actions=["s3:GetObject"], resources=[places.baselines]),
                 iam.PolicyStatement(
                     # What is served and its baseline: the parameters promotion set (the VPC's CloudFormation
                     # endpoint carries the call).
                     sid="ReadWhatItsStackServes",
                     actions=["cloudformation:DescribeStacks"],
-                    resources=[own_stack],
+                    resources=[places.own_stack],
                 ),
-                iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[reports]),
+                iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=[places.reports]),
                 iam.PolicyStatement(
                     sid="DecryptCapturesAndBaselines",
                     actions=["kms:Decrypt"],
-                    resources=[data_key.key_arn, artifact_key.key_arn],
+                    resources=[data_key.key_arn, platform.artifact_key.key_arn],
                     conditions=via_s3,
                 ),
                 iam.PolicyStatement(
@@ -138,27 +140,33 @@ class DriftMonitor(Construct):
             ],
         )
         acknowledge_wildcards(
-            self.policy,
+            policy,
             {
                 "*": Reason(
                     f"{vpc_lambda.ENI_REASON} PutMetricData has no resource type and is limited to the "
                     f"{METRIC_NAMESPACE} namespace by condition."
                 ),
-                captures: Reason(
+                places.captures: Reason(
                     "Read-only: this endpoint's captured requests, one object per batch, named by SageMaker."
                 ),
-                baselines: Reason(
+                places.baselines: Reason(
                     "Read-only: this project's promoted copies (its baselines among them); which is served is set by "
                     "promotion."
                 ),
-                reports: Reason("Write-only: one report folder per window under this endpoint's report prefix."),
-                own_stack: Reason(
+                places.reports: Reason("Write-only: one report folder per window under this endpoint's report prefix."),
+                places.own_stack: Reason(
                     "Read-only: its own serving stack, whose ARN ends in an id CloudFormation generates."
                 ),
             },
         )
+        return policy
 
-        self.function = lambda_.Function(
+    def _function(
+        self, places: _Places, network: IsolatedNetwork, log_group: logs.ILogGroup, layer_name: str
+    ) -> lambda_.Function:
+        """The job: Roadway's own code, its statistics and Powertools layers, in the VPC, told where everything is."""
+        endpoint_name, monitoring, platform = self._endpoint, self._monitoring, self._platform
+        function = lambda_.Function(
             self,
             "Function",
             handler="drift_monitor.handler.handler",
@@ -171,12 +179,12 @@ class DriftMonitor(Construct):
             description=f"Roadway: drift of {endpoint_name}'s captured requests from the served baseline",
             environment={
                 Env.ENDPOINT: endpoint_name,
-                Env.STACK: stack.stack_name,
-                Env.CAPTURE_BUCKET: data_bucket.bucket_name,
-                Env.CAPTURE_PREFIX: capture_prefix,
-                Env.REPORT_BUCKET: data_bucket.bucket_name,
-                Env.REPORT_PREFIX: report_prefix,
-                Env.REPORT_KEY: data_key.key_arn,
+                Env.STACK: Stack.of(self).stack_name,
+                Env.CAPTURE_BUCKET: platform.data_bucket.bucket_name,
+                Env.CAPTURE_PREFIX: places.capture_prefix,
+                Env.REPORT_BUCKET: platform.data_bucket.bucket_name,
+                Env.REPORT_PREFIX: places.report_prefix,
+                Env.REPORT_KEY: platform.data_key.key_arn,
                 Env.NAMESPACE: METRIC_NAMESPACE,
                 Env.WATCHED: ",".join(monitoring.watched_features),
                 Env.THRESHOLD: str(monitoring.drift_threshold),
@@ -189,19 +197,23 @@ class DriftMonitor(Construct):
             dead_letter_queue=self.dead_letters,
             **vpc_lambda.in_the_vpc(network, self.security_group, log_group),
         )
-        self.function.node.add_dependency(self.policy)
+        function.node.add_dependency(self.policy)
         vpc_lambda.acknowledge_no_reservation(
-            self.function,
+            function,
             Reason(
                 "A run is idempotent (two runs of a window write the same report), so overlapping runs do no harm; "
                 "each still costs its Lambda time."
             ),
         )
+        return function
 
-        self.schedule = events.Rule(
+    def _schedule(self) -> events.Rule:
+        """It always runs: with nothing served it does nothing (see the class's docstring)."""
+        monitoring = self._monitoring
+        return events.Rule(
             self,
             "Schedule",
-            description=f"Roadway: assess {endpoint_name}'s last {monitoring.schedule} window of captured requests",
+            description=f"Roadway: assess {self._endpoint}'s last {monitoring.schedule} window of captured requests",
             schedule=SCHEDULES[monitoring.schedule],
             targets=[
                 targets.LambdaFunction(
@@ -213,14 +225,17 @@ class DriftMonitor(Construct):
             ],
         )
 
+    def _alarms(self, places: _Places) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+        """Drift, and a failed run; both page the stage's alarm topic."""
+        endpoint_name, monitoring = self._endpoint, self._monitoring
         period = Duration.hours(1 if monitoring.schedule == "hourly" else 24)
-        self.drift_alarm = cloudwatch.Alarm(
+        drift = cloudwatch.Alarm(
             self,
             "DriftAlarm",
             alarm_description=(
                 f"{endpoint_name}: a watched feature or the prediction drifted from the served package's baseline "
                 f"(distance above {monitoring.drift_threshold}, or a completeness, type or category check failed; "
-                f"see s3://.../{report_prefix}/{LATEST_REPORT})"
+                f"see s3://.../{places.report_prefix}/{LATEST_REPORT})"
             ),
             metric=cloudwatch.Metric(
                 namespace=METRIC_NAMESPACE,
@@ -240,6 +255,34 @@ class DriftMonitor(Construct):
             f"{endpoint_name}: the drift job failed (its event is in the dead-letter queue)",
             Duration.minutes(5),
         )
-        for alarm in (self.drift_alarm, failed):
-            alarm.add_alarm_action(actions.SnsAction(alarm_topic))
-        self.alarms = [self.drift_alarm, failed]
+        for alarm in (drift, failed):
+            alarm.add_alarm_action(actions.SnsAction(self._platform.alarm_topic))
+        return drift, failed
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where the job reads and writes: its endpoint's captures and reports, the project's baselines, its stack."""
+
+    capture_prefix: str
+    report_prefix: str
+    captures: str
+    reports: str
+    baselines: str
+    own_stack: str
+
+    @classmethod
+    def of(cls, scope: Construct, watched: WatchedEndpoint, platform: PlatformImports) -> _Places:
+        stack = Stack.of(scope)
+        endpoint_name, data_bucket = watched.name, platform.data_bucket
+        report_prefix = f"{REPORTS_PREFIX}/{endpoint_name}"
+        return cls(
+            capture_prefix=f"{CAPTURE_PREFIX}/{endpoint_name}/{VARIANT}",
+            report_prefix=report_prefix,
+            captures=data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*"),
+            reports=data_bucket.arn_for_objects(f"{report_prefix}/*"),
+            baselines=platform.artifact_bucket.arn_for_objects(f"{watched.artifacts_prefix}/*"),
+            own_stack=stack.format_arn(
+                service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
+            ),
+        )
