@@ -65,13 +65,27 @@ class ModelEndpoint(Construct):
         reads nothing else there (a package's code runs in it, and test's is not network-isolated).
         ``idle_alarm_name``: a contract with promotion's deployer, the one alarm here it may create and delete."""
         super().__init__(scope, construct_id)
-        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
-        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
         self.endpoint_name = endpoint_name
         self._idle_alarm_name = idle_alarm_name
-        in_vpc = not serving.serverless
-        capture = serving.data_capture_percent > 0
+        self._platform, self._serving = platform, serving
+        self.role = self._execution_role(artifacts_prefix, role_name)
+        self.model = self._model(model_package_arn, network)
+        self.endpoint_config = self._endpoint_config()
+        self.alarms = self._alarms(serving, platform.alarm_topic)
+        self.endpoint = self._endpoint(has_model)
+        endpoint = serving.endpoint
+        self.idle_alarm: cloudwatch.Alarm | None = None
+        if isinstance(endpoint, InstanceServing):
+            self._scaling(endpoint, has_model)
+            if endpoint.idle_alarm_hours:
+                self.idle_alarm = self._idle_alarm(endpoint.idle_alarm_hours, has_model, platform.alarm_topic)
 
+    def _execution_role(self, artifacts_prefix: str, role_name: str | None) -> SageMakerRole:
+        """Reads this project's promoted copies; writes captured requests when capture is on."""
+        platform, serving, endpoint_name = self._platform, self._serving, self.endpoint_name
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
+        data_bucket, data_key = platform.data_bucket, platform.data_key
+        capture = serving.data_capture_percent > 0
         own_artifacts = artifact_bucket.arn_for_objects(f"{artifacts_prefix}/*")
         statements = [
             iam.PolicyStatement(sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=[own_artifacts]),
@@ -99,22 +113,26 @@ class ModelEndpoint(Construct):
                 ),
             ]
             wildcards[captures] = Reason("Data capture writes one object per batch of requests under its own prefix.")
-        self.role = SageMakerRole(
+        return SageMakerRole(
             self,
             "ExecutionRole",
             description=f"Roadway: serves {endpoint_name}",
             statements=statements,
             wildcards=wildcards,
-            in_vpc=in_vpc,
+            in_vpc=not serving.serverless,
             role_name=role_name,  # data capture writes as this role; the capture bucket's policy names it
         )
 
+
+    def _model(self, model_package_arn: str, network: IsolatedNetwork) -> sagemaker.CfnModel:
+        """The package's model: network-isolated in the VPC where SageMaker can isolate it."""
+        endpoint_name, in_vpc = self.endpoint_name, not self._serving.serverless
         vpc_config = None
         if in_vpc:
             vpc_config = sagemaker.CfnModel.VpcConfigProperty(
                 security_group_ids=[network.model_containers.security_group_id], subnets=list(network.subnet_ids)
             )
-        self.model = sagemaker.CfnModel(
+        model = sagemaker.CfnModel(
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
@@ -122,12 +140,12 @@ class ModelEndpoint(Construct):
             enable_network_isolation=in_vpc,
             vpc_config=vpc_config,
         )
-        self.model.node.add_dependency(self.role.policy)
+        model.node.add_dependency(self.role.policy)
         if not in_vpc:
             stage = Stage.of(self)
             where = stage.stage_name.lower() if stage is not None else "this stage"
             acknowledge(
-                self.model,
+                model,
                 {
                     "Roadway-SM1": Reason(
                         f"{where.capitalize()} serves {endpoint_name} serverless, which SageMaker offers no VPC and "
@@ -141,7 +159,12 @@ class ModelEndpoint(Construct):
                     )
                 },
             )
+        return model
 
+    def _endpoint_config(self) -> sagemaker.CfnEndpointConfig:
+        """One variant (serverless or instances), its storage encrypted, its traffic captured when asked."""
+        serving, data_bucket, data_key = self._serving, self._platform.data_bucket, self._platform.data_key
+        capture = serving.data_capture_percent > 0
         endpoint = serving.endpoint
         if isinstance(endpoint, ServerlessServing):
             variant = sagemaker.CfnEndpointConfig.ProductionVariantProperty(
@@ -174,7 +197,7 @@ class ModelEndpoint(Construct):
                     csv_content_types=["text/csv"], json_content_types=["application/json"]
                 ),
             )
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+        config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
             production_variants=[variant],
@@ -188,14 +211,17 @@ class ModelEndpoint(Construct):
                 "model artifacts it loads stay encrypted at rest under this account's artifact key."
             )
             acknowledge(
-                self.endpoint_config,
+                config,
                 {
                     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
                     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": reason,
                 },
             )
+        return config
 
-        self.alarms = self._alarms(serving, alarm_topic)
+    def _endpoint(self, has_model: CfnCondition) -> sagemaker.CfnEndpoint:
+        """Blue/green on instances, rolled back by the alarms; the three exist only while a package is served."""
+        serving, endpoint_name, endpoint = self._serving, self.endpoint_name, self._serving.endpoint
         deployment = None
         if isinstance(endpoint, InstanceServing):
             wait = serving.rollback.wait_minutes * 60
@@ -211,21 +237,16 @@ class ModelEndpoint(Construct):
                     alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in self.alarms]
                 ),
             )
-        self.endpoint = sagemaker.CfnEndpoint(
+        made = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             deployment_config=deployment,
         )
-        for resource in (self.model, self.endpoint_config, self.endpoint):
+        for resource in (self.model, self.endpoint_config, made):
             resource.cfn_options.condition = has_model
-
-        self.idle_alarm: cloudwatch.Alarm | None = None
-        if isinstance(endpoint, InstanceServing):
-            self._scaling(endpoint, has_model)
-            if endpoint.idle_alarm_hours:
-                self.idle_alarm = self._idle_alarm(endpoint.idle_alarm_hours, has_model, alarm_topic)
+        return made
 
     def _alarms(self, serving: ServingConfig, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
         """The alarms a blue/green deployment watches; they also page whoever is on the alarm topic."""

@@ -86,13 +86,23 @@ class PromotionTarget(Construct):
         previous, source_account = view.previous, view.previous_account
         if previous is None or source_account is None:
             raise ValueError(f"{view.stage} receives from no stage")
-        region, account, names = view.region, view.account, view.names
-        every = names.every_model()
         self._promoter = promoter
         self._view = view
         self._platform = platform
         self._network = network
         self._source_account = source_account
+        serving_stacks = view.names.every_model().serving_stack(view.stage)
+        self._receive_policy(previous, source_account)
+        self._accept_approvals(source_account)
+        # Every serving stack of the stage (its name starts with the pattern's part before the wildcard).
+        promoter.record_rollbacks(serving_stacks.split("*", 1)[0])
+
+    def _receive_policy(self, previous: StageName, source_account: str) -> iam.ManagedPolicy:
+        """What the promoter may do to take in the previous stage's packages: its patterns cover every project of
+        the stage, so the policy stays one size however many there are."""
+        view, platform, promoter = self._view, self._platform, self._promoter
+        region, account, names = view.region, view.account, view.names
+        every = names.every_model()
         source_readers_arn = names.role_arn(source_account, every.reader_role(previous))
         groups_arn, packages_arn = every.model_package_group_arn(account), every.model_packages_arn(account)
         serving_stacks, deployers = every.serving_stack(view.stage), every.serving_deploy_role(view.stage)
@@ -221,9 +231,12 @@ class PromotionTarget(Construct):
                 ),
             },
         )
+        return policy
 
-        # The previous account announces its approvals on this account's default bus: PutEvents of SageMaker
-        # package state changes is all it may do here, and only the rules of add_project act on them.
+    def _accept_approvals(self, source_account: str) -> None:
+        """The previous account announces its approvals on this account's default bus: PutEvents of SageMaker
+        package state changes is all it may do here, and only the rules of add_project act on them."""
+        region, account = self._view.region, self._view.account
         events.CfnEventBusPolicy(
             self,
             "AcceptApprovals",
@@ -239,8 +252,6 @@ class PromotionTarget(Construct):
                 },
             },
         )
-        # Every serving stack of the stage (its name starts with the pattern's part before the wildcard).
-        promoter.record_rollbacks(serving_stacks.split("*", 1)[0])
 
     def add_project(self, scope: Construct, project: Project) -> iam.Role:
         """One project's deployer role and its two rules (approvals pulled, break-glass rejections withdrawn), in
