@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Fn
+from aws_cdk import CfnCondition, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -39,17 +39,25 @@ class DataQualityMonitor(Construct):
         role_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        endpoint_name, monitoring, has_monitoring = watched.name, watched.monitoring, watched.has_monitoring
-        assert has_monitoring is not None, "Model Monitor runs only while a package with a baseline is served"
-        statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
-        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
-        data_bucket, data_key, alarm_topic = platform.data_bucket, platform.data_key, platform.alarm_topic
+        assert watched.has_monitoring is not None, "Model Monitor runs only while a package with a baseline is served"
         self.schedule_name = schedule_name
+        self._watched, self._platform = watched, platform
+        self.role = self._role(role_name)
+        definition = self._job_definition(network, region)
+        self._schedule(definition, watched.has_monitoring)
+        self.drift_alarm = self._drift_alarm()
+
+    def _role(self, role_name: str | None) -> SageMakerRole:
+        """Reads its own endpoint's captures and the project's baselines, writes its reports."""
+        watched, platform = self._watched, self._platform
+        endpoint_name = watched.name
+        artifact_bucket, artifact_key = platform.artifact_bucket, platform.artifact_key
+        data_bucket, data_key = platform.data_bucket, platform.data_key
         # Its own endpoint's captures and reports: another project's captures are not its to read.
         captures = data_bucket.arn_for_objects(f"{CAPTURE_PREFIX}/{endpoint_name}/*")
         reports = data_bucket.arn_for_objects(f"{REPORTS_PREFIX}/{endpoint_name}/*")
         baselines = artifact_bucket.arn_for_objects(f"{watched.artifacts_prefix}/*")
-        self.role = SageMakerRole(
+        return SageMakerRole(
             self,
             "Role",
             description=f"Roadway: data-quality monitoring of {endpoint_name}",
@@ -76,9 +84,15 @@ class DataQualityMonitor(Construct):
             in_vpc=True,
             role_name=role_name,  # the capture bucket's policy lets this name read captured requests
         )
+
+    def _job_definition(self, network: IsolatedNetwork, region: str) -> sagemaker.CfnDataQualityJobDefinition:
+        """Model Monitor's analyzer on the endpoint's captures against the served baseline, isolated in the VPC."""
+        watched, data_bucket, data_key = self._watched, self._platform.data_bucket, self._platform.data_key
+        endpoint_name, monitoring = watched.name, watched.monitoring
+        statistics_uri, constraints_uri = watched.statistics_uri, watched.constraints_uri
         containers = network.model_containers
 
-        definition = sagemaker.CfnDataQualityJobDefinition(
+        return sagemaker.CfnDataQualityJobDefinition(
             self,
             "JobDefinition",
             endpoint_name=endpoint_name,
@@ -133,6 +147,10 @@ class DataQualityMonitor(Construct):
                 max_runtime_in_seconds=3300
             ),
         )
+
+    def _schedule(self, definition: sagemaker.CfnDataQualityJobDefinition, has_monitoring: CfnCondition) -> None:
+        """The schedule of the definition; both exist only while a package with a baseline is served."""
+        endpoint_name, monitoring = self._watched.name, self._watched.monitoring
         schedule = sagemaker.CfnMonitoringSchedule(
             self,
             "Schedule",
@@ -161,6 +179,10 @@ class DataQualityMonitor(Construct):
         for resource in (definition, schedule):
             resource.cfn_options.condition = has_monitoring
 
+
+    def _drift_alarm(self) -> cloudwatch.Alarm:
+        """The largest watched feature's drift, from Model Monitor's own metrics, pages the alarm topic."""
+        endpoint_name, monitoring = self._watched.name, self._watched.monitoring
         period = Duration.hours(1 if monitoring.schedule == "hourly" else 24)
         drift = {
             f"f{index}": cloudwatch.Metric(
@@ -172,7 +194,7 @@ class DataQualityMonitor(Construct):
             )
             for index, feature in enumerate(monitoring.watched_features)
         }
-        self.drift_alarm = cloudwatch.Alarm(
+        alarm = cloudwatch.Alarm(
             self,
             "DriftAlarm",
             alarm_description=(
@@ -190,4 +212,5 @@ class DataQualityMonitor(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.drift_alarm.add_alarm_action(actions.SnsAction(alarm_topic))
+        alarm.add_alarm_action(actions.SnsAction(self._platform.alarm_topic))
+        return alarm
