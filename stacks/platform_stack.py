@@ -79,8 +79,17 @@ class PlatformStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config, stage, names, stage_config, next_stage = view.config, view.stage, view.names, view.settings, view.next
+        self._keys_and_alarms(view)
+        self._spend(view)
+        self._network_and_buckets(view)
+        self._registries(view)
+        self._evidence(view)
+        self._approvers(view)
+        self._exports(view)
 
+    def _keys_and_alarms(self, view: StageView) -> None:
+        """The stage's three keys, and its alarm topic (encrypted under the ops key)."""
+        stage, stage_config = view.stage, view.settings
         self.data_key = EncryptionKey(self, "DataKey", purpose=f"data, Studio storage and captures of {stage}")
         self.artifact_key = EncryptionKey(self, "ArtifactKey", purpose=f"model artifacts of {stage}")
         self.ops_key = EncryptionKey(self, "OpsKey", purpose=f"alarms, notifications and dead letters of {stage}")
@@ -106,8 +115,11 @@ class PlatformStack(Stack):
                 "CloudWatchAlarmsPublish", [self.alarm_topic.topic_arn], region=self.region, account=self.account
             )
         )
-        # Spend: the account's, and each team's where it spends: in dev (its notebooks and jobs), and in test and
-        # prod where it owns a project (its serving stacks carry its tag).
+
+    def _spend(self, view: StageView) -> None:
+        """Spend: the account's, and each team's where it spends: in dev (its notebooks and jobs), and in
+        test and prod where it owns a project (its serving stacks carry its tag)."""
+        config, stage, names, stage_config = view.config, view.stage, view.names, view.settings
         team_budgets = [
             (team, config.budget_emails(team.name))
             for team in config.teams
@@ -125,6 +137,9 @@ class PlatformStack(Stack):
                 topic_key=self.ops_key,
             )
 
+    def _network_and_buckets(self, view: StageView) -> None:
+        """The log archive, the isolated network, the artifact and data buckets (and the guard on captures)."""
+        config, stage, names, stage_config = view.config, view.stage, view.names, view.settings
         self.log_archive = LogArchiveBucket(self, "LogArchive")
         self.network = IsolatedNetwork(
             self,
@@ -167,7 +182,10 @@ class PlatformStack(Stack):
         if capturing:
             self._guard_captures(names, stage, [(project, at.serving) for project, at in capturing])
 
-        # Each project's group, the same name in every account. The original project's keeps its logical ID.
+    def _registries(self, view: StageView) -> None:
+        """Each project's group, the same name in every account."""
+        config, names = view.config, view.names
+        # The original project's keeps its logical ID.
         self.registries = {
             project.name: ModelRegistry(
                 self,
@@ -178,7 +196,10 @@ class PlatformStack(Stack):
             )
             for project in config.projects
         }
-        every = names.every_model()
+
+    def _evidence(self, view: StageView) -> None:
+        """Who alone writes the evidence, and the next stage's read of the sealed artifacts."""
+        config, stage, names, next_stage = view.config, view.stage, view.names, view.next
         # Evidence: one role alone writes each project's evidence (dev: the project's pipeline jobs, each under its
         # own folder; later stages: their own promoter, which writes the copies it takes in).
         first = view.first
@@ -196,6 +217,11 @@ class PlatformStack(Stack):
             self._let_next_stage_read_artifacts(
                 next_account, names.role_arn(next_account, names.promoter_role(next_stage))
             )
+
+    def _approvers(self, view: StageView) -> None:
+        """The approver role (and break-glass where the stage serves)."""
+        config, stage, names, stage_config, next_stage = view.config, view.stage, view.names, view.settings, view.next
+        every = names.every_model()
         self.approver: ApproverRole | None = None
         if next_stage:
             # Approving here promotes to the next stage: only the configured approvers, never an author.
@@ -227,6 +253,9 @@ class PlatformStack(Stack):
             )
             CfnOutput(self, "BreakGlassRoleArn", value=self.break_glass.role.role_arn)
 
+    def _exports(self, view: StageView) -> None:
+        """What the stage's other stacks and the CLI read of the platform."""
+        stage, names = view.stage, view.names
         self._export(names, stage, Exported.ARTIFACT_BUCKET, self.artifact_bucket.bucket_arn)
         self._export(names, stage, Exported.DATA_BUCKET, self.data_bucket.bucket_arn)
         self._export(names, stage, Exported.ARTIFACT_KEY, self.artifact_key.key_arn)
