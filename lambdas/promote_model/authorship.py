@@ -16,7 +16,8 @@ from typing import Any
 
 from promote_model.identity import person
 
-TEAMS_PREFIX = "teams"  # roadway/naming.py TEAMS_PREFIX (tests/stacks/constructs/test_evidence_pipeline.py holds them equal)
+# roadway/naming.py TEAMS_PREFIX; tests/stacks/constructs/test_evidence_pipeline.py holds the two equal.
+TEAMS_PREFIX = "teams"
 
 
 @dataclass(frozen=True)

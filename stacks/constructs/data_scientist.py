@@ -14,7 +14,8 @@ from roadway.config import DataScientist, Team
 from roadway.naming import TEAM_TAG, USER_TAG, Names
 from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.sagemaker_role import pass_to_sagemaker
-from stacks.constructs.studio_domain import StudioDomain, studio_execution_role
+from stacks.constructs.studio_domain import StudioDomain
+from stacks.constructs.studio_policies import studio_execution_role
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from roadway.naming import PROJECT_TAG, TEAM_TAG, ModelNames
 from stacks.compliance.gate import Reason, acknowledge_wildcards
 from stacks.constructs.encryption_key import grants_for_aws_resources, through
 from stacks.constructs.sagemaker_role import SageMakerRole, pass_to_sagemaker
-from stacks.constructs.studio_domain import (
+from stacks.constructs.studio_policies import (
     find_buckets,
     folder_objects,
     instance_types_only,
