@@ -15,7 +15,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# The functions' layers (stacks/constructs/pinned_layer.py): each lambdas/layers/<name>.txt installed for Lambda's
+# The functions' layers (stacks/constructs/foundation/pinned_layer.py): each lambdas/layers/<name>.txt installed for Lambda's
 # python3.14 on ARM64 from PyPI's wheels (no Docker): numpy and scipy for the drift job, Powertools for the
 # promotion. Their platform is pinned_layer.PLATFORM; packages' own test suites are left out.
 LAYERS := $(patsubst lambdas/layers/%.txt,build/layers/%.installed,$(wildcard lambdas/layers/*.txt))

@@ -17,7 +17,7 @@ from stacks.assembly_files import stack_files
 from stacks.cloudformation_limits import STACK_RESOURCE_LIMIT_CONTEXT, Excess, excesses
 from stacks.compliance.gate import AcknowledgementError, acknowledgement_sources, add_compliance_gate
 from stacks.compliance.verdict import Verdict, judge, read_report
-from stacks.constructs.pinned_layer import LayerMissing
+from stacks.constructs.foundation.pinned_layer import LayerMissing
 from stacks.stage import RoadwayStage
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"

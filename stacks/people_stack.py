@@ -9,7 +9,7 @@ from aws_cdk import CfnWaitConditionHandle, Stack
 from constructs import Construct
 
 from roadway.stage_view import StageView
-from stacks.constructs.data_scientist import StudioAccess
+from stacks.constructs.studio.data_scientist import StudioAccess
 from stacks.studio_stack import StudioStack, add_people
 
 

@@ -17,14 +17,14 @@ from roadway.images import image_accounts
 from roadway.naming import Exported, Names
 from roadway.stage_view import StageView
 from stacks import service_paths
-from stacks.constructs.approver_role import WITHDRAWAL, ApproverRole
-from stacks.constructs.encryption_key import EncryptionKey, through
-from stacks.constructs.isolated_network import IsolatedNetwork
-from stacks.constructs.log_archive_bucket import LogArchiveBucket
-from stacks.constructs.model_endpoint import CAPTURE_PREFIX
-from stacks.constructs.model_registry import ModelRegistry
-from stacks.constructs.secure_bucket import SecureBucket
-from stacks.constructs.spend_alerts import SpendAlerts
+from stacks.constructs.foundation.encryption_key import EncryptionKey, through
+from stacks.constructs.foundation.isolated_network import IsolatedNetwork
+from stacks.constructs.foundation.log_archive_bucket import LogArchiveBucket
+from stacks.constructs.foundation.secure_bucket import SecureBucket
+from stacks.constructs.foundation.spend_alerts import SpendAlerts
+from stacks.constructs.promotion.approver_role import WITHDRAWAL, ApproverRole
+from stacks.constructs.promotion.model_registry import ModelRegistry
+from stacks.constructs.serving.model_endpoint import CAPTURE_PREFIX
 
 # Reading or removing a captured request, or any version of it.
 CAPTURE_READS = [

@@ -14,10 +14,10 @@ from roadway.config import STAGE_NAMES, Project
 from roadway.images import image_accounts
 from roadway.naming import serving_deployer
 from roadway.stage_view import StageView
-from stacks.constructs.model_promoter import ModelPromoter
-from stacks.constructs.promotion_ledger import PromotionLedger
-from stacks.constructs.promotion_source import PromotionSource
-from stacks.constructs.promotion_target import PromotionTarget
+from stacks.constructs.promotion.model_promoter import ModelPromoter
+from stacks.constructs.promotion.promotion_ledger import PromotionLedger
+from stacks.constructs.promotion.promotion_source import PromotionSource
+from stacks.constructs.promotion.promotion_target import PromotionTarget
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 

@@ -10,9 +10,9 @@ from promote_model.contract import Output, Parameter, promoted_prefix
 
 from roadway.config import Project
 from roadway.stage_view import StageView
-from stacks.constructs.data_quality_monitor import DataQualityMonitor
-from stacks.constructs.drift_monitor import DriftMonitor
-from stacks.constructs.model_endpoint import ModelEndpoint, WatchedEndpoint
+from stacks.constructs.serving.data_quality_monitor import DataQualityMonitor
+from stacks.constructs.serving.drift_monitor import DriftMonitor
+from stacks.constructs.serving.model_endpoint import ModelEndpoint, WatchedEndpoint
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 

@@ -10,9 +10,9 @@ from constructs import Construct
 from roadway.config import Project, RoadwayConfig
 from roadway.naming import people_stack_index
 from roadway.stage_view import StageView
-from stacks.constructs.data_scientist import DataScientistProfile, StudioAccess
-from stacks.constructs.evidence_pipeline import EvidencePipeline
-from stacks.constructs.studio_domain import StudioDomain, TeamProject, TeamWork
+from stacks.constructs.studio.data_scientist import DataScientistProfile, StudioAccess
+from stacks.constructs.studio.evidence_pipeline import EvidencePipeline
+from stacks.constructs.studio.studio_domain import StudioDomain, TeamProject, TeamWork
 from stacks.platform_imports import PlatformImports
 from stacks.platform_stack import PlatformStack
 

@@ -1,7 +1,7 @@
 """The drift job's settings, read from the environment variables contract.py names.
 
-The CDK construct (stacks/constructs/drift_monitor.py) writes these variables and this module reads them, both by
-the names in contract.py; a test checks that the function's template sets exactly what is read.
+The CDK construct (stacks/constructs/serving/drift_monitor.py) writes these variables and this module reads them,
+both by the names in contract.py; a test checks that the function's template sets exactly what is read.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 
 from promote_model.identity import person
 
-# roadway/naming.py TEAMS_PREFIX; tests/stacks/constructs/test_evidence_pipeline.py holds the two equal.
+# roadway/naming.py TEAMS_PREFIX; tests/stacks/constructs/studio/test_evidence_pipeline.py holds the two equal.
 TEAMS_PREFIX = "teams"
 
 

@@ -11,7 +11,7 @@ import pytest
 from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
-from stacks.constructs.promotion_target import SCALING_TAGS, SCALING_WRITES
+from stacks.constructs.promotion.promotion_target import SCALING_TAGS, SCALING_WRITES
 from tests import aws, iam
 
 SAGEMAKER = {

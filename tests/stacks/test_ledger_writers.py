@@ -1,5 +1,5 @@
-"""The promotion ledger's acknowledgement (stacks/constructs/promotion_ledger.py) says who may change it and how:
-asked of IAM's rules, for every DynamoDB action that is not a read."""
+"""The promotion ledger's acknowledgement (stacks/constructs/promotion/promotion_ledger.py) says who may change it
+and how: asked of IAM's rules, for every DynamoDB action that is not a read."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_with_federation_setting_the_source_identity_the_trust_demands_that_same
     is the only one the role accepts."""
     from aws_cdk import App, Stack
 
-    from stacks.constructs.approver_role import ApproverRole
+    from stacks.constructs.promotion.approver_role import ApproverRole
 
     stack = Stack(App(), "Approving", env={"account": "111111111111", "region": "eu-west-1"})
     person = "arn:aws:iam::111111111111:role/approver"

@@ -226,7 +226,7 @@ def test_each_window_is_one_log_line_under_the_schedules_event_id_and_metrics_ca
 ) -> None:
     """The job's logs read like the promoter's (Powertools JSON, the event's id as correlation id), one line per
     window's verdict; its metrics carry the dimensions drift_monitor/contract.py declares, which the alarm selects
-    by (tests/stacks/constructs/test_drift_monitor.py holds the CDK side)."""
+    by (tests/stacks/constructs/serving/test_drift_monitor.py holds the CDK side)."""
     import io
     import json
 

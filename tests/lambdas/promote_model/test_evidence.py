@@ -1,7 +1,7 @@
 """Evidence only from where one role alone writes it: the source's artifact bucket, under its evidence prefix
 (dev: ``pipelines/<run>/``, written only by the pipeline's jobs; test: ``promoted/``, only by test's promoter),
 all of one run. Who may write there is proven from the bucket policy
-(tests/stacks/constructs/test_evidence_pipeline.py)."""
+(tests/stacks/constructs/studio/test_evidence_pipeline.py)."""
 
 from __future__ import annotations
 

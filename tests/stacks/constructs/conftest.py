@@ -1,89 +1,15 @@
-"""Constructs on their own: each on a bare Stack of a bare App, read with aws_cdk.assertions (tests/README.md)."""
+"""The construct tests' shared bare stacks (bare.py), each built once per worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-from aws_cdk import App, Environment, Stack
-from aws_cdk.assertions import Template
 
-from stacks.app import cli_context
-from stacks.compliance.gate import add_compliance_gate
-
-ACCOUNT, REGION = "111111111111", "eu-west-1"
-ROOT = Path(__file__).resolve().parents[3]
-
-
-@dataclass
-class Bare:
-    """A bare app with one stack: the construct under test is built into ``stack``, its collaborators beside it."""
-
-    app: App
-    stack: Stack
-
-    def template(self) -> Template:
-        """The stack's template; with the packs on, synth fails on any finding nobody acknowledged."""
-        return Template.from_stack(self.stack)
-
-
-def bare_stack(packs: bool, name: str = "Bare") -> Bare:
-    """A fresh app and stack; ``packs``: Roadway's compliance gate runs at synth, as `make synth` runs it."""
-    app = App(context=cli_context(stage_assets=False))  # cdk.json's feature flags, as the app has them
-    if packs:
-        add_compliance_gate(app)
-    return Bare(app, Stack(app, name, env=Environment(account=ACCOUNT, region=REGION)))
-
-
-@dataclass
-class Parts:
-    """The platform's simple parts on one bare stack, synthesized once per worker with the packs on: a test file
-    per construct reads its own resources from it."""
-
-    template: Template
-    key: str  # the logical ids tests refer to
-    logs: str
-    data: str
+from tests.stacks.constructs.bare import Granting, Network, Parts, build_granting, build_network, build_parts
 
 
 @pytest.fixture(scope="session")
 def parts() -> Parts:
-    from stacks.constructs.encryption_key import EncryptionKey
-    from stacks.constructs.log_archive_bucket import LogArchiveBucket
-    from stacks.constructs.model_registry import ModelRegistry
-    from stacks.constructs.promotion_ledger import PromotionLedger
-    from stacks.constructs.secure_bucket import SecureBucket
-
-    built = bare_stack(packs=True)
-    key = EncryptionKey(built.stack, "Key", purpose="test data")
-    logs = LogArchiveBucket(built.stack, "Logs")
-    data = SecureBucket(built.stack, "Data", key=key, access_logs=logs, purpose="data", noncurrent_version_days=30)
-    PromotionLedger(built.stack, "Ledger", key=key)
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package"
-    ModelRegistry(
-        built.stack,
-        "Registry",
-        group_name="house-price",
-        group_arn=f"{arn}-group/house-price",
-        packages_arn=f"{arn}/house-price/*",
-    )
-    resolve = built.stack.get_logical_id
-    return Parts(
-        built.template(),
-        resolve(key.node.default_child),  # type: ignore[arg-type]
-        resolve(logs.node.default_child),  # type: ignore[arg-type]
-        resolve(data.node.default_child),  # type: ignore[arg-type]
-    )
-
-
-@dataclass
-class Granting:
-    """The constructs that own grants, on one bare stack with the packs on (each acknowledges its own wildcards,
-    so the stack has no open finding); the IAM evaluator reads their policies (tests/iam.py)."""
-
-    template: Template
-    ids: dict[str, str]  # construct name -> the logical id tests look for
+    return build_parts()
 
 
 @pytest.fixture(scope="session")
@@ -91,132 +17,6 @@ def granting() -> Granting:
     return build_granting()
 
 
-def build_granting() -> Granting:
-    from aws_cdk import aws_iam as iam
-    from aws_cdk import aws_sns as sns
-    from aws_cdk import aws_sqs as sqs
-
-    from roadway.config import load_config
-    from roadway.naming import Names
-    from stacks.compliance.gate import Reason, acknowledge
-    from stacks.constructs.approver_role import ApproverRole
-    from stacks.constructs.encryption_key import EncryptionKey
-    from stacks.constructs.promotion_ledger import PromotionLedger
-    from stacks.constructs.promotion_source import PromotionSource
-    from stacks.constructs.sagemaker_role import SageMakerRole
-    from stacks.constructs.spend_alerts import SpendAlerts
-
-    config = load_config(ROOT / "config" / "roadway.yaml")
-    names = Names.of(config)
-    built = bare_stack(packs=True, name="Granting")
-    stack = built.stack
-    packages = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package"
-    approver = ApproverRole(
-        stack,
-        "Approver",
-        role_name="roadway-test-approver",
-        approvers={"222222222222": ["arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/*/Approvers_*"]},
-        own_name="${aws:PrincipalTag/roadway:user}",
-        group_arn=f"{packages}-group/*",
-        packages_arn=f"{packages}/*",
-        decides_on=[f"{packages}/house-price/*"],
-    )
-    job = SageMakerRole(
-        stack,
-        "JobRole",
-        description="Roadway: a test job",
-        statements=[iam.PolicyStatement(sid="ReadData", actions=["s3:GetObject"], resources=["arn:aws:s3:::d/x/*"])],
-        wildcards={"arn:aws:s3:::d/x/*": Reason("The job reads its own folder of the data bucket only, by prefix.")},
-        in_vpc=True,
-    )
-    key = EncryptionKey(stack, "OpsKey", purpose="ops")
-    ledger = PromotionLedger(stack, "Ledger", key=key)
-    dead = sqs.Queue(stack, "DeadLetters", encryption_master_key=key, enforce_ssl=True)
-    acknowledge(dead, {"AwsSolutions-SQS3": Reason("A collaborator of this test: it is the dead-letter queue.")})
-    source = PromotionSource(
-        stack,
-        "Source",
-        next_account="333333333333",
-        next_promoter_role_arn="arn:aws:iam::333333333333:role/roadway-prod-promoter",
-        group_names=["house-price"],
-        ledger=ledger.table,
-        ops_key=key,
-        dead_letters=dead,
-    )
-    source.add_reader(
-        stack,
-        role_name="roadway-test-house-price-reader",
-        group_name="house-price",
-        group_arn=f"{packages}-group/house-price",
-        packages_arn=f"{packages}/house-price/*",
-        pipeline_executions_arn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/roadway-house-price/execution/*",
-    )
-    topic = sns.Topic(stack, "Alarms", master_key=key, enforce_ssl=True)
-    team = config.teams[0]
-    SpendAlerts(
-        stack,
-        "Spend",
-        names=names,
-        stage="test",
-        account_budget_usd=1000,
-        teams=[(team, ["pricing@example.com"])],
-        topic=topic,
-        topic_key=key,
-    )
-    resolve = stack.get_logical_id
-    return Granting(
-        built.template(),
-        {
-            "approver": resolve(approver.role.node.default_child),  # type: ignore[arg-type]
-            "job": resolve(job.node.default_child),  # type: ignore[arg-type]
-            "reader": resolve(source.readers["house-price"].node.default_child),  # type: ignore[arg-type]
-            "topic": resolve(topic.node.default_child),  # type: ignore[arg-type]
-            "key": resolve(key.node.default_child),  # type: ignore[arg-type]
-        },
-    )
-
-
-@dataclass
-class Network:
-    """A serving stage's network (models, no Studio) and one workload's security group, packs on."""
-
-    template: Template
-    workload: str  # the HttpsEgressSecurityGroup's logical id
-
-
 @pytest.fixture(scope="session")
 def network() -> Network:
-    from roadway.config import PrefixLists
-    from stacks.compliance.gate import Reason, acknowledge
-    from stacks.constructs.https_egress_security_group import HttpsEgressSecurityGroup
-    from stacks.constructs.isolated_network import IsolatedNetwork
-    from stacks.constructs.log_archive_bucket import LogArchiveBucket
-
-    built = bare_stack(packs=True, name="Network")
-    archive = LogArchiveBucket(built.stack, "Logs")
-    why = Reason("A collaborator of this test: in the platform it is every bucket's access-log destination.")
-    acknowledge(
-        archive,
-        {
-            f"{rule}": why
-            for rule in (
-                "AwsSolutions-S1",
-                "NIST.800.53.R5-S3BucketLoggingEnabled",
-                "HIPAA.Security-S3BucketLoggingEnabled",
-            )
-        },
-    )
-    made = IsolatedNetwork(
-        built.stack,
-        "Network",
-        cidr="10.20.0.0/16",
-        availability_zones=[f"{REGION}a", f"{REGION}b"],
-        log_archive=archive,
-        with_studio=False,
-        with_models=True,
-        prefix_lists=PrefixLists(s3="pl-6da54004", dynamodb="pl-b3a742da"),
-        road_accounts=[ACCOUNT, "222222222222"],
-        image_accounts=["141502667606"],
-    )
-    group = HttpsEgressSecurityGroup(built.stack, "Workload", network=made, description="a workload")
-    return Network(built.template(), built.stack.get_logical_id(group.node.default_child))  # type: ignore[arg-type]
+    return build_network()
