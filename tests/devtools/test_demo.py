@@ -17,11 +17,23 @@ from roadway.naming import Names
 
 
 def test_demo_drives_a_trained_model_from_dev_to_prod(
-    capsys: pytest.CaptureFixture[str], two_projects_moto_config: RoadwayConfig, two_projects_moto_synth: Synth
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    two_projects_moto_config: RoadwayConfig,
+    two_projects_moto_synth: Synth,
 ) -> None:
     """On another adopter's road (another name, region and accounts than the shipped config, which `make demo`
     runs, and another second team): nothing of the demo, the moto world or the road is named outside
     roadway/naming.py. The demo is given the templates the moto tests synthesized of this road."""
+    import sys
+
+    from drift_monitor import handler as drift
+    from promote_model.observe import logger
+
+    # The functions' loggers write where stdout was when they were made; here, where this test reads, so a JSON
+    # line the demo lets through is seen (as `make demo` would print it).
+    for function_logger in (logger, drift.logger):
+        monkeypatch.setattr(function_logger.registered_handler, "stream", sys.stdout)
     road = two_projects_moto_config
     second = road.projects[1]
     names, accounts = Names.of(road), {stage: road.stage(stage).account for stage in ("dev", "test", "prod")}
