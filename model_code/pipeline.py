@@ -50,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 # Roadway's profiler (the drift job's own statistics, in Model Monitor's schema) runs as the Baseline step.
 PROFILER_DIR = HERE.parent / "lambdas" / "drift_monitor"
 ENGINES = ("roadway", "model-monitor")
-# The artifact bucket's evidence prefix (lambdas/promote_model/artifacts.py PIPELINE_PREFIX; a test holds them equal).
+# The artifact bucket's evidence prefix (lambdas/promote_model/contract.py PIPELINE_PREFIX; a test holds them equal).
 EVIDENCE_PREFIX = "pipelines"
 # A team's folder in the buckets, and the tags its jobs carry (roadway/naming.py; a test holds them equal).
 TEAMS_PREFIX = "teams"

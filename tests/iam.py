@@ -323,16 +323,13 @@ def record_actions(monkeypatch: Any, heard: Callable[[str], None]) -> None:
     """From here on, every AWS call any client makes is ``heard`` as the IAM action it needs (``service:Operation``,
     checked to be one of the Service Authorization Reference), so a policy can be held to the calls code really
     makes. STS is left out: the tests' role hops, and GetCallerIdentity, need no grant in a permission set."""
-    import botocore.client
+    from devtools.patched.botocore import on_every_call
 
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: Any, operation: str, params: Any) -> Any:
-        signed = self.meta.service_model.signing_name
+    def recording(client: Any, operation: str, params: Any) -> None:
+        signed = client.meta.service_model.signing_name
         if signed != "sts":
             action = f"{_SIGNED_AS.get(signed, signed)}:{operation}"
             assert aws.known(action), f"{action} is no action of the Service Authorization Reference"
             heard(action)
-        return original(self, operation, params)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    on_every_call(monkeypatch, recording)

@@ -74,7 +74,7 @@ def test_a_checkpoint_is_built_once_and_restored_as_built(
 
 
 def test_moto_reads_json_templates_as_json_and_yaml_as_before(moto_synth: Synth) -> None:
-    """json_templates_first (conftest) changes how fast moto reads the CDK's JSON templates, not what it reads."""
+    """json_templates_first (devtools/patched/moto.py) changes how fast moto reads JSON templates, not what."""
     import json
 
     import yaml

@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from devtools import speedups
+from devtools.patched.botocore import credentials_of
 
 pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="the speed-ups are switched off (ROADWAY_SPEEDUPS=0)")
 
@@ -24,7 +25,7 @@ def test_clients_of_one_service_share_a_class_and_keep_their_own_place_and_crede
     )
     assert type(first) is type(second) and type(first) is not type(session("AKIAFIRST", "eu-west-1").client("s3"))
     assert (first.meta.region_name, second.meta.region_name) == ("eu-west-1", "us-east-2")
-    keys = [c._request_signer._credentials.access_key for c in (first, second)]
+    keys = [credentials_of(c).access_key for c in (first, second)]
     assert keys == ["AKIAFIRST", "AKIASECOND"]
     with mock_aws():
         first.create_model_package_group(ModelPackageGroupName="house-price")

@@ -230,16 +230,13 @@ def test_large_artifacts_take_the_multipart_copy_path(road: Road, monkeypatch: p
     source = road.register("dev", model_size=6 * 1024 * 1024)
     road.act_as("test", MULTIPART_THRESHOLD_BYTES=str(5 * 1024 * 1024))
     parts: list[int] = []
-    from botocore.client import BaseClient
+    from devtools.patched.botocore import on_every_call
 
-    real_call = BaseClient._make_api_call
-
-    def spy(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    def spy(client: Any, operation: str, params: dict[str, Any]) -> None:
         if operation == "UploadPartCopy":
             parts.append(params["PartNumber"])
-        return real_call(self, operation, params)
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", spy)
+    on_every_call(monkeypatch, spy)
     outcome = handler(approval_event(source))
     (package,) = road.packages("test")
     model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]

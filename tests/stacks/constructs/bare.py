@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Template
@@ -47,33 +48,30 @@ class Parts:
     data: str
 
 
-def build_parts() -> Parts:
+def _parts(stack: Stack) -> tuple[dict[str, str], Any, Any]:
+    """The platform's simple parts; their logical ids, and the log archive and the ledger the others use."""
     from stacks.constructs.foundation.encryption_key import EncryptionKey
     from stacks.constructs.foundation.log_archive_bucket import LogArchiveBucket
     from stacks.constructs.foundation.secure_bucket import SecureBucket
     from stacks.constructs.promotion.model_registry import ModelRegistry
     from stacks.constructs.promotion.promotion_ledger import PromotionLedger
 
-    built = bare_stack(packs=True)
-    key = EncryptionKey(built.stack, "Key", purpose="test data")
-    logs = LogArchiveBucket(built.stack, "Logs")
-    data = SecureBucket(built.stack, "Data", key=key, access_logs=logs, purpose="data", noncurrent_version_days=30)
-    PromotionLedger(built.stack, "Ledger", key=key)
+    key = EncryptionKey(stack, "Key", purpose="test data")
+    logs = LogArchiveBucket(stack, "Logs")
+    data = SecureBucket(stack, "Data", key=key, access_logs=logs, purpose="data", noncurrent_version_days=30)
+    ledger = PromotionLedger(stack, "Ledger", key=key)
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package"
     ModelRegistry(
-        built.stack,
+        stack,
         "Registry",
         group_name="house-price",
         group_arn=f"{arn}-group/house-price",
         packages_arn=f"{arn}/house-price/*",
     )
-    resolve = built.stack.get_logical_id
-    return Parts(
-        built.template(),
-        resolve(key.node.default_child),  # type: ignore[arg-type]
-        resolve(logs.node.default_child),  # type: ignore[arg-type]
-        resolve(data.node.default_child),  # type: ignore[arg-type]
-    )
+    ids = {
+        name: stack.get_logical_id(c.node.default_child) for name, c in (("key", key), ("logs", logs), ("data", data))
+    }  # type: ignore[arg-type]
+    return ids, logs, ledger
 
 
 @dataclass
@@ -85,7 +83,8 @@ class Granting:
     ids: dict[str, str]  # construct name -> the logical id tests look for
 
 
-def build_granting() -> Granting:
+def _granting(stack: Stack, ledger: Any) -> dict[str, str]:
+    """The constructs that own grants; their logical ids."""
     from aws_cdk import aws_iam as iam
     from aws_cdk import aws_sns as sns
     from aws_cdk import aws_sqs as sqs
@@ -97,13 +96,10 @@ def build_granting() -> Granting:
     from stacks.constructs.foundation.sagemaker_role import SageMakerRole
     from stacks.constructs.foundation.spend_alerts import SpendAlerts
     from stacks.constructs.promotion.approver_role import ApproverRole
-    from stacks.constructs.promotion.promotion_ledger import PromotionLedger
     from stacks.constructs.promotion.promotion_source import PromotionSource
 
     config = load_config(ROOT / "config" / "roadway.yaml")
     names = Names.of(config)
-    built = bare_stack(packs=True, name="Granting")
-    stack = built.stack
     packages = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package"
     approver = ApproverRole(
         stack,
@@ -124,7 +120,6 @@ def build_granting() -> Granting:
         in_vpc=True,
     )
     key = EncryptionKey(stack, "OpsKey", purpose="ops")
-    ledger = PromotionLedger(stack, "Ledger", key=key)
     dead = sqs.Queue(stack, "DeadLetters", encryption_master_key=key, enforce_ssl=True)
     acknowledge(dead, {"AwsSolutions-SQS3": Reason("A collaborator of this test: it is the dead-letter queue.")})
     source = PromotionSource(
@@ -133,7 +128,7 @@ def build_granting() -> Granting:
         next_account="333333333333",
         next_promoter_role_arn="arn:aws:iam::333333333333:role/roadway-prod-promoter",
         group_names=["house-price"],
-        ledger=ledger.table,
+        ledger=ledger,
         ops_key=key,
         dead_letters=dead,
     )
@@ -158,8 +153,7 @@ def build_granting() -> Granting:
         topic_key=key,
     )
     resolve = stack.get_logical_id
-    return Granting(
-        built.template(),
+    return dict(
         {
             "approver": resolve(approver.role.node.default_child),  # type: ignore[arg-type]
             "job": resolve(job.node.default_child),  # type: ignore[arg-type]
@@ -178,29 +172,14 @@ class Network:
     workload: str  # the HttpsEgressSecurityGroup's logical id
 
 
-def build_network() -> Network:
+def _network(stack: Stack, archive: Any) -> str:
+    """A serving stage's network (models, no Studio) and one workload's group; the group's logical id."""
     from roadway.config import PrefixLists
-    from stacks.compliance.gate import Reason, acknowledge
     from stacks.constructs.foundation.https_egress_security_group import HttpsEgressSecurityGroup
     from stacks.constructs.foundation.isolated_network import IsolatedNetwork
-    from stacks.constructs.foundation.log_archive_bucket import LogArchiveBucket
 
-    built = bare_stack(packs=True, name="Network")
-    archive = LogArchiveBucket(built.stack, "Logs")
-    why = Reason("A collaborator of this test: in the platform it is every bucket's access-log destination.")
-    acknowledge(
-        archive,
-        {
-            f"{rule}": why
-            for rule in (
-                "AwsSolutions-S1",
-                "NIST.800.53.R5-S3BucketLoggingEnabled",
-                "HIPAA.Security-S3BucketLoggingEnabled",
-            )
-        },
-    )
     made = IsolatedNetwork(
-        built.stack,
+        stack,
         "Network",
         cidr="10.20.0.0/16",
         availability_zones=[f"{REGION}a", f"{REGION}b"],
@@ -211,5 +190,16 @@ def build_network() -> Network:
         road_accounts=[ACCOUNT, "222222222222"],
         image_accounts=["141502667606"],
     )
-    group = HttpsEgressSecurityGroup(built.stack, "Workload", network=made, description="a workload")
-    return Network(built.template(), built.stack.get_logical_id(group.node.default_child))  # type: ignore[arg-type]
+    group = HttpsEgressSecurityGroup(stack, "Workload", network=made, description="a workload")
+    return stack.get_logical_id(group.node.default_child)  # type: ignore[arg-type]
+
+
+def build_all() -> tuple[Parts, Granting, Network]:
+    """Every simple construct on one bare stack, one synth with the packs on (a synth is the cost here): each
+    construct's test file reads its own resources from it."""
+    built = bare_stack(packs=True)
+    ids, logs, ledger = _parts(built.stack)
+    granting = _granting(built.stack, ledger.table)
+    workload = _network(built.stack, logs)
+    template = built.template()
+    return Parts(template, **ids), Granting(template, granting), Network(template, workload)

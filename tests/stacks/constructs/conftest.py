@@ -1,22 +1,27 @@
-"""The construct tests' shared bare stacks (bare.py), each built once per worker."""
+"""The construct tests' shared bare stack (bare.py), built and synthesized once per worker."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.stacks.constructs.bare import Granting, Network, Parts, build_granting, build_network, build_parts
+from tests.stacks.constructs.bare import Granting, Network, Parts, build_all
 
 
 @pytest.fixture(scope="session")
-def parts() -> Parts:
-    return build_parts()
+def built() -> tuple[Parts, Granting, Network]:
+    return build_all()
 
 
 @pytest.fixture(scope="session")
-def granting() -> Granting:
-    return build_granting()
+def parts(built: tuple[Parts, Granting, Network]) -> Parts:
+    return built[0]
 
 
 @pytest.fixture(scope="session")
-def network() -> Network:
-    return build_network()
+def granting(built: tuple[Parts, Granting, Network]) -> Granting:
+    return built[1]
+
+
+@pytest.fixture(scope="session")
+def network(built: tuple[Parts, Granting, Network]) -> Network:
+    return built[2]
