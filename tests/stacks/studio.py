@@ -38,6 +38,7 @@ def statements_of(synth: Synth, policy_prefix: str) -> list[dict[str, Any]]:
 
 
 def role_statements_of(synth: Synth, user: str) -> list[dict[str, Any]]:
+    """Every identity-policy statement of ``user``'s Studio execution role."""
     from tests import iam
 
     template = synth.templates[STUDIO]

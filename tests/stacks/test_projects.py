@@ -16,6 +16,7 @@ from devtools.variants import SECOND_TEAM_READER, TEAM_REPOSITORY
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
 from tests import iam
+from tests.stacks.studio import role_statements_of
 
 DEV, TEST, PROD = "111111111111", "222222222222", "333333333333"
 STUDIO = "roadway-dev-studio"
@@ -95,20 +96,10 @@ def test_the_packs_stay_clean_with_two_projects(two_projects_synth: Synth) -> No
     assert not [v for r in report["pluginReports"] for v in r.get("violations", [])]
 
 
-def member_statements(synth: Synth, user: str) -> list[dict[str, Any]]:
-    template = synth.templates[STUDIO]
-    (profile,) = [
-        p
-        for p in synth.resources(STUDIO, "AWS::SageMaker::UserProfile").values()
-        if p["Properties"]["UserProfileName"] == user
-    ]
-    return iam.role_statements(template, profile["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0])
-
-
 def test_a_data_scientist_registers_and_reads_only_in_their_teams_projects(two_projects_synth: Synth) -> None:
     pending = {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
     for user, own, other in (("ana-garcia", "house-price", "churn"), ("chen-wei", "churn", "house-price")):
-        statements = member_statements(two_projects_synth, user)
+        statements = role_statements_of(two_projects_synth, user)
         for resource in (group_arn(DEV, own), package(DEV, own)):
             assert iam.allowed(statements, "sagemaker:CreateModelPackage", resource, pending), (user, resource)
         assert iam.allowed(statements, "sagemaker:DescribeModelPackage", package(DEV, own))
@@ -308,7 +299,7 @@ def test_a_member_reads_and_writes_only_their_teams_folder_and_reads_only_its_pr
     two_projects_synth: Synth,
 ) -> None:
     for (user, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
-        statements = member_statements(two_projects_synth, user)
+        statements = role_statements_of(two_projects_synth, user)
         me = {"aws:PrincipalTag/roadway:user": user}  # their execution role's tag (DataScientist)
         for obj in objects_of(f"teams/{team}/datasets/ames/train.csv"):
             assert iam.allowed(statements, "s3:GetObject", obj, me), (user, obj)
@@ -344,7 +335,7 @@ def test_a_member_reads_and_writes_only_their_teams_folder_and_reads_only_its_pr
 def test_a_member_runs_and_follows_only_their_teams_pipelines_and_jobs(two_projects_synth: Synth) -> None:
     to_sagemaker = {"iam:PassedToService": "sagemaker.amazonaws.com"}
     for (user, team, project), (_, other_team, other_project) in (TEAMS, TEAMS[::-1]):
-        statements = member_statements(two_projects_synth, user)
+        statements = role_statements_of(two_projects_synth, user)
         own, other = (model(p) for p in (project, other_project))
         for action in ("sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:StartPipelineExecution"):
             assert iam.allowed(statements, action, own.pipeline_arn(DEV)), (user, action)
