@@ -29,7 +29,20 @@ from tests.synths import shared_synth  # noqa: E402
 
 # The moto road (three accounts, the real serving stacks, the ledgers) for every test folder that drives it.
 pytest_plugins = ["tests.moto_road", "tests.model_code.trained"]
-speedups.apply()  # botocore's models and client classes shared, moto's JSON read as JSON (ROADWAY_SPEEDUPS=0: none)
+REFUSED: list[str] = []  # a switch set wrong, an upgraded library: said in one line at configure, no traceback
+FAST = False  # the speed-ups are on (devtools/speedups.py)
+try:
+    from devtools.patched import Unpatchable, botocore, moto  # noqa: F401 (their version checks, at import)
+
+    speedups.apply()  # botocore's models and client classes shared, moto's JSON read as JSON (ROADWAY_SPEEDUPS=0: none)
+    FAST = speedups.enabled()
+except (Unpatchable, ValueError) as refused:
+    REFUSED.append(str(refused))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REFUSED:
+        raise pytest.UsageError(REFUSED[0])
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +114,7 @@ YOUNG_COLLECTION_EVERY = 50_000  # allocations (Python's default: 700)
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What is alive once the tests are collected (modules, mostly) lives to the end: no collection walks it."""
-    if not speedups.enabled():
+    if not FAST:
         return
     gc.collect()
     gc.freeze()
@@ -110,5 +123,5 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if speedups.enabled():
+    if FAST:
         gc.freeze()  # the interpreter's last collection at exit has nothing to find that matters
