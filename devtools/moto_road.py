@@ -149,6 +149,7 @@ class MotoRoad:
     deployed: dict[str, dict[str, str]]  # per stage: its ledger table and alarm topic
     setenv: Callable[[str, str], None] = field(default=os.environ.__setitem__, repr=False)
     acting: tuple[str, dict[str, str]] | None = field(default=None, init=False)
+    pulled: set[str] = field(default_factory=set, init=False)  # packages already pulled in (see pulled_in)
 
     @classmethod
     def lay(
@@ -374,12 +375,13 @@ class MotoRoad:
         its creator and sends its registration event (the promotion sealed it already: 'already-sealed')."""
         promoter = moto_accounts.role_session(self.accounts[stage], self.names.promoter_role(stage))
         patched_moto.record_identities(arn, created_by=promoter)
+        self.pulled.add(arn)
         return self.seal(stage, arn)
 
     def approve(self, stage: StageName, arn: str, approver: str | None = None) -> None:
         """``approver`` (default: the stage's usual approver) approves the package through the stage's approver
-        role; one promoted into ``stage`` was pulled in first."""
-        if stage != "dev":
+        role; one promoted into ``stage`` is pulled in first, unless it was already."""
+        if stage != "dev" and arn not in self.pulled:
             self.pulled_in(stage, arn)
         self.decide(stage, arn, "Approved", approver or APPROVERS[stage], self.names.approver_role(stage))
 
