@@ -4,7 +4,7 @@ can be told from a speed-up's doing (bisect by running the failing test with the
 What it turns off: botocore's service models and client classes shared across sessions (devtools/patched/botocore.py),
 moto reading JSON templates as JSON first and the moto road's state copied instead of laid again
 (devtools/patched/moto.py), and the test run's ``gc.freeze`` with its larger collection threshold
-(tests/conftest.py). What it leaves: sharing one synth of a config between pytest's workers (tests/conftest.py),
+(tests/conftest.py). What it leaves: sharing one synth of a config between pytest's workers (tests/synths.py),
 which changes no behaviour (both workers read the same assembly, written once under a lock) and only saves
 synthesizing it twice. ``.ci/run`` runs the suite both ways.
 """

@@ -26,7 +26,6 @@ from model_code.registration import ENTRY_POINT
 from roadway.config import RoadwayConfig, StageName
 from tests.synths import shared_synth
 
-ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 GROUP = "house-price"  # the road's first project (somewhere_else keeps the projects, moves the road)
 
