@@ -48,11 +48,14 @@ def shifted(frame: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
     return out
 
 
-def capture_lines(model: dict[str, Any], frame: pd.DataFrame, start: datetime, *, every: int = 3) -> list[str]:
+def capture_lines(
+    model: dict[str, Any], frame: pd.DataFrame, start: datetime, *, every: int = 3, explained_every: int = 0
+) -> list[str]:
     """Capture lines for the houses, HOUSES_PER_REQUEST per request one second apart, priced by the serving code.
 
     Every ``every``-th request is JSON, and every other CSV one's body is captured as BASE64, as SageMaker does for
-    content types outside the capture config's lists.
+    content types outside the capture config's lists. Every ``explained_every``-th request (0: none) asks for the
+    explained answer, captured as the endpoint gave it.
     """
     # Each request's body is cut from one rendering of the whole frame: rendering batch by batch (a DataFrame per
     # request, each written to CSV or records) was two thirds of the time, and gives the same text.
@@ -68,7 +71,8 @@ def capture_lines(model: dict[str, Any], frame: pd.DataFrame, start: datetime, *
             body, kind = json.dumps(records[first:last], default=float), capture.JSON
         else:
             body, kind = "".join(f"{line}\n" for line in [header, *rows[first:last]]), capture.CSV
-        answer, _ = inference.output_fn(inference.predict_fn(inference.input_fn(body, kind), model), capture.JSON)
+        accept = capture.EXPLAINED if explained_every and number % explained_every == 0 else capture.JSON
+        answer, _ = inference.output_fn(inference.predict_fn(inference.input_fn(body, kind), model), accept)
         lines.append(
             capture.encode(
                 body,
@@ -76,7 +80,9 @@ def capture_lines(model: dict[str, Any], frame: pd.DataFrame, start: datetime, *
                 event_id=str(uuid.uuid4()),
                 inference_time=start + timedelta(seconds=number),
                 request_type=kind,
+                response_type=accept,
                 base64_request=number % 2 == 1 and kind == capture.CSV,
+                response_body=answer if accept == capture.EXPLAINED else None,
             )
         )
     return lines

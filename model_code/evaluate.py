@@ -56,15 +56,8 @@ def as_model_metrics(metrics: dict[str, float | int]) -> dict[str, Any]:
     }
 
 
-def main(
-    model_dir: str = "/opt/ml/processing/model",
-    data_dir: str = "/opt/ml/processing/data",
-    output_dir: str = "/opt/ml/processing/evaluation",
-    baseline_dir: str = "/opt/ml/processing/predicted-baseline",
-) -> dict[str, Any]:
-    """The pipeline's Evaluate step: the trained model on the same held-out split training used, and the drift
-    baseline's rows (the training split with the model's answers) for the Baseline step to profile."""
-    import json
+def load(model_dir: str) -> dict[str, Any]:
+    """model.joblib from the training job's output: model.tar.gz as a processing step gets it, or unpacked."""
     import tarfile
     from pathlib import Path
 
@@ -74,7 +67,21 @@ def main(
     if archive.exists():
         with tarfile.open(archive) as tar:
             tar.extractall(model_dir, filter="data")
-    bundle = joblib.load(Path(model_dir) / "model.joblib")
+    return dict(joblib.load(Path(model_dir) / "model.joblib"))
+
+
+def main(
+    model_dir: str = "/opt/ml/processing/model",
+    data_dir: str = "/opt/ml/processing/data",
+    output_dir: str = "/opt/ml/processing/evaluation",
+    baseline_dir: str = "/opt/ml/processing/predicted-baseline",
+) -> dict[str, Any]:
+    """The pipeline's Evaluate step: the trained model on the same held-out split training used, and the drift
+    baseline's rows (the training split with the model's answers) for the Baseline step to profile."""
+    import json
+    from pathlib import Path
+
+    bundle = load(model_dir)
     model = bundle["pipeline"]
     raw = features.training_rows(features.read_channel(data_dir))
     trained_on, held_out = features.split(raw, bundle["split"])  # as training split them

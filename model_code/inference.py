@@ -1,7 +1,9 @@
 """Serving functions for the SageMaker scikit-learn container: model_fn, input_fn, predict_fn, output_fn.
 
 A bad request raises :class:`BadRequest` with an HTTP status and one line naming what is wrong; it never
-yields a price computed from a guess.
+yields a price computed from a guess. Asked for :data:`EXPLAINED` (the ``Accept`` header), the answer carries, per
+house, its price and the features that moved it most from the model's expected value (explain.py); the plain
+types pay nothing for that: the explainer is built at the first such request.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +21,17 @@ import pandas as pd
 
 try:
     from model_code import features
+    from model_code.explain import Explainer, NotExplainable, top
     from model_code.scoring import Scorer
 except ImportError:  # pragma: no cover - the container's layout
     import features  # type: ignore[no-redef]
+    from explain import Explainer, NotExplainable, top  # type: ignore[no-redef]
     from scoring import Scorer  # type: ignore[no-redef]
 
 CSV, JSON = "text/csv", "application/json"
+EXPLAINED = "application/vnd.roadway.explained+json"
+"""The answer with explanations (registration.RESPONSE_TYPES lists it; the drift job reads its predictions)."""
+TOP_CONTRIBUTIONS = 5
 
 
 class BadRequest(ValueError):
@@ -153,15 +161,64 @@ def _number(column: str, row: int, value: Any) -> float:
     raise BadRequest(f"column {column} must be a number, row {row} has {value!r}")
 
 
-def predict_fn(houses: features.Columns, model: dict[str, Any]) -> np.ndarray:
-    return np.exp(model["scorer"].predict(features.engineer(_validate(houses, model))))
+@dataclass(frozen=True)
+class Priced:
+    """What predict_fn answers: the prices, and what output_fn needs to explain them if the client asks."""
+
+    prices: np.ndarray
+    houses: features.Columns
+    """The houses as the model saw them (engineered)."""
+    model: dict[str, Any]
 
 
-def output_fn(prices: np.ndarray, accept: str) -> tuple[str, str]:
+def predict_fn(houses: features.Columns, model: dict[str, Any]) -> Priced:
+    engineered = features.engineer(_validate(houses, model))
+    return Priced(np.exp(model["scorer"].predict(engineered)), engineered, model)
+
+
+def output_fn(priced: Priced, accept: str) -> tuple[str, str]:
     kind = (accept or JSON).split(";")[0].strip().lower()
-    rounded = [round(float(p), 2) for p in prices]
+    rounded = [round(float(p), 2) for p in priced.prices]
     if kind == CSV:
         return "\n".join(str(p) for p in rounded) + "\n", CSV
     if kind in (JSON, "*/*"):
         return json.dumps({"predictions": rounded}), JSON
-    raise BadRequest(f"unsupported accept type {accept!r}: ask for {CSV} or {JSON}", status=415)
+    if kind == EXPLAINED:
+        return json.dumps({"predictions": rounded, "explanations": explanations(priced)}), EXPLAINED
+    raise BadRequest(f"unsupported accept type {accept!r}: ask for {CSV}, {JSON} or {EXPLAINED}", status=406)
+
+
+def explanations(priced: Priced) -> list[dict[str, Any]]:
+    """Per house: the expected log price, the largest contributions (log-price units, each with the house's value
+    of that feature) and the sum of the others; together they add up to the house's log price."""
+    model = priced.model
+    if "explainer" not in model:
+        try:
+            model["explainer"] = Explainer.of(model["scorer"], model.get("background"))
+        except NotExplainable as error:
+            raise BadRequest(f"no explanations from this model: {error}; ask for {JSON}", status=406) from None
+    explainer: Explainer = model["explainer"]
+    contributions = explainer.contributions(model["scorer"].matrix(priced.houses))
+    answers = []
+    for row, (price, each) in enumerate(zip(priced.prices, contributions, strict=True)):
+        largest = top(explainer.names, each, TOP_CONTRIBUTIONS)
+        answers.append(
+            {
+                "expected_value": explainer.expected,
+                "log_prediction": float(np.log(price)),
+                "top_contributions": [
+                    {"feature": name, "value": _plain(priced.houses[name][row]), "contribution": value}
+                    for name, value in largest
+                ],
+                "other_features": float(each.sum() - sum(value for _, value in largest)),
+            }
+        )
+    return answers
+
+
+def _plain(value: Any) -> Any:
+    """A feature's value as JSON has it: a number, text, or null for missing."""
+    if isinstance(value, (np.integer, np.floating, float, int)) and not isinstance(value, bool):
+        number = float(value)
+        return None if number != number else number
+    return None if value is None else str(value)

@@ -1,4 +1,4 @@
-"""The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, register.
+"""The house-price SageMaker Pipeline: prepare, train, evaluate, baseline, governance, register.
 
     python -m model_code.pipeline --definition-only > pipeline.json   # offline, no credentials
     python -m model_code.pipeline bundle --out DIR --group GROUP --team TEAM --role-arn ARN --job-role-arn ARN \
@@ -78,6 +78,11 @@ class PipelineSettings:
     monitoring_engine: str = "roadway"
     """Who computes the drift baseline: Roadway's profiler (every account), or Model Monitor's analyzer (only
     accounts that have Model Monitor). Match prod's ``serving.monitoring.engine``."""
+    facets: list[str] = field(default_factory=list)
+    """The columns the Governance step groups held-out sales by (config ``projects[].bias.facets``; model_code/bias.py
+    Facet.parse spells them): its bias report has a section per facet."""
+    min_group_size: int = 20
+    """Groups with fewer held-out sales are pooled and not judged (config ``projects[].bias.min_group_size``)."""
     sdk_defaults: dict[str, Any] = field(default_factory=dict)
     """The SDK's defaults config (its ``sagemaker_config``); the command gives :data:`SDK_DEFAULTS`. Empty: the
     SDK's own files. The SDK validates a non-empty config at every lookup, which makes a build seconds slower."""
@@ -266,6 +271,27 @@ def build(settings: PipelineSettings) -> Any:
     )
     metrics_uri = output_uri(evaluate, "evaluation")
 
+    # Bias and explanations of the trained model on the held-out split (model_code/governance.py), registered as
+    # the package's Bias and Explainability reports: sealed, carried and gated like the metrics.
+    governance = ProcessingStep(
+        name="Governance",
+        step_args=processor.run(
+            code="governance.py",
+            source_dir=str(HERE),
+            inputs=[
+                s3_input("model", model_data, "/opt/ml/processing/model"),
+                s3_input("data", prepared, "/opt/ml/processing/data"),
+            ],
+            outputs=[s3_output("governance")],
+            arguments=[
+                *(argument for facet in settings.facets for argument in ("--facet", facet)),
+                "--min-group-size",
+                str(settings.min_group_size),
+            ],
+        ),
+    )
+    governance_uri = output_uri(governance, "governance")
+
     def json_at(uri: Any) -> Any:
         return MetricsSource(content_type="application/json", s3_uri=uri)
 
@@ -317,6 +343,8 @@ def build(settings: PipelineSettings) -> Any:
                 model_statistics=json_at(Join(on="/", values=[metrics_uri, "evaluation.json"])),
                 model_data_statistics=statistics,
                 model_data_constraints=constraints,
+                bias=json_at(Join(on="/", values=[governance_uri, "bias.json"])),
+                explainability=json_at(Join(on="/", values=[governance_uri, "explainability.json"])),
             ),
             # Promotion hands these to prod's drift watch (BaselineStatisticsUri, BaselineConstraintsUri).
             drift_check_baselines=DriftCheckBaselines(
@@ -333,9 +361,9 @@ def build(settings: PipelineSettings) -> Any:
         # No experiment or trial per execution: SageMaker would create them as the pipeline role, which is given
         # no right to (it starts jobs and registers, nothing more).
         pipeline_experiment_config=None,
-        steps=[prepare, baseline, train, evaluate, register]
+        steps=[prepare, baseline, train, evaluate, governance, register]
         if model_monitor
-        else [prepare, train, evaluate, baseline, register],
+        else [prepare, train, evaluate, baseline, governance, register],
         sagemaker_session=session,
     )
 
@@ -537,7 +565,19 @@ def main(argv: list[str] | None = None) -> int:
         default="roadway",
         help="who computes the drift baseline: match prod's serving.monitoring.engine (default roadway)",
     )
+    parser.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        help="a column the bias report groups held-out sales by (repeat; NAME=EDGE,EDGE for bands): your project's "
+        "bias.facets in the road's config",
+    )
+    parser.add_argument(
+        "--min-group-size", type=int, default=PipelineSettings.min_group_size, help="your project's bias.min_group_size"
+    )
     args = parser.parse_args(argv)
+    if args.min_group_size < 1:
+        parser.error(f"--min-group-size {args.min_group_size}: expected 1 or more sales")
     if args.command == "upsert" and (args.bundle is None or not (args.bundle / BUNDLE_MANIFEST).is_file()):
         parser.error("upsert needs --bundle DIR, a folder `python -m model_code.pipeline bundle --out DIR` wrote")
     if args.command == "bundle" and not (args.out and args.subnet and args.security_group and args.volume_kms_key):
@@ -562,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         security_groups=args.security_group,
         volume_kms_key=args.volume_kms_key,
         monitoring_engine=args.monitoring_engine,
+        facets=args.facet,
+        min_group_size=args.min_group_size,
         sdk_defaults=SDK_DEFAULTS,
     )
     try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SERVING_CODE = ("inference.py", "features.py", "scoring.py")
+SERVING_CODE = ("inference.py", "features.py", "scoring.py", "explain.py")
 """What model.tar.gz carries under code/ (train.py packs it), the entry point first. Declared here, with the rest of
 what a package is, so that reading it imports no numeric library."""
 FRAMEWORK = "sklearn"
@@ -39,7 +39,8 @@ CONTAINER_ENVIRONMENT = {
     "PIP_NO_INDEX": "1",
 }
 CONTENT_TYPES = ["text/csv", "application/json"]
-RESPONSE_TYPES = ["application/json", "text/csv"]
+RESPONSE_TYPES = ["application/json", "text/csv", "application/vnd.roadway.explained+json"]
+"""What the endpoint answers (inference.py): the last one adds each house's largest contributions (explain.py)."""
 
 
 def serving_image(region: str) -> str:
@@ -63,9 +64,14 @@ def package_request(
     training_data: str,
     statistics_uri: str | None = None,
     constraints_uri: str | None = None,
+    bias_uri: str | None = None,
+    explainability_uri: str | None = None,
     description: str = "",
 ) -> dict[str, Any]:
-    """The ``create_model_package`` arguments of a pending package that a real endpoint can serve."""
+    """The ``create_model_package`` arguments of a pending package that a real endpoint can serve.
+
+    ``bias_uri`` and ``explainability_uri``: the Governance step's reports (model_code/governance.py), attached as
+    ``ModelMetrics`` ``Bias.Report`` and ``Explainability.Report``; sealed and carried like the other evidence."""
 
     def as_json(uri: str) -> dict[str, str]:
         return {"ContentType": "application/json", "S3Uri": uri}
@@ -85,6 +91,10 @@ def package_request(
     }
     if description:
         request["ModelPackageDescription"] = description
+    if bias_uri:
+        request["ModelMetrics"]["Bias"] = {"Report": as_json(bias_uri)}
+    if explainability_uri:
+        request["ModelMetrics"]["Explainability"] = {"Report": as_json(explainability_uri)}
     if statistics_uri and constraints_uri:
         data_quality = {"Statistics": as_json(statistics_uri), "Constraints": as_json(constraints_uri)}
         request["ModelMetrics"]["ModelDataQuality"] = data_quality

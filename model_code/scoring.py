@@ -129,6 +129,8 @@ class _Forest:
     right: np.ndarray
     value: np.ndarray
     depth: int
+    count: np.ndarray
+    """Training rows that reached each node: Tree SHAP's shares (explain.py)."""
 
     @classmethod
     def of(cls, regressor: Any) -> _Forest | None:
@@ -157,6 +159,7 @@ class _Forest:
             right,
             nodes["value"].astype(float),
             int(nodes["depth"].max()),
+            nodes["count"].astype(float),
         )
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:

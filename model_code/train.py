@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             "required_inputs": required_inputs,
             "kind": args.model,
             "split": how,
+            # The training rows' design-matrix mean: what a linear model's SHAP values are measured from (explain.py).
+            "background": model.named_steps["prepare"].transform(engineered).mean(axis=0),
         },
         model_dir / "model.joblib",
     )

@@ -82,3 +82,22 @@ def test_the_model_code_spells_the_lineage_and_evidence_as_the_promotion_reads_t
     )
     assert set(request["CustomerMetadataProperties"]) == {Lineage.TRAINING_DATA}
     assert evidence_prefix(True).split("/")[0] == pipeline.EVIDENCE_PREFIX
+
+
+def test_the_explained_answer_has_one_spelling_that_sagemaker_accepts_as_a_response_type() -> None:
+    """The endpoint answers it (inference.py), the package lists it (registration.py), the drift job reads it
+    (capture.py); the pinned SageMaker API model's ResponseMIMEType pattern decides whether CreateModelPackage
+    takes it."""
+    import re
+
+    import botocore.session
+    from drift_monitor import capture
+
+    from model_code import inference
+
+    assert inference.EXPLAINED == capture.EXPLAINED
+    assert registration.RESPONSE_TYPES == [inference.JSON, inference.CSV, inference.EXPLAINED]
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("ResponseMIMEType")
+    for kind in registration.RESPONSE_TYPES:
+        assert re.fullmatch(shape.metadata["pattern"], kind) and len(kind) <= shape.metadata["max"], kind
+    assert not re.fullmatch(shape.metadata["pattern"], "explained"), "the pattern is a check, not a formality"

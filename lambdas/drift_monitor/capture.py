@@ -23,6 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 CSV, JSON = "text/csv", "application/json"
+EXPLAINED = "application/vnd.roadway.explained+json"
+"""The endpoint's answer with explanations (model_code/inference.py EXPLAINED; a test holds them equal): its
+``predictions`` are read as JSON's, its explanations are not the drift job's. The capture config does not list it
+as JSON, so SageMaker captures it as BASE64."""
 
 
 class Unreadable(ValueError):
@@ -101,6 +105,8 @@ def _json_houses(text: str) -> tuple[tuple[str, ...], list[list[Any]]]:
 def _predictions(text: str, kind: str) -> list[float]:
     if kind == CSV:
         cells = [row[0] for row in csv.reader(io.StringIO(text)) if row]
+    elif kind not in (JSON, EXPLAINED):
+        raise ValueError(f"response type {kind!r}")
     else:
         data = json.loads(text)
         cells = data.get("predictions") if isinstance(data, dict) else data
@@ -146,8 +152,12 @@ def encode(
     request_type: str = CSV,
     response_type: str = JSON,
     base64_request: bool = False,
+    response_body: str | None = None,
 ) -> str:
-    """One capture line as SageMaker writes it (the demo, tests and the bench make traffic with this)."""
+    """One capture line as SageMaker writes it (the demo, tests and the bench make traffic with this).
+
+    ``response_body``: the endpoint's answer as it was (else one is written from ``predictions``); a type the
+    capture config does not list (:data:`EXPLAINED`) is captured as BASE64, as SageMaker does."""
 
     def part(body: str, kind: str, mode: str, as_base64: bool) -> dict[str, str]:
         if as_base64:
@@ -159,7 +169,9 @@ def encode(
             }
         return {"observedContentType": kind, "mode": mode, "data": body, "encoding": "CSV" if kind == CSV else "JSON"}
 
-    if response_type == CSV:
+    if response_body is not None:
+        response = response_body
+    elif response_type == CSV:
         response = "\n".join(str(p) for p in predictions) + "\n"
     else:
         response = json.dumps({"predictions": predictions})
@@ -167,7 +179,7 @@ def encode(
         {
             "captureData": {
                 "endpointInput": part(request_body, request_type, "INPUT", base64_request),
-                "endpointOutput": part(response, response_type, "OUTPUT", False),
+                "endpointOutput": part(response, response_type, "OUTPUT", response_type not in (CSV, JSON)),
             },
             "eventMetadata": {
                 "eventId": event_id,

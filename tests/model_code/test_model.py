@@ -15,6 +15,7 @@ import pytest
 
 from model_code import evaluate, features, inference, train
 from model_code.inference import BadRequest
+from model_code.registration import SERVING_CODE
 from model_code.scoring import Scorer
 from tests.model_code.serving_venv import in_the_serving_venv
 
@@ -58,7 +59,8 @@ def test_training_writes_the_artifacts_registration_needs(trained: dict[str, Any
     assert {p.name for p in model_dir.iterdir()} == {"model.joblib", "evaluation.json", "code"}
     with tarfile.open(trained["work"] / "model.tar.gz") as tar:
         assert {m.name.split("/")[0] for m in tar.getmembers()} == {"model.joblib", "evaluation.json", "code"}
-    assert {p.name for p in (model_dir / "code").iterdir()} == {"inference.py", "features.py", "scoring.py"}
+    assert {p.name for p in (model_dir / "code").iterdir()} == set(SERVING_CODE)
+    assert set(SERVING_CODE) == {"inference.py", "features.py", "scoring.py", "explain.py"}
     report = json.loads((model_dir / "evaluation.json").read_text())["regression_metrics"]
     assert set(report) == {"rmse", "rmse_log", "mae", "r2"}
     assert report["rmse_log"]["value"] == pytest.approx(trained["metrics"]["rmse_log"])
@@ -124,7 +126,48 @@ def test_a_wrong_type_names_the_column_and_row(trained: dict[str, Any], houses: 
 def test_unsupported_accept_type(trained: dict[str, Any], houses: pd.DataFrame) -> None:
     with pytest.raises(BadRequest, match="unsupported accept type") as caught:
         predict(trained["model"], houses.to_csv(index=False), "text/csv", "application/x-protobuf")
-    assert caught.value.status == 415
+    assert caught.value.status == 406
+    assert str(caught.value) == (
+        "unsupported accept type 'application/x-protobuf': ask for text/csv, application/json or "
+        "application/vnd.roadway.explained+json"
+    )
+
+
+def test_the_explained_answer_lists_each_houses_largest_contributions_adding_up_to_its_price(
+    trained: dict[str, Any], houses: pd.DataFrame
+) -> None:
+    body = houses.to_json(orient="records")
+    text, kind = predict(trained["model"], body, "application/json", inference.EXPLAINED)
+    assert kind == inference.EXPLAINED
+    answer = json.loads(text)
+    plain = json.loads(predict(trained["model"], body, "application/json")[0])
+    assert answer["predictions"] == plain["predictions"], "explaining changes no price"
+    for price, explained, (_, house) in zip(answer["predictions"], answer["explanations"], houses.iterrows(), strict=True):
+        top = explained["top_contributions"]
+        assert len(top) == inference.TOP_CONTRIBUTIONS
+        sizes = [abs(c["contribution"]) for c in top]
+        assert sizes == sorted(sizes, reverse=True)
+        total = explained["expected_value"] + sum(c["contribution"] for c in top) + explained["other_features"]
+        assert total == pytest.approx(explained["log_prediction"], abs=1e-6)
+        assert np.exp(explained["log_prediction"]) == pytest.approx(price, abs=0.01)
+        named = {c["feature"]: c["value"] for c in top}
+        if "Overall.Qual" in named:
+            assert named["Overall.Qual"] == float(house["Overall.Qual"]), "each with the house's own value"
+
+
+def test_a_model_trained_before_explanations_answers_plain_types_and_refuses_the_explained_one(
+    trained: dict[str, Any], houses: pd.DataFrame
+) -> None:
+    model = {k: v for k, v in trained["model"].items() if k not in ("background", "explainer")}
+    body = houses.to_csv(index=False)
+    assert predict(model, body, "text/csv", "application/json")[1] == "application/json"
+    with pytest.raises(BadRequest) as caught:
+        predict(model, body, "text/csv", inference.EXPLAINED)
+    assert caught.value.status == 406
+    assert str(caught.value) == (
+        "no explanations from this model: this model was trained before explanations (no background in "
+        "model.joblib); ask for application/json"
+    )
 
 
 def test_serving_code_does_not_import_the_sagemaker_sdk() -> None:

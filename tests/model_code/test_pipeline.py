@@ -15,7 +15,7 @@ import joblib
 import numpy as np
 import pytest
 
-from model_code import evaluate, features, train
+from model_code import evaluate, features, governance, train
 from model_code.pipeline import PipelineSettings, definition
 from model_code.registration import CONTAINER_ENVIRONMENT
 
@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def pipeline() -> dict[str, Any]:
     """The default: Roadway's profiler computes the drift baseline (every account can run it)."""
-    return definition(PipelineSettings(bucket="roadway-dev-pipeline", group="house-price"))
+    return definition(
+        PipelineSettings(
+            bucket="roadway-dev-pipeline", group="house-price", facets=["Neighborhood", "Year.Built=1950,2000"]
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +52,21 @@ def steps_by_name(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_prepare_train_evaluate_baseline_register(pipeline: dict[str, Any]) -> None:
-    assert [s["Name"] for s in pipeline["Steps"]] == ["Prepare", "Train", "Evaluate", "Baseline", "Register"]
+    assert [s["Name"] for s in pipeline["Steps"]] == [
+        "Prepare",
+        "Train",
+        "Evaluate",
+        "Baseline",
+        "Governance",
+        "Register",
+    ]
     steps = steps_by_name(pipeline["Steps"])
     assert {n: s["Type"] for n, s in steps.items()} == {
         "Prepare": "Processing",
         "Baseline": "Processing",
         "Train": "Training",
         "Evaluate": "Processing",
+        "Governance": "Processing",
         "Register": "RegisterModel",
     }, "no metric condition of its own: the gate is the promotion's, from the config"
     assert {p["Name"]: p["DefaultValue"] for p in pipeline["Parameters"]} == {
@@ -120,6 +132,75 @@ def test_the_evaluate_step_reproduces_trainings_held_out_metrics(tmp_path: Path)
     assert baseline[evaluate.PREDICTION].to_numpy() == pytest.approx(read_back, abs=0.01), "the answers to these rows"
 
 
+def test_the_governance_step_reports_on_the_trained_model_and_register_attaches_both_reports(
+    pipeline: dict[str, Any],
+) -> None:
+    steps = steps_by_name(pipeline["Steps"])
+    governance = steps["Governance"]["Arguments"]
+    inputs = {i["InputName"]: json.dumps(i["S3Input"]["S3Uri"]) for i in governance["ProcessingInputs"]}
+    assert "Steps.Train.ModelArtifacts.S3ModelArtifacts" in inputs["model"]
+    assert "Steps.Prepare.ProcessingOutputConfig.Outputs['train']" in inputs["data"]
+    assert governance["AppSpecification"]["ContainerArguments"] == [
+        "--facet",
+        "Neighborhood",
+        "--facet",
+        "Year.Built=1950,2000",
+        "--min-group-size",
+        "20",
+    ]
+    assert "sagemaker-scikit-learn" in governance["AppSpecification"]["ImageUri"]
+    register = steps["Register"]["Arguments"]["ModelMetrics"]
+    output = "Steps.Governance.ProcessingOutputConfig.Outputs['governance'].S3Output.S3Uri"
+    for field, name in (("Bias", "bias.json"), ("Explainability", "explainability.json")):
+        assert register[field]["Report"] == {
+            "ContentType": "application/json",
+            "S3Uri": {"Std:Join": {"On": "/", "Values": [{"Get": output}, name]}},
+        }
+
+
+def test_the_governance_step_writes_both_reports_from_model_tar_gz(trained: dict[str, Any], tmp_path: Path) -> None:
+    """As the processing job gets them: model.tar.gz and the prepared data; on the held-out split training kept."""
+    packed = tmp_path / "model"
+    packed.mkdir()
+    shutil.copyfile(trained["work"] / "model.tar.gz", packed / "model.tar.gz")
+    out = tmp_path / "governance"
+    reports = governance.main(
+        [
+            *("--model-dir", str(packed), "--data-dir", str(ROOT / "data"), "--output-dir", str(out)),
+            *("--facet", "Neighborhood", "--facet", "Year.Built=1950,1980,2000", "--min-group-size", "10"),
+        ]
+    )
+    written = {name: json.loads((out / name).read_text()) for name in (governance.BIAS_REPORT, "explainability.json")}
+    assert written == reports
+    errors = reports["bias.json"]["roadway_group_errors"]
+    assert errors["held_out_rows"] == trained["metrics"]["held_out_rows"], "the held-out split training kept"
+    assert set(errors["facets"]) == {"Neighborhood", "Year.Built=1950,1980,2000"}
+    assert sum(row["count"] for row in errors["facets"]["Neighborhood"]) == errors["held_out_rows"]
+    assert errors["max_group_rmse_ratio"]["value"] > 1 and errors["max_group_residual"]["value"] > 0
+    shap = reports["explainability.json"]["explanations"]["kernel_shap"]["label0"]
+    assert list(shap["global_shap_values"])[:1] != [] and min(shap["global_shap_values"].values()) >= 0
+    values = list(shap["global_shap_values"].values())
+    assert values == sorted(values, reverse=True)
+    assert shap["expected_value"] == pytest.approx(np.log(features.read_channel(ROOT / "data")["price"]).mean(), abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--facet", "Neighbourhood"], "governance: facet 'Neighbourhood' is not a column of the training data"),
+        (["--facet", "Neighborhood=1,2"], "governance: facet 'Neighborhood=1,2': bands need a numeric column"),
+        (["--min-group-size", "0"], "governance: --min-group-size 0: expected 1 or more sales"),
+    ],
+)
+def test_a_facet_the_data_does_not_have_stops_the_step_with_one_line(
+    trained: dict[str, Any], arguments: list[str], message: str
+) -> None:
+    where = ["--model-dir", str(trained["work"] / "model"), "--data-dir", str(ROOT / "data"), "--output-dir", "/nowhere"]
+    with pytest.raises(SystemExit) as stopped:
+        governance.main([*where, *arguments])
+    assert str(stopped.value).startswith(message) and "\n" not in str(stopped.value)
+
+
 def _uses(step: dict[str, Any]) -> str:
     return json.dumps(step["Arguments"])
 
@@ -168,6 +249,7 @@ def test_with_model_monitor_training_and_baselining_read_what_prepare_wrote(
         "Baseline",
         "Train",
         "Evaluate",
+        "Governance",
         "Register",
     ]
     steps = steps_by_name(model_monitor_pipeline["Steps"])
@@ -198,7 +280,7 @@ def test_every_job_runs_in_the_vpc_subnets_given() -> None:
     settings = PipelineSettings(subnets=["subnet-0a", "subnet-0b"], security_groups=["sg-0c"], volume_kms_key=key)
     steps = steps_by_name(definition(settings)["Steps"])
     jobs = {n: s for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
-    assert set(jobs) == {"Prepare", "Baseline", "Train", "Evaluate"}
+    assert set(jobs) == {"Prepare", "Baseline", "Train", "Evaluate", "Governance"}
     for name, step in jobs.items():
         arguments = step["Arguments"]
         vpc = arguments.get("VpcConfig") or arguments.get("NetworkConfig", {}).get("VpcConfig")

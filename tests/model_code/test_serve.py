@@ -89,6 +89,23 @@ def test_csv_and_json_give_what_inference_py_gives(url: str, trained: dict[str, 
     assert json.loads(call(invocations, csv_body.encode(), {"Content-Type": "text/csv"})[2]) == expected
 
 
+def test_the_explained_answer_through_the_container_start_sequence(
+    url: str, trained: dict[str, Any], houses: pd.DataFrame
+) -> None:
+    """The package's code, installed and imported as the image does it, answers the explained type; an unknown
+    Accept is the container's 500 with inference.py's one line naming the three it knows."""
+    invocations, body = f"{url}/invocations", houses.to_csv(index=False).encode()
+    status, kind, text = call(invocations, body, {"Content-Type": "text/csv", "Accept": inference.EXPLAINED})
+    assert (status, kind) == (200, inference.EXPLAINED)
+    answer = json.loads(text)
+    plain = json.loads(call(invocations, body, {"Content-Type": "text/csv"})[2])
+    assert answer["predictions"] == plain["predictions"]
+    assert len(answer["explanations"]) == len(houses)
+    status, _, text = call(invocations, body, {"Content-Type": "text/csv", "Accept": "image/png"})
+    assert status == 500 and text.count("\n") == 1
+    assert f"ask for text/csv, application/json or {inference.EXPLAINED}" in text
+
+
 def test_unsupported_content_type_gets_the_containers_500_with_inference_py_message(url: str) -> None:
     """inference.py has its own input_fn: the container wraps what it raises and answers 500, not its 415."""
     status, kind, body = call(f"{url}/invocations", b"1,2,3", {"Content-Type": "text/plain"})

@@ -78,7 +78,7 @@ def test_the_models_tests_pass_under_the_serving_images_libraries() -> None:
     python = SERVING_PYTHON
     missing = None if python.exists() else ".venv-serving is missing: `make deps` builds it"
     require_or_skip(missing, os.environ.get("CI"))
-    tests = ["tests/model_code/test_model.py", "tests/model_code/test_serve.py"]
+    tests = ["tests/model_code/test_model.py", "tests/model_code/test_serve.py", "tests/model_code/test_explain.py"]
     result = subprocess.run(
         [str(python), "-m", "pytest", "--noconftest", "-p", "no:xdist", "-p", "tests.model_code.trained", *tests],
         cwd=ROOT,

@@ -54,7 +54,12 @@ def world(served: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 def requests(served: Served) -> Callable[..., list[str]]:
     """Capture lines of the held-out sales (or of ``frame``) from ``start``, one request a second."""
 
-    def make(frame: pd.DataFrame | None = None, start: datetime = WINDOW.start + timedelta(minutes=5)) -> list[str]:
-        return traffic.capture_lines(served.model, served.held_out if frame is None else frame, start)
+    def make(
+        frame: pd.DataFrame | None = None,
+        start: datetime = WINDOW.start + timedelta(minutes=5),
+        explained_every: int = 0,
+    ) -> list[str]:
+        houses = served.held_out if frame is None else frame
+        return traffic.capture_lines(served.model, houses, start, explained_every=explained_every)
 
     return make

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from drift_monitor import job
+from drift_monitor import capture, job
 from drift_monitor.contract import ENDPOINT_DIMENSION
 from drift_monitor.job import DRIFT, NO_DRIFT, NO_TRAFFIC, Window
 from drift_monitor.profile import PREDICTION
@@ -70,6 +70,20 @@ def test_a_shifted_window_drifts_on_exactly_the_shifted_features_and_the_predict
     assert metric(world, "FeatureDrift", Feature="area") == [pytest.approx(values["area"]["distance"], abs=1e-6)]
     summary = world.report(WINDOW, "summary.md")
     assert summary.startswith(f"# {world.settings.endpoint}: drift") and "| area | baseline_drift_check |" in summary
+
+
+def test_answers_with_explanations_are_read_for_their_prices_and_judged_alike(
+    world: World, requests: Callable[..., list[str]], served: Served
+) -> None:
+    """Every other request asked for the explained answer (captured as BASE64, as its type is not in the capture
+    config's JSON list): the job reads its predictions, and the window is the one plain answers give."""
+    lines = requests(shifted(served.held_out), explained_every=2)
+    assert sum(capture.EXPLAINED in line for line in lines) == (len(lines) + 1) // 2
+    world.put_capture(WINDOW.start, lines)
+    job.run(world.s3, world.cloudwatch, world.settings, [WINDOW], NOW)
+    report = world.report(WINDOW)
+    assert report["rows"] == len(served.held_out) and report["rows_without_predictions"] == 0
+    assert set(report["drifted_features"]) == SHIFTED
 
 
 def test_with_no_feature_named_every_baseline_feature_is_watched(
