@@ -22,6 +22,7 @@ import functools
 import gzip
 import io
 import json
+import math
 import os
 import random
 import socket
@@ -51,6 +52,18 @@ APPROVERS = {"dev": "maria-lopez", "test": "li-wei"}  # identity.people of confi
 TRAINING_DATA = "data/ames.csv"
 
 
+FACETS = ("Neighborhood", "Bldg.Type", "MS.Zoning")
+"""The shipped project's facets (config/roadway.yaml)."""
+GROUPS = {"Neighborhood": {"NAmes": (0.10, 0.01), "OldTown": (0.14, -0.03)}}
+"""A made bias report's judged groups: (RMSE of log price, mean signed residual); its ratio is 1.4, its largest
+residual 0.03 (OldTown, valued too low)."""
+_EXPLAINED = {
+    "version": "1.0",
+    "explanations": {
+        "kernel_shap": {"label0": {"global_shap_values": {"Overall.Qual": 0.05, "log.area": 0.04}, "expected_value": 12.0}}
+    },
+}
+
 @dataclass(frozen=True)
 class Evidence:
     """What one pipeline run leaves in its project's evidence folder: the model, the Evaluate step's metrics and
@@ -60,32 +73,48 @@ class Evidence:
     evaluation: bytes
     statistics: bytes | None = None
     constraints: bytes | None = None
+    bias: bytes | None = None
+    explainability: bytes | None = None
 
     @property
     def metrics(self) -> dict[str, float]:
         return {k: v["value"] for k, v in json.loads(self.evaluation)["regression_metrics"].items()}
 
     @classmethod
-    def made(cls, *, model_size: int = 2048, rmse_log: float | None = 0.11, code: str | None = ENTRY_POINT) -> Evidence:
+    def made(
+        cls,
+        *,
+        model_size: int = 2048,
+        rmse_log: float | None = 0.11,
+        code: str | None = ENTRY_POINT,
+        groups: dict[str, dict[str, tuple[float, float]]] | None = None,
+        explained: bool = True,
+    ) -> Evidence:
         """A run's evidence without training: a model.tar.gz of about ``model_size`` bytes carrying ``code`` (None:
-        no code), metrics with ``rmse_log`` (None: without it, what a gate must refuse), and the profiler's
-        baseline of the first 50 sales."""
+        no code), metrics with ``rmse_log`` (None: without it, what a gate must refuse), the profiler's baseline of
+        the first 50 sales, a bias report whose judged groups have the ``(RMSE of log price, mean signed residual)``
+        of ``groups`` per facet (default :data:`GROUPS`; {}: no bias report) and, if ``explained``, an
+        explainability report."""
         metrics = {"r2": {"value": 0.9}} if rmse_log is None else {"rmse_log": {"value": rmse_log}}
         made = _baseline()
+        chosen = GROUPS if groups is None else groups
         return cls(
             model=model_tarball(model_size, code),
             evaluation=json.dumps({"regression_metrics": metrics}).encode(),
             statistics=made["statistics"],
             constraints=made["constraints"],
+            bias=bias_report(chosen) if chosen else None,
+            explainability=json.dumps(_EXPLAINED).encode() if explained else None,
         )
 
     @classmethod
-    def trained(cls, work: Path, sample: int = 0) -> Evidence:
-        """A real run on data/ames.csv in ``work``: model_code's train, evaluate and the profiler, as the pipeline's
-        steps run them (``sample``: train on that many sales only). The model stays in ``work/model``."""
+    def trained(cls, work: Path, sample: int = 0, facets: tuple[str, ...] = FACETS) -> Evidence:
+        """A real run on data/ames.csv in ``work``: model_code's train, evaluate, the profiler and the governance
+        step, as the pipeline's steps run them (``sample``: train on that many sales only; ``facets``: what the
+        bias report groups by). The model stays in ``work/model``."""
         from drift_monitor import profile
 
-        from model_code import evaluate, train
+        from model_code import evaluate, governance, train
 
         model_dir, out = work / "model", work / "out"
         train.main(
@@ -97,6 +126,12 @@ class Evidence:
         rows = out / "predicted-baseline"
         evaluate.main(str(model_dir), str(ROOT / "data"), str(out / "evaluation"), str(rows))
         profile.main(["--input", str(rows / "baseline.csv"), "--output", str(out / "baseline")])
+        governed = out / "governance"
+        facet_arguments = [argument for facet in facets for argument in ("--facet", facet)]
+        governance.main(
+            ["--model-dir", str(model_dir), "--data-dir", str(ROOT / "data"), "--output-dir", str(governed)]
+            + facet_arguments
+        )
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w:gz") as tar:
             for item in sorted(model_dir.iterdir()):
@@ -106,7 +141,39 @@ class Evidence:
             evaluation=(out / "evaluation.json").read_bytes(),
             statistics=(out / "baseline" / "statistics.json").read_bytes(),
             constraints=(out / "baseline" / "constraints.json").read_bytes(),
+            bias=(governed / governance.BIAS_REPORT).read_bytes(),
+            explainability=(governed / governance.EXPLAINABILITY_REPORT).read_bytes(),
         )
+
+
+
+def bias_report(groups: dict[str, dict[str, tuple[float, float]]], min_group_size: int = 20) -> bytes:
+    """A bias report as the Governance step writes it (model_code/bias.py), of made sales: per group, 20 sales whose
+    log residuals are ``mean +- sqrt(rmse**2 - mean**2)`` alternately, so the group has exactly that RMSE and mean.
+    Each facet is reported on its own sales, then the sections are put together as one report has them."""
+    import numpy as np
+
+    from model_code import bias
+
+    merged: dict[str, Any] = {}
+    for facet, chosen in groups.items():
+        names: list[str] = []
+        residuals: list[float] = []
+        for name, (rmse, mean) in chosen.items():
+            spread = math.sqrt(max(rmse**2 - mean**2, 0.0))
+            names += [name] * min_group_size
+            residuals += [mean + spread if i % 2 else mean - spread for i in range(min_group_size)]
+        sold = np.full(len(residuals), 200_000.0)
+        grouped = {facet: np.array(names, dtype=object)}
+        one = bias.report([bias.Facet(facet)], grouped, sold, sold * np.exp(residuals), 200_000.0, min_group_size)
+        if not merged:
+            merged = one
+        else:
+            for section in ("pre_training_bias_metrics", "post_training_bias_metrics"):
+                merged[section]["facets"].update(one[section]["facets"])
+            merged[bias.SECTION]["facets"].update(one[bias.SECTION]["facets"])
+    merged[bias.SECTION].update(bias.summary(merged[bias.SECTION]["facets"]))
+    return json.dumps(merged).encode()
 
 
 @functools.cache
@@ -305,6 +372,8 @@ class MotoRoad:
             "evaluation.json": evidence.evaluation,
             "data-quality-baseline/statistics.json": evidence.statistics,
             "data-quality-baseline/constraints.json": evidence.constraints,
+            "governance/bias.json": evidence.bias,
+            "governance/explainability.json": evidence.explainability,
         }
         for name, body in files.items():
             if isinstance(body, Path):
@@ -323,6 +392,8 @@ class MotoRoad:
             evaluation_uri=str(at("evaluation.json")),
             statistics_uri=at("data-quality-baseline/statistics.json"),
             constraints_uri=at("data-quality-baseline/constraints.json"),
+            bias_uri=at("governance/bias.json"),
+            explainability_uri=at("governance/explainability.json"),
             training_data=TRAINING_DATA,
             description=description or (f"{group}, rmse_log {rmse_log:.4f}" if rmse_log is not None else group),
         )

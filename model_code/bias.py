@@ -20,6 +20,7 @@ pandas and numpy only: this runs in the pipeline's step, in the scikit-learn ima
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,9 @@ class Facet:
         try:
             edges = tuple(float(e) for e in cut.split(",")) if cut else ()
         except ValueError:
-            raise BadFacet(f"facet {text!r}: the band edges after '=' must be numbers, e.g. Year.Built=1950,1980") from None
+            raise BadFacet(
+                f"facet {text!r}: the band edges after '=' must be numbers, e.g. Year.Built=1950,1980"
+            ) from None
         if list(edges) != sorted(set(edges)):
             raise BadFacet(f"facet {text!r}: the band edges must rise, each once")
         return cls(column.strip(), edges)
@@ -74,9 +77,11 @@ class Facet:
         if numbers.notna().sum() < values.notna().sum():
             raise BadFacet(f"facet {self.spelling!r}: bands need a numeric column, {self.column} holds text")
         bounds = [-math.inf, *self.edges, math.inf]
-        names = [_band(low, high) for low, high in zip(bounds, bounds[1:], strict=False)]
+        names = [_band(low, high) for low, high in itertools.pairwise(bounds)]
         where = np.searchsorted(np.asarray(self.edges), numbers.to_numpy(dtype=float), side="right")
-        return np.array([MISSING if math.isnan(n) else names[w] for n, w in zip(numbers, where, strict=True)], dtype=object)
+        return np.array(
+            [MISSING if math.isnan(n) else names[w] for n, w in zip(numbers, where, strict=True)], dtype=object
+        )
 
 
 def _name(value: Any) -> str:
@@ -115,9 +120,7 @@ def report(
         rows = []
         for value, members in [*((v, groups == v) for v in judged), *_pool(groups, pooled)]:
             named = value if value != OTHER else ",".join(pooled)
-            pre.setdefault(facet.spelling, []).append(
-                {"value_or_threshold": named, "metrics": _pre(members, positive)}
-            )
+            pre.setdefault(facet.spelling, []).append({"value_or_threshold": named, "metrics": _pre(members, positive)})
             post.setdefault(facet.spelling, []).append(
                 {"value_or_threshold": named, "metrics": _post(members, predicted_positive)}
             )

@@ -187,4 +187,6 @@ class _TreeShap:
             total = np.sum(rest * self.weights[None], axis=2)
             out[:, i, :] = np.where(self.used[None, :, i], self.value[None] * (pi - qi) * total, 0.0)
         columns = self.feature.T.ravel()  # out[r] is (slots, leaves)
-        return np.vstack([np.bincount(columns, weights=out[r].ravel(), minlength=matrix.shape[1]) for r in range(len(matrix))])
+        return np.vstack(
+            [np.bincount(columns, weights=out[r].ravel(), minlength=matrix.shape[1]) for r in range(len(matrix))]
+        )

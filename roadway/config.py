@@ -393,6 +393,18 @@ class PromotionGate(_Strict):
     """Highest RMSE of log(price) the package may have; empty: no absolute limit."""
     max_regression_pct: Annotated[float, Field(ge=0, le=100)] | None = None
     """How much worse (in %) than the version this stage serves now the package may be; empty: no check."""
+    max_group_rmse_ratio: Annotated[float, Field(ge=1, le=100)] | None = None
+    """Per facet of the project's ``bias``, the largest judged group's RMSE of log price over the smallest's; the
+    package's largest may not exceed this. Empty: not judged. Needs ``bias.facets``."""
+    max_group_residual: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The largest absolute mean signed residual ``log(predicted) - log(sold)`` of any judged group (0.05: a group
+    valued about 5 % too high or too low on average). Empty: not judged. Needs ``bias.facets``."""
+    require_explanations: bool = False
+    """Refuse a package without an explainability report (the pipeline's Governance step writes one)."""
+
+    @property
+    def judges_bias(self) -> bool:
+        return self.max_group_rmse_ratio is not None or self.max_group_residual is not None
 
 
 class StageConfig(_Strict):
@@ -481,6 +493,36 @@ class ProjectStages(_Strict):
     prod: ProjectStage
 
 
+_FACET = re.compile(r"^[^=,\s][^=,]*(=-?\d+(\.\d+)?(,-?\d+(\.\d+)?)*)?$")
+
+
+class BiasConfig(_Strict):
+    """What the pipeline's Governance step groups held-out sales by, and what a group must hold to be judged."""
+
+    facets: list[str] = Field(default_factory=list)
+    """Columns of the training data (``Neighborhood``), or bands of a numeric one (``Year.Built=1950,1980,2000``:
+    ``< 1950``, ``[1950, 1980)``, ...). The bias report has a section per facet; a gate judges every one."""
+    min_group_size: Annotated[int, Field(ge=1, le=100_000)] = 20
+    """Groups with fewer held-out sales are pooled into ``other`` and not judged."""
+
+    @field_validator("facets")
+    @classmethod
+    def _check_facets(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _FACET.match(value):
+                raise ValueError(
+                    f"facet {value!r}: expected a column name, or NAME=EDGE,EDGE,... with numbers for bands"
+                )
+            _, _, cut = value.partition("=")
+            edges = [float(e) for e in cut.split(",")] if cut else []
+            if edges != sorted(set(edges)):
+                raise ValueError(f"facet {value!r}: the band edges must rise, each once")
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise ValueError(f"facets {', '.join(twice)} listed twice")
+        return values
+
+
 class Project(_Strict):
     """One model on the road, owned by one team: its registry group in every account, and its endpoint, gate and
     monitoring in test and prod. Onboarding a model is adding one of these."""
@@ -493,6 +535,8 @@ class Project(_Strict):
     team: str
     """The team (a name from ``teams``) whose members register into this project's group."""
     stages: ProjectStages
+    bias: BiasConfig = BiasConfig()
+    """The bias report's facets (the pipeline's ``--facet``) and the gates' view of them."""
     original: bool = False
     """The project a road carried before it had projects (Roadway before issue 15): its serving stacks keep their
     names (``<project>-<stage>-serving``), so upgrading replaces nothing. At most one project; a new road sets it on
@@ -506,6 +550,29 @@ class Project(_Strict):
     def stage(self, name: StageName) -> ProjectStage | None:
         """The project in a receiving stage; None in dev, where nothing is served."""
         return None if name == "dev" else getattr(self.stages, name)
+
+    def gate(self, name: StageName) -> dict[str, Any]:
+        """The gate as the serving stack states it for the promotion (promote_model/gate.py reads it): the stage's
+        thresholds, and the facets and group size the bias report must have been computed with."""
+        stage = self.stage(name)
+        if stage is None:
+            raise ValueError(f"nothing is promoted into {name}")
+        return {
+            **stage.promotion_gate.model_dump(),
+            "bias_facets": self.bias.facets,
+            "min_group_size": self.bias.min_group_size,
+        }
+
+    @model_validator(mode="after")
+    def _check_bias_gates(self) -> Project:
+        for name in ("test", "prod"):
+            gate = getattr(self.stages, name).promotion_gate
+            if gate.judges_bias and not self.bias.facets:
+                raise ValueError(
+                    f"stages.{name}.promotion_gate judges groups (max_group_rmse_ratio, max_group_residual) but "
+                    "bias.facets names none: say which columns group the sales"
+                )
+        return self
 
 
 # Keys that moved into projects (issue 15): where each went, for the one line an upgrading user reads.

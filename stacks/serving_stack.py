@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import CfnCondition, CfnOutput, CfnParameter, Fn, Stack
@@ -143,7 +144,7 @@ class ServingStack(Stack):
         CfnOutput(self, Output.ARTIFACT_BUCKET, value=artifact_bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=endpoint_name)
         # The project's gate in this stage: the promotion reads it here, before anything is copied.
-        CfnOutput(self, Output.GATE, value=at.promotion_gate.model_dump_json())
+        CfnOutput(self, Output.GATE, value=json.dumps(project.gate(stage), separators=(",", ":")))
         if isinstance(self.monitor, DriftMonitor):
             # `roadway status` reads the last verdict from here (latest.json).
             CfnOutput(self, Output.DRIFT_REPORTS, value=self.monitor.reports_uri)

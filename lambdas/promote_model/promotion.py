@@ -39,6 +39,7 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.aws import S3Object, outputs_of, parameters_of
+from promote_model.bias import Figures, explained, figures, refusals, report_uri
 from promote_model.checks import Case, first_refusal
 from promote_model.contract import (
     PROMOTED_MARKER,
@@ -216,22 +217,41 @@ class Promotion:
             except ClientError as error:
                 raise PromotionError("gate", f"served package {served_arn}: {error_text(error)}") from None
             served = self._metric(s3, statistics_uri(described), "served")
-        self.verdict = judge(gate, candidate, served, serving=bool(served_arn))
+        figures, evidence = self._evidence(s3, package, gate)
+        self.verdict = judge(gate, candidate, served, serving=bool(served_arn), evidence=evidence, bias=figures)
         log("gate", passed=self.verdict.passed, reason=self.verdict.reason, **self.verdict.as_record())
         return self.verdict
 
+    def _evidence(self, s3: Any, package: dict[str, Any], gate: Gate) -> tuple[Figures | None, tuple[str, ...]]:
+        """The sealed bias and explainability reports, judged as ``gate`` asks; read only when it asks."""
+        if not gate.judges_evidence:
+            return None, ()
+        bias_uri, explainability_uri = report_uri(package, "Bias"), report_uri(package, "Explainability")
+        bias_report = self._read(s3, bias_uri, "bias report", sealed=True)
+        explanations = self._read(s3, explainability_uri, "explainability report", sealed=True)
+        found = figures(bias_report) if bias_report is not None else None
+        readable = explained(explanations) if explanations is not None else None
+        return found, tuple(refusals(gate, found, bias_uri is not None, readable))
+
     def _metric(self, s3: Any, uri: str | None, which: str, *, sealed: bool = False) -> float | None:
+        body = self._read(s3, uri, f"{which} metrics", sealed=sealed)
+        return None if body is None else rmse_log(body)
+
+    def _read(self, s3: Any, uri: str | None, what: str, *, sealed: bool) -> bytes | None:
+        """One of a package's artifacts (``sealed``: the version sealed at registration); None when it names none
+        or an unparsable location (an empty document: what it should show is missing)."""
         if uri is None:
             return None
         version = self.upstream.version(uri) if sealed else None
         try:
             source = S3Object.parse(uri)
-            extra = {"VersionId": version} if version else {}
-            return rmse_log(s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"].read())
         except ValueError:
-            return None
+            return b""
+        extra = {"VersionId": version} if version else {}
+        try:
+            return bytes(s3.get_object(Bucket=source.bucket, Key=source.key, **extra)["Body"].read())
         except ClientError as error:
-            raise PromotionError("gate", f"{which} metrics {uri}: {error_text(error)}") from None
+            raise PromotionError("gate", f"{what} {uri}: {error_text(error)}") from None
 
     def refuse(self, reason: str) -> Outcome:
         """Nothing was copied or registered: record it, and tell the people who watch this stage."""

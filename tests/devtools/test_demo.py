@@ -102,7 +102,7 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
     ]
     trace = printed[printed.index("==> roadway trace prod:1") : printed.index("==> roadway trace dev:2")]
     # model, metrics and the data-quality baseline's two files, for every hop (dev's from its seal)
-    assert trace.count("    sha256      ") == 12 and "dev v1  Approved" in trace
+    assert trace.count("    sha256      ") == 18 and "dev v1  Approved" in trace  # 6 artifacts, 3 hops
     assert "ledger      test refused at " in trace, "the self-approval refusal, on dev v1's hop"
     assert "statistics.json" in trace and "constraints.json" in trace
     refusal = printed[printed.index("==> roadway trace dev:2") :]

@@ -106,7 +106,9 @@ def test_contributions_add_up_to_the_prediction_minus_the_expected_value(kind: s
         regressor = pipeline.named_steps["regress"]
         assert explainer.expected == pytest.approx(regressor.predict(background[None])[0], abs=1e-9)
         column = explainer.names.index("Overall.Qual")
-        assert contributions[:, column] == pytest.approx(regressor.coef_[column] * (matrix[:, column] - background[column]))
+        assert contributions[:, column] == pytest.approx(
+            regressor.coef_[column] * (matrix[:, column] - background[column])
+        )
 
 
 def test_a_linear_model_without_its_training_mean_is_not_explained(trained: dict[str, Any]) -> None:

@@ -142,7 +142,8 @@ def test_the_explained_answer_lists_each_houses_largest_contributions_adding_up_
     answer = json.loads(text)
     plain = json.loads(predict(trained["model"], body, "application/json")[0])
     assert answer["predictions"] == plain["predictions"], "explaining changes no price"
-    for price, explained, (_, house) in zip(answer["predictions"], answer["explanations"], houses.iterrows(), strict=True):
+    answers = zip(answer["predictions"], answer["explanations"], houses.iterrows(), strict=True)
+    for price, explained, (_, house) in answers:
         top = explained["top_contributions"]
         assert len(top) == inference.TOP_CONTRIBUTIONS
         sizes = [abs(c["contribution"]) for c in top]

@@ -181,7 +181,8 @@ def test_the_governance_step_writes_both_reports_from_model_tar_gz(trained: dict
     assert list(shap["global_shap_values"])[:1] != [] and min(shap["global_shap_values"].values()) >= 0
     values = list(shap["global_shap_values"].values())
     assert values == sorted(values, reverse=True)
-    assert shap["expected_value"] == pytest.approx(np.log(features.read_channel(ROOT / "data")["price"]).mean(), abs=0.1)
+    mean_log_price = np.log(features.read_channel(ROOT / "data")["price"]).mean()
+    assert shap["expected_value"] == pytest.approx(mean_log_price, abs=0.1)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +196,8 @@ def test_the_governance_step_writes_both_reports_from_model_tar_gz(trained: dict
 def test_a_facet_the_data_does_not_have_stops_the_step_with_one_line(
     trained: dict[str, Any], arguments: list[str], message: str
 ) -> None:
-    where = ["--model-dir", str(trained["work"] / "model"), "--data-dir", str(ROOT / "data"), "--output-dir", "/nowhere"]
+    where = ["--model-dir", str(trained["work"] / "model"), "--data-dir", str(ROOT / "data")]
+    where += ["--output-dir", "/nowhere"]
     with pytest.raises(SystemExit) as stopped:
         governance.main([*where, *arguments])
     assert str(stopped.value).startswith(message) and "\n" not in str(stopped.value)

@@ -43,6 +43,8 @@ def test_a_package_within_the_gate_is_promoted_with_its_digests_and_metric(road:
         "roadway:sha256:evaluation.json",
         "roadway:sha256:constraints.json",
         "roadway:sha256:statistics.json",
+        "roadway:sha256:bias.json",
+        "roadway:sha256:explainability.json",
     }
     assert lineage["roadway:rmse-log"] == "0.110000"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", lineage["roadway:approved-at"]), "ISO 8601, UTC, Z"

@@ -47,7 +47,10 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
         assert uri.startswith(f"s3://{road.buckets['test']}/promoted/{road.accounts['dev']}/{GROUP}/v1/")
     source_model = f"s3://{road.buckets['dev']}/pipelines/house-price/run-1/model.tar.gz"
     assert sha256(road, "test", model_url) == sha256(road, "dev", source_model)
-    assert len(road.keys("test")) == 4
+    assert len(road.keys("test")) == 6, "the model, its metrics, baseline (2), bias and explainability reports"
+    for kind in ("Bias", "Explainability"):
+        report = package["ModelMetrics"][kind]["Report"]["S3Uri"]
+        assert report.startswith(f"s3://{road.buckets['test']}/promoted/{road.accounts['dev']}/{GROUP}/v1/")
 
     serving = road.sessions["test"]
     assert parameters_of(serving, road.serving_stack("test"))["ModelPackageArn"] == package["ModelPackageArn"]

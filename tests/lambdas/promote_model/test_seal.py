@@ -28,8 +28,10 @@ def test_registration_seals_every_artifact_once(road: Road) -> None:
     seal = seal_of(road, "dev", source)
     bucket = road.buckets["dev"]
     assert sorted(uri.rsplit("/", 1)[-1] for uri in seal) == [
+        "bias.json",
         "constraints.json",
         "evaluation.json",
+        "explainability.json",
         "model.tar.gz",
         "statistics.json",
     ]

@@ -97,9 +97,21 @@ def test_gate_thresholds_come_from_the_receiving_stages_config(synth: Synth, con
         output = synth.templates[f"roadway-{stage}-serving"]["Outputs"][Output.GATE]["Value"]
         stated = config.projects[0].stages.test.promotion_gate if stage == "test" else None
         stated = stated or config.projects[0].stages.prod.promotion_gate
-        assert Gate.from_output(output) == Gate(stated.rmse_log_max, stated.max_regression_pct)
-    assert Gate.from_output(synth.templates["roadway-prod-serving"]["Outputs"][Output.GATE]["Value"]) == Gate(0.12, 2)
-    assert Gate.from_output(synth.templates["roadway-test-serving"]["Outputs"][Output.GATE]["Value"]) == Gate(0.125)
+        bias = config.projects[0].bias
+        assert Gate.from_output(output) == Gate(
+            stated.rmse_log_max,
+            stated.max_regression_pct,
+            stated.max_group_rmse_ratio,
+            stated.max_group_residual,
+            stated.require_explanations,
+            tuple(bias.facets),
+            bias.min_group_size,
+        )
+    facets = ("Neighborhood", "Bldg.Type", "MS.Zoning")
+    prod = Gate.from_output(synth.templates["roadway-prod-serving"]["Outputs"][Output.GATE]["Value"])
+    assert prod == Gate(0.12, 2, bias_facets=facets)
+    test = Gate.from_output(synth.templates["roadway-test-serving"]["Outputs"][Output.GATE]["Value"])
+    assert test == Gate(0.125, bias_facets=facets)
 
 
 @pytest.mark.parametrize("stage", ["test", "prod"])
