@@ -33,6 +33,7 @@ from promote_model.artifacts import artifact_name
 from promote_model.aws import S3Object, parameters_of
 from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
+from promote_model.bias import figures, report_uri
 from promote_model.gate import rmse_log, statistics_uri
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, StageName, load_config
@@ -288,6 +289,8 @@ def trace(road: Road, reference: str, project_name: str | None = None) -> list[d
             "approved_at": iso_utc(lineage.get(Lineage.APPROVED_AT)),
             "digests": digests,
             "rmse_log": _float(lineage.get(Lineage.RMSE_LOG) or _registered_rmse(road, stage, package)),
+            "bias": _bias_of(road, stage, package),
+            "explanations": _explanations_of(road, stage, package),
             "training_data": lineage.get(Lineage.TRAINING_DATA),
             "model_data": next(
                 (c.get("ModelDataUrl") for c in package.get("InferenceSpecification", {}).get("Containers", [])), None
@@ -331,15 +334,50 @@ def _ledger_of(road: Road, stage: StageName, arn: str) -> list[dict[str, Any]]:
 def _registered_rmse(road: Road, stage: StageName, package: dict[str, Any]) -> str | None:
     """The metric from the package's own model-metrics JSON (dev packages carry no copy in their lineage), read as
     the promotion's gate reads it."""
-    try:
-        where = S3Object.parse(statistics_uri(package) or "")
-    except ValueError:
-        return None
-    try:
-        value = rmse_log(road.client(stage, "s3").get_object(Bucket=where.bucket, Key=where.key)["Body"].read())
-    except (ClientError, BotoCoreError):
-        return None
+    body = _artifact(road, stage, statistics_uri(package))
+    value = None if body is None else rmse_log(body)
     return None if value is None else f"{value:.6f}"
+
+
+def _artifact(road: Road, stage: StageName, uri: str | None) -> bytes | None:
+    """One of the package's documents as it is in ``stage``'s bucket; None when it names none or it is unreadable."""
+    try:
+        where = S3Object.parse(uri or "")
+        return bytes(road.client(stage, "s3").get_object(Bucket=where.bucket, Key=where.key)["Body"].read())
+    except (ValueError, ClientError, BotoCoreError):
+        return None
+
+
+def _bias_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str, Any] | None:
+    """The bias report's figures as the gate computes them, with the groups they come from and where it lies."""
+    uri = report_uri(package, "Bias")
+    body = _artifact(road, stage, uri)
+    found = None if body is None else figures(body)
+    if uri is None:
+        return None
+    shown: dict[str, Any] = {"report": uri, "readable": found is not None}
+    if found is not None and found.ratio is not None:
+        value, largest, smallest = found.ratio
+        shown["group_rmse_ratio"] = {"value": value, "facet": largest.facet, "largest": largest.name}
+        shown["group_rmse_ratio"]["smallest"] = smallest.name
+    if found is not None and found.residual is not None:
+        worst = found.residual
+        shown["group_residual"] = {"value": worst.residual, "facet": worst.facet, "group": worst.name}
+    return shown
+
+
+def _explanations_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the explainability report lies, and its three features of largest mean absolute contribution."""
+    uri = report_uri(package, "Explainability")
+    if uri is None:
+        return None
+    body = _artifact(road, stage, uri)
+    try:
+        values = json.loads(body or b"")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
+        top = sorted(((str(k), float(v)) for k, v in values.items()), key=lambda item: -abs(item[1]))[:3]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        top = []
+    return {"report": uri, "top": [{"feature": name, "mean_abs_shap": value} for name, value in top]}
 
 
 def trace_text(hops: list[dict[str, Any]]) -> str:
@@ -359,6 +397,7 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
             )
         if hop.get("rmse_log") is not None:
             lines.append(f"    rmse_log    {hop['rmse_log']:.6f}")
+        lines += _evidence_lines(hop)
         for name, digest in hop["digests"].items():
             lines.append(f"    sha256      {digest}  {name}")
         if hop.get("model_data"):
@@ -366,6 +405,32 @@ def trace_text(hops: list[dict[str, Any]]) -> str:
         if hop.get("training_data"):
             lines.append(f"    trained on  {hop['training_data']}")
     return "\n".join(lines)
+
+
+def _evidence_lines(hop: dict[str, Any]) -> list[str]:
+    lines = []
+    bias = hop.get("bias")
+    if bias:
+        ratio, residual = bias.get("group_rmse_ratio"), bias.get("group_residual")
+        if ratio:
+            lines.append(
+                f"    bias        group_rmse_ratio {ratio['value']:.2f} ({ratio['facet']}: {ratio['largest']} over "
+                f"{ratio['smallest']})"
+            )
+        if residual:
+            way = "too high" if residual["value"] > 0 else "too low"
+            lines.append(
+                f"    bias        group_residual {abs(residual['value']):.4f} ({residual['facet']}: "
+                f"{residual['group']}, valued {way})"
+            )
+        state = "" if bias.get("readable") else " (not a report the gate can read)"
+        lines.append(f"    bias report {bias['report']}{state}")
+    explanations = hop.get("explanations")
+    if explanations:
+        top = ", ".join(f"{t['feature']} {t['mean_abs_shap']:.4f}" for t in explanations["top"]) or "unreadable"
+        lines.append(f"    explained   {top}")
+        lines.append(f"    explanation {explanations['report']}")
+    return lines
 
 
 # --- entry point --------------------------------------------------------------------------------------------

@@ -155,6 +155,29 @@ def test_trace_walks_from_prod_back_to_dev(on_road: Run, promoted: dict[str, Any
     assert_typed([prod, test, dev])
 
 
+def test_trace_shows_each_hops_bias_figures_and_where_its_reports_lie(
+    on_road: Run, promoted: dict[str, Any], road: Road
+) -> None:
+    """The moto road's made reports: NAmes 0.10 and OldTown 0.14 (ratio 1.4), OldTown valued 0.03 too low. Each hop
+    reads its own copy: prod's lies in prod's bucket."""
+    _, (printed,) = on_road("trace", "prod:1", "--json")
+    prod, _, dev = json.loads(printed)
+    for hop, stage in ((prod, "prod"), (dev, "dev")):
+        assert hop["bias"]["report"].startswith(f"s3://{road.buckets[stage]}/") and hop["bias"]["readable"]
+        assert hop["bias"]["group_rmse_ratio"] == {
+            "value": pytest.approx(1.4),
+            "facet": "Neighborhood",
+            "largest": "OldTown",
+            "smallest": "NAmes",
+        }
+        assert hop["bias"]["group_residual"]["value"] == pytest.approx(-0.03)
+        assert [t["feature"] for t in hop["explanations"]["top"]] == ["Overall.Qual", "log.area"]
+    _, (text,) = on_road("trace", "prod:1")
+    assert "    bias        group_rmse_ratio 1.40 (Neighborhood: OldTown over NAmes)" in text
+    assert "    bias        group_residual 0.0300 (Neighborhood: OldTown, valued too low)" in text
+    assert text.count("    bias report s3://") == 3 and text.count("    explained   Overall.Qual 0.0500") == 3
+
+
 def test_trace_shows_every_outcome_including_a_refusal_downstream(on_road: Run, promoted: dict[str, Any]) -> None:
     code, (printed,) = on_road("trace", "dev:2", "--json")
     (dev,) = json.loads(printed)

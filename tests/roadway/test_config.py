@@ -303,6 +303,51 @@ def test_bad_promotion_gate(raw: dict[str, Any], stage: str, gate: dict[str, Any
     assert error_of(raw).startswith(f"roadway.yaml: {expected}")
 
 
+@pytest.mark.parametrize(
+    ("bias", "gate", "expected"),
+    [
+        (
+            None,
+            {"max_group_rmse_ratio": 0.9},
+            "projects[0].stages.prod.promotion_gate.max_group_rmse_ratio: Input should",
+        ),
+        (None, {"max_group_residual": 1.5}, "projects[0].stages.prod.promotion_gate.max_group_residual: Input should"),
+        (
+            {"facets": []},
+            {"max_group_residual": 0.05},
+            "projects[0]: stages.prod.promotion_gate judges groups (max_group_rmse_ratio, max_group_residual) but "
+            "bias.facets names none",
+        ),
+        ({"facets": ["Year.Built=2000,1950"]}, {}, "projects[0].bias.facets: facet 'Year.Built=2000,1950': the band"),
+        ({"facets": ["Year.Built=old"]}, {}, "projects[0].bias.facets: facet 'Year.Built=old': expected a column name"),
+        ({"facets": ["Neighborhood", "Neighborhood"]}, {}, "projects[0].bias.facets: facets Neighborhood listed twice"),
+        ({"min_group_size": 0}, {}, "projects[0].bias.min_group_size: Input should be greater"),
+    ],
+)
+def test_bad_bias_settings(
+    raw: dict[str, Any], bias: dict[str, Any] | None, gate: dict[str, Any], expected: str
+) -> None:
+    if bias is not None:
+        raw["projects"][0]["bias"] = bias
+    raw["projects"][0]["stages"]["prod"]["promotion_gate"].update(gate)
+    message = error_of(raw)
+    assert message.startswith(f"roadway.yaml: {expected}") and "\n" not in message
+
+
+def test_the_shipped_project_reports_on_three_facets_and_judges_none_yet(raw: dict[str, Any]) -> None:
+    """Thresholds default to none: turning the reports on refuses nothing already on its way."""
+    project = parse_config(raw).projects[0]
+    assert project.bias.facets == ["Neighborhood", "Bldg.Type", "MS.Zoning"] and project.bias.min_group_size == 20
+    for stage in ("test", "prod"):
+        gate = project.gate(stage)
+        assert (gate["max_group_rmse_ratio"], gate["max_group_residual"], gate["require_explanations"]) == (
+            None,
+            None,
+            False,
+        )
+        assert gate["bias_facets"] == project.bias.facets
+
+
 def test_nothing_is_served_in_or_promoted_into_dev(raw: dict[str, Any]) -> None:
     raw["projects"][0]["stages"]["dev"] = {"serving": raw["projects"][0]["stages"]["test"]["serving"]}
     assert (
