@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import sys
 import tempfile
@@ -167,12 +168,23 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
             "each account records what it decided: its seals, and the promotions into it",
         )
 
+        trained: dict[str, Evidence] = {}
+
         def register(
-            run_name: str, *, sample: int = 0, into: str = group, author: str = AUTHOR, **recorded: Any
+            run_name: str,
+            *,
+            sample: int = 0,
+            into: str = group,
+            author: str = AUTHOR,
+            same_as: str | None = None,
+            **recorded: Any,
         ) -> tuple[str, dict[str, float]]:
-            with quietly(), warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # a small sample leaves some columns empty
-                evidence = Evidence.trained(work / run_name, sample)
+            """``same_as``: the evidence of that earlier run, uploaded again as this one's (no training)."""
+            evidence = trained.get(same_as or run_name)
+            if evidence is None:
+                with quietly(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # a small sample leaves some columns empty
+                    evidence = trained[run_name] = Evidence.trained(work / run_name, sample)
             metrics = evidence.metrics
             description = f"{into} ridge, rmse_log {metrics['rmse_log']:.4f}"
             arn = road.register(
@@ -208,6 +220,8 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
                     if "refused to seal" in reason
                     else "four-eyes check"
                     if "approve" in reason
+                    else "group gate"
+                    if "group_" in reason
                     else "metric gate"
                 )
                 say(f"Refused at {target}'s {which}: nothing copied, nothing registered", reason)
@@ -231,6 +245,7 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
         say("Training the house-price model on data/ames.csv (model_code/train.py, ridge)")
         dev_arn, metrics = register("demo-run")
         say("Registered in dev as PendingManualApproval", f"{dev_arn}  (rmse_log {metrics['rmse_log']:.4f})")
+        disparity = governance(trained["demo-run"], project.bias.facets)
         seal("dev", dev_arn)
 
         say(f"{AUTHOR} is also on dev's approver list, and approves her own model")
@@ -250,6 +265,7 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
             "Prod's endpoint serves it" if served == in_prod["target_arn"] else "Prod's endpoint does NOT serve it",
             str(served),
         )
+        explain_one_house(work / "demo-run" / "model")
         second_names = names.model(second)
         say(
             f"Team {second.team} onboards {second.name}: one config entry; its own group, pipeline, endpoints, gate",
@@ -284,6 +300,19 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
         if worse_in_test["status"] == "promoted":  # prod's gate compares it with the version prod serves
             refused = promote("test", worse_in_test["target_arn"])
 
+        # The platform tightens test's gate below what the shipped model shows (a config change and a deploy of
+        # test's serving stack): the same run, registered again, is refused with the group named.
+        stricter = {**project.gate("test"), "max_group_rmse_ratio": STRICTER_RATIO}
+        road.restate_gate("test", group, stricter)
+        say(
+            f"The platform sets max_group_rmse_ratio {STRICTER_RATIO:g} in test's gate for {group} and deploys",
+            f"{serving_of[group]['test']} now states it to the promotion; facets {', '.join(project.bias.facets)}",
+        )
+        strict_arn, _ = register("strict-run", same_as="demo-run")
+        say("The same model, run again, registered in dev", strict_arn)
+        seal("dev", strict_arn)
+        strict = promote("dev", strict_arn)
+
         verdict = watch(road, work / "demo-run" / "model", serving_of[group]["prod"])
 
         from roadway import cli
@@ -311,7 +340,62 @@ def _run(port: int, config: Any, templates: dict[str, dict[str, Any]], work: Pat
         "second_serves": second_serves,
         "foreign": foreign,
         "monitoring": verdict,
+        "strict": strict,
+        "disparity": disparity,
     }
+
+
+STRICTER_RATIO = 3.0
+"""The stricter gate the demo sets in test: below the shipped ridge model's largest group ratio (about 4)."""
+
+
+def governance(evidence: Evidence, facets: list[str]) -> dict[str, Any]:
+    """What the Governance step found: the figures the gate computes from the bias report, and the explanations'
+    largest features."""
+    from promote_model.bias import figures
+
+    found = figures(evidence.bias or b"")
+    if found is None or found.ratio is None or found.residual is None:
+        say("The Governance step's bias report has no two judged groups to compare", ", ".join(facets))
+        return {}
+    ratio, largest, smallest = found.ratio
+    worst = found.residual
+    explained = json.loads(evidence.explainability or b"{}")["explanations"]["kernel_shap"]["label0"]
+    top = list(explained["global_shap_values"].items())[:3]
+    way = "too high" if worst.residual > 0 else "too low"
+    say(
+        f"Its bias report, by {', '.join(facets)}: the largest group disparity is {largest.facet}'s",
+        f"group_rmse_ratio {ratio:.2f}: {largest.name}'s RMSE of log price {largest.rmse_log:.4f} over "
+        f"{smallest.name}'s {smallest.rmse_log:.4f}; group_residual {abs(worst.residual):.4f}: {worst.facet} "
+        f"{worst.name} valued {way}\n    explanations (mean |SHAP|, log price): "
+        + ", ".join(f"{name} {value:.3f}" for name, value in top),
+    )
+    return {"ratio": ratio, "facet": largest.facet, "largest": largest.name, "smallest": smallest.name}
+
+
+def explain_one_house(model_dir: Path) -> None:
+    """One held-out house through the serving code as the container runs it, asking for the explained answer."""
+    from devtools import traffic
+    from model_code import inference
+
+    model = inference.model_fn(str(model_dir))
+    house = traffic.held_out(ROOT / "data").head(1)
+    body = house[[c for c in house.columns if c != "price"]].to_csv(index=False)
+    text, _ = inference.output_fn(
+        inference.predict_fn(inference.input_fn(body, "text/csv"), model), inference.EXPLAINED
+    )
+    (price,), (explained,) = json.loads(text)["predictions"], json.loads(text)["explanations"]
+    say(
+        f"Prod's model explains one house (Accept: {inference.EXPLAINED})",
+        f"priced {price:,.0f} (sold for {float(house['price'].iloc[0]):,.0f}); from the expected "
+        f"{math.exp(explained['expected_value']):,.0f}: "
+        + ", ".join(
+            f"{c['feature']} {c['value'] if isinstance(c['value'], str) else round(c['value'], 2)} "
+            f"x{math.exp(c['contribution']):.3f}"
+            for c in explained["top_contributions"]
+        )
+        + f", the rest x{math.exp(explained['other_features']):.3f}",
+    )
 
 
 def watch(road: MotoRoad, model_dir: Path, stack: str) -> dict[str, Any]:
@@ -397,6 +481,7 @@ STAGED_REFUSALS = {
     "through (tighten promotion_gate.rmse_log_max in test or max_regression_pct in prod)",
     "self_approved": "the self-approved package was {status} instead of refused (four eyes)",
     "foreign": "the other team's registration was {status} instead of refused (no seal)",
+    "strict": "the package over test's stricter group gate was {status} instead of refused",
 }
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from promote_model.contract import Parameter
+from promote_model.contract import Output, Parameter
 
 from devtools import moto_accounts
 from devtools.patched import moto as patched_moto
@@ -60,9 +60,12 @@ residual 0.03 (OldTown, valued too low)."""
 _EXPLAINED = {
     "version": "1.0",
     "explanations": {
-        "kernel_shap": {"label0": {"global_shap_values": {"Overall.Qual": 0.05, "log.area": 0.04}, "expected_value": 12.0}}
+        "kernel_shap": {
+            "label0": {"global_shap_values": {"Overall.Qual": 0.05, "log.area": 0.04}, "expected_value": 12.0}
+        }
     },
 }
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -128,10 +131,8 @@ class Evidence:
         profile.main(["--input", str(rows / "baseline.csv"), "--output", str(out / "baseline")])
         governed = out / "governance"
         facet_arguments = [argument for facet in facets for argument in ("--facet", facet)]
-        governance.main(
-            ["--model-dir", str(model_dir), "--data-dir", str(ROOT / "data"), "--output-dir", str(governed)]
-            + facet_arguments
-        )
+        where = ["--model-dir", str(model_dir), "--data-dir", str(ROOT / "data"), "--output-dir", str(governed)]
+        governance.main([*where, *facet_arguments])
         archive = io.BytesIO()
         with tarfile.open(fileobj=archive, mode="w:gz") as tar:
             for item in sorted(model_dir.iterdir()):
@@ -144,7 +145,6 @@ class Evidence:
             bias=(governed / governance.BIAS_REPORT).read_bytes(),
             explainability=(governed / governance.EXPLAINABILITY_REPORT).read_bytes(),
         )
-
 
 
 def bias_report(groups: dict[str, dict[str, tuple[float, float]]], min_group_size: int = 20) -> bytes:
@@ -259,6 +259,23 @@ class MotoRoad:
             for stage in STAGE_NAMES
         }
         return cls(config, templates, sessions, buckets, deployed, setenv)
+
+    def restate_gate(self, stage: StageName, group: str, gate: dict[str, Any]) -> None:
+        """Deploy ``group``'s serving stack in ``stage`` again with another gate, its parameters as they are: what
+        `cdk deploy` of a config with that ``promotion_gate`` changes (the stack's ``PromotionGate`` output only,
+        spelt as roadway.config.Project.gate spells it)."""
+        stack = self.serving_stack(stage, group)
+        template = json.loads(json.dumps(self.templates[stack]))
+        template["Outputs"][Output.GATE]["Value"] = json.dumps(gate, separators=(",", ":"))
+        cloudformation = self.sessions[stage].client("cloudformation")
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        cloudformation.update_stack(
+            StackName=stack,
+            TemplateBody=json.dumps(template),
+            Parameters=[{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in described["Parameters"]],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        self.templates[stack] = template
 
     # What the road is called and where.
     @property

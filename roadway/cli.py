@@ -31,9 +31,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from promote_model.artifacts import artifact_name
 from promote_model.aws import S3Object, parameters_of
+from promote_model.bias import figures, report_uri
 from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
-from promote_model.bias import figures, report_uri
 from promote_model.gate import rmse_log, statistics_uri
 
 from roadway.config import DEFAULT_CONFIG_PATH, STAGE_NAMES, ConfigError, Project, StageName, load_config

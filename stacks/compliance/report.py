@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from promote_model.contract import Output
+
 from stacks import provenance as provenance_record
 from stacks.assembly_files import stack_files
 from stacks.compliance.iam_meaning import listed
@@ -84,6 +86,114 @@ DECISION_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 DECIDING_ROLES = {"-approver": "approves (promotes to the next stage)", "-break-glass": "withdraws what is served"}
+# What proves the evidence a gate judges is what was registered, and judged as stated; held to existing tests too.
+EVIDENCE_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Every report a package names (metrics, baselines, bias, explanations) is sealed at registration; a report "
+        "changed afterwards is refused",
+        (
+            "tests/lambdas/promote_model/test_seal.py::test_registration_seals_every_artifact_once",
+            "tests/lambdas/promote_model/test_bias.py::test_a_kinder_bias_report_written_after_registration_is_refused_by_the_seal",
+        ),
+    ),
+    (
+        "A package over a group threshold is refused with the group named; missing, partial or differently pooled "
+        "evidence is refused where a gate asks for it",
+        (
+            "tests/lambdas/promote_model/test_bias.py::test_a_package_over_both_group_thresholds_is_refused_with_each_group_named",
+            "tests/lambdas/promote_model/test_bias.py::test_evidence_the_gate_cannot_judge_is_refused_not_waved_through",
+        ),
+    ),
+    (
+        "Explanations are SHAP values: they add up to each prediction, and the trees' are the Shapley values of "
+        "their game",
+        (
+            "tests/model_code/test_explain.py::test_contributions_add_up_to_the_prediction_minus_the_expected_value",
+            "tests/model_code/test_explain.py::test_tree_shap_is_the_shapley_value_of_the_path_dependent_game",
+        ),
+    ),
+)
+EVIDENCE_WHERE = (
+    "Each package names its evidence in its ModelMetrics: ModelQuality (evaluation.json), ModelDataQuality (the "
+    "drift baseline), Bias.Report (bias.json) and Explainability.Report (explainability.json). In dev they lie in "
+    "the artifact bucket under pipelines/<project>/<pipeline execution>/, written only by the project's pipeline "
+    "jobs; each receiving stage keeps its verified copies under promoted/<source account>/<project>/v<version>/. "
+    "The ledger's sealed record holds each report's S3 version and SHA-256; `roadway trace <stage>:<version>` "
+    'prints every hop\'s figures and report locations. docs/auditor.md, "Bias and explanations", says how to read '
+    "them."
+)
+GATE_FIELDS = (
+    ("rmse_log_max", "rmse_log_max"),
+    ("max_regression_pct", "max_regression_pct"),
+    ("max_group_rmse_ratio", "max_group_rmse_ratio"),
+    ("max_group_residual", "max_group_residual"),
+    ("require_explanations", "explanations required"),
+)
+
+
+@dataclass(frozen=True)
+class StatedGate:
+    """A project's gate in one stage, as its serving stack states it to the promotion."""
+
+    stage: str
+    stack: str
+    gate: dict[str, Any]
+
+
+def stated_gates(cdk_out: Path) -> list[StatedGate]:
+    """Every serving stack's gate output, read from the templates (what the promotion will read after deploy)."""
+    found = []
+    for stack in stack_files(cdk_out):
+        value = stack.template().get("Outputs", {}).get(Output.GATE, {}).get("Value")
+        if isinstance(value, str):
+            found.append(StatedGate(stack.stage, stack.name, json.loads(value)))
+    return found
+
+
+def _gate_cells(stated: StatedGate) -> list[str]:
+    gate = stated.gate
+    cells = [_shown(gate.get(key)) for key, _ in GATE_FIELDS]
+    facets = ", ".join(gate.get("bias_facets") or []) or "none"
+    return [*cells, f"{facets} (groups of {gate.get('min_group_size', '?')} or more)"]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "not judged"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _evidence_lines(gates: list[StatedGate]) -> list[str]:
+    lines = ["## Evidence each promotion is judged on, and where it lies", "", EVIDENCE_WHERE, ""]
+    heads = ["stage", "serving stack", *(label for _, label in GATE_FIELDS), "bias facets"]
+    lines += ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
+    lines += [f"| {g.stage} | `{g.stack}` | " + " | ".join(_gate_cells(g)) + " |" for g in gates]
+    lines += ["", "Proven by:", ""]
+    lines += [f"- {claim}: " + ", ".join(f"`{test}`" for test in tests) for claim, tests in EVIDENCE_PROOFS]
+    return lines
+
+
+def _evidence_html(gates: list[StatedGate]) -> str:
+    esc = html.escape
+    heads = ["stage", "serving stack", *(label for _, label in GATE_FIELDS), "bias facets"]
+    rows = "".join(
+        f"<tr><td>{esc(g.stage)}</td><td><code>{esc(g.stack)}</code></td>"
+        + "".join(f"<td>{esc(cell)}</td>" for cell in _gate_cells(g))
+        + "</tr>"
+        for g in gates
+    )
+    proofs = "".join(
+        f"<li>{esc(claim)}: " + ", ".join(f"<code>{esc(t)}</code>" for t in tests) + "</li>"
+        for claim, tests in EVIDENCE_PROOFS
+    )
+    return (
+        '<h2 id="evidence">Evidence each promotion is judged on, and where it lies</h2>'
+        f'<p class="note">{esc(EVIDENCE_WHERE)}</p><table><tr>'
+        + "".join(f"<th>{esc(h)}</th>" for h in heads)
+        + f"</tr>{rows}</table><p>Proven by:</p><ul>{proofs}</ul>"
+    )
 
 
 @dataclass(frozen=True)
@@ -364,7 +474,13 @@ def verdict_line(provenance: dict[str, Any] | None) -> str:
     return "FAIL: " + "; ".join(verdict.reasons)
 
 
-def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None, people: list[Decider]) -> str:
+def render_markdown(
+    findings: list[Finding],
+    provenance: dict[str, Any] | None,
+    people: list[Decider],
+    gates: list[StatedGate] | None = None,
+) -> str:
+    gates = gates or []
     summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
     lines = [
@@ -399,6 +515,7 @@ def render_markdown(findings: list[Finding], provenance: dict[str, Any] | None, 
             for f in rows
         ]
     lines += ["", *_who_decides_lines(people, approver_names(provenance))]
+    lines += ["", *_evidence_lines(gates)]
     lines += ["", "## Outside the templates: check by hand", ""]
     lines += [f"- **{title}**: {text}" for title, text in OUTSIDE_THE_TEMPLATES]
     lines += ["", "## By control", "", COVERAGE_NOTE]
@@ -466,7 +583,13 @@ _SCRIPT = """
 """
 
 
-def render_html(findings: list[Finding], provenance: dict[str, Any] | None, people: list[Decider]) -> str:
+def render_html(
+    findings: list[Finding],
+    provenance: dict[str, Any] | None,
+    people: list[Decider],
+    gates: list[StatedGate] | None = None,
+) -> str:
+    gates = gates or []
     esc = html.escape
     summary = totals(findings)
     open_count = sum(f.status == "open" for f in findings)
@@ -531,6 +654,7 @@ def render_html(findings: list[Finding], provenance: dict[str, Any] | None, peop
         f'<span class="note"><span id="shown">{len(findings)}</span> of {len(findings)} findings shown</span></div>'
         + "".join(sections)
         + _who_decides_html(people, approver_names(provenance))
+        + _evidence_html(gates)
         + "<h2>Outside the templates: check by hand</h2><ul>"
         + "".join(f"<li><strong>{esc(title)}</strong>: {esc(text)}</li>" for title, text in OUTSIDE_THE_TEMPLATES)
         + "</ul>"
@@ -574,6 +698,7 @@ def write_report(cdk_out: Path) -> Path:
     provenance = provenance_record.read(cdk_out)
     findings = read_findings(json.loads(source.read_text()), provenance, locations(cdk_out))
     people = deciders(cdk_out)
+    gates = stated_gates(cdk_out)
     target = cdk_out / "compliance"
     target.mkdir(parents=True, exist_ok=True)
     (target / "report.json").write_text(
@@ -588,13 +713,16 @@ def write_report(cdk_out: Path) -> Path:
                 "who_decides": [asdict(d) for d in people],
                 "approver_names": approver_names(provenance),
                 "who_decides_proven_by": [{"claim": c, "tests": list(t)} for c, t in DECISION_PROOFS],
+                "gates": [asdict(g) for g in gates],
+                "evidence_where": EVIDENCE_WHERE,
+                "evidence_proven_by": [{"claim": c, "tests": list(t)} for c, t in EVIDENCE_PROOFS],
             },
             indent=2,
         )
     )
     (target / "report.csv").write_text(render_csv(findings))
-    (target / "report.md").write_text(render_markdown(findings, provenance, people))
-    (target / "index.html").write_text(render_html(findings, provenance, people))
+    (target / "report.md").write_text(render_markdown(findings, provenance, people, gates))
+    (target / "index.html").write_text(render_html(findings, provenance, people, gates))
     return target
 
 

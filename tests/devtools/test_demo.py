@@ -12,6 +12,7 @@ from devtools import demo
 from devtools.moto_road import free_port
 from devtools.synth import Synth
 from devtools.variants import written
+from model_code import inference
 from roadway.config import RoadwayConfig, parse_config
 from roadway.naming import Names
 
@@ -83,9 +84,23 @@ def test_demo_drives_a_trained_model_from_dev_to_prod(
         f"arn:aws:sagemaker:{road.region}:{accounts['dev']}:model-package-group/{second.name} only",
         "dev's promotion function refused to seal it",
         "Refused at test's seal check: nothing copied, nothing registered",
+        "Its bias report, by Neighborhood, Bldg.Type, MS.Zoning: the largest group disparity is Neighborhood's",
+        f"Prod's model explains one house (Accept: {inference.EXPLAINED})",
+        "The platform sets max_group_rmse_ratio 3 in test's gate for house-price and deploys",
+        "Refused at test's group gate: nothing copied, nothing registered",
         "Stopped moto_server",
     ):
         assert step in printed
+    # The shipped model's largest disparity, and the same run refused at the stricter gate with the group named.
+    disparity = result["disparity"]
+    assert disparity["facet"] == "Neighborhood" and disparity["ratio"] > demo.STRICTER_RATIO
+    assert result["strict"]["status"] == "refused"
+    assert result["strict"]["reason"].startswith(
+        f"group_rmse_ratio {disparity['ratio']:.2f} is above max_group_rmse_ratio 3: Neighborhood group "
+        f"{disparity['largest']}'s RMSE of log price"
+    )
+    explained = printed[printed.index("Prod's model explains one house") :].splitlines()[1]
+    assert explained.count(" x") == 6, "five contributions as factors of the price, and the rest"
     # One run of the real drift job on prod's captured hour: a third of the houses are bigger.
     assert result["monitoring"]["verdict"] == "drift" and "area" in result["monitoring"]["drifted"]
     status = printed[printed.index("==> roadway status") : printed.index("==> roadway trace")]
