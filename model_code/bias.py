@@ -54,6 +54,8 @@ class Facet:
             raise BadFacet(f"facet {text!r}: expected a column name, or NAME=EDGE,EDGE,... for bands")
         try:
             edges = tuple(float(e) for e in cut.split(",")) if cut else ()
+            if not all(math.isfinite(e) for e in edges):
+                raise ValueError("not finite")
         except ValueError:
             raise BadFacet(
                 f"facet {text!r}: the band edges after '=' must be numbers, e.g. Year.Built=1950,1980"

@@ -101,3 +101,14 @@ def test_the_explained_answer_has_one_spelling_that_sagemaker_accepts_as_a_respo
     for kind in registration.RESPONSE_TYPES:
         assert re.fullmatch(shape.metadata["pattern"], kind) and len(kind) <= shape.metadata["max"], kind
     assert not re.fullmatch(shape.metadata["pattern"], "explained"), "the pattern is a check, not a formality"
+
+
+def test_a_facet_is_spelt_by_the_config_as_the_governance_step_names_its_section() -> None:
+    """The gate looks for the config's facets among the bias report's; the step names them as it parses them."""
+    from model_code.bias import Facet
+    from roadway.config import BiasConfig
+
+    written = ["Neighborhood", "Year.Built=1950.0,1980", "Lot.Area=1e4,20000.5", " Bldg.Type "]
+    config = BiasConfig(facets=written).facets
+    assert config == [Facet.parse(text).spelling for text in written]
+    assert config[1] == "Year.Built=1950,1980", "the step's spelling, not the one written"

@@ -90,6 +90,7 @@ def test_bands_of_a_numeric_column_and_missing_values_are_groups() -> None:
     [
         ("Neighbourhood", {"Neighborhood": ["NAmes"]}, "facet 'Neighbourhood' is not a column of the training data"),
         ("Year=1950,x", {"Year": [1]}, "the band edges after '=' must be numbers"),
+        ("Year=nan", {"Year": [1]}, "the band edges after '=' must be numbers"),
         ("Year=1980,1950", {"Year": [1]}, "the band edges must rise, each once"),
         ("Town=10", {"Town": ["Ames"]}, "bands need a numeric column, Town holds text"),
         ("=3", {}, "expected a column name"),
