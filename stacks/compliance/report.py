@@ -53,9 +53,11 @@ OUTSIDE_THE_TEMPLATES = (
         "do not depend on it.",
     ),
 )
+Proofs = tuple[tuple[str, tuple[str, ...]], ...]
+"""Claims, each with the tests that prove it (tests/stacks/compliance/test_report.py holds every test to exist)."""
 # What proves who may decide on a package (docs/threat-model.md: Approver, Break-glass), each claim with its tests;
 # tests/stacks/compliance/test_report.py holds every name to a test that exists.
-DECISION_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
+DECISION_PROOFS: Proofs = (
     (
         "Only the listed sign-ins may assume the role, each only with the name its identity provider asserted",
         (
@@ -87,7 +89,7 @@ DECISION_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 DECIDING_ROLES = {"-approver": "approves (promotes to the next stage)", "-break-glass": "withdraws what is served"}
 # What proves the evidence a gate judges is what was registered, and judged as stated; held to existing tests too.
-EVIDENCE_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
+EVIDENCE_PROOFS: Proofs = (
     (
         "Every report a package names (metrics, baselines, bias, explanations) is sealed at registration; a report "
         "changed afterwards is refused",
@@ -101,6 +103,7 @@ EVIDENCE_PROOFS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "evidence is refused where a gate asks for it",
         (
             "tests/lambdas/promote_model/test_bias.py::test_a_package_over_both_group_thresholds_is_refused_with_each_group_named",
+            "tests/lambdas/promote_model/test_bias.py::test_a_package_without_the_evidence_its_gate_asks_for_is_refused",
             "tests/lambdas/promote_model/test_bias.py::test_evidence_the_gate_cannot_judge_is_refused_not_waved_through",
         ),
     ),
@@ -129,6 +132,18 @@ GATE_FIELDS = (
     ("max_group_residual", "max_group_residual"),
     ("require_explanations", "explanations required"),
 )
+
+
+def _proofs_lines(proofs: Proofs) -> list[str]:
+    """Each claim with the tests that prove it, as Markdown list items."""
+    return [f"- {claim}: " + ", ".join(f"`{test}`" for test in tests) for claim, tests in proofs]
+
+
+def _proofs_html(proofs: Proofs) -> str:
+    esc = html.escape
+    return "".join(
+        f"<li>{esc(claim)}: " + ", ".join(f"<code>{esc(t)}</code>" for t in tests) + "</li>" for claim, tests in proofs
+    )
 
 
 @dataclass(frozen=True)
@@ -171,7 +186,7 @@ def _evidence_lines(gates: list[StatedGate]) -> list[str]:
     lines += ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
     lines += [f"| {g.stage} | `{g.stack}` | " + " | ".join(_gate_cells(g)) + " |" for g in gates]
     lines += ["", "Proven by:", ""]
-    lines += [f"- {claim}: " + ", ".join(f"`{test}`" for test in tests) for claim, tests in EVIDENCE_PROOFS]
+    lines += _proofs_lines(EVIDENCE_PROOFS)
     return lines
 
 
@@ -184,10 +199,7 @@ def _evidence_html(gates: list[StatedGate]) -> str:
         + "</tr>"
         for g in gates
     )
-    proofs = "".join(
-        f"<li>{esc(claim)}: " + ", ".join(f"<code>{esc(t)}</code>" for t in tests) + "</li>"
-        for claim, tests in EVIDENCE_PROOFS
-    )
+    proofs = _proofs_html(EVIDENCE_PROOFS)
     return (
         '<h2 id="evidence">Evidence each promotion is judged on, and where it lies</h2>'
         f'<p class="note">{esc(EVIDENCE_WHERE)}</p><table><tr>'
@@ -287,7 +299,7 @@ def _who_decides_lines(people: list[Decider], names: list[str] | None) -> list[s
         for d in people
     ]
     lines += ["", f"Names an approval may carry (`identity.approver_names`): {_names(names)}.", "", "Proven by:", ""]
-    lines += [f"- {claim}: " + ", ".join(f"`{test}`" for test in tests) for claim, tests in DECISION_PROOFS]
+    lines += _proofs_lines(DECISION_PROOFS)
     return lines
 
 
@@ -677,10 +689,7 @@ def _who_decides_html(people: list[Decider], names: list[str] | None) -> str:
         + f"</td><td>{esc(bound_name(d.named_as))}</td></tr>"
         for d in people
     )
-    proofs = "".join(
-        f"<li>{esc(claim)}: " + ", ".join(f"<code>{esc(t)}</code>" for t in tests) + "</li>"
-        for claim, tests in DECISION_PROOFS
-    )
+    proofs = _proofs_html(DECISION_PROOFS)
     return (
         '<h2 id="who-decides">Who decides on a package, and where it is proven</h2>'
         '<p class="note">Read from the templates: each role\'s trust admits the sign-ins listed, only with a source '
