@@ -159,3 +159,74 @@ def test_the_pipeline_writes_where_the_promotion_looks(synth: Synth, config: Roa
     assert harbor.name == Names.of(elsewhere).model_named("churn").pipeline() != settings.name
     assert pipeline.PipelineSettings.role_arn.endswith("/roadway-dev-pipeline")
     assert pipeline.PipelineSettings.job_role_arn.endswith("/roadway-dev-pipeline-jobs")
+
+
+def _job_requests(definition: dict[str, Any], region: str, account: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Each job step of a pipeline definition as the request Pipelines sends for it: step, action, job ARN, and the
+    condition keys the request carries, read from the step's own arguments."""
+    requests = []
+    for step in definition["Steps"]:
+        arguments = step["Arguments"]
+        if step["Type"] == "Training":
+            action, kind = "sagemaker:CreateTrainingJob", "training-job"
+            resources, network = arguments["ResourceConfig"], arguments
+            instance, volume_key = resources["InstanceType"], resources.get("VolumeKmsKeyId")
+        elif step["Type"] in ("Processing", "QualityCheck"):
+            action, kind = "sagemaker:CreateProcessingJob", "processing-job"
+            cluster, network = arguments["ProcessingResources"]["ClusterConfig"], arguments.get("NetworkConfig", {})
+            instance, volume_key = cluster["InstanceType"], cluster.get("VolumeKmsKeyId")
+        else:
+            continue
+        vpc = network.get("VpcConfig") or {}
+        context: dict[str, Any] = {
+            "sagemaker:InstanceTypes": [instance],
+            "sagemaker:NetworkIsolation": str(bool(network.get("EnableNetworkIsolation"))).lower(),
+            "aws:TagKeys": [tag["Key"] for tag in arguments.get("Tags", [])],
+            **{f"aws:RequestTag/{tag['Key']}": tag["Value"] for tag in arguments.get("Tags", [])},
+        }
+        for key, value in (
+            ("sagemaker:VpcSubnets", vpc.get("Subnets")),
+            ("sagemaker:VpcSecurityGroupIds", vpc.get("SecurityGroupIds")),
+            ("sagemaker:VolumeKmsKey", volume_key),
+        ):
+            if value:
+                context[key] = value
+        job = f"arn:aws:sagemaker:{region}:{account}:{kind}/pipelines-{step['Name'].lower()}"
+        requests.append((step["Name"], action, job, context))
+    return requests
+
+
+@pytest.mark.parametrize("engine", pipeline.ENGINES)
+def test_every_job_the_pipeline_definition_starts_is_one_its_role_may_start(
+    synth: Synth, config: RoadwayConfig, engine: str
+) -> None:
+    """The definition model_code builds (offline), given the values the README has a data scientist copy from the
+    stacks' outputs, asked of the pipeline role as SageMaker asks: each job's condition keys read from the step's
+    arguments, keys CreateProcessingJob/CreateTrainingJob really carry (iam.request refuses any other). A step added
+    without the VPC, the key, the team's tag or on another instance type fails here, not in a first run on AWS."""
+    template = synth.templates["roadway-dev-studio"]
+    model = house_price(config)
+    statements = iam.role_statements(template, iam.role_named(template, model.pipeline_role()))
+    (jobs,) = [s for s in statements if s.get("Sid") == "JobsOnlyInsideTheVpc"]
+    inside = jobs["Condition"]["ForAllValues:StringEquals"]
+    settings = pipeline.PipelineSettings(
+        region=config.region,
+        group=model.model_package_group,
+        team=config.projects[0].team,
+        subnets=[iam.render(s) for s in inside["sagemaker:VpcSubnets"]],
+        security_groups=[iam.render(s) for s in inside["sagemaker:VpcSecurityGroupIds"]],
+        volume_kms_key=iam.render(jobs["Condition"]["ArnEquals"]["sagemaker:VolumeKmsKey"]),
+        monitoring_engine=engine,
+        facets=list(config.projects[0].bias.facets),
+    )
+    requests = _job_requests(pipeline.definition(settings), config.region, config.stages.dev.account)
+    expected = {"Prepare", "Train", "Evaluate", "Baseline", "Governance"}
+    assert {name for name, *_ in requests} == expected
+    for name, action, job, context in requests:
+        assert iam.allowed(statements, action, job, context), f"{name}: {action} {context}"
+    # The same steps outside the VPC, or on an instance type the team does not have, are refused.
+    for name, action, job, context in requests:
+        outside = {k: v for k, v in context.items() if not k.startswith("sagemaker:Vpc")}
+        assert not iam.allowed(statements, action, job, outside), name
+        bigger = {**context, "sagemaker:InstanceTypes": ["ml.p4d.24xlarge"]}
+        assert not iam.allowed(statements, action, job, bigger), name
