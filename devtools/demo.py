@@ -352,7 +352,7 @@ STRICTER_RATIO = 3.0
 def governance(evidence: Evidence, facets: list[str]) -> dict[str, Any]:
     """What the Governance step found: the figures the gate computes from the bias report, and the explanations'
     largest features."""
-    from promote_model.bias import figures
+    from promote_model.bias import figures, shap_summary
 
     found = figures(evidence.bias or b"")
     if found is None or found.ratio is None or found.residual is None:
@@ -360,14 +360,12 @@ def governance(evidence: Evidence, facets: list[str]) -> dict[str, Any]:
         return {}
     ratio, largest, smallest = found.ratio
     worst = found.residual
-    explained = json.loads(evidence.explainability or b"{}")["explanations"]["kernel_shap"]["label0"]
-    top = list(explained["global_shap_values"].items())[:3]
-    way = "too high" if worst.residual > 0 else "too low"
+    top = list((shap_summary(evidence.explainability or b"") or {}).items())[:3]
     say(
         f"Its bias report, by {', '.join(facets)}: the largest group disparity is {largest.facet}'s",
         f"group_rmse_ratio {ratio:.2f}: {largest.name}'s RMSE of log price {largest.rmse_log:.4f} over "
         f"{smallest.name}'s {smallest.rmse_log:.4f}; group_residual {abs(worst.residual):.4f}: {worst.facet} "
-        f"{worst.name} valued {way}\n    explanations (mean |SHAP|, log price): "
+        f"{worst.name} valued {worst.valued}\n    explanations (mean |SHAP|, log price): "
         + ", ".join(f"{name} {value:.3f}" for name, value in top),
     )
     return {"ratio": ratio, "facet": largest.facet, "largest": largest.name, "smallest": smallest.name}

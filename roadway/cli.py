@@ -31,7 +31,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from promote_model.artifacts import artifact_name
 from promote_model.aws import S3Object, parameters_of
-from promote_model.bias import figures, report_uri
+from promote_model.bias import figures, report_uri, shap_summary
 from promote_model.contract import LedgerOutcome, Lineage, Parameter
 from promote_model.events import package_group
 from promote_model.gate import rmse_log, statistics_uri
@@ -351,18 +351,27 @@ def _artifact(road: Road, stage: StageName, uri: str | None) -> bytes | None:
 def _bias_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str, Any] | None:
     """The bias report's figures as the gate computes them, with the groups they come from and where it lies."""
     uri = report_uri(package, "Bias")
-    body = _artifact(road, stage, uri)
-    found = None if body is None else figures(body)
     if uri is None:
         return None
+    body = _artifact(road, stage, uri)
+    found = None if body is None else figures(body)
     shown: dict[str, Any] = {"report": uri, "readable": found is not None}
     if found is not None and found.ratio is not None:
         value, largest, smallest = found.ratio
-        shown["group_rmse_ratio"] = {"value": value, "facet": largest.facet, "largest": largest.name}
-        shown["group_rmse_ratio"]["smallest"] = smallest.name
+        shown["group_rmse_ratio"] = {
+            "value": value,
+            "facet": largest.facet,
+            "largest": largest.name,
+            "smallest": smallest.name,
+        }
     if found is not None and found.residual is not None:
         worst = found.residual
-        shown["group_residual"] = {"value": worst.residual, "facet": worst.facet, "group": worst.name}
+        shown["group_residual"] = {
+            "value": worst.residual,
+            "facet": worst.facet,
+            "group": worst.name,
+            "valued": worst.valued,
+        }
     return shown
 
 
@@ -372,11 +381,8 @@ def _explanations_of(road: Road, stage: StageName, package: dict[str, Any]) -> d
     if uri is None:
         return None
     body = _artifact(road, stage, uri)
-    try:
-        values = json.loads(body or b"")["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
-        top = sorted(((str(k), float(v)) for k, v in values.items()), key=lambda item: -abs(item[1]))[:3]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        top = []
+    summary = (None if body is None else shap_summary(body)) or {}
+    top = list(summary.items())[:3]
     return {"report": uri, "top": [{"feature": name, "mean_abs_shap": value} for name, value in top]}
 
 
@@ -418,10 +424,9 @@ def _evidence_lines(hop: dict[str, Any]) -> list[str]:
                 f"{ratio['smallest']})"
             )
         if residual:
-            way = "too high" if residual["value"] > 0 else "too low"
             lines.append(
                 f"    bias        group_residual {abs(residual['value']):.4f} ({residual['facet']}: "
-                f"{residual['group']}, valued {way})"
+                f"{residual['group']}, valued {residual['valued']})"
             )
         state = "" if bias.get("readable") else " (not a report the gate can read)"
         lines.append(f"    bias report {bias['report']}{state}")

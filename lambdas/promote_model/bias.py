@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # gate.py imports this module
+    from promote_model.gate import Gate
 
 SECTION = "roadway_group_errors"
 
@@ -28,6 +31,11 @@ class Group:
     name: str
     rmse_log: float
     residual: float
+
+    @property
+    def valued(self) -> str:
+        """Which way the model errs on this group's houses on average (the residual is predicted minus sold)."""
+        return "too high" if self.residual > 0 else "too low"
 
 
 @dataclass(frozen=True)
@@ -96,17 +104,20 @@ def figures(report_bytes: bytes) -> Figures | None:
     return Figures(size, judged)
 
 
-def explained(report_bytes: bytes) -> bool:
-    """An explainability report in Clarify's layout, with global SHAP values."""
+def shap_summary(report_bytes: bytes) -> dict[str, float] | None:
+    """An explainability report's global SHAP values (Clarify's layout), largest first; None when it has none or
+    no expected value."""
     try:
         label = json.loads(report_bytes)["explanations"]["kernel_shap"]["label0"]
-        values = label["global_shap_values"]
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
-        return False
-    return isinstance(values, dict) and bool(values) and _number(label.get("expected_value")) is not None
+        values = {str(name): _number(value) for name, value in label["global_shap_values"].items()}
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+        return None
+    if not values or any(v is None for v in values.values()) or _number(label.get("expected_value")) is None:
+        return None
+    return dict(sorted(((k, float(v or 0.0)) for k, v in values.items()), key=lambda item: -abs(item[1])))
 
 
-def refusals(gate: Any, found: Figures | None, has_report: bool, explanations: bool | None) -> list[str]:
+def refusals(gate: Gate, found: Figures | None, has_report: bool, explanations: bool | None) -> list[str]:
     """Every reason ``gate`` refuses this evidence (``explanations``: None when the package has no explainability
     report, else whether it is readable)."""
     reasons: list[str] = []
@@ -156,9 +167,9 @@ def refusals(gate: Any, found: Figures | None, has_report: bool, explanations: b
             )
     worst = found.residual
     if gate.max_group_residual is not None and worst is not None and abs(worst.residual) > gate.max_group_residual:
-        way = "too high" if worst.residual > 0 else "too low"
         reasons.append(
             f"group_residual {abs(worst.residual):.4f} is above max_group_residual {gate.max_group_residual:g}: "
-            f"{worst.facet} group {worst.name} is valued {way} by {worst.residual:+.4f} in log price on average"
+            f"{worst.facet} group {worst.name} is valued {worst.valued} by {worst.residual:+.4f} in log price on "
+            "average"
         )
     return reasons

@@ -39,7 +39,7 @@ from promote_model.artifacts import (
     target_key,
 )
 from promote_model.aws import S3Object, outputs_of, parameters_of
-from promote_model.bias import Figures, explained, figures, refusals, report_uri
+from promote_model.bias import Figures, figures, refusals, report_uri, shap_summary
 from promote_model.checks import Case, first_refusal
 from promote_model.contract import (
     PROMOTED_MARKER,
@@ -230,7 +230,7 @@ class Promotion:
         bias_report = self._read(s3, bias_uri, "bias report", sealed=True)
         explanations = self._read(s3, explainability_uri, "explainability report", sealed=True)
         found = figures(bias_report) if bias_report is not None else None
-        readable = explained(explanations) if explanations is not None else None
+        readable = shap_summary(explanations) is not None if explanations is not None else None
         return found, tuple(refusals(gate, found, bias_uri is not None, readable))
 
     def _metric(self, s3: Any, uri: str | None, which: str, *, sealed: bool = False) -> float | None:
