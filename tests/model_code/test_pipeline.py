@@ -294,24 +294,6 @@ def test_with_model_monitor_register_records_the_baseline_promotion_hands_to_pro
     assert calculated["Statistics"]["S3Uri"] == {"Get": "Steps.Baseline.CalculatedBaselineStatistics"}
 
 
-def test_every_job_runs_in_the_vpc_subnets_given() -> None:
-    key = "arn:aws:kms:eu-west-1:111111111111:key/data"
-    settings = PipelineSettings(subnets=["subnet-0a", "subnet-0b"], security_groups=["sg-0c"], volume_kms_key=key)
-    steps = steps_by_name(definition(settings)["Steps"])
-    jobs = {n: s for n, s in steps.items() if s["Type"] in ("Processing", "Training", "QualityCheck")}
-    assert set(jobs) == {"Prepare", "Baseline", "Train", "Evaluate", "Governance"}
-    for name, step in jobs.items():
-        arguments = step["Arguments"]
-        vpc = arguments.get("VpcConfig") or arguments.get("NetworkConfig", {}).get("VpcConfig")
-        assert vpc == {"Subnets": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0c"]}, name
-        resources = arguments.get("ResourceConfig") or arguments["ProcessingResources"]["ClusterConfig"]
-        assert resources["VolumeKmsKeyId"] == key, name
-        isolated = arguments.get(
-            "EnableNetworkIsolation", arguments.get("NetworkConfig", {}).get("EnableNetworkIsolation")
-        )
-        assert isolated is True, name
-
-
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="monitoring engine 'deequ': expected one of roadway, model-monitor"):
         definition(PipelineSettings(monitoring_engine="deequ"))

@@ -222,6 +222,11 @@ def test_every_job_the_pipeline_definition_starts_is_one_its_role_may_start(
     requests = _job_requests(pipeline.definition(settings), config.region, config.stages.dev.account)
     expected = {"Prepare", "Train", "Evaluate", "Baseline", "Governance"}
     assert {name for name, *_ in requests} == expected
+    for name, _, _, context in requests:  # each job where the settings put it: the VPC, the data key, isolated
+        assert context["sagemaker:VpcSubnets"] == settings.subnets, name
+        assert context["sagemaker:VpcSecurityGroupIds"] == settings.security_groups, name
+        assert context["sagemaker:VolumeKmsKey"] == settings.volume_kms_key, name
+        assert context["sagemaker:NetworkIsolation"] == "true", name
     for name, action, job, context in requests:
         assert iam.allowed(statements, action, job, context), f"{name}: {action} {context}"
     # The same steps outside the VPC, or on an instance type the team does not have, are refused.
