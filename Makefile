@@ -20,11 +20,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # promotion. Their platform is pinned_layer.PLATFORM; packages' own test suites are left out.
 LAYERS := $(patsubst lambdas/layers/%.txt,build/layers/%.installed,$(wildcard lambdas/layers/*.txt))
 
-.PHONY: help deps lock layers synth bootstrap diff deploy test bench demo diagram report-png lint clean aws-facts
+.PHONY: help deps lock layers synth bootstrap bootstrap-template diff deploy test bench demo diagram report-png lint clean aws-facts
 
 help:
 	@echo "make synth   synthesize every stage into cdk.out/ and run the compliance packs (CONFIG=$(CONFIG))"
 	@echo "make bootstrap STAGE=Prod [PROFILE=p]  cdk bootstrap the stage's account, from cdk.out (no second synth)"
+	@echo "make bootstrap-template  the CLI's bootstrap template with every role under config iam's boundary and path"
 	@echo "make diff STAGE=Prod [PROFILE=p]    what deploying the synthesized Prod would change (AWS credentials)"
 	@echo "make deploy STAGE=Prod [PROFILE=p]  deploy exactly what \`make synth\` wrote to cdk.out, no second synth"
 	@echo "make test    run the whole test suite"
@@ -123,6 +124,18 @@ bootstrap: $(VENV)/.synth-installed node_modules/.installed
 	environment=$$($(PY) -m stacks.provenance environment cdk.out '$(STAGE)') && \
 	  npx cdk bootstrap --app cdk.out "$$environment" $(CDK_PROFILE) \
 	  $(if $(BOOTSTRAP_TEMPLATE),--template '$(BOOTSTRAP_TEMPLATE)') $(BOOTSTRAP_ARGS)
+
+# For organizations whose service control policies demand a permissions boundary (and a path) on every role: the
+# pinned CLI's own bootstrap template with each role bounded as the config's `iam` says (stacks/bootstrap_template.py).
+# Offline: --show-template reads neither the app nor cdk.out, and needs no credentials or network (about 1.5 s).
+BOOTSTRAP_BUILD := build/bootstrap
+bootstrap-template: $(VENV)/.synth-installed node_modules/.installed
+	mkdir -p $(BOOTSTRAP_BUILD)
+	npx cdk bootstrap --show-template > $(BOOTSTRAP_BUILD)/cdk-bootstrap.yaml.part
+	mv $(BOOTSTRAP_BUILD)/cdk-bootstrap.yaml.part $(BOOTSTRAP_BUILD)/cdk-bootstrap.yaml
+	$(PY) -m stacks.bootstrap_template --config '$(CONFIG)' --source $(BOOTSTRAP_BUILD)/cdk-bootstrap.yaml \
+	  --out $(BOOTSTRAP_BUILD)/roadway-bootstrap.yaml
+	@echo "Use it: make bootstrap STAGE=Dev BOOTSTRAP_TEMPLATE=$(BOOTSTRAP_BUILD)/roadway-bootstrap.yaml"
 
 # Only what diff and deploy run: the CDK CLI and the check (not the layers, the tests' tools or the serving venv).
 diff: $(VENV)/.synth-installed node_modules/.installed

@@ -99,6 +99,19 @@ def somewhere_else(config: RoadwayConfig) -> RoadwayConfig:
     return parse_config(raw)
 
 
+# A governed organization's demands (governed): its boundary's name in every account, a path, two tags of its own.
+BOUNDARY, ROLE_PATH = "org-workload-boundary", "/roadway/"
+ORG_TAGS = {"cost-center": "ml 4711", "data-classification": "internal"}
+
+
+def governed(config: RoadwayConfig) -> RoadwayConfig:
+    """``config`` in an organization whose service control policies demand a permissions boundary and a path on
+    every role, and its own tags on everything (``iam``, ``tags``)."""
+    raw = config.model_dump(mode="json", exclude_unset=True)
+    raw.update(iam={"permissions_boundary": BOUNDARY, "role_path": ROLE_PATH}, tags=dict(ORG_TAGS))
+    return parse_config(raw)
+
+
 def written(config: RoadwayConfig, path: Path) -> Path:
     """``config`` as a road file at ``path`` (what the CLI reads), validated back as it is read."""
     path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True)))

@@ -755,6 +755,92 @@ def _prefix_clash(names: list[str]) -> tuple[str, str] | None:
     return None
 
 
+# IAM's rules for a role's path and a managed policy's name; an account's own policy by ARN names one account.
+_ROLE_PATH = re.compile(r"^/(?:[\x21-\x7e]*/)?$")
+_POLICY_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
+_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/(?:[\x21-\x7e]+/)?[\w+=,.@-]{1,128}$")
+# AWS's limits on one resource's tags, the same in the tagging API of every service Roadway tags: 50 tags, keys of
+# 1-128 and values of 0-256 letters, digits, spaces and _.:/=+@-, and the aws: prefix reserved.
+MAX_TAGS = 50
+_ORG_TAG_KEY = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
+_ORG_TAG_VALUE = re.compile(r"^[\w\s.:/=+@-]{0,256}$")
+# Roadway's own tags (roadway/naming.py spells them) all begin so; at most this many sit on one resource
+# (project, stage, team and user on a data scientist's profile and role; a test over every template holds it).
+ROADWAY_TAG_PREFIX = "roadway:"
+ROADWAY_TAGS_PER_RESOURCE = 4
+
+
+class IamConfig(_Strict):
+    """What an organization's service control policies demand of every role the road creates (CDK's own included):
+    a permissions boundary and a path. Neither set: roles as CloudFormation makes them."""
+
+    permissions_boundary: str | None = None
+    """A managed policy's name (``org/boundary`` for one under a path), the same name in each account, or the ARN
+    of an AWS managed policy."""
+    role_path: str | None = None
+    """Every role's path, e.g. ``/roadway/``: it is part of each role's ARN, which every policy naming a role
+    follows."""
+
+    @field_validator("permissions_boundary")
+    @classmethod
+    def _check_boundary(cls, value: str | None) -> str | None:
+        if value is None or _POLICY_NAME.match(value):
+            return value
+        arn = _POLICY_ARN.match(value)
+        if arn is None:
+            raise ValueError(
+                "expected a managed policy's name (letters, digits and _+=,.@-, up to 128, e.g. org-boundary) or "
+                f"its ARN (arn:aws:iam::aws:policy/...), got {value!r}"
+            )
+        if arn.group(1) != "aws":
+            raise ValueError(
+                f"{value!r} is a policy of account {arn.group(1)} alone, and each of the road's three accounts needs "
+                "its own: give the policy's name (created under that name in every account)"
+            )
+        return value
+
+    @field_validator("role_path")
+    @classmethod
+    def _check_path(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 512 or not _ROLE_PATH.match(value)):
+            raise ValueError(
+                "expected an IAM path that begins and ends with /, like /roadway/ (at most 512 characters, no "
+                f"spaces), got {value!r}"
+            )
+        return value
+
+
+def _org_tags(tags: dict[str, str]) -> dict[str, str]:
+    """An organization's tags as every resource can carry them beside Roadway's own."""
+    room = MAX_TAGS - ROADWAY_TAGS_PER_RESOURCE
+    if len(tags) > room:
+        raise ValueError(
+            f"{len(tags)} tags, and AWS allows {MAX_TAGS} on a resource, {ROADWAY_TAGS_PER_RESOURCE} of which "
+            f"Roadway's own take: expected at most {room}"
+        )
+    folded: dict[str, str] = {}
+    for key, value in tags.items():
+        if key.lower().startswith(ROADWAY_TAG_PREFIX):
+            raise ValueError(f"{key!r}: keys beginning {ROADWAY_TAG_PREFIX} are Roadway's own; choose another key")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"{key!r}: keys beginning aws: are reserved by AWS; choose another key")
+        if len(key) > 128 or len(value) > 256:
+            long, limit = ("key", 128) if len(key) > 128 else ("value", 256)
+            raise ValueError(
+                f"{key[:40]!r}: the {long} is {len(key if long == 'key' else value)} characters, and AWS allows {limit}"
+            )
+        if not _ORG_TAG_KEY.match(key):
+            raise ValueError(f"{key!r}: expected a key of letters, digits, spaces or _.:/=+@-")
+        if not _ORG_TAG_VALUE.match(value):
+            raise ValueError(f"{key}: expected a value of letters, digits, spaces or _.:/=+@-, got {value!r}")
+        if key.lower() in folded:
+            raise ValueError(
+                f"{folded[key.lower()]!r} and {key!r} differ only in case, which IAM's tags do not tell apart"
+            )
+        folded[key.lower()] = key
+    return tags
+
+
 class BucketsConfig(_Strict):
     """What every versioned bucket keeps."""
 
@@ -781,6 +867,14 @@ class RoadwayConfig(_Strict):
     data_scientists: list[DataScientist] = Field(default_factory=list)
     projects: Annotated[list[Project], Field(min_length=1)]
     """The models on the road, each owned by a team; every project travels dev, test, prod."""
+    iam: IamConfig = IamConfig()
+    tags: dict[str, str] = Field(default_factory=dict)
+    """The organization's own tags, on every resource that takes tags and on every stack, beside Roadway's."""
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _org_tags(value)
 
     @field_validator("project")
     @classmethod

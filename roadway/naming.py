@@ -36,10 +36,12 @@ class Names:
 
     project: str
     region: str
+    role_path: str = "/"
+    """Every Roadway role's IAM path (``iam.role_path``): part of its ARN, never of its name or of a session's ARN."""
 
     @classmethod
     def of(cls, config: RoadwayConfig) -> Names:
-        return cls(config.project, config.region)
+        return cls(config.project, config.region, config.iam.role_path or "/")
 
     def model(self, project: Project) -> ModelNames:
         """The names of one model project on this road."""
@@ -101,7 +103,9 @@ class Names:
         return f"{self.stack_name(stage, 'platform')}-{what}"
 
     def role_arn(self, account: str, role_name: str) -> str:
-        return f"arn:aws:iam::{account}:role/{role_name}"
+        """A role of the road by its ARN, which carries the road's role path: what trust policies, PassRole, resource
+        policies' principals and ``aws:PrincipalArn`` conditions name (a role session's ARN carries no path)."""
+        return role_arn(account, role_name, self.role_path)
 
     def team_prefix(self, team: str) -> str:
         """A team's own folder in dev's data and artifact buckets: its members read all of it, and nobody else
@@ -116,6 +120,11 @@ class Names:
 
 WILDCARD = "*"
 TEAMS_PREFIX = "teams"
+
+
+def role_arn(account: str, role_name: str, path: str = "/") -> str:
+    """An IAM role's ARN: ``path`` (``/`` or ``/a/b/``) sits between ``role`` and the name."""
+    return f"arn:aws:iam::{account}:role{path}{role_name}"
 
 
 class Exported:

@@ -24,7 +24,7 @@ from promote_model.contract import Output
 from promote_model.ledger import Ledger
 
 from roadway.config import STAGE_NAMES, Project, RoadwayConfig, StageName
-from roadway.naming import Names
+from roadway.naming import Names, role_arn
 from roadway.timestamps import iso_utc
 
 
@@ -78,7 +78,7 @@ class Road:
                 if self.role_name:
                     base = boto3.session.Session(region_name=self.config.region)
                     sts = base.client("sts", endpoint_url=self.endpoint_url)
-                    role = self.names.role_arn(settings.account, self.role_name)
+                    role = role_arn(settings.account, self.role_name)  # the operator's own role: not Roadway's path
                     session = assumed(sts, role, "roadway-cli", self.config.region)
                 else:
                     session = boto3.session.Session(profile_name=settings.aws_profile, region_name=self.config.region)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import DefaultStackSynthesizer, Environment, Stage
+from aws_cdk import Environment, Stage
 from constructs import Construct
 
 from roadway.config import RoadwayConfig, StageName
 from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG
 from roadway.stage_view import StageView
+from stacks import organization
 from stacks.people_stack import PeopleStack
 from stacks.pipelines_stack import PipelinesStack
 from stacks.platform_stack import PlatformStack
@@ -22,7 +23,13 @@ class RoadwayStage(Stage):
     def __init__(self, scope: Construct, *, config: RoadwayConfig, stage: StageName) -> None:
         view = StageView.of(config, stage)  # the stage's account, names and neighbours, once for its stacks
         names = view.names
-        super().__init__(scope, names.stage_id(stage), env=Environment(account=view.account, region=view.region))
+        super().__init__(
+            scope,
+            names.stage_id(stage),
+            env=Environment(account=view.account, region=view.region),
+            permissions_boundary=organization.boundary(config),
+        )
+        organization.govern(self, config)
         tags = {PROJECT_TAG: config.project, STAGE_TAG: stage}
         self.platform = PlatformStack(
             self,
@@ -32,6 +39,7 @@ class RoadwayStage(Stage):
             description=f"Roadway {stage}: network, keys, buckets and model registry",
             termination_protection=True,
             tags=tags,
+            synthesizer=organization.synthesizer(config),
         )
         self.studio: StudioStack | None = None
         self.people: list[PeopleStack] = []
@@ -46,6 +54,7 @@ class RoadwayStage(Stage):
                 description="Roadway dev: SageMaker Studio domain and data scientists",
                 termination_protection=True,
                 tags=tags,
+                synthesizer=organization.synthesizer(config),
             )
             self.people = [
                 PeopleStack(
@@ -58,6 +67,7 @@ class RoadwayStage(Stage):
                     description=f"Roadway dev: data scientists, people stack {index}",
                     termination_protection=True,
                     tags=tags,
+                    synthesizer=organization.synthesizer(config),
                 )
                 for index in range(1, config.studio.people_stacks)
             ]
@@ -71,6 +81,7 @@ class RoadwayStage(Stage):
                 description="Roadway dev: the pipeline roles of every model project but the original's",
                 termination_protection=True,
                 tags=tags,
+                synthesizer=organization.synthesizer(config),
             )
         # One serving stack per project in test and prod: promotions of one project update only its own stack.
         self.serving: dict[str, ServingStack] = {}
@@ -89,7 +100,7 @@ class RoadwayStage(Stage):
                 tags={**tags, PROJECT_TAG: project.name, TEAM_TAG: project.team},
                 # Promotion updates this stack outside the CDK CLI, keeping every parameter: without the
                 # bootstrap-version rule, every parameter of the stack is one Roadway owns.
-                synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+                synthesizer=organization.synthesizer(config, generate_bootstrap_version_rule=False),
             )
         self.promotion = PromotionStack(
             self,
@@ -99,4 +110,5 @@ class RoadwayStage(Stage):
             stack_name=names.stack_name(stage, "promotion"),
             description=f"Roadway {stage}: promotion of approved model packages, and the roles that receive them",
             tags=tags,
+            synthesizer=organization.synthesizer(config),
         )

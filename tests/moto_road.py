@@ -21,7 +21,7 @@ from devtools.moto_accounts import approval_event
 from devtools.moto_road import APPROVERS, Evidence, MotoRoad
 from devtools.patched.moto import MotoState, forget
 from devtools.synth import Synth
-from devtools.variants import somewhere_else, with_second_project, written
+from devtools.variants import governed, somewhere_else, with_second_project, written
 from model_code.registration import ENTRY_POINT
 from roadway.config import RoadwayConfig, StageName
 from tests.synths import shared_synth
@@ -35,7 +35,7 @@ def moto_config(config: RoadwayConfig) -> RoadwayConfig:
     """The road the moto tests run: another adopter's name, region and accounts than config/roadway.yaml, so a
     name spelled outside roadway/naming.py fails here. Ana García, an author, approves too: the insider the
     four-eyes check must hold against."""
-    moved = somewhere_else(config)
+    moved = governed(somewhere_else(config))
     identity = moved.identity.model_copy(update={"approver_names": [*moved.identity.approver_names, "ana-garcia"]})
     return moved.model_copy(update={"identity": identity})
 

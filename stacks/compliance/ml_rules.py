@@ -16,6 +16,8 @@ their findings fail synth like any other, and their acknowledgements appear in t
   customers): acknowledged only where config chose ``engine: model-monitor``, so the report says so;
 - ``Roadway-VPC1`` every VPC endpoint carries a policy that restricts (the data perimeter): not an allow of
   everything to everyone under no condition.
+- ``Roadway-IAM1`` every role carries the permissions boundary and the path config demands (``iam``), as the
+  synthesized template holds it: CDK's own roles too, and whatever an override did after the constructs were made.
 
 Policies are read as IAM reads them (``stacks.compliance.iam_meaning``): ``Action`` and ``NotAction``, wildcards
 anywhere in an action's name, names in any case; a condition that refuses nothing binds nothing.
@@ -23,12 +25,15 @@ anywhere in an action's name, names in any case; a condition that refuses nothin
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import CfnResource, Stack
+from aws_cdk import CfnResource, Stack, Stage
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 
 from stacks.compliance.gate import render_resolved
@@ -159,6 +164,44 @@ def monitoring_encrypted(properties: dict[str, Any]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _template(path: Path, version: tuple[int, int]) -> dict[str, Any]:
+    del version  # part of the key: a template written again is read again
+    return json.loads(path.read_text())
+
+
+def synthesized_properties(node: CfnResource) -> dict[str, Any]:
+    """The resource's properties as synth wrote them, overrides included (the packs run after the templates are
+    written); what CDK's own boundary and Roadway's path reach only by override is seen only here."""
+    stack = Stack.of(node)
+    path = Path(Stage.of(stack).outdir) / stack.template_file  # type: ignore[union-attr]
+    stat = path.stat()
+    resource = _template(path, (stat.st_mtime_ns, stat.st_size))["Resources"][stack.resolve(node.logical_id)]
+    return dict(resource.get("Properties", {}))
+
+
+def role_governed(node: CfnResource) -> bool:
+    """The role has the boundary and the path its stage's config demands (stacks/organization.py)."""
+    from stacks.organization import expected
+
+    demanded = expected(node)
+    boundary, path = demanded.get("permissions_boundary"), demanded.get("role_path")
+    if boundary is None and path is None:
+        return True
+    properties = synthesized_properties(node)
+    if path is not None and properties.get("Path", "/") != path:
+        return False
+    if boundary is None:
+        return True
+    stack = Stack.of(node)
+    arn = (
+        boundary
+        if boundary.startswith("arn:")
+        else stack.format_arn(service="iam", region="", resource="policy", resource_name=boundary)
+    )
+    return _rendered(properties.get("PermissionsBoundary")) == _rendered(stack.resolve(arn))
+
+
 def endpoint_has_policy(properties: dict[str, Any]) -> bool:
     """A policy that restricts: not absent, and not an unconditional allow of everything to everyone (unless a Deny
     beside it draws the perimeter)."""
@@ -217,6 +260,14 @@ RULES: dict[str, tuple[tuple[str, ...], str, str, Check]] = {
 }
 
 
+ROLE_RULE = (
+    "The role lacks the permissions boundary or the path config demands (iam.permissions_boundary, iam.role_path).",
+    "The organization's service control policies refuse such a role: the deploy would fail in the account, "
+    "part-way. A role made outside CDK's and Roadway's mechanisms (a plain resource added late, an override) "
+    "escapes them; give it the boundary and path.",
+)
+
+
 class RoadwayChecks(NagPack):
     """The pack; registered beside the standard ones by :func:`stacks.compliance.gate.rule_packs`."""
 
@@ -232,3 +283,5 @@ class RoadwayChecks(NagPack):
         for suffix, (types, info, explanation, check) in RULES.items():
             if node.cfn_resource_type in types:
                 self._apply_rule(_Rule(suffix, info, explanation, node, check))
+        if node.cfn_resource_type == "AWS::IAM::Role":
+            self._apply_rule(_Rule("IAM1", *ROLE_RULE, node, lambda _: role_governed(node)))

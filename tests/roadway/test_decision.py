@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from devtools.synth import Synth
+from devtools.variants import ROLE_PATH
 from roadway import cli
 from roadway.config import RoadwayConfig
 from roadway.decision import decide
@@ -73,7 +74,8 @@ def test_approve_assumes_the_approver_role_with_the_persons_name_and_approves(
         f"test's promotion takes it from here (roadway status --project {road.config.projects[0].name})"
     ]
     decided = heard[-1]
-    assert decided["RoleArn"] == f"arn:aws:iam::{road.accounts['dev']}:role/{role}"
+    # The approver role is assumed by its ARN, which carries the road's role path (the moto road is governed).
+    assert decided["RoleArn"] == f"arn:aws:iam::{road.accounts['dev']}:role{ROLE_PATH}{role}"
     assert (decided["SourceIdentity"], decided["RoleSessionName"]) == ("maria-lopez", "maria-lopez")
     # Twice is no second decision.
     assert on_road("approve", f"dev:{version}", "--as", "maria-lopez")[1] == [
@@ -93,7 +95,7 @@ def test_a_break_glass_caller_rejects_through_break_glass_and_prod_always_does(
         code, printed = on_call("reject", f"{stage}:{arn.rsplit('/', 1)[-1]}")
         assert code == 0 and status_of(road, stage, arn) == "Rejected", printed
         role = road.names.break_glass_role(stage)
-        assert heard[-1]["RoleArn"].endswith(f":role/{role}") and heard[-1]["SourceIdentity"] == "lee-oncall"
+        assert heard[-1]["RoleArn"].endswith(f":role{ROLE_PATH}{role}") and heard[-1]["SourceIdentity"] == "lee-oncall"
         assert printed[0].endswith(
             f"through {role}; {stage}'s promotion withdraws it if served and pages the alarm topic"
         )

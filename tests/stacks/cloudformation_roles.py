@@ -19,6 +19,7 @@ from typing import Any
 
 from promote_model.contract import BASELINE_PARAMETERS, Parameter
 
+from roadway.naming import role_arn
 from tests import aws, iam
 
 PROMOTION_PARAMETERS = frozenset({Parameter.MODEL_PACKAGE, *BASELINE_PARAMETERS})
@@ -115,9 +116,10 @@ class Place:
         if isinstance(node, dict) and "Fn::GetAtt" in node:
             logical_id, attribute = node["Fn::GetAtt"]
             resource = self.template["Resources"].get(logical_id, {})
-            name = resource.get("Properties", {}).get("RoleName")
+            properties = resource.get("Properties", {})
+            name = properties.get("RoleName")
             if resource.get("Type") == "AWS::IAM::Role" and attribute == "Arn" and isinstance(name, str):
-                return f"arn:aws:iam::{self.account}:role/{name}"
+                return role_arn(self.account, name, properties.get("Path", "/"))  # IAM puts the path in the ARN
         return iam.render(node)
 
 

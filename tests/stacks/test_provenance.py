@@ -177,6 +177,8 @@ RUNS_AT_SYNTH = (
     "@jsii.implements(",
     "def allocate_logical_id(",
 )
+# Code of ours that runs at synth and that the child below synthesizes (a governed stage: its aspect runs there).
+SYNTHESIZED_IN_THE_CHILD = ("stacks/organization.py",)
 
 
 def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
@@ -190,7 +192,7 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
     at_synth = [
         f"{path.relative_to(ROOT)}: {marker}"
         for path in sorted((ROOT / "stacks").rglob("*.py"))
-        if "compliance" not in path.parts
+        if "compliance" not in path.parts and str(path.relative_to(ROOT)) not in SYNTHESIZED_IN_THE_CHILD
         for marker in RUNS_AT_SYNTH
         if marker in path.read_text()
     ]
@@ -202,6 +204,10 @@ def test_roadways_own_code_uses_no_deprecated_cdk_api() -> None:
         # Assets are not copied (the drift layer is 150 MB); the code that builds them still runs.
         "app = App(context=cli_context(stage_assets=False))\n"
         "build_app(app, load_config('config/roadway.yaml'), compliance=False)\n"
+        "from devtools.variants import governed\n"
+        "app = App(context=cli_context(stage_assets=False))\n"
+        "build_app(app, governed(load_config('config/roadway.yaml')), compliance=False, stages=('test',))\n"
+        "app.synth()\n"
         "print('built')\n"
         "try:\n"
         "    aws_lambda.Function(Stack(App(), 'Probe'), 'F', runtime=aws_lambda.Runtime.PYTHON_3_12,\n"

@@ -112,7 +112,7 @@ class PromotionTarget(Construct):
         source_keys = f"arn:aws:kms:{region}:{source_account}:key/*"
         promoted = artifact_bucket.arn_for_objects(f"{PROMOTED_PREFIX}/*")
         serving_stack = f"arn:aws:cloudformation:{region}:{account}:stack/{serving_stacks}/*"
-        deployer_roles = f"arn:aws:iam::{account}:role/{deployers}"
+        deployer_roles = names.role_arn(account, deployers)
         policy = iam.ManagedPolicy(
             self,
             "ReceivePolicy",

@@ -218,7 +218,7 @@ def test_a_missing_or_refusing_reader_role_is_a_clear_failure(road: Road) -> Non
             stub.activate()
         return made
 
-    reader = f"{road.accounts['dev']}:role/{road.model(GROUP).reader_role('dev')}"
+    reader = f"{road.accounts['dev']}:role{road.names.role_path}{road.model(GROUP).reader_role('dev')}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(boto3.session.Session, "client", client)
         with pytest.raises(
