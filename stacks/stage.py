@@ -30,7 +30,9 @@ class RoadwayStage(Stage):
             permissions_boundary=organization.boundary(config),
         )
         organization.govern(self, config)
-        tags = {PROJECT_TAG: config.project, STAGE_TAG: stage}
+        # Stack tags (CloudFormation puts them on what it creates; cdk.json's explicitStackTags keeps Tags.of off
+        # them): the organization's and Roadway's.
+        tags = {**config.tags, PROJECT_TAG: config.project, STAGE_TAG: stage}
         self.platform = PlatformStack(
             self,
             "Platform",

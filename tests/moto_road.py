@@ -42,7 +42,8 @@ def moto_config(config: RoadwayConfig) -> RoadwayConfig:
 
 @pytest.fixture(scope="session")
 def moto_synth(moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return shared_synth(moto_config, tmp_path_factory, compliance=False)
+    """The governed road (devtools/variants.py governed), compliance gate included: tests/stacks/test_organization.py."""
+    return shared_synth(moto_config, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -318,4 +318,36 @@ def code_repositories(clinic: Clinic) -> Iterator[Finding]:
         yield Finding(clinic.stage, f"repository {name}", OK, f"team {team.name}'s repository exists")
 
 
-CHECKS = (bootstrap, region, quotas, lambda_concurrency, monitoring, identity, code_repositories)
+def organization(clinic: Clinic) -> Iterator[Finding]:
+    """A governed road's demands (config ``iam``): IAM refuses a role whose boundary policy does not exist, so the
+    organization's policy must be in this account before the bootstrap; whether Studio takes execution roles under
+    a path no API says before a domain has used one."""
+    wanted = clinic.config.iam.permissions_boundary
+    if wanted is not None:
+        arn = wanted if wanted.startswith("arn:") else f"arn:aws:iam::{clinic.account}:policy/{wanted}"
+        try:
+            clinic.ask("iam", "get_policy", PolicyArn=arn)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise
+            yield Finding(
+                clinic.stage,
+                "permissions boundary",
+                PROBLEM,
+                f"{arn} does not exist in {clinic.account}: every role the road creates names it "
+                "(iam.permissions_boundary), and IAM refuses them all until it does; create it before the bootstrap",
+            )
+        else:
+            yield Finding(clinic.stage, "permissions boundary", OK, f"{arn} exists: every role of the road names it")
+    if clinic.config.iam.role_path is not None and clinic.stage == "dev":
+        yield Finding(
+            clinic.stage,
+            "studio role path",
+            CANNOT,
+            f"whether SageMaker Studio takes execution roles under the path {clinic.config.iam.role_path} "
+            "(iam.role_path) is verified only on AWS: no API answers it before a domain uses one; a failed deploy "
+            "of the Studio stack's profiles, or apps that will not start, is the sign (docs/platform-engineer.md)",
+        )
+
+
+CHECKS = (bootstrap, region, quotas, lambda_concurrency, monitoring, identity, code_repositories, organization)

@@ -762,3 +762,42 @@ def test_watched_features_name_no_models_columns_by_default(raw: dict[str, Any])
         "roadway.yaml: projects[0].stages.prod.serving.monitoring: watched_features: engine model-monitor alarms on "
         "the metrics of named features"
     )
+
+
+def test_an_organizations_boundary_path_and_tags_are_taken(raw: dict[str, Any]) -> None:
+    raw.update(iam={"permissions_boundary": "org/boundary", "role_path": "/roadway/ml/"}, tags={"cost-center": "4711"})
+    config = parse_config(raw)
+    assert (config.iam.permissions_boundary, config.iam.role_path, config.tags) == (
+        "org/boundary",
+        "/roadway/ml/",
+        {"cost-center": "4711"},
+    )
+    raw["iam"]["permissions_boundary"] = "arn:aws:iam::aws:policy/PowerUserAccess"  # AWS's own: every account has it
+    assert parse_config(raw).iam.permissions_boundary.endswith("PowerUserAccess")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "expected"),
+    [
+        ("iam", {"permissions_boundary": "org boundary!"}, "iam.permissions_boundary: expected a managed policy's name"),
+        ("iam", {"permissions_boundary": "arn:aws:iam::111111111111:policy/b"}, "is a policy of account 111111111111"),
+        ("iam", {"permissions_boundary": "arn:aws:s3:::bucket"}, "iam.permissions_boundary: expected a managed policy"),
+        ("iam", {"role_path": "roadway"}, "iam.role_path: expected an IAM path that begins and ends with /"),
+        ("iam", {"role_path": "/roadway"}, "iam.role_path: expected an IAM path that begins and ends with /"),
+        ("iam", {"role_path": "/with space/"}, "iam.role_path: expected an IAM path"),
+        ("iam", {"role_path": "/" + "a" * 511 + "/"}, "at most 512 characters"),
+        ("tags", {"roadway:team": "x"}, "tags: 'roadway:team': keys beginning roadway: are Roadway's own"),
+        ("tags", {"Roadway:Stage": "x"}, "tags: 'Roadway:Stage': keys beginning roadway: are Roadway's own"),
+        ("tags", {"aws:cost": "x"}, "keys beginning aws: are reserved by AWS"),
+        ("tags", {"k": "v" * 257}, "tags: 'k': the value is 257 characters, and AWS allows 256"),
+        ("tags", {"k" * 129: "v"}, "the key is 129 characters, and AWS allows 128"),
+        ("tags", {"Owner": "a", "owner": "b"}, "'Owner' and 'owner' differ only in case"),
+        ("tags", {"k": "a;b"}, "tags: k: expected a value of letters, digits, spaces or _.:/=+@-"),
+        ("tags", {f"k{i}": "v" for i in range(47)}, "47 tags, and AWS allows 50 on a resource, 4 of which Roadway"),
+    ],
+)
+def test_an_organizations_demands_refused_in_one_line(
+    raw: dict[str, Any], section: str, value: dict[str, str], expected: str
+) -> None:
+    raw[section] = value
+    assert expected in error_of(raw)

@@ -13,7 +13,8 @@ from roadway.naming import Names
 from tests import iam
 from tests.stacks.cloudformation_roles import NOT_CALLED, Place, calls, stack_tags, touched
 
-ROADS = ["synth", "two_projects_synth", "model_monitor_synth"]
+# moto_synth: a governed road, whose stack tags (the organization's) CloudFormation puts on what it creates.
+ROADS = ["synth", "two_projects_synth", "model_monitor_synth", "moto_synth"]
 
 
 def serving_stacks(synth: Synth, config: RoadwayConfig) -> list[tuple[str, str, str]]:
@@ -46,7 +47,8 @@ def missing(synth: Synth, config: RoadwayConfig, *, statements_of: Any = None) -
 def test_the_deployer_may_do_all_a_promotion_makes_cloudformation_do(road: str, request: pytest.FixtureRequest) -> None:
     synth: Synth = request.getfixturevalue(road)
     config: RoadwayConfig = request.getfixturevalue({"synth": "config", "two_projects_synth": "two_projects_config",
-                                                      "model_monitor_synth": "model_monitor_config"}[road])
+                                                      "model_monitor_synth": "model_monitor_config",
+                                                      "moto_synth": "moto_config"}[road])
     assert missing(synth, config) == []
 
 

@@ -352,3 +352,24 @@ def test_the_permission_sets_role_is_found_on_any_page_of_iams_list(clinic: Clin
     )
     stubber.add_response("list_roles", roles())
     assert lines(test, before.identity)[0][:2] == ("identity harbor-test-approver", OK)
+
+
+def test_a_governed_roads_boundary_must_exist_and_studios_path_is_verified_only_on_aws(
+    road: Road, clinic: Clinics
+) -> None:
+    """The moto road is governed (devtools/variants.py governed): its boundary is looked up by name in each
+    account; Studio's acceptance of a role path is named as what only AWS can answer, in dev alone."""
+    from devtools.variants import BOUNDARY, ROLE_PATH
+
+    dev, prod = clinic("dev"), clinic("prod")
+    ((check, verdict, detail),) = lines(prod, before.organization)
+    assert (check, verdict) == ("permissions boundary", PROBLEM)
+    assert f"arn:aws:iam::{prod.account}:policy/{BOUNDARY} does not exist in {prod.account}" in detail
+    road.sessions["prod"].client("iam").create_policy(
+        PolicyName=BOUNDARY, PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*",'
+        '"Resource":"*"}]}'
+    )
+    assert lines(prod, before.organization)[0][:2] == ("permissions boundary", OK)
+    found = lines(dev, before.organization)
+    assert [(c, v) for c, v, _ in found] == [("permissions boundary", PROBLEM), ("studio role path", CANNOT)]
+    assert f"under the path {ROLE_PATH}" in found[1][2] and "verified only on AWS" in found[1][2]
