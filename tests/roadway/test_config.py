@@ -779,7 +779,7 @@ def test_an_organizations_boundary_path_and_tags_are_taken(raw: dict[str, Any]) 
 @pytest.mark.parametrize(
     ("section", "value", "expected"),
     [
-        ("iam", {"permissions_boundary": "org boundary!"}, "iam.permissions_boundary: expected a managed policy's name"),
+        ("iam", {"permissions_boundary": "org boundary!"}, "permissions_boundary: expected a managed policy's name"),
         ("iam", {"permissions_boundary": "arn:aws:iam::111111111111:policy/b"}, "is a policy of account 111111111111"),
         ("iam", {"permissions_boundary": "arn:aws:s3:::bucket"}, "iam.permissions_boundary: expected a managed policy"),
         ("iam", {"role_path": "roadway"}, "iam.role_path: expected an IAM path that begins and ends with /"),
