@@ -781,6 +781,13 @@ class IamConfig(_Strict):
     """Every role's path, e.g. ``/roadway/``: it is part of each role's ARN, which every policy naming a role
     follows."""
 
+    def boundary_arn(self, account: str) -> str | None:
+        """The boundary policy's ARN in ``account`` (a name is looked up there; an AWS managed ARN is the same)."""
+        wanted = self.permissions_boundary
+        if wanted is None or wanted.startswith("arn:"):
+            return wanted
+        return f"arn:aws:iam::{account}:policy/{wanted}"
+
     @field_validator("permissions_boundary")
     @classmethod
     def _check_boundary(cls, value: str | None) -> str | None:

@@ -127,6 +127,9 @@ def doctor(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
     people = [*settings.approvers, *settings.break_glass]
     if people:
         statements.append(_statement("WhoMayApprove", ["iam:SimulatePrincipalPolicy"], people))
+    boundary = config.iam.boundary_arn(account)
+    if boundary is not None:
+        statements.append(_statement("TheOrganizationsBoundary", ["iam:GetPolicy"], [boundary]))
     repositories = [t.repository() for t in config.teams if t.repository()] if stage == "dev" else []
     if repositories:
         arns = [f"arn:aws:codecommit:{r}:{account}:{name}" for r, name in repositories]  # type: ignore[misc]

@@ -322,9 +322,8 @@ def organization(clinic: Clinic) -> Iterator[Finding]:
     """A governed road's demands (config ``iam``): IAM refuses a role whose boundary policy does not exist, so the
     organization's policy must be in this account before the bootstrap; whether Studio takes execution roles under
     a path no API says before a domain has used one."""
-    wanted = clinic.config.iam.permissions_boundary
-    if wanted is not None:
-        arn = wanted if wanted.startswith("arn:") else f"arn:aws:iam::{clinic.account}:policy/{wanted}"
+    arn = clinic.config.iam.boundary_arn(clinic.account)
+    if arn is not None:
         try:
             clinic.ask("iam", "get_policy", PolicyArn=arn)
         except ClientError as error:
