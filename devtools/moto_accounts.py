@@ -9,6 +9,7 @@ the names the serving template imports: the contract between the two stacks, not
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -112,14 +113,26 @@ def without_asset_code(template: dict[str, Any]) -> dict[str, Any]:
     return {**template, "Resources": resources}
 
 
-def deploy_serving(session: boto3.session.Session, template: dict[str, Any], stack_name: str, platform: str) -> str:
+def deploy_serving(
+    session: boto3.session.Session,
+    template: dict[str, Any],
+    stack_name: str,
+    platform: str,
+    tags: Mapping[str, str] | None = None,
+) -> str:
     """Deploy the stage's platform exports as stack ``platform`` (once per account) and a real serving template
-    (less its Lambda code, see :func:`without_asset_code`) as ``stack_name``; return the artifact bucket."""
+    (less its Lambda code, see :func:`without_asset_code`) as ``stack_name``, with the stack ``tags`` the CDK CLI
+    deploys it with; return the artifact bucket."""
     template = without_asset_code(template)
     cfn = session.client("cloudformation")
     if not any(s["StackName"] == platform for s in cfn.list_stacks()["StackSummaries"]):
         cfn.create_stack(StackName=platform, TemplateBody=json.dumps(platform_exports_template(imports_of(template))))
-    cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(template),
+        Capabilities=["CAPABILITY_IAM"],
+        Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+    )
     (stack,) = cfn.describe_stacks(StackName=stack_name)["Stacks"]
     bucket = outputs_of(stack)[Output.ARTIFACT_BUCKET]
     # The platform's buckets are versioned (seals name versions); moto's CloudFormation ignores

@@ -30,7 +30,7 @@ import tarfile
 import time
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,10 +235,12 @@ class MotoRoad:
         *,
         role_name: str = "roadway-tests",
         setenv: Callable[[str, str], None] = os.environ.__setitem__,
+        stack_tags: Callable[[str], Mapping[str, str]] | None = None,
     ) -> MotoRoad:
         """Deploy the road into the current moto: the real serving stacks of ``groups`` (default: every project)
-        in test and prod, a group per project in each account, the dev bucket, the promotion stacks. Sessions are
-        ``role_name``'s in each account."""
+        in test and prod, with the tags ``stack_tags`` gives each (the assembly's, as the CDK CLI deploys them), a
+        group per project in each account, the dev bucket, the promotion stacks. Sessions are ``role_name``'s in
+        each account."""
         patched_moto.add_sagemaker_deletes()  # which promotion's undo and the doctor's probe call
         names = Names.of(config)
         groups = groups if groups is not None else tuple(p.name for p in config.projects)
@@ -249,7 +251,8 @@ class MotoRoad:
             for group in groups:
                 name = names.model(config.project_named(group)).serving_stack(stage)
                 platform = names.stack_name(stage, "platform")
-                buckets[stage] = moto_accounts.deploy_serving(sessions[stage], templates[name], name, platform)
+                tags = stack_tags(name) if stack_tags else None
+                buckets[stage] = moto_accounts.deploy_serving(sessions[stage], templates[name], name, platform, tags)
         buckets["dev"] = f"{config.project}-dev-artifacts"
         dev_s3 = sessions["dev"].client("s3")
         dev_s3.create_bucket(Bucket=buckets["dev"], CreateBucketConfiguration={"LocationConstraint": config.region})

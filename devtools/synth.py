@@ -29,6 +29,16 @@ class Synth:
             if type_ is None or resource["Type"] == type_
         }
 
+    def stack_tags(self, stack_name: str) -> dict[str, str]:
+        """The tags the CDK CLI deploys a stack with (the cloud assembly's manifest), which CloudFormation puts on
+        every resource it creates in that stack."""
+        for manifest in self.outdir.glob("assembly-*/manifest.json"):
+            for artifact in json.loads(manifest.read_text())["artifacts"].values():
+                properties = artifact.get("properties", {})
+                if properties.get("stackName") == stack_name:
+                    return dict(properties.get("tags", {}))
+        raise LookupError(f"{stack_name} is not in {self.outdir}")
+
 
 def synthesize(
     config: RoadwayConfig,

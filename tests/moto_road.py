@@ -168,7 +168,7 @@ def open_road(
             assert state is not None
             state.restore()
         else:
-            laid = MotoRoad.lay(config, synth.templates, groups, setenv=monkeypatch.setenv)
+            laid = MotoRoad.lay(config, synth.templates, groups, setenv=monkeypatch.setenv, stack_tags=synth.stack_tags)
             ROADS[key] = Laid(laid, MotoState() if fast else None, synth)
         try:
             yield Road(ROADS[key].road, synth, monkeypatch, key)

@@ -11,10 +11,8 @@ the tags the stack puts on it), never a context made up for the test.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from promote_model.contract import BASELINE_PARAMETERS, Parameter
@@ -270,14 +268,3 @@ def _job_definition_role(place: Place, props: Mapping[str, Any]) -> Any:
         if "RoleArn" in definition.get("Properties", {}):
             return definition["Properties"]["RoleArn"]
     return None
-
-
-def stack_tags(outdir: Path, stack_name: str) -> dict[str, str]:
-    """The tags the CDK CLI deploys a stack with (the cloud assembly's manifest), which CloudFormation puts on every
-    resource it creates in that stack."""
-    for manifest in outdir.glob("assembly-*/manifest.json"):
-        for artifact in json.loads(manifest.read_text())["artifacts"].values():
-            properties = artifact.get("properties", {})
-            if properties.get("stackName") == stack_name:
-                return dict(properties.get("tags", {}))
-    raise LookupError(f"{stack_name} is not in {outdir}")

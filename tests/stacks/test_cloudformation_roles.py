@@ -11,7 +11,7 @@ from devtools.synth import Synth
 from roadway.config import RoadwayConfig
 from roadway.naming import Names
 from tests import iam
-from tests.stacks.cloudformation_roles import NOT_CALLED, Place, calls, stack_tags, touched
+from tests.stacks.cloudformation_roles import NOT_CALLED, Place, calls, touched
 
 # moto_synth: a governed road, whose stack tags (the organization's) CloudFormation puts on what it creates.
 ROADS = ["synth", "two_projects_synth", "model_monitor_synth", "moto_synth"]
@@ -36,25 +36,35 @@ def missing(synth: Synth, config: RoadwayConfig, *, statements_of: Any = None) -
             statements = statements_of(statements)
         template = synth.templates[stack]
         account = config.stage(stage).account  # type: ignore[arg-type]
-        place = Place(config.region, account, stack, template, stack_tags(synth.outdir, stack))
+        place = Place(config.region, account, stack, template, synth.stack_tags(stack))
         for logical_id in touched(template):
-            denied += [f"{stack}: {call}" for call in calls(place, logical_id)
-                       if not iam.allowed(statements, call.action, call.resource, call.context)]
+            denied += [
+                f"{stack}: {call}"
+                for call in calls(place, logical_id)
+                if not iam.allowed(statements, call.action, call.resource, call.context)
+            ]
     return denied
 
 
 @pytest.mark.parametrize("road", ROADS)
 def test_the_deployer_may_do_all_a_promotion_makes_cloudformation_do(road: str, request: pytest.FixtureRequest) -> None:
     synth: Synth = request.getfixturevalue(road)
-    config: RoadwayConfig = request.getfixturevalue({"synth": "config", "two_projects_synth": "two_projects_config",
-                                                      "model_monitor_synth": "model_monitor_config",
-                                                      "moto_synth": "moto_config"}[road])
+    config: RoadwayConfig = request.getfixturevalue(
+        {
+            "synth": "config",
+            "two_projects_synth": "two_projects_config",
+            "model_monitor_synth": "model_monitor_config",
+            "moto_synth": "moto_config",
+        }[road]
+    )
     assert missing(synth, config) == []
 
 
 def test_what_a_promotion_touches_is_the_endpoint_its_scaling_and_alarm_not_the_drift_job(synth: Synth) -> None:
-    kinds = {synth.templates["roadway-prod-serving"]["Resources"][r]["Type"] for r in touched(
-        synth.templates["roadway-prod-serving"])}
+    kinds = {
+        synth.templates["roadway-prod-serving"]["Resources"][r]["Type"]
+        for r in touched(synth.templates["roadway-prod-serving"])
+    }
     assert kinds == {
         "AWS::SageMaker::Model",
         "AWS::SageMaker::EndpointConfig",

@@ -22,7 +22,6 @@ from stacks.app import cli_context
 from stacks.compliance.ml_rules import RoadwayChecks
 from stacks.compliance.verdict import judge
 from tests import aws, iam
-from tests.stacks.cloudformation_roles import stack_tags
 
 ROLE = "AWS::IAM::Role"
 
@@ -60,7 +59,7 @@ def test_every_taggable_resource_and_every_stack_carries_the_organizations_tags_
     propagates them to each resource it creates."""
     missing, counted = [], 0
     for stack, template in moto_synth.templates.items():
-        on_stack = stack_tags(moto_synth.outdir, stack)
+        on_stack = moto_synth.stack_tags(stack)
         assert ORG_TAGS.items() <= on_stack.items(), stack
         for logical_id, resource in template["Resources"].items():
             if resource["Type"].startswith("Custom::") or not aws.tagging(resource["Type"]).get("taggable"):

@@ -13,14 +13,11 @@ from promote_model.errors import PromotionError
 from promote_model.promotion import Promotion
 
 from devtools.moto_accounts import approval_event, endpoint_model_package, parameters_of
+from devtools.variants import ORG_TAGS
 from tests.lambdas.promote_model.helpers import assert_untouched, crash_between_register_and_rollout, sha256
 from tests.moto_road import GROUP, Road
 
 handler = handler_module.handler
-
-
-
-
 
 
 def test_dev_to_test_arrives_whole(road: Road) -> None:
@@ -55,6 +52,10 @@ def test_dev_to_test_arrives_whole(road: Road) -> None:
     serving = road.sessions["test"]
     assert parameters_of(serving, road.serving_stack("test"))["ModelPackageArn"] == package["ModelPackageArn"]
     assert endpoint_model_package(serving, road.serving_stack("test")) == package["ModelPackageArn"]
+    # The update names no tags, so CloudFormation keeps the stack's, the organization's included (the road is
+    # governed): what it creates for the new model carries them.
+    (described,) = serving.client("cloudformation").describe_stacks(StackName=road.serving_stack("test"))["Stacks"]
+    assert ORG_TAGS.items() <= {t["Key"]: t["Value"] for t in described["Tags"]}.items()
 
 
 def test_test_to_prod_keeps_the_dev_origin_and_sets_the_baseline(road: Road) -> None:
@@ -120,10 +121,6 @@ def test_a_fault_at_any_step_leaves_nothing_and_a_retry_finishes(
     assert outcome["status"] == "promoted"
     assert len(road.packages("test")) == 1
     assert parameters_of(road.sessions["test"], road.serving_stack("test"))["ModelPackageArn"] == outcome["target_arn"]
-
-
-
-
 
 
 def test_a_crash_after_registration_is_finished_by_the_retry(road: Road) -> None:
