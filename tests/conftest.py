@@ -23,7 +23,7 @@ quiet_jsii(announce=False)  # as app.py does, before the CDK's Node process star
 
 from devtools import speedups  # noqa: E402
 from devtools.synth import CONFIG_PATH, Synth  # noqa: E402
-from devtools.variants import with_engine, with_second_project  # noqa: E402
+from devtools.variants import governed, with_engine, with_second_project  # noqa: E402
 from roadway.config import RoadwayConfig, load_config  # noqa: E402
 from tests.synths import shared_synth  # noqa: E402
 
@@ -85,12 +85,15 @@ def two_projects_synth(two_projects_config: RoadwayConfig, tmp_path_factory: pyt
 
 @pytest.fixture(scope="session")
 def model_monitor_config(config: RoadwayConfig) -> RoadwayConfig:
-    return with_engine(config, "model-monitor")
+    """An established organization's road: an account that still has Model Monitor, and service control policies
+    that demand a permissions boundary, a role path and the organization's tags (devtools/variants.py governed)."""
+    return governed(with_engine(config, "model-monitor"))
 
 
 @pytest.fixture(scope="session")
 def model_monitor_synth(model_monitor_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The app for an account that has Model Monitor (``engine: model-monitor``), compliance gate included."""
+    """The app for an account that has Model Monitor (``engine: model-monitor``) in a governed organization,
+    compliance gate included: the governed road's open findings are counted here."""
     return shared_synth(model_monitor_config, tmp_path_factory)
 
 

@@ -42,8 +42,7 @@ def moto_config(config: RoadwayConfig) -> RoadwayConfig:
 
 @pytest.fixture(scope="session")
 def moto_synth(moto_config: RoadwayConfig, tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The governed road (devtools/variants.py governed), compliance gate included (tests/stacks/test_organization)."""
-    return shared_synth(moto_config, tmp_path_factory)
+    return shared_synth(moto_config, tmp_path_factory, compliance=False)
 
 
 @pytest.fixture(scope="session")

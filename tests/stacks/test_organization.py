@@ -1,6 +1,7 @@
-"""A road in a governed organization (``iam.permissions_boundary``, ``iam.role_path``, ``tags``; the moto road's
-config, devtools/variants.py ``governed``): every role bounded and pathed, every taggable resource tagged, and every
-place that names a role by ARN following the path, one proof per kind, each refusing the ARN without it."""
+"""A road in a governed organization (``iam.permissions_boundary``, ``iam.role_path``, ``tags``; devtools/variants.py
+``governed``, which the moto road's config and the Model Monitor road's are): every role bounded and pathed, every
+taggable resource tagged, no open finding, and every place that names a role by ARN following the path, one proof
+per kind, each refusing the ARN without it."""
 
 from __future__ import annotations
 
@@ -35,9 +36,15 @@ def roles(synth: Synth) -> dict[str, dict[str, Any]]:
     }
 
 
+GOVERNED = {"moto_synth": "moto_config", "model_monitor_synth": "model_monitor_config"}
+
+
+@pytest.mark.parametrize("road", GOVERNED)
 def test_every_role_of_every_stage_is_bounded_and_pathed_cdks_own_included(
-    moto_synth: Synth, moto_config: RoadwayConfig
+    road: str, request: pytest.FixtureRequest
 ) -> None:
+    moto_synth: Synth = request.getfixturevalue(road)
+    moto_config: RoadwayConfig = request.getfixturevalue(GOVERNED[road])
     found = roles(moto_synth)
     assert {stack.split("-")[1] for stack in found} == {"dev", "test", "prod"}
     assert any("CustomResourceProvider" in role for role in found), "CDK's own custom-resource roles are counted"
@@ -52,11 +59,13 @@ def _tags(properties: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags} if isinstance(tags, list) else dict(tags)
 
 
+@pytest.mark.parametrize("road", GOVERNED)
 def test_every_taggable_resource_and_every_stack_carries_the_organizations_tags_within_awss_limit(
-    moto_synth: Synth,
+    road: str, request: pytest.FixtureRequest
 ) -> None:
     """Taggable as AWS's resource-provider schema says (aws_facts/); the stack's tags count, as CloudFormation
     propagates them to each resource it creates."""
+    moto_synth: Synth = request.getfixturevalue(road)
     missing, counted = [], 0
     for stack, template in moto_synth.templates.items():
         on_stack = moto_synth.stack_tags(stack)
@@ -74,8 +83,9 @@ def test_every_taggable_resource_and_every_stack_carries_the_organizations_tags_
     assert missing == [] and counted > 100
 
 
-def test_a_governed_road_has_no_open_finding(moto_synth: Synth) -> None:
-    assert judge(moto_synth.report, []).passed
+def test_a_governed_road_has_no_open_finding(model_monitor_synth: Synth, model_monitor_config: RoadwayConfig) -> None:
+    assert model_monitor_config.iam.role_path == ROLE_PATH and model_monitor_config.tags == ORG_TAGS
+    assert judge(model_monitor_synth.report, []).passed
 
 
 def test_roadways_tags_are_spelt_in_the_namespace_config_keeps_for_them() -> None:

@@ -11,6 +11,7 @@ import pytest
 from drift_monitor.contract import ENDPOINT_DIMENSION, METRIC_NAMESPACE, Env
 
 from devtools.synth import Synth
+from devtools.variants import ROLE_PATH
 from roadway.config import RoadwayConfig
 from roadway.naming import ModelNames, Names
 from tests import iam
@@ -201,8 +202,11 @@ def test_with_model_monitor_its_role_reads_captures_instead(model_monitor_synth:
     ]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     capture = f"<DataBucketE3889A50.Arn>/{CAPTURES}"
-    monitor = "arn:aws:iam::333333333333:role/roadway-prod-serving-model-monitor"
+    # This road is governed (tests/conftest.py): its roles sit under the path, which the policy names them by.
+    monitor = f"arn:aws:iam::333333333333:role{ROLE_PATH}roadway-prod-serving-model-monitor"
     assert not iam.bucket_policy_denies(statements, "s3:GetObject", capture, monitor)
     assert iam.bucket_policy_denies(
-        statements, "s3:GetObject", capture, "arn:aws:iam::333333333333:role/roadway-prod-serving-drift"
+        statements, "s3:GetObject", capture, f"arn:aws:iam::333333333333:role{ROLE_PATH}roadway-prod-serving-drift"
     )
+    unpathed = "arn:aws:iam::333333333333:role/roadway-prod-serving-model-monitor"
+    assert iam.bucket_policy_denies(statements, "s3:GetObject", capture, unpathed)
