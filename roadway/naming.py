@@ -122,6 +122,18 @@ WILDCARD = "*"
 TEAMS_PREFIX = "teams"
 
 
+# CDK's bootstrap stack (the assembly's DefaultStackSynthesizer default qualifier; a test holds them equal) and its
+# roles, cdk-<qualifier>-<kind>-role-<account>-<region>, which the stacks are deployed through.
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+BOOTSTRAP_ROLE_KINDS = ("deploy", "cfn-exec", "file-publishing", "image-publishing", "lookup")
+
+
+def bootstrap_roles(account: str, region: str, kind: str | None = None) -> list[str]:
+    """The five bootstrap roles' names, or ``kind``'s alone (``*``: a pattern of all five)."""
+    kinds = BOOTSTRAP_ROLE_KINDS if kind is None else (kind,)
+    return [f"cdk-{BOOTSTRAP_QUALIFIER}-{k}-role-{account}-{region}" for k in kinds]
+
+
 def role_arn(account: str, role_name: str, path: str = "/") -> str:
     """An IAM role's ARN: ``path`` (``/`` or ``/a/b/``) sits between ``role`` and the name."""
     return f"arn:aws:iam::{account}:role{path}{role_name}"

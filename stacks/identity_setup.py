@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from roadway.config import STAGE_NAMES, RoadwayConfig, StageName
-from roadway.naming import Names
+from roadway.naming import Names, bootstrap_roles, role_arn
 
 FOLDER = "identity-setup"
 
@@ -127,9 +127,12 @@ def doctor(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
     people = [*settings.approvers, *settings.break_glass]
     if people:
         statements.append(_statement("WhoMayApprove", ["iam:SimulatePrincipalPolicy"], people))
-    boundary = config.iam.boundary_arn(account)
+    boundary, path = config.iam.boundary_arn(account), config.iam.role_path
     if boundary is not None:
         statements.append(_statement("TheOrganizationsBoundary", ["iam:GetPolicy"], [boundary]))
+    if boundary is not None or path is not None:
+        (every,) = bootstrap_roles(account, region, "*")
+        statements.append(_statement("TheBootstrapRoles", ["iam:GetRole"], [role_arn(account, every, path or "/")]))
     repositories = [t.repository() for t in config.teams if t.repository()] if stage == "dev" else []
     if repositories:
         arns = [f"arn:aws:codecommit:{r}:{account}:{name}" for r, name in repositories]  # type: ignore[misc]

@@ -14,10 +14,10 @@ from roadway.config import STAGE_NAMES, RoadwayConfig
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic, Finding
 from roadway.doctor.quotas import LAMBDA_CONCURRENCY, Need, lambda_need, needs
 from roadway.images import SKLEARN_REGISTRIES
+from roadway.naming import BOOTSTRAP_QUALIFIER, BOOTSTRAP_ROLE_KINDS, bootstrap_roles
 from roadway.road import CliError, stack_or_none
 
 BOOTSTRAP_STACK = "CDKToolkit"
-BOOTSTRAP_QUALIFIER = "hnb659fds"  # the assembly's (DefaultStackSynthesizer's default); a test holds them equal
 # The lowest bootstrap version the assembly's stacks and assets require (its manifest's
 # requiresBootstrapStackVersion), and the version the pinned CDK CLI's own template writes; tests hold both
 # equal to their sources (the synthesized manifest, node_modules/aws-cdk's bootstrap-template.yaml).
@@ -318,11 +318,50 @@ def code_repositories(clinic: Clinic) -> Iterator[Finding]:
         yield Finding(clinic.stage, f"repository {name}", OK, f"team {team.name}'s repository exists")
 
 
+def _bootstrap_roles(clinic: Clinic, boundary: str | None, path: str | None) -> Finding:
+    """Whether each bootstrap role carries the boundary and sits under the path (the stacks name them by their
+    pathed ARNs): a default `cdk bootstrap` bounds at most the execution role, and puts none under a path."""
+    wrong: list[str] = []
+    for name in bootstrap_roles(clinic.account, clinic.region):
+        try:
+            role = clinic.ask("iam", "get_role", RoleName=name)["Role"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+                raise
+            wrong.append(f"{name} does not exist")
+            continue
+        bound = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary is not None and bound != boundary:
+            wrong.append(f"{name} is bounded by {bound or 'nothing'}")
+        elif path is not None and role.get("Path") != path:
+            wrong.append(f"{name} is at path {role.get('Path')}")
+    if wrong:
+        more = f" and {len(wrong) - 1} more" if len(wrong) > 1 else ""
+        profile = f" PROFILE={clinic.settings.aws_profile}" if clinic.settings.aws_profile else ""
+        return Finding(
+            clinic.stage,
+            "bootstrap roles",
+            PROBLEM,
+            f"{wrong[0]}{more}, and config iam demands every role bounded and pathed: make bootstrap-template, then "
+            f"make bootstrap STAGE={clinic.stage.capitalize()}{profile} "
+            "BOOTSTRAP_TEMPLATE=build/bootstrap/roadway-bootstrap.yaml",
+        )
+    return Finding(
+        clinic.stage,
+        "bootstrap roles",
+        OK,
+        f"the {len(BOOTSTRAP_ROLE_KINDS)} bootstrap roles carry what config iam demands",
+    )
+
+
 def organization(clinic: Clinic) -> Iterator[Finding]:
     """A governed road's demands (config ``iam``): IAM refuses a role whose boundary policy does not exist, so the
-    organization's policy must be in this account before the bootstrap; whether Studio takes execution roles under
-    a path no API says before a domain has used one."""
+    organization's policy must be in this account before the bootstrap, and the bootstrap's own roles must carry
+    it; whether Studio takes execution roles under a path no API says before a domain has used one."""
     arn = clinic.config.iam.boundary_arn(clinic.account)
+    path = clinic.config.iam.role_path
+    if arn is not None or path is not None:
+        yield _bootstrap_roles(clinic, arn, path)
     if arn is not None:
         try:
             clinic.ask("iam", "get_policy", PolicyArn=arn)

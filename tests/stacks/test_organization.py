@@ -5,10 +5,12 @@ per kind, each refusing the ARN without it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsii
 import pytest
+import yaml
 from aws_cdk import App, Aspects, CfnResource, Environment, IAspect, Stack, Stage
 from aws_cdk import aws_iam as aws_iam
 from constructs import IConstruct
@@ -17,12 +19,14 @@ from promote_model.identity import session_role
 from devtools.synth import Synth
 from devtools.variants import BOUNDARY, ORG_TAGS, ROLE_PATH
 from roadway.config import MAX_TAGS, ROADWAY_TAG_PREFIX, ROADWAY_TAGS_PER_RESOURCE, RoadwayConfig
-from roadway.naming import PROJECT_TAG, STAGE_TAG, TEAM_TAG, USER_TAG, Names, role_arn
+from roadway.naming import BOOTSTRAP_QUALIFIER, PROJECT_TAG, STAGE_TAG, TEAM_TAG, USER_TAG, Names, role_arn
 from stacks import organization
 from stacks.app import cli_context
+from stacks.bootstrap_template import governed, roles_of
 from stacks.compliance.ml_rules import RoadwayChecks
 from stacks.compliance.verdict import judge
 from tests import aws, iam
+from tests.roadway.doctor.helpers import BOOTSTRAP_TEMPLATE, substituted
 
 ROLE = "AWS::IAM::Role"
 
@@ -212,3 +216,29 @@ def test_a_role_that_escapes_the_boundary_or_path_is_a_finding(moto_config: Road
     assert found == {"Roadway-IAM1": ["Dev/S/Escaped/Resource"]}
     resources = escaped.template["Resources"]
     assert [k for k, r in resources.items() if prop not in r["Properties"]] == [k for k in resources if "Escaped" in k]
+
+
+def test_the_stacks_name_the_bootstrap_roles_where_make_bootstrap_template_puts_them(
+    moto_synth: Synth, moto_config: RoadwayConfig
+) -> None:
+    """Under a path the bootstrap roles move too; the assembly (deploy, execution, lookup and asset publishing
+    roles, which the CDK CLI assumes) names exactly the ARNs the bounded bootstrap template gives them."""
+    pinned = yaml.safe_load(BOOTSTRAP_TEMPLATE.read_text())
+    made = roles_of(governed(pinned, permissions_boundary=BOUNDARY, role_path=ROLE_PATH))
+    named = set(re.findall(r"arn:\$\{AWS::Partition\}:iam::\d{12}:role/[^\"]*cdk-[^\"]*", _assembly_text(moto_synth)))
+    assert named and all(f":role{ROLE_PATH}cdk-" in arn for arn in named)
+    for stage in ("dev", "test", "prod"):
+        account = moto_config.stage(stage).account  # type: ignore[arg-type]
+        values = {"Qualifier": BOOTSTRAP_QUALIFIER, "AWS::AccountId": account, "AWS::Region": moto_config.region}
+        bootstrapped = {
+            f"arn:${{AWS::Partition}}:iam::{account}:role{role['Properties']['Path']}"
+            + substituted(role["Properties"]["RoleName"]["Fn::Sub"], values)
+            for role in made.values()
+        }
+        assert {arn for arn in named if f"::{account}:" in arn} <= bootstrapped
+
+
+def _assembly_text(synth: Synth) -> str:
+    return "".join(
+        f.read_text() for f in synth.outdir.glob("assembly-*/*.json") if not f.name.endswith(".template.json")
+    )

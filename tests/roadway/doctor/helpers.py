@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,8 @@ def bootstrap(clinic: Clinic, version: str | None = None, **parameters: str) -> 
         TemplateBody=bootstrap_template(version),
         Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
     )
+
+
+def substituted(text: str, values: dict[str, str]) -> str:
+    """An ``Fn::Sub`` text with its variables filled in, as CloudFormation does (bootstrap role names)."""
+    return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)

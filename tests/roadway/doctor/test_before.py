@@ -5,17 +5,21 @@ SageMaker quotas, Lambda's account settings and IAM's policy simulator."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 
 from devtools.variants import with_second_project
 from roadway.doctor import after, before
 from roadway.doctor.findings import CANNOT, OK, PROBLEM, Clinic
+from roadway.naming import BOOTSTRAP_QUALIFIER
 from roadway.road import CliError
 from roadway.road import Road as CliRoad
+from stacks.bootstrap_template import governed, roles_of
 from tests.moto_road import Road
-from tests.roadway.doctor.helpers import bootstrap, lines, recorded
+from tests.roadway.doctor.helpers import BOOTSTRAP_TEMPLATE, bootstrap, lines, recorded, substituted
 
 Clinics = Callable[[str], Clinic]
 
@@ -354,22 +358,64 @@ def test_the_permission_sets_role_is_found_on_any_page_of_iams_list(clinic: Clin
     assert lines(test, before.identity)[0][:2] == ("identity harbor-test-approver", OK)
 
 
-def test_a_governed_roads_boundary_must_exist_and_studios_path_is_verified_only_on_aws(
+def _bootstrapped(clinic: Clinic, template: dict[str, Any]) -> None:
+    """The template's roles as CloudFormation would create them in the clinic's account (moto's CloudFormation
+    takes seconds over the whole bootstrap stack; the check reads only the roles)."""
+    values = {"Qualifier": BOOTSTRAP_QUALIFIER, "AWS::AccountId": clinic.account, "AWS::Region": clinic.region}
+    values["AWS::Partition"] = "aws"
+
+    def text(node: Any) -> str | None:
+        if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
+            return substituted(node["Fn::Sub"], values)
+        return node if isinstance(node, str) else None  # an Fn::If on parameters left at their defaults: none
+
+    for role in roles_of(template).values():
+        properties = role["Properties"]
+        boundary = text(properties.get("PermissionsBoundary"))
+        clinic.road._session(clinic.stage).client("iam").create_role(
+            RoleName=text(properties["RoleName"]),
+            Path=properties.get("Path", "/"),
+            AssumeRolePolicyDocument="{}",
+            **({"PermissionsBoundary": boundary} if boundary else {}),
+        )
+
+
+def test_a_governed_roads_bootstrap_roles_and_boundary_are_checked_and_studios_path_is_verified_only_on_aws(
     road: Road, clinic: Clinics
 ) -> None:
-    """The moto road is governed (devtools/variants.py governed): its boundary is looked up by name in each
-    account; Studio's acceptance of a role path is named as what only AWS can answer, in dev alone."""
+    """The moto road is governed (devtools/variants.py governed). Its bootstrap roles are read as IAM holds them:
+    missing, then as the CLI's own template makes them (unbounded, no path), then as `make bootstrap-template`'s
+    makes them. Its boundary is looked up by name. Studio's acceptance of a role path is named as what only AWS can
+    answer, in dev alone."""
     from devtools.variants import BOUNDARY, ROLE_PATH
 
-    dev, prod = clinic("dev"), clinic("prod")
-    ((check, verdict, detail),) = lines(prod, before.organization)
-    assert (check, verdict) == ("permissions boundary", PROBLEM)
-    assert f"arn:aws:iam::{prod.account}:policy/{BOUNDARY} does not exist in {prod.account}" in detail
-    road.sessions["prod"].client("iam").create_policy(
-        PolicyName=BOUNDARY, PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*",'
-        '"Resource":"*"}]}'
+    dev, prod, test = clinic("dev"), clinic("prod"), clinic("test")
+    (roles, boundary) = lines(prod, before.organization)
+    assert roles[:2] == ("bootstrap roles", PROBLEM) and roles[2].startswith(
+        f"cdk-hnb659fds-deploy-role-{prod.account}-{prod.region} does not exist and 4 more"
     )
-    assert lines(prod, before.organization)[0][:2] == ("permissions boundary", OK)
+    assert "make bootstrap-template, then make bootstrap STAGE=Prod" in roles[2]
+    assert boundary[:2] == ("permissions boundary", PROBLEM)
+    assert f"arn:aws:iam::{prod.account}:policy/{BOUNDARY} does not exist in {prod.account}" in boundary[2]
+
+    pinned = yaml.safe_load(BOOTSTRAP_TEMPLATE.read_text())
+    _bootstrapped(test, pinned)
+    assert lines(test, before.organization)[0][2].startswith("cdk-hnb659fds-deploy-role-"), "the CLI's: no boundary"
+    assert "is bounded by nothing and 4 more" in lines(test, before.organization)[0][2]
+
+    _bootstrapped(prod, governed(pinned, permissions_boundary=BOUNDARY, role_path=ROLE_PATH))
+    road.sessions["prod"].client("iam").create_policy(
+        PolicyName=BOUNDARY,
+        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+    )
+    assert [(c, v) for c, v, _ in lines(prod, before.organization)] == [
+        ("bootstrap roles", OK),
+        ("permissions boundary", OK),
+    ]
     found = lines(dev, before.organization)
-    assert [(c, v) for c, v, _ in found] == [("permissions boundary", PROBLEM), ("studio role path", CANNOT)]
-    assert f"under the path {ROLE_PATH}" in found[1][2] and "verified only on AWS" in found[1][2]
+    assert [(c, v) for c, v, _ in found] == [
+        ("bootstrap roles", PROBLEM),
+        ("permissions boundary", PROBLEM),
+        ("studio role path", CANNOT),
+    ]
+    assert f"under the path {ROLE_PATH}" in found[2][2] and "verified only on AWS" in found[2][2]

@@ -10,6 +10,7 @@ import yaml
 
 from devtools.synth import Synth
 from devtools.variants import with_engine, with_second_project
+from roadway import naming
 from roadway.config import RoadwayConfig
 from roadway.doctor import before
 from roadway.doctor.quotas import (
@@ -41,13 +42,13 @@ def test_the_bootstrap_the_doctor_demands_is_the_one_the_assembly_needs(synth: S
         re.fullmatch(r"/cdk-bootstrap/(\w+)/version", a["bootstrapStackVersionSsmParameter"]).group(1)
         for a in artifacts
     }
-    assert qualifiers == {before.BOOTSTRAP_QUALIFIER}
+    assert qualifiers == {naming.BOOTSTRAP_QUALIFIER}
 
 
 def test_the_pinned_clis_template_writes_the_version_the_doctor_names() -> None:
     template = yaml.safe_load(BOOTSTRAP_TEMPLATE.read_text())
     assert int(template["Outputs"]["BootstrapVersion"]["Value"]) == before.PINNED_BOOTSTRAP_VERSION
-    assert template["Parameters"]["Qualifier"]["Default"] == before.BOOTSTRAP_QUALIFIER
+    assert template["Parameters"]["Qualifier"]["Default"] == naming.BOOTSTRAP_QUALIFIER
 
 
 def amounts(config: RoadwayConfig, stage: str) -> dict[str, int]:
