@@ -25,7 +25,7 @@ ROLE_TYPE = "AWS::IAM::Role"
 # The CLI refuses to replace a bootstrap stack of another variant (without --force): ours is named so that a plain
 # `cdk bootstrap` later does not silently put the roles back unbounded.
 VARIANT_PARAMETER = "BootstrapVariant"
-VARIANT = "Roadway: every role bounded"
+VARIANT = "Roadway"
 
 
 def boundary_value(permissions_boundary: str) -> str | dict[str, str]:
@@ -48,9 +48,10 @@ def roles_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def variant(role_path: str | None) -> str:
+def variant(bounded: bool, role_path: str | None) -> str:
     """The BootstrapVariant this template declares: a path changes every role's ARN, so it is part of it."""
-    return f"{VARIANT}, path {role_path}" if role_path else VARIANT
+    said = (["every role bounded"] if bounded else []) + ([f"path {role_path}"] if role_path else [])
+    return f"{VARIANT}: {', '.join(said)}"
 
 
 def _texts(node: Any) -> Iterator[str]:
@@ -64,10 +65,11 @@ def _texts(node: Any) -> Iterator[str]:
             yield from _texts(value)
 
 
-def governed(template: dict[str, Any], *, permissions_boundary: str, role_path: str | None) -> dict[str, Any]:
-    """A copy of ``template`` whose every role carries ``permissions_boundary`` unconditionally (and ``role_path``);
-    the input is left as it was. A path moves each role's ARN: the pinned CLI's template names its roles only by
-    ``Fn::GetAtt``, which follows; one that spells a role's ARN as text is refused rather than left half-moved."""
+def governed(template: dict[str, Any], *, permissions_boundary: str | None, role_path: str | None) -> dict[str, Any]:
+    """A copy of ``template`` whose every role carries ``permissions_boundary`` unconditionally and ``role_path``
+    (either may be None: left as the template has it); the input is left as it was. A path moves each role's ARN:
+    the pinned CLI's template names its roles only by ``Fn::GetAtt``, which follows; one that spells a role's ARN as
+    text is refused rather than left half-moved."""
     result = copy.deepcopy(template)
     roles = roles_of(result)
     if not roles:
@@ -76,7 +78,8 @@ def governed(template: dict[str, Any], *, permissions_boundary: str, role_path: 
         )
     for role in roles.values():
         properties = role.setdefault("Properties", {})
-        properties["PermissionsBoundary"] = boundary_value(permissions_boundary)
+        if permissions_boundary is not None:
+            properties["PermissionsBoundary"] = boundary_value(permissions_boundary)
         if role_path is not None:
             properties["Path"] = role_path
     if role_path not in (None, "/"):
@@ -90,7 +93,7 @@ def governed(template: dict[str, Any], *, permissions_boundary: str, role_path: 
     parameters.setdefault(
         VARIANT_PARAMETER, {"Type": "String", "Description": "The provenance of this bootstrap stack."}
     )
-    parameters[VARIANT_PARAMETER]["Default"] = variant(role_path)
+    parameters[VARIANT_PARAMETER]["Default"] = variant(permissions_boundary is not None, role_path)
     return result
 
 
@@ -114,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return refuse("; ".join(str(error).splitlines()))
     boundary, role_path = config.iam.permissions_boundary, config.iam.role_path
-    if boundary is None:
+    if boundary is None and role_path is None:
         return refuse(
-            f"{args.config} sets no iam.permissions_boundary: the shipped `cdk bootstrap` template is fine "
-            "(set iam.permissions_boundary, and iam.role_path if required, for a bounded one)"
+            f"{args.config} sets neither iam.permissions_boundary nor iam.role_path: the shipped `cdk bootstrap` "
+            "template is fine (set them where the organization demands a boundary or a path on every role)"
         )
     try:
         source = yaml.safe_load(args.source.read_text(encoding="utf-8"))
@@ -139,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(yaml.safe_dump(result, sort_keys=False), encoding="utf-8")
     except OSError as error:
         return refuse(f"{args.out}: cannot write the template ({error.strerror})")
-    where = f", path {role_path}" if role_path else ""
-    print(f"Wrote {args.out}: {len(roles_of(result))} roles bounded by {boundary}{where}")
+    print(f"Wrote {args.out}: {len(roles_of(result))} roles ({variant(boundary is not None, role_path)})")
     return 0
 
 

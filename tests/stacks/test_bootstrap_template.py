@@ -64,6 +64,18 @@ def test_without_a_path_no_role_gets_one(pinned: dict[str, Any]) -> None:
     assert result["Parameters"]["BootstrapVariant"]["Default"] == "Roadway: every role bounded"
 
 
+def test_a_path_alone_moves_every_role_and_leaves_the_boundaries_as_the_cli_has_them(pinned: dict[str, Any]) -> None:
+    """An organization may demand a path and no boundary: the stacks then name the bootstrap roles by pathed ARNs,
+    so the template must put them there."""
+    result = governed(pinned, permissions_boundary=None, role_path=PATH)
+    roles = roles_of(result)
+    assert {r: role["Properties"]["Path"] for r, role in roles.items()} == dict.fromkeys(roles, PATH)
+    assert {r: role["Properties"].get("PermissionsBoundary") for r, role in roles.items()} == {
+        r: role["Properties"].get("PermissionsBoundary") for r, role in roles_of(pinned).items()
+    }
+    assert result["Parameters"]["BootstrapVariant"]["Default"] == "Roadway: path /roadway/"
+
+
 def test_the_input_is_left_as_it_was(pinned: dict[str, Any]) -> None:
     before = copy.deepcopy(pinned)
     governed(pinned, permissions_boundary=BOUNDARY, role_path=PATH)
@@ -92,7 +104,7 @@ def test_main_on_a_config_without_a_boundary_says_the_shipped_template_is_fine(
     said = capsys.readouterr()
     assert (code, said.out, not out.exists()) == (2, "", True)
     assert len(said.err.splitlines()) == 1
-    assert "shipped `cdk bootstrap` template is fine" in said.err and "iam.permissions_boundary" in said.err
+    assert "shipped `cdk bootstrap` template is fine" in said.err and "nor iam.role_path" in said.err
 
 
 def _configured(monkeypatch: pytest.MonkeyPatch, **iam: str) -> None:
@@ -106,7 +118,9 @@ def test_main_writes_the_bounded_template_and_says_where(
     out = tmp_path / "build" / "bootstrap" / "roadway-bootstrap.yaml"
     assert bootstrap_template.main(["--config", "c.yaml", "--source", str(PINNED), "--out", str(out)]) == 0
     said = capsys.readouterr().out.splitlines()
-    assert len(said) == 1 and str(out) in said[0] and " 5 roles " in said[0]
+    assert (
+        len(said) == 1 and str(out) in said[0] and " 5 roles (Roadway: every role bounded, path /roadway/)" in said[0]
+    )
     written = yaml.load(out.read_text(), Loader=yaml.CSafeLoader)
     assert written == governed(pinned, permissions_boundary=BOUNDARY, role_path=PATH)
 
