@@ -348,12 +348,19 @@ def _artifact(road: Road, stage: StageName, uri: str | None) -> bytes | None:
         return None
 
 
+def _report(road: Road, stage: StageName, package: dict[str, Any], kind: str) -> tuple[str, bytes | None] | None:
+    """Where the package's ``kind`` report (``Bias``, ``Explainability``) lies and its body in ``stage``'s bucket
+    (None when unreadable); None when the package registered none."""
+    uri = report_uri(package, kind)
+    return None if uri is None else (uri, _artifact(road, stage, uri))
+
+
 def _bias_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str, Any] | None:
     """The bias report's figures as the gate computes them, with the groups they come from and where it lies."""
-    uri = report_uri(package, "Bias")
-    if uri is None:
+    report = _report(road, stage, package, "Bias")
+    if report is None:
         return None
-    body = _artifact(road, stage, uri)
+    uri, body = report
     found = None if body is None else figures(body)
     shown: dict[str, Any] = {"report": uri, "readable": found is not None}
     if found is not None and found.ratio is not None:
@@ -377,10 +384,10 @@ def _bias_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str,
 
 def _explanations_of(road: Road, stage: StageName, package: dict[str, Any]) -> dict[str, Any] | None:
     """Where the explainability report lies, and its three features of largest mean absolute contribution."""
-    uri = report_uri(package, "Explainability")
-    if uri is None:
+    report = _report(road, stage, package, "Explainability")
+    if report is None:
         return None
-    body = _artifact(road, stage, uri)
+    uri, body = report
     summary = (None if body is None else shap_summary(body)) or {}
     top = list(summary.items())[:3]
     return {"report": uri, "top": [{"feature": name, "mean_abs_shap": value} for name, value in top]}

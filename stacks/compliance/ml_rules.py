@@ -36,6 +36,7 @@ import jsii
 from aws_cdk import CfnResource, Stack, Stage
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 
+from stacks import organization
 from stacks.compliance.gate import render_resolved
 from stacks.compliance.iam_meaning import allows_everything, binds, grants, like, listed
 
@@ -182,9 +183,7 @@ def synthesized_properties(node: CfnResource) -> dict[str, Any]:
 
 def role_governed(node: CfnResource) -> bool:
     """The role has the boundary and the path its stage's config demands (stacks/organization.py)."""
-    from stacks.organization import expected
-
-    demanded = expected(node)
+    demanded = organization.expected(node)
     boundary, path = demanded.get("permissions_boundary"), demanded.get("role_path")
     if boundary is None and path is None:
         return True
@@ -283,5 +282,5 @@ class RoadwayChecks(NagPack):
         for suffix, (types, info, explanation, check) in RULES.items():
             if node.cfn_resource_type in types:
                 self._apply_rule(_Rule(suffix, info, explanation, node, check))
-        if node.cfn_resource_type == "AWS::IAM::Role":
+        if node.cfn_resource_type == organization.ROLE:
             self._apply_rule(_Rule("IAM1", *ROLE_RULE, node, lambda _: role_governed(node)))
