@@ -132,7 +132,10 @@ def doctor(config: RoadwayConfig, stage: StageName) -> dict[str, Any]:
         statements.append(_statement("TheOrganizationsBoundary", ["iam:GetPolicy"], [boundary]))
     if boundary is not None or path is not None:
         (every,) = bootstrap_roles(account, region, "*")
-        statements.append(_statement("TheBootstrapRoles", ["iam:GetRole"], [role_arn(account, every, path or "/")]))
+        # And the promoter role at whatever path it was deployed (a road deployed before the path was set).
+        promoter = role_arn(account, f"*{Names.of(config).promoter_role(stage)}")
+        roles = [role_arn(account, every, path or "/"), promoter]
+        statements.append(_statement("TheBootstrapAndPromoterRoles", ["iam:GetRole"], roles))
     repositories = [t.repository() for t in config.teams if t.repository()] if stage == "dev" else []
     if repositories:
         arns = [f"arn:aws:codecommit:{r}:{account}:{name}" for r, name in repositories]  # type: ignore[misc]

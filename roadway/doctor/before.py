@@ -354,6 +354,28 @@ def _bootstrap_roles(clinic: Clinic, boundary: str | None, path: str | None) -> 
     )
 
 
+def _deployed_elsewhere(clinic: Clinic, path: str) -> Iterator[Finding]:
+    """A road deployed before ``iam.role_path`` was set: a role's path is create-only and its name fixed, so
+    CloudFormation cannot move it, and every stack's update would roll back. The promoter role, which every stage
+    has, tells."""
+    name = clinic.names.promoter_role(clinic.stage)
+    try:
+        role = clinic.ask("iam", "get_role", RoleName=name)["Role"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchEntity":
+            raise
+        return  # not deployed yet: the path is taken at creation
+    if role.get("Path") != path:
+        yield Finding(
+            clinic.stage,
+            "role path",
+            PROBLEM,
+            f"{name} was deployed at path {role.get('Path')}, and iam.role_path is {path}: a role's path cannot "
+            "change (create-only, and the road's roles keep fixed names), so every stack's update would roll back; "
+            "deploy the governed road to new accounts, or leave iam.role_path as the road was deployed",
+        )
+
+
 def organization(clinic: Clinic) -> Iterator[Finding]:
     """A governed road's demands (config ``iam``): IAM refuses a role whose boundary policy does not exist, so the
     organization's policy must be in this account before the bootstrap, and the bootstrap's own roles must carry
@@ -362,6 +384,8 @@ def organization(clinic: Clinic) -> Iterator[Finding]:
     path = clinic.config.iam.role_path
     if arn is not None or path is not None:
         yield _bootstrap_roles(clinic, arn, path)
+    if path is not None:
+        yield from _deployed_elsewhere(clinic, path)
     if arn is not None:
         try:
             clinic.ask("iam", "get_policy", PolicyArn=arn)

@@ -419,3 +419,20 @@ def test_a_governed_roads_bootstrap_roles_and_boundary_are_checked_and_studios_p
         ("studio role path", CANNOT),
     ]
     assert f"under the path {ROLE_PATH}" in found[2][2] and "verified only on AWS" in found[2][2]
+
+
+def test_a_road_deployed_before_its_role_path_was_set_is_a_problem(road: Road, clinic: Clinics) -> None:
+    """A role's path is create-only and the road's roles keep fixed names: the promoter found at another path
+    means every stack's update would roll back. At the configured path, or not yet deployed, nothing is said."""
+    from devtools.variants import ROLE_PATH
+
+    test, prod = clinic("test"), clinic("prod")
+    for stage, path in ((test, "/"), (prod, ROLE_PATH)):
+        road.sessions[stage.stage].client("iam").create_role(
+            RoleName=stage.names.promoter_role(stage.stage), Path=path, AssumeRolePolicyDocument="{}"
+        )
+    moved = [line for line in lines(test, before.organization) if line[0] == "role path"]
+    assert [(c, v) for c, v, _ in moved] == [("role path", PROBLEM)]
+    assert f"{test.names.promoter_role('test')} was deployed at path /, and iam.role_path is {ROLE_PATH}" in moved[0][2]
+    assert [line for line in lines(prod, before.organization) if line[0] == "role path"] == []
+    assert [line for line in lines(clinic("dev"), before.organization) if line[0] == "role path"] == []
